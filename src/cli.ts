@@ -1,0 +1,39 @@
+#!/usr/bin/env bun
+/**
+ * The `outliers` command line: wiring only. Each command lives in src/commands/<name>.ts and
+ * exports `register(program)`; the work itself lives in src/rules, src/emit and src/cluster.
+ */
+import { Command, CommanderError } from "commander";
+import { VERSION } from "./version.ts";
+import { UsageError, exitCodeFor, formatError } from "./util/errors.ts";
+import { commands } from "./commands/index.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("outliers")
+    .description("Compile Sigma rules and ee-outliers use cases into Elasticsearch ingest pipelines and backfill queries that tag events identically.")
+    .version(VERSION, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help / --version exit with code 0; usage errors were already printed by commander.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    process.stderr.write(formatError(err) + "\n");
+    return exitCodeFor(err);
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv).then((code) => process.exit(code));
+}
+export { UsageError };

@@ -1,0 +1,230 @@
+/**
+ * The one place that talks to a cluster: connection options, the @elastic/elasticsearch client, and
+ * turning every way a connection can fail into one clear line (exit status 3).
+ *
+ * The client runs under Bun and inside the compiled binary with `HttpConnection` (node:http); the
+ * default undici connection fails under Bun. Before building the client we ask `GET /` ourselves, so
+ * that a cluster that is not Elasticsearch, or a 7.x node without the product header and the
+ * `compatible-with` media types of the 8.x client, is recognised and handled.
+ */
+import { readFileSync } from "node:fs";
+import { Client, HttpConnection, Transport, errors } from "@elastic/elasticsearch";
+import type { Command } from "commander";
+import { ClusterError, UsageError } from "../util/errors.ts";
+
+export interface ConnectionOptions {
+  node?: string;
+  apiKey?: string;
+  username?: string;
+  password?: string;
+  caCert?: string;
+  insecure?: boolean;
+  /** Request timeout in milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface ClusterInfo {
+  url: string;
+  version: string;
+  major: number;
+  minor: number;
+  distribution: "elasticsearch" | "opensearch";
+  clusterName: string;
+}
+
+export interface Cluster {
+  client: Client;
+  info: ClusterInfo;
+  /** URL without credentials, for messages. */
+  url: string;
+}
+
+/** Adds the contract's connection flags to a command. Values fall back to ES_* environment variables. */
+export function addConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option("--node <url>", "Elasticsearch URL (env ES_URL, default http://localhost:9200)")
+    .option("--api-key <key>", "API key, base64 id:key (env ES_API_KEY)")
+    .option("--username <name>", "basic auth user (env ES_USERNAME)")
+    .option("--password <password>", "basic auth password (env ES_PASSWORD)")
+    .option("--ca-cert <file>", "CA certificate (PEM) to trust for https")
+    .option("--insecure", "do not verify the server's TLS certificate");
+}
+
+/** Reads the connection options of a command, with the environment as fallback. */
+export function connectionFrom(opts: Record<string, unknown>, env = process.env): ConnectionOptions {
+  return {
+    node: (opts.node as string | undefined) ?? env.ES_URL ?? "http://localhost:9200",
+    apiKey: (opts.apiKey as string | undefined) ?? env.ES_API_KEY,
+    username: (opts.username as string | undefined) ?? env.ES_USERNAME,
+    password: (opts.password as string | undefined) ?? env.ES_PASSWORD,
+    caCert: opts.caCert as string | undefined,
+    insecure: Boolean(opts.insecure),
+  };
+}
+
+/** The URL with any user:password removed, safe to print. */
+export function safeUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return raw.replace(/\/\/[^@/]*@/, "//");
+  }
+}
+
+/** Removes every secret we were given from a message, whatever produced it. */
+export function redact(message: string, conn: ConnectionOptions): string {
+  let out = message;
+  for (const secret of [conn.apiKey, conn.password]) {
+    if (secret && secret.length >= 3) out = out.split(secret).join("***");
+  }
+  if (conn.username && conn.password) {
+    const basic = Buffer.from(`${conn.username}:${conn.password}`).toString("base64");
+    out = out.split(basic).join("***");
+  }
+  return out.replace(/(\/\/)[^@/\s]*:[^@/\s]*@/g, "$1");
+}
+
+function authHeader(conn: ConnectionOptions, url: URL): string | undefined {
+  if (conn.apiKey) return `ApiKey ${conn.apiKey}`;
+  const user = conn.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const pass = conn.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  if (user !== undefined && pass !== undefined) return `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}`;
+  return undefined;
+}
+
+function tlsOptions(conn: ConnectionOptions): { ca?: string; rejectUnauthorized: boolean } {
+  let ca: string | undefined;
+  if (conn.caCert) {
+    try {
+      ca = readFileSync(conn.caCert, "utf8");
+    } catch (e) {
+      throw new UsageError(`--ca-cert ${conn.caCert}: ${(e as Error).message}`);
+    }
+  }
+  return { ca, rejectUnauthorized: !conn.insecure };
+}
+
+/** Explains a low-level failure (refused, timeout, TLS, DNS) in words a user acts on. */
+export function describeCause(err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = e?.code ?? e?.cause?.code ?? "";
+  const msg = e?.message ?? String(err);
+  if (/ECONNREFUSED|ConnectionRefused/i.test(code + msg)) return "connection refused (is Elasticsearch running there?)";
+  if (/ENOTFOUND|EAI_AGAIN/i.test(code + msg)) return "host not found";
+  if (/ETIMEDOUT|timeout|TimeoutError|aborted/i.test(code + msg)) return "timed out";
+  if (/CERT|SSL|TLS|self[- ]signed|certificate/i.test(code + msg))
+    return `TLS error (${msg.split("\n")[0]}); give --ca-cert FILE, or --insecure to skip verification`;
+  if (/ECONNRESET|socket hang up/i.test(code + msg)) return "connection reset (wrong protocol? try https:// or http://)";
+  return msg.split("\n")[0] ?? "unknown error";
+}
+
+/**
+ * `GET /` with plain HTTP: tells what answers at the URL before the client is built, and fails with
+ * one clear line (ClusterError, exit 3) when it is unreachable, refuses us, or is not Elasticsearch.
+ */
+export async function probe(conn: ConnectionOptions): Promise<ClusterInfo> {
+  const raw = conn.node ?? "http://localhost:9200";
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--node ${safeUrl(raw)}: not a URL (expected e.g. http://localhost:9200)`);
+  }
+  const shown = safeUrl(raw);
+  const headers: Record<string, string> = { accept: "application/json" };
+  const auth = authHeader(conn, url);
+  if (auth) headers.authorization = auth;
+  const base = `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, "")}`;
+  const tls = tlsOptions(conn);
+  let res: Response;
+  try {
+    res = await fetch(`${base}/`, {
+      headers,
+      signal: AbortSignal.timeout(conn.timeoutMs ?? 10_000),
+      // Bun's fetch takes TLS options here.
+      tls: { rejectUnauthorized: tls.rejectUnauthorized, ca: tls.ca },
+    } as RequestInit);
+  } catch (e) {
+    throw new ClusterError(redact(`cannot reach ${shown}: ${describeCause(e)}`, conn));
+  }
+  const text = await res.text();
+  if (res.status === 401) throw new ClusterError(`${shown}: authentication failed (401); check --api-key or --username/--password`);
+  if (res.status === 403) throw new ClusterError(`${shown}: access denied (403); the user lacks the monitor privilege`);
+  let body: any;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ClusterError(`${shown}: not Elasticsearch (HTTP ${res.status}, answer is not JSON)`);
+  }
+  if (!res.ok) throw new ClusterError(redact(`${shown}: HTTP ${res.status}: ${text.slice(0, 200)}`, conn));
+  const version: string | undefined = body?.version?.number;
+  if (!version || typeof body?.tagline !== "string") throw new ClusterError(`${shown}: not Elasticsearch (no version in GET /)`);
+  const distribution = body.version.distribution === "opensearch" ? "opensearch" : "elasticsearch";
+  const [major, minor] = version.split(".").map((n: string) => Number.parseInt(n, 10));
+  if (distribution === "elasticsearch" && (major! < 7 || (major === 7 && minor! < 10)))
+    throw new ClusterError(`${shown}: Elasticsearch ${version} is too old; outliers needs 7.10 or later`);
+  return { url: shown, version, major: major!, minor: minor!, distribution, clusterName: body.cluster_name ?? "" };
+}
+
+/**
+ * A Transport that talks plain JSON and skips the product header check, for clusters that predate
+ * them (Elasticsearch 7.10-7.13). The rest of the client is unchanged.
+ */
+class PlainJsonTransport extends Transport {
+  constructor(opts: ConstructorParameters<typeof Transport>[0]) {
+    super({
+      ...opts,
+      productCheck: null,
+      vendoredHeaders: { jsonContentType: "application/json", ndjsonContentType: "application/x-ndjson", accept: "application/json" },
+    } as ConstructorParameters<typeof Transport>[0]);
+  }
+}
+
+/** Probes the cluster and returns a ready client. Throws ClusterError (exit 3) when it cannot. */
+export async function connect(conn: ConnectionOptions): Promise<Cluster> {
+  const info = await probe(conn);
+  const url = new URL(conn.node ?? "http://localhost:9200");
+  const user = conn.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const pass = conn.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  url.username = "";
+  url.password = "";
+  const legacy = info.distribution !== "elasticsearch" || info.major < 8;
+  const client = new Client({
+    node: url.toString(),
+    Connection: HttpConnection,
+    ...(legacy ? { Transport: PlainJsonTransport as unknown as typeof Transport } : {}),
+    auth: conn.apiKey ? { apiKey: conn.apiKey } : user !== undefined && pass !== undefined ? { username: user, password: pass } : undefined,
+    tls: tlsOptions(conn),
+    requestTimeout: conn.timeoutMs ?? 120_000,
+    maxRetries: 2,
+  });
+  return { client, info, url: info.url };
+}
+
+/**
+ * Runs a cluster call and turns transport failures into one clear ClusterError line; Elasticsearch's
+ * own error answers (4xx/5xx with a body) are left to the caller.
+ */
+export async function call<T>(cluster: Cluster, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof errors.ConnectionError || e instanceof errors.TimeoutError || e instanceof errors.NoLivingConnectionsError)
+      throw new ClusterError(`${cluster.url}: ${what}: ${describeCause(e)}`);
+    if (e instanceof errors.ResponseError && (e.statusCode === 401 || e.statusCode === 403))
+      throw new ClusterError(`${cluster.url}: ${what}: ${e.statusCode === 401 ? "authentication failed (401)" : `not allowed (403): ${esReason(e)}`}`);
+    throw e;
+  }
+}
+
+/** The reason Elasticsearch gave in an error answer, in one line. */
+export function esReason(e: unknown): string {
+  const body = (e as { meta?: { body?: any } })?.meta?.body;
+  const root = body?.error?.root_cause?.[0];
+  const reason = root?.reason ?? body?.error?.reason ?? (typeof body?.error === "string" ? body.error : undefined);
+  if (reason) return String(reason);
+  return (e as Error)?.message?.split("\n")[0] ?? String(e);
+}

@@ -1,0 +1,34 @@
+/**
+ * Errors the CLI knows how to report, each with the exit status of the contract:
+ * 2 bad usage or bad input that stopped everything, 3 the cluster could not be reached.
+ * (1, "some rules or documents failed", is set by commands that finish their work.)
+ */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** Input that could not be read or parsed; `where` names the file and the place in it. */
+export class InputError extends Error {
+  override name = "InputError";
+  constructor(public where: string, message: string) {
+    super(`${where}: ${message}`);
+  }
+}
+
+/** The cluster could not be reached or is not usable; the message names the URL and the cause. */
+export class ClusterError extends Error {
+  override name = "ClusterError";
+}
+
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof ClusterError) return 3;
+  return 2;
+}
+
+export function formatError(err: unknown): string {
+  if (err instanceof UsageError || err instanceof InputError || err instanceof ClusterError) {
+    return `outliers: ${err.message}`;
+  }
+  if (err instanceof Error) return `outliers: ${err.message}`;
+  return `outliers: ${String(err)}`;
+}
