@@ -1,0 +1,143 @@
+/**
+ * Reading event files for `ingest` and `pipeline simulate`: NDJSON (one JSON object a line), a JSON
+ * array, or JSON values written one after another (evtx_dump writes pretty-printed objects back to
+ * back, as in ../shared/sigma/regression). Each document keeps the line it starts on, so that errors
+ * name the place; a line that does not parse is one failed document, the others still load.
+ */
+import { readFileSync } from "node:fs";
+import { InputError, UsageError } from "../util/errors.ts";
+import { evtxToWinlogbeat, isEvtxEvent } from "./evtx.ts";
+
+/** `auto` converts documents that look like raw evtx (`Event.System`) and keeps the others as they are. */
+export type DocsFormat = "ndjson" | "evtx-json" | "auto";
+
+export interface DocEntry {
+  /** 1-based line where the document starts. */
+  line: number;
+  /** The document to index, when it parsed (and converted). */
+  doc?: Record<string, unknown>;
+  /** Why it could not be read. */
+  error?: string;
+}
+
+export function parseFormat(v: string | undefined): DocsFormat {
+  if (v === undefined || v === "auto") return "auto";
+  if (v === "ndjson" || v === "evtx-json") return v;
+  throw new UsageError(`--format ${v}: expected ndjson or evtx-json`);
+}
+
+/** Splits text into top-level JSON texts with their start lines, by bracket depth outside strings. */
+export function* splitJsonValues(text: string, startIndex = 0, startLine = 1, arrayElements = false): Generator<{ text: string; line: number }> {
+  let line = startLine;
+  let i = startIndex;
+  const n = text.length;
+  while (i < n) {
+    // Skip whitespace (and, inside an array, the commas between elements).
+    while (i < n) {
+      const c = text.charCodeAt(i);
+      if (c === 10) line++;
+      else if (!(c === 32 || c === 9 || c === 13 || (arrayElements && c === 44))) break;
+      i++;
+    }
+    if (i >= n) return;
+    if (arrayElements && text[i] === "]") return;
+    const start = i;
+    const startLineOfValue = line;
+    let depth = 0;
+    let inString = false;
+    for (; i < n; i++) {
+      const c = text[i]!;
+      if (c === "\n") line++;
+      if (inString) {
+        if (c === "\\") i++;
+        else if (c === '"') inString = false;
+        continue;
+      }
+      if (c === '"') inString = true;
+      else if (c === "{" || c === "[") depth++;
+      else if (c === "}" || c === "]") {
+        depth--;
+        if (depth === 0) {
+          i++;
+          break;
+        }
+        if (depth < 0) {
+          // A stray closer: end this (broken) value here.
+          i++;
+          break;
+        }
+      } else if (depth === 0 && c === "\n") {
+        // A top-level scalar (or junk) ends at the end of its line.
+        i++;
+        break;
+      } else if (depth === 0 && arrayElements && c === ",") {
+        break;
+      }
+    }
+    yield { text: text.slice(start, i), line: startLineOfValue };
+  }
+}
+
+function convert(value: unknown, format: DocsFormat): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
+  if (format === "evtx-json") return evtxToWinlogbeat(value);
+  if (format === "auto" && isEvtxEvent(value)) return evtxToWinlogbeat(value);
+  return value as Record<string, unknown>;
+}
+
+/** Parses a whole text into documents. */
+export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
+  const out: DocEntry[] = [];
+  const body = text.replace(/^\uFEFF/, "");
+  const firstNonWs = body.search(/\S/);
+  if (firstNonWs < 0) return out;
+  const lineAt = (idx: number) => {
+    let l = 1;
+    for (let k = 0; k < idx; k++) if (body.charCodeAt(k) === 10) l++;
+    return l;
+  };
+  const one = (raw: string, line: number) => {
+    try {
+      out.push({ line, doc: convert(JSON.parse(raw), format) });
+    } catch (e) {
+      out.push({ line, error: (e as Error).message.split("\n")[0]! });
+    }
+  };
+  // NDJSON when the first non-empty line is a complete JSON object: then every line is one document,
+  // so that a broken line costs only itself.
+  const firstLineEnd = body.indexOf("\n", firstNonWs);
+  const firstLine = body.slice(firstNonWs, firstLineEnd < 0 ? undefined : firstLineEnd).trim();
+  let firstIsWhole = false;
+  try {
+    const v = JSON.parse(firstLine);
+    firstIsWhole = typeof v === "object" && v !== null && !Array.isArray(v);
+  } catch {
+    firstIsWhole = false;
+  }
+  if (firstIsWhole) {
+    const lines = body.split("\n");
+    for (let k = 0; k < lines.length; k++) {
+      const l = lines[k]!.trim();
+      if (l === "") continue;
+      one(l, k + 1);
+    }
+    return out;
+  }
+  if (body[firstNonWs] === "[") {
+    // A JSON array of documents: its elements, each with its own line.
+    for (const v of splitJsonValues(body, firstNonWs + 1, lineAt(firstNonWs + 1), true)) one(v.text, v.line);
+    return out;
+  }
+  for (const v of splitJsonValues(body)) one(v.text, v.line);
+  return out;
+}
+
+export function readDocsFile(path: string, format: DocsFormat): DocEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new InputError(path, (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message);
+  }
+  return parseDocs(text, format);
+}
