@@ -1,0 +1,197 @@
+/**
+ * Backfill: tag historical events exactly as live tagging would have.
+ *
+ * One pass per target (index set, time field), not one per rule: a single `_update_by_query` whose
+ * query is the union of the rules' DSL queries, each narrowed to events not already carrying that
+ * rule, and whose script is the ingest pipeline's own matcher and tagger (src/emit/painless). The
+ * query selects candidates; the script decides per event which rules matched and writes the tags,
+ * so the tags equal what the live pipeline writes, and re-running is a no-op.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { Rule } from "../ir/types.ts";
+import { TRUE } from "../ir/build.ts";
+import { ruleQuery } from "../emit/dsl.ts";
+import { updateScript } from "../emit/painless/pipeline.ts";
+import { call, type Cluster } from "./client.ts";
+import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
+import { timeRange } from "../util/duration.ts";
+
+/** Lucene's default limit on clauses in one bool query (7.x); unions are nested below it. */
+const MAX_CLAUSES = 1000;
+
+export interface BackfillTarget {
+  index: string[];
+  timeField: string;
+  /** Rules whose condition the script evaluates (the one-pass union). */
+  rules: Rule[];
+  /**
+   * Rules that only have an original query (ee-outliers constructs the representation cannot
+   * evaluate): each gets its own pass with that query, and the script tags unconditionally.
+   */
+  queryOnly: Rule[];
+}
+
+export interface BackfillOptions {
+  index?: string[];
+  since?: Date;
+  until?: Date;
+  timeField?: string;
+  slices?: "auto" | number;
+  requestsPerSecond?: number;
+  batchSize?: number;
+  json?: boolean;
+  /** Fingerprint of the command's own arguments, for the resume file. */
+  resumeKey?: string;
+}
+
+/** Groups rules by where they run, so each group is one `_update_by_query`. */
+export function planTargets(rules: Rule[], opts: Pick<BackfillOptions, "index" | "timeField">): BackfillTarget[] {
+  const byKey = new Map<string, BackfillTarget>();
+  for (const rule of rules) {
+    const index = opts.index?.length ? opts.index : rule.index;
+    const timeField = opts.timeField ?? rule.timeField ?? "@timestamp";
+    const key = JSON.stringify([[...index].sort(), timeField]);
+    let t = byKey.get(key);
+    if (!t) byKey.set(key, (t = { index, timeField, rules: [], queryOnly: [] }));
+    if (rule.liveUnsupported && rule.backfillOnlyQuery !== undefined) t.queryOnly.push(rule);
+    else t.rules.push(rule);
+  }
+  return [...byKey.values()];
+}
+
+/** The name of the field that holds rule ids on these indices (keyword, or a text field's `.keyword`). */
+export async function ruleIdField(cluster: Cluster, index: string[]): Promise<string> {
+  const r: any = await call(cluster, "read field capabilities", () =>
+    cluster.client.fieldCaps({ index, fields: ["outliers.rule_id", "outliers.rule_id.keyword"], ignore_unavailable: true, allow_no_indices: true }),
+  );
+  const types = Object.keys(r.fields?.["outliers.rule_id"] ?? {});
+  if (types.length === 0 || types.every((t) => t === "keyword")) return "outliers.rule_id";
+  if (r.fields?.["outliers.rule_id.keyword"]) return "outliers.rule_id.keyword";
+  return "outliers.rule_id";
+}
+
+/** OR of clauses, nested so that no bool holds more than MAX_CLAUSES. */
+export function unionOf(clauses: object[]): object {
+  if (clauses.length === 0) return { match_none: {} };
+  if (clauses.length === 1) return clauses[0]!;
+  if (clauses.length <= MAX_CLAUSES) return { bool: { should: clauses, minimum_should_match: 1 } };
+  const groups: object[] = [];
+  for (let i = 0; i < clauses.length; i += MAX_CLAUSES) groups.push(unionOf(clauses.slice(i, i + MAX_CLAUSES)));
+  return unionOf(groups);
+}
+
+/** A rule's own query, narrowed to events that do not carry it yet. */
+export function untaggedQuery(rule: Rule, idField: string): object {
+  return { bool: { filter: [ruleQuery(rule)], must_not: [{ term: { [idField]: rule.id } }] } };
+}
+
+function windowed(query: object, timeField: string, opts: BackfillOptions): object {
+  const range = timeRange(timeField, opts.since, opts.until);
+  return range ? { bool: { filter: [range, query] } } : query;
+}
+
+/** The query of one pass: the union of the rules' narrowed queries within the time window. */
+export function passQuery(rules: Rule[], idField: string, timeField: string, opts: BackfillOptions): object {
+  return windowed(unionOf(rules.map((r) => untaggedQuery(r, idField))), timeField, opts);
+}
+
+export interface RuleCount {
+  id: string;
+  title: string;
+  count: number;
+}
+
+/** Per rule, how many events in the window match and do not carry it yet (`--dry-run`). Writes nothing. */
+export async function countUntagged(cluster: Cluster, targets: BackfillTarget[], opts: BackfillOptions): Promise<RuleCount[]> {
+  const out: RuleCount[] = [];
+  for (const t of targets) {
+    const idField = await ruleIdField(cluster, t.index);
+    const all = [...t.rules, ...t.queryOnly];
+    for (let i = 0; i < all.length; i += 200) {
+      const batch = all.slice(i, i + 200);
+      const searches: object[] = [];
+      for (const r of batch) {
+        searches.push({ index: t.index, ignore_unavailable: true, allow_no_indices: true });
+        searches.push({ size: 0, track_total_hits: true, query: windowed(untaggedQuery(r, idField), t.timeField, opts) });
+      }
+      const res: any = await call(cluster, "count matching events", () => cluster.client.msearch({ searches } as any));
+      res.responses.forEach((resp: any, j: number) => {
+        const r = batch[j]!;
+        if (resp.error) throw new Error(`${r.id}: ${resp.error.root_cause?.[0]?.reason ?? resp.error.reason}`);
+        out.push({ id: r.id, title: r.title, count: resp.hits.total.value ?? resp.hits.total });
+      });
+    }
+  }
+  return out;
+}
+
+export interface PassResult extends UpdateTotals {
+  index: string[];
+  rules: number;
+  label: string;
+}
+
+function fingerprint(parts: unknown): string {
+  return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
+}
+
+/** Runs every pass of the backfill; stops early when one is cancelled (Ctrl-C). */
+export async function runBackfill(cluster: Cluster, targets: BackfillTarget[], opts: BackfillOptions): Promise<PassResult[]> {
+  const results: PassResult[] = [];
+  for (const t of targets) {
+    const idField = await ruleIdField(cluster, t.index);
+    const passes: { label: string; rules: Rule[]; query: object; script: ReturnType<typeof updateScript> }[] = [];
+    if (t.rules.length > 0)
+      passes.push({
+        label: `backfill ${t.index.join(",")} (${t.rules.length} rules)`,
+        rules: t.rules,
+        query: passQuery(t.rules, idField, t.timeField, opts),
+        script: updateScript(t.rules),
+      });
+    for (const r of t.queryOnly) {
+      // The original query decides; the script tags (whitelist still applied) without re-evaluating it.
+      const tagOnly: Rule = { ...r, condition: TRUE, liveUnsupported: undefined, backfillOnlyQuery: undefined };
+      passes.push({
+        label: `backfill ${r.id} (query only)`,
+        rules: [r],
+        query: windowed({ bool: { filter: [r.backfillOnlyQuery as object], must_not: [{ term: { [idField]: r.id } }] } }, t.timeField, opts),
+        script: updateScript([tagOnly]),
+      });
+    }
+    for (const p of passes) {
+      const key = fingerprint([cluster.url, t.index, t.timeField, p.rules.map((r) => r.id), opts.resumeKey ?? ""]);
+      const totals = await runUpdate(
+        cluster,
+        { index: t.index, query: p.query, script: p.script, slices: opts.slices, requestsPerSecond: opts.requestsPerSecond, batchSize: opts.batchSize },
+        { label: p.label, json: opts.json, resumeFile: join(stateDir(), "backfill", `${key}.json`) },
+      );
+      results.push({ ...totals, index: t.index, rules: p.rules.length, label: p.label });
+      if (totals.cancelled) return results;
+    }
+  }
+  return results;
+}
+
+/** Per rule, how many events in the window carry it now (after a run). */
+export async function countTagged(cluster: Cluster, targets: BackfillTarget[], opts: BackfillOptions): Promise<RuleCount[]> {
+  const out: RuleCount[] = [];
+  for (const t of targets) {
+    const idField = await ruleIdField(cluster, t.index);
+    const all = [...t.rules, ...t.queryOnly];
+    const res: any = await call(cluster, "count tagged events", () =>
+      cluster.client.search({
+        index: t.index,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        size: 0,
+        query: windowed({ terms: { [idField]: all.map((r) => r.id) } }, t.timeField, opts),
+        aggs: { rules: { terms: { field: idField, size: Math.max(all.length, 1) } } },
+      } as any),
+    );
+    const counts = new Map<string, number>();
+    for (const b of res.aggregations?.rules?.buckets ?? []) counts.set(String(b.key), b.doc_count);
+    for (const r of all) out.push({ id: r.id, title: r.title, count: counts.get(r.id) ?? 0 });
+  }
+  return out;
+}

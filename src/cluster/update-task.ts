@@ -1,0 +1,226 @@
+/**
+ * Runs one `_update_by_query` as a cluster task and follows it to the end: progress on a terminal,
+ * Ctrl-C cancels the task on the cluster, version conflicts with concurrent writers are retried by
+ * running the (self-narrowing) query again, and the task id is kept in a resume file so that a run
+ * killed outright re-attaches to its task instead of starting a second one.
+ *
+ * The query given here must exclude events already carrying the rules (backfill does this), so
+ * that re-running it only sees what is left: that is what makes retries and resumption exact.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { call, esReason, type Cluster } from "./client.ts";
+import { Progress } from "../util/progress.ts";
+
+export interface UpdateRequest {
+  index: string[];
+  query: object;
+  script: { source: string; params: object; lang: "painless" };
+  /** `auto` or a number of slices. */
+  slices?: "auto" | number;
+  requestsPerSecond?: number;
+  /** Documents per scroll batch. */
+  batchSize?: number;
+}
+
+export interface UpdateTotals {
+  /** Events the query selected and the script saw. */
+  checked: number;
+  /** Events written (newly tagged). */
+  updated: number;
+  /** Events the script left alone (`ctx.op = 'noop'`). */
+  noops: number;
+  versionConflicts: number;
+  /** Passes run (1 + retries after version conflicts). */
+  passes: number;
+  failures: string[];
+  cancelled: boolean;
+  millis: number;
+}
+
+export interface FollowOptions {
+  label: string;
+  json?: boolean;
+  /** File that records the running task so that a killed run can re-attach. */
+  resumeFile?: string;
+  /** Passes allowed after version conflicts before giving up (reported as a failure). */
+  maxConflictPasses?: number;
+  pollMs?: number;
+}
+
+/** Where resume files live: $OUTLIERS_STATE_DIR, else $XDG_STATE_HOME/outliers, else ~/.local/state/outliers. */
+export function stateDir(): string {
+  const dir =
+    process.env.OUTLIERS_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "outliers");
+  return dir;
+}
+
+interface ResumeRecord {
+  task: string;
+  started: string;
+  label: string;
+}
+
+function readResume(file?: string): ResumeRecord | undefined {
+  if (!file) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as ResumeRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeResume(file: string | undefined, rec: ResumeRecord): void {
+  if (!file) return;
+  mkdirSync(join(file, ".."), { recursive: true });
+  writeFileSync(file, JSON.stringify(rec, null, 2) + "\n");
+}
+
+function clearResume(file?: string): void {
+  if (file) rmSync(file, { force: true });
+}
+
+interface TaskStatus {
+  total: number;
+  updated: number;
+  noops: number;
+  version_conflicts: number;
+  batches: number;
+}
+
+interface TaskAnswer {
+  completed: boolean;
+  status: TaskStatus;
+  failures: string[];
+  cancelled: boolean;
+}
+
+async function getTask(cluster: Cluster, id: string): Promise<TaskAnswer | undefined> {
+  try {
+    const r: any = await call(cluster, "follow task", () => cluster.client.tasks.get({ task_id: id }));
+    const st = r.response ?? r.task?.status ?? {};
+    const failures: string[] = [];
+    for (const f of r.response?.failures ?? []) failures.push(`${f.index ?? ""}/${f.id ?? ""}: ${f.cause?.reason ?? JSON.stringify(f.cause ?? f)}`);
+    if (r.error) failures.push(`task failed: ${r.error.reason ?? JSON.stringify(r.error)}`);
+    const cancelled = Boolean(r.response?.canceled || r.task?.status?.canceled);
+    return {
+      completed: Boolean(r.completed),
+      status: {
+        total: st.total ?? 0,
+        updated: st.updated ?? 0,
+        noops: st.noops ?? 0,
+        version_conflicts: st.version_conflicts ?? 0,
+        batches: st.batches ?? 0,
+      },
+      failures,
+      cancelled,
+    };
+  } catch (e) {
+    if ((e as any)?.meta?.statusCode === 404) return undefined;
+    throw e;
+  }
+}
+
+async function startTask(cluster: Cluster, req: UpdateRequest): Promise<string> {
+  const r: any = await call(cluster, "start _update_by_query", () =>
+    cluster.client.updateByQuery({
+      index: req.index,
+      conflicts: "proceed",
+      wait_for_completion: false,
+      refresh: true,
+      slices: req.slices ?? "auto",
+      requests_per_second: req.requestsPerSecond ?? -1,
+      scroll_size: req.batchSize ?? 1000,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      query: req.query,
+      script: req.script,
+    } as any),
+  );
+  if (!r.task) throw new Error(`_update_by_query did not return a task: ${JSON.stringify(r).slice(0, 200)}`);
+  return String(r.task);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs the update to completion (re-attaching to a recorded task first), retrying passes while
+ * version conflicts remain. Resolves with the totals; Ctrl-C cancels the task and resolves with
+ * `cancelled: true`.
+ */
+export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: FollowOptions): Promise<UpdateTotals> {
+  const started = Date.now();
+  const progress = new Progress(opts.label, { json: opts.json });
+  const totals: UpdateTotals = { checked: 0, updated: 0, noops: 0, versionConflicts: 0, passes: 0, failures: [], cancelled: false, millis: 0 };
+  let current: string | undefined;
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+  };
+  process.on("SIGINT", onSigint);
+  process.on("SIGTERM", onSigint);
+  try {
+    const maxPasses = 1 + (opts.maxConflictPasses ?? 20);
+    let resumed = readResume(opts.resumeFile);
+    while (totals.passes < maxPasses) {
+      // Re-attach only to a task still running; a finished or cancelled one needs a new pass, which
+      // the self-narrowing query makes cover exactly what is left.
+      const prior = resumed ? await getTask(cluster, resumed.task) : undefined;
+      if (resumed && prior && !prior.completed) {
+        current = resumed.task;
+      } else {
+        current = await startTask(cluster, req);
+        writeResume(opts.resumeFile, { task: current, started: new Date().toISOString(), label: opts.label });
+      }
+      resumed = undefined;
+      totals.passes++;
+      let answer: TaskAnswer | undefined;
+      for (;;) {
+        answer = await getTask(cluster, current);
+        if (!answer) throw new Error(`task ${current} disappeared from the cluster`);
+        const done = totals.checked + answer.status.updated + answer.status.noops;
+        progress.update({
+          done,
+          total: totals.checked + answer.status.total,
+          counters: { tagged: totals.updated + answer.status.updated, conflicts: answer.status.version_conflicts },
+        });
+        if (answer.completed) break;
+        if (interrupted) {
+          await call(cluster, "cancel task", () => cluster.client.tasks.cancel({ task_id: current! })).catch(() => {});
+          // Wait for the cancellation to land so the counts reported are final.
+          for (let i = 0; i < 50; i++) {
+            const a = await getTask(cluster, current);
+            if (!a || a.completed) {
+              answer = a ?? answer;
+              break;
+            }
+            await sleep(100);
+          }
+          totals.cancelled = true;
+          break;
+        }
+        await sleep(opts.pollMs ?? 500);
+      }
+      totals.checked += answer.status.updated + answer.status.noops;
+      totals.updated += answer.status.updated;
+      totals.noops += answer.status.noops;
+      totals.versionConflicts += answer.status.version_conflicts;
+      totals.failures.push(...answer.failures);
+      clearResume(opts.resumeFile);
+      if (totals.cancelled) break;
+      if (answer.status.version_conflicts === 0 || answer.failures.length > 0) break;
+      // Some events changed under us: run the (self-narrowing) query again for what is left.
+    }
+    if (!totals.cancelled && totals.passes >= maxPasses && totals.versionConflicts > 0)
+      totals.failures.push(`version conflicts persisted after ${totals.passes} passes; run again to finish`);
+  } catch (e) {
+    totals.failures.push(esReason(e));
+  } finally {
+    progress.done();
+    process.off("SIGINT", onSigint);
+    process.off("SIGTERM", onSigint);
+  }
+  totals.millis = Date.now() - started;
+  return totals;
+}

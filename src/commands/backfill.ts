@@ -1,0 +1,108 @@
+/** `outliers backfill`: tag historical events with `_update_by_query`, using the live pipeline's rules. */
+import type { Command } from "commander";
+import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
+import { countTagged, countUntagged, planTargets, runBackfill, type BackfillOptions, type RuleCount } from "../cluster/backfill.ts";
+import { parseTimeArg } from "../util/duration.ts";
+import { UsageError } from "../util/errors.ts";
+import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("backfill")
+    .description("tag historical events exactly as the live pipeline would have (one _update_by_query pass, resumable)")
+    .argument("[paths...]", "rule files, folders or globs (default ./rules)")
+    .option("--since <duration>", "start of the window: 30d, 12h, 15m or an ISO-8601 time (default: the use case's history window)")
+    .option("--until <time>", "end of the window (duration ago or ISO-8601 time; default now)")
+    .option("--index <pattern...>", "indices to backfill (default: the rules' index patterns)")
+    .option("--time-field <field>", "time field of the window (default @timestamp, or the use case's timestamp_field)")
+    .option("--requests-per-second <n>", "throttle the update (default unthrottled)", (v) => positiveNumber(v, "--requests-per-second"))
+    .option("--slices <n|auto>", "parallel slices of the update (default auto)", (v) => (v === "auto" ? "auto" : positiveNumber(v, "--slices")))
+    .option("--batch-size <n>", "events per scroll batch (default 1000)", (v) => positiveNumber(v, "--batch-size"))
+    .option("--dry-run", "print per-rule counts of events that would be tagged; write nothing")
+    .option("--json", "print JSON only");
+  addRuleOptions(cmd);
+  addConnectionOptions(cmd);
+  cmd.action(async (paths: string[], opts: Record<string, any>) => {
+    const now = new Date();
+    const set = loadRuleSet(paths, opts);
+    if (set.rules.length === 0) throw new UsageError("no rule compiled; nothing to backfill");
+    let since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
+    if (!since) {
+      const hours = set.rules.map((r) => r.historyWindowHours).filter((h): h is number => h !== undefined);
+      if (hours.length === 0) throw new UsageError("--since is required (e.g. --since 30d) unless the use cases set history_window_days/hours");
+      since = new Date(now.getTime() - Math.max(...hours) * 3_600_000);
+    }
+    const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
+    const bopts: BackfillOptions = {
+      index: opts.index,
+      since,
+      until,
+      timeField: opts.timeField,
+      slices: opts.slices ?? "auto",
+      requestsPerSecond: opts.requestsPerSecond,
+      batchSize: opts.batchSize,
+      json: Boolean(opts.json),
+      resumeKey: JSON.stringify([opts.since ?? null, opts.until ?? null, opts.index ?? null, opts.timeField ?? null]),
+    };
+    const cluster = await connect(connectionFrom(opts));
+    const targets = planTargets(set.rules, bopts);
+    const window = { since: since.toISOString(), until: until?.toISOString() ?? null };
+
+    if (opts.dryRun) {
+      const counts = await countUntagged(cluster, targets, bopts);
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ dryRun: true, window, failedRules: set.failed, rules: counts }) + "\n");
+      } else {
+        printCounts(counts, "would tag");
+        process.stdout.write(`dry run: ${sum(counts)} tag(s) to write over ${targets.length} target(s), window ${window.since} .. ${window.until ?? "now"}; nothing written\n`);
+      }
+      process.exitCode = set.failed > 0 ? 1 : 0;
+      return;
+    }
+
+    const passes = await runBackfill(cluster, targets, bopts);
+    const cancelled = passes.some((p) => p.cancelled);
+    const failures = passes.flatMap((p) => p.failures);
+    const totals = {
+      checked: passes.reduce((a, p) => a + p.checked, 0),
+      tagged: passes.reduce((a, p) => a + p.updated, 0),
+      versionConflictsRetried: passes.reduce((a, p) => a + p.versionConflicts, 0),
+      seconds: passes.reduce((a, p) => a + p.millis, 0) / 1000,
+    };
+    const tagged = cancelled ? [] : await countTagged(cluster, targets, bopts);
+    if (opts.json) {
+      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, rules: tagged }) + "\n");
+    } else {
+      if (!cancelled) printCounts(tagged, "tagged in window");
+      const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;
+      process.stdout.write(
+        `${cancelled ? "cancelled: the task was stopped on the cluster after" : "backfill done:"} ${totals.checked} event(s) checked, ` +
+          `${totals.tagged} newly tagged, ${totals.versionConflictsRetried} version conflict(s) retried, ${totals.seconds.toFixed(1)}s (${rate}/s)` +
+          `${cancelled ? "; run the same command again to finish (already tagged events are skipped)" : ""}\n`,
+      );
+      for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
+    }
+    process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 ? 1 : 0;
+  });
+}
+
+function positiveNumber(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${JSON.stringify(v)}: expected a positive number`);
+  return n;
+}
+
+function sum(counts: RuleCount[]): number {
+  return counts.reduce((a, c) => a + c.count, 0);
+}
+
+function printCounts(counts: RuleCount[], what: string): void {
+  const shown = counts.filter((c) => c.count > 0).sort((a, b) => b.count - a.count || a.title.localeCompare(b.title));
+  if (shown.length === 0) {
+    process.stdout.write(`no events ${what}\n`);
+    return;
+  }
+  const w = Math.max(...shown.map((c) => String(c.count).length), what.length);
+  process.stdout.write(`${what.padStart(w)}  rule\n`);
+  for (const c of shown) process.stdout.write(`${String(c.count).padStart(w)}  ${c.title} (${c.id})\n`);
+}
