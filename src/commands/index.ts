@@ -1,4 +1,7 @@
 /** Every command of the CLI, in the order `--help` lists them. Add one line per command. */
 import type { Command } from "commander";
+import { register as doctor } from "./doctor.ts";
 
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [
+  doctor,
+];
