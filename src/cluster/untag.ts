@@ -1,0 +1,41 @@
+/**
+ * Untag: remove the tags this tool wrote (for some rules or all), and nothing else, with one
+ * `_update_by_query` followed like backfill (progress, Ctrl-C, conflict retries, resume).
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { untagScript } from "../emit/painless/untag.ts";
+import type { Cluster } from "./client.ts";
+import { ruleIdField } from "./backfill.ts";
+import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
+import { timeRange } from "../util/duration.ts";
+
+export interface UntagOptions {
+  index: string[];
+  /** Rule ids to remove; empty or undefined removes every rule this tool tagged. */
+  rules?: string[];
+  since?: Date;
+  until?: Date;
+  timeField?: string;
+  slices?: "auto" | number;
+  json?: boolean;
+}
+
+/** Events carrying (some of) the rules; the query narrows itself as the script removes them. */
+export async function untagQuery(cluster: Cluster, opts: UntagOptions): Promise<object> {
+  const idField = await ruleIdField(cluster, opts.index);
+  const filter: object[] = [opts.rules?.length ? { terms: { [idField]: opts.rules } } : { exists: { field: idField } }];
+  const range = timeRange(opts.timeField ?? "@timestamp", opts.since, opts.until);
+  if (range) filter.push(range);
+  return { bool: { filter } };
+}
+
+export async function runUntag(cluster: Cluster, opts: UntagOptions): Promise<UpdateTotals> {
+  const query = await untagQuery(cluster, opts);
+  const key = createHash("sha256").update(JSON.stringify([cluster.url, opts.index, opts.rules ?? null, opts.since ?? null])).digest("hex").slice(0, 16);
+  return runUpdate(
+    cluster,
+    { index: opts.index, query, script: untagScript(opts.rules?.length ? opts.rules : null), slices: opts.slices ?? "auto" },
+    { label: "untag", json: opts.json, resumeFile: join(stateDir(), "untag", `${key}.json`) },
+  );
+}

@@ -1,0 +1,34 @@
+/** `outliers untag`: remove the tags this tool wrote, for some rules or all, and nothing else. */
+import type { Command } from "commander";
+import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
+import { runUntag } from "../cluster/untag.ts";
+import { parseTimeArg } from "../util/duration.ts";
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("untag")
+    .description("remove tags this tool wrote (all rules, or those given with --rule), keeping every other field")
+    .option("--rule <id...>", "only these rule ids (default: every rule this tool tagged)")
+    .option("--index <pattern...>", "indices to clean (default winlogbeat-*)", ["winlogbeat-*"])
+    .option("--since <duration>", "only events newer than this: 30d, 12h or an ISO-8601 time")
+    .option("--until <time>", "only events older than this")
+    .option("--time-field <field>", "time field of the window", "@timestamp")
+    .option("--json", "print JSON only");
+  addConnectionOptions(cmd);
+  cmd.action(async (opts: Record<string, any>) => {
+    const now = new Date();
+    const since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
+    const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
+    const cluster = await connect(connectionFrom(opts));
+    const t = await runUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, json: Boolean(opts.json) });
+    const out = { cancelled: t.cancelled, checked: t.checked, untagged: t.updated, versionConflictsRetried: t.versionConflicts, failures: t.failures };
+    if (opts.json) process.stdout.write(JSON.stringify(out) + "\n");
+    else {
+      process.stdout.write(
+        `${t.cancelled ? "cancelled after" : "untag done:"} ${t.updated} event(s) cleaned of ${opts.rule?.length ? opts.rule.length + " rule(s)" : "all outliers rules"} in ${(t.millis / 1000).toFixed(1)}s\n`,
+      );
+      for (const f of t.failures.slice(0, 20)) process.stderr.write(`outliers: untag failure: ${f}\n`);
+    }
+    process.exitCode = t.cancelled ? 130 : t.failures.length ? 1 : 0;
+  });
+}
