@@ -84,6 +84,15 @@ export function redact(message: string, conn: ConnectionOptions): string {
     const basic = Buffer.from(`${conn.username}:${conn.password}`).toString("base64");
     out = out.split(basic).join("***");
   }
+  // Credentials given inside --node (user:password@host), and any auth header a server echoed back.
+  try {
+    const u = new URL(conn.node ?? "");
+    const pass = decodeURIComponent(u.password);
+    if (pass.length >= 3) out = out.split(pass).join("***");
+  } catch {
+    // not a URL: nothing more to hide
+  }
+  out = out.replace(/\b(Basic|ApiKey|Bearer)\s+[A-Za-z0-9+/=._~-]{4,}/g, "$1 ***");
   return out.replace(/(\/\/)[^@/\s]*:[^@/\s]*@/g, "$1");
 }
 
@@ -114,7 +123,9 @@ export function describeCause(err: unknown): string {
   const msg = e?.message ?? String(err);
   if (/ECONNREFUSED|ConnectionRefused/i.test(code + msg)) return "connection refused (is Elasticsearch running there?)";
   if (/ENOTFOUND|EAI_AGAIN/i.test(code + msg)) return "host not found";
-  if (/ETIMEDOUT|timeout|TimeoutError|aborted/i.test(code + msg)) return "timed out";
+  if (/ETIMEDOUT|timeout|timed out|TimeoutError|aborted/i.test(code + msg)) return "timed out (no answer)";
+  if (/EPROTO|handshake|wrong version number|packet length/i.test(code + msg))
+    return "TLS handshake failed (does the server speak https on this port? try http://)";
   if (/CERT|SSL|TLS|self[- ]signed|certificate/i.test(code + msg))
     return `TLS error (${msg.split("\n")[0]}); give --ca-cert FILE, or --insecure to skip verification`;
   if (/ECONNRESET|socket hang up/i.test(code + msg)) return "connection reset (wrong protocol? try https:// or http://)";
