@@ -1,0 +1,502 @@
+/**
+ * Query DSL out of the rule representation: the query `_search`, `_count` and `_update_by_query` run.
+ *
+ * This header is the REFERENCE for what every predicate matches on an indexed document; the
+ * Painless emitter (src/emit/painless) and any local evaluator copy it. "Value" below means one
+ * value of the field as Elasticsearch indexed it:
+ *
+ * Fields and values
+ * - A predicate's field is queried by its index name; a `text` field is queried through its
+ *   `keywordSubfield` (`winlog.event_data.Image.keyword`), which holds the whole value.
+ * - keyword values are the source text; JSON numbers and booleans in the source are indexed as
+ *   their JSON text ("4688", "true"). A field holding an array matches when ANY element matches.
+ *   Values longer than the mapping's `ignore_above` are not indexed and match nothing (not even
+ *   `exists`). A missing field, `null`, `[]` and `[null]` have no value.
+ * - Case-insensitive comparison folds ASCII letters only (A-Z = a-z), exactly as Elasticsearch's
+ *   `case_insensitive` does (Lucene AutomatonQueries: "for now we only work with ASCII
+ *   characters"); `É` and `é` stay different. `cased: true` compares code units exactly.
+ *
+ * Predicates on keyword/text fields
+ * - equals:   some value == value. `term` (+ `case_insensitive`); case-sensitive equals on one field
+ *             inside an OR are merged into one `terms`. A value with no letter at all is compared
+ *             case-sensitively (identical result, and mergeable).
+ * - prefix:   some value starts with value (`prefix` query). suffix / contains: ends with / contains
+ *             value (`wildcard` `*v` / `*v*`). An empty value matches any field that has a value.
+ * - wildcard: some value matches the whole pattern; `*` = any run of characters (also empty),
+ *             `?` = exactly one character (one code point). Literal `*`, `?` and `\` are escaped
+ *             with `\` in the ES wildcard syntax (Lucene WildcardQuery), so the pattern is exact.
+ * - keyword:  (value with no field) the wildcard pattern matches some value of ANY listed field.
+ * - regex:    some value contains a match of the regex (unanchored search), via `regexp` with
+ *             the Lucene form given by src/ir/regex (`toLuceneRegexp`); `i` → `case_insensitive`.
+ * - number:   eq → the value's text (JS shortest form, "4688", "1.5") equals a value, i.e.
+ *             string equality; gt/gte/lt/lte → some value parses as a decimal number (Java
+ *             Double.parseDouble after trim) and compares true; unparseable values never match.
+ * - exists:   true → the field has at least one value ("" counts); false → it has none.
+ * - fieldref: some value of `field` equals some value of `other` (case-(in)sensitive per
+ *             `cased`, ASCII folding). For the usual single-valued fields this is plain equality;
+ *             both fields missing/null → no match. Done by a `script` query with a FIXED source;
+ *             the field names arrive in `params` (doc values of the keyword fields).
+ * - cidr:     see ip fields; on a keyword field cidr is unsupported (the profile must type it ip).
+ *
+ * Predicates on other field types (the profile decides a field's type)
+ * - ip:       cidr → some address is in the network (`term` with CIDR notation, IPv4 and IPv6;
+ *             IPv4-mapped IPv6 addresses equal their IPv4 form). equals → the value is a valid IP
+ *             and some address equals it (address equality: "::1" == "0:0::1"); an invalid IP
+ *             matches nothing. Other string predicates compare against the address's canonical
+ *             text (doc value: "10.1.2.3", "2001:db8::1") by a fixed script.
+ * - long/double: number → numeric term/range. equals with a decimal numeric text → numeric
+ *             equality ("01" == 1); non-numeric text matches nothing. Other string predicates
+ *             compare the canonical text of the doc value (Long → "4688", Double → "1.5") by
+ *             a fixed script.
+ * - boolean:  equals "true"/"false" (ASCII case-insensitive unless cased), number 1/0 → term;
+ *             anything else matches nothing.
+ * - date:     string predicates compare the doc value's ISO text by a fixed script.
+ *
+ * Conditions
+ * - and → bool.filter (+ must_not for negated children); or → bool.should with
+ *   minimum_should_match 1; not → bool.must_not (true when the inner query does not match,
+ *   including on documents that lack the field); const → match_all / match_none.
+ * - No bool holds more than MAX_CLAUSES clauses (`indices.query.bool.max_clause_count`, 1024 on
+ *   7.x): larger ones are nested.
+ *
+ * Rule values never reach script source: every script here is a constant, values go in params.
+ */
+import type { Field, Node, Predicate, Rule, WildcardPart } from "../ir/types.ts";
+import { wildcardShape } from "../ir/build.ts";
+import { toLuceneRegexp } from "./regexp.ts";
+
+/** Lucene's per-bool clause limit on 7.x is 1024; stay under it. */
+export const MAX_CLAUSES = 1024;
+
+/** A rule the DSL cannot express (reported per rule by `compile`, the rest go on). */
+export class EmitError extends Error {
+  override name = "EmitError";
+  constructor(
+    message: string,
+    public status: "unsupported" | "error" = "unsupported",
+  ) {
+    super(message);
+  }
+}
+
+type Q = Record<string, unknown>;
+
+export const MATCH_ALL: Q = { match_all: {} };
+export const MATCH_NONE: Q = { match_none: {} };
+
+/** The index field a predicate queries: a text field's keyword sub-field, else the field. */
+export function queryField(f: Field): string {
+  return f.type === "text" && f.keywordSubfield ? `${f.name}.${f.keywordSubfield}` : f.name;
+}
+
+function isStringField(f: Field): boolean {
+  return f.type === "keyword" || f.type === "text";
+}
+
+/** True when ASCII case folding cannot change the value (no ASCII letter in it). */
+function caseless(s: string): boolean {
+  return !/[A-Za-z]/.test(s);
+}
+
+/** ES wildcard syntax: `*`, `?` and `\` are special; `\` escapes the next character. */
+export function escapeWildcard(lit: string): string {
+  return lit.replace(/[\\*?]/g, (c) => "\\" + c);
+}
+
+export function wildcardPattern(parts: WildcardPart[]): string {
+  let out = "";
+  for (const p of parts) out += "lit" in p ? escapeWildcard(p.lit) : "any" in p ? "*" : "?";
+  return out;
+}
+
+function ci(cased: boolean, value: string): boolean {
+  return !cased && !caseless(value);
+}
+
+function withCase(field: string, kind: "term" | "prefix" | "wildcard", value: string, cased: boolean): Q {
+  if (!ci(cased, value)) return kind === "term" ? { term: { [field]: value } } : { [kind]: { [field]: { value } } };
+  return { [kind]: { [field]: { value, case_insensitive: true } } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed scripts (constant source, values in params) for what the query DSL has no query for.
+
+/** Painless helpers shared by the fixed scripts. ASCII folding matches `case_insensitive`. */
+const PAINLESS_HELPERS = `
+String fold(String s) { StringBuilder b = new StringBuilder(); for (int i = 0; i < s.length(); ++i) { char c = s.charAt(i); if (c >= (char)'A' && c <= (char)'Z') { b.append((char)(c + 32)); } else { b.append(c); } } return b.toString(); }
+boolean glob(String s, String p, String m) { int si = 0; int pi = 0; int star = -1; int mark = 0; while (si < s.length()) { if (pi < p.length() && m.charAt(pi) == (char)'2') { si++; pi++; } else if (pi < p.length() && m.charAt(pi) == (char)'0' && p.charAt(pi) == s.charAt(si)) { si++; pi++; } else if (pi < p.length() && m.charAt(pi) == (char)'1') { star = pi; mark = si; pi++; } else if (star != -1) { pi = star + 1; mark++; si = mark; } else { return false; } } while (pi < p.length() && m.charAt(pi) == (char)'1') { pi++; } return pi == p.length(); }
+`;
+
+/**
+ * String predicate over the text of a field's doc values (ip, numbers, dates): params.field,
+ * params.op (eq|prefix|suffix|contains|glob), params.value (folded when !cased), params.mask (glob:
+ * per char 0 literal, 1 `*`, 2 `?`), params.cased.
+ */
+export const DOC_STRING_SCRIPT = `${PAINLESS_HELPERS}
+if (!doc.containsKey(params.field)) { return false; }
+for (def raw : doc[params.field]) {
+  if (raw == null) { continue; }
+  String v = String.valueOf(raw);
+  if (!params.cased) { v = fold(v); }
+  String op = params.op;
+  if (op == 'eq') { if (v.equals(params.value)) { return true; } }
+  else if (op == 'prefix') { if (v.startsWith(params.value)) { return true; } }
+  else if (op == 'suffix') { if (v.endsWith(params.value)) { return true; } }
+  else if (op == 'contains') { if (v.indexOf(params.value) >= 0) { return true; } }
+  else if (glob(v, params.value, params.mask)) { return true; }
+}
+return false;`;
+
+/** Numeric comparison over keyword doc values: params.field, params.op (gt|gte|lt|lte), params.value. */
+export const DOC_NUMBER_SCRIPT = `
+if (!doc.containsKey(params.field)) { return false; }
+double x = ((Number) params.value).doubleValue();
+String op = params.op;
+for (def raw : doc[params.field]) {
+  if (raw == null) { continue; }
+  double d = 0;
+  boolean ok = true;
+  try { d = Double.parseDouble(String.valueOf(raw).trim()); } catch (NumberFormatException e) { ok = false; }
+  if (!ok || Double.isNaN(d)) { continue; }
+  if (op == 'gt' && d > x) { return true; }
+  if (op == 'gte' && d >= x) { return true; }
+  if (op == 'lt' && d < x) { return true; }
+  if (op == 'lte' && d <= x) { return true; }
+}
+return false;`;
+
+/** Field reference: some value of params.a equals some value of params.b (params.cased). */
+export const FIELDREF_SCRIPT = `${PAINLESS_HELPERS}
+if (!doc.containsKey(params.a) || !doc.containsKey(params.b)) { return false; }
+for (def x : doc[params.a]) {
+  if (x == null) { continue; }
+  String xs = params.cased ? String.valueOf(x) : fold(String.valueOf(x));
+  for (def y : doc[params.b]) {
+    if (y == null) { continue; }
+    String ys = params.cased ? String.valueOf(y) : fold(String.valueOf(y));
+    if (xs.equals(ys)) { return true; }
+  }
+}
+return false;`;
+
+function script(source: string, params: Record<string, unknown>): Q {
+  return { script: { script: { lang: "painless", source, params } } };
+}
+
+function foldAscii(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+function docStringQuery(f: Field, op: "eq" | "prefix" | "suffix" | "contains" | "glob", value: string, cased: boolean, mask = ""): Q {
+  return script(DOC_STRING_SCRIPT, { field: queryField(f), op, value: cased ? value : foldAscii(value), mask, cased });
+}
+
+function globParams(parts: WildcardPart[]): { value: string; mask: string } {
+  let value = "";
+  let mask = "";
+  for (const p of parts) {
+    if ("lit" in p) {
+      value += p.lit;
+      mask += "0".repeat(p.lit.length);
+    } else {
+      value += "*";
+      mask += "any" in p ? "1" : "2";
+    }
+  }
+  return { value, mask };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Literal checks for typed fields
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+export function isIp(s: string): boolean {
+  if (IPV4.test(s)) return true;
+  if (!s.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(s)) return false;
+  try {
+    new URL(`http://[${s}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function isCidr(s: string): boolean {
+  const slash = s.indexOf("/");
+  if (slash < 0) return isIp(s);
+  const ip = s.slice(0, slash);
+  const bits = s.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(bits) || !isIp(ip)) return false;
+  return Number(bits) <= (ip.includes(":") ? 128 : 32);
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+// ---------------------------------------------------------------------------------------------
+// Predicates
+
+/** A string predicate expressed as a wildcard pattern, on any field type. */
+function patternQuery(f: Field, parts: WildcardPart[], cased: boolean): Q {
+  const shape = wildcardShape(parts);
+  switch (shape.kind) {
+    case "equals":
+      return equalsQuery(f, shape.value, cased);
+    case "prefix":
+      return prefixQuery(f, shape.value, cased);
+    case "suffix":
+      return suffixQuery(f, shape.value, cased);
+    case "contains":
+      return containsQuery(f, shape.value, cased);
+    default: {
+      if (!isStringField(f)) {
+        const g = globParams(parts);
+        return docStringQuery(f, "glob", g.value, cased, g.mask);
+      }
+      return withCase(queryField(f), "wildcard", wildcardPattern(parts), cased);
+    }
+  }
+}
+
+function existsQuery(f: Field): Q {
+  return { exists: { field: queryField(f) } };
+}
+
+function equalsQuery(f: Field, value: string, cased: boolean): Q {
+  const name = queryField(f);
+  switch (f.type) {
+    case "keyword":
+    case "text":
+      return withCase(name, "term", value, cased);
+    case "ip":
+      return isIp(value) ? { term: { [name]: value } } : MATCH_NONE;
+    case "long":
+    case "double":
+      return DECIMAL.test(value.trim()) ? { term: { [name]: Number(value) } } : MATCH_NONE;
+    case "boolean": {
+      const v = cased ? value : value.toLowerCase();
+      return v === "true" || v === "false" ? { term: { [name]: v === "true" } } : MATCH_NONE;
+    }
+    default:
+      return docStringQuery(f, "eq", value, cased);
+  }
+}
+
+function prefixQuery(f: Field, value: string, cased: boolean): Q {
+  if (value === "") return existsQuery(f);
+  if (!isStringField(f)) return docStringQuery(f, "prefix", value, cased);
+  return withCase(queryField(f), "prefix", value, cased);
+}
+
+function suffixQuery(f: Field, value: string, cased: boolean): Q {
+  if (value === "") return existsQuery(f);
+  if (!isStringField(f)) return docStringQuery(f, "suffix", value, cased);
+  return withCase(queryField(f), "wildcard", "*" + escapeWildcard(value), cased);
+}
+
+function containsQuery(f: Field, value: string, cased: boolean): Q {
+  if (value === "") return existsQuery(f);
+  if (!isStringField(f)) return docStringQuery(f, "contains", value, cased);
+  return withCase(queryField(f), "wildcard", "*" + escapeWildcard(value) + "*", cased);
+}
+
+function numberText(n: number): string {
+  return String(n);
+}
+
+function numberQuery(p: Extract<Predicate, { kind: "number" }>): Q {
+  const f = p.field;
+  const name = queryField(f);
+  if (!Number.isFinite(p.value)) throw new EmitError(`${f.name}: number ${p.value} is not finite`, "error");
+  switch (f.type) {
+    case "long":
+    case "double":
+      return p.op === "eq" ? { term: { [name]: p.value } } : { range: { [name]: { [p.op]: p.value } } };
+    case "keyword":
+    case "text":
+      if (p.op === "eq") return { term: { [name]: numberText(p.value) } };
+      return script(DOC_NUMBER_SCRIPT, { field: name, op: p.op, value: p.value });
+    case "boolean":
+      if (p.op === "eq") return p.value === 1 || p.value === 0 ? { term: { [name]: p.value === 1 } } : MATCH_NONE;
+      throw new EmitError(`${f.name}: numeric comparison on a boolean field`);
+    default:
+      throw new EmitError(`${f.name}: numeric comparison on a field of type ${f.type}`);
+  }
+}
+
+function regexQuery(p: Extract<Predicate, { kind: "regex" }>): Q {
+  if (!isStringField(p.field)) throw new EmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
+  const r = toLuceneRegexp(p.regex);
+  if ("unsupported" in r) throw new EmitError(`${p.field.name}|re: ${r.unsupported}`);
+  const body: Q = { value: r.value, flags: "ALL" };
+  if (r.caseInsensitive) body.case_insensitive = true;
+  return { regexp: { [queryField(p.field)]: body } };
+}
+
+function cidrQuery(p: Extract<Predicate, { kind: "cidr" }>): Q {
+  if (p.field.type !== "ip") throw new EmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
+  if (!isCidr(p.cidr)) throw new EmitError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`, "error");
+  return { term: { [queryField(p.field)]: p.cidr } };
+}
+
+export function predicateQuery(p: Predicate): Q {
+  switch (p.kind) {
+    case "equals":
+      return equalsQuery(p.field, p.value, p.cased);
+    case "prefix":
+      return prefixQuery(p.field, p.value, p.cased);
+    case "suffix":
+      return suffixQuery(p.field, p.value, p.cased);
+    case "contains":
+      return containsQuery(p.field, p.value, p.cased);
+    case "wildcard":
+      return patternQuery(p.field, p.parts, p.cased);
+    case "number":
+      return numberQuery(p);
+    case "regex":
+      return regexQuery(p);
+    case "cidr":
+      return cidrQuery(p);
+    case "exists":
+      return p.exists ? existsQuery(p.field) : { bool: { must_not: [existsQuery(p.field)] } };
+    case "fieldref":
+      return script(FIELDREF_SCRIPT, { a: queryField(p.field), b: queryField(p.other), cased: p.cased });
+    case "keyword":
+      return orOf(p.fields.map((f) => patternQuery(f, p.parts, p.cased)));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boolean structure
+
+/** bool.should over clauses with minimum_should_match 1, nested below MAX_CLAUSES. */
+export function orOf(clauses: Q[]): Q {
+  const kept = clauses.filter((c) => !isMatchNone(c));
+  if (kept.some(isMatchAll)) return MATCH_ALL;
+  if (kept.length === 0) return MATCH_NONE;
+  if (kept.length === 1) return kept[0]!;
+  if (kept.length <= MAX_CLAUSES) return { bool: { should: kept, minimum_should_match: 1 } };
+  const groups: Q[] = [];
+  for (let i = 0; i < kept.length; i += MAX_CLAUSES) groups.push(orOf(kept.slice(i, i + MAX_CLAUSES)));
+  return orOf(groups);
+}
+
+/** bool with filter and must_not clauses, nested below MAX_CLAUSES. */
+export function andOf(filter: Q[], mustNot: Q[] = []): Q {
+  if (filter.some(isMatchNone) || mustNot.some(isMatchAll)) return MATCH_NONE;
+  const f = filter.filter((c) => !isMatchAll(c));
+  const n = mustNot.filter((c) => !isMatchNone(c));
+  if (n.length === 0 && f.length === 0) return MATCH_ALL;
+  if (n.length === 0 && f.length === 1) return f[0]!;
+  if (f.length + n.length <= MAX_CLAUSES) {
+    const bool: Q = {};
+    if (f.length) bool.filter = f;
+    if (n.length) bool.must_not = n;
+    return { bool };
+  }
+  // Too many: AND of chunks; a chunk of negations is NOT(OR(chunk)).
+  const chunks: Q[] = [];
+  for (let i = 0; i < f.length; i += MAX_CLAUSES) chunks.push(andOf(f.slice(i, i + MAX_CLAUSES)));
+  for (let i = 0; i < n.length; i += MAX_CLAUSES) chunks.push(andOf([], n.slice(i, i + MAX_CLAUSES)));
+  return andOf(chunks);
+}
+
+function isMatchAll(q: Q): boolean {
+  return "match_all" in q;
+}
+function isMatchNone(q: Q): boolean {
+  return "match_none" in q;
+}
+
+/**
+ * The `terms` key for an OR child that can be merged with its siblings: a case-sensitive (or
+ * caseless) equals on a keyword/text/ip field, or a numeric eq on a numeric field.
+ */
+function mergeKey(n: Node): { field: string; value: string | number } | undefined {
+  if (n.kind === "equals") {
+    const f = n.field;
+    if (isStringField(f) && !ci(n.cased, n.value)) return { field: queryField(f), value: n.value };
+    if (f.type === "ip" && isIp(n.value)) return { field: queryField(f), value: n.value };
+    return undefined;
+  }
+  if (n.kind === "number" && n.op === "eq" && Number.isFinite(n.value)) {
+    const f = n.field;
+    if (f.type === "long" || f.type === "double") return { field: queryField(f), value: n.value };
+    if (isStringField(f)) return { field: queryField(f), value: numberText(n.value) };
+  }
+  return undefined;
+}
+
+function orQuery(children: Node[]): Q {
+  const clauses: Q[] = [];
+  const merged = new Map<string, { values: Array<string | number>; seen: Set<string>; at: number }>();
+  for (const c of children) {
+    const k = mergeKey(c);
+    if (!k) {
+      clauses.push(nodeToQuery(c));
+      continue;
+    }
+    let m = merged.get(k.field);
+    if (!m) {
+      m = { values: [], seen: new Set(), at: clauses.length };
+      merged.set(k.field, m);
+      clauses.push(MATCH_NONE); // placeholder, replaced below
+    }
+    const key = `${typeof k.value}:${k.value}`;
+    if (!m.seen.has(key)) {
+      m.seen.add(key);
+      m.values.push(k.value);
+    }
+  }
+  for (const [field, m] of merged) {
+    clauses[m.at] = m.values.length === 1 ? { term: { [field]: m.values[0] } } : { terms: { [field]: m.values } };
+  }
+  return orOf(clauses);
+}
+
+/** The query for one node of the rule tree. Throws EmitError for what the DSL cannot express. */
+export function nodeToQuery(node: Node): Q {
+  switch (node.kind) {
+    case "const":
+      return node.value ? MATCH_ALL : MATCH_NONE;
+    case "and": {
+      const filter: Q[] = [];
+      const mustNot: Q[] = [];
+      for (const c of node.children) {
+        if (c.kind === "not") mustNot.push(nodeToQuery(c.child));
+        else filter.push(nodeToQuery(c));
+      }
+      return andOf(filter, mustNot);
+    }
+    case "or":
+      return orQuery(node.children);
+    case "not":
+      return andOf([], [nodeToQuery(node.child)]);
+    default:
+      return predicateQuery(node);
+  }
+}
+
+/**
+ * An ee-outliers original query (`backfillOnlyQuery`) as a query clause: `{"query": X}` is
+ * unwrapped, a list of those is their AND (as ee-outliers' filter_by_dsl_query does), a string is
+ * an `es_query_filter` query string.
+ */
+export function originalQuery(q: unknown): Q {
+  if (typeof q === "string") return { query_string: { query: q } };
+  if (Array.isArray(q)) return andOf(q.map(originalQuery));
+  if (q && typeof q === "object") {
+    const o = q as Q;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === "query") return originalQuery(o.query);
+    return o;
+  }
+  throw new EmitError(`original query is not a query object: ${JSON.stringify(q)}`, "error");
+}
+
+/** The rule's query: condition (or its original query when it has one) AND NOT whitelist. */
+export function ruleQuery(rule: Rule): Q {
+  const base = rule.backfillOnlyQuery !== undefined ? originalQuery(rule.backfillOnlyQuery) : nodeToQuery(rule.condition);
+  if (!rule.whitelist) return base;
+  return andOf([base], [nodeToQuery(rule.whitelist)]);
+}
