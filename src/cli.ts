@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "./version.ts";
 import { UsageError, exitCodeFor, formatError } from "./util/errors.ts";
 import { commands } from "./commands/index.ts";
+import { addGlobalConnectionOptions } from "./cluster/client.ts";
 
 export function buildProgram(): Command {
   const program = new Command("outliers")
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  addGlobalConnectionOptions(program);
   for (const register of commands) register(program);
   return program;
 }

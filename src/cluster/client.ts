@@ -50,6 +50,24 @@ export function addConnectionOptions(cmd: Command): Command {
     .option("--insecure", "do not verify the server's TLS certificate");
 }
 
+const CONNECTION_KEYS = ["node", "apiKey", "username", "password", "caCert", "insecure"] as const;
+
+/**
+ * The same flags before the command name (`outliers --node URL doctor`): the program takes them and
+ * hands them to the command that runs, unless that command was given its own. Needs the program's
+ * positional options, so that flags after the command name stay the command's.
+ */
+export function addGlobalConnectionOptions(program: Command): Command {
+  program.enablePositionalOptions();
+  addConnectionOptions(program);
+  return program.hook("preAction", (_program, action) => {
+    const global = program.opts();
+    for (const key of CONNECTION_KEYS) {
+      if (global[key] !== undefined && action.getOptionValue(key) === undefined) action.setOptionValue(key, global[key]);
+    }
+  });
+}
+
 /** Reads the connection options of a command, with the environment as fallback. */
 export function connectionFrom(opts: Record<string, unknown>, env = process.env): ConnectionOptions {
   return {
@@ -190,7 +208,7 @@ class PlainJsonTransport extends Transport {
       ...opts,
       productCheck: null,
       vendoredHeaders: { jsonContentType: "application/json", ndjsonContentType: "application/x-ndjson", accept: "application/json" },
-    } as ConstructorParameters<typeof Transport>[0]);
+    } as unknown as ConstructorParameters<typeof Transport>[0]);
   }
 }
 
