@@ -1,0 +1,74 @@
+/**
+ * A mapping profile says how Sigma's field names and logsources become index fields, index patterns
+ * and guard conditions, and which index type each field has. Profiles: `winlogbeat` (default),
+ * `ecs`, or a sigmac-style mapping YAML file (see src/mapping/index.ts for `loadProfile`).
+ */
+import type { Field, Node } from "../ir/types.ts";
+
+/** A Sigma logsource as written in a rule. */
+export interface Logsource {
+  product?: string;
+  category?: string;
+  service?: string;
+}
+
+export type Resolved<T> = T | { unsupported: string };
+
+export function isUnsupported<T>(r: Resolved<T>): r is { unsupported: string } {
+  return typeof r === "object" && r !== null && "unsupported" in (r as object);
+}
+
+export interface LogsourceTarget {
+  /** Index patterns the rule's events live in, e.g. ["winlogbeat-*"]. */
+  index: string[];
+  /** Conditions every event of this logsource meets (channel, event ids); TRUE when none. */
+  guard: Node;
+  /**
+   * The same guard as data, for emitters that index rules by channel/event id (optional; absent
+   * when the guard is not a plain channel/event-id test, e.g. sigmac `conditions` or no guard).
+   * The guard is the OR over these sources of (channel in `channels` AND event id in `eventIds`).
+   */
+  sources?: { label: string; channels: string[]; eventIds?: number[] }[];
+}
+
+export interface Profile {
+  name: string;
+  /** The time field backfill windows use. */
+  timeField: string;
+  /** Index patterns and guard conditions for a logsource. */
+  logsource(ls: Logsource): Resolved<LogsourceTarget>;
+  /**
+   * The index field (with its type) for a Sigma field name under a logsource; category-specific
+   * renames (e.g. process_creation on Security 4688: Image -> NewProcessName) are applied here.
+   * May return several fields when the logsource spans sources that name the field differently
+   * (Sysmon 1 `Image` / Security 4688 `NewProcessName`), or when one Sigma field is a list of
+   * unnamed values (`Data` -> `param1`..`paramN`). The caller tests each value predicate on every
+   * returned field and ORs the results; for `exists: false` (Sigma `null`) it ANDs them instead
+   * (none of the fields present). Renamed alternatives never occur together in one event, so this
+   * is exact per source.
+   */
+  field(sigmaField: string, ls: Logsource): Resolved<Field[]>;
+  /**
+   * The fields a Sigma keyword (a value with no field) searches, for a logsource: a fixed list, so
+   * the query DSL and Painless emitters expand over exactly the same fields.
+   */
+  keywordFields(ls: Logsource): Field[];
+  /**
+   * The type a field name has in this profile's index template, for fields that reach the
+   * representation without going through `field()` (ee-outliers queries name index fields directly).
+   */
+  fieldType(indexField: string): Field;
+  /**
+   * An index template body (mappings and settings) giving every field the type this profile
+   * assumes; tests and the demo create their indices with it.
+   *
+   * Contract with the Painless side: keyword fields have `ignore_above: 8191` (Lucene's 32,766-byte
+   * term limit / 4 bytes per UTF-8 char worst case), so a string longer than 8191 characters is
+   * not indexed and matches no keyword predicate (equals, prefix, suffix, contains, wildcard, regex)
+   * in the query; the Painless matcher treats such a value as absent for those predicates too.
+   * `ip` fields carry a `keyword` sub-field (Field.keywordSubfield) that string predicates query,
+   * while `cidr` queries the ip field itself; malformed addresses (`-`) are kept in the sub-field
+   * and ignored by the ip field (`ignore_malformed`).
+   */
+  indexTemplate(): { settings?: Record<string, unknown>; mappings: Record<string, unknown> };
+}

@@ -1,0 +1,130 @@
+/**
+ * The machinery the built-in profiles (`winlogbeat`, `ecs`) share: Windows logsources become
+ * channel/event-id guards from windows-sources.ts, Sigma fields become index fields through each
+ * source's renames and then the profile's own naming, keyword search covers a fixed field list, and
+ * other products are searched by field name unchanged in a generic index.
+ */
+import { and, or, TRUE } from "../ir/build.ts";
+import type { Field, Node } from "../ir/types.ts";
+import type { Logsource, LogsourceTarget, Profile, Resolved } from "./profile.ts";
+import { CORPUS_FIELDS } from "./windows-corpus-fields.ts";
+import { PARAM_FIELDS, windowsSources, type WindowsSource } from "./windows-sources.ts";
+
+export interface WindowsProfileSpec {
+  name: string;
+  timeField: string;
+  /** Index patterns for product windows. */
+  windowsIndex: string[];
+  /** Index patterns for every other product (and for logsources with no product). */
+  otherIndex: string[];
+  channelField: string;
+  eventIdField: string;
+  /**
+   * Index field names for a Sigma field of a Windows event, after the source's rename
+   * (`sigmaField` is already e.g. `NewProcessName` for Security 4688). An empty list means the
+   * profile has no field for it.
+   */
+  windowsFieldNames(sigmaField: string, ls: Logsource): string[];
+  /** Index type of a field name (see Profile.fieldType). */
+  fieldType(indexField: string): Field;
+  /** Fields every Windows keyword search covers besides the mapped event fields, e.g. `message`. */
+  keywordExtra: string[];
+  indexTemplate(): { settings?: Record<string, unknown>; mappings: Record<string, unknown> };
+}
+
+export function isWindows(ls: Logsource): boolean {
+  return ls.product?.toLowerCase() === "windows";
+}
+
+/** Services whose events may carry unnamed `<Data>` values (param1..N) that keyword search must see. */
+function hasUnnamedData(ls: Logsource): boolean {
+  if (ls.service !== undefined) return true;
+  const cat = ls.category?.toLowerCase();
+  if (cat === undefined) return true;
+  return cat.startsWith("ps_classic_");
+}
+
+/** The CORPUS_FIELDS key for a Windows logsource; `windows` when it names neither. */
+function corpusKey(ls: Logsource): string[] {
+  if (ls.category) return [`category:${ls.category.toLowerCase()}`];
+  if (ls.service) return [`service:${ls.service.toLowerCase()}`];
+  return Object.keys(CORPUS_FIELDS);
+}
+
+export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
+  const channel = spec.fieldType(spec.channelField);
+  const eventId = spec.fieldType(spec.eventIdField);
+
+  function eventIdTest(id: number): Node {
+    if (eventId.type === "long") return { kind: "number", field: eventId, op: "eq", value: id };
+    return { kind: "equals", field: eventId, value: String(id), cased: true };
+  }
+
+  function sourceGuard(s: WindowsSource): Node {
+    const ch = or(s.channels.map((c) => ({ kind: "equals", field: channel, value: c, cased: false }) as Node));
+    const ids = s.eventIds ? or(s.eventIds.map(eventIdTest)) : TRUE;
+    return and([ch, ids]);
+  }
+
+  function logsource(ls: Logsource): Resolved<LogsourceTarget> {
+    if (!isWindows(ls)) return { index: [...spec.otherIndex], guard: TRUE };
+    const r = windowsSources(ls);
+    if ("unsupported" in r) return { unsupported: `${r.unsupported} in profile ${spec.name}` };
+    if (r.sources === null) return { index: [...spec.windowsIndex], guard: TRUE };
+    return {
+      index: [...spec.windowsIndex],
+      guard: or(r.sources.map(sourceGuard)),
+      sources: r.sources.map((s) => ({
+        label: s.label,
+        channels: [...s.channels],
+        ...(s.eventIds ? { eventIds: [...s.eventIds] } : {}),
+      })),
+    };
+  }
+
+  function field(sigmaField: string, ls: Logsource): Resolved<Field[]> {
+    if (sigmaField.trim() === "") return { unsupported: "empty field name" };
+    if (!isWindows(ls)) return [spec.fieldType(sigmaField)];
+    const r = windowsSources(ls);
+    if ("unsupported" in r) return { unsupported: `${r.unsupported} in profile ${spec.name}` };
+    const names: string[] = [];
+    for (const s of r.sources ?? [undefined]) {
+      const renamed = s?.renames?.[sigmaField] ?? sigmaField;
+      for (const n of spec.windowsFieldNames(renamed, ls)) if (!names.includes(n)) names.push(n);
+    }
+    if (names.length === 0) {
+      return { unsupported: `field '${sigmaField}' has no mapping in profile ${spec.name}` };
+    }
+    return names.map((n) => spec.fieldType(n));
+  }
+
+  function keywordFields(ls: Logsource): Field[] {
+    if (!isWindows(ls)) return spec.keywordExtra.map((n) => spec.fieldType(n));
+    const names = new Set<string>();
+    const add = (sigmaName: string) => {
+      const f = field(sigmaName, ls);
+      if (Array.isArray(f)) for (const x of f) names.add(x.name);
+    };
+    if (!("unsupported" in windowsSources(ls))) {
+      for (const key of corpusKey(ls)) for (const f of CORPUS_FIELDS[key] ?? []) add(f);
+      if (hasUnnamedData(ls)) add("Data");
+    }
+    for (const n of spec.keywordExtra) names.delete(n);
+    return [...[...names].sort(), ...spec.keywordExtra].map((n) => spec.fieldType(n));
+  }
+
+  return {
+    name: spec.name,
+    timeField: spec.timeField,
+    logsource,
+    field,
+    keywordFields,
+    fieldType: spec.fieldType,
+    indexTemplate: spec.indexTemplate,
+  };
+}
+
+/** `Data` (the list of unnamed values) as the param fields under a prefix. */
+export function paramFields(prefix: string): string[] {
+  return PARAM_FIELDS.map((p) => prefix + p);
+}
