@@ -1,0 +1,322 @@
+/**
+ * A parsed Sigma rule plus a mapping profile into a `Rule`: the detection becomes one boolean tree
+ * over index-field predicates, ANDed with the logsource's guard.
+ *
+ * - a map is the AND of its items, a list of maps the OR of the maps;
+ * - an item's values are ORed (ANDed with `|all`); expansions (windash, base64offset, expand) are
+ *   always ORed;
+ * - values with no field (keyword lists, `|all:` keys) become `keyword` predicates over the
+ *   profile's keyword fields;
+ * - `null` is `exists: false`; `''` is `equals ""`; a value that is only `*` is `exists: true`;
+ * - numbers on numeric fields are `number` eq, elsewhere `equals` with the text as written;
+ * - strings are `equals`/`prefix`/`suffix`/`contains`/`wildcard` (wildcardShape), case-insensitive
+ *   unless `cased`; base64 encodings are case-sensitive.
+ *
+ * The rule's model name (`outliers.model_name`) is the file's base name without extension (sigmac
+ * wrote `sigma_<name>` as the ee-outliers section name; the emitter adds that prefix there); a
+ * second and later rule document in one file gets `_<n>` (n = document number, from 1).
+ */
+import { createHash } from "node:crypto";
+import { basename, extname } from "node:path";
+import { and, or, not, wildcardShape } from "../../ir/build.ts";
+import type { CompileResult, Field, Node, Rule, WildcardPart } from "../../ir/types.ts";
+import { isUnsupported, type Logsource, type Profile } from "../../mapping/profile.ts";
+import { ConditionError, ConditionUnsupported, evalCondition, parseCondition } from "./condition.ts";
+import {
+  applyModifier,
+  MODIFIERS,
+  ModifierError,
+  ModifierUnsupported,
+  type ItemState,
+  type SigmaValue,
+} from "./modifiers.ts";
+import { NumLit, type Place, type SigmaRule } from "./parse.ts";
+import { parseSigmaString, parseSigmaStringWithPlaceholders, type ValuePart } from "./values.ts";
+
+export interface ConvertOptions {
+  profile: Profile;
+  placeholders?: Record<string, string[]>;
+}
+
+/** A problem at a place in the rule; `unsupported` when the rule is valid but cannot be compiled. */
+class RuleProblem extends Error {
+  constructor(public status: "error" | "unsupported", public place: Place, message: string) {
+    super(message);
+  }
+}
+
+const NUMERIC = new Set(["long", "double"]);
+const ATTACK_TECHNIQUE = /^attack\.(t\d{4}(?:\.\d{3})?)$/i;
+
+interface Ctx {
+  rule: SigmaRule;
+  opts: ConvertOptions;
+  ls: Logsource;
+  fieldCache: Map<string, Field[]>;
+  keywordFields?: Field[];
+}
+
+export function convertSigmaRule(rule: SigmaRule, opts: ConvertOptions, docCount = 1): CompileResult {
+  const warnings: string[] = [];
+  const meta = { id: rule.id, title: rule.title, path: rule.path };
+  try {
+    const target = opts.profile.logsource(rule.logsource);
+    if (isUnsupported(target)) throw new RuleProblem("unsupported", ["logsource"], target.unsupported);
+    const ctx: Ctx = { rule, opts, ls: rule.logsource, fieldCache: new Map() };
+
+    // Every search identifier is compiled (so errors in unused ones are reported too).
+    const names = [...rule.detection.searches.keys()];
+    const nodes = new Map<string, Node>();
+    for (const name of names) nodes.set(name, convertSearch(ctx, rule.detection.searches.get(name), ["detection", name]));
+
+    const conds: Node[] = [];
+    rule.detection.conditions.forEach((c, i) => {
+      const place: Place = rule.detection.conditions.length > 1 ? ["detection", "condition", i] : ["detection", "condition"];
+      try {
+        conds.push(evalCondition(parseCondition(c), names, (n) => nodes.get(n)!));
+      } catch (e) {
+        if (e instanceof ConditionUnsupported) throw new RuleProblem("unsupported", place, e.message);
+        if (e instanceof ConditionError) throw new RuleProblem("error", place, `${e.message} in '${c}'`);
+        throw e;
+      }
+    });
+    if (rule.detection.timeframe !== undefined) {
+      warnings.push(`${rule.where(["detection", "timeframe"])}: timeframe ignored (no aggregation; each event is matched on its own)`);
+    }
+
+    let id = rule.id;
+    if (id === undefined || id.trim() === "") {
+      id = derivedId(rule.path, rule.docIndex);
+      warnings.push(`${rule.where([])}: no id; using '${id}' derived from the file path`);
+    }
+    const base = basename(rule.path, extname(rule.path));
+    const modelName = docCount > 1 && rule.docIndex > 0 ? `${base}_${rule.docIndex}` : base;
+    const techniques: string[] = [];
+    for (const t of rule.tags) {
+      const m = ATTACK_TECHNIQUE.exec(t);
+      if (m) {
+        const tid = m[1]!.toUpperCase();
+        if (!techniques.includes(tid)) techniques.push(tid);
+      }
+    }
+    const summary = `Sigma hit - ${rule.title}`;
+    const out: Rule = {
+      id,
+      title: rule.title,
+      description: rule.description,
+      status: rule.status,
+      level: rule.level,
+      author: rule.author,
+      references: rule.references,
+      falsepositives: rule.falsepositives,
+      tags: rule.tags,
+      logsource: { ...rule.logsource },
+      source: { format: "sigma", path: rule.path, section: String(rule.docIndex) },
+      index: target.index,
+      timeField: opts.profile.timeField,
+      condition: and([target.guard, or(conds)]),
+      tagsOut: {
+        type: ["Sigma hit", ...rule.tags],
+        reason: summary,
+        summary,
+        modelName,
+        modelType: "sigma",
+        techniques,
+        extra: {},
+      },
+    };
+    return warnings.length ? { status: "ok", rule: out, warnings } : { status: "ok", rule: out };
+  } catch (e) {
+    if (e instanceof RuleProblem) {
+      return { status: e.status, ...meta, error: `${rule.where(e.place)}: ${e.message}` };
+    }
+    return { status: "error", ...meta, error: `${rule.where([])}: internal error: ${(e as Error)?.stack ?? e}` };
+  }
+}
+
+/** A stable id for a rule without one: a UUID-shaped hash of its path and document number. */
+export function derivedId(path: string, docIndex: number): string {
+  const h = createHash("sha1").update(`${path.replace(/\\/g, "/")}#${docIndex}`).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof NumLit);
+}
+
+function convertSearch(ctx: Ctx, v: unknown, place: Place): Node {
+  if (isMap(v)) return convertMap(ctx, v, place);
+  if (Array.isArray(v)) {
+    if (v.length === 0) throw new RuleProblem("error", place, "empty list");
+    const alts: Node[] = [];
+    const keywords: unknown[] = [];
+    v.forEach((item, i) => {
+      if (isMap(item)) alts.push(convertMap(ctx, item, [...place, i]));
+      else keywords.push(item);
+    });
+    // Plain values in a list are keywords, ORed.
+    if (keywords.length) alts.push(convertItem(ctx, undefined, [], keywords, place));
+    return or(alts);
+  }
+  if (v === null || v === undefined) throw new RuleProblem("error", place, "empty search identifier");
+  // A single plain value: a keyword.
+  return convertItem(ctx, undefined, [], [v], place);
+}
+
+function convertMap(ctx: Ctx, m: Record<string, unknown>, place: Place): Node {
+  const keys = Object.keys(m);
+  if (keys.length === 0) throw new RuleProblem("error", place, "empty map");
+  const items: Node[] = [];
+  for (const key of keys) {
+    const [field, ...mods] = key.split("|");
+    const val = m[key];
+    const values = Array.isArray(val) ? flatten(val) : [val];
+    if (Array.isArray(val) && values.length === 0) throw new RuleProblem("error", [...place, key], "empty value list");
+    items.push(convertItem(ctx, field === "" ? undefined : field!.trim(), mods, values, [...place, key]));
+  }
+  return and(items);
+}
+
+function flatten(a: unknown[]): unknown[] {
+  const out: unknown[] = [];
+  for (const x of a) if (Array.isArray(x)) out.push(...flatten(x)); else out.push(x);
+  return out;
+}
+
+function toValue(raw: unknown, withPlaceholders: boolean, place: Place): SigmaValue {
+  if (typeof raw === "string") {
+    return { t: "str", parts: withPlaceholders ? parseSigmaStringWithPlaceholders(raw) : parseSigmaString(raw), raw };
+  }
+  if (typeof raw === "number") return { t: "num", value: raw, src: String(raw) };
+  if (raw instanceof NumLit) return { t: "num", value: raw.value, src: raw.src };
+  if (typeof raw === "boolean") return { t: "bool", value: raw };
+  if (raw === null || raw === undefined) return { t: "null" };
+  throw new RuleProblem("error", place, `a value must be a string, number, boolean or null, not a ${Array.isArray(raw) ? "list" : "map"}`);
+}
+
+/** One detection item: a field (or none, for keywords), its modifiers and its values. */
+function convertItem(ctx: Ctx, field: string | undefined, mods: string[], rawValues: unknown[], place: Place): Node {
+  const state: ItemState = { field, all: false, negate: false, placeholders: ctx.opts.placeholders };
+  const chain = mods.map((name) => {
+    const m = MODIFIERS.get(name.trim().toLowerCase());
+    if (!m) throw new RuleProblem("error", place, `unknown modifier '${name}'`);
+    return m;
+  });
+  const expand = chain.some((m) => m.name === "expand");
+  let values: SigmaValue[] = rawValues.map((r) => toValue(r, expand, place));
+  try {
+    const applied: string[] = [];
+    for (const m of chain) {
+      const next: SigmaValue[] = [];
+      for (const v of values) {
+        // null stays null (`field|contains: null` is still "no value").
+        if (v.t === "null") next.push(v);
+        else next.push(...applyModifier(m, v, state, applied));
+      }
+      values = next;
+      applied.push(m.name);
+    }
+  } catch (e) {
+    if (e instanceof ModifierUnsupported) throw new RuleProblem("unsupported", place, e.message);
+    if (e instanceof ModifierError) throw new RuleProblem("error", place, e.message);
+    throw e;
+  }
+
+  const anyCased = chain.some((m) => m.name === "cased");
+  let build: (v: SigmaValue) => Node;
+  if (field === undefined) {
+    const fields = keywordFields(ctx, place);
+    build = (v) => keywordNode(v, fields, anyCased, place);
+  } else {
+    const fields = resolveField(ctx, field, place);
+    build = (v) => or(fields.map((f) => valueNode(ctx, v, f, anyCased, place)));
+  }
+  const nodes = values.map((v) => {
+    const n = build(v);
+    return state.negate ? not(n) : n;
+  });
+  return state.all ? and(nodes) : or(nodes);
+}
+
+function resolveField(ctx: Ctx, name: string, place: Place): Field[] {
+  let f = ctx.fieldCache.get(name);
+  if (!f) {
+    const r = ctx.opts.profile.field(name, ctx.ls);
+    if (isUnsupported(r)) throw new RuleProblem("unsupported", place, r.unsupported);
+    if (r.length === 0) throw new RuleProblem("unsupported", place, `field '${name}' has no index field in profile '${ctx.opts.profile.name}'`);
+    f = r;
+    ctx.fieldCache.set(name, f);
+  }
+  return f;
+}
+
+function keywordFields(ctx: Ctx, place: Place): Field[] {
+  if (!ctx.keywordFields) ctx.keywordFields = ctx.opts.profile.keywordFields(ctx.ls);
+  if (ctx.keywordFields.length === 0) {
+    throw new RuleProblem("unsupported", place, `keyword search (a value with no field) but profile '${ctx.opts.profile.name}' names no keyword fields for this logsource`);
+  }
+  return ctx.keywordFields;
+}
+
+function finalParts(v: Extract<SigmaValue, { t: "str" }>, place: Place): WildcardPart[] {
+  const out: WildcardPart[] = [];
+  for (const p of v.parts as ValuePart[]) {
+    if ("ph" in p) throw new RuleProblem("error", place, `placeholder %${p.ph}% left after expansion`);
+    out.push(p);
+  }
+  return out;
+}
+
+function keywordNode(v: SigmaValue, fields: Field[], anyCased: boolean, place: Place): Node {
+  switch (v.t) {
+    case "expansion":
+      return or(v.values.map((x) => keywordNode(x, fields, anyCased, place)));
+    case "str":
+      return { kind: "keyword", fields, parts: finalParts(v, place), cased: v.cased ?? anyCased };
+    case "num":
+      return { kind: "keyword", fields, parts: [{ lit: v.src }], cased: false };
+    case "bool":
+      return { kind: "keyword", fields, parts: [{ lit: String(v.value) }], cased: false };
+    case "re":
+      throw new RuleProblem("unsupported", place, "a regular expression with no field is not supported");
+    default:
+      throw new RuleProblem("error", place, `a ${v.t} value needs a field`);
+  }
+}
+
+function valueNode(ctx: Ctx, v: SigmaValue, f: Field, anyCased: boolean, place: Place): Node {
+  switch (v.t) {
+    case "expansion":
+      return or(v.values.map((x) => valueNode(ctx, x, f, anyCased, place)));
+    case "null":
+      return { kind: "exists", field: f, exists: false };
+    case "exists":
+      return { kind: "exists", field: f, exists: v.value };
+    case "num":
+      if (NUMERIC.has(f.type)) return { kind: "number", field: f, op: "eq", value: v.value };
+      return { kind: "equals", field: f, value: v.src, cased: false };
+    case "bool":
+      return { kind: "equals", field: f, value: String(v.value), cased: false };
+    case "cmp":
+      return { kind: "number", field: f, op: v.op, value: v.value };
+    case "re":
+      return { kind: "regex", field: f, regex: { pattern: v.pattern, flags: { ...v.flags } } };
+    case "cidr":
+      return { kind: "cidr", field: f, cidr: v.cidr };
+    case "fieldref": {
+      const others = resolveField(ctx, v.field, place);
+      return or(others.map((o) => ({ kind: "fieldref", field: f, other: o, cased: anyCased }) as Node));
+    }
+    case "str": {
+      const parts = finalParts(v, place);
+      const cased = v.cased ?? anyCased;
+      if (parts.length > 0 && parts.every((p) => "any" in p)) return { kind: "exists", field: f, exists: true };
+      const shape = wildcardShape(parts);
+      if (shape.kind === "wildcard") return { kind: "wildcard", field: f, parts, cased };
+      if (shape.kind === "equals" && NUMERIC.has(f.type) && /^[-+]?\d+(\.\d+)?$/.test(shape.value)) {
+        return { kind: "number", field: f, op: "eq", value: Number(shape.value) };
+      }
+      return { kind: shape.kind, field: f, value: shape.value, cased };
+    }
+  }
+}

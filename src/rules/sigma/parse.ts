@@ -1,0 +1,344 @@
+/**
+ * Sigma rule files (YAML) into typed `SigmaRule` documents.
+ *
+ * Speed matters (the whole SigmaHQ corpus should compile in well under 2 s), and the `yaml`
+ * package alone needs more than a second for the corpus, so the common case is parsed with Bun's
+ * native YAML parser (YAML 1.2 core schema, checked to give identical values for every file of the
+ * corpus, see test/unit/sigma-corpus.test.ts). The `yaml` package is used, for one file at a time,
+ * when it gives something the native parser cannot:
+ * - multi-document files (`action: global`/`reset`/`repeat`), so documents are split exactly;
+ * - numeric literals whose text is not the number's canonical form (`0x17`, `1.0`, `0777`): the
+ *   source text is kept (`NumLit`) so that a keyword field compares against what the rule wrote;
+ * - line numbers for error messages (`path:line: detection.selection: …`), computed lazily, only
+ *   when a message is produced.
+ */
+import { LineCounter, parseAllDocuments, isAlias, isMap, isScalar, isSeq, type Document, type Node as YNode } from "yaml";
+import type { Logsource } from "../../mapping/profile.ts";
+
+/** A YAML number whose source text differs from its canonical JavaScript text (`0x17`, `1.0`). */
+export class NumLit {
+  constructor(public value: number, public src: string) {}
+}
+
+export type Place = (string | number)[];
+
+export interface SigmaDetection {
+  /** Search identifiers in file order (everything except `condition` and `timeframe`). */
+  searches: Map<string, unknown>;
+  /** The condition(s); a list means OR. */
+  conditions: string[];
+  timeframe?: string;
+}
+
+export interface SigmaRule {
+  path: string;
+  /** Index of the YAML document in the file (0 for single-document files). */
+  docIndex: number;
+  title: string;
+  id?: string;
+  status?: string;
+  level?: string;
+  description?: string;
+  references: string[];
+  tags: string[];
+  author?: string;
+  logsource: Logsource;
+  falsepositives: string[];
+  fields: string[];
+  detection: SigmaDetection;
+  /** `path:line: place` for messages about a place in this document. */
+  where(place: Place): string;
+}
+
+/** A document that could not be read as a Sigma rule. */
+export interface SigmaParseFailure {
+  path: string;
+  docIndex: number;
+  status: "error" | "unsupported";
+  id?: string;
+  title?: string;
+  error: string;
+}
+
+export type ParsedDocument = { rule: SigmaRule } | { failure: SigmaParseFailure };
+
+const YAML = (Bun as unknown as { YAML: { parse(s: string): unknown } }).YAML;
+
+/** A document separator or end marker at the start of a line. */
+const MULTI_DOC = /^(---|\.\.\.)(\s|$)/m;
+/** Unquoted scalars that look like numbers (block `key: 1`, `- 1` and flow `[1, 2]` positions). */
+const NUMBERISH = /(?:[:\-[,] |^\s*- )([-+]?(?:0[xXoO][0-9a-fA-F]+|[0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?))[ \t]*(?=$|[,\]}#\r])/gm;
+
+function hasNonCanonicalNumber(text: string): boolean {
+  NUMBERISH.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = NUMBERISH.exec(text)) !== null) {
+    const tok = m[1]!;
+    if (/^[-+]?[0-9]+$/.test(tok) && String(Number(tok)) === tok) continue;
+    if (String(Number(tok)) !== tok) return true;
+  }
+  return false;
+}
+
+/** Lazily parsed `yaml` documents with line numbers, for messages and exact documents. */
+class SourceDocs {
+  private docs?: Document.Parsed[];
+  private lc = new LineCounter();
+  constructor(public path: string, public text: string) {}
+
+  get parsed(): Document.Parsed[] {
+    if (!this.docs) this.docs = parseAllDocuments(this.text, { lineCounter: this.lc }) as Document.Parsed[];
+    return this.docs;
+  }
+
+  /** 1-based line of `place` in document `docIndex` (or in the global document it inherits). */
+  line(docIndex: number, place: Place, alsoIn: number[] = []): number | undefined {
+    let fallback: number | undefined;
+    for (const d of [docIndex, ...alsoIn]) {
+      const doc = this.parsed[d];
+      if (!doc) continue;
+      const r = this.find(doc, place);
+      if (r.found) return r.line;
+      if (d === docIndex) fallback = r.line;
+    }
+    return fallback;
+  }
+
+  private find(doc: Document.Parsed, place: Place): { found: boolean; line?: number } {
+    let node: unknown = doc.contents;
+    let line = rangeLine(node, this.lc);
+    for (const key of place) {
+      if (isAlias(node)) node = node.resolve(doc);
+      if (isMap(node)) {
+        const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(key));
+        if (!pair) return { found: false, line };
+        line = rangeLine(pair.key, this.lc) ?? line;
+        node = pair.value;
+      } else if (isSeq(node) && typeof key === "number" && key < node.items.length) {
+        node = node.items[key];
+        line = rangeLine(node, this.lc) ?? line;
+      } else return { found: false, line };
+    }
+    return { found: true, line };
+  }
+}
+
+function rangeLine(node: unknown, lc: LineCounter): number | undefined {
+  const r = (node as { range?: [number, number, number] } | null)?.range;
+  return r ? lc.linePos(r[0]).line : undefined;
+}
+
+/** Plain JavaScript values from a `yaml` node, keeping non-canonical number literals as NumLit. */
+function toPlain(node: unknown, doc: Document.Parsed): unknown {
+  if (node === null || node === undefined) return null;
+  if (isAlias(node)) return toPlain(node.resolve(doc), doc);
+  if (isScalar(node)) {
+    const v = node.value;
+    if (typeof v === "number" && typeof node.source === "string" && node.source !== String(v)) {
+      return new NumLit(v, node.source);
+    }
+    return v;
+  }
+  if (isMap(node)) {
+    const o: Record<string, unknown> = {};
+    for (const p of node.items) {
+      const k = isScalar(p.key) ? String(p.key.value) : String(p.key);
+      o[k] = toPlain(p.value, doc);
+    }
+    return o;
+  }
+  if (isSeq(node)) return node.items.map((i) => toPlain(i, doc));
+  return (node as YNode).toJSON?.() ?? null;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof NumLit);
+}
+
+/** sigmac's `deep_update_dict`: maps merge recursively, everything else is replaced. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isObj(b) && isObj(v) ? deepMerge(b, v) : v;
+  }
+  return out;
+}
+
+/** Parses one Sigma file into its rule documents (or failures, one per broken document). */
+export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
+  const src = new SourceDocs(path, text);
+  const multi = MULTI_DOC.test(text);
+  let raws: unknown[];
+  try {
+    if (multi || hasNonCanonicalNumber(text)) {
+      const docs = src.parsed;
+      for (const d of docs) {
+        if (d.errors.length > 0) {
+          const e = d.errors[0]!;
+          const line = e.linePos?.[0]?.line;
+          return [fileFailure(path, `${path}${line ? `:${line}` : ""}: invalid YAML: ${firstLine(e.message)}`)];
+        }
+      }
+      raws = docs.map((d) => toPlain(d.contents, d));
+    } else {
+      raws = [YAML.parse(text)];
+    }
+  } catch (e) {
+    // The native parser rejected it: let `yaml` say where.
+    const docs = src.parsed;
+    for (const d of docs) {
+      if (d.errors.length > 0) {
+        const err = d.errors[0]!;
+        const line = err.linePos?.[0]?.line;
+        return [fileFailure(path, `${path}${line ? `:${line}` : ""}: invalid YAML: ${firstLine(err.message)}`)];
+      }
+    }
+    return [fileFailure(path, `${path}: invalid YAML: ${firstLine(String((e as Error)?.message ?? e))}`)];
+  }
+
+  // Multi-document collections, as sigmac read them.
+  const out: ParsedDocument[] = [];
+  let global: Record<string, unknown> = {};
+  let globalIndex: number | undefined;
+  let previous: { raw: Record<string, unknown>; index: number } | undefined;
+  for (let i = 0; i < raws.length; i++) {
+    const raw = raws[i];
+    if (raw === null || raw === undefined) continue; // empty document (e.g. a trailing `---`)
+    if (!isObj(raw)) {
+      out.push({ failure: docFailure(path, i, `${where(src, i, [], [])}: a Sigma rule document must be a YAML map, not ${kindOf(raw)}`) });
+      continue;
+    }
+    const { action, ...rest } = raw;
+    if (action === "global") {
+      global = deepMerge(global, rest);
+      globalIndex = i;
+      continue;
+    }
+    if (action === "reset") {
+      global = {};
+      globalIndex = undefined;
+      continue;
+    }
+    let merged: Record<string, unknown>;
+    if (action === "repeat") {
+      if (!previous) {
+        out.push({ failure: docFailure(path, i, `${where(src, i, ["action"], [])}: 'action: repeat' needs an earlier rule document`) });
+        continue;
+      }
+      merged = deepMerge(previous.raw, rest);
+    } else if (action !== undefined) {
+      out.push({ failure: docFailure(path, i, `${where(src, i, ["action"], [])}: unknown action '${String(action)}' (global, reset or repeat)`) });
+      continue;
+    } else {
+      merged = deepMerge(global, rest);
+    }
+    previous = { raw: merged, index: i };
+    const alsoIn = globalIndex !== undefined ? [globalIndex] : [];
+    out.push(buildRule(src, i, merged, alsoIn));
+  }
+  if (out.length === 0) out.push(fileFailure(path, `${path}: no Sigma rule in file`));
+  return out;
+}
+
+function firstLine(s: string): string {
+  return s.split("\n")[0]!.trim();
+}
+
+function kindOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (v instanceof NumLit) return "a number";
+  return `a ${typeof v}`;
+}
+
+function where(src: SourceDocs, docIndex: number, place: Place, alsoIn: number[]): string {
+  const line = src.line(docIndex, place, alsoIn);
+  const p = place.length ? `: ${place.join(".")}` : "";
+  return `${src.path}${line !== undefined ? `:${line}` : ""}${p}`;
+}
+
+function fileFailure(path: string, error: string): ParsedDocument {
+  return { failure: { path, docIndex: 0, status: "error", error } };
+}
+
+function docFailure(path: string, docIndex: number, error: string, meta: { id?: string; title?: string } = {}): SigmaParseFailure {
+  return { path, docIndex, status: "error", error, ...meta };
+}
+
+function str(v: unknown): string | undefined {
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (v instanceof NumLit) return v.src;
+  return undefined;
+}
+
+function strList(v: unknown): string[] {
+  if (v === null || v === undefined) return [];
+  if (Array.isArray(v)) return v.map(str).filter((x): x is string => x !== undefined);
+  const s = str(v);
+  return s === undefined ? [] : [s];
+}
+
+function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknown>, alsoIn: number[]): ParsedDocument {
+  const path = src.path;
+  const at = (place: Place) => where(src, docIndex, place, alsoIn);
+  const id = str(raw.id);
+  const title = str(raw.title);
+  const fail = (place: Place, msg: string): ParsedDocument => ({
+    failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
+  });
+  if (raw.correlation !== undefined) {
+    return { failure: { path, docIndex, status: "unsupported", id, title, error: `${at(["correlation"])}: correlation rules are not supported (they need several events)` } };
+  }
+  if (raw.filter !== undefined && raw.detection === undefined) {
+    return { failure: { path, docIndex, status: "unsupported", id, title, error: `${at(["filter"])}: Sigma filter documents are not supported` } };
+  }
+  if (title === undefined) return fail(["title"], "missing title");
+  const ls = raw.logsource;
+  if (ls === undefined || ls === null) return fail(["logsource"], "missing logsource");
+  if (!isObj(ls)) return fail(["logsource"], `logsource must be a map, not ${kindOf(ls)}`);
+  const logsource: Logsource = {};
+  for (const k of ["product", "category", "service"] as const) {
+    if (ls[k] === undefined || ls[k] === null) continue;
+    const v = str(ls[k]);
+    if (v === undefined) return fail(["logsource", k], `must be a string, not ${kindOf(ls[k])}`);
+    logsource[k] = v;
+  }
+  const det = raw.detection;
+  if (det === undefined || det === null) return fail(["detection"], "missing detection");
+  if (!isObj(det)) return fail(["detection"], `detection must be a map, not ${kindOf(det)}`);
+  const searches = new Map<string, unknown>();
+  let conditions: string[] | undefined;
+  let timeframe: string | undefined;
+  for (const [k, v] of Object.entries(det)) {
+    if (k === "condition") {
+      if (typeof v === "string") conditions = [v];
+      else if (Array.isArray(v) && v.length > 0 && v.every((c) => typeof c === "string")) conditions = v as string[];
+      else return fail(["detection", "condition"], "condition must be a string or a list of strings");
+    } else if (k === "timeframe") {
+      timeframe = str(v);
+    } else {
+      searches.set(k, v);
+    }
+  }
+  if (!conditions) return fail(["detection"], "missing detection.condition");
+  const rule: SigmaRule = {
+    path,
+    docIndex,
+    title,
+    id,
+    status: str(raw.status),
+    level: str(raw.level),
+    description: str(raw.description),
+    references: strList(raw.references),
+    tags: strList(raw.tags),
+    author: str(raw.author),
+    logsource,
+    falsepositives: strList(raw.falsepositives),
+    fields: strList(raw.fields),
+    detection: { searches, conditions, timeframe },
+    where: at,
+  };
+  return { rule };
+}
