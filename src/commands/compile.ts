@@ -1,0 +1,98 @@
+/**
+ * `outliers compile [PATHS…] [--target NAME] [--mapping NAME|FILE] [--placeholders FILE] [--out PATH]
+ * [--report FILE] [--json]`: compiles rules without touching a cluster.
+ *
+ * - The output (see src/emit/targets.ts: `dsl` is a JSON map rule id → {title, path, index, query};
+ *   `ee-outliers` is a use-case file) goes to --out PATH, or to stdout.
+ * - Each rule that fails prints one line on stderr, `path: reason` (`path: unsupported: reason`
+ *   when the rule uses something the tool does not support); the rest still compile.
+ * - --report FILE writes {"ok": N, "failed": N, "rules": [{"id","title","path","status","error"?}]}.
+ * - --json prints only JSON on stdout: the report, plus `"output"` (the dsl JSON value, or the
+ *   output text) when there is no --out.
+ * - Exit 0 when every rule compiled, 1 when some failed, 2 on bad usage or when no rule was found.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Command } from "commander";
+import type { CompileResult } from "../ir/types.ts";
+import { TARGETS, targetNamed, type EmitFailure } from "../emit/targets.ts";
+import { UsageError } from "../util/errors.ts";
+import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+
+export interface ReportEntry {
+  id: string;
+  title: string;
+  path: string;
+  status: "ok" | "error" | "unsupported";
+  error?: string;
+}
+
+export interface CompileReport {
+  ok: number;
+  failed: number;
+  rules: ReportEntry[];
+}
+
+/** One report entry per rule document; a rule the target could not express takes the target's failure. */
+export function buildReport(results: CompileResult[], failures: EmitFailure[]): CompileReport {
+  const failedByRule = new Map(failures.map((f) => [f.rule, f]));
+  const rules: ReportEntry[] = results.map((r) => {
+    if (r.status !== "ok") return { id: r.id ?? "", title: r.title ?? "", path: r.path, status: r.status, error: r.error };
+    const f = failedByRule.get(r.rule);
+    const base = { id: r.rule.id, title: r.rule.title, path: r.rule.source.path };
+    return f ? { ...base, status: f.status, error: f.error } : { ...base, status: "ok" };
+  });
+  const ok = rules.filter((r) => r.status === "ok").length;
+  return { ok, failed: rules.length - ok, rules };
+}
+
+/** `path: reason`, or `path: unsupported: reason`. */
+export function failureLine(e: ReportEntry): string {
+  return `${e.path}: ${e.status === "unsupported" ? "unsupported: " : ""}${e.error ?? "failed"}`;
+}
+
+function writeFile(path: string, text: string, what: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new UsageError(`${what} ${path}: ${(e as Error).message}`);
+  }
+}
+
+export function register(program: Command): void {
+  const names = TARGETS.map((t) => t.name);
+  const cmd = program
+    .command("compile")
+    .description("compile Sigma rules and ee-outliers use cases without touching a cluster")
+    .argument("[paths...]", "rule files, folders or globs (default ./rules)")
+    .option("--target <name>", `what to produce: ${TARGETS.map((t) => `${t.name} (${t.description})`).join("; ")}`, "dsl")
+    .option("--out <path>", "write the output to this file instead of stdout")
+    .option("--report <file>", 'write {"ok","failed","rules":[{id,title,path,status,error?}]} to this file')
+    .option("--json", "print only JSON on stdout: the report, with the output when there is no --out");
+  addRuleOptions(cmd);
+  cmd.action((paths: string[], opts: Record<string, any>) => {
+    const target = targetNamed(opts.target);
+    if (!target) throw new UsageError(`--target ${opts.target}: unknown target (choose one of: ${names.join(", ")})`);
+    const set = loadRuleSet(paths, opts, true);
+    if (set.results.length === 0) throw new UsageError(`no rules found in ${paths.length ? paths.join(" ") : "./rules"}`);
+    const output = target.emit(set.rules, { profile: set.profile });
+    const report = buildReport(set.results, output.failures);
+
+    for (const e of report.rules) if (e.status !== "ok") process.stderr.write(failureLine(e) + "\n");
+    if (opts.report) writeFile(opts.report, JSON.stringify(report, null, 1) + "\n", "--report");
+    if (opts.out) writeFile(opts.out, output.text, "--out");
+
+    if (opts.json) {
+      const body: Record<string, unknown> = { target: target.name, ...report };
+      if (!opts.out) body.output = output.json ?? output.text;
+      else body.out = opts.out;
+      process.stdout.write(JSON.stringify(body) + "\n");
+    } else if (!opts.out) {
+      process.stdout.write(output.text);
+    }
+    if (process.stderr.isTTY && !opts.json)
+      process.stderr.write(`compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n`);
+    process.exitCode = report.failed > 0 ? 1 : 0;
+  });
+}

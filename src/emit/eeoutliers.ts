@@ -1,0 +1,90 @@
+/**
+ * ee-outliers use-case files, as sigmac's `ee-outliers` backend (NVISO) wrote them:
+ *
+ *   [simplequery_sigma_<Title-With-Dashes>]
+ *   es_dsl_filter = {"query":{...}}          one-line JSON of the rule's query (src/emit/dsl.ts)
+ *   es_index = winlogbeat-*
+ *   outlier_type = Sigma hit, attack.defense_evasion, attack.t1140
+ *   outlier_reason = Sigma hit - <title>
+ *   outlier_summary = Sigma hit - <title>
+ *   run_model = 1
+ *   test_model = 0
+ *
+ * Any number of use cases per file. The text must read back exactly with Python's configparser as
+ * ee-outliers uses it (`ConfigParser(interpolation=None)`: `%` is literal, no inline comments,
+ * duplicate sections are an error; src/rules/eeoutliers/configparser.ts reads it the same way).
+ * The `ini` npm package reads differently (it ends a value at `;` or `#`, turns `\\` into `\`,
+ * and nests section names at `.`); the query and the section names are written so that it reads
+ * them identically too, titles are left exact for Python. So:
+ * - `%` is written as is (interpolation=None, as sigmac wrote it);
+ * - in es_dsl_filter, `\`, `;` and `#` inside JSON strings are written as `\u005c`, `\u003b`,
+ *   `\u0023` (the same JSON value, and text both parsers read identically);
+ * - section names keep letters, digits, `_` and `-` (spaces become `-` as in sigmac, other
+ *   characters `_`), and get `-2`, `-3`… when two rules share a title;
+ * - line breaks in titles/tags become spaces; other values are one line by construction.
+ */
+import type { Rule } from "../ir/types.ts";
+import { ruleQuery } from "./dsl.ts";
+
+/** JSON text whose strings carry no `\`, `;` or `#` literally (see above). */
+export function iniSafeJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  let out = "";
+  for (let i = 0; i < json.length; i++) {
+    const c = json[i]!;
+    if (c === "\\") {
+      const next = json[i + 1]!;
+      if (next === "\\") out += "\\u005c";
+      else out += c + next;
+      i++;
+    } else if (c === ";") out += "\\u003b";
+    else if (c === "#") out += "\\u0023";
+    else out += c;
+  }
+  return out;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/[\r\n]+/g, " ").trim();
+}
+
+/** sigmac's name for a use case: the title with spaces as `-` and no parentheses, made ini-safe. */
+export function useCaseBaseName(title: string): string {
+  const name = oneLine(title)
+    .replace(/ /g, "-")
+    .replace(/[()]/g, "")
+    .replace(/[^\p{L}\p{N}_-]/gu, "_")
+    .replace(/-+/g, "-");
+  return name || "untitled";
+}
+
+/** The section name of a rule: an ee-outliers use case keeps its own, a Sigma rule gets `simplequery_sigma_<name>`. */
+export function sectionName(rule: Rule, taken: Set<string>): string {
+  const own = rule.source.format === "simplequery" && rule.source.section?.startsWith("simplequery_") ? rule.source.section : undefined;
+  const base = own ?? `simplequery_sigma_${useCaseBaseName(rule.title)}`;
+  let name = base;
+  for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base}-${n}`;
+  taken.add(name.toLowerCase());
+  return name;
+}
+
+/** One `[simplequery_…]` section. Throws EmitError (from the DSL emitter) when the query cannot be built. */
+export function useCaseSection(rule: Rule, name: string): string {
+  const filter = iniSafeJson({ query: ruleQuery(rule) });
+  const lines = [
+    `# ${oneLine(rule.id)}${rule.source.path ? ` (${oneLine(rule.source.path)})` : ""}`,
+    `[${name}]`,
+    `es_dsl_filter = ${filter}`,
+    `es_index = ${oneLine(rule.index.join(","))}`,
+    `outlier_type = ${oneLine(rule.tagsOut.type.join(", "))}`,
+    `outlier_reason = ${oneLine(rule.tagsOut.reason)}`,
+    `outlier_summary = ${oneLine(rule.tagsOut.summary)}`,
+  ];
+  if (rule.timeField && rule.timeField !== "@timestamp") lines.push(`timestamp_field = ${oneLine(rule.timeField)}`);
+  if (rule.historyWindowHours !== undefined) {
+    const h = rule.historyWindowHours;
+    lines.push(`history_window_days = ${Math.floor(h / 24)}`, `history_window_hours = ${h % 24}`);
+  }
+  lines.push("run_model = 1", "test_model = 0");
+  return lines.join("\n") + "\n";
+}
