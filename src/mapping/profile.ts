@@ -64,8 +64,9 @@ export interface Profile {
    *
    * Contract with the Painless side: keyword fields have `ignore_above: 8191` (Lucene's 32,766-byte
    * term limit / 4 bytes per UTF-8 char worst case), so a string longer than 8191 characters is
-   * not indexed and matches no keyword predicate (equals, prefix, suffix, contains, wildcard, regex)
-   * in the query; the Painless matcher treats such a value as absent for those predicates too.
+   * not indexed and matches no keyword predicate (equals, prefix, suffix, contains, wildcard, regex,
+   * keyword, and not `exists` either: measured on 7.10, see test/integration/mapping.test.ts); the
+   * Painless matcher treats such a value as absent.
    * `ip` fields carry a `keyword` sub-field (Field.keywordSubfield) that string predicates query,
    * while `cidr` queries the ip field itself; malformed addresses (`-`) are kept in the sub-field
    * and ignored by the ip field (`ignore_malformed`).
