@@ -1,0 +1,412 @@
+/**
+ * The compiled rules as compact `params` for the fixed Painless matcher (source.ts). Nothing here
+ * reaches script source. Layout of the params object:
+ *
+ *   f   fields:  [[sourcePath, typeCode, ignoreAbove], …]      typeCode: see TYPE
+ *   r   rules:   [[condition, whitelist|null], …]             nodes below
+ *   m   meta:    [[id, type, reason, summaryParts, modelName, modelType, techniques, extras|null], …]
+ *   xk  every extra `outliers.` key of the set (keeps extra lists aligned with rule_id)
+ *   a   rules that are candidates for every event (no index key)
+ *   dk  index dimensions [[fieldIdx, mode], …]   mode 0 folded value, 1 folded base name after the
+ *       last `\`, 2 integer value of a long field
+ *   dm  per dimension: {key: [ruleIdx, …]}
+ *   x   regex programs (src/ir/regex), referenced by index
+ *
+ * Nodes are lists headed by an op code (OP). Predicates are translated exactly as src/emit/dsl.ts
+ * translates them (empty prefix → exists, equals on ip → address equality, …), so both sides see the
+ * same predicate after normalisation.
+ */
+import type { Field, Node, Predicate, Rule, WildcardPart } from "../../ir/types.ts";
+import { wildcardShape } from "../../ir/build.ts";
+import { isCidr, isIp } from "../dsl.ts";
+import { regexProgram } from "./regex.ts";
+
+export const OP = {
+  AND: 0, OR: 1, NOT: 2, TRUE: 3, FALSE: 4,
+  EQ: 10, CONTAINS: 11, PREFIX: 12, SUFFIX: 13, GLOB: 14, REGEX: 15, CIDR: 16, EXISTS: 17,
+  FIELDREF: 18, NUM: 19, KNUM: 20, BOOL: 21,
+} as const;
+
+export const TYPE: Record<Field["type"], number> = { keyword: 0, text: 0, long: 1, double: 2, boolean: 3, ip: 4, date: 5 };
+const CMP = { eq: 0, gt: 1, gte: 2, lt: 3, lte: 4 } as const;
+
+/** The keyword `ignore_above` of the profiles' index templates (values longer are not indexed). */
+export const DEFAULT_IGNORE_ABOVE = 8191;
+
+/** Fields that nearly every event of a logsource shares: poor index keys. */
+const GUARD_FIELDS = new Set(["winlog.channel", "winlog.event_id", "event.code", "winlog.provider_name", "event.provider", "event.module"]);
+
+export class EncodeError extends Error {
+  override name = "EncodeError";
+}
+
+export type Enc = unknown[];
+
+export interface Params {
+  f: [string, number, number][];
+  r: [Enc, Enc | null][];
+  m: unknown[][];
+  xk: string[];
+  a: number[];
+  dk: [number, number][];
+  dm: Record<string, number[]>[];
+  x: unknown[];
+}
+
+export interface EncodeOptions {
+  ignoreAbove?: number;
+}
+
+/** ASCII-only case folding, as Elasticsearch's `case_insensitive`. */
+export function foldAscii(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+function caseless(s: string): boolean {
+  return !/[A-Za-z]/.test(s);
+}
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** IPv4/IPv6 text into 16 bytes (IPv4 as ::ffff:a.b.c.d). Input already validated by isIp. */
+export function ipBytes(s: string): number[] {
+  if (!s.includes(":")) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, ...s.split(".").map(Number)];
+  let text = s;
+  let tail: number[] = [];
+  const last = text.lastIndexOf(":");
+  if (text.indexOf(".", last) >= 0) {
+    tail = text.slice(last + 1).split(".").map(Number);
+    text = text.slice(0, last + 1) + "0:0";
+  }
+  const [head, rest] = text.includes("::") ? text.split("::") : [text, undefined];
+  const h = head ? head.split(":").filter((x) => x !== "") : [];
+  const r = rest !== undefined && rest !== "" ? rest.split(":") : [];
+  const words = rest === undefined ? h : [...h, ...Array(8 - h.length - r.length).fill("0"), ...r];
+  const out: number[] = [];
+  for (const w of words) {
+    const v = parseInt(w, 16);
+    out.push(v >> 8, v & 255);
+  }
+  if (tail.length) out.splice(12, 4, ...tail);
+  return out;
+}
+
+class Encoder {
+  fields: [string, number, number][] = [];
+  fieldIdx = new Map<string, number>();
+  regexes: unknown[] = [];
+  constructor(private ignoreAbove: number) {}
+
+  field(f: Field): number {
+    const type = TYPE[f.type];
+    const key = `${f.name}\u0000${type}`;
+    let i = this.fieldIdx.get(key);
+    if (i === undefined) {
+      i = this.fields.length;
+      this.fields.push([f.name, type, type === 0 || type === 5 ? this.ignoreAbove : -1]);
+      this.fieldIdx.set(key, i);
+    }
+    return i;
+  }
+
+  str(op: number, f: Field, value: string, cased: boolean): Enc {
+    const exact = cased || caseless(value);
+    return [op, this.field(f), exact ? 1 : 0, exact ? value : foldAscii(value)];
+  }
+
+  exists(f: Field): Enc {
+    return [OP.EXISTS, this.field(f)];
+  }
+
+  equals(f: Field, value: string, cased: boolean): Enc {
+    switch (f.type) {
+      case "keyword":
+      case "text":
+      case "date":
+        return this.str(OP.EQ, f, value, cased);
+      case "ip":
+        return isIp(value) ? [OP.CIDR, this.field(f), ipBytes(value), 128] : [OP.FALSE];
+      case "long":
+      case "double":
+        return DECIMAL.test(value.trim()) ? [OP.NUM, this.field(f), CMP.eq, Number(value)] : [OP.FALSE];
+      case "boolean": {
+        const v = cased ? value : value.toLowerCase();
+        return v === "true" || v === "false" ? [OP.BOOL, this.field(f), v === "true" ? 1 : 0] : [OP.FALSE];
+      }
+    }
+  }
+
+  pattern(f: Field, parts: WildcardPart[], cased: boolean): Enc {
+    const shape = wildcardShape(parts);
+    switch (shape.kind) {
+      case "equals":
+        return this.equals(f, shape.value, cased);
+      case "prefix":
+        return shape.value === "" ? this.exists(f) : this.str(OP.PREFIX, f, shape.value, cased);
+      case "suffix":
+        return shape.value === "" ? this.exists(f) : this.str(OP.SUFFIX, f, shape.value, cased);
+      case "contains":
+        return shape.value === "" ? this.exists(f) : this.str(OP.CONTAINS, f, shape.value, cased);
+      default: {
+        let pat = "";
+        let mask = "";
+        for (const p of parts) {
+          if ("lit" in p) {
+            pat += p.lit;
+            mask += "0".repeat(p.lit.length);
+          } else {
+            pat += "*";
+            mask += "any" in p ? "1" : "2";
+          }
+        }
+        const exact = cased || caseless(pat.replace(/\*/g, ""));
+        return [OP.GLOB, this.field(f), exact ? 1 : 0, exact ? pat : foldAscii(pat), mask];
+      }
+    }
+  }
+
+  predicate(p: Predicate): Enc {
+    switch (p.kind) {
+      case "equals":
+        return this.equals(p.field, p.value, p.cased);
+      case "prefix":
+        return p.value === "" ? this.exists(p.field) : this.str(OP.PREFIX, p.field, p.value, p.cased);
+      case "suffix":
+        return p.value === "" ? this.exists(p.field) : this.str(OP.SUFFIX, p.field, p.value, p.cased);
+      case "contains":
+        return p.value === "" ? this.exists(p.field) : this.str(OP.CONTAINS, p.field, p.value, p.cased);
+      case "wildcard":
+        return this.pattern(p.field, p.parts, p.cased);
+      case "keyword":
+        return p.fields.length === 0 ? [OP.FALSE] : [OP.OR, ...p.fields.map((f) => this.pattern(f, p.parts, p.cased))];
+      case "exists":
+        return p.exists ? this.exists(p.field) : [OP.NOT, this.exists(p.field)];
+      case "fieldref":
+        return [OP.FIELDREF, this.field(p.field), this.field(p.other), p.cased ? 1 : 0];
+      case "number": {
+        const f = p.field;
+        if (!Number.isFinite(p.value)) throw new EncodeError(`${f.name}: number ${p.value} is not finite`);
+        switch (f.type) {
+          case "long":
+          case "double":
+            return [OP.NUM, this.field(f), CMP[p.op], p.value];
+          case "keyword":
+          case "text":
+            return p.op === "eq" ? [OP.EQ, this.field(f), 1, String(p.value)] : [OP.KNUM, this.field(f), CMP[p.op], p.value];
+          case "boolean":
+            if (p.op === "eq") return p.value === 1 || p.value === 0 ? [OP.BOOL, this.field(f), p.value] : [OP.FALSE];
+            throw new EncodeError(`${f.name}: numeric comparison on a boolean field`);
+          default:
+            throw new EncodeError(`${f.name}: numeric comparison on a field of type ${f.type}`);
+        }
+      }
+      case "regex": {
+        if (p.field.type !== "keyword" && p.field.type !== "text")
+          throw new EncodeError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
+        const prog = regexProgram(p.regex);
+        if ("unsupported" in prog) throw new EncodeError(`${p.field.name}|re: ${prog.unsupported}`);
+        this.regexes.push(prog.program);
+        return [OP.REGEX, this.field(p.field), this.regexes.length - 1, prog.folded ? 1 : 0];
+      }
+      case "cidr": {
+        if (p.field.type !== "ip") throw new EncodeError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
+        if (!isCidr(p.cidr)) throw new EncodeError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`);
+        const [ip, bitsText] = p.cidr.split("/");
+        const v4 = !ip!.includes(":");
+        const bits = bitsText === undefined ? 128 : Number(bitsText) + (v4 ? 96 : 0);
+        return [OP.CIDR, this.field(p.field), ipBytes(ip!), bits];
+      }
+    }
+  }
+
+  node(n: Node): Enc {
+    switch (n.kind) {
+      case "and":
+        return [OP.AND, ...n.children.map((c) => this.node(c))];
+      case "or":
+        return [OP.OR, ...n.children.map((c) => this.node(c))];
+      case "not":
+        return [OP.NOT, this.node(n.child)];
+      case "const":
+        return [n.value ? OP.TRUE : OP.FALSE];
+      default:
+        return this.predicate(n);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Index keys: a rule is a candidate for an event only when the event holds one of its keys.
+
+interface Key {
+  field: Field;
+  mode: 0 | 1 | 2;
+  key: string;
+}
+
+function keyOfPredicate(p: Predicate): Key[] | null {
+  const f = "field" in p ? p.field : undefined;
+  if (!f) return null;
+  const stringField = f.type === "keyword" || f.type === "text";
+  let kind: string = p.kind;
+  let value: string | undefined = "value" in p && typeof p.value === "string" ? p.value : undefined;
+  if (p.kind === "wildcard") {
+    const s = wildcardShape(p.parts);
+    if (s.kind === "wildcard") return null;
+    kind = s.kind;
+    value = s.value;
+  }
+  if (p.kind === "number") {
+    if (p.op !== "eq") return null;
+    if (f.type === "long" && Number.isInteger(p.value) && Number.isSafeInteger(p.value)) return [{ field: f, mode: 2, key: String(p.value) }];
+    if (stringField) return [{ field: f, mode: 0, key: foldAscii(String(p.value)) }];
+    return null;
+  }
+  if (!stringField || value === undefined) return null;
+  if (kind === "equals") return [{ field: f, mode: 0, key: foldAscii(value) }];
+  if (kind === "suffix" && value.length > 1 && value[0] === "\\" && !value.slice(1).includes("\\"))
+    return [{ field: f, mode: 1, key: foldAscii(value.slice(1)) }];
+  return null;
+}
+
+function cost(keys: Key[]): number {
+  let c = 0;
+  for (const k of keys) c += GUARD_FIELDS.has(k.field.name) ? 25 : 1;
+  return c;
+}
+
+/** The cheapest set of keys one of which every event matching `n` must hold; null when none is known. */
+export function indexKeys(n: Node): Key[] | null {
+  switch (n.kind) {
+    case "const":
+      return n.value ? null : [];
+    case "not":
+      return null;
+    case "or": {
+      const all: Key[] = [];
+      for (const c of n.children) {
+        const k = indexKeys(c);
+        if (k === null) return null;
+        all.push(...k);
+      }
+      return all;
+    }
+    case "and": {
+      let best: Key[] | null = null;
+      for (const c of n.children) {
+        const k = indexKeys(c);
+        if (k !== null && (best === null || cost(k) < cost(best))) best = k;
+      }
+      return best;
+    }
+    default:
+      return keyOfPredicate(n);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tags
+
+/** `{field}` placeholders (ee-outliers: `\{([^\}]*)\}`) split out: [lit, field, lit, …, lit]. */
+export function summaryParts(template: string): string[] {
+  const parts: string[] = [];
+  let last = 0;
+  for (const m of template.matchAll(/\{([^}]*)\}/g)) {
+    parts.push(template.slice(last, m.index), m[1]!);
+    last = m.index! + m[0].length;
+  }
+  parts.push(template.slice(last));
+  return parts;
+}
+
+/** ATT&CK technique ids: the rule's own list plus `attack.tNNNN[.NNN]` tags, upper-cased, unique. */
+export function techniquesOf(rule: Rule): string[] {
+  const out: string[] = [];
+  const add = (t: string) => {
+    const u = t.toUpperCase();
+    if (!out.includes(u)) out.push(u);
+  };
+  for (const t of rule.tagsOut.techniques) add(t);
+  for (const t of rule.tags) {
+    const m = /^attack\.(t\d{4}(?:\.\d{3})?)$/i.exec(t);
+    if (m) add(m[1]!);
+  }
+  return out;
+}
+
+/** The one `outliers.type` entry of a rule: its type list joined with ", " (see docs/tags.md). */
+export function typeEntry(rule: Rule): string {
+  return rule.tagsOut.type.join(", ");
+}
+
+export function ruleMeta(rule: Rule): unknown[] {
+  const t = rule.tagsOut;
+  const extras = Object.keys(t.extra ?? {}).length ? t.extra : null;
+  return [rule.id, typeEntry(rule), t.reason, summaryParts(t.summary), t.modelName, t.modelType, techniquesOf(rule), extras];
+}
+
+export interface Encoded {
+  params: Params;
+  /** Rules encoded, in params order. */
+  rules: Rule[];
+  /** Rules left out, with the reason. */
+  skipped: { id: string; reason: string }[];
+}
+
+/** Encodes rules (those with `liveUnsupported` or that cannot be encoded are skipped and listed). */
+export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
+  const enc = new Encoder(opts.ignoreAbove ?? DEFAULT_IGNORE_ABOVE);
+  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], x: enc.regexes };
+  const kept: Rule[] = [];
+  const skipped: { id: string; reason: string }[] = [];
+  const dims = new Map<string, number>();
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    if (rule.liveUnsupported) {
+      skipped.push({ id: rule.id, reason: rule.liveUnsupported });
+      continue;
+    }
+    if (seen.has(rule.id)) {
+      skipped.push({ id: rule.id, reason: "duplicate rule id" });
+      continue;
+    }
+    let cond: Enc;
+    let wl: Enc | null;
+    const mark = { f: enc.fields.length, x: enc.regexes.length };
+    try {
+      cond = enc.node(rule.condition);
+      wl = rule.whitelist ? enc.node(rule.whitelist) : null;
+    } catch (e) {
+      if (!(e instanceof EncodeError)) throw e;
+      // Fields registered by the failed rule stay (harmless); its regex programs are dropped.
+      enc.regexes.length = mark.x;
+      skipped.push({ id: rule.id, reason: e.message });
+      continue;
+    }
+    seen.add(rule.id);
+    const ri = params.r.length;
+    params.r.push([cond, wl]);
+    params.m.push(ruleMeta(rule));
+    for (const k of Object.keys(rule.tagsOut.extra ?? {})) if (!params.xk.includes(k)) params.xk.push(k);
+    kept.push(rule);
+    const keys = indexKeys(rule.condition);
+    if (keys === null) {
+      params.a.push(ri);
+      continue;
+    }
+    for (const k of keys) {
+      const fi = enc.field(k.field);
+      const dimKey = `${fi}:${k.mode}`;
+      let d = dims.get(dimKey);
+      if (d === undefined) {
+        d = params.dk.length;
+        params.dk.push([fi, k.mode]);
+        params.dm.push(Object.create(null) as Record<string, number[]>);
+        dims.set(dimKey, d);
+      }
+      const list = (params.dm[d]![k.key] ??= []);
+      if (list[list.length - 1] !== ri) list.push(ri);
+    }
+  }
+  return { params, rules: kept, skipped };
+}

@@ -1,0 +1,118 @@
+/**
+ * The ingest pipeline and the `_update_by_query` script, from the rule representation.
+ *
+ * Design (chosen by measurement, see BENCHMARKS.md): ONE script processor whose params hold every
+ * rule; the fixed source (source.ts) picks the candidate rules for an event from index keys (channel,
+ * event id, literal values, the base name of `endswith '\x.exe'`), folds each field at most once,
+ * evaluates the candidates, and tags. The update script is the same matcher and tagger.
+ */
+import { createHash } from "node:crypto";
+import type { Rule } from "../../ir/types.ts";
+import { encodeRules, type EncodeOptions, type Params } from "./encode.ts";
+import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "./source.ts";
+import { REGEX_FUNCTIONS } from "./regex.ts";
+
+/** Every function of the fixed source: tagger, regex NFA, matcher. */
+export const FUNCTIONS = `${TAGGER_FUNCTIONS}${REGEX_FUNCTIONS}${MATCHER_FUNCTIONS}`;
+
+/** Ingest: `ctx` is the document. */
+export const INGEST_SOURCE = `${FUNCTIONS}
+outliersRun(ctx, params);
+`;
+
+/** `_update_by_query`: `ctx._source` is the document; nothing new recorded → no write. */
+export const UPDATE_SOURCE = `${FUNCTIONS}
+if (outliersRun(ctx._source, params) == 0) { ctx.op = 'noop'; }
+`;
+
+/** The tagger alone, for callers that decided the matches themselves: params.m (rule meta) and params.hits. */
+export const TAG_SOURCE = `${TAGGER_FUNCTIONS}
+if (outliersTag(ctx._source, params, params.hits, new ArrayList()) == 0) { ctx.op = 'noop'; }
+`;
+
+/** Naive baseline: one rule per processor — the `if` condition matches, the processor tags. */
+export const NAIVE_IF_SOURCE = `${FUNCTIONS}
+return outliersMatchRule(ctx, params, 0);
+`;
+export const NAIVE_TAG_SOURCE = `${TAGGER_FUNCTIONS}
+List hits = new ArrayList(); hits.add(0);
+outliersTag(ctx, params, hits, new ArrayList());
+`;
+
+/** The failure message of any processor, recorded on the event; never fails itself. */
+export function recordFailure(): object[] {
+  return [
+    {
+      append: {
+        field: "outliers.error",
+        value: ["pipeline: {{{_ingest.on_failure_processor_type}}}: {{{_ingest.on_failure_message}}}"],
+        ignore_failure: true,
+      },
+    },
+  ];
+}
+
+export interface BuiltPipeline {
+  description?: string;
+  processors: object[];
+  on_failure?: object[];
+  /** Ids of the rules the pipeline tags, in params order. */
+  ruleIds: string[];
+  /** Rules left out (liveUnsupported, or not expressible live), with the reason. */
+  skipped: { id: string; reason: string }[];
+  /** sha256 of the processors: equal hashes, equal tagging. */
+  hash: string;
+}
+
+export function hashOf(value: unknown): string {
+  return createHash("sha256").update(JSON.stringify(value)).digest("hex");
+}
+
+export function buildPipeline(rules: Rule[], opts: { description?: string } & EncodeOptions = {}): BuiltPipeline {
+  const { params, rules: kept, skipped } = encodeRules(rules, opts);
+  const processors = [
+    {
+      script: {
+        tag: "outliers-tagger",
+        lang: "painless",
+        source: INGEST_SOURCE,
+        params,
+        on_failure: recordFailure(),
+      },
+    },
+  ];
+  return {
+    ...(opts.description !== undefined ? { description: opts.description } : {}),
+    processors,
+    on_failure: recordFailure(),
+    ruleIds: kept.map((r) => r.id),
+    skipped,
+    hash: hashOf(processors),
+  };
+}
+
+/** The `_update_by_query` script: the pipeline's matcher and tagger over `ctx._source`. */
+export function updateScript(rules: Rule[], opts: EncodeOptions = {}): { source: string; params: Params; lang: "painless" } {
+  return { source: UPDATE_SOURCE, params: encodeRules(rules, opts).params, lang: "painless" };
+}
+
+/** The naive baseline (benchmarks only): one script processor with its own `if` per rule. */
+export function buildNaivePipeline(rules: Rule[], opts: EncodeOptions = {}): { processors: object[]; ruleIds: string[] } {
+  const processors: object[] = [];
+  const ruleIds: string[] = [];
+  for (const rule of rules) {
+    const { params, rules: kept } = encodeRules([rule], opts);
+    if (kept.length === 0) continue;
+    ruleIds.push(rule.id);
+    processors.push({
+      script: {
+        lang: "painless",
+        source: NAIVE_TAG_SOURCE,
+        params,
+        if: { lang: "painless", source: NAIVE_IF_SOURCE, params },
+        on_failure: recordFailure(),
+      },
+    });
+  }
+  return { processors, ruleIds };
+}
