@@ -51,7 +51,7 @@ beforeAll(async () => {
   if (existsSync(BIN)) return;
   const build = Bun.spawnSync(["bash", path.join(ROOT, "scripts/build")], { cwd: ROOT, stderr: "pipe" });
   if (build.exitCode !== 0) throw new Error(`scripts/build failed: ${build.stderr.toString()}`);
-});
+}, 120_000);
 
 describe("dist/outliers", () => {
   test("--help lists the commands and exits 0", async () => {
