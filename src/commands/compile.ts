@@ -17,6 +17,7 @@ import type { Command } from "commander";
 import type { CompileResult } from "../ir/types.ts";
 import { TARGETS, targetNamed, type EmitFailure } from "../emit/targets.ts";
 import { UsageError } from "../util/errors.ts";
+import { findRuleFiles } from "../rules/load.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 
 export interface ReportEntry {
@@ -48,7 +49,10 @@ export function buildReport(results: CompileResult[], failures: EmitFailure[]): 
 
 /** `path: reason`, or `path: unsupported: reason`. */
 export function failureLine(e: ReportEntry): string {
-  return `${e.path}: ${e.status === "unsupported" ? "unsupported: " : ""}${e.error ?? "failed"}`;
+  let reason = e.error ?? "failed";
+  // front ends already start their messages with the path
+  if (reason.startsWith(`${e.path}: `)) reason = reason.slice(e.path.length + 2);
+  return `${e.path}: ${e.status === "unsupported" && !reason.startsWith("unsupported") ? "unsupported: " : ""}${reason}`;
 }
 
 function writeFile(path: string, text: string, what: string): void {
@@ -74,8 +78,11 @@ export function register(program: Command): void {
   cmd.action((paths: string[], opts: Record<string, any>) => {
     const target = targetNamed(opts.target);
     if (!target) throw new UsageError(`--target ${opts.target}: unknown target (choose one of: ${names.join(", ")})`);
+    const where = paths.length ? paths : ["./rules"];
+    const found = findRuleFiles(where);
+    if (found.files.length === 0)
+      throw new UsageError(found.missing.length ? `no such file, folder or matching glob: ${found.missing.join(", ")}` : `no rule files in ${where.join(" ")}`);
     const set = loadRuleSet(paths, opts, true);
-    if (set.results.length === 0) throw new UsageError(`no rules found in ${paths.length ? paths.join(" ") : "./rules"}`);
     const output = target.emit(set.rules, { profile: set.profile });
     const report = buildReport(set.results, output.failures);
 

@@ -1,7 +1,9 @@
 /** Every command of the CLI, in the order `--help` lists them. Add one line per command. */
 import type { Command } from "commander";
 import { register as doctor } from "./doctor.ts";
+import { register as compile } from "./compile.ts";
 
 export const commands: Array<(program: Command) => void> = [
   doctor,
+  compile,
 ];

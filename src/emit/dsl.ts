@@ -328,7 +328,8 @@ function regexQuery(p: Extract<Predicate, { kind: "regex" }>): Q {
   if (!isStringField(p.field)) throw new EmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
   const r = toLuceneRegexp(p.regex);
   if ("unsupported" in r) throw new EmitError(`${p.field.name}|re: ${r.unsupported}`);
-  const body: Q = { value: r.value, flags: "ALL" };
+  // flags from src/ir/regex ("NONE": only core syntax, so `# @ & ~ < >` are never operators)
+  const body: Q = { value: r.value, flags: "flags" in r && r.flags ? r.flags : "NONE" };
   if (r.caseInsensitive) body.case_insensitive = true;
   return { regexp: { [queryField(p.field)]: body } };
 }
