@@ -9,6 +9,7 @@ import { extname, join, relative, isAbsolute } from "node:path";
 import type { CompileResult } from "../ir/types.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { compileSigmaText } from "./sigma/index.ts";
+import { compileEeOutliersTexts } from "./eeoutliers/compile.ts";
 
 export interface LoadOptions {
   profile: Profile;
@@ -26,7 +27,12 @@ export type FileCompiler = (path: string, text: string, opts: LoadOptions) => Co
 export const COMPILERS: Record<string, FileCompiler> = {
   ".yml": compileSigmaText,
   ".yaml": compileSigmaText,
+  ".conf": (path, text, opts) => compileEeOutliersTexts([{ path, text }], opts),
+  ".ini": (path, text, opts) => compileEeOutliersTexts([{ path, text }], opts),
 };
+
+/** ee-outliers files are compiled together: `[whitelist_…]` sections in any of them apply to all. */
+const EE_OUTLIERS_EXTENSIONS = new Set([".conf", ".ini"]);
 
 /** Extensions picked up when searching folders (files of other kinds there are skipped). */
 const FOLDER_EXTENSIONS = new Set([".yml", ".yaml", ".conf", ".ini"]);
@@ -95,12 +101,18 @@ function comparePaths(a: string, b: string): number {
 export function loadRules(paths: string[], opts: LoadOptions): CompileResult[] {
   const { files, missing } = findRuleFiles(paths);
   const results: CompileResult[] = [];
+  const eeResults = compileEeOutliersBatch(files, opts);
   for (const m of missing) results.push({ status: "error", path: m, error: `${m}: no such file, folder or matching glob` });
   for (const file of files) {
     const compile = COMPILERS[extname(file).toLowerCase()];
     if (!compile) {
       const kind = extname(file) || "(no extension)";
       results.push({ status: "error", path: file, error: `${file}: unknown rule file type '${kind}' (Sigma: .yml/.yaml; ee-outliers: .conf/.ini)` });
+      continue;
+    }
+    const batched = eeResults.get(file);
+    if (batched) {
+      results.push(...batched);
       continue;
     }
     let text: string;
@@ -120,6 +132,29 @@ export function loadRules(paths: string[], opts: LoadOptions): CompileResult[] {
     results.push(...out);
   }
   return rejectDuplicateIds(results);
+}
+
+/** All readable ee-outliers files compiled together, results grouped by file. */
+function compileEeOutliersBatch(files: string[], opts: LoadOptions): Map<string, CompileResult[]> {
+  const texts: { path: string; text: string }[] = [];
+  for (const f of files) {
+    if (!EE_OUTLIERS_EXTENSIONS.has(extname(f).toLowerCase())) continue;
+    try {
+      texts.push({ path: f, text: readFileSync(f, "utf8") });
+    } catch {
+      // reported by the per-file loop
+    }
+  }
+  const byFile = new Map<string, CompileResult[]>(texts.map((t) => [t.path, []]));
+  if (texts.length === 0) return byFile;
+  let out: CompileResult[];
+  try {
+    out = compileEeOutliersTexts(texts, opts);
+  } catch (e) {
+    out = texts.map((t) => ({ status: "error", path: t.path, error: `${t.path}: ${(e as Error)?.message ?? e}` }));
+  }
+  for (const r of out) byFile.get(r.status === "ok" ? r.rule.source.path : r.path)?.push(r);
+  return byFile;
 }
 
 /** A rule id seen before (in path order) makes the later rule an error naming both places. */

@@ -1,0 +1,136 @@
+/**
+ * ee-outliers use-case files into rules: read the files (read.ts), translate each use case's
+ * filter (dsl-to-ir.ts / lucene-to-ir.ts), attach its whitelist (whitelist.ts).
+ *
+ * A filter the live pipeline cannot evaluate keeps the use case `ok` for backfill: the rule's
+ * condition is then FALSE (it tags nothing live), `backfillOnlyQuery` holds the original query
+ * (as ee-outliers would run it) and `liveUnsupported` says why.
+ * `run_model = 0` use cases are checked like the others and then reported `unsupported`:
+ * ee-outliers does not run them, so tagging with them would surprise their owner.
+ */
+import { readFileSync } from "node:fs";
+import { FALSE } from "../../ir/build.ts";
+import type { CompileResult, Node, Rule } from "../../ir/types.ts";
+import type { Profile } from "../../mapping/profile.ts";
+import { dslFilterToIr } from "./dsl-to-ir.ts";
+import { luceneToIr } from "./lucene-to-ir.ts";
+import { readUseCaseFiles, type UseCaseSpec } from "./read.ts";
+import { whitelistFields, whitelistNode } from "./whitelist.ts";
+
+export interface EeOutliersOptions {
+  profile: Profile;
+}
+
+/** Reads and compiles ee-outliers files (whitelists in any of them apply to all). */
+export function compileEeOutliersFiles(paths: string[], opts: EeOutliersOptions): CompileResult[] {
+  const files: { path: string; text: string }[] = [];
+  const out: CompileResult[] = [];
+  for (const path of paths) {
+    try {
+      files.push({ path, text: readFileSync(path, "utf8") });
+    } catch (e) {
+      out.push({ status: "error", path, error: `${path}: ${(e as Error).message}` });
+    }
+  }
+  return [...out, ...compileEeOutliersTexts(files, opts)];
+}
+
+export function compileEeOutliersTexts(files: { path: string; text: string }[], opts: EeOutliersOptions): CompileResult[] {
+  return readUseCaseFiles(files).map((r): CompileResult => {
+    if (r.status !== "ok") return { status: r.status, id: r.section, title: r.section?.replace(/^simplequery_/, ""), path: r.path, error: r.error };
+    return compileUseCase(r.spec, r.warnings, opts);
+  });
+}
+
+/** The query ee-outliers would run for this use case, as a bare query object. */
+export function originalQuery(spec: UseCaseSpec, parsedDsl: unknown): unknown {
+  if (spec.queryFilter) return { query_string: { query: spec.queryFilter.text } };
+  if (Array.isArray(parsedDsl)) {
+    return { bool: { filter: parsedDsl.map((q) => (q as { query: unknown }).query) } };
+  }
+  const o = parsedDsl as Record<string, unknown>;
+  return o && typeof o === "object" && "query" in o ? o.query : o;
+}
+
+export function compileUseCase(spec: UseCaseSpec, warnings: string[], opts: EeOutliersOptions): CompileResult {
+  const { profile } = opts;
+  const place = (line: number) => `${spec.path}:${line}: [${spec.section}]`;
+  const base = { id: spec.section, title: spec.modelName, path: spec.path };
+  let parsed: unknown;
+  let translation;
+  if (spec.dslFilter) {
+    try {
+      parsed = JSON.parse(spec.dslFilter.text);
+    } catch (e) {
+      return { status: "error", ...base, error: `${place(spec.dslFilter.line)}: es_dsl_filter is not valid JSON: ${(e as Error).message}` };
+    }
+    if (Array.isArray(parsed) && parsed.length === 0) {
+      return { status: "error", ...base, error: `${place(spec.dslFilter.line)}: es_dsl_filter is an empty list` };
+    }
+    translation = dslFilterToIr(parsed, { profile });
+  } else {
+    translation = luceneToIr(spec.queryFilter!.text, { profile });
+  }
+  const filterLine = (spec.dslFilter ?? spec.queryFilter)!.line;
+  const filterKey = spec.dslFilter ? "es_dsl_filter" : "es_query_filter";
+  if (!translation.ok && translation.kind === "invalid") {
+    return { status: "error", ...base, error: `${place(filterLine)}: ${filterKey}: ${translation.reason}` };
+  }
+  if (!spec.runModel) {
+    return { status: "unsupported", ...base, error: `${place(spec.line)}: run_model = 0: ee-outliers does not run this use case (set run_model = 1 to tag with it)` };
+  }
+
+  let condition: Node;
+  let backfillOnlyQuery: unknown;
+  let liveUnsupported: string | undefined;
+  const ruleWarnings = [...warnings];
+  if (translation.ok) {
+    condition = translation.node;
+    ruleWarnings.push(...translation.warnings.map((w) => `${place(filterLine)}: ${filterKey}: ${w}`));
+  } else {
+    condition = FALSE;
+    backfillOnlyQuery = originalQuery(spec, parsed);
+    liveUnsupported = `${filterKey}: ${translation.reason}`;
+  }
+
+  const fields = whitelistFields(profile, condition, spec.summary);
+  const whitelist = whitelistNode(spec.whitelist, spec, fields, profile);
+  const techniques = [
+    ...new Set(
+      spec.types
+        .map((t) => /^attack\.(t\d{4}(?:\.\d{3})?)$/i.exec(t)?.[1]?.toUpperCase())
+        .filter((t): t is string => t !== undefined),
+    ),
+  ];
+
+  const rule: Rule = {
+    id: spec.section,
+    title: spec.modelName,
+    references: [],
+    falsepositives: [],
+    tags: spec.types.filter((t) => /^(attack|cve|car|tlp)\./i.test(t)),
+    logsource: {},
+    source: { format: "simplequery", path: spec.path, section: spec.section },
+    index: spec.index,
+    timeField: spec.timestampField ?? "@timestamp",
+    historyWindowHours: spec.historyWindowHours,
+    condition,
+    whitelist,
+    backfillOnlyQuery,
+    liveUnsupported,
+    tagsOut: {
+      type: spec.types,
+      reason: spec.reason,
+      summary: spec.summary,
+      modelName: spec.modelName,
+      modelType: "simplequery",
+      techniques,
+      extra: spec.extra,
+    },
+  };
+  // Keep the rule free of undefined keys (reports and snapshots print it).
+  for (const k of ["historyWindowHours", "whitelist", "backfillOnlyQuery", "liveUnsupported"] as const) {
+    if (rule[k] === undefined) delete rule[k];
+  }
+  return ruleWarnings.length ? { status: "ok", rule, warnings: ruleWarnings } : { status: "ok", rule };
+}

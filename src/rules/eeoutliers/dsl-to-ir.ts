@@ -1,0 +1,274 @@
+/**
+ * Elasticsearch query DSL (ee-outliers `es_dsl_filter`) into the rule representation, for the
+ * subset sigmac writes and analysts use. The translation follows what Elasticsearch answers for
+ * the query, so that the live pipeline tags what the query finds. Where the answer depends on
+ * analysed text, dates, scoring-only constructs of other kinds or the cluster's state, the
+ * translation reports `unsupported` with the reason, and the use case keeps its original query
+ * for backfill only (see docs/ee-outliers.md).
+ */
+import { and, not, or } from "../../ir/build.ts";
+import type { Node } from "../../ir/types.ts";
+import type { Profile } from "../../mapping/profile.ts";
+import { isMetadataField, resolveField } from "./fields.ts";
+import { luceneRegexToIr } from "./lucene-regexp.ts";
+import { luceneToIrNode } from "./lucene-to-ir.ts";
+import {
+  InvalidQuery,
+  LiveUnsupported,
+  atLeast,
+  exactNode,
+  existsNode,
+  minimumShouldMatch,
+  prefixNode,
+  rangeNode,
+  regexNode,
+  wildcardQueryNode,
+  type Scalar,
+} from "./predicates.ts";
+
+export type Translation =
+  | { ok: true; node: Node; warnings: string[] }
+  | { ok: false; kind: "unsupported" | "invalid"; reason: string };
+
+export interface DslContext {
+  profile: Profile;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const isScalar = (v: unknown): v is Scalar => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+
+/**
+ * The value of `es_dsl_filter` (already JSON-parsed): `{"query": …}`, a bare query, or, as
+ * ee-outliers accepts (sigmac writes it for rules with several queries), an array of
+ * `{"query": …}` that must all match.
+ */
+export function dslFilterToIr(value: unknown, ctx: DslContext): Translation {
+  const queries = Array.isArray(value) ? value : [value];
+  const warnings: string[] = [];
+  try {
+    const nodes = queries.map((q, i) => {
+      const where = Array.isArray(value) ? `[${i}]` : "";
+      if (isObj(q) && "query" in q) return translate(q.query, `${where}${where ? "." : ""}query`, ctx, warnings);
+      if (Array.isArray(value)) throw new InvalidQuery(`${where}: expected {"query": …}`);
+      return translate(q, "", ctx, warnings);
+    });
+    return { ok: true, node: and(nodes), warnings };
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+/** One query clause (bare query object). */
+export function dslToIr(query: unknown, ctx: DslContext): Translation {
+  const warnings: string[] = [];
+  try {
+    return { ok: true, node: translate(query, "", ctx, warnings), warnings };
+  } catch (e) {
+    return failure(e);
+  }
+}
+
+function failure(e: unknown): Translation {
+  if (e instanceof LiveUnsupported) return { ok: false, kind: "unsupported", reason: e.message };
+  if (e instanceof InvalidQuery) return { ok: false, kind: "invalid", reason: e.message };
+  throw e;
+}
+
+function at(path: string, msg: string): string {
+  return path ? `${path}: ${msg}` : msg;
+}
+
+/** Re-throws a leaf error with the place in the query it came from. */
+function located<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof LiveUnsupported) throw new LiveUnsupported(at(path, e.message));
+    if (e instanceof InvalidQuery) throw new InvalidQuery(at(path, e.message));
+    throw e;
+  }
+}
+
+function single(path: string, body: unknown): [string, unknown] {
+  if (!isObj(body)) throw new InvalidQuery(at(path, "expected an object"));
+  const keys = Object.keys(body).filter((k) => k !== "boost" && k !== "_name");
+  if (keys.length !== 1) throw new InvalidQuery(at(path, `expected exactly one field, got ${keys.length ? keys.join(", ") : "none"}`));
+  return [keys[0]!, body[keys[0]!]];
+}
+
+function fieldOf(ctx: DslContext, path: string, name: string) {
+  if (isMetadataField(name)) throw new LiveUnsupported(at(path, `${name} is assigned by the cluster and cannot be evaluated at ingest time`));
+  return resolveField(ctx.profile, name);
+}
+
+function clauses(v: unknown): unknown[] {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+function translate(q: unknown, path: string, ctx: DslContext, warnings: string[]): Node {
+  if (!isObj(q)) throw new InvalidQuery(at(path, "a query must be an object"));
+  const types = Object.keys(q);
+  if (types.length !== 1) throw new InvalidQuery(at(path, `a query object must have exactly one query type, got ${types.join(", ") || "none"}`));
+  const type = types[0]!;
+  const body = q[type];
+  const here = path ? `${path}.${type}` : type;
+  return located(here, () => leaf(type, body, here, ctx, warnings));
+}
+
+function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnings: string[]): Node {
+  switch (type) {
+    case "match_all":
+      return { kind: "const", value: true };
+    case "match_none":
+      return { kind: "const", value: false };
+    case "bool":
+      return bool(body, here, ctx, warnings);
+    case "constant_score": {
+      if (!isObj(body) || !("filter" in body)) throw new InvalidQuery("constant_score needs a filter");
+      return translate(body.filter, `${here}.filter`, ctx, warnings);
+    }
+    case "dis_max": {
+      if (!isObj(body)) throw new InvalidQuery("dis_max needs queries");
+      return or(clauses(body.queries).map((c, i) => translate(c, `${here}.queries[${i}]`, ctx, warnings)));
+    }
+    case "boosting": {
+      // `negative` only lowers scores; matching is `positive`.
+      if (!isObj(body)) throw new InvalidQuery("boosting needs positive");
+      return translate(body.positive, `${here}.positive`, ctx, warnings);
+    }
+    case "term": {
+      const [name, spec] = single(here, body);
+      const { value, opts } = valueAndOptions(spec, "value");
+      return located(`${here}.${name}`, () => exactNode(fieldOf(ctx, here, name), value, !opts.case_insensitive, "term"));
+    }
+    case "terms": {
+      if (!isObj(body)) throw new InvalidQuery("terms needs a field");
+      const names = Object.keys(body).filter((k) => k !== "boost" && k !== "_name");
+      if (names.length !== 1) throw new InvalidQuery(`expected exactly one field, got ${names.join(", ") || "none"}`);
+      const name = names[0]!;
+      const values = body[name];
+      if (isObj(values)) throw new LiveUnsupported(`${name}: terms lookup reads another document of the cluster`);
+      if (!Array.isArray(values) || !values.every(isScalar)) throw new InvalidQuery(`${name}: terms needs an array of values`);
+      const rf = fieldOf(ctx, here, name);
+      return located(`${here}.${name}`, () => or(values.map((v) => exactNode(rf, v, true, "terms"))));
+    }
+    case "match":
+    case "match_phrase": {
+      const [name, spec] = single(here, body);
+      const { value, opts } = valueAndOptions(spec, "query");
+      const rf = fieldOf(ctx, here, name);
+      if (rf.field.type === "text" && !rf.exact) {
+        throw new LiveUnsupported(`${name}: ${type} on analysed text field ${name} matches tokens, not the whole value`);
+      }
+      if (opts.analyzer !== undefined) throw new LiveUnsupported(`${name}: ${type} with a custom analyzer`);
+      if (opts.fuzziness !== undefined && opts.fuzziness !== 0 && opts.fuzziness !== "0") {
+        throw new LiveUnsupported(`${name}: fuzzy match`);
+      }
+      // On keyword, numeric, boolean and ip fields match is an exact term query.
+      return located(`${here}.${name}`, () => exactNode(rf, value, true, type));
+    }
+    case "wildcard": {
+      const [name, spec] = single(here, body);
+      const { value, opts } = valueAndOptions(spec, "value", "wildcard");
+      if (typeof value !== "string") throw new InvalidQuery(`${name}: wildcard needs a string`);
+      return located(`${here}.${name}`, () => wildcardQueryNode(fieldOf(ctx, here, name), value, !opts.case_insensitive));
+    }
+    case "prefix": {
+      const [name, spec] = single(here, body);
+      const { value, opts } = valueAndOptions(spec, "value");
+      return located(`${here}.${name}`, () => prefixNode(fieldOf(ctx, here, name), String(value), !opts.case_insensitive));
+    }
+    case "regexp": {
+      const [name, spec] = single(here, body);
+      const { value, opts } = valueAndOptions(spec, "value");
+      if (typeof value !== "string") throw new InvalidQuery(`${name}: regexp needs a string`);
+      const r = luceneRegexToIr(value, {
+        caseInsensitive: !!opts.case_insensitive,
+        flags: typeof opts.flags === "string" ? opts.flags : undefined,
+      });
+      if (!r.ok) throw r.invalid ? new InvalidQuery(`${name}: ${r.unsupported}`) : new LiveUnsupported(`${name}: ${r.unsupported}`);
+      warnings.push(...r.warnings.map((w) => `${here}.${name}: ${w}`));
+      return located(`${here}.${name}`, () => regexNode(fieldOf(ctx, here, name), r.regex));
+    }
+    case "exists": {
+      if (!isObj(body) || typeof body.field !== "string") throw new InvalidQuery("exists needs a field");
+      const name = body.field;
+      if (name.includes("*")) throw new LiveUnsupported(`exists on a field pattern ${name} depends on the index mapping`);
+      return existsNode(fieldOf(ctx, here, name));
+    }
+    case "range": {
+      const [name, spec] = single(here, body);
+      if (!isObj(spec)) throw new InvalidQuery(`${name}: range needs bounds`);
+      const b: Record<string, Scalar | null | undefined> = {};
+      for (const [k, v] of Object.entries(spec)) {
+        if (v !== null && !isScalar(v)) throw new InvalidQuery(`${name}.${k}: bound must be a value`);
+        if (k === "from") b[spec.include_lower === false ? "gt" : "gte"] = v;
+        else if (k === "to") b[spec.include_upper === false ? "lt" : "lte"] = v;
+        else if (["gt", "gte", "lt", "lte"].includes(k)) b[k] = v;
+        else if (k === "format" || k === "time_zone") throw new LiveUnsupported(`${name}: date range (${k})`);
+        else if (k === "relation") throw new LiveUnsupported(`${name}: range relation applies to range fields`);
+        else if (!["boost", "_name", "include_lower", "include_upper"].includes(k)) throw new InvalidQuery(`${name}: unknown range option '${k}'`);
+      }
+      return located(`${here}.${name}`, () => rangeNode(fieldOf(ctx, here, name), b));
+    }
+    case "query_string": {
+      if (!isObj(body) || typeof body.query !== "string") throw new InvalidQuery("query_string needs a query");
+      const r = luceneToIrNode(body.query, {
+        profile: ctx.profile,
+        defaultOperator: String(body.default_operator ?? "OR").toUpperCase() === "AND" ? "AND" : "OR",
+        defaultFields: Array.isArray(body.fields)
+          ? body.fields.map(String)
+          : typeof body.default_field === "string"
+            ? [body.default_field]
+            : undefined,
+      });
+      for (const opt of ["analyzer", "quote_analyzer", "fuzziness", "minimum_should_match", "quote_field_suffix"]) {
+        if (opt in body) throw new LiveUnsupported(`query_string option ${opt}`);
+      }
+      warnings.push(...r.warnings.map((w) => `${here}: ${w}`));
+      return r.node;
+    }
+    case "ids":
+      throw new LiveUnsupported("ids cannot be evaluated at ingest time, ids are assigned by the cluster");
+    default:
+      throw new LiveUnsupported(`query type '${type}' is not evaluated live`);
+  }
+}
+
+function valueAndOptions(spec: unknown, ...valueKeys: string[]): { value: Scalar; opts: Obj } {
+  if (isScalar(spec)) return { value: spec, opts: {} };
+  if (isObj(spec)) {
+    for (const k of valueKeys) {
+      const v = spec[k];
+      if (isScalar(v)) return { value: v, opts: spec };
+    }
+  }
+  throw new InvalidQuery(`expected a value or {${valueKeys.map((k) => `"${k}"`).join(" | ")}: …}`);
+}
+
+function bool(body: unknown, here: string, ctx: DslContext, warnings: string[]): Node {
+  if (!isObj(body)) throw new InvalidQuery("bool needs an object");
+  for (const k of Object.keys(body)) {
+    if (!["must", "filter", "should", "must_not", "minimum_should_match", "boost", "_name", "adjust_pure_negative"].includes(k)) {
+      throw new InvalidQuery(`unknown bool clause '${k}'`);
+    }
+  }
+  const list = (k: string) => clauses(body[k]).map((c, i) => translate(c, `${here}.${k}[${i}]`, ctx, warnings));
+  const required = [...list("must"), ...list("filter")];
+  const should = list("should");
+  const mustNot = list("must_not");
+  // Elasticsearch 7+: should clauses are optional when must/filter is present, otherwise one must match.
+  let k = required.length > 0 ? 0 : should.length > 0 ? 1 : 0;
+  const msm = body.minimum_should_match;
+  if (msm !== undefined && msm !== null) {
+    if (!isScalar(msm)) throw new InvalidQuery("minimum_should_match must be a number or a string");
+    k = minimumShouldMatch(msm, should.length);
+  }
+  const parts: Node[] = [...required];
+  if (should.length > 0) parts.push(atLeast(k, should));
+  else if (k > 0) parts.push({ kind: "const", value: false });
+  if (mustNot.length) parts.push(not(or(mustNot)));
+  return and(parts);
+}
