@@ -5,6 +5,7 @@
  */
 import { UsageError } from "../util/errors.ts";
 import type { Profile } from "./profile.ts";
+import { ecsProfile } from "./ecs.ts";
 import { winlogbeatProfile } from "./winlogbeat.ts";
 
 export type { Logsource, LogsourceTarget, Profile, Resolved } from "./profile.ts";
@@ -14,6 +15,7 @@ export const DEFAULT_PROFILE = "winlogbeat";
 
 const BUILTIN: Record<string, () => Profile> = {
   winlogbeat: () => winlogbeatProfile,
+  ecs: () => ecsProfile,
 };
 
 export const BUILTIN_PROFILES = Object.keys(BUILTIN);

@@ -101,9 +101,10 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
   function keywordFields(ls: Logsource): Field[] {
     if (!isWindows(ls)) return spec.keywordExtra.map((n) => spec.fieldType(n));
     const names = new Set<string>();
+    // Keyword search is text search: numeric, boolean and ip fields are left out.
     const add = (sigmaName: string) => {
       const f = field(sigmaName, ls);
-      if (Array.isArray(f)) for (const x of f) names.add(x.name);
+      if (Array.isArray(f)) for (const x of f) if (x.type === "keyword" || x.type === "text") names.add(x.name);
     };
     if (!("unsupported" in windowsSources(ls))) {
       for (const key of corpusKey(ls)) for (const f of CORPUS_FIELDS[key] ?? []) add(f);

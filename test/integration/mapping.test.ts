@@ -253,3 +253,71 @@ describe("winlogbeat template on the real node", () => {
     expect(m).toEqual([["tagged"], ["tagged"], ["tagged"], ["tagged"]]);
   });
 });
+
+describe("ecs template on the real node", () => {
+  const ecs = loadProfile("ecs");
+  let ecsIndex = "";
+  const ecsDocs: Record<string, Record<string, unknown>> = {
+    proc: {
+      "@timestamp": "2026-11-01T10:00:00Z",
+      event: { code: "1" },
+      winlog: { channel: SYSMON, event_id: 1 },
+      process: { executable: "C:\\Windows\\System32\\rundll32.exe", command_line: "rundll32 x.dll,Start", pid: 4242 },
+    },
+    proc4688: {
+      "@timestamp": "2026-11-01T10:00:00Z",
+      event: { code: "4688" },
+      winlog: { channel: "Security", event_id: 4688 },
+      process: { executable: "C:\\Windows\\System32\\rundll32.exe", pid: 17 },
+    },
+    net: {
+      "@timestamp": "2026-11-01T10:00:00Z",
+      event: { code: "3" },
+      winlog: { channel: SYSMON, event_id: 3 },
+      destination: { ip: "172.16.5.4", port: 445 },
+      source: { ip: "-" },
+    },
+    ps: {
+      "@timestamp": "2026-11-01T10:00:00Z",
+      event: { code: "4104" },
+      winlog: { channel: "Microsoft-Windows-PowerShell/Operational", event_id: 4104 },
+      powershell: { file: { script_block_text: "IEX (New-Object Net.WebClient).DownloadString('x')" } },
+    },
+  };
+
+  beforeAll(async () => {
+    ecsIndex = testIndex("mapping-ecs");
+    await createIndexWithDocs(ecsIndex, ecs.indexTemplate(), ecsDocs);
+  });
+  afterAll(async () => {
+    await dropIndices(ecsIndex);
+  });
+
+  test("guards, ECS fields and types select exactly", async () => {
+    const pc = { product: "windows", category: "process_creation" };
+    const nc = { product: "windows", category: "network_connection" };
+    const [img] = fields(ecs, "Image", pc);
+    const [dst] = fields(ecs, "DestinationIp", nc);
+    const [port] = fields(ecs, "DestinationPort", nc);
+    const [sbt] = fields(ecs, "ScriptBlockText", { product: "windows", category: "ps_script" });
+    const r = await matchIds(
+      ecsIndex,
+      [
+        guard(ecs, pc),
+        guard(ecs, nc),
+        guard(ecs, { product: "windows", category: "ps_script" }),
+        { kind: "suffix", field: img!, value: "\\RUNDLL32.EXE", cased: false },
+        { kind: "cidr", field: dst!, cidr: "172.16.0.0/12" },
+        { kind: "number", field: port!, op: "eq", value: 445 },
+        { kind: "contains", field: sbt!, value: "downloadstring", cased: false },
+      ].map((n) => nodeToQuery(n as Node)),
+    );
+    expect(r).toEqual([["proc", "proc4688"], ["net"], ["ps"], ["proc", "proc4688"], ["net"], ["net"], ["ps"]]);
+    const { client } = await cluster();
+    const m: any = await client.indices.getMapping({ index: ecsIndex });
+    const props = m[ecsIndex].mappings.properties;
+    expect(props.process.properties.pid.type).toBe("long");
+    expect(props.source.properties.ip.type).toBe("ip");
+    expect(props.event.properties.code.type).toBe("keyword");
+  });
+});
