@@ -49,10 +49,16 @@ export function buildReport(results: CompileResult[], failures: EmitFailure[]): 
 
 /** `path: reason`, or `path: unsupported: reason`. */
 export function failureLine(e: ReportEntry): string {
-  let reason = e.error ?? "failed";
-  // front ends already start their messages with the path
-  if (reason.startsWith(`${e.path}: `)) reason = reason.slice(e.path.length + 2);
-  return `${e.path}: ${e.status === "unsupported" && !reason.startsWith("unsupported") ? "unsupported: " : ""}${reason}`;
+  const reason = e.error ?? "failed";
+  const tag = e.status === "unsupported" ? "unsupported: " : "";
+  // Front ends already start their messages with the place (`path: ` or `path:line: `).
+  if (reason.startsWith(e.path + ":")) {
+    const m = /^:(\d+:)? ?/.exec(reason.slice(e.path.length))!;
+    const place = e.path + m[0].trimEnd();
+    const rest = reason.slice(place.length).trimStart();
+    return `${place} ${rest.startsWith("unsupported") ? "" : tag}${rest}`;
+  }
+  return `${e.path}: ${reason.startsWith("unsupported") ? "" : tag}${reason}`;
 }
 
 function writeFile(path: string, text: string, what: string): void {

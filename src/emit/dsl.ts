@@ -6,8 +6,9 @@
  * value of the field as Elasticsearch indexed it:
  *
  * Fields and values
- * - A predicate's field is queried by its index name; a `text` field is queried through its
- *   `keywordSubfield` (`winlog.event_data.Image.keyword`), which holds the whole value.
+ * - String predicates query a field's `keywordSubfield` when it has one (text fields, and ip fields
+ *   in our templates: `winlog.event_data.DestinationIp.keyword` holds the text as written, even
+ *   when it is not a valid address), else the field itself (keyword fields).
  * - keyword values are the source text; JSON numbers and booleans in the source are indexed as
  *   their JSON text ("4688", "true"). A field holding an array matches when ANY element matches.
  *   Values longer than the mapping's `ignore_above` are not indexed and match nothing (not even
@@ -39,10 +40,11 @@
  * - cidr:     see ip fields; on a keyword field cidr is unsupported (the profile must type it ip).
  *
  * Predicates on other field types (the profile decides a field's type)
- * - ip:       cidr → some address is in the network (`term` with CIDR notation, IPv4 and IPv6;
- *             IPv4-mapped IPv6 addresses equal their IPv4 form). equals → the value is a valid IP
- *             and some address equals it (address equality: "::1" == "0:0::1"); an invalid IP
- *             matches nothing. Other string predicates compare against the address's canonical
+ * - ip:       cidr → some address is in the network (`term` with CIDR notation on the ip field
+ *             itself, IPv4 and IPv6; IPv4-mapped IPv6 addresses equal their IPv4 form; values that
+ *             are not addresses never match). String predicates use the keyword sub-field (above).
+ *             Without a keyword sub-field: equals → address equality ("::1" == "0:0::1"), an
+ *             invalid IP matches nothing; other string predicates compare the address's canonical
  *             text (doc value: "10.1.2.3", "2001:db8::1") by a fixed script.
  * - long/double: number → numeric term/range. equals with a decimal numeric text → numeric
  *             equality ("01" == 1); non-numeric text matches nothing. Other string predicates
@@ -84,13 +86,17 @@ type Q = Record<string, unknown>;
 export const MATCH_ALL: Q = { match_all: {} };
 export const MATCH_NONE: Q = { match_none: {} };
 
-/** The index field a predicate queries: a text field's keyword sub-field, else the field. */
+/**
+ * The index field string predicates query: the field's keyword sub-field when it has one (text and
+ * ip fields in our templates), else the field itself.
+ */
 export function queryField(f: Field): string {
-  return f.type === "text" && f.keywordSubfield ? `${f.name}.${f.keywordSubfield}` : f.name;
+  return f.keywordSubfield ? `${f.name}.${f.keywordSubfield}` : f.name;
 }
 
+/** Whether string predicates run as keyword queries (keyword, text, or any field with a keyword sub-field). */
 function isStringField(f: Field): boolean {
-  return f.type === "keyword" || f.type === "text";
+  return f.type === "keyword" || f.type === "text" || Boolean(f.keywordSubfield);
 }
 
 /** True when ASCII case folding cannot change the value (no ASCII letter in it). */
@@ -264,10 +270,8 @@ function existsQuery(f: Field): Q {
 
 function equalsQuery(f: Field, value: string, cased: boolean): Q {
   const name = queryField(f);
+  if (isStringField(f)) return withCase(name, "term", value, cased);
   switch (f.type) {
-    case "keyword":
-    case "text":
-      return withCase(name, "term", value, cased);
     case "ip":
       return isIp(value) ? { term: { [name]: value } } : MATCH_NONE;
     case "long":
@@ -308,14 +312,13 @@ function numberQuery(p: Extract<Predicate, { kind: "number" }>): Q {
   const f = p.field;
   const name = queryField(f);
   if (!Number.isFinite(p.value)) throw new EmitError(`${f.name}: number ${p.value} is not finite`, "error");
+  if (f.type === "long" || f.type === "double")
+    return p.op === "eq" ? { term: { [f.name]: p.value } } : { range: { [f.name]: { [p.op]: p.value } } };
+  if (isStringField(f)) {
+    if (p.op === "eq") return { term: { [name]: numberText(p.value) } };
+    return script(DOC_NUMBER_SCRIPT, { field: name, op: p.op, value: p.value });
+  }
   switch (f.type) {
-    case "long":
-    case "double":
-      return p.op === "eq" ? { term: { [name]: p.value } } : { range: { [name]: { [p.op]: p.value } } };
-    case "keyword":
-    case "text":
-      if (p.op === "eq") return { term: { [name]: numberText(p.value) } };
-      return script(DOC_NUMBER_SCRIPT, { field: name, op: p.op, value: p.value });
     case "boolean":
       if (p.op === "eq") return p.value === 1 || p.value === 0 ? { term: { [name]: p.value === 1 } } : MATCH_NONE;
       throw new EmitError(`${f.name}: numeric comparison on a boolean field`);
@@ -337,7 +340,7 @@ function regexQuery(p: Extract<Predicate, { kind: "regex" }>): Q {
 function cidrQuery(p: Extract<Predicate, { kind: "cidr" }>): Q {
   if (p.field.type !== "ip") throw new EmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
   if (!isCidr(p.cidr)) throw new EmitError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`, "error");
-  return { term: { [queryField(p.field)]: p.cidr } };
+  return { term: { [p.field.name]: p.cidr } };
 }
 
 export function predicateQuery(p: Predicate): Q {
@@ -417,12 +420,12 @@ function mergeKey(n: Node): { field: string; value: string | number } | undefine
   if (n.kind === "equals") {
     const f = n.field;
     if (isStringField(f) && !ci(n.cased, n.value)) return { field: queryField(f), value: n.value };
-    if (f.type === "ip" && isIp(n.value)) return { field: queryField(f), value: n.value };
+    if (f.type === "ip" && isIp(n.value)) return { field: f.name, value: n.value };
     return undefined;
   }
   if (n.kind === "number" && n.op === "eq" && Number.isFinite(n.value)) {
     const f = n.field;
-    if (f.type === "long" || f.type === "double") return { field: queryField(f), value: n.value };
+    if (f.type === "long" || f.type === "double") return { field: f.name, value: n.value };
     if (isStringField(f)) return { field: queryField(f), value: numberText(n.value) };
   }
   return undefined;

@@ -17,6 +17,8 @@ const A: Field = { name: "a", type: "keyword" };
 const B: Field = { name: "b", type: "keyword" };
 const IP: Field = { name: "ip", type: "ip" };
 const N: Field = { name: "n", type: "long" };
+/** An ip field with a keyword sub-field, as the profiles' templates map addresses. */
+const IPK: Field = { name: "ipk", type: "ip", keywordSubfield: "keyword" };
 const F: Field = { name: "flag", type: "boolean" };
 
 const mappings = {
@@ -26,6 +28,7 @@ const mappings = {
     a: { type: "keyword" },
     b: { type: "keyword" },
     ip: { type: "ip" },
+    ipk: { type: "ip", ignore_malformed: true, fields: { keyword: { type: "keyword", ignore_above: 8191 } } },
     n: { type: "long" },
     flag: { type: "boolean" },
   },
@@ -69,6 +72,9 @@ const docs: Record<string, Record<string, unknown>> = {
   ref3: { a: "x", b: "y" },
   ref4: { a: ["p", "q"], b: ["q", "r"] },
   ref5: { a: "only" },
+  ipk4: { ipk: "10.20.30.40" },
+  ipkdash: { ipk: "-" },
+  ipk6: { ipk: "FE80::AB" },
   yes: { flag: true },
   no: { flag: false },
 };
@@ -123,6 +129,12 @@ const cases: Array<[string, Node, string[]]> = [
   ["keyword over two fields", { kind: "keyword", fields: [S, A], parts: [lit("same")], cased: false }, ["ref1", "ref2"]],
   ["fieldref case-insensitive", { kind: "fieldref", field: A, other: B, cased: false }, ["ref1", "ref2", "ref4"]],
   ["fieldref cased", { kind: "fieldref", field: A, other: B, cased: true }, ["ref2", "ref4"]],
+  ["ip + keyword sub-field: cidr on the address", { kind: "cidr", field: IPK, cidr: "10.0.0.0/8" }, ["ipk4"]],
+  ["ip + keyword sub-field: cidr IPv6 on the address (any case)", { kind: "cidr", field: IPK, cidr: "fe80::/16" }, ["ipk6"]],
+  ["ip + keyword sub-field: equals compares the text as written", eq(IPK, "-"), ["ipkdash"]],
+  ["ip + keyword sub-field: equals is ASCII case-insensitive text", eq(IPK, "fe80::ab"), ["ipk6"]],
+  ["ip + keyword sub-field: prefix on the text", { kind: "prefix", field: IPK, value: "10.20.", cased: false }, ["ipk4"]],
+  ["ip + keyword sub-field: exists counts a malformed address", { kind: "exists", field: IPK, exists: true }, ["ipk4", "ipk6", "ipkdash"]],
   ["boolean equals", eq(F, "TRUE"), ["yes"]],
   ["boolean number 0", { kind: "number", field: F, op: "eq", value: 0 }, ["no"]],
   ["and / or / not", { kind: "and", children: [{ kind: "or", children: [eq(S, "foo", true), eq(S, "FOO", true), eq(S, "x")] }, { kind: "not", child: eq(S, "x") }] }, ["FOO", "foo"]],
