@@ -93,6 +93,10 @@ class SourceDocs {
 
   /** 1-based line of `place` in document `docIndex` (or in the global document it inherits). */
   line(docIndex: number, place: Place, alsoIn: number[] = []): number | undefined {
+    if (docIndex === 0 && alsoIn.length === 0) {
+      const quick = quickLine(this.text, place);
+      if (quick !== undefined) return quick;
+    }
     let fallback: number | undefined;
     for (const d of [docIndex, ...alsoIn]) {
       const doc = this.parsed[d];
@@ -121,6 +125,31 @@ class SourceDocs {
     }
     return { found: true, line };
   }
+}
+
+/**
+ * The line of a map-key path in block-style YAML by scanning the text (no parse): each key is
+ * looked for below the previous one, more indented. Undefined when unsure (list indices, flow
+ * style, quoted or odd keys), and the `yaml` parse answers instead.
+ */
+function quickLine(text: string, place: Place): number | undefined {
+  let pos = 0;
+  let indent = -1;
+  for (const key of place) {
+    if (typeof key !== "string" || !/^[A-Za-z0-9_.|\- ]+$/.test(key)) return undefined;
+    const esc = key.replace(/[.|\-]/g, "\\$&");
+    const rx = new RegExp(`^([ \\t]*)${esc}[ \\t]*:`, "gm");
+    rx.lastIndex = pos;
+    const m = rx.exec(text);
+    // Not found, or found at an ancestor's level (so not inside the parent): let `yaml` say.
+    if (!m || m[1]!.length <= indent) return undefined;
+    indent = m[1]!.length;
+    pos = m.index + m[0].length;
+  }
+  if (place.length === 0) return 1;
+  let line = 1;
+  for (let i = 0; i < pos; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
 }
 
 function rangeLine(node: unknown, lc: LineCounter): number | undefined {
