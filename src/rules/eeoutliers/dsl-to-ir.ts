@@ -7,8 +7,9 @@
  * for backfill only (see docs/ee-outliers.md).
  */
 import { and, not, or } from "../../ir/build.ts";
-import type { Node } from "../../ir/types.ts";
+import type { Node, WildcardPart } from "../../ir/types.ts";
 import type { Profile } from "../../mapping/profile.ts";
+import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../../emit/dsl.ts";
 import { isMetadataField, resolveField } from "./fields.ts";
 import { luceneRegexToIr } from "./lucene-regexp.ts";
 import { luceneToIrNode } from "./lucene-to-ir.ts";
@@ -230,6 +231,8 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       warnings.push(...r.warnings.map((w) => `${here}: ${w}`));
       return r.node;
     }
+    case "script":
+      return ownScript(body, here, ctx);
     case "ids":
       throw new LiveUnsupported("ids cannot be evaluated at ingest time, ids are assigned by the cluster");
     default:
@@ -271,4 +274,62 @@ function bool(body: unknown, here: string, ctx: DslContext, warnings: string[]):
   else if (k > 0) parts.push({ kind: "const", value: false });
   if (mustNot.length) parts.push(not(or(mustNot)));
   return and(parts);
+}
+
+/**
+ * The fixed scripts src/emit/dsl.ts writes for predicates the query DSL has no query for (files
+ * written by `outliers compile --target ee-outliers` contain them): recognised by their exact
+ * source, their meaning read from params. Any other script cannot be evaluated live.
+ */
+function ownScript(body: unknown, here: string, ctx: DslContext): Node {
+  const s = isObj(body) && isObj(body.script) ? body.script : undefined;
+  const params = s && isObj(s.params) ? s.params : undefined;
+  const source = s?.source;
+  if (!params || typeof source !== "string") throw new LiveUnsupported("script queries are not evaluated live");
+  const field = (k: string) => {
+    const v = params[k];
+    if (typeof v !== "string") throw new InvalidQuery(`script param ${k} must be a field name`);
+    return fieldOf(ctx, here, v).field;
+  };
+  if (source === FIELDREF_SCRIPT) {
+    return { kind: "fieldref", field: field("a"), other: field("b"), cased: params.cased === true };
+  }
+  if (source === DOC_NUMBER_SCRIPT) {
+    const op = params.op;
+    if (op !== "gt" && op !== "gte" && op !== "lt" && op !== "lte") throw new InvalidQuery(`script op ${String(op)}`);
+    if (typeof params.value !== "number") throw new InvalidQuery("script value must be a number");
+    return { kind: "number", field: field("field"), op, value: params.value };
+  }
+  if (source === DOC_STRING_SCRIPT) {
+    const f = field("field");
+    const value = params.value;
+    const cased = params.cased === true;
+    if (typeof value !== "string") throw new InvalidQuery("script value must be a string");
+    switch (params.op) {
+      case "eq":
+        return { kind: "equals", field: f, value, cased };
+      case "prefix":
+      case "suffix":
+      case "contains":
+        return { kind: params.op, field: f, value, cased };
+      case "glob": {
+        const mask = String(params.mask ?? "");
+        if (mask.length !== value.length) throw new InvalidQuery("script glob mask does not fit its value");
+        const parts: WildcardPart[] = [];
+        let lit = "";
+        for (let i = 0; i < value.length; i++) {
+          if (mask[i] === "0") lit += value[i];
+          else {
+            if (lit) parts.push({ lit });
+            lit = "";
+            parts.push(mask[i] === "1" ? { any: true } : { one: true });
+          }
+        }
+        if (lit) parts.push({ lit });
+        return { kind: "wildcard", field: f, parts, cased };
+      }
+    }
+    throw new InvalidQuery(`script op ${String(params.op)}`);
+  }
+  throw new LiveUnsupported("script queries are not evaluated live");
 }
