@@ -1,0 +1,159 @@
+/**
+ * The "same answers as the query" check on the real node: the same documents go (A) through the
+ * compiled ingest pipeline and (B) into an index without it; each rule's DSL query (`ruleQuery`)
+ * runs on B. The (document, rule) pairs tagged live in A must equal the pairs the queries match.
+ */
+import type { Rule } from "../../src/ir/types.ts";
+import { ruleQuery } from "../../src/emit/dsl.ts";
+import { buildPipeline } from "../../src/emit/painless/pipeline.ts";
+import { cluster, dropIndices, testIndex } from "./es.ts";
+
+export interface Template {
+  settings?: Record<string, unknown>;
+  mappings: Record<string, unknown>;
+}
+
+export interface Diff {
+  doc: string;
+  rule: string;
+  live: boolean;
+  query: boolean;
+}
+
+export interface LiveVsQuery {
+  docs: number;
+  rules: number;
+  /** Rules the DSL emitter or the pipeline could not take (left out of both sides). */
+  excluded: { id: string; reason: string }[];
+  livePairs: number;
+  queryPairs: number;
+  diffs: Diff[];
+  /** `outliers.error` entries found on live-tagged documents. */
+  errors: { doc: string; error: string }[];
+  /** Documents the live index refused (must be none: tagging never loses an event). */
+  lost: { doc: string; reason: string }[];
+  /** Live tags per document id (for further checks). */
+  liveTags: Map<string, string[]>;
+}
+
+async function bulk(index: string, docs: { id: string; source: object }[], pipeline?: string): Promise<{ doc: string; reason: string }[]> {
+  const { client } = await cluster();
+  const failed: { doc: string; reason: string }[] = [];
+  for (let i = 0; i < docs.length; i += 2000) {
+    const body: object[] = [];
+    for (const d of docs.slice(i, i + 2000)) body.push({ index: { _index: index, _id: d.id } }, d.source);
+    const res: any = await client.bulk({ body, refresh: false, ...(pipeline ? { pipeline } : {}) } as any);
+    if (res.errors)
+      for (const it of res.items) {
+        const r = it.index;
+        if (r?.error) failed.push({ doc: r._id, reason: `${r.error.type}: ${r.error.reason}${r.error.caused_by ? ` (${r.error.caused_by.reason})` : ""}` });
+      }
+  }
+  await client.indices.refresh({ index });
+  return failed;
+}
+
+/** Every (id, source subset) of an index, by scroll. */
+async function scrollAll(index: string, query: object, source: string[] | false, each: (id: string, src: any) => void): Promise<void> {
+  const { client } = await cluster();
+  let res: any = await client.search({ index, scroll: "2m", size: 5000, query, _source: source } as any);
+  while (res.hits.hits.length) {
+    for (const h of res.hits.hits) each(h._id, h._source);
+    res = await client.scroll({ scroll_id: res._scroll_id, scroll: "2m" } as any);
+  }
+  await client.clearScroll({ scroll_id: res._scroll_id } as any).catch(() => {});
+}
+
+/** Ids of documents each rule's query matches, 100 rules per `_msearch`, scrolling past 10,000 hits. */
+async function queryPairs(index: string, rules: { rule: Rule; query: object }[], add: (doc: string, rule: string) => void): Promise<void> {
+  const { client } = await cluster();
+  for (let i = 0; i < rules.length; i += 100) {
+    const batch = rules.slice(i, i + 100);
+    const searches: object[] = [];
+    for (const r of batch) searches.push({ index }, { size: 10000, _source: false, track_total_hits: true, query: r.query });
+    const res: any = await client.msearch({ searches } as any);
+    for (let j = 0; j < batch.length; j++) {
+      const resp = res.responses[j];
+      const id = batch[j]!.rule.id;
+      if (resp.error) throw new Error(`query of ${id} failed: ${JSON.stringify(resp.error.root_cause?.[0] ?? resp.error)}`);
+      const total = resp.hits.total.value ?? resp.hits.total;
+      if (total > resp.hits.hits.length) await scrollAll(index, batch[j]!.query, false, (doc) => add(doc, id));
+      else for (const h of resp.hits.hits) add(h._id, id);
+    }
+  }
+}
+
+export async function liveVsQuery(
+  rules: Rule[],
+  docs: { id: string; source: object }[],
+  opts: { template: Template; prefix?: string; keep?: boolean },
+): Promise<LiveVsQuery> {
+  const { client } = await cluster();
+  const excluded: { id: string; reason: string }[] = [];
+  const usable: { rule: Rule; query: object }[] = [];
+  for (const rule of rules) {
+    try {
+      usable.push({ rule, query: ruleQuery(rule) });
+    } catch (e) {
+      excluded.push({ id: rule.id, reason: `dsl: ${(e as Error).message}` });
+    }
+  }
+  const built = buildPipeline(usable.map((u) => u.rule));
+  for (const s of built.skipped) excluded.push({ id: s.id, reason: `pipeline: ${s.reason}` });
+  const live = new Set(built.ruleIds);
+  const compared = usable.filter((u) => live.has(u.rule.id));
+
+  const prefix = opts.prefix ?? "lvq";
+  const pipeline = testIndex(`${prefix}-pipe`);
+  const a = testIndex(`${prefix}-live`);
+  const b = testIndex(`${prefix}-plain`);
+  try {
+    await client.ingest.putPipeline({ id: pipeline, processors: built.processors, on_failure: built.on_failure } as any);
+    const settings = { ...(opts.template.settings ?? {}) };
+    await client.indices.create({ index: a, settings: { ...settings, "index.default_pipeline": pipeline }, mappings: opts.template.mappings } as any);
+    await client.indices.create({ index: b, settings, mappings: opts.template.mappings } as any);
+    const lost = await bulk(a, docs);
+    const lostB = await bulk(b, docs);
+    if (lostB.length) throw new Error(`the plain index refused ${lostB.length} documents, e.g. ${JSON.stringify(lostB.slice(0, 3))}`);
+
+    const livePairs = new Set<string>();
+    const liveTags = new Map<string, string[]>();
+    const errors: { doc: string; error: string }[] = [];
+    await scrollAll(a, { match_all: {} }, ["outliers.rule_id", "outliers.error"], (id, src) => {
+      const ids: string[] = [].concat(src?.outliers?.rule_id ?? []);
+      liveTags.set(id, ids);
+      for (const r of ids) livePairs.add(`${id}\u0000${r}`);
+      for (const e of [].concat(src?.outliers?.error ?? [])) errors.push({ doc: id, error: e });
+    });
+    const qPairs = new Set<string>();
+    await queryPairs(
+      b,
+      compared,
+      (doc, rule) => void qPairs.add(`${doc}\u0000${rule}`),
+    );
+    const diffs: Diff[] = [];
+    for (const p of livePairs) if (!qPairs.has(p)) diffs.push({ doc: p.split("\u0000")[0]!, rule: p.split("\u0000")[1]!, live: true, query: false });
+    for (const p of qPairs) if (!livePairs.has(p)) diffs.push({ doc: p.split("\u0000")[0]!, rule: p.split("\u0000")[1]!, live: false, query: true });
+    return { docs: docs.length, rules: compared.length, excluded, livePairs: livePairs.size, queryPairs: qPairs.size, diffs, errors, lost, liveTags };
+  } finally {
+    if (!opts.keep) {
+      await dropIndices(a, b);
+      await client.ingest.deletePipeline({ id: pipeline }).catch(() => {});
+    }
+  }
+}
+
+/** A readable account of the first differences: the document and the rule's query. */
+export function describeDiffs(r: LiveVsQuery, docs: Map<string, object>, rules: Map<string, Rule>, max = 5): string {
+  return r.diffs
+    .slice(0, max)
+    .map((d) => {
+      const rule = rules.get(d.rule);
+      return [
+        `doc ${d.doc} rule ${d.rule} (${rule?.title}): live=${d.live} query=${d.query}`,
+        `  doc: ${JSON.stringify(docs.get(d.doc)).slice(0, 1500)}`,
+        `  query: ${rule ? JSON.stringify(ruleQuery(rule)).slice(0, 1500) : "?"}`,
+      ].join("\n");
+    })
+    .join("\n");
+}
