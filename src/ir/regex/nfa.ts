@@ -1,0 +1,221 @@
+/**
+ * Regex AST → a Thompson NFA program as plain JSON data, run by the fixed interpreters in vm.ts
+ * (JavaScript) and painless.ts (Painless, `reMatch`). Both simulate the NFA breadth-first (Pike VM):
+ * every input position is visited once, each instruction at most once per position, so the work is
+ * O(input length × program size) and never backtracks.
+ *
+ * Program layout (`Program`):
+ * - `code`: 4 ints per instruction `[op, a, b, c]`; execution starts at instruction 0.
+ *     0 CHAR   a = code point
+ *     1 SET    a = index into `sets`
+ *     2 SPLIT  a, b = the two next instructions
+ *     3 JMP    a = next instruction
+ *     4 ASSERT a = 0 start of value, 1 end of value, 2 start of line (after `\n`), 3 end of line
+ *              (before `\n`), 4 word boundary, 5 not a word boundary (`\w` = [A-Za-z0-9_])
+ *     5 RUN    a = set index, b = run index: `set{min,max}` in one instruction (see `runs`)
+ *     6 MATCH
+ * - `sets`: sorted disjoint inclusive code point ranges `[lo, hi, lo, hi, ...]`, already closed under
+ *   case folding when the regex is case-insensitive: the interpreters never fold case at run time.
+ * - `runs`: 4 ints per RUN instruction `[pc, set index, min, max]` (max -1 = unbounded). A RUN
+ *   replaces `min`/`max` copies of a set (`.{1000,}`) by a queue of start positions per RUN: at each
+ *   position the queue drops starts older than `max` and the run exits when its oldest start is at
+ *   least `min` back; any character outside the set empties the queue.
+ * - `lits`: strings every match contains (case-sensitive); a value lacking one is rejected at once
+ *   with `indexOf`, before any simulation.
+ * - `anch`: 1 when every match must start at the beginning of the value (no thread is started later).
+ * - `lim`: the step budget; the interpreter throws (never hangs) when a value needs more steps.
+ * The value is read as Unicode code points (surrogate pairs combined), like Lucene.
+ */
+import type { RegexValue } from "../types.ts";
+import { type CharSet } from "./charset.ts";
+import { type AssertKind, type ReNode, isUnsupported, parseRegex, type Unsupported } from "./parse.ts";
+
+export interface Program {
+  code: number[];
+  sets: CharSet[];
+  runs: number[];
+  lits: string[];
+  anch: number;
+  lim: number;
+}
+
+export const OP = { CHAR: 0, SET: 1, SPLIT: 2, JMP: 3, ASSERT: 4, RUN: 5, MATCH: 6 } as const;
+export const ASSERT_CODE: Record<AssertKind, number> = { bos: 0, eos: 1, bol: 2, eol: 3, wordb: 4, nwordb: 5 };
+
+/** Largest program accepted (instructions). */
+export const MAX_INSTRUCTIONS = 5000;
+/**
+ * Default step budget per value: far under Painless's 1,000,000 loop iterations per script, so a
+ * script can run several regexes. A step is one instruction visit; a value of length L costs at most
+ * about L × (instructions + RUNs) steps, typically L × (2..10).
+ */
+export const DEFAULT_STEP_LIMIT = 200_000;
+
+/** Sets repeated at least this often become one RUN instruction instead of copies. */
+const RUN_THRESHOLD = 8;
+
+class TooBig extends Error {}
+
+export function toNfa(regex: RegexValue, opts: { stepLimit?: number } = {}): Program | Unsupported {
+  const parsed = parseRegex(regex);
+  if (isUnsupported(parsed)) return parsed;
+  return compileAst(parsed.ast, opts.stepLimit ?? DEFAULT_STEP_LIMIT);
+}
+
+export function compileAst(ast: ReNode, lim = DEFAULT_STEP_LIMIT): Program | Unsupported {
+  const c = new Compiler();
+  try {
+    c.emit(ast);
+    c.push(OP.MATCH, 0, 0, 0);
+  } catch (e) {
+    if (e instanceof TooBig) return { unsupported: `regex: program over ${MAX_INSTRUCTIONS} instructions` };
+    throw e;
+  }
+  return { code: c.code, sets: c.sets, runs: c.runs, lits: requiredLiterals(ast), anch: anchored(ast) ? 1 : 0, lim };
+}
+
+class Compiler {
+  code: number[] = [];
+  sets: CharSet[] = [];
+  runs: number[] = [];
+  private setIndex = new Map<string, number>();
+
+  get pc(): number {
+    return this.code.length / 4;
+  }
+  push(op: number, a: number, b: number, c: number): number {
+    if (this.pc >= MAX_INSTRUCTIONS) throw new TooBig();
+    this.code.push(op, a, b, c);
+    return this.pc - 1;
+  }
+  patch(pc: number, slot: 1 | 2, value: number): void {
+    this.code[pc * 4 + slot] = value;
+  }
+  set(set: CharSet): number {
+    const key = set.join(",");
+    let i = this.setIndex.get(key);
+    if (i === undefined) {
+      i = this.sets.length;
+      this.sets.push(set);
+      this.setIndex.set(key, i);
+    }
+    return i;
+  }
+
+  emit(n: ReNode): void {
+    switch (n.t) {
+      case "set":
+        if (n.set.length === 2 && n.set[0] === n.set[1]) this.push(OP.CHAR, n.set[0]!, 0, 0);
+        else this.push(OP.SET, this.set(n.set), 0, 0);
+        return;
+      case "assert":
+        this.push(OP.ASSERT, ASSERT_CODE[n.kind], 0, 0);
+        return;
+      case "seq":
+        for (const x of n.items) this.emit(x);
+        return;
+      case "alt": {
+        const jumps: number[] = [];
+        for (let i = 0; i < n.alts.length - 1; i++) {
+          const split = this.push(OP.SPLIT, this.pc + 1, -1, 0);
+          this.emit(n.alts[i]!);
+          jumps.push(this.push(OP.JMP, -1, 0, 0));
+          this.patch(split, 2, this.pc);
+        }
+        this.emit(n.alts[n.alts.length - 1]!);
+        for (const j of jumps) this.patch(j, 1, this.pc);
+        return;
+      }
+      case "rep": {
+        const { node, min, max } = n;
+        if (node.t === "set" && (min >= RUN_THRESHOLD || max >= RUN_THRESHOLD)) {
+          const set = this.set(node.set);
+          const pc = this.push(OP.RUN, set, this.runs.length / 4, 0);
+          this.runs.push(pc, set, min, max);
+          return;
+        }
+        for (let i = 0; i < min; i++) this.emit(node);
+        if (max === -1) {
+          const loop = this.push(OP.SPLIT, this.pc + 1, -1, 0);
+          this.emit(node);
+          this.push(OP.JMP, loop, 0, 0);
+          this.patch(loop, 2, this.pc);
+        } else {
+          const splits: number[] = [];
+          for (let i = min; i < max; i++) {
+            splits.push(this.push(OP.SPLIT, this.pc + 1, -1, 0));
+            this.emit(node);
+          }
+          for (const s of splits) this.patch(s, 2, this.pc);
+        }
+        return;
+      }
+    }
+  }
+}
+
+/** Does every match start at the beginning of the value? */
+function anchored(n: ReNode): boolean {
+  switch (n.t) {
+    case "assert":
+      return n.kind === "bos";
+    case "seq":
+      return n.items.length > 0 && anchored(n.items[0]!);
+    case "alt":
+      return n.alts.every(anchored);
+    default:
+      return false;
+  }
+}
+
+interface Lits {
+  /** The node always matches exactly this string. */
+  exact?: string;
+  /** Strings every match of the node contains. */
+  must: string[];
+}
+
+function lits(n: ReNode): Lits {
+  switch (n.t) {
+    case "set":
+      return n.set.length === 2 && n.set[0] === n.set[1] ? { exact: String.fromCodePoint(n.set[0]!), must: [] } : { must: [] };
+    case "assert":
+      return { exact: "", must: [] };
+    case "seq": {
+      const must: string[] = [];
+      let run = "";
+      let allExact = true;
+      for (const x of n.items) {
+        const l = lits(x);
+        if (l.exact !== undefined) run += l.exact;
+        else {
+          allExact = false;
+          if (run) must.push(run);
+          run = "";
+          must.push(...l.must);
+        }
+      }
+      if (allExact) return { exact: run, must: [] };
+      if (run) must.push(run);
+      return { must };
+    }
+    case "alt": {
+      const ls = n.alts.map(lits);
+      if (ls.every((l) => l.exact !== undefined && l.exact === ls[0]!.exact)) return ls[0]!;
+      return { must: [] };
+    }
+    case "rep": {
+      if (n.min === 0) return { must: [] };
+      const l = lits(n.node);
+      if (l.exact !== undefined) return n.min === n.max ? { exact: l.exact.repeat(n.min), must: [] } : { must: l.exact ? [l.exact] : [] };
+      return { must: l.must };
+    }
+  }
+}
+
+/** Up to three of the longest literals every match contains. */
+export function requiredLiterals(ast: ReNode): string[] {
+  const l = lits(ast);
+  const all = l.exact !== undefined ? [l.exact] : l.must;
+  return [...new Set(all.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length).slice(0, 3);
+}
