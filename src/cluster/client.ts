@@ -8,7 +8,7 @@
  * `compatible-with` media types of the 8.x client, is recognised and handled.
  */
 import { readFileSync } from "node:fs";
-import { Client, HttpConnection, Transport, errors } from "@elastic/elasticsearch";
+import type { Client, Transport } from "@elastic/elasticsearch";
 import type { Command } from "commander";
 import { ClusterError, UsageError } from "../util/errors.ts";
 
@@ -199,17 +199,34 @@ export async function probe(conn: ConnectionOptions): Promise<ClusterInfo> {
 }
 
 /**
+ * The client library, loaded on first use: evaluating it costs about 20 ms, which commands that never
+ * talk to a cluster (and `--help`) should not pay. Import its types only, elsewhere too.
+ */
+let elasticModule: Promise<typeof import("@elastic/elasticsearch")> | undefined;
+export function elastic(): Promise<typeof import("@elastic/elasticsearch")> {
+  elasticModule ??= import("@elastic/elasticsearch");
+  return elasticModule;
+}
+
+/**
  * A Transport that talks plain JSON and skips the product header check, for clusters that predate
  * them (Elasticsearch 7.10-7.13). The rest of the client is unchanged.
  */
-class PlainJsonTransport extends Transport {
-  constructor(opts: ConstructorParameters<typeof Transport>[0]) {
-    super({
-      ...opts,
-      productCheck: null,
-      vendoredHeaders: { jsonContentType: "application/json", ndjsonContentType: "application/x-ndjson", accept: "application/json" },
-    } as unknown as ConstructorParameters<typeof Transport>[0]);
-  }
+function plainJsonTransport(Base: typeof Transport): typeof Transport {
+  return class PlainJsonTransport extends Base {
+    constructor(opts: ConstructorParameters<typeof Transport>[0]) {
+      super({
+        ...opts,
+        productCheck: null,
+        vendoredHeaders: { jsonContentType: "application/json", ndjsonContentType: "application/x-ndjson", accept: "application/json" },
+      } as unknown as ConstructorParameters<typeof Transport>[0]);
+    }
+  };
+}
+
+/** An error answer from Elasticsearch (the client's ResponseError), recognised without loading the client. */
+export function isResponseError(e: unknown): e is Error & { statusCode?: number; meta: { statusCode?: number; body?: unknown } } {
+  return e instanceof Error && e.name === "ResponseError" && typeof (e as { meta?: unknown }).meta === "object";
 }
 
 /** Probes the cluster and returns a ready client. Throws ClusterError (exit 3) when it cannot. */
@@ -221,10 +238,11 @@ export async function connect(conn: ConnectionOptions): Promise<Cluster> {
   url.username = "";
   url.password = "";
   const legacy = info.distribution !== "elasticsearch" || info.major < 8;
+  const { Client, HttpConnection, Transport } = await elastic();
   const client = new Client({
     node: url.toString(),
     Connection: HttpConnection,
-    ...(legacy ? { Transport: PlainJsonTransport as unknown as typeof Transport } : {}),
+    ...(legacy ? { Transport: plainJsonTransport(Transport) } : {}),
     auth: conn.apiKey ? { apiKey: conn.apiKey } : user !== undefined && pass !== undefined ? { username: user, password: pass } : undefined,
     tls: tlsOptions(conn),
     requestTimeout: conn.timeoutMs ?? 120_000,
@@ -241,6 +259,7 @@ export async function call<T>(cluster: Cluster, what: string, fn: () => Promise<
   try {
     return await fn();
   } catch (e) {
+    const { errors } = await elastic();
     if (e instanceof errors.ConnectionError || e instanceof errors.TimeoutError || e instanceof errors.NoLivingConnectionsError)
       throw new ClusterError(`${cluster.url}: ${what}: ${describeCause(e)}`);
     if (e instanceof errors.ResponseError && (e.statusCode === 401 || e.statusCode === 403))
