@@ -17,6 +17,7 @@ const CMD = F("winlog.event_data.CommandLine");
 const EID = F("winlog.event_id", "long");
 const CODE = F("event.code");
 const DST = F("winlog.event_data.DestinationIp", "ip");
+const DSTK: Field = { name: "winlog.event_data.DestinationIp", type: "ip", keywordSubfield: "keyword" };
 const MSG = F("message", "text");
 const DBL = F("x.ratio", "double");
 const FLAG = F("x.flag", "boolean");
@@ -66,6 +67,11 @@ const preds: Record<string, Predicate | Node> = {
   cidr20: { kind: "cidr", field: DST, cidr: "172.16.0.0/12" },
   ipPrefix: { kind: "prefix", field: DST, value: "2001:db8:", cased: false },
   ipSuffix: { kind: "suffix", field: DST, value: "::1", cased: false },
+  kIpEq: { kind: "equals", field: DSTK, value: "::FFFF:10.9.9.9", cased: false },
+  kIpPrefix: { kind: "prefix", field: DSTK, value: "10.", cased: false },
+  kIpExists: { kind: "exists", field: DSTK, exists: true },
+  kIpCidr: { kind: "cidr", field: DSTK, cidr: "10.0.0.0/8" },
+  kIpNum: { kind: "number", field: DSTK, op: "gt", value: 5 },
   existsImg: { kind: "exists", field: IMG, exists: true },
   missingImg: { kind: "exists", field: IMG, exists: false },
   existsDst: { kind: "exists", field: DST, exists: true },
@@ -150,6 +156,9 @@ describe("Painless matcher = DSL query, predicate by predicate (real node)", () 
     expect(tags("ipMapped")).toEqual(expect.arrayContaining(["cidr8", "existsDst"]));
     expect(tags("ipv6")).toContain("cidr6");
     expect(tags("ipBad")).not.toContain("existsDst");
+    expect(tags("ipBad")).toContain("kIpExists");
+    expect(tags("ipMapped")).toEqual(expect.arrayContaining(["kIpEq", "kIpCidr"]));
+    expect(tags("ipMapped")).not.toContain("kIpPrefix");
     expect(tags("fieldrefEq")).toContain("fieldref");
     expect(tags("glob2")).toEqual(expect.arrayContaining(["glob", "globOne"]));
     expect(tags("glob4")).toContain("globLitStar");

@@ -62,6 +62,16 @@ export function foldAscii(s: string): string {
   return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
+/** As the DSL: string predicates run on keyword values for keyword/text fields and any field with a keyword sub-field. */
+export function isStringField(f: Field): boolean {
+  return f.type === "keyword" || f.type === "text" || Boolean(f.keywordSubfield);
+}
+
+/** The view string predicates (and exists, fieldref) compare: keyword text, or the typed doc value's text. */
+export function stringView(f: Field): number {
+  return isStringField(f) ? 0 : TYPE[f.type];
+}
+
 function caseless(s: string): boolean {
   return !/[A-Za-z]/.test(s);
 }
@@ -97,8 +107,8 @@ class Encoder {
   regexes: unknown[] = [];
   constructor(private ignoreAbove: number) {}
 
-  field(f: Field): number {
-    const type = TYPE[f.type];
+  /** A field's value view: `type` (default: what string predicates compare, see stringView). */
+  field(f: Field, type: number = stringView(f)): number {
     const key = `${f.name}\u0000${type}`;
     let i = this.fieldIdx.get(key);
     if (i === undefined) {
@@ -119,13 +129,10 @@ class Encoder {
   }
 
   equals(f: Field, value: string, cased: boolean): Enc {
+    if (isStringField(f)) return this.str(OP.EQ, f, value, cased);
     switch (f.type) {
-      case "keyword":
-      case "text":
-      case "date":
-        return this.str(OP.EQ, f, value, cased);
       case "ip":
-        return isIp(value) ? [OP.CIDR, this.field(f), ipBytes(value), 128] : [OP.FALSE];
+        return isIp(value) ? [OP.CIDR, this.field(f, TYPE.ip), ipBytes(value), 128] : [OP.FALSE];
       case "long":
       case "double":
         return DECIMAL.test(value.trim()) ? [OP.NUM, this.field(f), CMP.eq, Number(value)] : [OP.FALSE];
@@ -133,6 +140,8 @@ class Encoder {
         const v = cased ? value : value.toLowerCase();
         return v === "true" || v === "false" ? [OP.BOOL, this.field(f), v === "true" ? 1 : 0] : [OP.FALSE];
       }
+      default:
+        return this.str(OP.EQ, f, value, cased);
     }
   }
 
@@ -186,13 +195,10 @@ class Encoder {
       case "number": {
         const f = p.field;
         if (!Number.isFinite(p.value)) throw new EncodeError(`${f.name}: number ${p.value} is not finite`);
+        if (f.type === "long" || f.type === "double") return [OP.NUM, this.field(f, TYPE[f.type]), CMP[p.op], p.value];
+        if (isStringField(f))
+          return p.op === "eq" ? [OP.EQ, this.field(f), 1, String(p.value)] : [OP.KNUM, this.field(f), CMP[p.op], p.value];
         switch (f.type) {
-          case "long":
-          case "double":
-            return [OP.NUM, this.field(f), CMP[p.op], p.value];
-          case "keyword":
-          case "text":
-            return p.op === "eq" ? [OP.EQ, this.field(f), 1, String(p.value)] : [OP.KNUM, this.field(f), CMP[p.op], p.value];
           case "boolean":
             if (p.op === "eq") return p.value === 1 || p.value === 0 ? [OP.BOOL, this.field(f), p.value] : [OP.FALSE];
             throw new EncodeError(`${f.name}: numeric comparison on a boolean field`);
@@ -201,7 +207,7 @@ class Encoder {
         }
       }
       case "regex": {
-        if (p.field.type !== "keyword" && p.field.type !== "text")
+        if (!isStringField(p.field))
           throw new EncodeError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
         const prog = regexProgram(p.regex);
         if ("unsupported" in prog) throw new EncodeError(`${p.field.name}|re: ${prog.unsupported}`);
@@ -214,7 +220,7 @@ class Encoder {
         const [ip, bitsText] = p.cidr.split("/");
         const v4 = !ip!.includes(":");
         const bits = bitsText === undefined ? 128 : Number(bitsText) + (v4 ? 96 : 0);
-        return [OP.CIDR, this.field(p.field), ipBytes(ip!), bits];
+        return [OP.CIDR, this.field(p.field, TYPE.ip), ipBytes(ip!), bits];
       }
     }
   }
@@ -247,7 +253,7 @@ interface Key {
 function keyOfPredicate(p: Predicate): Key[] | null {
   const f = "field" in p ? p.field : undefined;
   if (!f) return null;
-  const stringField = f.type === "keyword" || f.type === "text";
+  const stringField = isStringField(f);
   let kind: string = p.kind;
   let value: string | undefined = "value" in p && typeof p.value === "string" ? p.value : undefined;
   if (p.kind === "wildcard") {
@@ -258,8 +264,8 @@ function keyOfPredicate(p: Predicate): Key[] | null {
   }
   if (p.kind === "number") {
     if (p.op !== "eq") return null;
-    if (f.type === "long" && Number.isInteger(p.value) && Number.isSafeInteger(p.value)) return [{ field: f, mode: 2, key: String(p.value) }];
-    if (stringField) return [{ field: f, mode: 0, key: foldAscii(String(p.value)) }];
+    if (f.type === "long" && Number.isSafeInteger(p.value)) return [{ field: f, mode: 2, key: String(p.value) }];
+    if (f.type !== "double" && stringField) return [{ field: f, mode: 0, key: foldAscii(String(p.value)) }];
     return null;
   }
   if (!stringField || value === undefined) return null;
@@ -395,7 +401,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
       continue;
     }
     for (const k of keys) {
-      const fi = enc.field(k.field);
+      const fi = enc.field(k.field, k.mode === 2 ? TYPE.long : stringView(k.field));
       const dimKey = `${fi}:${k.mode}`;
       let d = dims.get(dimKey);
       if (d === undefined) {
