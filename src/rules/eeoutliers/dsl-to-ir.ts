@@ -80,13 +80,17 @@ function at(path: string, msg: string): string {
   return path ? `${path}: ${msg}` : msg;
 }
 
-/** Re-throws a leaf error with the place in the query it came from. */
+/** Re-throws an error with the innermost place in the query it came from. */
+const LOCATED = Symbol("located");
 function located<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof LiveUnsupported) throw new LiveUnsupported(at(path, e.message));
-    if (e instanceof InvalidQuery) throw new InvalidQuery(at(path, e.message));
+    if ((e instanceof LiveUnsupported || e instanceof InvalidQuery) && !(e as unknown as Record<symbol, boolean>)[LOCATED]) {
+      const err = e instanceof LiveUnsupported ? new LiveUnsupported(at(path, e.message)) : new InvalidQuery(at(path, e.message));
+      (err as unknown as Record<symbol, boolean>)[LOCATED] = true;
+      throw err;
+    }
     throw e;
   }
 }
@@ -141,8 +145,10 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
     }
     case "term": {
       const [name, spec] = single(here, body);
-      const { value, opts } = valueAndOptions(spec, "value");
-      return located(`${here}.${name}`, () => exactNode(fieldOf(ctx, here, name), value, !opts.case_insensitive, "term"));
+      return located(`${here}.${name}`, () => {
+        const { value, opts } = valueAndOptions(spec, "value");
+        return exactNode(fieldOf(ctx, "", name), value, !opts.case_insensitive, "term");
+      });
     }
     case "terms": {
       if (!isObj(body)) throw new InvalidQuery("terms needs a field");
@@ -150,69 +156,79 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       if (names.length !== 1) throw new InvalidQuery(`expected exactly one field, got ${names.join(", ") || "none"}`);
       const name = names[0]!;
       const values = body[name];
-      if (isObj(values)) throw new LiveUnsupported(`${name}: terms lookup reads another document of the cluster`);
-      if (!Array.isArray(values) || !values.every(isScalar)) throw new InvalidQuery(`${name}: terms needs an array of values`);
-      const rf = fieldOf(ctx, here, name);
-      return located(`${here}.${name}`, () => or(values.map((v) => exactNode(rf, v, true, "terms"))));
+      return located(`${here}.${name}`, () => {
+        if (isObj(values)) throw new LiveUnsupported("terms lookup reads another document of the cluster");
+        if (!Array.isArray(values) || !values.every(isScalar)) throw new InvalidQuery("terms needs an array of values");
+        const rf = fieldOf(ctx, "", name);
+        return or(values.map((v) => exactNode(rf, v, true, "terms")));
+      });
     }
     case "match":
     case "match_phrase": {
       const [name, spec] = single(here, body);
-      const { value, opts } = valueAndOptions(spec, "query");
-      const rf = fieldOf(ctx, here, name);
-      if (rf.field.type === "text" && !rf.exact) {
-        throw new LiveUnsupported(`${name}: ${type} on analysed text field ${name} matches tokens, not the whole value`);
-      }
-      if (opts.analyzer !== undefined) throw new LiveUnsupported(`${name}: ${type} with a custom analyzer`);
-      if (opts.fuzziness !== undefined && opts.fuzziness !== 0 && opts.fuzziness !== "0") {
-        throw new LiveUnsupported(`${name}: fuzzy match`);
-      }
-      // On keyword, numeric, boolean and ip fields match is an exact term query.
-      return located(`${here}.${name}`, () => exactNode(rf, value, true, type));
+      return located(`${here}.${name}`, () => {
+        const { value, opts } = valueAndOptions(spec, "query");
+        const rf = fieldOf(ctx, "", name);
+        if (rf.field.type === "text" && !rf.exact) {
+          throw new LiveUnsupported(`${type} on analysed text field ${name} matches tokens, not the whole value`);
+        }
+        if (opts.analyzer !== undefined) throw new LiveUnsupported(`${type} with a custom analyzer`);
+        if (opts.fuzziness !== undefined && opts.fuzziness !== 0 && opts.fuzziness !== "0") throw new LiveUnsupported("fuzzy match");
+        // On keyword, numeric, boolean and ip fields match is an exact term query.
+        return exactNode(rf, value, true, type);
+      });
     }
     case "wildcard": {
       const [name, spec] = single(here, body);
-      const { value, opts } = valueAndOptions(spec, "value", "wildcard");
-      if (typeof value !== "string") throw new InvalidQuery(`${name}: wildcard needs a string`);
-      return located(`${here}.${name}`, () => wildcardQueryNode(fieldOf(ctx, here, name), value, !opts.case_insensitive));
+      return located(`${here}.${name}`, () => {
+        const { value, opts } = valueAndOptions(spec, "value", "wildcard");
+        if (typeof value !== "string") throw new InvalidQuery("wildcard needs a string");
+        return wildcardQueryNode(fieldOf(ctx, "", name), value, !opts.case_insensitive);
+      });
     }
     case "prefix": {
       const [name, spec] = single(here, body);
-      const { value, opts } = valueAndOptions(spec, "value");
-      return located(`${here}.${name}`, () => prefixNode(fieldOf(ctx, here, name), String(value), !opts.case_insensitive));
+      return located(`${here}.${name}`, () => {
+        const { value, opts } = valueAndOptions(spec, "value");
+        return prefixNode(fieldOf(ctx, "", name), String(value), !opts.case_insensitive);
+      });
     }
     case "regexp": {
       const [name, spec] = single(here, body);
-      const { value, opts } = valueAndOptions(spec, "value");
-      if (typeof value !== "string") throw new InvalidQuery(`${name}: regexp needs a string`);
-      const r = luceneRegexToIr(value, {
-        caseInsensitive: !!opts.case_insensitive,
-        flags: typeof opts.flags === "string" ? opts.flags : undefined,
+      return located(`${here}.${name}`, () => {
+        const { value, opts } = valueAndOptions(spec, "value");
+        if (typeof value !== "string") throw new InvalidQuery("regexp needs a string");
+        const r = luceneRegexToIr(value, {
+          caseInsensitive: !!opts.case_insensitive,
+          flags: typeof opts.flags === "string" ? opts.flags : undefined,
+        });
+        if (!r.ok) throw r.invalid ? new InvalidQuery(r.unsupported) : new LiveUnsupported(r.unsupported);
+        warnings.push(...r.warnings.map((w) => `${here}.${name}: ${w}`));
+        return regexNode(fieldOf(ctx, "", name), r.regex);
       });
-      if (!r.ok) throw r.invalid ? new InvalidQuery(`${name}: ${r.unsupported}`) : new LiveUnsupported(`${name}: ${r.unsupported}`);
-      warnings.push(...r.warnings.map((w) => `${here}.${name}: ${w}`));
-      return located(`${here}.${name}`, () => regexNode(fieldOf(ctx, here, name), r.regex));
     }
     case "exists": {
       if (!isObj(body) || typeof body.field !== "string") throw new InvalidQuery("exists needs a field");
       const name = body.field;
       if (name.includes("*")) throw new LiveUnsupported(`exists on a field pattern ${name} depends on the index mapping`);
-      return existsNode(fieldOf(ctx, here, name));
+      return existsNode(fieldOf(ctx, "", name));
     }
     case "range": {
       const [name, spec] = single(here, body);
-      if (!isObj(spec)) throw new InvalidQuery(`${name}: range needs bounds`);
-      const b: Record<string, Scalar | null | undefined> = {};
-      for (const [k, v] of Object.entries(spec)) {
-        if (v !== null && !isScalar(v)) throw new InvalidQuery(`${name}.${k}: bound must be a value`);
-        if (k === "from") b[spec.include_lower === false ? "gt" : "gte"] = v;
-        else if (k === "to") b[spec.include_upper === false ? "lt" : "lte"] = v;
-        else if (["gt", "gte", "lt", "lte"].includes(k)) b[k] = v;
-        else if (k === "format" || k === "time_zone") throw new LiveUnsupported(`${name}: date range (${k})`);
-        else if (k === "relation") throw new LiveUnsupported(`${name}: range relation applies to range fields`);
-        else if (!["boost", "_name", "include_lower", "include_upper"].includes(k)) throw new InvalidQuery(`${name}: unknown range option '${k}'`);
-      }
-      return located(`${here}.${name}`, () => rangeNode(fieldOf(ctx, here, name), b));
+      return located(`${here}.${name}`, () => {
+        if (!isObj(spec)) throw new InvalidQuery("range needs bounds");
+        const b: Record<string, Scalar | null | undefined> = {};
+        for (const [k, v] of Object.entries(spec)) {
+          if (v !== null && !isScalar(v)) throw new InvalidQuery(`${k}: bound must be a value`);
+          if (k === "from") b[spec.include_lower === false ? "gt" : "gte"] = v;
+          else if (k === "to") b[spec.include_upper === false ? "lt" : "lte"] = v;
+          else if (["gt", "gte", "lt", "lte"].includes(k)) b[k] = v;
+          else if (k === "format" || k === "time_zone") throw new LiveUnsupported(`date range (${k})`);
+          else if (k === "relation") throw new LiveUnsupported("range relation applies to range fields");
+          else if (!["boost", "_name", "include_lower", "include_upper"].includes(k)) throw new InvalidQuery(`unknown range option '${k}'`);
+        }
+        return rangeNode(fieldOf(ctx, "", name), b);
+      });
     }
     case "query_string": {
       if (!isObj(body) || typeof body.query !== "string") throw new InvalidQuery("query_string needs a query");
@@ -289,7 +305,7 @@ function ownScript(body: unknown, here: string, ctx: DslContext): Node {
   const field = (k: string) => {
     const v = params[k];
     if (typeof v !== "string") throw new InvalidQuery(`script param ${k} must be a field name`);
-    return fieldOf(ctx, here, v).field;
+    return fieldOf(ctx, "", v).field;
   };
   if (source === FIELDREF_SCRIPT) {
     return { kind: "fieldref", field: field("a"), other: field("b"), cased: params.cased === true };

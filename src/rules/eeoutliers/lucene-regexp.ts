@@ -76,19 +76,25 @@ export function luceneRegexToIr(
     return out;
   }
   function repeat(): string {
+    // Every atom from complement() is one PCRE atom; only a quantified one needs a group before
+    // the next quantifier (`a**`).
     let atom = complement();
+    let quantified = false;
     for (;;) {
       const c = peek();
+      let q: string;
       if (c === "?" || c === "*" || c === "+") {
         i++;
-        atom = `(?:${atom})${c}`;
+        q = c;
       } else if (c === "{") {
         const rest = chars.slice(i).join("");
         const m = /^\{(\d+)(,(\d*))?\}/.exec(rest);
         if (!m) throw new Error(`malformed repetition at ${i}`);
-        i += m[0].length;
-        atom = `(?:${atom})${m[0]}`;
+        i += [...m[0]].length;
+        q = m[0];
       } else return atom;
+      atom = (quantified ? `(?:${atom})` : atom) + q;
+      quantified = true;
     }
   }
   function complement(): string {
