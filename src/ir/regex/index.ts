@@ -1,0 +1,30 @@
+/**
+ * One entry point for emitters: a Sigma regex compiled for both engines at once, so a regex is
+ * usable only when BOTH the query (Lucene regexp) and the ingest side (NFA program for `reMatch`)
+ * can carry it with the same meaning.
+ */
+import type { RegexValue } from "../types.ts";
+import { type LuceneRegexp, toLuceneRegexp } from "./lucene.ts";
+import { type Program, toNfa } from "./nfa.ts";
+import type { Unsupported } from "./parse.ts";
+
+export type { LuceneRegexp } from "./lucene.ts";
+export type { Program } from "./nfa.ts";
+export { toLuceneRegexp } from "./lucene.ts";
+export { toNfa } from "./nfa.ts";
+export { runProgram, RegexBudgetError } from "./vm.ts";
+export { REGEX_PAINLESS, REGEX_FUNCTION_NAME } from "./painless.ts";
+export { parseRegex, isUnsupported } from "./parse.ts";
+
+export interface CompiledRegex {
+  lucene: LuceneRegexp;
+  program: Program;
+}
+
+export function compileRegex(regex: RegexValue): CompiledRegex | Unsupported {
+  const lucene = toLuceneRegexp(regex);
+  if ("unsupported" in lucene) return lucene;
+  const program = toNfa(regex);
+  if ("unsupported" in program) return program;
+  return { lucene, program };
+}
