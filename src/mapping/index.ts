@@ -3,9 +3,11 @@
  * sigmac-style mapping YAML file. See profile.ts for the interface and docs/logsources.md for the
  * logsource tables.
  */
+import { existsSync } from "node:fs";
 import { UsageError } from "../util/errors.ts";
 import type { Profile } from "./profile.ts";
 import { ecsProfile } from "./ecs.ts";
+import { loadSigmacProfile } from "./sigmac.ts";
 import { winlogbeatProfile } from "./winlogbeat.ts";
 
 export type { Logsource, LogsourceTarget, Profile, Resolved } from "./profile.ts";
@@ -27,6 +29,9 @@ export const BUILTIN_PROFILES = Object.keys(BUILTIN);
 export function loadProfile(nameOrPath: string = DEFAULT_PROFILE): Profile {
   const builtin = BUILTIN[nameOrPath.toLowerCase()];
   if (builtin) return builtin();
+  if (existsSync(nameOrPath) || /\.ya?ml$/i.test(nameOrPath) || /[\\/]/.test(nameOrPath)) {
+    return loadSigmacProfile(nameOrPath);
+  }
   throw new UsageError(
     `unknown mapping '${nameOrPath}': use ${BUILTIN_PROFILES.join(", ")} or a sigmac mapping YAML file`,
   );
