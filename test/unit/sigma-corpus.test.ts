@@ -7,11 +7,12 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { isMap, isScalar, LineCounter, parseAllDocuments } from "yaml";
 import type { CompileResult } from "../../src/ir/types.ts";
 import { loadProfile } from "../../src/mapping/index.ts";
 import type { Profile } from "../../src/mapping/profile.ts";
 import { findRuleFiles, loadRules } from "../../src/rules/load.ts";
+import { quickLine } from "../../src/rules/sigma/parse.ts";
 import { testProfile } from "./helpers/sigma-test-profile.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
@@ -105,5 +106,33 @@ describe.skipIf(!present)("SigmaHQ corpus", () => {
     }
     expect(files.length).toBeGreaterThan(3500);
     expect(differ).toEqual([]);
+  });
+
+  test("the quick line lookup for messages agrees with the yaml package on every key of the corpus", () => {
+    const { files } = findRuleFiles([SIGMA]);
+    let checked = 0;
+    const wrong: string[] = [];
+    for (const f of files) {
+      const text = readFileSync(f, "utf8");
+      const lc = new LineCounter();
+      const docs = parseAllDocuments(text, { lineCounter: lc });
+      if (docs.length !== 1) continue;
+      const walk = (node: unknown, place: string[]) => {
+        if (!isMap(node)) return;
+        for (const p of node.items) {
+          const k = isScalar(p.key) ? String(p.key.value) : String(p.key);
+          const want = lc.linePos((p.key as { range: [number] }).range[0]).line;
+          const got = quickLine(text, [...place, k]);
+          if (got !== undefined) {
+            checked++;
+            if (got !== want) wrong.push(`${f}: ${[...place, k].join(".")}: ${got} != ${want}`);
+          }
+          walk(p.value, [...place, k]);
+        }
+      };
+      walk(docs[0]!.contents, []);
+    }
+    expect(checked).toBeGreaterThan(50000);
+    expect(wrong).toEqual([]);
   });
 });

@@ -126,8 +126,15 @@ export function parseCondition(src: string): CondAst {
   return ast;
 }
 
+const patternCache = new Map<string, RegExp>();
+
 function patternRegex(p: string): RegExp {
-  return new RegExp("^" + p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
+  let rx = patternCache.get(p);
+  if (!rx) {
+    rx = new RegExp("^" + p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$");
+    patternCache.set(p, rx);
+  }
+  return rx;
 }
 
 const MAX_OF_COMBINATIONS = 256;

@@ -13,8 +13,8 @@
  *   unless `cased`; base64 encodings are case-sensitive.
  *
  * The rule's model name (`outliers.model_name`) is the file's base name without extension (sigmac
- * wrote `sigma_<name>` as the ee-outliers section name; the emitter adds that prefix there); a
- * second and later rule document in one file gets `_<n>` (n = document number, from 1).
+ * wrote `sigma_<name>` as the ee-outliers section name; the emitter adds that prefix there); when
+ * a file holds several rule documents, each gets `_<n>`, n counting the rule documents from 1.
  */
 import { createHash } from "node:crypto";
 import { basename, extname } from "node:path";
@@ -56,7 +56,11 @@ interface Ctx {
   keywordFields?: Field[];
 }
 
-export function convertSigmaRule(rule: SigmaRule, opts: ConvertOptions, docCount = 1): CompileResult {
+/**
+ * `ordinal`: this rule's position (1-based) among the `count` rule documents of its file, for the
+ * model name of multi-document files.
+ */
+export function convertSigmaRule(rule: SigmaRule, opts: ConvertOptions, ordinal = { index: 1, count: 1 }): CompileResult {
   const warnings: string[] = [];
   const meta = { id: rule.id, title: rule.title, path: rule.path };
   try {
@@ -90,7 +94,7 @@ export function convertSigmaRule(rule: SigmaRule, opts: ConvertOptions, docCount
       warnings.push(`${rule.where([])}: no id; using '${id}' derived from the file path`);
     }
     const base = basename(rule.path, extname(rule.path));
-    const modelName = docCount > 1 && rule.docIndex > 0 ? `${base}_${rule.docIndex}` : base;
+    const modelName = ordinal.count > 1 ? `${base}_${ordinal.index}` : base;
     const techniques: string[] = [];
     for (const t of rule.tags) {
       const m = ATTACK_TECHNIQUE.exec(t);

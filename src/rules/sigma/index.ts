@@ -9,13 +9,14 @@ export function compileSigmaText(path: string, text: string, opts: LoadOptions):
   const ruleDocs = docs.filter((d) => "rule" in d).length;
   const out: CompileResult[] = [];
   const ids = new Map<string, number>();
+  let ordinal = 0;
   for (const d of docs) {
     if ("failure" in d) {
       const f = d.failure;
       out.push({ status: f.status, id: f.id, title: f.title, path: f.path, error: f.error });
       continue;
     }
-    const r = convertSigmaRule(d.rule, opts, ruleDocs);
+    const r = convertSigmaRule(d.rule, opts, { index: ++ordinal, count: ruleDocs });
     // Documents of one file that share an id (sigmac's `action: global` style): later ones get
     // `<id>:<document>` so ids stay unique; said in the warnings.
     if (r.status === "ok") {

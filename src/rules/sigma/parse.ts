@@ -128,28 +128,38 @@ class SourceDocs {
 }
 
 /**
- * The line of a map-key path in block-style YAML by scanning the text (no parse): each key is
- * looked for below the previous one, more indented. Undefined when unsure (list indices, flow
- * style, quoted or odd keys), and the `yaml` parse answers instead.
+ * The line of a map-key path in block-style YAML by scanning lines (no parse): each key is looked
+ * for among the direct children of the previous one (same indentation, before the block ends).
+ * Undefined when unsure (list indices, flow style, quoted or odd keys), and `yaml` answers instead.
  */
-function quickLine(text: string, place: Place): number | undefined {
-  let pos = 0;
-  let indent = -1;
+export function quickLine(text: string, place: Place): number | undefined {
+  if (place.length === 0) return 1;
+  const lines = text.split("\n");
+  let from = 0; // first line of the parent's block
+  let parentIndent = -1;
   for (const key of place) {
     if (typeof key !== "string" || !/^[A-Za-z0-9_.|\- ]+$/.test(key)) return undefined;
-    const esc = key.replace(/[.|\-]/g, "\\$&");
-    const rx = new RegExp(`^([ \\t]*)${esc}[ \\t]*:`, "gm");
-    rx.lastIndex = pos;
-    const m = rx.exec(text);
-    // Not found, or found at an ancestor's level (so not inside the parent): let `yaml` say.
-    if (!m || m[1]!.length <= indent) return undefined;
-    indent = m[1]!.length;
-    pos = m.index + m[0].length;
+    let childIndent = -1;
+    let found = -1;
+    for (let i = from; i < lines.length; i++) {
+      const line = lines[i]!;
+      const body = line.trimStart();
+      if (body === "" || body.startsWith("#")) continue;
+      if (body === "---" || body === "...") return undefined;
+      const indent = line.length - body.length;
+      if (indent <= parentIndent) return undefined; // the parent's block ended
+      if (childIndent < 0) childIndent = indent;
+      if (indent !== childIndent) continue;
+      if (body.startsWith(key) && /^[ \t]*:(\s|$)/.test(body.slice(key.length))) {
+        found = i;
+        break;
+      }
+    }
+    if (found < 0) return undefined;
+    from = found + 1;
+    parentIndent = childIndent;
   }
-  if (place.length === 0) return 1;
-  let line = 1;
-  for (let i = 0; i < pos; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  return from; // 1-based line of the last key = its 0-based index + 1
 }
 
 function rangeLine(node: unknown, lc: LineCounter): number | undefined {
