@@ -158,8 +158,30 @@ const memo = new WeakMap<ReNode, Map<string, Tr>>();
  * end of the value iff `e`. Inside a concatenation `ab` matching `uv`, `b` starts at the beginning iff
  * `s` and `u` is empty, `a` ends at the end iff `e` and `v` is empty: hence the case split below.
  */
+/** An assertion-free tree with empty sets propagated (null = matches nothing). */
+function prune(n: ReNode): ReNode | null {
+  switch (n.t) {
+    case "set":
+      return n.set.length ? n : null;
+    case "seq":
+      return seq(...n.items.map(prune));
+    case "alt":
+      return alt(...n.alts.map(prune));
+    case "rep": {
+      const x = prune(n.node);
+      if (x === null || n.max === 0) return n.min === 0 ? EPS : null;
+      return x === n.node ? n : { ...n, node: x };
+    }
+    case "assert":
+      throw new Error("prune() on an assertion");
+  }
+}
+
 function tr(n: ReNode, s: boolean, e: boolean): Tr {
-  if (pure(n)) return { eps: nullable(n), ne: nonEmpty(n) };
+  if (pure(n)) {
+    const x = prune(n);
+    return x === null ? { eps: false, ne: null } : { eps: nullable(x), ne: nonEmpty(x) };
+  }
   const key = `${+s}${+e}`;
   let m = memo.get(n);
   if (!m) memo.set(n, (m = new Map()));
@@ -235,7 +257,10 @@ function same(x: Tr, y: Tr): boolean {
 
 /** The whole-value language of the unanchored search for `ast`: `.*ast.*` with anchors resolved. */
 export function searchLanguage(ast: ReNode): ReNode | null {
-  if (pure(ast)) return nullable(ast) ? ANY_STAR : seq(ANY_STAR, ast, ANY_STAR);
+  if (pure(ast)) {
+    const x = prune(ast);
+    return x === null ? null : nullable(x) ? ANY_STAR : seq(ANY_STAR, x, ANY_STAR);
+  }
   // Where the translation does not depend on being at the start (end), the empty and non-empty
   // prefix (suffix) cases merge into one `.*`.
   const sFree = same(tr(ast, true, true), tr(ast, false, true)) && same(tr(ast, true, false), tr(ast, false, false));
