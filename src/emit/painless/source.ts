@@ -21,7 +21,9 @@
  * P.xk lists every extra key of the rule set, so extra lists stay aligned with `rule_id`.
  *
  * Provenance (`outliers.added`, read by untag): outliers_created, tags_created, outlier_tag,
- * threat_created [..], techniques {id: [rule ids that brought it]}.
+ * threat_created [..], techniques [[technique id, rule id that brought it, …], …] — a list, not a map
+ * keyed by technique id: such keys ("T1059.001") would become dynamic fields that clash in mappings
+ * (T1059 a keyword, T1059.001 an object under it) and the event would be refused.
  */
 export const TAGGER_FUNCTIONS = `
 List oxList(Map m, String k) {
@@ -126,10 +128,12 @@ int outliersTag(Map doc, Map P, List hits, List errs) {
         if (!tc.isEmpty()) { added.put('threat_created', tc); }
         List tid = oxList(tt, 'id');
         def bt = added.get('techniques');
-        Map by = bt instanceof Map ? (Map) bt : new HashMap();
+        List by = bt instanceof List ? (List) bt : new ArrayList();
         for (def t : techs) {
-          if (by.containsKey(t)) { List rs = by.get(t); if (!rs.contains(id)) { rs.add(id); } }
-          else if (!tid.contains(t)) { tid.add(t); List rs = new ArrayList(); rs.add(id); by.put(t, rs); }
+          List entry = null;
+          for (def e : by) { if (e instanceof List && !e.isEmpty() && e.get(0) == t) { entry = e; break; } }
+          if (entry != null) { if (!entry.contains(id)) { entry.add(id); } }
+          else if (!tid.contains(t)) { tid.add(t); List ne = new ArrayList(); ne.add(t); ne.add(id); by.add(ne); }
         }
         if (!by.isEmpty()) { added.put('techniques', by); }
       }

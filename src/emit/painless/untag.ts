@@ -7,7 +7,7 @@
  * - `outliers.added`, the provenance record the tagger keeps (see tagger.ts):
  *     outlier_tag      true when the tagger appended "outlier" to `tags`
  *     tags_created     true when `tags` did not exist before
- *     techniques       {technique id: [rule ids that brought it]} for ids the tagger appended
+ *     techniques       [[technique id, rule ids that brought it…], …] for ids the tagger appended
  *     threat_created   which of "threat", "threat.technique" the tagger created
  * When the last rule goes, everything the tagger created goes with it, so the event's `_source` is
  * what it was before tagging (apart from key order).
@@ -36,18 +36,21 @@ for (def k : new ArrayList(o.keySet())) {
 def added = o.get('added');
 if (!(added instanceof Map)) { added = new HashMap(); }
 def techs = added.get('techniques');
-if (techs instanceof Map) {
+if (techs instanceof List) {
   def threat = src.get('threat');
   def tech = threat instanceof Map ? threat.get('technique') : null;
   def tid = tech instanceof Map ? tech.get('id') : null;
-  for (def t : new ArrayList(techs.keySet())) {
+  List left = new ArrayList();
+  for (def e : techs) {
+    if (!(e instanceof List) || e.isEmpty()) { continue; }
     List by = new ArrayList();
-    for (def r : techs.get(t)) { if (!gone.contains(r)) { by.add(r); } }
-    if (by.isEmpty()) {
-      techs.remove(t);
-      if (tid instanceof List) { tid.remove(t); }
-    } else { techs.put(t, by); }
+    by.add(e.get(0));
+    for (int i = 1; i < e.size(); i++) { if (!gone.contains(e.get(i))) { by.add(e.get(i)); } }
+    if (by.size() == 1) {
+      if (tid instanceof List) { tid.remove(e.get(0)); }
+    } else { left.add(by); }
   }
+  added.put('techniques', left);
   if (tid instanceof List && tid.isEmpty() && tech instanceof Map) { tech.remove('id'); }
 }
 if (keep.isEmpty()) {
