@@ -2,8 +2,12 @@
 import type { Command } from "commander";
 import { register as doctor } from "./doctor.ts";
 import { register as compile } from "./compile.ts";
+import { register as pipeline } from "./pipeline.ts";
+import { register as ingest } from "./ingest.ts";
 
 export const commands: Array<(program: Command) => void> = [
   doctor,
   compile,
+  pipeline,
+  ingest,
 ];

@@ -1,0 +1,489 @@
+/**
+ * `pipeline install`: put the tagging pipeline and wire it into the indices and index templates that
+ * the user's patterns name, keeping whatever final pipeline was there running, and recording what was
+ * there before so that `uninstall` restores it exactly.
+ *
+ * Wiring uses `index.final_pipeline`, which runs after the default (or request) pipeline, so a
+ * winlogbeat module's `default_pipeline` keeps running untouched and its output is what gets tagged.
+ * Where a final pipeline already exists (Fleet's `.fleet_final_pipeline-1`, for instance) a wiring
+ * pipeline `<name>-chain-<previous>` runs it first, then ours: the previous pipeline's output is
+ * tagged and its effect is kept. Index templates are wired only when all their patterns lie inside
+ * the user's patterns; for patterns no template touches at all, a legacy template `<name>-wiring`
+ * (order 0, which merges with and never shadows other templates) sets the final pipeline for new
+ * indices.
+ *
+ * Everything is planned first (the plan is what `--dry-run` prints) and then applied; an install with
+ * nothing to change writes nothing.
+ */
+import type { Cluster } from "./client.ts";
+import { type CompiledPipeline, type PipelineDoc, type PipelineMeta, bodyHash, canonical, chainDocument, chainName, pipelineDocument, readPipelineMeta } from "./pipeline-body.ts";
+import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, deleteState, readState, templateKey, writeState } from "./install-state.ts";
+import { globCovers, globOverlaps } from "./patterns.ts";
+import { rest, seg } from "./rest.ts";
+import { getIndexSetting, showSetting, withIndexSetting } from "./settings-access.ts";
+import { mergeProperties, missingTagMappings } from "./tag-mappings.ts";
+import { UsageError } from "../util/errors.ts";
+
+type Obj = Record<string, any>;
+
+export interface InstallOptions {
+  name: string;
+  patterns: string[];
+  compiled: CompiledPipeline;
+  toolVersion: string;
+  /** ee-outliers extra keys the rules write under `outliers.`, mapped like the other tag fields. */
+  extraKeys?: string[];
+  now?: Date;
+}
+
+export type Action =
+  | { kind: "pipeline"; id: string; op: "create" | "update" | "delete"; fromVersion?: number; toVersion?: number; body?: PipelineDoc }
+  | { kind: "chain"; id: string; op: "create" | "update" | "delete"; previous: string; body?: PipelineDoc }
+  | { kind: "index-mapping"; index: string; fields: string[]; properties: Obj }
+  | { kind: "index-setting"; index: string; before: SettingValue; after: SettingValue; why: "wire" | "unwire" }
+  | {
+      kind: "template";
+      template: TemplateKind;
+      name: string;
+      op: "create" | "update" | "restore" | "delete";
+      finalBefore: SettingValue;
+      finalAfter: SettingValue;
+      mappingsAdded: string[];
+      body?: Obj;
+    }
+  | { kind: "state"; op: "write" | "delete" };
+
+export interface Plan {
+  name: string;
+  version: number;
+  previousVersion?: number;
+  ruleCount: number;
+  hash: string;
+  actions: Action[];
+  warnings: string[];
+  /** The install record after the plan is applied. */
+  state: InstallState;
+  /** The record with the items still to be unwired, written before touching anything. */
+  pendingState: InstallState;
+  /** Uninstall: the record is deleted at the end instead of rewritten. */
+  removesState?: boolean;
+}
+
+export const ownTemplateName = (name: string) => `${name}-wiring`;
+
+/**
+ * What an index that a wired template created (so it is in no install record) had before us: the
+ * template's previous final pipeline for a chain, nothing for the tagging pipeline itself.
+ */
+export function impliedBefore(name: string, current: string, chains: Record<string, string>): SettingValue {
+  if (current === name) return { present: false };
+  const previous = chains[current] ?? current.slice(`${name}-chain-`.length);
+  return { present: true, value: previous };
+}
+
+export function isOurs(name: string, v: string | undefined): boolean {
+  return v !== undefined && (v === name || v.startsWith(`${name}-chain-`));
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function sv(value: string | undefined): SettingValue {
+  return value === undefined ? { present: false } : { present: true, value };
+}
+
+interface IndexInfo {
+  final: SettingValue;
+  default?: string;
+  properties?: Obj;
+}
+
+/** Open indices the patterns resolve to (data streams resolve to their backing indices), with their pipelines and mappings. */
+export async function discoverIndices(cluster: Cluster, patterns: string[]): Promise<Map<string, IndexInfo>> {
+  const out = new Map<string, IndexInfo>();
+  const target = patterns.map(seg).join(",");
+  const q = { flat_settings: true, expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true };
+  const settings = (await rest<Obj>(cluster, "GET", `/${target}/_settings`, undefined, { querystring: q, what: "read index settings" })) ?? {};
+  const names = Object.keys(settings).filter((n) => n !== STATE_INDEX).sort();
+  if (names.length === 0) return out;
+  const mappings = (await rest<Obj>(cluster, "GET", `/${target}/_mapping`, undefined, {
+    querystring: { expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true },
+    what: "read index mappings",
+  })) ?? {};
+  for (const n of names) {
+    const s = settings[n].settings ?? {};
+    out.set(n, {
+      final: getIndexSetting(s, "final_pipeline"),
+      default: getIndexSetting(s, "default_pipeline").value,
+      properties: mappings[n]?.mappings?.properties,
+    });
+  }
+  return out;
+}
+
+interface TemplateInfo {
+  kind: TemplateKind;
+  name: string;
+  body: Obj;
+  patterns: string[];
+}
+
+export async function discoverTemplates(cluster: Cluster): Promise<{ templates: TemplateInfo[]; components: Map<string, Obj> }> {
+  const legacy = (await rest<Obj>(cluster, "GET", "/_template", undefined, { allow404: true, what: "read legacy index templates" })) ?? {};
+  const composable = (await rest<{ index_templates: Array<{ name: string; index_template: Obj }> }>(cluster, "GET", "/_index_template", undefined, {
+    allow404: true,
+    what: "read index templates",
+  })) ?? { index_templates: [] };
+  const comps = (await rest<{ component_templates: Array<{ name: string; component_template: Obj }> }>(cluster, "GET", "/_component_template", undefined, {
+    allow404: true,
+    what: "read component templates",
+  })) ?? { component_templates: [] };
+  const templates: TemplateInfo[] = [];
+  for (const [name, body] of Object.entries(legacy)) templates.push({ kind: "legacy", name, body, patterns: asList(body.index_patterns) });
+  for (const t of composable.index_templates ?? [])
+    templates.push({ kind: "composable", name: t.name, body: t.index_template, patterns: asList(t.index_template.index_patterns) });
+  const components = new Map<string, Obj>();
+  for (const c of comps.component_templates ?? []) components.set(c.name, c.component_template);
+  return { templates, components };
+}
+
+function asList(v: unknown): string[] {
+  return Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)];
+}
+
+/** The template's own settings / mappings object (legacy at the top, composable under `template`). */
+function ownSettings(t: TemplateInfo | { kind: TemplateKind; body: Obj }): Obj | undefined {
+  return t.kind === "legacy" ? t.body.settings : t.body.template?.settings;
+}
+
+function ownMappings(t: { kind: TemplateKind; body: Obj }): Obj | undefined {
+  return t.kind === "legacy" ? t.body.mappings : t.body.template?.mappings;
+}
+
+/** For composable templates, component templates come first and the template's own settings win. */
+function effectiveFinal(t: TemplateInfo, components: Map<string, Obj>): SettingValue {
+  const own = getIndexSetting(ownSettings(t), "final_pipeline");
+  if (own.present || t.kind === "legacy") return own;
+  let found: SettingValue = { present: false };
+  for (const c of asList(t.body.composed_of)) {
+    const v = getIndexSetting(components.get(c)?.template?.settings, "final_pipeline");
+    if (v.present) found = v;
+  }
+  return found;
+}
+
+function effectiveProperties(t: TemplateInfo, components: Map<string, Obj>): Obj {
+  let merged: Obj = {};
+  if (t.kind === "composable")
+    for (const c of asList(t.body.composed_of)) merged = mergeProperties({ properties: merged }, components.get(c)?.template?.mappings?.properties ?? {}).properties;
+  return mergeProperties({ properties: merged }, ownMappings(t)?.properties ?? {}).properties;
+}
+
+function wiredBody(kind: TemplateKind, body: Obj, final: string, addProps: Obj): Obj {
+  const out: Obj = structuredClone(body);
+  if (kind === "legacy") {
+    out.settings = withIndexSetting(out.settings, "final_pipeline", final);
+    if (Object.keys(addProps).length) out.mappings = mergeProperties(out.mappings, addProps);
+  } else {
+    out.template = out.template ? { ...out.template } : {};
+    out.template.settings = withIndexSetting(out.template.settings, "final_pipeline", final);
+    if (Object.keys(addProps).length) out.template.mappings = mergeProperties(out.template.mappings, addProps);
+  }
+  return out;
+}
+
+export async function planInstall(cluster: Cluster, opts: InstallOptions): Promise<Plan> {
+  const { name, patterns, compiled } = opts;
+  const now = (opts.now ?? new Date()).toISOString();
+  const actions: Action[] = [];
+  const warnings: string[] = [];
+  const old = await readState(cluster, name);
+
+  // 1. The tagging pipeline.
+  const existing = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, { allow404: true }))?.[name];
+  const existingMeta = readPipelineMeta(existing);
+  if (existing && !existingMeta) throw new UsageError(`pipeline ${name} exists and was not installed by outliers; choose another --name`);
+  const bh = bodyHash(compiled);
+  const changed = !existing || existingMeta!.body_hash !== bh || existingMeta!.hash !== compiled.hash || !same(existingMeta!.rule_ids, compiled.ruleIds);
+  const previousVersion = existing?.version;
+  const version = !existing ? (old?.version ?? 0) + 1 : changed ? (previousVersion ?? 0) + 1 : previousVersion ?? 1;
+  const meta: PipelineMeta = {
+    tool: "outliers",
+    tool_version: changed ? opts.toolVersion : existingMeta!.tool_version,
+    rule_count: compiled.ruleIds.length,
+    rule_ids: compiled.ruleIds,
+    hash: compiled.hash,
+    body_hash: bh,
+    installed_at: existingMeta?.installed_at ?? old?.installed_at ?? now,
+    updated_at: changed ? now : existingMeta!.updated_at,
+    state: `${STATE_INDEX}/${name}`,
+  };
+  if (changed)
+    actions.push({ kind: "pipeline", id: name, op: existing ? "update" : "create", fromVersion: previousVersion, toVersion: version, body: pipelineDocument(cluster.info, compiled, meta, version) });
+
+  // 2. Existing indices.
+  const chains = new Map<string, string>();
+  const indices = await discoverIndices(cluster, patterns);
+  const newIndices: Record<string, IndexRecord> = {};
+  for (const [index, info] of indices) {
+    const rec = old?.indices[index];
+    const cur = info.final;
+    const before: SettingValue = isOurs(name, cur.value) ? (rec?.before ?? impliedBefore(name, cur.value!, old?.chains ?? {})) : cur;
+    const previous = before.present && before.value !== "_none" && !isOurs(name, before.value) ? before.value : undefined;
+    const target = previous ? chainName(name, previous) : name;
+    if (previous) chains.set(target, previous);
+    const add = missingTagMappings(info.properties, opts.extraKeys);
+    for (const b of add.blocked) warnings.push(`index ${index}: ${b} cannot be mapped (a parent field is not an object); left alone`);
+    if (add.fields.length) actions.push({ kind: "index-mapping", index, fields: add.fields, properties: add.properties });
+    if (cur.value !== target) actions.push({ kind: "index-setting", index, before: cur, after: sv(target), why: "wire" });
+    // An index a wired template created is already right and in no record: uninstall finds it by its
+    // setting, so recording it would only make a re-install write.
+    if (!rec && cur.value === target && add.fields.length === 0) continue;
+    newIndices[index] = {
+      before,
+      after: target,
+      ...(info.default ? { default_pipeline: info.default } : {}),
+      mappings_added: [...new Set([...(rec?.mappings_added ?? []), ...add.fields])],
+    };
+  }
+  if (indices.size === 0) warnings.push(`no open index matches ${patterns.join(",")} yet; only templates are wired`);
+
+  // 3. Index templates.
+  const { templates, components } = await discoverTemplates(cluster);
+  const own = ownTemplateName(name);
+  const newTemplates: Record<string, TemplateRecord> = {};
+  const others = templates.filter((t) => !(t.kind === "legacy" && t.name === own));
+  for (const t of others) {
+    if (t.patterns.length === 0) continue;
+    const covered = t.patterns.every((tp) => patterns.some((p) => globCovers(p, tp)));
+    if (!covered) {
+      const touches = t.patterns.some((tp) => patterns.some((p) => globOverlaps(p, tp)));
+      if (touches) warnings.push(`${t.kind} template ${t.name} (${t.patterns.join(",")}) reaches beyond ${patterns.join(",")}: not wired; new indices it creates are not tagged`);
+      continue;
+    }
+    const key = templateKey(t.kind, t.name);
+    const rec = old?.templates[key];
+    const ownFinal = getIndexSetting(ownSettings(t), "final_pipeline");
+    const wiredByUs = rec !== undefined && isOurs(name, ownFinal.value);
+    const before = wiredByUs ? rec!.before : t.body;
+    const prevFinal = wiredByUs ? rec!.previous_final : effectiveFinal(t, components).value;
+    const previous = prevFinal && prevFinal !== "_none" && !isOurs(name, prevFinal) ? prevFinal : undefined;
+    const target = previous ? chainName(name, previous) : name;
+    if (previous) chains.set(target, previous);
+    const add = missingTagMappings(effectiveProperties(t, components), opts.extraKeys);
+    for (const b of add.blocked) warnings.push(`${t.kind} template ${t.name}: ${b} cannot be mapped (a parent field is not an object); left alone`);
+    const body = wiredBody(t.kind, t.body, target, add.properties);
+    if (!same(body, t.body))
+      actions.push({ kind: "template", template: t.kind, name: t.name, op: "update", finalBefore: ownFinal, finalAfter: sv(target), mappingsAdded: add.fields, body });
+    newTemplates[key] = {
+      kind: t.kind,
+      name: t.name,
+      before,
+      after: body,
+      ...(previous ? { previous_final: previous } : {}),
+      mappings_added: [...new Set([...(rec?.mappings_added ?? []), ...add.fields])],
+    };
+  }
+  // Our own legacy template for patterns that no template touches at all.
+  const bare = patterns.filter((p) => !others.some((t) => t.patterns.some((tp) => globOverlaps(p, tp))));
+  const ownCurrent = templates.find((t) => t.kind === "legacy" && t.name === own);
+  if (bare.length) {
+    const body: Obj = {
+      order: 0,
+      index_patterns: bare,
+      settings: { index: { final_pipeline: name } },
+      mappings: { properties: missingTagMappings(undefined, opts.extraKeys).properties },
+      aliases: {},
+    };
+    const key = templateKey("legacy", own);
+    if (!ownCurrent || !same(ownCurrent.body, body))
+      actions.push({ kind: "template", template: "legacy", name: own, op: ownCurrent ? "update" : "create", finalBefore: getIndexSetting(ownCurrent?.body.settings, "final_pipeline"), finalAfter: sv(name), mappingsAdded: missingTagMappings(undefined, opts.extraKeys).fields, body });
+    newTemplates[key] = { kind: "legacy", name: own, before: null, after: body, mappings_added: missingTagMappings(undefined, opts.extraKeys).fields };
+  }
+
+  // 4. Items wired before that the patterns no longer name: put back what was there.
+  const unwire: Action[] = [];
+  if (old) {
+    const present = await existingIndices(cluster, Object.keys(old.indices).filter((i) => !newIndices[i]));
+    for (const [index, rec] of Object.entries(old.indices)) {
+      if (newIndices[index]) continue;
+      const cur = present.get(index);
+      if (!cur) continue; // deleted since
+      if (cur.value === rec.after) unwire.push({ kind: "index-setting", index, before: cur, after: rec.before, why: "unwire" });
+      else warnings.push(`index ${index}: index.final_pipeline changed since install (${showSetting(cur)}); left as is`);
+    }
+    for (const [key, rec] of Object.entries(old.templates)) {
+      if (newTemplates[key]) continue;
+      unwire.push(...templateRestore(rec, templates.find((t) => templateKey(t.kind, t.name) === key), warnings));
+    }
+  }
+
+  // 5. Wiring pipelines: create what is needed, delete what no longer is (after the rewiring).
+  for (const [id, previous] of [...chains].sort()) {
+    const body = chainDocument(cluster.info, name, previous);
+    const cur = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(id)}`, undefined, { allow404: true }))?.[id];
+    if (!cur || !same(cur, body)) actions.push({ kind: "chain", id, op: cur ? "update" : "create", previous, body });
+  }
+  const staleChains = Object.entries(old?.chains ?? {}).filter(([id]) => !chains.has(id));
+
+  const base: Omit<InstallState, "updated_at" | "tool_version"> = {
+    name,
+    version,
+    hash: compiled.hash,
+    patterns,
+    installed_at: old?.installed_at ?? now,
+    chains: Object.fromEntries([...chains].sort()),
+    indices: newIndices,
+    templates: newTemplates,
+  };
+  const unchangedState = old !== undefined && same({ ...old, updated_at: undefined, tool_version: undefined }, base);
+  const state: InstallState = unchangedState ? old! : { ...base, tool_version: opts.toolVersion, updated_at: now };
+  const pendingState: InstallState = {
+    ...state,
+    chains: { ...Object.fromEntries(staleChains), ...state.chains },
+    indices: { ...Object.fromEntries(Object.entries(old?.indices ?? {}).filter(([i]) => !newIndices[i])), ...state.indices },
+    templates: { ...Object.fromEntries(Object.entries(old?.templates ?? {}).filter(([k]) => !newTemplates[k])), ...state.templates },
+  };
+
+  // Order: pipelines exist before anything points at them; the record is written before any index
+  // or template changes; mappings before settings, so the first tagged event finds its fields mapped.
+  const ordered: Action[] = [
+    ...actions.filter((a) => a.kind === "pipeline"),
+    ...actions.filter((a) => a.kind === "chain"),
+    ...(unchangedState ? [] : [{ kind: "state", op: "write" } as Action]),
+    ...actions.filter((a) => a.kind === "index-mapping"),
+    ...actions.filter((a) => a.kind === "template"),
+    ...actions.filter((a) => a.kind === "index-setting"),
+    ...unwire,
+    ...staleChains.map(([id, previous]) => ({ kind: "chain", id, op: "delete", previous }) as Action),
+  ];
+  return { name, version, previousVersion, ruleCount: compiled.ruleIds.length, hash: compiled.hash, actions: ordered, warnings, state, pendingState };
+}
+
+export async function existingIndices(cluster: Cluster, names: string[]): Promise<Map<string, SettingValue>> {
+  const out = new Map<string, SettingValue>();
+  for (let k = 0; k < names.length; k += 50) {
+    const chunk = names.slice(k, k + 50);
+    const res = (await rest<Obj>(cluster, "GET", `/${chunk.map(seg).join(",")}/_settings`, undefined, {
+      querystring: { flat_settings: true, ignore_unavailable: true, allow_no_indices: true, expand_wildcards: "all" },
+    })) ?? {};
+    for (const [n, v] of Object.entries(res)) out.set(n, getIndexSetting((v as Obj).settings, "final_pipeline"));
+  }
+  return out;
+}
+
+/** The actions that put a template back as it was before we wired it. */
+export function templateRestore(rec: TemplateRecord, current: { kind: TemplateKind; name: string; body: Obj } | undefined, warnings: string[]): Action[] {
+  const label = `${rec.kind} template ${rec.name}`;
+  if (!current) return []; // deleted since: nothing to restore
+  const finalAfter = getIndexSetting(ownSettings({ kind: rec.kind, body: rec.after }), "final_pipeline");
+  const curFinal = getIndexSetting(ownSettings(current), "final_pipeline");
+  if (rec.before === null) {
+    return [{ kind: "template", template: rec.kind, name: rec.name, op: "delete", finalBefore: curFinal, finalAfter: { present: false }, mappingsAdded: [] }];
+  }
+  const beforeFinal = getIndexSetting(ownSettings({ kind: rec.kind, body: rec.before }), "final_pipeline");
+  if (same(current.body, rec.after)) {
+    return [{ kind: "template", template: rec.kind, name: rec.name, op: "restore", finalBefore: curFinal, finalAfter: beforeFinal, mappingsAdded: [], body: rec.before }];
+  }
+  if (curFinal.value === finalAfter.value) {
+    // Changed by someone else since: undo only our setting, keep their changes (and our mappings).
+    warnings.push(`${label} changed since install: only index.final_pipeline is put back; its other changes and the tag mappings stay`);
+    const body = structuredClone(current.body);
+    if (rec.kind === "legacy") body.settings = withIndexSetting(body.settings, "final_pipeline", beforeFinal.value);
+    else body.template = { ...(body.template ?? {}), settings: withIndexSetting(body.template?.settings, "final_pipeline", beforeFinal.value) };
+    return [{ kind: "template", template: rec.kind, name: rec.name, op: "restore", finalBefore: curFinal, finalAfter: beforeFinal, mappingsAdded: [], body }];
+  }
+  warnings.push(`${label}: index.final_pipeline changed since install (${showSetting(curFinal)}); left as is`);
+  return [];
+}
+
+/** Applies the plan's actions in order. */
+export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string) => void = () => {}): Promise<void> {
+  const settingGroups = new Map<string, string[]>();
+  const flushSettings = async () => {
+    for (const [value, names] of settingGroups) {
+      const v = JSON.parse(value) as SettingValue;
+      for (let k = 0; k < names.length; k += 50) {
+        const chunk = names.slice(k, k + 50);
+        await rest(cluster, "PUT", `/${chunk.map(seg).join(",")}/_settings`, { "index.final_pipeline": v.present ? v.value : null }, {
+          what: `set index.final_pipeline on ${chunk.join(",")}`,
+        });
+      }
+    }
+    settingGroups.clear();
+  };
+  for (const a of plan.actions) {
+    if (a.kind !== "index-setting") await flushSettings();
+    switch (a.kind) {
+      case "pipeline":
+        if (a.op === "delete") await rest(cluster, "DELETE", `/_ingest/pipeline/${seg(a.id)}`, undefined, { allow404: true, what: `delete pipeline ${a.id}` });
+        else await rest(cluster, "PUT", `/_ingest/pipeline/${seg(a.id)}`, a.body, { what: `put pipeline ${a.id}` });
+        break;
+      case "chain":
+        if (a.op === "delete") await rest(cluster, "DELETE", `/_ingest/pipeline/${seg(a.id)}`, undefined, { allow404: true, what: `delete pipeline ${a.id}` });
+        else await rest(cluster, "PUT", `/_ingest/pipeline/${seg(a.id)}`, a.body, { what: `put pipeline ${a.id}` });
+        break;
+      case "state":
+        if (a.op === "delete") await deleteState(cluster, plan.name);
+        else await writeState(cluster, plan.pendingState);
+        break;
+      case "index-mapping":
+        await rest(cluster, "PUT", `/${seg(a.index)}/_mapping`, { properties: a.properties }, { what: `add tag mappings to ${a.index}` });
+        break;
+      case "template": {
+        const path = a.template === "legacy" ? `/_template/${seg(a.name)}` : `/_index_template/${seg(a.name)}`;
+        if (a.op === "delete") await rest(cluster, "DELETE", path, undefined, { allow404: true, what: `delete ${a.template} template ${a.name}` });
+        else await rest(cluster, "PUT", path, a.body, { what: `put ${a.template} template ${a.name}` });
+        break;
+      }
+      case "index-setting": {
+        const key = JSON.stringify(a.after);
+        if (!settingGroups.has(key)) settingGroups.set(key, []);
+        settingGroups.get(key)!.push(a.index);
+        break;
+      }
+    }
+    log(describeAction(a));
+  }
+  await flushSettings();
+  // Items unwired or chains removed: the final record no longer holds them.
+  if (!plan.removesState && !same(plan.pendingState, plan.state)) await writeState(cluster, plan.state);
+}
+
+export function describeAction(a: Action): string {
+  switch (a.kind) {
+    case "pipeline":
+      return a.op === "delete" ? `pipeline ${a.id}: delete (version ${a.fromVersion ?? "-"})` : `pipeline ${a.id}: ${a.op}, version ${a.fromVersion ?? "-"} → ${a.toVersion}`;
+    case "chain":
+      return a.op === "delete" ? `pipeline ${a.id}: delete (no longer needed)` : `pipeline ${a.id}: ${a.op} (runs ${a.previous}, then the tagging pipeline)`;
+    case "state":
+      return `install record ${STATE_INDEX}: ${a.op}`;
+    case "index-mapping":
+      return `index ${a.index}: add mappings ${a.fields.join(", ")}`;
+    case "index-setting":
+      return `index ${a.index}: index.final_pipeline ${showSetting(a.before)} → ${showSetting(a.after)}${a.why === "unwire" ? " (restored)" : ""}`;
+    case "template":
+      return `${a.template} template ${a.name}: ${a.op}, index.final_pipeline ${showSetting(a.finalBefore)} → ${showSetting(a.finalAfter)}${a.mappingsAdded.length ? `; add mappings ${a.mappingsAdded.join(", ")}` : ""}`;
+  }
+}
+
+/** A plan in JSON: actions without the (large) pipeline bodies. */
+export function planJson(plan: Plan): Obj {
+  return {
+    name: plan.name,
+    version: plan.version,
+    previousVersion: plan.previousVersion ?? null,
+    ruleCount: plan.ruleCount,
+    hash: plan.hash,
+    changes: plan.actions.length,
+    actions: plan.actions.map((a) => {
+      const { body: _body, properties: _props, ...rest } = a as Obj;
+      return { ...rest, description: describeAction(a) };
+    }),
+    warnings: plan.warnings,
+    indices: Object.keys(plan.state.indices),
+    templates: Object.values(plan.state.templates).map((t) => `${t.kind}:${t.name}`),
+    chains: plan.state.chains,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * `pipeline status`: what is installed under a name (version, rules), where it is wired (indices,
+ * templates, chained previous pipelines), how many events carry tags or tagging errors, and the
+ * ingest counters of our pipelines from `_nodes/stats/ingest`.
+ */
+import type { Cluster } from "./client.ts";
+import { discoverIndices, impliedBefore, isOurs } from "./install.ts";
+import { readState, type InstallState } from "./install-state.ts";
+import { type PipelineDoc, type PipelineMeta, readPipelineMeta } from "./pipeline-body.ts";
+import { rest, seg } from "./rest.ts";
+
+export interface IngestCounters {
+  count: number;
+  failed: number;
+  current: number;
+  time_in_millis: number;
+}
+
+export interface PipelineStatus {
+  name: string;
+  installed: boolean;
+  version?: number;
+  meta?: PipelineMeta;
+  ruleCount: number;
+  ruleIds: string[];
+  patterns: string[];
+  indices: Array<{ index: string; final_pipeline: string; previous: string | null; default_pipeline: string | null }>;
+  templates: Array<{ kind: string; name: string; final_pipeline: string; previous: string | null; created: boolean }>;
+  chains: Record<string, string>;
+  /** Events carrying our tags / a tagging error, over the wired patterns. */
+  tagged: number;
+  failed: number;
+  /** Ingest counters per pipeline (ours and the wiring pipelines), summed over nodes. */
+  ingest: Record<string, IngestCounters>;
+}
+
+export async function pipelineStatus(cluster: Cluster, name: string): Promise<PipelineStatus> {
+  const doc = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, { allow404: true }))?.[name];
+  const meta = readPipelineMeta(doc);
+  const state: InstallState | undefined = await readState(cluster, name);
+  const out: PipelineStatus = {
+    name,
+    installed: Boolean(doc && meta),
+    ...(doc?.version !== undefined ? { version: doc.version } : {}),
+    ...(meta ? { meta } : {}),
+    ruleCount: meta?.rule_count ?? 0,
+    ruleIds: meta?.rule_ids ?? [],
+    patterns: state?.patterns ?? [],
+    indices: Object.entries(state?.indices ?? {}).map(([index, r]) => ({
+      index,
+      final_pipeline: r.after,
+      previous: r.before.present ? r.before.value! : null,
+      default_pipeline: r.default_pipeline ?? null,
+    })),
+    templates: Object.values(state?.templates ?? {}).map((t) => ({
+      kind: t.kind,
+      name: t.name,
+      final_pipeline: String((t.kind === "legacy" ? t.after.settings : t.after.template?.settings)?.index?.final_pipeline ?? ""),
+      previous: t.previous_final ?? null,
+      created: t.before === null,
+    })),
+    chains: state?.chains ?? {},
+    tagged: 0,
+    failed: 0,
+    ingest: {},
+  };
+  if (out.patterns.length) {
+    // Indices created since the install by wired templates use the pipeline too.
+    for (const [index, info] of await discoverIndices(cluster, out.patterns)) {
+      if (state?.indices[index] || !isOurs(name, info.final.value)) continue;
+      const before = impliedBefore(name, info.final.value!, out.chains);
+      out.indices.push({ index, final_pipeline: info.final.value!, previous: before.present ? before.value! : null, default_pipeline: info.default ?? null });
+    }
+    out.indices.sort((a, b) => a.index.localeCompare(b.index));
+    const target = out.patterns.map(seg).join(",");
+    const q = { ignore_unavailable: true, allow_no_indices: true };
+    const count = async (query: object) =>
+      (await rest<{ count: number }>(cluster, "POST", `/${target}/_count`, { query }, { querystring: q, what: "count tagged events" }))?.count ?? 0;
+    out.tagged = await count({ bool: { should: [{ exists: { field: "outliers.model_type" } }, { term: { tags: "outlier" } }], minimum_should_match: 1 } });
+    out.failed = await count({ exists: { field: "outliers.error" } });
+  }
+  const stats = await rest<{ nodes: Record<string, any> }>(cluster, "GET", "/_nodes/stats/ingest", undefined, { what: "read ingest stats" });
+  const ours = new Set([name, ...Object.keys(out.chains)]);
+  for (const node of Object.values(stats?.nodes ?? {})) {
+    for (const [id, s] of Object.entries((node.ingest?.pipelines ?? {}) as Record<string, any>)) {
+      if (!ours.has(id)) continue;
+      const c = (out.ingest[id] ??= { count: 0, failed: 0, current: 0, time_in_millis: 0 });
+      c.count += s.count ?? 0;
+      c.failed += s.failed ?? 0;
+      c.current += s.current ?? 0;
+      c.time_in_millis += s.time_in_millis ?? 0;
+    }
+  }
+  return out;
+}
+
+export function formatStatus(s: PipelineStatus): string {
+  if (!s.installed) return `pipeline ${s.name}: not installed${s.indices.length ? ` (an install record lists ${s.indices.length} indices; run pipeline uninstall to restore them)` : ""}`;
+  const lines = [
+    `pipeline ${s.name}: version ${s.version}, ${s.ruleCount} rule(s), content ${s.meta?.hash.slice(0, 12)}, tool ${s.meta?.tool_version}, updated ${s.meta?.updated_at}`,
+    `patterns: ${s.patterns.join(", ") || "(none)"}`,
+    `indices (${s.indices.length}):`,
+    ...s.indices.map((i) => `  ${i.index}: final_pipeline ${i.final_pipeline}${i.previous ? ` (was ${i.previous})` : ""}${i.default_pipeline ? `, default_pipeline ${i.default_pipeline}` : ""}`),
+    `templates (${s.templates.length}):`,
+    ...s.templates.map((t) => `  ${t.kind} ${t.name}: final_pipeline ${t.final_pipeline}${t.previous ? ` (chains ${t.previous})` : ""}${t.created ? " (created by outliers)" : ""}`),
+    `chained previous final pipelines: ${Object.values(s.chains).join(", ") || "(none)"}`,
+    `events tagged: ${s.tagged}, tagging errors: ${s.failed}`,
+    ...Object.entries(s.ingest).map(([id, c]) => `ingest ${id}: ${c.count} processed, ${c.failed} failed, ${c.time_in_millis} ms`),
+  ];
+  if (s.ruleIds.length) lines.push(`rules: ${s.ruleIds.join(", ")}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,134 @@
+/** `outliers pipeline install|uninstall|status|simulate`: the live tagging pipeline on a cluster. */
+import type { Command } from "commander";
+import { addConnectionOptions, connect, connectionFrom, type Cluster } from "../cluster/client.ts";
+import { parseFormat, readDocsFile } from "../cluster/docs-file.ts";
+import { applyPlan, describeAction, planInstall, planJson, type Plan } from "../cluster/install.ts";
+import { checkPatterns } from "../cluster/patterns.ts";
+import { formatStatus, pipelineStatus } from "../cluster/pipeline-status.ts";
+import { simulateDocs } from "../cluster/simulate.ts";
+import { planUninstall } from "../cluster/uninstall.ts";
+import { buildPipeline, type BuiltPipeline } from "../emit/painless/pipeline.ts";
+import { UsageError } from "../util/errors.ts";
+import { VERSION } from "../version.ts";
+import { addRuleOptions, loadRuleSet, type RuleSet } from "./rule-set.ts";
+
+const DEFAULT_NAME = "outliers";
+
+function out(line: string): void {
+  process.stdout.write(line + "\n");
+}
+
+function warn(line: string): void {
+  process.stderr.write(`warning: ${line}\n`);
+}
+
+/** Compiles the rules and the pipeline; failed and live-unsupported rules are reported, the rest go on. */
+function compile(paths: string[], opts: Record<string, any>): { set: RuleSet; built: BuiltPipeline; problems: number } {
+  const set = loadRuleSet(paths, opts, Boolean(opts.json));
+  if (set.rules.length === 0) throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
+  const built = buildPipeline(set.rules);
+  if (!opts.json) for (const s of built.skipped) warn(`rule ${s.id} does not run live: ${s.reason}`);
+  if (built.ruleIds.length === 0) throw new UsageError("no rule can run live; nothing to install");
+  return { set, built, problems: set.failed + built.skipped.length };
+}
+
+function printPlan(plan: Plan, opts: { json?: boolean; dryRun?: boolean; verb: string; extra?: Record<string, unknown> }): void {
+  if (opts.json) {
+    out(JSON.stringify({ dryRun: Boolean(opts.dryRun), applied: !opts.dryRun && plan.actions.length > 0, ...planJson(plan), ...opts.extra }, null, 2));
+    return;
+  }
+  for (const w of plan.warnings) warn(w);
+  if (plan.actions.length === 0) {
+    out(`${opts.verb}: nothing to change (pipeline ${plan.name} version ${plan.version}, ${plan.ruleCount} rule(s); ${Object.keys(plan.state.indices).length} index(es), ${Object.keys(plan.state.templates).length} template(s) wired)`);
+    return;
+  }
+  out(`${opts.dryRun ? "dry run, nothing written; would do" : opts.verb + ":"}`);
+  for (const a of plan.actions) out(`  ${describeAction(a)}`);
+}
+
+async function withCluster(opts: Record<string, any>): Promise<Cluster> {
+  return connect(connectionFrom(opts));
+}
+
+export function register(program: Command): void {
+  const pipeline = program.command("pipeline").description("install, inspect, test and remove the live tagging pipeline");
+
+  const install = pipeline
+    .command("install")
+    .description("compile rules into the tagging pipeline, put it, and wire it into the indices and templates the patterns name")
+    .argument("[paths...]", "rule files, folders or globs (default ./rules)")
+    .option("--name <name>", "pipeline name", DEFAULT_NAME)
+    .option("--index <pattern...>", "index patterns to wire (default: the rules' index patterns)")
+    .option("--dry-run", "print the plan (before → after per index and template) and change nothing")
+    .option("--json", "print JSON only");
+  addRuleOptions(install);
+  addConnectionOptions(install).action(async (paths: string[], opts: Record<string, any>) => {
+    const { set, built, problems } = compile(paths, opts);
+    const patterns = checkPatterns(opts.index ?? [...new Set(set.rules.flatMap((r) => r.index))]);
+    const cluster = await withCluster(opts);
+    const plan = await planInstall(cluster, { name: opts.name, patterns, compiled: built, toolVersion: VERSION, extraKeys: [...new Set(set.rules.flatMap((r) => Object.keys(r.tagsOut.extra)))] });
+    const extra = { failedRules: set.failed, skippedRules: built.skipped };
+    if (!opts.dryRun && plan.actions.length) await applyPlan(cluster, plan);
+    printPlan(plan, { json: opts.json, dryRun: opts.dryRun, verb: `installed pipeline ${plan.name} version ${plan.version}`, extra });
+    process.exitCode = problems > 0 ? 1 : 0;
+  });
+
+  const uninstall = pipeline
+    .command("uninstall")
+    .description("restore exactly what was there before the install (settings, templates), then delete the pipelines and the install record")
+    .option("--name <name>", "pipeline name", DEFAULT_NAME)
+    .option("--dry-run", "print what would be restored and deleted; change nothing")
+    .option("--json", "print JSON only");
+  addConnectionOptions(uninstall).action(async (opts: Record<string, any>) => {
+    const cluster = await withCluster(opts);
+    const plan = await planUninstall(cluster, opts.name);
+    if (!opts.dryRun && plan.actions.length) await applyPlan(cluster, plan);
+    if (!opts.json && plan.actions.length === 0) {
+      out(`pipeline ${opts.name}: not installed; nothing to do`);
+      return;
+    }
+    printPlan(plan, { json: opts.json, dryRun: opts.dryRun, verb: `uninstalled pipeline ${plan.name}` });
+  });
+
+  const status = pipeline
+    .command("status")
+    .description("installed version, rules, wired indices and templates, tagged and failed counts, ingest stats")
+    .option("--name <name>", "pipeline name", DEFAULT_NAME)
+    .option("--json", "print JSON only");
+  addConnectionOptions(status).action(async (opts: Record<string, any>) => {
+    const cluster = await withCluster(opts);
+    const s = await pipelineStatus(cluster, opts.name);
+    out(opts.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+  });
+
+  const simulate = pipeline
+    .command("simulate")
+    .description("run documents through the compiled pipeline on the cluster (_simulate; nothing installed) and print what each got")
+    .argument("[paths...]", "rule files, folders or globs (default ./rules)")
+    .requiredOption("--docs <file>", "documents: NDJSON, a JSON array, or raw evtx JSON (detected)")
+    .option("--format <format>", "ndjson or evtx-json (default: detect raw evtx per document)")
+    .option("--json", "print JSON only");
+  addRuleOptions(simulate);
+  addConnectionOptions(simulate).action(async (paths: string[], opts: Record<string, any>) => {
+    const format = parseFormat(opts.format);
+    const { set, built, problems } = compile(paths, opts);
+    const entries = readDocsFile(opts.docs, format);
+    const cluster = await withCluster(opts);
+    const titles = new Map(set.rules.map((r) => [r.id, r.title]));
+    const results = await simulateDocs(cluster, built, entries, titles);
+    const withErrors = results.filter((r) => r.errors.length).length;
+    const matched = results.filter((r) => r.matched.length).length;
+    if (opts.json) {
+      out(JSON.stringify({ docs: results.map(({ source: _s, ...r }) => r), total: results.length, matched, errors: withErrors, failedRules: set.failed }, null, 2));
+    } else {
+      for (const r of results) {
+        const where = `${opts.docs}:${r.line}`;
+        if (r.matched.length) out(`${where}: ${r.matched.map((id, i) => `${id} (${r.titles[i]})`).join(", ")}`);
+        else if (!r.errors.length) out(`${where}: no rule matched`);
+        for (const e of r.errors) out(`${where}: error: ${e}`);
+      }
+      out(`${results.length} document(s): ${matched} matched, ${withErrors} with errors`);
+    }
+    process.exitCode = withErrors > 0 || problems > 0 ? 1 : 0;
+  });
+}
