@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { compileYaml, cond, failure, F, okRule, ruleWith } from "./helpers/sigma-compile.ts";
 
 const IMG = F("Image");
-const EID = { name: "winlog.event_id", type: "long" };
-const KW = [{ name: "message", type: "text", keywordSubfield: "keyword" }, F("CommandLine")];
+const EID = { name: "winlog.event_id", type: "long" } as const;
+const KW = [{ name: "message", type: "text", keywordSubfield: "keyword" }, F("CommandLine")] as { name: string; type: "text" | "keyword"; keywordSubfield?: string }[];
 
 describe("detection shapes", () => {
   test("a map is the AND of its fields; a list of maps is the OR of the maps", () => {

@@ -145,7 +145,7 @@ describe("regular expressions", () => {
 });
 
 describe("cidr, exists, comparisons, fieldref", () => {
-  const SIP = { name: "winlog.event_data.SourceIp", type: "ip" };
+  const SIP = { name: "winlog.event_data.SourceIp", type: "ip" } as const;
   test("cidr: IPv4 and IPv6 networks; a bare address is a host network", () => {
     expect(cond(`    sel:\n        SourceIp|cidr:\n            - '10.0.0.0/8'\n            - 'fe80::/10'\n            - '192.168.1.1'\n    condition: sel`)).toEqual({
       kind: "or", children: [
@@ -170,7 +170,7 @@ describe("cidr, exists, comparisons, fieldref", () => {
   });
 
   test("gt/gte/lt/lte become number predicates", () => {
-    const SIZE = { name: "winlog.event_data.Size", type: "long" };
+    const SIZE = { name: "winlog.event_data.Size", type: "long" } as const;
     expect(cond(`    sel:\n        Size|gt: 10\n    condition: sel`)).toEqual({ kind: "number", field: SIZE, op: "gt", value: 10 });
     expect(cond(`    sel:\n        Size|gte: '10'\n    condition: sel`)).toEqual({ kind: "number", field: SIZE, op: "gte", value: 10 });
     expect(cond(`    sel:\n        Size|lt: 1.5\n    condition: sel`)).toEqual({ kind: "number", field: SIZE, op: "lt", value: 1.5 });

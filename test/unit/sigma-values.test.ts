@@ -1,9 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { formatSigmaString, parseSigmaString, parseSigmaStringWithPlaceholders } from "../../src/rules/sigma/values.ts";
+import type { WildcardPart } from "../../src/ir/types.ts";
 
-const lit = (s: string) => ({ lit: s });
-const ANY = { any: true };
-const ONE = { one: true };
+
+const lit = (s: string): WildcardPart => ({ lit: s });
+const ANY: WildcardPart = { any: true };
+const ONE: WildcardPart = { one: true };
 
 // Every case of the specification's "Escaping" section, written as the YAML text would hold them
 // (String.raw so a backslash here is one backslash in the rule).
