@@ -23,6 +23,7 @@ import type { Logsource } from "./profile.ts";
 import { buildTemplate, typedField } from "./template.ts";
 import { makeWindowsProfile, paramFields } from "./windows-profile.ts";
 import { EVENT_DATA, OTHER_IP_FIELDS, SIGMA_ALIASES } from "./winlogbeat.ts";
+import { own } from "./lookup.ts";
 
 /** Sigma field → ECS field for every Windows logsource (after the source's renames). */
 export const ECS_FIELDS: Readonly<Record<string, string>> = {
@@ -171,17 +172,17 @@ const TYPED: Record<string, FieldType> = {
 };
 
 export function ecsFieldType(indexField: string): Field {
-  return typedField(indexField, TYPED[indexField] ?? "keyword");
+  return typedField(indexField, own(TYPED, indexField) ?? "keyword");
 }
 
 function windowsFieldNames(sigmaField: string, ls: Logsource): string[] {
-  const name = SIGMA_ALIASES[sigmaField] ?? sigmaField;
+  const name = own(SIGMA_ALIASES, sigmaField) ?? sigmaField;
   const cat = ls.category?.toLowerCase();
   const svc = ls.service?.toLowerCase();
-  for (const [kind, value, ecs] of ECS_BY_LOGSOURCE[name] ?? []) {
+  for (const [kind, value, ecs] of own(ECS_BY_LOGSOURCE, name) ?? []) {
     if ((kind === "category" && cat === value) || (kind === "service" && svc === value)) return [ecs];
   }
-  const ecs = ECS_FIELDS[name];
+  const ecs = own(ECS_FIELDS, name);
   if (ecs) return [ecs];
   if (name === "Data") return paramFields(EVENT_DATA);
   if (name.includes(".")) return [name];

@@ -9,6 +9,7 @@ import type { Profile } from "./profile.ts";
 import { ecsProfile } from "./ecs.ts";
 import { loadSigmacProfile } from "./sigmac.ts";
 import { winlogbeatProfile } from "./winlogbeat.ts";
+import { own } from "./lookup.ts";
 
 export type { Logsource, LogsourceTarget, Profile, Resolved } from "./profile.ts";
 export { isUnsupported } from "./profile.ts";
@@ -27,7 +28,7 @@ export const BUILTIN_PROFILES = Object.keys(BUILTIN);
  * Throws InputError (exit 2) naming the file and the place for a bad file.
  */
 export function loadProfile(nameOrPath: string = DEFAULT_PROFILE): Profile {
-  const builtin = BUILTIN[nameOrPath.toLowerCase()];
+  const builtin = own(BUILTIN, nameOrPath.toLowerCase());
   if (builtin) return builtin();
   if (existsSync(nameOrPath) || /\.ya?ml$/i.test(nameOrPath) || /[\\/]/.test(nameOrPath)) {
     return loadSigmacProfile(nameOrPath);

@@ -37,6 +37,7 @@ import { and, or, TRUE } from "../ir/build.ts";
 import type { Field, Node } from "../ir/types.ts";
 import { InputError } from "../util/errors.ts";
 import type { Logsource, LogsourceTarget, Profile, Resolved } from "./profile.ts";
+import { normLogsource, own } from "./lookup.ts";
 import { CORPUS_FIELDS } from "./windows-corpus-fields.ts";
 import { winlogbeatFieldType, winlogbeatProfile } from "./winlogbeat.ts";
 
@@ -231,7 +232,8 @@ function conditionNode(field: string, values: Array<string | number | boolean>):
 export function sigmacProfile(file: string, cfg: SigmacConfig): Profile {
   const name = `mapping file ${file}`;
 
-  function logsource(ls: Logsource): Resolved<LogsourceTarget> {
+  function logsource(rawLs: Logsource): Resolved<LogsourceTarget> {
+    const ls = normLogsource(rawLs);
     const matched = cfg.logsources.filter((e) => entryMatches(e, ls));
     const index: string[] = [];
     for (const e of matched) for (const i of e.index) if (!index.includes(i)) index.push(i);
@@ -260,14 +262,16 @@ export function sigmacProfile(file: string, cfg: SigmacConfig): Profile {
     return m.default ?? [sigmaField];
   }
 
-  function field(sigmaField: string, ls: Logsource): Resolved<Field[]> {
+  function field(sigmaField: string, rawLs: Logsource): Resolved<Field[]> {
+    const ls = normLogsource(rawLs);
     if (sigmaField.trim() === "") return { unsupported: "empty field name" };
     const t = targetsFor(sigmaField, ls);
     if (!Array.isArray(t)) return t;
     return t.map((n) => winlogbeatFieldType(n));
   }
 
-  function keywordFields(ls: Logsource): Field[] {
+  function keywordFields(rawLs: Logsource): Field[] {
+    const ls = normLogsource(rawLs);
     if (cfg.keywordFields) return cfg.keywordFields.map((n) => winlogbeatFieldType(n));
     // Same source list as the built-in profiles: the corpus's fields for Windows logsources,
     // mapped through this file, plus `message`.
@@ -279,7 +283,7 @@ export function sigmacProfile(file: string, cfg: SigmacConfig): Profile {
           ? [`service:${ls.service.toLowerCase()}`]
           : Object.keys(CORPUS_FIELDS);
       for (const k of keys) {
-        for (const f of CORPUS_FIELDS[k] ?? []) {
+        for (const f of own(CORPUS_FIELDS, k) ?? []) {
           const r = field(f, ls);
           if (Array.isArray(r)) for (const x of r) if (x.type === "keyword" || x.type === "text") names.add(x.name);
         }

@@ -9,6 +9,7 @@ import type { Field, Node } from "../ir/types.ts";
 import type { Logsource, LogsourceTarget, Profile, Resolved } from "./profile.ts";
 import { CORPUS_FIELDS } from "./windows-corpus-fields.ts";
 import { PARAM_FIELDS, windowsSources, type WindowsSource } from "./windows-sources.ts";
+import { normLogsource, own } from "./lookup.ts";
 
 export interface WindowsProfileSpec {
   name: string;
@@ -33,7 +34,7 @@ export interface WindowsProfileSpec {
 }
 
 export function isWindows(ls: Logsource): boolean {
-  return ls.product?.toLowerCase() === "windows";
+  return ls.product !== undefined && String(ls.product).toLowerCase() === "windows";
 }
 
 /** Services whose events may carry unnamed `<Data>` values (param1..N) that keyword search must see. */
@@ -66,7 +67,8 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
     return and([ch, ids]);
   }
 
-  function logsource(ls: Logsource): Resolved<LogsourceTarget> {
+  function logsource(rawLs: Logsource): Resolved<LogsourceTarget> {
+    const ls = normLogsource(rawLs);
     if (!isWindows(ls)) return { index: [...spec.otherIndex], guard: TRUE };
     const r = windowsSources(ls);
     if ("unsupported" in r) return { unsupported: `${r.unsupported} in profile ${spec.name}` };
@@ -82,14 +84,15 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
     };
   }
 
-  function field(sigmaField: string, ls: Logsource): Resolved<Field[]> {
+  function field(sigmaField: string, rawLs: Logsource): Resolved<Field[]> {
+    const ls = normLogsource(rawLs);
     if (sigmaField.trim() === "") return { unsupported: "empty field name" };
     if (!isWindows(ls)) return [spec.fieldType(sigmaField)];
     const r = windowsSources(ls);
     if ("unsupported" in r) return { unsupported: `${r.unsupported} in profile ${spec.name}` };
     const names: string[] = [];
     for (const s of r.sources ?? [undefined]) {
-      const renamed = s?.renames?.[sigmaField] ?? sigmaField;
+      const renamed = (s?.renames && own(s.renames, sigmaField)) ?? sigmaField;
       for (const n of spec.windowsFieldNames(renamed, ls)) if (!names.includes(n)) names.push(n);
     }
     if (names.length === 0) {
@@ -98,7 +101,8 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
     return names.map((n) => spec.fieldType(n));
   }
 
-  function keywordFields(ls: Logsource): Field[] {
+  function keywordFields(rawLs: Logsource): Field[] {
+    const ls = normLogsource(rawLs);
     if (!isWindows(ls)) return spec.keywordExtra.map((n) => spec.fieldType(n));
     const names = new Set<string>();
     // Keyword search is text search: numeric, boolean and ip fields are left out.
@@ -107,7 +111,7 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
       if (Array.isArray(f)) for (const x of f) if (x.type === "keyword" || x.type === "text") names.add(x.name);
     };
     if (!("unsupported" in windowsSources(ls))) {
-      for (const key of corpusKey(ls)) for (const f of CORPUS_FIELDS[key] ?? []) add(f);
+      for (const key of corpusKey(ls)) for (const f of own(CORPUS_FIELDS, key) ?? []) add(f);
       if (hasUnnamedData(ls)) add("Data");
     }
     for (const n of spec.keywordExtra) names.delete(n);

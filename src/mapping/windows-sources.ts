@@ -9,6 +9,7 @@
  * and pySigma-pipeline-windows' audit (4688) renames; the channel names of services the corpus uses
  * that those lack come from the rules' own `definition:` lines and Microsoft's channel names.
  */
+import { own } from "./lookup.ts";
 
 /** One source of events for a logsource: a set of channels, optionally restricted to event ids. */
 export interface WindowsSource {
@@ -170,12 +171,12 @@ export function windowsSources(ls: {
   category?: string;
   service?: string;
 }): { sources: readonly WindowsSource[] | null } | { unsupported: string } {
-  const cat = ls.category?.toLowerCase();
-  const svc = ls.service?.toLowerCase();
+  const cat = ls.category === undefined ? undefined : String(ls.category).toLowerCase();
+  const svc = ls.service === undefined ? undefined : String(ls.service).toLowerCase();
   let fromCategory: readonly WindowsSource[] | undefined;
   let fromService: readonly WindowsSource[] | undefined;
   if (cat !== undefined) {
-    fromCategory = CATEGORY_SOURCES[cat];
+    fromCategory = own(CATEGORY_SOURCES, cat);
     if (!fromCategory) {
       return {
         unsupported: `logsource category '${ls.category}' is not mapped for product windows (known: ${Object.keys(CATEGORY_SOURCES).sort().join(", ")})`,
@@ -183,7 +184,7 @@ export function windowsSources(ls: {
     }
   }
   if (svc !== undefined) {
-    const channels = SERVICE_CHANNELS[svc];
+    const channels = own(SERVICE_CHANNELS, svc);
     if (!channels) {
       return {
         unsupported: `logsource service '${ls.service}' is not mapped for product windows (no known event log channel)`,

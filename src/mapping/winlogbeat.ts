@@ -30,6 +30,7 @@ import type { Field, FieldType } from "../ir/types.ts";
 import type { Logsource } from "./profile.ts";
 import { buildTemplate, typedField } from "./template.ts";
 import { makeWindowsProfile, paramFields } from "./windows-profile.ts";
+import { own } from "./lookup.ts";
 
 export const EVENT_DATA = "winlog.event_data.";
 
@@ -96,15 +97,15 @@ const TYPED: Record<string, FieldType> = {
 };
 
 export function winlogbeatFieldType(indexField: string): Field {
-  return typedField(indexField, TYPED[indexField] ?? "keyword");
+  return typedField(indexField, own(TYPED, indexField) ?? "keyword");
 }
 
 function windowsFieldNames(sigmaField: string, _ls: Logsource): string[] {
-  const system = WINLOGBEAT_SYSTEM_FIELDS[sigmaField];
+  const system = own(WINLOGBEAT_SYSTEM_FIELDS, sigmaField);
   if (system) return [system];
   if (sigmaField === "Data") return paramFields(EVENT_DATA);
   if (sigmaField.includes(".")) return [sigmaField];
-  return [EVENT_DATA + (SIGMA_ALIASES[sigmaField] ?? sigmaField)];
+  return [EVENT_DATA + (own(SIGMA_ALIASES, sigmaField) ?? sigmaField)];
 }
 
 export const winlogbeatProfile = makeWindowsProfile({

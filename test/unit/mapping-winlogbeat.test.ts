@@ -257,3 +257,31 @@ describe("winlogbeat keyword fields and types", () => {
     expect(props.tags.type).toBe("keyword");
   });
 });
+
+describe("outside names never reach Object.prototype", () => {
+  test("field and logsource names like constructor/toString", () => {
+    const ls = { product: "windows", category: "process_creation" };
+    expect(fields("constructor", ls)).toEqual([{ name: "winlog.event_data.constructor", type: "keyword" }]);
+    expect(fields("toString", { product: "windows", service: "security" })).toEqual([
+      { name: "winlog.event_data.toString", type: "keyword" },
+    ]);
+    const r = p.logsource({ product: "windows", category: "constructor" });
+    expect(isUnsupported(r) && r.unsupported).toContain("logsource category 'constructor' is not mapped");
+    const r2 = p.logsource({ product: "windows", service: "__proto__" });
+    expect(isUnsupported(r2)).toBe(true);
+    expect(p.fieldType("hasOwnProperty")).toEqual({ name: "hasOwnProperty", type: "keyword" });
+    expect(() => loadProfile("constructor")).toThrow("unknown mapping 'constructor'");
+  });
+
+  test("logsource values are normalised: case, null, empty, numbers", () => {
+    const odd = { product: "WINDOWS", category: "Process_Creation", service: null } as unknown as Logsource;
+    expect(target(odd).sources!.map((s) => s.label)).toEqual(["Sysmon 1", "Security 4688"]);
+    expect(target({ product: "windows", category: "", service: "" })).toEqual({
+      index: ["winlogbeat-*"],
+      guard: { kind: "const", value: true },
+    });
+    const r = p.logsource({ product: "windows", category: 42 } as unknown as Logsource);
+    expect(isUnsupported(r) && r.unsupported).toContain("logsource category '42' is not mapped");
+  });
+});
+
