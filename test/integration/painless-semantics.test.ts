@@ -88,6 +88,9 @@ const preds: Record<string, Predicate | Node> = {
   andNot: and({ kind: "number", field: EID, op: "eq", value: 1 }, not({ kind: "contains", field: CMD, value: "safe", cased: false })),
   orMixed: or({ kind: "suffix", field: IMG, value: "\\rundll32.exe", cased: false }, { kind: "equals", field: USER, value: "SYSTEM", cased: false }),
   constFalse: { kind: "const", value: false },
+  regex: { kind: "regex", field: CMD, regex: { pattern: "-e(nc?)?\\s+[a-z0-9+/=]{3,}", flags: { i: true, m: false, s: false } } },
+  regexAnchored: { kind: "regex", field: IMG, regex: { pattern: "^c:\\\\x\\\\", flags: { i: false, m: false, s: false } } },
+  regexIp: { kind: "regex", field: DSTK, regex: { pattern: "^10\\.", flags: { i: false, m: false, s: false } } },
 };
 
 const long = "A".repeat(8191);
@@ -164,6 +167,9 @@ describe("Painless matcher = DSL query, predicate by predicate (real node)", () 
     expect(tags("glob4")).toContain("globLitStar");
     expect(tags("glob5")).not.toContain("globLitStar");
     expect(tags("safe")).not.toContain("andNot");
+    expect(tags("nested")).toContain("regex");
+    expect(tags("dottedMix")).toContain("regexAnchored");
+    expect(tags("dottedTop")).not.toContain("regexAnchored");
     expect(r.livePairs).toBeGreaterThan(60);
   }, 120_000);
 });

@@ -1,16 +1,22 @@
 /**
- * The bridge to src/ir/regex: a regex predicate becomes program data (params) for the NFA
- * interpreter whose fixed Painless source src/ir/regex provides, wrapped as `oxRegex(prog, s)`.
+ * The bridge to src/ir/regex: a regex predicate becomes program data (params) for the fixed NFA
+ * interpreter `reMatch` of src/ir/regex/painless.ts, called here as `oxRegex(prog, s)`. A regex is
+ * live only when src/ir/regex compiles it for both engines (the query's Lucene form too), so live and
+ * query agree on which regexes exist. Programs are case-closed (the `i` flag is in the sets), so the
+ * matcher passes the value as indexed, unfolded.
  */
 import type { RegexValue } from "../../ir/types.ts";
+import { compileRegex, REGEX_FUNCTION_NAME, REGEX_PAINLESS } from "../../ir/regex/index.ts";
 
 export type RegexProgram = { program: unknown; folded: boolean } | { unsupported: string };
 
-export function regexProgram(_regex: RegexValue): RegexProgram {
-  return { unsupported: "regular expressions need src/ir/regex (not built yet)" };
+export function regexProgram(regex: RegexValue): RegexProgram {
+  const c = compileRegex(regex);
+  if ("unsupported" in c) return { unsupported: c.unsupported };
+  return { program: c.program, folded: false };
 }
 
 /** Painless: `boolean oxRegex(def prog, String s)`, unanchored search of s. */
-export const REGEX_FUNCTIONS = `
-boolean oxRegex(def prog, String s) { throw new IllegalArgumentException('regex engine missing'); }
+export const REGEX_FUNCTIONS = `${REGEX_PAINLESS}
+boolean oxRegex(def prog, String s) { return ${REGEX_FUNCTION_NAME}(prog, s); }
 `;
