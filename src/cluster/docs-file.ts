@@ -27,7 +27,12 @@ export function parseFormat(v: string | undefined): DocsFormat {
 }
 
 /** Splits text into top-level JSON texts with their start lines, by bracket depth outside strings. */
-export function* splitJsonValues(text: string, startIndex = 0, startLine = 1, arrayElements = false): Generator<{ text: string; line: number }> {
+export function* splitJsonValues(
+  text: string,
+  startIndex = 0,
+  startLine = 1,
+  arrayElements = false,
+): Generator<{ text: string; line: number; start: number; end: number; endLine: number }> {
   let line = startLine;
   let i = startIndex;
   const n = text.length;
@@ -74,8 +79,14 @@ export function* splitJsonValues(text: string, startIndex = 0, startLine = 1, ar
         break;
       }
     }
-    yield { text: text.slice(start, i), line: startLineOfValue };
+    yield { text: text.slice(start, i), line: startLineOfValue, start, end: i, endLine: line };
   }
+}
+
+function countNewlines(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let k = from; k < to; k++) if (text.charCodeAt(k) === 10) n++;
+  return n;
 }
 
 function convert(value: unknown, format: DocsFormat): Record<string, unknown> {
@@ -128,7 +139,38 @@ export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
     for (const v of splitJsonValues(body, firstNonWs + 1, lineAt(firstNonWs + 1), true)) one(v.text, v.line);
     return out;
   }
-  for (const v of splitJsonValues(body)) one(v.text, v.line);
+  // Values back to back (evtx_dump): a broken one may leave its braces unbalanced and swallow the
+  // rest, so after a value that does not parse we resume at the next line opening a top-level object
+  // (`{` in column 0, where pretty-printed output starts each value).
+  let pos = 0;
+  let line = 1;
+  for (;;) {
+    const it = splitJsonValues(body, pos, line).next();
+    if (it.done) break;
+    const v = it.value;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v.text);
+    } catch (e) {
+      const resync = body.indexOf("\n{", v.start + 1);
+      out.push({ line: v.line, error: (e as Error).message.split("\n")[0]! });
+      if (resync >= 0 && resync < v.end) {
+        line = v.line + countNewlines(body, v.start, resync + 1);
+        pos = resync + 1;
+      } else {
+        pos = v.end;
+        line = v.endLine;
+      }
+      continue;
+    }
+    try {
+      out.push({ line: v.line, doc: convert(parsed, format) });
+    } catch (e) {
+      out.push({ line: v.line, error: (e as Error).message.split("\n")[0]! });
+    }
+    pos = v.end;
+    line = v.endLine;
+  }
   return out;
 }
 

@@ -149,3 +149,16 @@ describe("docs files", () => {
     expect(strict[1]!.line).toBe(2);
   });
 });
+
+describe("docs files: recovery after a broken pretty-printed value", () => {
+  test("an unbalanced value costs only itself; the next column-0 object is read again", () => {
+    const text = '{\n "a": 1\n}\n{\n  "b": {"c": 1,\n}\n{\n "d": 2\n}\n{"e": 3}\n';
+    const docs = parseDocs(text, "auto");
+    expect(docs.map((d) => [d.line, d.doc ?? "error"])).toEqual([
+      [1, { a: 1 }],
+      [4, "error"],
+      [7, { d: 2 }],
+      [10, { e: 3 }],
+    ]);
+  });
+});
