@@ -233,7 +233,12 @@ function convertItem(ctx: Ctx, field: string | undefined, mods: string[], rawVal
     build = (v) => keywordNode(v, fields, anyCased, place);
   } else {
     const fields = resolveField(ctx, field, place);
-    build = (v) => or(fields.map((f) => valueNode(ctx, v, f, anyCased, place)));
+    // Alternative fields (Sysmon Image / 4688 NewProcessName) never occur together, so "no value"
+    // means none of them has one: AND for null / exists:false, OR for everything else (profile.ts).
+    build = (v) => {
+      const nodes = fields.map((f) => valueNode(ctx, v, f, anyCased, place));
+      return v.t === "null" || (v.t === "exists" && !v.value) ? and(nodes) : or(nodes);
+    };
   }
   const nodes = values.map((v) => {
     const n = build(v);
