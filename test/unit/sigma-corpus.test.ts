@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { isMap, isScalar, LineCounter, parseAllDocuments } from "yaml";
 import type { CompileResult } from "../../src/ir/types.ts";
-import { loadProfile } from "../../src/mapping/index.ts";
+import { BUILTIN_PROFILES, loadProfile } from "../../src/mapping/index.ts";
 import type { Profile } from "../../src/mapping/profile.ts";
 import { findRuleFiles, loadRules } from "../../src/rules/load.ts";
 import { quickLine } from "../../src/rules/sigma/parse.ts";
@@ -63,6 +63,15 @@ describe.skipIf(!present)("SigmaHQ corpus", () => {
       expect(rs.filter((r) => !specific(r))).toEqual([]);
     });
   }
+
+  test("rules* with the other built-in profiles: every failure specific (counts printed)", () => {
+    for (const name of BUILTIN_PROFILES.filter((n) => n !== "winlogbeat")) {
+      const t = performance.now();
+      const rs = loadRules(ruleDirs(), { profile: loadProfile(name), placeholders });
+      summarize(`rules* (${name}, placeholders)`, rs, performance.now() - t);
+      expect(rs.filter((r) => !specific(r))).toEqual([]);
+    }
+  });
 
   test("rules* without placeholders: the only extra failures are 'placeholder %x% has no value'", () => {
     const profile = loadProfile("winlogbeat");

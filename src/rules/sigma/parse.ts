@@ -69,6 +69,15 @@ const MULTI_DOC = /^(---|\.\.\.)(\s|$)/m;
 /** Unquoted scalars that look like numbers (block `key: 1`, `- 1` and flow `[1, 2]` positions). */
 const NUMBERISH = /(?:[:\-[,] |^\s*- )([-+]?(?:0[xXoO][0-9a-fA-F]+|[0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?))[ \t]*(?=$|[,\]}#\r])/gm;
 
+function hasNumber(v: unknown): boolean {
+  if (typeof v === "number") return true;
+  if (Array.isArray(v)) return v.some(hasNumber);
+  if (typeof v === "object" && v !== null) {
+    for (const k in v) if (hasNumber((v as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
 function hasNonCanonicalNumber(text: string): boolean {
   NUMBERISH.lastIndex = 0;
   let m: RegExpExecArray | null;
@@ -210,7 +219,14 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
   const multi = MULTI_DOC.test(text);
   let raws: unknown[];
   try {
-    if (multi || hasNonCanonicalNumber(text)) {
+    let fast: unknown;
+    let exact = multi;
+    if (!multi) {
+      fast = YAML.parse(text);
+      // Only numbers in the detection need their source text; look at the text only then.
+      exact = hasNumber((fast as { detection?: unknown } | null)?.detection) && hasNonCanonicalNumber(text);
+    }
+    if (exact) {
       const docs = src.parsed;
       for (const d of docs) {
         if (d.errors.length > 0) {
@@ -221,7 +237,7 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
       }
       raws = docs.map((d) => toPlain(d.contents, d));
     } else {
-      raws = [YAML.parse(text)];
+      raws = [fast];
     }
   } catch (e) {
     // The native parser rejected it: let `yaml` say where.
@@ -248,7 +264,14 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
       out.push({ failure: docFailure(path, i, `${where(src, i, [], [])}: a Sigma rule document must be a YAML map, not ${kindOf(raw)}`) });
       continue;
     }
-    const { action, ...rest } = raw;
+    const action = raw.action;
+    // Single-document files (nearly all): the document as it is, no copies.
+    if (action === undefined && globalIndex === undefined && Object.keys(global).length === 0) {
+      previous = { raw, index: i };
+      out.push(buildRule(src, i, raw, []));
+      continue;
+    }
+    const { action: _action, ...rest } = raw;
     if (action === "global") {
       global = deepMerge(global, rest);
       globalIndex = i;

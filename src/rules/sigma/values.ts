@@ -45,7 +45,9 @@ function parseParts(s: string, placeholders: boolean): ValuePart[] {
   }
   const out: ValuePart[] = [];
   let lit = "";
-  const flush = () => {
+  let runStart = 0; // start of the plain run not yet copied into `lit`
+  const flush = (end: number) => {
+    lit += s.slice(runStart, end);
     if (lit !== "") {
       out.push({ lit });
       lit = "";
@@ -57,31 +59,27 @@ function parseParts(s: string, placeholders: boolean): ValuePart[] {
     if (c === BACKSLASH) {
       const next = i + 1 < n ? s.charCodeAt(i + 1) : -1;
       if (next === STAR || next === QMARK || next === BACKSLASH || (placeholders && next === PERCENT)) {
-        lit += s[i + 1];
+        // escaped: keep the next character only
+        lit += s.slice(runStart, i);
+        runStart = i + 1;
         i++;
-      } else {
-        lit += "\\"; // before any other character (or at the end): a plain backslash
       }
-    } else if (c === STAR) {
-      flush();
-      out.push({ any: true });
-    } else if (c === QMARK) {
-      flush();
-      out.push({ one: true });
+      // before any other character (or at the end): a plain backslash, stays in the run
+    } else if (c === STAR || c === QMARK) {
+      flush(i);
+      out.push(c === STAR ? { any: true } : { one: true });
+      runStart = i + 1;
     } else if (placeholders && c === PERCENT) {
       const end = s.indexOf("%", i + 1);
       if (end > i + 1) {
-        flush();
+        flush(i);
         out.push({ ph: s.slice(i + 1, end) });
         i = end;
-      } else {
-        lit += "%";
+        runStart = end + 1;
       }
-    } else {
-      lit += s[i];
     }
   }
-  flush();
+  flush(n);
   return out;
 }
 
