@@ -5,6 +5,7 @@
  * predicates select exactly the expected events.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import path from "node:path";
 import { evtxToWinlogbeat } from "../../src/cluster/evtx.ts";
 import { nodeToQuery } from "../../src/emit/dsl.ts";
 import { or } from "../../src/ir/build.ts";
@@ -241,6 +242,17 @@ describe("winlogbeat template on the real node", () => {
     const { client } = await cluster();
     const doc: any = await client.get({ index, id: "longcmd" });
     expect(doc._source.winlog.event_data.CommandLine).toBe(LONG);
+  });
+
+  test("a sigmac mapping file's logsource conditions select the same events", async () => {
+    const sigmac = loadProfile(path.resolve(import.meta.dir, "../fixtures/mapping/sigmac-example.yml"));
+    const [cmd] = fields(sigmac, "CommandLine", { product: "windows", category: "process_creation" });
+    const r = await ids(
+      guard(sigmac, { product: "windows", category: "process_creation" }),
+      guard(sigmac, { product: "windows", service: "sysmon" }),
+      { kind: "contains", field: cmd!, value: "WHOAMI", cased: false },
+    );
+    expect(r).toEqual([["longcmd", "sec4688", "sysmon1"], ["longcmd", "sysmon1", "sysmon11", "sysmon3"], ["sysmon1"]]);
   });
 
   test("tag fields", async () => {
