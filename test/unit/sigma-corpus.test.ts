@@ -15,6 +15,9 @@ import { findRuleFiles, loadRules } from "../../src/rules/load.ts";
 import { quickLine } from "../../src/rules/sigma/parse.ts";
 import { testProfile } from "./helpers/sigma-test-profile.ts";
 
+// Whole-corpus passes take seconds on a busy shared machine.
+const CORPUS_TIMEOUT_MS = 120_000;
+
 const REPO = resolve(import.meta.dir, "../..");
 const SIGMA = resolve(REPO, "../shared/sigma");
 const present = existsSync(SIGMA);
@@ -61,7 +64,7 @@ describe.skipIf(!present)("SigmaHQ corpus", () => {
       expect(rs.length).toBeGreaterThan(3000);
       expect((counts.ok ?? 0) / rs.length).toBeGreaterThanOrEqual(0.995);
       expect(rs.filter((r) => !specific(r))).toEqual([]);
-    });
+    }, CORPUS_TIMEOUT_MS);
   }
 
   test("rules* with the other built-in profiles: every failure specific (counts printed)", () => {
@@ -71,7 +74,7 @@ describe.skipIf(!present)("SigmaHQ corpus", () => {
       summarize(`rules* (${name}, placeholders)`, rs, performance.now() - t);
       expect(rs.filter((r) => !specific(r))).toEqual([]);
     }
-  });
+  }, CORPUS_TIMEOUT_MS);
 
   test("rules* without placeholders: the only extra failures are 'placeholder %x% has no value'", () => {
     const profile = loadProfile("winlogbeat");
@@ -87,7 +90,7 @@ describe.skipIf(!present)("SigmaHQ corpus", () => {
       expect(r.status).toBe("unsupported");
       expect(r.error).toMatch(/: placeholder %[^%]+% has no value$/);
     }
-  });
+  }, CORPUS_TIMEOUT_MS);
 
   test("deprecated/ and unsupported/: no crash, every failure has a specific reason", () => {
     const t = performance.now();
@@ -97,7 +100,7 @@ describe.skipIf(!present)("SigmaHQ corpus", () => {
     expect(rs.filter((r) => !specific(r))).toEqual([]);
     // the aggregations there are reported as such
     expect(rs.filter((r) => r.status === "unsupported" && r.error.includes("aggregation")).length).toBeGreaterThan(40);
-  });
+  }, CORPUS_TIMEOUT_MS);
 
   test("the native YAML parser gives the same values as the yaml package for every file", () => {
     const { files } = findRuleFiles([SIGMA]);
@@ -116,7 +119,7 @@ describe.skipIf(!present)("SigmaHQ corpus", () => {
     }
     expect(files.length).toBeGreaterThan(3500);
     expect(differ).toEqual([]);
-  });
+  }, CORPUS_TIMEOUT_MS);
 
   test("the quick line lookup for messages agrees with the yaml package on every key of the corpus", () => {
     const { files } = findRuleFiles([SIGMA]);
@@ -144,5 +147,5 @@ describe.skipIf(!present)("SigmaHQ corpus", () => {
     }
     expect(checked).toBeGreaterThan(50000);
     expect(wrong).toEqual([]);
-  });
+  }, CORPUS_TIMEOUT_MS);
 });
