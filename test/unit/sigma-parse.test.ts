@@ -183,6 +183,9 @@ describe("validation errors name the file, the line and the place", () => {
   test("invalid YAML", () => {
     expect(bad("title: x\ndetection:\n  a: [1, 2\n")).toMatch(/^rules\/bad\.yml:\d+: invalid YAML: /);
   });
+  test("a YAML file that is not a Sigma rule", () => {
+    expect(bad("id: 1\nregression_tests_info:\n    - name: x\n")).toBe("rules/bad.yml:1: not a Sigma rule (no title, logsource or detection)");
+  });
   test("not a map", () => {
     expect(bad("- a\n- b\n")).toBe("rules/bad.yml:1: a Sigma rule document must be a YAML map, not a list");
   });

@@ -15,9 +15,9 @@ export type SigmaValue =
   /**
    * A string pattern. `raw` is the text as written (for `re`). `cased` is set by `cased` and by
    * base64 encodings (base64 text is case-sensitive). `binary`: literals hold bytes (one char per
-   * byte, 0–255), after a UTF-16 encoding. `anywhere`: must match inside the value (base64offset).
+   * byte, 0–255), after a UTF-16 encoding.
    */
-  | { t: "str"; parts: ValuePart[]; raw: string; cased?: boolean; binary?: boolean; anywhere?: boolean }
+  | { t: "str"; parts: ValuePart[]; raw: string; cased?: boolean; binary?: boolean }
   /** A YAML number; `src` is its text as written. */
   | { t: "num"; value: number; src: string }
   | { t: "bool"; value: boolean }
@@ -160,7 +160,7 @@ const base64offset: Modifier = {
       const enc = b64(padded);
       const endOff = END_OFFSETS[(bytes.length + i) % 3]!;
       const frag = enc.slice(START_OFFSETS[i]!, endOff === 0 ? undefined : enc.length + endOff);
-      out.push({ t: "str", parts: [ANY, { lit: frag }, ANY], raw: frag, cased: true, anywhere: true });
+      out.push({ t: "str", parts: [ANY, { lit: frag }, ANY], raw: frag, cased: true });
     }
     return { t: "expansion", values: out };
   },

@@ -356,6 +356,9 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
   if (raw.filter !== undefined && raw.detection === undefined) {
     return { failure: { path, docIndex, status: "unsupported", id, title, error: `${at(["filter"])}: Sigma filter documents are not supported` } };
   }
+  if (raw.title === undefined && raw.logsource === undefined && raw.detection === undefined) {
+    return fail([], "not a Sigma rule (no title, logsource or detection)");
+  }
   if (title === undefined) return fail(["title"], "missing title");
   const ls = raw.logsource;
   if (ls === undefined || ls === null) return fail(["logsource"], "missing logsource");
