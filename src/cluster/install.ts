@@ -302,6 +302,21 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
     newTemplates[key] = { kind: "legacy", name: own, before: null, after: body, mappings_added: missingTagMappings(undefined, opts.extraKeys).fields };
   }
 
+  // Fleet integration pipelines call `<type>-<dataset>@custom`. We wire through the final pipeline
+  // instead (it also covers indices without such a hook, and keeps Fleet's final pipeline), and say so:
+  // Fleet rewrites its own index templates when an integration is upgraded, so install must be re-run then.
+  const defaults = new Set<string>();
+  for (const info of indices.values()) if (info.default) defaults.add(info.default);
+  for (const t of others) {
+    const d = getIndexSetting(ownSettings(t), "default_pipeline").value;
+    if (d && Object.keys(newTemplates).includes(templateKey(t.kind, t.name))) defaults.add(d);
+  }
+  for (const d of [...defaults].sort()) {
+    const hooks = await customHooks(cluster, d);
+    if (hooks.length)
+      warnings.push(`default pipeline ${d} has the integration hook ${hooks.join(", ")}: outliers wires index.final_pipeline instead (chaining any final pipeline); re-run install after upgrading the integration, as Fleet rewrites its templates`);
+  }
+
   // 4. Items wired before that the patterns no longer name: put back what was there.
   const unwire: Action[] = [];
   if (old) {
@@ -313,6 +328,8 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
       if (cur.value === rec.after) unwire.push({ kind: "index-setting", index, before: cur, after: rec.before, why: "unwire" });
       else warnings.push(`index ${index}: index.final_pipeline changed since install (${showSetting(cur)}); left as is`);
     }
+    // Indices a wired template created (in no record) that the patterns no longer name.
+    for (const a of await strayIndices(cluster, name, old.chains, new Set([...Object.keys(old.indices), ...indices.keys()]))) unwire.push(a);
     for (const [key, rec] of Object.entries(old.templates)) {
       if (newTemplates[key]) continue;
       unwire.push(...templateRestore(rec, templates.find((t) => templateKey(t.kind, t.name) === key), warnings));
@@ -359,6 +376,37 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
     ...staleChains.map(([id, previous]) => ({ kind: "chain", id, op: "delete", previous }) as Action),
   ];
   return { name, version, previousVersion, ruleCount: compiled.ruleIds.length, hash: compiled.hash, actions: ordered, warnings, state, pendingState };
+}
+
+/**
+ * Indices using our pipelines that no record lists (wired templates created them while we were
+ * installed), outside `known`: the actions giving them what their template gives without us, so that
+ * none is left pointing at a pipeline we delete.
+ */
+export async function strayIndices(cluster: Cluster, name: string, chains: Record<string, string>, known: Set<string>): Promise<Action[]> {
+  const all = (await rest<Record<string, any>>(cluster, "GET", "/_all/_settings/index.final_pipeline", undefined, {
+    querystring: { flat_settings: true, expand_wildcards: "open,hidden", allow_no_indices: true },
+    what: "read index.final_pipeline of every index",
+  })) ?? {};
+  const out: Action[] = [];
+  for (const [index, v] of Object.entries(all).sort(([a], [b]) => a.localeCompare(b))) {
+    if (known.has(index)) continue;
+    const cur = getIndexSetting(v.settings, "final_pipeline");
+    if (!isOurs(name, cur.value)) continue;
+    out.push({ kind: "index-setting", index, before: cur, after: impliedBefore(name, cur.value!, chains), why: "unwire" });
+  }
+  return out;
+}
+
+/** The `…@custom` pipelines a pipeline calls (the Fleet integrations' customisation hook). */
+export async function customHooks(cluster: Cluster, pipeline: string): Promise<string[]> {
+  const body = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(pipeline)}`, undefined, { allow404: true }))?.[pipeline];
+  const out: string[] = [];
+  for (const p of (body?.processors ?? []) as Obj[]) {
+    const name = p.pipeline?.name;
+    if (typeof name === "string" && name.endsWith("@custom")) out.push(name);
+  }
+  return out;
 }
 
 export async function existingIndices(cluster: Cluster, names: string[]): Promise<Map<string, SettingValue>> {

@@ -4,11 +4,11 @@
  * Whatever someone else changed since the install is left as it is, with a warning.
  */
 import type { Cluster } from "./client.ts";
-import { type Action, type Plan, discoverTemplates, existingIndices, impliedBefore, isOurs, templateRestore } from "./install.ts";
+import { type Action, type Plan, discoverTemplates, existingIndices, strayIndices, templateRestore } from "./install.ts";
 import { readState, templateKey } from "./install-state.ts";
 import { type PipelineDoc, readPipelineMeta } from "./pipeline-body.ts";
 import { rest, seg } from "./rest.ts";
-import { getIndexSetting, showSetting } from "./settings-access.ts";
+import { showSetting } from "./settings-access.ts";
 import { UsageError } from "../util/errors.ts";
 
 export async function planUninstall(cluster: Cluster, name: string): Promise<Plan> {
@@ -28,16 +28,7 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
     }
     // Indices that wired templates created while we were installed are in no record: give them what
     // the template would have given without us, so that none is left pointing at a deleted pipeline.
-    const all = (await rest<Record<string, any>>(cluster, "GET", "/_all/_settings/index.final_pipeline", undefined, {
-      querystring: { flat_settings: true, expand_wildcards: "open,hidden", allow_no_indices: true },
-      what: "read index.final_pipeline of every index",
-    })) ?? {};
-    for (const [index, v] of Object.entries(all)) {
-      if (old.indices[index]) continue;
-      const cur = getIndexSetting(v.settings, "final_pipeline");
-      if (!isOurs(name, cur.value)) continue;
-      actions.push({ kind: "index-setting", index, before: cur, after: impliedBefore(name, cur.value!, old.chains), why: "unwire" });
-    }
+    actions.push(...(await strayIndices(cluster, name, old.chains, new Set(Object.keys(old.indices)))));
     const { templates } = await discoverTemplates(cluster);
     for (const [key, rec] of Object.entries(old.templates))
       actions.push(...templateRestore(rec, templates.find((t) => templateKey(t.kind, t.name) === key), warnings));

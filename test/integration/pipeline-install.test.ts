@@ -110,7 +110,7 @@ beforeAll(async () => {
   await req("PUT", `/${P}-b-1`);
   await req("PUT", `/${P}-c-1`, { settings: { "index.default_pipeline": MODULE, number_of_replicas: 0 } });
   before = await snapshot();
-});
+}, 60_000);
 
 afterAll(async () => {
   await cli("pipeline", "uninstall", "--name", NAME).catch(() => {});
@@ -120,7 +120,7 @@ afterAll(async () => {
   await req("DELETE", `/_index_template/${COMPOSABLE}`);
   await req("DELETE", `/_ingest/pipeline/${P}-*`);
   rmSync(tmp, { recursive: true, force: true });
-});
+}, 60_000);
 
 const ruleA = [path.join(RULES, "proc_creation_win_certutil_encode.yml")];
 const ruleAB = [...ruleA, path.join(RULES, "proc_creation_win_cmd_assoc_execution.yml")];
