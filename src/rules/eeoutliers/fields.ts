@@ -38,15 +38,29 @@ export function resolveField(profile: Profile, name: string): ResolvedField {
   return { field: f, exact: f.type !== "text" };
 }
 
+/** Fields tagging writes; a whitelist or a bare term is about the event as it arrived. */
+const OWN_FIELDS = /^(outliers|threat|tags)(\.|$)/;
+
 /**
  * The fields a term without a field name, and a whitelist entry, search: every keyword field the
- * profile knows for Windows events plus its generic keyword fields (e.g. `message`). ee-outliers
- * searches all fields of the event; live matching needs the list named.
+ * profile knows for Windows events, its generic keyword fields (e.g. `message`), and the string
+ * fields its index template names explicitly (e.g. `winlog.computer_name`). ee-outliers searches
+ * every field of the event; live matching needs the list named.
  */
 export function searchFields(profile: Profile): Field[] {
   const byName = new Map<string, Field>();
-  for (const f of [...profile.keywordFields({ product: "windows" }), ...profile.keywordFields({})]) {
-    if (!byName.has(f.name)) byName.set(f.name, f);
-  }
+  const add = (f: Field) => {
+    if ((f.type === "keyword" || f.type === "text") && !OWN_FIELDS.test(f.name) && !byName.has(f.name)) byName.set(f.name, f);
+  };
+  [...profile.keywordFields({ product: "windows" }), ...profile.keywordFields({})].forEach(add);
+  const walk = (props: unknown, prefix: string) => {
+    if (!props || typeof props !== "object") return;
+    for (const [k, v] of Object.entries(props as Record<string, { type?: string; properties?: unknown }>)) {
+      const name = prefix + k;
+      if (v.properties) walk(v.properties, name + ".");
+      else if (v.type === "keyword" || v.type === "text") add(profile.fieldType(name));
+    }
+  };
+  walk(profile.indexTemplate().mappings.properties, "");
   return [...byName.values()];
 }
