@@ -65,7 +65,8 @@ export async function ingestDocs(cluster: Cluster, entries: DocEntry[], opts: In
     }
     let pending = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
-      const body = pending.map((d) => `{"index":{}}\n${d.source}\n`).join("");
+      // `create` with generated ids: the one op data streams accept, and the same as `index` elsewhere.
+      const body = pending.map((d) => `{"create":{}}\n${d.source}\n`).join("");
       const res = await call(cluster, `bulk into ${opts.index}`, () =>
         cluster.client.transport.request(
           {
@@ -93,7 +94,7 @@ export async function ingestDocs(cluster: Cluster, entries: DocEntry[], opts: In
       const items = ((res as { body: any }).body?.items ?? []) as any[];
       const retry: typeof pending = [];
       items.forEach((item, n) => {
-        const r = item.index ?? item.create ?? {};
+        const r = item.create ?? item.index ?? {};
         const d = pending[n]!;
         if (r.status >= 200 && r.status < 300) {
           indexed++;
