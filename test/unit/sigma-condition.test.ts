@@ -47,6 +47,16 @@ describe("x of", () => {
     expect(ev("all of them")).toEqual(A(sel, a, b, f1, f2, kw));
     expect(ev("1 of _*")).toEqual(h);
   });
+  test("_ identifiers only match patterns that start with _", () => {
+    expect(ev("1 of *")).toEqual(O(sel, a, b, f1, f2, kw));
+    expect(ev("1 of *helper", [...names, "x_helper"])).toEqual(leaf("x_helper"));
+    expect(ev("all of _help*")).toEqual(h);
+    expect(ev("1 of _helper")).toEqual(h);
+    expect(() => ev("1 of *helper", ["_helper"])).toThrow("matches no search identifier");
+  });
+  test("any of is 1 of", () => {
+    expect(ev("any of sel_*")).toEqual(O(a, b));
+  });
   test("a pattern with * anywhere; a pattern without * is the identifier itself", () => {
     expect(ev("1 of *_2")).toEqual(f2);
     expect(ev("all of keywords")).toEqual(kw);

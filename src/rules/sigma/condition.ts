@@ -1,7 +1,8 @@
 /**
  * The Sigma condition grammar. Precedence, least to most binding: `or`, `and`, `not`,
  * `x of pattern`, parentheses. `1 of them` / `all of them` cover every search identifier that
- * does not start with `_`; `x of sel*` matches names with `*` wildcards. Keywords are
+ * does not start with `_`; `x of sel*` matches names with `*` wildcards (also leaving out `_`
+ * names unless the pattern starts with `_`). `any of` is `1 of` (pySigma). Keywords are
  * case-insensitive. Aggregations (`| count() …`) and `near` are reported as unsupported.
  */
 import { and, or, not, FALSE, TRUE } from "../../ir/build.ts";
@@ -100,7 +101,7 @@ export function parseCondition(src: string): CondAst {
       i++;
       return e;
     }
-    if (t.t === "all" || t.t === "num") {
+    if (t.t === "all" || t.t === "num" || (t.t === "id" && t.v.toLowerCase() === "any" && toks[i + 1]?.t === "of")) {
       i++;
       if (peek()?.t !== "of") fail(`expected 'of' after '${t.v}'`);
       i++;
@@ -110,7 +111,7 @@ export function parseCondition(src: string): CondAst {
       else if (target?.t === "id") pattern = target.v;
       else fail("expected a search identifier pattern or 'them' after 'of'");
       i++;
-      const quant = t.t === "all" ? "all" : Number(t.v);
+      const quant = t.t === "all" ? "all" : t.t === "id" ? 1 : Number(t.v);
       if (quant === 0) throw new ConditionError("'0 of' matches nothing; write the condition without it");
       return { k: "of", quant, pattern };
     }
@@ -155,12 +156,16 @@ export function evalCondition(ast: CondAst, names: readonly string[], search: (n
     case "not":
       return not(evalCondition(ast.item, names, search));
     case "of": {
+      // Identifiers starting with `_` are left out of `them` and of patterns that do not start
+      // with `_` themselves (specification: "same as them"; pySigma does the same).
+      const pattern = ast.pattern;
+      const visible = (n: string) => !n.startsWith("_") || (pattern !== undefined && pattern.startsWith("_"));
       let matched: string[];
-      if (ast.pattern === undefined) matched = names.filter((n) => !n.startsWith("_"));
-      else if (!ast.pattern.includes("*")) matched = names.filter((n) => n === ast.pattern);
+      if (pattern === undefined) matched = names.filter(visible);
+      else if (!pattern.includes("*")) matched = names.filter((n) => n === pattern && visible(n));
       else {
-        const rx = patternRegex(ast.pattern);
-        matched = names.filter((n) => rx.test(n));
+        const rx = patternRegex(pattern);
+        matched = names.filter((n) => rx.test(n) && visible(n));
       }
       const what = ast.pattern === undefined ? "them" : ast.pattern;
       if (matched.length === 0) throw new ConditionError(`'${ast.quant} of ${what}' matches no search identifier`);
