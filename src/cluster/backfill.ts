@@ -11,14 +11,11 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Rule } from "../ir/types.ts";
 import { TRUE } from "../ir/build.ts";
-import { ruleQuery } from "../emit/dsl.ts";
+import { orOf, ruleQuery } from "../emit/dsl.ts";
 import { updateScript } from "../emit/painless/pipeline.ts";
 import { call, type Cluster } from "./client.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
 import { timeRange } from "../util/duration.ts";
-
-/** Lucene's default limit on clauses in one bool query (7.x); unions are nested below it. */
-const MAX_CLAUSES = 1000;
 
 export interface BackfillTarget {
   index: string[];
@@ -72,18 +69,8 @@ export async function ruleIdField(cluster: Cluster, index: string[]): Promise<st
   return "outliers.rule_id";
 }
 
-/** OR of clauses, nested so that no bool holds more than MAX_CLAUSES. */
-export function unionOf(clauses: object[]): object {
-  if (clauses.length === 0) return { match_none: {} };
-  if (clauses.length === 1) return clauses[0]!;
-  if (clauses.length <= MAX_CLAUSES) return { bool: { should: clauses, minimum_should_match: 1 } };
-  const groups: object[] = [];
-  for (let i = 0; i < clauses.length; i += MAX_CLAUSES) groups.push(unionOf(clauses.slice(i, i + MAX_CLAUSES)));
-  return unionOf(groups);
-}
-
 /** A rule's own query, narrowed to events that do not carry it yet. */
-export function untaggedQuery(rule: Rule, idField: string): object {
+export function untaggedQuery(rule: Rule, idField: string): Record<string, unknown> {
   return { bool: { filter: [ruleQuery(rule)], must_not: [{ term: { [idField]: rule.id } }] } };
 }
 
@@ -94,7 +81,7 @@ function windowed(query: object, timeField: string, opts: BackfillOptions): obje
 
 /** The query of one pass: the union of the rules' narrowed queries within the time window. */
 export function passQuery(rules: Rule[], idField: string, timeField: string, opts: BackfillOptions): object {
-  return windowed(unionOf(rules.map((r) => untaggedQuery(r, idField))), timeField, opts);
+  return windowed(orOf(rules.map((r) => untaggedQuery(r, idField))), timeField, opts);
 }
 
 export interface RuleCount {

@@ -4,10 +4,14 @@ import { register as doctor } from "./doctor.ts";
 import { register as compile } from "./compile.ts";
 import { register as pipeline } from "./pipeline.ts";
 import { register as ingest } from "./ingest.ts";
+import { register as backfill } from "./backfill.ts";
+import { register as untag } from "./untag.ts";
 
 export const commands: Array<(program: Command) => void> = [
   doctor,
   compile,
   pipeline,
   ingest,
+  backfill,
+  untag,
 ];
