@@ -118,15 +118,44 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
     return [...[...names].sort(), ...spec.keywordExtra].map((n) => spec.fieldType(n));
   }
 
+  // Compiling a corpus asks the same questions thousands of times: answer each once. Callers get
+  // fresh arrays, so nothing they do to a result changes the cache.
+  const lsKey = (ls: Logsource) => {
+    const n = normLogsource(ls);
+    return `${n.product ?? ""}\u0000${n.category ?? ""}\u0000${n.service ?? ""}`;
+  };
+  const targets = new Map<string, Resolved<LogsourceTarget>>();
+  const fieldsBy = new Map<string, Resolved<Field[]>>();
+  const keywordsBy = new Map<string, Field[]>();
+
   return {
     name: spec.name,
     timeField: spec.timeField,
-    logsource,
-    field,
-    keywordFields,
+    logsource(ls) {
+      const k = lsKey(ls);
+      let r = targets.get(k);
+      if (!r) targets.set(k, (r = logsource(ls)));
+      return isUnsupportedResult(r) ? r : { ...r, index: [...r.index] };
+    },
+    field(sigmaField, ls) {
+      const k = `${lsKey(ls)}\u0000${sigmaField}`;
+      let r = fieldsBy.get(k);
+      if (!r) fieldsBy.set(k, (r = field(sigmaField, ls)));
+      return isUnsupportedResult(r) ? r : [...r];
+    },
+    keywordFields(ls) {
+      const k = lsKey(ls);
+      let r = keywordsBy.get(k);
+      if (!r) keywordsBy.set(k, (r = keywordFields(ls)));
+      return [...r];
+    },
     fieldType: spec.fieldType,
     indexTemplate: spec.indexTemplate,
   };
+}
+
+function isUnsupportedResult<T>(r: Resolved<T>): r is { unsupported: string } {
+  return typeof r === "object" && r !== null && !Array.isArray(r) && "unsupported" in r;
 }
 
 /** `Data` (the list of unnamed values) as the param fields under a prefix. */
