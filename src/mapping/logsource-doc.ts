@@ -178,6 +178,22 @@ export function renderLogsourceDoc(): string {
     "search the union over all logsources. Other products search `message` only. Numeric and ip fields",
     "are never searched by keywords.",
     "",
+    "## Sigmac mapping files (`--mapping FILE`)",
+    "",
+    "sigmac's `tools/config/*.yml` format (example: test/fixtures/mapping/sigmac-example.yml):",
+    "",
+    "| key | meaning |",
+    "| --- | --- |",
+    "| `fieldmappings` | Sigma field → index field (string), → several fields (list, ORed), or a map of `product=…`/`category=…`/`service=…` conditions on the rule's logsource plus `default`; unmapped fields keep their name; conditions on detection values (`EventID=4688`) make the field `unsupported` |",
+    "| `logsources` | named entries with `product`/`category`/`service` (all given keys must match the rule), `index` (string or list), `conditions` (field → value or list: the guard, fields ANDed, values ORed); `rewrite` is ignored |",
+    "| `logsourcemerging` | `and` (default) or `or`: how the conditions of several matching entries combine |",
+    "| `defaultindex` | index pattern(s) when no matching entry names one (else `*`) |",
+    "| `keywordfields` | (extension) fields a keyword searches; default: the corpus fields of the logsource mapped through the file, plus `message` |",
+    "| `title`, `order`, `backends`, `placeholders` | accepted, ignored |",
+    "",
+    "Field types come from the `winlogbeat` table above. Any other key is an error naming the file,",
+    "the line and the key path.",
+    "",
   );
   return L.join("\n");
 }
