@@ -266,6 +266,19 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
     const rec = old?.templates[key];
     const ownFinal = getIndexSetting(ownSettings(t), "final_pipeline");
     const wiredByUs = rec !== undefined && isOurs(name, ownFinal.value);
+    if (t.kind === "legacy" && !wiredByUs && !ownFinal.present) {
+      // Legacy templates merge by order: setting a final pipeline here would override, for indices
+      // matching both, the final pipeline a lower-order template gives them. Leave it to that one.
+      const order = Number(t.body.order ?? 0);
+      const giver = others.find(
+        (o) => o !== t && o.kind === "legacy" && Number(o.body.order ?? 0) <= order && getIndexSetting(ownSettings(o), "final_pipeline").present &&
+          o.patterns.some((op) => t.patterns.some((tp) => globOverlaps(op, tp))),
+      );
+      if (giver) {
+        warnings.push(`legacy template ${t.name}: not wired, its indices may take index.final_pipeline from legacy template ${giver.name} (lower order), which setting it here would override`);
+        continue;
+      }
+    }
     const before = wiredByUs ? rec!.before : t.body;
     const prevFinal = wiredByUs ? rec!.previous_final : effectiveFinal(t, components).value;
     const previous = prevFinal && prevFinal !== "_none" && !isOurs(name, prevFinal) ? prevFinal : undefined;

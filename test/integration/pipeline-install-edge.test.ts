@@ -65,6 +65,8 @@ beforeAll(async () => {
   });
   await req("PUT", `/_component_template/${COMPONENT}`, { template: { settings: { "index.final_pipeline": FINAL } } });
   await req("PUT", `/_index_template/${COMPOSABLE}`, { index_patterns: [`${P}-ds-*`], composed_of: [COMPONENT], priority: 432, template: { settings: { number_of_replicas: 0 } } });
+  await req("PUT", `/_template/${P}-lo`, { index_patterns: [`${P}-lg-*`], order: 1, settings: { "index.final_pipeline": FINAL, number_of_replicas: 0 } });
+  await req("PUT", `/_template/${P}-hi`, { index_patterns: [`${P}-lg-x-*`], order: 2, settings: { number_of_shards: 1 } });
   await req("PUT", `/${P}-ds-1`);
   await req("PUT", `/${P}-none-1`, { settings: { "index.final_pipeline": "_none", number_of_replicas: 0 } });
   await req("PUT", `/${P}-fleet-1`, { settings: { "index.default_pipeline": INTEGRATION, "index.final_pipeline": FINAL, number_of_replicas: 0 } });
@@ -93,8 +95,12 @@ describe("pipeline install edge cases", () => {
   }, 60_000);
 
   test("install: component-template final pipeline chained, _none replaced, @custom hook reported", async () => {
-    const r = await cli("pipeline", "install", RULE, "--name", NAME, "--index", `${P}-ds-*`, `${P}-none-*`, `${P}-fleet-*`);
+    const r = await cli("pipeline", "install", RULE, "--name", NAME, "--index", `${P}-ds-*`, `${P}-none-*`, `${P}-fleet-*`, `${P}-lg-*`);
     expect(r.code).toBe(0);
+    // A higher-order legacy template without a final pipeline is left alone: setting one there would
+    // override the lower-order template's (now chained) final pipeline for indices matching both.
+    expect(r.stderr).toContain(`legacy template ${P}-hi: not wired`);
+    expect(r.stdout).toContain(`legacy template ${P}-lo: update, index.final_pipeline ${FINAL} → ${NAME}-chain-${FINAL}`);
     expect(r.stderr).toContain(`default pipeline ${INTEGRATION} has the integration hook ${HOOK}`);
     const tpl = (await req("GET", `/_index_template/${COMPOSABLE}`)).index_templates[0].index_template;
     expect(tpl.template.settings.index.final_pipeline).toBe(`${NAME}-chain-${FINAL}`);
@@ -104,7 +110,10 @@ describe("pipeline install edge cases", () => {
     expect(s[`${P}-fleet-1`].settings["index.final_pipeline"]).toBe(`${NAME}-chain-${FINAL}`);
     const file = path.join(tmp, "one.ndjson");
     writeFileSync(file, JSON.stringify(CERTUTIL_DOC) + "\n");
-    for (const index of [`${P}-ds-2`, `${P}-fleet-1`]) expect((await cli("ingest", file, "--index", index)).code).toBe(0);
+    for (const index of [`${P}-ds-2`, `${P}-fleet-1`, `${P}-lg-x-1`]) expect((await cli("ingest", file, "--index", index)).code).toBe(0);
+    const [lg] = (await req("POST", `/${P}-lg-x-1/_search`)).hits.hits.map((h: any) => h._source);
+    expect(lg.final.seen).toBe(true);
+    expect(lg.outliers.rule_id).toEqual(["e62a9f0c-ca1e-46b2-85d5-a6da77f86d1a"]);
     const [fleet] = (await req("POST", `/${P}-fleet-1/_search`)).hits.hits.map((h: any) => h._source);
     expect(fleet.integration.seen).toBe(true);
     expect(fleet.custom.seen).toBe(true);
@@ -123,11 +132,15 @@ describe("pipeline install edge cases", () => {
     expect(plan.indices).toEqual([`${P}-none-1`]);
     const now = await snapshot();
     expect(now.composable).toEqual(before.composable);
+    const { [`${NAME}-wiring`]: wiring, ...legacy } = now.legacy as Record<string, any>;
+    expect(legacy).toEqual(before.legacy);
+    expect(wiring.index_patterns).toEqual([`${P}-none-*`]);
     const s = now.settings as any;
     expect(s[`${P}-ds-1`]).toEqual((before.settings as any)[`${P}-ds-1`]);
     expect(s[`${P}-fleet-1`]).toEqual((before.settings as any)[`${P}-fleet-1`]);
     // Created by the wired template while installed: back to what the template gives without us.
     expect(s[`${P}-ds-2`].settings["index.final_pipeline"]).toBe(FINAL);
+    expect(s[`${P}-lg-x-1`].settings["index.final_pipeline"]).toBe(FINAL);
     expect(Object.keys(now.pipelines as object).sort()).toEqual([FINAL, HOOK, INTEGRATION, NAME].sort());
   }, 60_000);
 
