@@ -12,6 +12,8 @@
  * When the last rule goes, everything the tagger created goes with it, so the event's `_source` is
  * what it was before tagging (apart from key order).
  */
+// List.remove is called by position: on a `def` receiver Painless picks the overload by arity,
+// so remove(Object) would be taken for remove(int).
 export const UNTAG_SOURCE = `
 Map src = ctx._source;
 def o = src.get('outliers');
@@ -47,7 +49,7 @@ if (techs instanceof List) {
     by.add(e.get(0));
     for (int i = 1; i < e.size(); i++) { if (!gone.contains(e.get(i))) { by.add(e.get(i)); } }
     if (by.size() == 1) {
-      if (tid instanceof List) { tid.remove(e.get(0)); }
+      if (tid instanceof List) { int at = tid.indexOf(e.get(0)); if (at >= 0) { tid.remove(at); } }
     } else { left.add(by); }
   }
   added.put('techniques', left);
@@ -56,7 +58,7 @@ if (techs instanceof List) {
 if (keep.isEmpty()) {
   if (added.get('outlier_tag') == true) {
     def tags = src.get('tags');
-    if (tags instanceof List) { tags.remove('outlier'); }
+    if (tags instanceof List) { int at = tags.indexOf('outlier'); if (at >= 0) { tags.remove(at); } }
     if (added.get('tags_created') == true && tags instanceof List && tags.isEmpty()) { src.remove('tags'); }
   }
   def created = added.get('threat_created');
