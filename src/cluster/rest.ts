@@ -3,8 +3,7 @@
  * JSON bodies Elasticsearch returns, so that `uninstall` can put back byte-for-byte what was there; the
  * typed client methods would drop keys they do not know (newer template fields, for instance).
  */
-import { errors } from "@elastic/elasticsearch";
-import { call, esReason, type Cluster } from "./client.ts";
+import { call, esReason, isResponseError, type Cluster } from "./client.ts";
 
 /** An error answer from Elasticsearch to one of our requests, with what we were doing. */
 export class EsRequestError extends Error {
@@ -30,7 +29,8 @@ export async function rest<T = any>(cluster: Cluster, method: "GET" | "PUT" | "P
     );
     return (res as { body: T }).body;
   } catch (e) {
-    if (e instanceof errors.ResponseError) {
+    // isResponseError, not instanceof: importing the client's classes here would load it at start.
+    if (isResponseError(e)) {
       if (e.statusCode === 404 && opts.allow404) return undefined;
       throw new EsRequestError(what, e.statusCode, esReason(e));
     }
