@@ -133,7 +133,7 @@ describe("pipeline install edge cases", () => {
     const now = await snapshot();
     expect(now.composable).toEqual(before.composable);
     const { [`${NAME}-wiring`]: wiring, ...legacy } = now.legacy as Record<string, any>;
-    expect(legacy).toEqual(before.legacy);
+    expect(legacy).toEqual(before.legacy as Record<string, any>);
     expect(wiring.index_patterns).toEqual([`${P}-none-*`]);
     const s = now.settings as any;
     expect(s[`${P}-ds-1`]).toEqual((before.settings as any)[`${P}-ds-1`]);
