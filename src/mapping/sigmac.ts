@@ -17,7 +17,7 @@
  *                                 #   entries combine
  *   defaultindex: logs-*          # string or list; index when no matching entry names one
  *   fieldmappings:
- *     Image: winlog.event_data.Image          # one target
+ *     Image: winlog.event_data.Image          # one target (no value: the name unchanged)
  *     dst_ip: [destination.ip, dst.ip]        # several targets, ORed
  *     CommandLine:                            # conditional on the rule's logsource
  *       category=process_creation: process.command_line
@@ -180,6 +180,11 @@ export function parseSigmacConfig(file: string, text: string): SigmacConfig {
     if (!isObject(top.fieldmappings)) fail(["fieldmappings"], "expected a map of Sigma field to index field(s)");
     for (const [src, target] of Object.entries(top.fieldmappings as Record<string, unknown>)) {
       const p = ["fieldmappings", src];
+      if (target === null) {
+        // `Field:` with no value: sigmac kept the name as it is.
+        cfg.fieldmappings.set(src, { kind: "list", targets: [src] });
+        continue;
+      }
       if (typeof target === "string" || Array.isArray(target)) {
         cfg.fieldmappings.set(src, { kind: "list", targets: strings(p, target, "an index field name") });
         continue;

@@ -119,6 +119,37 @@ describe("sigmac mapping file: logsources", () => {
   });
 });
 
+describe("sigmac mapping file: other forms", () => {
+  test("logsourcemerging or, category-only entries, identity mapping, no defaultindex", () => {
+    const f = path.join(tmp, "merge.yml");
+    writeFileSync(
+      f,
+      [
+        "logsourcemerging: or",
+        "logsources:",
+        "  a:",
+        "    category: process_creation",
+        "    conditions:",
+        "      event.category: process",
+        "  b:",
+        "    product: windows",
+        "    conditions:",
+        "      event.module: sysmon",
+        "fieldmappings:",
+        "  Image:",
+        "",
+      ].join("\n"),
+    );
+    const q = loadProfile(f);
+    expect(q.logsource({ product: "windows", category: "process_creation" })).toEqual({
+      index: ["*"],
+      guard: { kind: "or", children: [eq("event.category", "process"), eq("event.module", "sysmon")] },
+    });
+    expect(q.logsource({ product: "linux", category: "process_creation" })).toEqual({ index: ["*"], guard: eq("event.category", "process") });
+    expect(q.field("Image", { product: "windows" })).toEqual([{ name: "Image", type: "keyword" }]);
+  });
+});
+
 describe("sigmac mapping file: errors name the file and the place", () => {
   test("bad YAML", () => {
     const e = loadError("bad.yml", "fieldmappings:\n  Image: [a, b\n  Other: c\n");
