@@ -39,7 +39,7 @@ function printPlan(plan: Plan, opts: { json?: boolean; dryRun?: boolean; verb: s
   }
   for (const w of plan.warnings) warn(w);
   if (plan.actions.length === 0) {
-    out(`${opts.verb}: nothing to change (pipeline ${plan.name} version ${plan.version}, ${plan.ruleCount} rule(s); ${Object.keys(plan.state.indices).length} index(es), ${Object.keys(plan.state.templates).length} template(s) wired)`);
+    out(`nothing to change: pipeline ${plan.name} version ${plan.version}, ${plan.ruleCount} rule(s); ${Object.keys(plan.state.indices).length} recorded index(es), ${Object.keys(plan.state.templates).length} template(s) wired`);
     return;
   }
   out(`${opts.dryRun ? "dry run, nothing written; would do" : opts.verb + ":"}`);
