@@ -147,7 +147,7 @@ let index = "";
 beforeAll(async () => {
   index = testIndex("dsl-ir");
   await createIndexWithDocs(index, { mappings }, docs);
-});
+}, 120_000);
 afterAll(async () => {
   await dropIndices(index);
 });
