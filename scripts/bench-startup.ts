@@ -3,7 +3,7 @@
  * between markers, so re-running replaces the section and leaves the rest of the file alone.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dir, "..");
@@ -23,6 +23,8 @@ function timed(cmd: string[], env?: Record<string, string>): { ms: number; code:
   const r = Bun.spawnSync(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
   return { ms: performance.now() - t0, code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
+
+const loadAtStart = loadavg().map((l) => l.toFixed(1)).join(" / ");
 
 // 1. The binary: the first run after a build is the coldest we can get without dropping the page cache.
 const startup: number[] = [];
@@ -62,7 +64,7 @@ const section = `<!-- bench-startup:begin -->
 ## Startup
 
 Command: \`scripts/bench-startup\` (RUNS=${RUNS}, ES_RUNS=${ES_RUNS}, ES_PORT=${ES_PORT}); measured ${new Date().toISOString().slice(0, 16)}Z
-on ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Bun ${bun}.
+on ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Bun ${bun}, load average ${loadAtStart} at the start (other work running).
 
 | what | figure |
 | --- | --- |
