@@ -67,6 +67,8 @@ export interface Plan {
   pendingState: InstallState;
   /** Uninstall: the record is deleted at the end instead of rewritten. */
   removesState?: boolean;
+  /** The cluster has no ingest node: the plan must not be applied. */
+  noIngestNode?: boolean;
 }
 
 export const ownTemplateName = (name: string) => `${name}-wiring`;
@@ -199,6 +201,15 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   const actions: Action[] = [];
   const warnings: string[] = [];
   const old = await readState(cluster, name);
+
+  // 0. Without an ingest node, every write to an index with a final pipeline is rejected: wiring
+  // would stop the user's ingest. The plan says so; applying it is refused (applyPlan).
+  const ingestNodes = (await rest<{ _nodes: { total: number } }>(cluster, "GET", "/_nodes/ingest:true", undefined, {
+    querystring: { filter_path: "_nodes" },
+    what: "count ingest nodes",
+  }))?._nodes?.total;
+  const noIngestNode = ingestNodes === 0;
+  if (noIngestNode) warnings.push("no node of this cluster has the ingest role: wiring a pipeline would make every write to the wired indices fail; install refuses to apply");
 
   // 1. The tagging pipeline.
   const existing = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, { allow404: true }))?.[name];
@@ -388,7 +399,7 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
     ...unwire,
     ...staleChains.map(([id, previous]) => ({ kind: "chain", id, op: "delete", previous }) as Action),
   ];
-  return { name, version, previousVersion, ruleCount: compiled.ruleIds.length, hash: compiled.hash, actions: ordered, warnings, state, pendingState };
+  return { name, version, previousVersion, ruleCount: compiled.ruleIds.length, hash: compiled.hash, actions: ordered, warnings, state, pendingState, noIngestNode };
 }
 
 /**
@@ -461,6 +472,8 @@ export function templateRestore(rec: TemplateRecord, current: { kind: TemplateKi
 
 /** Applies the plan's actions in order. */
 export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string) => void = () => {}): Promise<void> {
+  if (plan.noIngestNode)
+    throw new UsageError(`${cluster.url} has no node with the ingest role: wiring pipeline ${plan.name} would make every write to the wired indices fail; add an ingest node first (outliers doctor)`);
   const settingGroups = new Map<string, string[]>();
   const flushSettings = async () => {
     for (const [value, names] of settingGroups) {

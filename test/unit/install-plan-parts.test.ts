@@ -125,3 +125,14 @@ describe("pipeline metadata", () => {
     expect(impliedBefore("o", "o-chain-fleet", { "o-chain-fleet": "fleet" })).toEqual({ present: true, value: "fleet" });
   });
 });
+
+describe("applyPlan guard", () => {
+  test("a plan made for a cluster without ingest nodes is refused before any request", async () => {
+    const { applyPlan } = await import("../../src/cluster/install.ts");
+    const calls: string[] = [];
+    const cluster = { url: "http://x", client: { transport: { request: async (p: { path: string }) => void calls.push(p.path) } } } as any;
+    const plan = { name: "o", version: 1, ruleCount: 1, hash: "h", actions: [{ kind: "state", op: "write" }], warnings: [], state: {}, pendingState: {}, noIngestNode: true } as any;
+    await expect(applyPlan(cluster, plan)).rejects.toThrow(/no node with the ingest role/);
+    expect(calls).toEqual([]);
+  });
+});
