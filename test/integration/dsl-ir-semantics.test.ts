@@ -167,13 +167,13 @@ describe("DSL semantics on Elasticsearch (representation-level)", () => {
 
   test("an OR of more clauses than max_clause_count is nested and still matches", async () => {
     const many: Node[] = [];
-    for (let i = 0; i < MAX_CLAUSES * 2 + 5; i++) many.push({ kind: "contains", field: S, value: `zz${i}zz`, cased: false });
+    for (let i = 0; i < MAX_CLAUSES + 10; i++) many.push({ kind: "prefix", field: S, value: `zz${i}zz`, cased: true });
     many.push(eq(S, "abc"));
     const q = nodeToQuery({ kind: "or", children: many }) as any;
     expect(q.bool.should.length).toBeLessThanOrEqual(MAX_CLAUSES);
     const [got] = await matchIds(index, [q]);
     expect(got).toEqual(["abc"]);
-  });
+  }, 60_000);
 
   test("case-sensitive equals on one field merge into one terms query", () => {
     const q = nodeToQuery({ kind: "or", children: [eq(S, "a", true), eq(S, "b", true), eq(S, "1"), eq(S, "x")] });
