@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { deepMerge, NumLit, parseSigmaFile } from "../../src/rules/sigma/parse.ts";
+import { deepMerge, mayHaveDuplicateKeys, NumLit, parseSigmaFile } from "../../src/rules/sigma/parse.ts";
 import { compileYaml, okRule } from "./helpers/sigma-compile.ts";
 
 const GLOBAL = `action: global
@@ -186,6 +186,10 @@ describe("validation errors name the file, the line and the place", () => {
   test("a YAML file that is not a Sigma rule", () => {
     expect(bad("id: 1\nregression_tests_info:\n    - name: x\n")).toBe("rules/bad.yml:1: not a Sigma rule (no title, logsource or detection)");
   });
+  test("a key repeated in one map is an error (the native parser would keep only the last)", () => {
+    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s:\n        CommandLine|contains: a\n        CommandLine|contains: b\n    condition: s\n"))
+      .toBe("rules/bad.yml:7: duplicate key 'CommandLine|contains' in one map (YAML keys must be unique; one value would be lost)");
+  });
   test("not a map", () => {
     expect(bad("- a\n- b\n")).toBe("rules/bad.yml:1: a Sigma rule document must be a YAML map, not a list");
   });
@@ -220,5 +224,22 @@ describe("validation errors name the file, the line and the place", () => {
     const r = compileYaml("title: c\nid: c1\ncorrelation:\n    type: event_count\n    rules: [a]\n")[0]!;
     expect(r.status).toBe("unsupported");
     expect(r.status !== "ok" && r.error).toBe("rules/test_rule.yml:3: correlation: correlation rules are not supported (they need several events)");
+  });
+});
+
+describe("the duplicate-key trigger", () => {
+  test.each([
+    ["a: 1\na: 2\n", true],
+    ["a:\n    b: 1\n    b: 2\n", true],
+    ["l:\n  - a: 1\n    a: 2\n", true],
+    ["'q': 1\n\"q\": 2\nq: 3\n", true],
+    ["a:\n  b: 1\nc:\n  b: 2\n", false],
+    ["l:\n  - a: 1\n    b: 2\n  - a: 3\n", false],
+    ["d: |\n  x: 1\n  x: 2\ne: 1\n", false],
+    ["a: 1 # b: 2\nb: 3\n", false],
+    ["a: 'x: 1'\nb: 'x: 1'\n", false],
+    ["a: 1\n---\na: 2\n", false],
+  ])("%j -> %p", (text, want) => {
+    expect(mayHaveDuplicateKeys(text)).toBe(want);
   });
 });

@@ -12,7 +12,7 @@
  * - line numbers for error messages (`path:line: detection.selection: …`), computed lazily, only
  *   when a message is produced.
  */
-import { LineCounter, parseAllDocuments, isAlias, isMap, isScalar, isSeq, type Document, type Node as YNode } from "yaml";
+import { LineCounter, parseAllDocuments, isAlias, isMap, isScalar, isSeq, type Document, type Node as YNode, type YAMLError } from "yaml";
 import type { Logsource } from "../../mapping/profile.ts";
 
 /** A YAML number whose source text differs from its canonical JavaScript text (`0x17`, `1.0`). */
@@ -68,6 +68,94 @@ const YAML = (Bun as unknown as { YAML: { parse(s: string): unknown } }).YAML;
 const MULTI_DOC = /^(---|\.\.\.)(\s|$)/m;
 /** Unquoted scalars that look like numbers (block `key: 1`, `- 1` and flow `[1, 2]` positions). */
 const NUMBERISH = /(?:[:\-[,] |^\s*- )([-+]?(?:0[xXoO][0-9a-fA-F]+|[0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?))[ \t]*(?=$|[,\]}#\r])/gm;
+
+const SP = 32, TAB = 9, NL = 10, CR = 13, HASH = 35, DASH = 45, COLON = 58, SQ = 39, DQ = 34, PIPE = 124, GT = 62;
+
+/**
+ * A cheap scan for a key repeated in one block map (a trigger only: `yaml` decides, so a false
+ * alarm only costs a `yaml` parse). Lines inside block scalars are skipped. Character-level on
+ * purpose: it runs on every file.
+ */
+export function mayHaveDuplicateKeys(text: string): boolean {
+  const scopes: { indent: number; keys: Set<string> }[] = [];
+  let blockIndent = -1; // inside a block scalar whose key line has this indentation
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    let eol = text.indexOf("\n", i);
+    if (eol < 0) eol = n;
+    let j = i;
+    while (j < eol && text.charCodeAt(j) === SP) j++;
+    const indent = j - i;
+    const lineStart = i;
+    i = eol + 1;
+    const c = j < eol ? text.charCodeAt(j) : NL;
+    if (c === NL || c === CR || c === HASH) continue;
+    if (blockIndent >= 0) {
+      if (indent > blockIndent) continue;
+      blockIndent = -1;
+    }
+    if (c === DASH && j === lineStart && text.startsWith("---", j)) {
+      scopes.length = 0;
+      continue;
+    }
+    // list item dashes: `- key: v`, `- - key: v`
+    let dashed = false;
+    while (j + 1 < eol && text.charCodeAt(j) === DASH && (text.charCodeAt(j + 1) === SP || text.charCodeAt(j + 1) === TAB)) {
+      dashed = true;
+      j += 2;
+      while (j < eol && text.charCodeAt(j) === SP) j++;
+    }
+    const keyIndent = j - lineStart;
+    // the key: quoted, or plain up to `: `/`:` at the end; a ` #` first means a comment
+    let keyEnd = -1;
+    let afterColon = -1;
+    const k0 = text.charCodeAt(j);
+    if (k0 === SQ || k0 === DQ) {
+      const close = text.indexOf(k0 === SQ ? "'" : '"', j + 1);
+      if (close < 0 || close >= eol) continue;
+      let k = close + 1;
+      while (k < eol && (text.charCodeAt(k) === SP || text.charCodeAt(k) === TAB)) k++;
+      if (text.charCodeAt(k) !== COLON) continue;
+      keyEnd = close + 1;
+      afterColon = k + 1;
+    } else {
+      if (k0 === HASH || k0 === 91 || k0 === 123 || k0 === 38 || k0 === 42 || k0 === 33 || k0 === 124 || k0 === 62) continue; // [ { & * ! | >
+      for (let k = j; k < eol; k++) {
+        const ch = text.charCodeAt(k);
+        if (ch === HASH && k > j && (text.charCodeAt(k - 1) === SP || text.charCodeAt(k - 1) === TAB)) break;
+        if (ch === COLON) {
+          const nx = k + 1 < eol ? text.charCodeAt(k + 1) : NL;
+          if (nx === SP || nx === TAB || nx === NL || nx === CR) {
+            keyEnd = k;
+            afterColon = k + 1;
+            break;
+          }
+        }
+      }
+      if (keyEnd < 0) continue;
+    }
+    while (scopes.length && scopes[scopes.length - 1]!.indent > keyIndent) scopes.pop();
+    let top: { indent: number; keys: Set<string> } | undefined = scopes[scopes.length - 1];
+    if (dashed && top && top.indent === keyIndent) {
+      scopes.pop(); // a new list item starts a new map
+      top = undefined;
+    }
+    if (!top || top.indent !== keyIndent) {
+      top = { indent: keyIndent, keys: new Set() };
+      scopes.push(top);
+    }
+    // 'k', "k" and k are one key
+    const key = k0 === SQ || k0 === DQ ? text.slice(j + 1, keyEnd - 1) : text.slice(j, keyEnd).trimEnd();
+    if (top.keys.has(key)) return true;
+    top.keys.add(key);
+    let v = afterColon;
+    while (v < eol && (text.charCodeAt(v) === SP || text.charCodeAt(v) === TAB)) v++;
+    const vc = v < eol ? text.charCodeAt(v) : NL;
+    if (vc === PIPE || vc === GT) blockIndent = indent;
+  }
+  return false;
+}
 
 function hasNumber(v: unknown): boolean {
   if (typeof v === "number") return true;
@@ -224,16 +312,15 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
     if (!multi) {
       fast = YAML.parse(text);
       // Only numbers in the detection need their source text; look at the text only then.
-      exact = hasNumber((fast as { detection?: unknown } | null)?.detection) && hasNonCanonicalNumber(text);
+      exact =
+        (hasNumber((fast as { detection?: unknown } | null)?.detection) && hasNonCanonicalNumber(text)) ||
+        // The native parser keeps the last of duplicate keys silently; `yaml` reports them.
+        mayHaveDuplicateKeys(text);
     }
     if (exact) {
       const docs = src.parsed;
       for (const d of docs) {
-        if (d.errors.length > 0) {
-          const e = d.errors[0]!;
-          const line = e.linePos?.[0]?.line;
-          return [fileFailure(path, `${path}${line ? `:${line}` : ""}: invalid YAML: ${firstLine(e.message)}`)];
-        }
+        if (d.errors.length > 0) return [yamlFailure(path, text, d.errors[0]!)];
       }
       raws = docs.map((d) => toPlain(d.contents, d));
     } else {
@@ -243,11 +330,7 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
     // The native parser rejected it: let `yaml` say where.
     const docs = src.parsed;
     for (const d of docs) {
-      if (d.errors.length > 0) {
-        const err = d.errors[0]!;
-        const line = err.linePos?.[0]?.line;
-        return [fileFailure(path, `${path}${line ? `:${line}` : ""}: invalid YAML: ${firstLine(err.message)}`)];
-      }
+      if (d.errors.length > 0) return [yamlFailure(path, text, d.errors[0]!)];
     }
     return [fileFailure(path, `${path}: invalid YAML: ${firstLine(String((e as Error)?.message ?? e))}`)];
   }
@@ -301,6 +384,17 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
   }
   if (out.length === 0) out.push(fileFailure(path, `${path}: no Sigma rule in file`));
   return out;
+}
+
+function yamlFailure(path: string, text: string, e: YAMLError): ParsedDocument {
+  const line = e.linePos?.[0]?.line;
+  const at = `${path}${line ? `:${line}` : ""}`;
+  if (e.code === "DUPLICATE_KEY" && line) {
+    const src = text.split("\n")[line - 1] ?? "";
+    const key = /^[\s-]*(.*?)\s*:(\s|$)/.exec(src)?.[1] ?? "";
+    return fileFailure(path, `${at}: duplicate key '${key}' in one map (YAML keys must be unique; one value would be lost)`);
+  }
+  return fileFailure(path, `${at}: invalid YAML: ${firstLine(e.message)}`);
 }
 
 function firstLine(s: string): string {
