@@ -37,6 +37,10 @@ describe("leaf queries", () => {
         { kind: "number", field: EID, op: "eq", value: 4688 },
       ],
     });
+    // `.keyword` of an ip field with a keyword sub-field: string comparison on the sub-field
+    const IPF = { name: "winlog.event_data.IpAddress", type: "ip", keywordSubfield: "keyword" } as const;
+    expect(ir({ prefix: { "winlog.event_data.IpAddress.keyword": "127." } })).toEqual({ kind: "prefix", field: IPF, value: "127.", cased: true });
+    expect(ir({ term: { "winlog.event_data.IpAddress": "10.0.0.0/8" } })).toEqual({ kind: "cidr", field: IPF, cidr: "10.0.0.0/8" });
     expect(fails({ term: { "winlog.event_id": "abc" } })).toMatchObject({ kind: "invalid", reason: 'term.winlog.event_id: "abc" is not a number for numeric field winlog.event_id (long)' });
   });
 

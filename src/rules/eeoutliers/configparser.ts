@@ -77,7 +77,8 @@ export function parseIni(path: string, text: string): IniFile {
       else file.sections.push(current);
       continue;
     }
-    const m = /^([^=:]*?)\s*[=:]\s*(.*)$/.exec(stripped);
+    // `s`: a value may hold U+2028/U+2029, which configparser (splitting on \n and \r only) keeps.
+    const m = /^([^=:]*?)\s*[=:]\s*(.*)$/s.exec(stripped);
     if (!current) {
       file.errors.push(`${path}:${lineNo}: ${m ? "key" : "line"} before the first [section]`);
       continue;

@@ -14,6 +14,11 @@ export interface ResolvedField {
   field: Field;
   /** True when the query addressed the whole value (`.keyword`, or a keyword-typed field). */
   exact: boolean;
+  /**
+   * The query addressed the keyword sub-field of a non-string field (e.g. an `ip` field with a
+   * `keyword` sub-field): values compare as strings; emitters query the sub-field.
+   */
+  asKeyword?: boolean;
 }
 
 /** Metadata fields a document cannot be matched on at ingest time. */
@@ -29,6 +34,7 @@ export function resolveField(profile: Profile, name: string): ResolvedField {
     const f = profile.fieldType(base);
     if (f.type === "text") return { field: { ...f, keywordSubfield: f.keywordSubfield ?? "keyword" }, exact: true };
     if (f.type === "keyword") return { field: f, exact: true };
+    if (f.keywordSubfield === "keyword") return { field: f, exact: true, asKeyword: true };
     // `.keyword` of a number/ip/date/boolean field: the profile does not know it as a multi-field;
     // treat the name as a keyword field of its own.
     const own = profile.fieldType(name);

@@ -423,7 +423,7 @@ class Parser {
           return rangeNode(rf, { [op]: cmp[2]! } as Bounds);
         }
         if (hasWildcard(v.chars)) {
-          if (f.type !== "keyword" && f.type !== "text") {
+          if (!rf.asKeyword && f.type !== "keyword" && f.type !== "text") {
             throw new InvalidQuery(`wildcard ${JSON.stringify(t)} on ${f.type} field ${f.name}`);
           }
           return wildcardNode(f, wildcardParts(v.chars), true);

@@ -68,7 +68,7 @@ function asNumber(v: Scalar, f: Field): number {
 /** Exact value (term, match on a keyword field, query string term on a keyword field). */
 export function exactNode(rf: ResolvedField, value: Scalar, cased: boolean, what: string): Node {
   const f = rf.field;
-  switch (f.type) {
+  switch (rf.asKeyword ? "keyword" : f.type) {
     case "keyword":
     case "text":
       if (!rf.exact) throw new LiveUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
@@ -92,6 +92,7 @@ export function exactNode(rf: ResolvedField, value: Scalar, cased: boolean, what
 
 function stringField(rf: ResolvedField, what: string): Field {
   const f = rf.field;
+  if (rf.asKeyword) return f;
   if (f.type === "date") throw new LiveUnsupported(`${what} on date field ${f.name}`);
   if (f.type !== "keyword" && f.type !== "text") throw new InvalidQuery(`${what} is only allowed on keyword and text fields, not ${typeName(f)}`);
   if (!rf.exact) throw new LiveUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
@@ -126,6 +127,7 @@ export interface Bounds {
 /** Numeric ranges; string and date ranges cannot be evaluated the same way live. */
 export function rangeNode(rf: ResolvedField, b: Bounds): Node {
   const f = rf.field;
+  if (rf.asKeyword) throw new LiveUnsupported(`range on the keyword sub-field of ${f.name} compares strings`);
   if (f.type === "date") throw new LiveUnsupported(`range on date field ${f.name} (date math and formats) is evaluated by the cluster only`);
   if (f.type !== "long" && f.type !== "double") {
     throw new LiveUnsupported(`range on ${f.type} field ${f.name} (term order of strings or addresses) has no live equivalent`);
