@@ -63,13 +63,13 @@ export interface Profile {
    * assumes; tests and the demo create their indices with it.
    *
    * Contract with the Painless side: keyword fields have `ignore_above: 8191` (Lucene's 32,766-byte
-   * term limit / 4 bytes per UTF-8 char worst case), so a string longer than 8191 characters is
+   * term limit / 4), so a string longer than 8191 UTF-16 code units (Java/JS/Painless `length()`) is
    * not indexed and matches no keyword predicate (equals, prefix, suffix, contains, wildcard, regex,
    * keyword, and not `exists` either: measured on 7.10, see test/integration/mapping.test.ts); the
    * Painless matcher treats such a value as absent.
-   * `ip` fields carry a `keyword` sub-field (Field.keywordSubfield) that string predicates query,
-   * while `cidr` queries the ip field itself; malformed addresses (`-`) are kept in the sub-field
-   * and ignored by the ip field (`ignore_malformed`).
+   * `ip` fields carry a `keyword` sub-field (Field.keywordSubfield) holding the value as sent,
+   * malformed addresses (`-`, hex blobs) included; the ip field itself ignores malformed values
+   * (`ignore_malformed`), so queries on the ip field (cidr) see them as absent.
    */
   indexTemplate(): { settings?: Record<string, unknown>; mappings: Record<string, unknown> };
 }

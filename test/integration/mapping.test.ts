@@ -68,6 +68,10 @@ const winlogbeatDocs: Record<string, Record<string, unknown>> = {
     },
   }),
   longcmd: evtxToWinlogbeat(raw(SYSMON, 1, { Image: "C:\\x.exe", CommandLine: LONG })),
+  // ignore_above counts UTF-16 code units: 8191 is indexed, 8192 is not, 4096 astral chars are 8192.
+  len8191: evtxToWinlogbeat(raw(SYSMON, 1, { CommandLine: "b".repeat(8191) })),
+  len8192: evtxToWinlogbeat(raw(SYSMON, 1, { CommandLine: "b".repeat(8192) })),
+  astral: evtxToWinlogbeat(raw(SYSMON, 1, { CommandLine: "\u{1F600}".repeat(4096) })),
   // A document in Winlogbeat's own shape with a rendered message (not from evtx).
   withMessage: {
     "@timestamp": "2026-11-01T10:00:00Z",
@@ -115,7 +119,7 @@ describe("winlogbeat template on the real node", () => {
   beforeAll(async () => {
     index = testIndex("mapping-wb");
     await createIndexWithDocs(index, wb.indexTemplate(), winlogbeatDocs);
-  });
+   }, 120_000);
   afterAll(async () => {
     await dropIndices(index);
   });
@@ -151,7 +155,7 @@ describe("winlogbeat template on the real node", () => {
       guard(wb, { product: "windows", category: "process_creation", service: "security" }),
     );
     expect(r).toEqual([
-      ["longcmd", "sec4688", "sysmon1"],
+      ["astral", "len8191", "len8192", "longcmd", "sec4688", "sysmon1"],
       ["sysmon3"],
       ["sysmon11"],
       ["sec4624", "sec4688"],
@@ -237,8 +241,9 @@ describe("winlogbeat template on the real node", () => {
       { kind: "contains", field: cmd!, value: "aaaa", cased: false },
       { kind: "prefix", field: cmd!, value: "C:\\x.exe", cased: false },
       { kind: "exists", field: cmd!, exists: true },
+      { kind: "prefix", field: cmd!, value: "bbb", cased: false },
     );
-    expect(r).toEqual([[], [], ["sec4688", "sysmon1"]]);
+    expect(r).toEqual([[], [], ["len8191", "sec4688", "sysmon1"], ["len8191"]]);
     const { client } = await cluster();
     const doc: any = await client.get({ index, id: "longcmd" });
     expect(doc._source.winlog.event_data.CommandLine).toBe(LONG);
@@ -252,7 +257,11 @@ describe("winlogbeat template on the real node", () => {
       guard(sigmac, { product: "windows", service: "sysmon" }),
       { kind: "contains", field: cmd!, value: "WHOAMI", cased: false },
     );
-    expect(r).toEqual([["longcmd", "sec4688", "sysmon1"], ["longcmd", "sysmon1", "sysmon11", "sysmon3"], ["sysmon1"]]);
+    expect(r).toEqual([
+      ["astral", "len8191", "len8192", "longcmd", "sec4688", "sysmon1"],
+      ["astral", "len8191", "len8192", "longcmd", "sysmon1", "sysmon11", "sysmon3"],
+      ["sysmon1"],
+    ]);
   });
 
   test("tag fields", async () => {
@@ -300,7 +309,7 @@ describe("ecs template on the real node", () => {
   beforeAll(async () => {
     ecsIndex = testIndex("mapping-ecs");
     await createIndexWithDocs(ecsIndex, ecs.indexTemplate(), ecsDocs);
-  });
+   }, 120_000);
   afterAll(async () => {
     await dropIndices(ecsIndex);
   });
