@@ -55,7 +55,7 @@ export function healthCheck(health: { status?: string; number_of_nodes?: number;
   const nodes = `${health.number_of_nodes ?? "?"} node(s)`;
   if (s === "green") return { name: "health", status: "ok", detail: `green, ${nodes}` };
   if (s === "yellow")
-    return { name: "health", status: "ok", detail: `yellow, ${nodes}, ${health.unassigned_shards ?? 0} replica shard(s) unassigned (normal on one node)` };
+    return { name: "health", status: "ok", detail: `yellow, ${nodes}${health.unassigned_shards ? `, ${health.unassigned_shards} replica shard(s) unassigned (normal on one node)` : ""}` };
   return {
     name: "health",
     status: "fail",
@@ -182,6 +182,7 @@ export async function runDoctor(cluster: Cluster): Promise<DoctorReport> {
   }
   checks.push(regexCheck(setting(flat, "script.painless.regex.enabled")));
   checks.push(scriptLimitsCheck(flat));
+  checks.push(await simulateCheck(cluster));
 
   checks.push(await checkPrivileges(cluster));
 
@@ -192,6 +193,24 @@ export async function runDoctor(cluster: Cluster): Promise<DoctorReport> {
     distribution: cluster.info.distribution,
     checks,
   };
+}
+
+/** A pipeline with a Painless script processor, simulated: proves ingest-common and Painless work (changes nothing). */
+async function simulateCheck(cluster: Cluster): Promise<Check> {
+  const body = {
+    pipeline: { processors: [{ script: { lang: "painless", source: "ctx.outliers_doctor = params.v", params: { v: "ok" } } }] },
+    docs: [{ _source: {} }],
+  };
+  try {
+    const answer = await request(cluster, "pipeline simulate", "POST", "/_ingest/pipeline/_simulate", body);
+    const got = answer.body?.docs?.[0]?.doc?._source?.outliers_doctor;
+    if (got === "ok") return { name: "painless pipeline", status: "ok", detail: "a script processor runs in a simulated pipeline" };
+    const err = answer.body?.docs?.[0]?.error?.reason;
+    return { name: "painless pipeline", status: "fail", detail: `a simulated script processor did not run${err ? `: ${err}` : ""}`, fix: "enable the lang-painless and ingest-common modules" };
+  } catch (e) {
+    if ((e as { meta?: unknown }).meta === undefined) throw e;
+    return { name: "painless pipeline", status: "fail", detail: `simulating a script processor failed: ${esReason(e)}`, fix: "enable the lang-painless and ingest-common modules and inline scripts" };
+  }
 }
 
 async function checkPrivileges(cluster: Cluster): Promise<Check> {

@@ -78,7 +78,7 @@ describe("dist/outliers doctor against the real node", () => {
     const r = await run("doctor", "--node", ES_URL);
     if (r.code !== 0) throw new Error(`doctor against ${ES_URL} exited ${r.code}:\n${r.stdout}${r.stderr}`);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["ok", "ok", "ok", "ok", "ok", "ok", "ready:"]);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["ok", "ok", "ok", "ok", "ok", "ok", "ok", "ready:"]);
     expect(lines[0]).toMatch(/^ok\s+version\s+Elasticsearch \d+\.\d+\.\d+/);
     expect(lines[2]).toMatch(/^ok\s+ingest nodes\s+\d+ of \d+ node\(s\) have the ingest role$/);
     expect(lines.at(-1)).toBe(`ready: ${ES_URL.replace(/\/$/, "")} can run outliers`);
@@ -90,7 +90,7 @@ describe("dist/outliers doctor against the real node", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.ready).toBe(true);
-    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(["version", "health", "ingest nodes", "painless regex", "script limits", "privileges"]);
+    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(["version", "health", "ingest nodes", "painless regex", "script limits", "painless pipeline", "privileges"]);
     expect(report.checks.every((c: { status: string }) => c.status === "ok")).toBe(true);
     const info = (await (await fetch(ES_URL)).json()) as { version: { number: string } };
     expect(report.version).toBe(info.version.number);
