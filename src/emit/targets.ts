@@ -8,6 +8,7 @@ import type { Rule } from "../ir/types.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { EmitError, ruleQuery } from "./dsl.ts";
 import { sectionName, useCaseSection } from "./eeoutliers.ts";
+import { painlessTarget, pipelineTarget } from "./painless/targets.ts";
 
 export interface EmitFailure {
   rule: Rule;
@@ -84,7 +85,7 @@ export const eeOutliersTarget: Target = {
   },
 };
 
-export const TARGETS: Target[] = [dslTarget, eeOutliersTarget];
+export const TARGETS: Target[] = [dslTarget, eeOutliersTarget, pipelineTarget, painlessTarget];
 
 export function targetNamed(name: string): Target | undefined {
   return TARGETS.find((t) => t.name === name);

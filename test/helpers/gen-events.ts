@@ -180,6 +180,10 @@ function render(r: () => number, flat: Flat): Record<string, unknown> {
   const doc: Record<string, unknown> = {};
   for (const [name, raw] of flat) {
     let v = raw;
+    if (name === "@timestamp") {
+      doc[name] = v;
+      continue;
+    }
     if (typeof v === "string" && /^-?\d{1,9}$/.test(v) && r() < 0.3) v = Number(v);
     else if (typeof v === "number" && r() < 0.3) v = String(v);
     if (r() < 0.08) v = r() < 0.5 ? ["decoy", v] : [v, null];
