@@ -1,6 +1,6 @@
 /**
  * PATHS → rule files → CompileResult[]. PATHS are files, folders (searched recursively) or globs;
- * with none, `./rules`. The file extension chooses the compiler (`COMPILERS`). A broken file gives
+ * with none, `./rules`. The file extension chooses the compiler (`RULE_KINDS`). A broken file gives
  * an error result for that file and the others still load. Results are sorted by path, then
  * document/section; a rule id used again by a later file is an error result naming both paths.
  */
@@ -17,29 +17,37 @@ export interface LoadOptions {
   placeholders?: Record<string, string[]>;
 }
 
-/** Compiles the text of one rule file into one result per rule (document or use case). */
-export type FileCompiler = (path: string, text: string, opts: LoadOptions) => CompileResult[];
+/** A rule file read from disk. */
+export interface RuleFile {
+  path: string;
+  text: string;
+}
+
+/**
+ * A kind of rule file: its extensions and the compiler that turns all files of that kind (at once:
+ * ee-outliers whitelists apply across files) into one result per rule, in file and document order.
+ */
+export interface RuleKind {
+  name: string;
+  extensions: string[];
+  compile(files: RuleFile[], opts: LoadOptions): CompileResult[];
+}
 
 /**
  * The one place that maps file extensions to compilers. ee-outliers use-case files (`.conf`,
- * `.ini`) are added here by src/rules/eeoutliers.
+ * `.ini`) are added here by src/rules/eeoutliers (its `compileEeOutliersTexts` fits `compile`).
  */
-export const COMPILERS: Record<string, FileCompiler> = {
-  ".yml": compileSigmaText,
-  ".yaml": compileSigmaText,
-  ".conf": (path, text, opts) => compileEeOutliersTexts([{ path, text }], opts),
-  ".ini": (path, text, opts) => compileEeOutliersTexts([{ path, text }], opts),
-};
+export const RULE_KINDS: RuleKind[] = [
+  { name: "Sigma", extensions: [".yml", ".yaml"], compile: (files, opts) => files.flatMap((f) => compileSigmaText(f.path, f.text, opts)) },
+  { name: "ee-outliers", extensions: [".conf", ".ini"], compile: compileEeOutliersTexts },
+];
 
-/** ee-outliers files are compiled together: `[whitelist_…]` sections in any of them apply to all. */
-const EE_OUTLIERS_EXTENSIONS = new Set([".conf", ".ini"]);
-
-/** Extensions picked up when searching folders (files of other kinds there are skipped). */
-const FOLDER_EXTENSIONS = new Set([".yml", ".yaml", ".conf", ".ini"]);
 const GLOB_CHARS = /[*?[\]{}]/;
 
 /** The rule files PATHS name, each once, sorted; explicit files of unknown kinds are kept (and reported). */
 export function findRuleFiles(paths: string[]): { files: string[]; missing: string[] } {
+  // Extensions picked up when searching folders and globs (files of other kinds there are skipped).
+  const FOLDER_EXTENSIONS = new Set(RULE_KINDS.flatMap((k) => k.extensions));
   const seen = new Set<string>();
   const files: string[] = [];
   const missing: string[] = [];
@@ -97,22 +105,27 @@ function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Compiles every rule under PATHS. */
+function kindOf(path: string): RuleKind | undefined {
+  const ext = extname(path).toLowerCase();
+  return RULE_KINDS.find((k) => k.extensions.includes(ext));
+}
+
+function resultPath(r: CompileResult): string {
+  return r.status === "ok" ? r.rule.source.path : r.path;
+}
+
+/** Compiles every rule under PATHS: sorted by path (then document), duplicate ids rejected. */
 export function loadRules(paths: string[], opts: LoadOptions): CompileResult[] {
   const { files, missing } = findRuleFiles(paths);
   const results: CompileResult[] = [];
-  const eeResults = compileEeOutliersBatch(files, opts);
   for (const m of missing) results.push({ status: "error", path: m, error: `${m}: no such file, folder or matching glob` });
+  const byKind = new Map<RuleKind, RuleFile[]>();
   for (const file of files) {
-    const compile = COMPILERS[extname(file).toLowerCase()];
-    if (!compile) {
-      const kind = extname(file) || "(no extension)";
-      results.push({ status: "error", path: file, error: `${file}: unknown rule file type '${kind}' (Sigma: .yml/.yaml; ee-outliers: .conf/.ini)` });
-      continue;
-    }
-    const batched = eeResults.get(file);
-    if (batched) {
-      results.push(...batched);
+    const kind = kindOf(file);
+    if (!kind) {
+      const ext = extname(file) || "(no extension)";
+      const known = RULE_KINDS.map((k) => `${k.name}: ${k.extensions.join("/")}`).join("; ");
+      results.push({ status: "error", path: file, error: `${file}: unknown rule file type '${ext}' (${known})` });
       continue;
     }
     let text: string;
@@ -122,39 +135,21 @@ export function loadRules(paths: string[], opts: LoadOptions): CompileResult[] {
       results.push({ status: "error", path: file, error: `${file}: cannot read: ${(e as Error).message}` });
       continue;
     }
-    let out: CompileResult[];
+    const list = byKind.get(kind) ?? [];
+    list.push({ path: file, text });
+    byKind.set(kind, list);
+  }
+  for (const [kind, list] of byKind) {
     try {
-      out = compile(file, text, opts);
+      results.push(...kind.compile(list, opts));
     } catch (e) {
-      out = [{ status: "error", path: file, error: `${file}: ${(e as Error)?.message ?? e}` }];
+      // A compiler bug must not lose the other kinds' rules.
+      for (const f of list) results.push({ status: "error", path: f.path, error: `${f.path}: ${kind.name} compiler failed: ${(e as Error)?.message ?? e}` });
     }
-    // Compilers return a file's rules in document/section order.
-    results.push(...out);
   }
+  // Stable: a file's rules keep their document order.
+  results.sort((a, b) => comparePaths(resultPath(a), resultPath(b)));
   return rejectDuplicateIds(results);
-}
-
-/** All readable ee-outliers files compiled together, results grouped by file. */
-function compileEeOutliersBatch(files: string[], opts: LoadOptions): Map<string, CompileResult[]> {
-  const texts: { path: string; text: string }[] = [];
-  for (const f of files) {
-    if (!EE_OUTLIERS_EXTENSIONS.has(extname(f).toLowerCase())) continue;
-    try {
-      texts.push({ path: f, text: readFileSync(f, "utf8") });
-    } catch {
-      // reported by the per-file loop
-    }
-  }
-  const byFile = new Map<string, CompileResult[]>(texts.map((t) => [t.path, []]));
-  if (texts.length === 0) return byFile;
-  let out: CompileResult[];
-  try {
-    out = compileEeOutliersTexts(texts, opts);
-  } catch (e) {
-    out = texts.map((t) => ({ status: "error", path: t.path, error: `${t.path}: ${(e as Error)?.message ?? e}` }));
-  }
-  for (const r of out) byFile.get(r.status === "ok" ? r.rule.source.path : r.path)?.push(r);
-  return byFile;
 }
 
 /** A rule id seen before (in path order) makes the later rule an error naming both places. */

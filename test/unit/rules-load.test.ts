@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findRuleFiles, loadRules } from "../../src/rules/load.ts";
+import { findRuleFiles, loadRules, RULE_KINDS, type RuleKind } from "../../src/rules/load.ts";
 import type { CompileResult } from "../../src/ir/types.ts";
 import { testProfile } from "./helpers/sigma-test-profile.ts";
 
@@ -77,6 +77,33 @@ describe("loadRules", () => {
       expect(rs.map(pathOf)).toEqual(["rules/a.yaml"]);
     } finally {
       process.chdir(cwd);
+    }
+  });
+
+  test("a rule kind compiles all its files at once; a failing compiler loses only its own files", () => {
+    writeFileSync(join(dir, "rules/x.fake1"), "x\n");
+    writeFileSync(join(dir, "rules/y.fake2"), "y\n");
+    const seen: string[][] = [];
+    const kind: RuleKind = {
+      name: "test-set",
+      extensions: [".fake1", ".fake2"],
+      compile(files) {
+        seen.push(files.map((f) => f.path.slice(dir.length + 1)));
+        throw new Error("boom");
+      },
+    };
+    RULE_KINDS.push(kind);
+    try {
+      const rs = loadRules([join(dir, "rules")], { profile: testProfile });
+      expect(seen).toEqual([["rules/x.fake1", "rules/y.fake2"]]);
+      const failed = rs.flatMap((r) => (r.status === "ok" ? [] : [r.error.slice(dir.length + 1)]));
+      expect(failed).toContain("rules/x.fake1: test-set compiler failed: boom");
+      expect(failed).toContain("rules/y.fake2: test-set compiler failed: boom");
+      expect(rs.filter((r) => r.status === "ok").length).toBe(3);
+    } finally {
+      RULE_KINDS.splice(RULE_KINDS.indexOf(kind), 1);
+      rmSync(join(dir, "rules/x.fake1"));
+      rmSync(join(dir, "rules/y.fake2"));
     }
   });
 });
