@@ -85,8 +85,8 @@ int outliersTag(Map doc, Map P, List hits, List errs) {
     List m = P.m.get(ri);
     String id = m.get(0);
     try {
-      List ids = oxList(o, 'rule_id');
-      if (ids.contains(id)) { continue; }
+      def idv = o.get('rule_id');
+      if (idv == id || (idv instanceof List && idv.contains(id))) { continue; }
       boolean tagsNew = !doc.containsKey('tags') || doc.get('tags') == null;
       def tv = doc.get('tags');
       if (!tagsNew && !(tv instanceof List) && !(tv instanceof String)) { throw new IllegalArgumentException('tags is not a list'); }
@@ -96,6 +96,7 @@ int outliersTag(Map doc, Map P, List hits, List errs) {
       if (!techs.isEmpty() && th != null && !(th instanceof Map)) { throw new IllegalArgumentException('threat is not an object'); }
       def tt = th == null ? null : th.get('technique');
       if (!techs.isEmpty() && tt != null && !(tt instanceof Map)) { throw new IllegalArgumentException('threat.technique is not an object'); }
+      List ids = oxList(o, 'rule_id');
       List types = oxList(o, 'type');
       List reasons = oxList(o, 'reason');
       List sums = oxList(o, 'summary');

@@ -1,0 +1,164 @@
+/**
+ * The tagger and the safety net on the real node: the contract's tag layout, placeholders, ATT&CK
+ * ids, never the same rule twice whatever the order of live tagging and backfill, `ctx.op = noop`
+ * when nothing is new, and no event lost when a rule or the whole script fails.
+ */
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import type { Node, Rule } from "../../src/ir/types.ts";
+import { buildPipeline, updateScript } from "../../src/emit/painless/pipeline.ts";
+import { cluster, dropIndices, testIndex } from "../helpers/es.ts";
+import { kw, long, rule } from "../helpers/rules.ts";
+
+const IMG = kw("winlog.event_data.Image");
+const mshta: Node = { kind: "suffix", field: IMG, value: "\\mshta.exe", cased: false };
+const eid1: Node = { kind: "number", field: long("winlog.event_id"), op: "eq", value: 1 };
+
+const r1: Rule = rule("r-mshta", { kind: "and", children: [eid1, mshta] }, {
+  title: "MSHTA",
+  tags: ["attack.defense_evasion", "attack.t1140", "attack.t1059.001"],
+  tagsOut: {
+    type: ["Sigma hit", "attack.defense_evasion", "attack.t1140"],
+    reason: "Sigma hit - MSHTA",
+    summary: "Sigma hit - MSHTA {winlog.event_data.Image} by {winlog.event_data.User} {no.such.field}",
+    modelName: "MSHTA",
+    modelType: "sigma",
+    techniques: ["T1140"],
+    extra: { severity: "high" },
+  },
+});
+const r2: Rule = rule("r-eid1", eid1, { tags: ["attack.t1140"] });
+const r3: Rule = rule("r-late", { kind: "contains", field: IMG, value: "windows", cased: false }, { tags: ["attack.t1218"] });
+
+const doc = {
+  tags: ["beats"],
+  winlog: { event_id: 1, event_data: { Image: "C:\\Windows\\MSHTA.exe", User: ["CORP\\bob", "x"] } },
+};
+
+const pipelines: string[] = [];
+const indices: string[] = [];
+setDefaultTimeout(60_000);
+afterAll(async () => {
+  const { client } = await cluster();
+  await dropIndices(...indices);
+  for (const p of pipelines) await client.ingest.deletePipeline({ id: p }).catch(() => {});
+});
+
+async function simulate(processors: object[], docs: object[]): Promise<any[]> {
+  const { client } = await cluster();
+  const res: any = await client.ingest.simulate({ pipeline: { processors }, docs: docs.map((d) => ({ _source: d })) } as any);
+  return res.docs.map((d: any) => d.doc?._source ?? d);
+}
+
+describe("tagger", () => {
+  test("writes the contract's layout: one entry per rule, in rule order, placeholders, ATT&CK ids", async () => {
+    const [out] = await simulate(buildPipeline([r1, r2]).processors, [doc]);
+    expect(out.tags).toEqual(["beats", "outlier"]);
+    expect(out.outliers.rule_id).toEqual(["r-mshta", "r-eid1"]);
+    expect(out.outliers.type).toEqual(["Sigma hit, attack.defense_evasion, attack.t1140", "Sigma hit"]);
+    expect(out.outliers.reason).toEqual(["Sigma hit - MSHTA", "Sigma hit - Rule r-eid1"]);
+    expect(out.outliers.summary).toEqual(["Sigma hit - MSHTA C:\\Windows\\MSHTA.exe by CORP\\bob, x {no.such.field}", "Sigma hit - Rule r-eid1"]);
+    expect(out.outliers.model_name).toEqual(["MSHTA", "Rule r-eid1"]);
+    expect(out.outliers.model_type).toEqual(["sigma", "sigma"]);
+    expect(out.outliers.severity).toEqual(["high", ""]);
+    expect(out.outliers.total_outliers).toBe(2);
+    expect(out.threat.technique.id).toEqual(["T1140", "T1059.001"]);
+    expect(out.outliers.added).toEqual({
+      outliers_created: true,
+      outlier_tag: true,
+      threat_created: ["threat", "threat.technique"],
+      techniques: [["T1140", "r-mshta", "r-eid1"], ["T1059.001", "r-mshta"]],
+    });
+  });
+
+  test("an event that already carries a rule does not get it again (pipeline after backfill)", async () => {
+    const [once] = await simulate(buildPipeline([r1]).processors, [doc]);
+    const [twice] = await simulate(buildPipeline([r1, r2]).processors, [once]);
+    expect(twice.outliers.rule_id).toEqual(["r-mshta", "r-eid1"]);
+    expect(twice.outliers.type.length).toBe(2);
+    expect(twice.outliers.total_outliers).toBe(2);
+    expect(twice.tags).toEqual(["beats", "outlier"]);
+    expect(twice.threat.technique.id).toEqual(["T1140", "T1059.001"]);
+  });
+
+  test("update script: tags once, new rules append, nothing new → noop (backfill after live)", async () => {
+    const { client } = await cluster();
+    const pipeline = testIndex("tag-pipe");
+    const index = testIndex("tag-upd");
+    pipelines.push(pipeline);
+    indices.push(index);
+    await client.ingest.putPipeline({ id: pipeline, processors: buildPipeline([r1]).processors } as any);
+    await client.indices.create({ index, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    await client.index({ index, id: "live", document: doc, refresh: true } as any);
+    await client.index({ index, id: "other", document: { winlog: { event_id: 2 } }, refresh: true } as any);
+    const ubq = async (rules: Rule[]) =>
+      (await client.updateByQuery({ index, refresh: true, conflicts: "proceed", script: updateScript(rules) } as any)) as any;
+    let res = await ubq([r1]);
+    expect([res.updated, res.noops]).toEqual([0, 2]);
+    res = await ubq([r1, r2, r3]);
+    expect([res.updated, res.noops]).toEqual([1, 1]);
+    res = await ubq([r1, r2, r3]);
+    expect([res.updated, res.noops]).toEqual([0, 2]);
+    const got: any = await client.get({ index, id: "live" });
+    expect(got._source.outliers.rule_id).toEqual(["r-mshta", "r-eid1", "r-late"]);
+    expect(got._source.outliers.total_outliers).toBe(3);
+    expect(got._source.threat.technique.id).toEqual(["T1140", "T1059.001", "T1218"]);
+    const other: any = await client.get({ index, id: "other" });
+    expect(other._source).toEqual({ winlog: { event_id: 2 } });
+  });
+});
+
+describe("never lose an event", () => {
+  test("a rule that throws on an event: the event is indexed, the error recorded, other rules still tag", async () => {
+    const { client } = await cluster();
+    const built = buildPipeline([r1, r2]);
+    // Fault injection: r-mshta's compiled condition gets an op code the matcher does not know.
+    const params = (built.processors[0] as any).script.params;
+    params.r[0][0] = [99, 0];
+    const pipeline = testIndex("tag-fault");
+    const index = testIndex("tag-fault");
+    pipelines.push(pipeline);
+    indices.push(index);
+    await client.ingest.putPipeline({ id: pipeline, processors: built.processors, on_failure: built.on_failure } as any);
+    await client.indices.create({ index, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    const res: any = await client.index({ index, id: "e1", document: doc, refresh: true } as any);
+    expect(res.result).toBe("created");
+    const got: any = await client.get({ index, id: "e1" });
+    expect(got._source.outliers.rule_id).toEqual(["r-eid1"]);
+    expect(got._source.outliers.error.length).toBe(1);
+    expect(got._source.outliers.error[0]).toStartWith("r-mshta: ");
+    expect(got._source.outliers.error[0]).toContain("unknown predicate op 99");
+  });
+
+  test("an event whose fields the tagger cannot write (tags is an object) is indexed with the error", async () => {
+    const { client } = await cluster();
+    const pipeline = testIndex("tag-type");
+    const index = testIndex("tag-type");
+    pipelines.push(pipeline);
+    indices.push(index);
+    const built = buildPipeline([r2]);
+    await client.ingest.putPipeline({ id: pipeline, processors: built.processors, on_failure: built.on_failure } as any);
+    await client.indices.create({ index, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    await client.index({ index, id: "e2", document: { tags: { odd: "shape" }, winlog: { event_id: 1 } }, refresh: true } as any);
+    const got: any = await client.get({ index, id: "e2" });
+    expect(got._source.tags).toEqual({ odd: "shape" });
+    expect(got._source.outliers.rule_id).toBeUndefined();
+    expect(got._source.outliers.error).toEqual([expect.stringMatching(/^r-eid1: tagging failed: .*tags is not a list/)]);
+  });
+
+  test("a crash of the whole script: the processor's on_failure records it and the event is indexed", async () => {
+    const { client } = await cluster();
+    const built = buildPipeline([r1, r2]);
+    (built.processors[0] as any).script.params.dk = "not a list";
+    const pipeline = testIndex("tag-crash");
+    const index = testIndex("tag-crash");
+    pipelines.push(pipeline);
+    indices.push(index);
+    await client.ingest.putPipeline({ id: pipeline, processors: built.processors, on_failure: built.on_failure } as any);
+    await client.indices.create({ index, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    const res: any = await client.index({ index, id: "e3", document: doc, refresh: true } as any);
+    expect(res.result).toBe("created");
+    const got: any = await client.get({ index, id: "e3" });
+    expect(got._source.winlog).toEqual(doc.winlog);
+    expect(got._source.outliers.error).toEqual([expect.stringMatching(/^pipeline: script: /)]);
+  });
+});
