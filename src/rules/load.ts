@@ -5,7 +5,7 @@
  * document/section; a rule id used again by a later file is an error result naming both paths.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { extname, join, relative, isAbsolute } from "node:path";
+import { extname, join, isAbsolute } from "node:path";
 import type { CompileResult } from "../ir/types.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { compileSigmaText } from "./sigma/index.ts";
@@ -171,10 +171,4 @@ export function rejectDuplicateIds(results: CompileResult[]): CompileResult[] {
     firstSeen.set(r.rule.id, r.rule.source.section !== undefined && r.rule.source.format === "simplequery" ? `${here} [${r.rule.source.section}]` : here);
     return r;
   });
-}
-
-/** For messages: a path relative to the working directory when that is shorter. */
-export function displayPath(p: string): string {
-  const rel = relative(process.cwd(), p);
-  return rel && !rel.startsWith("..") && rel.length < p.length ? rel : p;
 }

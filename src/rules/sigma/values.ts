@@ -83,30 +83,9 @@ function parseParts(s: string, placeholders: boolean): ValuePart[] {
   return out;
 }
 
-/** Merges adjacent literals (after concatenating part lists). */
-export function normalizeParts(parts: WildcardPart[]): WildcardPart[] {
-  const out: WildcardPart[] = [];
-  for (const p of parts) {
-    const last = out[out.length - 1];
-    if ("lit" in p) {
-      if (p.lit === "") continue;
-      if (last && "lit" in last) out[out.length - 1] = { lit: last.lit + p.lit };
-      else out.push(p);
-    } else out.push(p);
-  }
-  return out;
-}
-
 export function hasWildcard(parts: readonly ValuePart[]): boolean {
   for (const p of parts) if (!("lit" in p)) return true;
   return false;
-}
-
-/** The literal text of a pattern without wildcards. */
-export function plainText(parts: readonly WildcardPart[]): string {
-  let s = "";
-  for (const p of parts) if ("lit" in p) s += p.lit;
-  return s;
 }
 
 /** Back to Sigma notation (for messages and reports): the inverse of `parseSigmaString`. */
