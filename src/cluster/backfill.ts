@@ -9,9 +9,9 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Rule } from "../ir/types.ts";
-import { TRUE } from "../ir/build.ts";
-import { orOf, ruleQuery } from "../emit/dsl.ts";
+import type { Node, Rule } from "../ir/types.ts";
+import { and, not, or, TRUE } from "../ir/build.ts";
+import { andOf, EmitError, nodeToQuery, orOf, predicateQuery, ruleQuery } from "../emit/dsl.ts";
 import { updateScript } from "../emit/painless/pipeline.ts";
 import { call, type Cluster } from "./client.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
@@ -69,9 +69,50 @@ export async function ruleIdField(cluster: Cluster, index: string[]): Promise<st
   return "outliers.rule_id";
 }
 
-/** A rule's own query, narrowed to events that do not carry it yet. */
+/**
+ * The tree with every predicate the query DSL cannot express replaced by the constant that makes
+ * the query select a superset: TRUE where it counts positively, FALSE under a `not`. The query is
+ * only the candidate filter; the shared Painless matcher decides, so the tags stay exact.
+ */
+export function relaxForQuery(n: Node, positive = true): Node {
+  switch (n.kind) {
+    case "and":
+      return and(n.children.map((c) => relaxForQuery(c, positive)));
+    case "or":
+      return or(n.children.map((c) => relaxForQuery(c, positive)));
+    case "not":
+      return not(relaxForQuery(n.child, !positive));
+    case "const":
+      return n;
+    default:
+      try {
+        predicateQuery(n);
+        return n;
+      } catch (e) {
+        if (e instanceof EmitError) return { kind: "const", value: positive };
+        throw e;
+      }
+  }
+}
+
+/**
+ * The query that selects a rule's candidate events: its own query when the DSL can express it
+ * (`exact`), else a superset built from `relaxForQuery`.
+ */
+export function candidateQuery(rule: Rule): { query: Record<string, unknown>; exact: boolean } {
+  try {
+    return { query: ruleQuery(rule), exact: true };
+  } catch (e) {
+    if (!(e instanceof EmitError) || rule.backfillOnlyQuery !== undefined) throw e;
+    const base = nodeToQuery(relaxForQuery(rule.condition));
+    const query = rule.whitelist ? andOf([base], [nodeToQuery(relaxForQuery(rule.whitelist, false))]) : base;
+    return { query, exact: false };
+  }
+}
+
+/** A rule's candidate query, narrowed to events that do not carry it yet. */
 export function untaggedQuery(rule: Rule, idField: string): Record<string, unknown> {
-  return { bool: { filter: [ruleQuery(rule)], must_not: [{ term: { [idField]: rule.id } }] } };
+  return { bool: { filter: [candidateQuery(rule).query], must_not: [{ term: { [idField]: rule.id } }] } };
 }
 
 function windowed(query: object, timeField: string, opts: BackfillOptions): object {
@@ -88,6 +129,8 @@ export interface RuleCount {
   id: string;
   title: string;
   count: number;
+  /** The count is an upper bound: the rule's query needed relaxing (see `candidateQuery`). */
+  upperBound?: boolean;
 }
 
 /** Per rule, how many events in the window match and do not carry it yet (`--dry-run`). Writes nothing. */
@@ -107,7 +150,8 @@ export async function countUntagged(cluster: Cluster, targets: BackfillTarget[],
       res.responses.forEach((resp: any, j: number) => {
         const r = batch[j]!;
         if (resp.error) throw new Error(`${r.id}: ${resp.error.root_cause?.[0]?.reason ?? resp.error.reason}`);
-        out.push({ id: r.id, title: r.title, count: resp.hits.total.value ?? resp.hits.total });
+        const count = resp.hits.total.value ?? resp.hits.total;
+        out.push(candidateQuery(r).exact ? { id: r.id, title: r.title, count } : { id: r.id, title: r.title, count, upperBound: true });
       });
     }
   }
