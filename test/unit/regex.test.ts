@@ -7,6 +7,7 @@ import { OP, toNfa, type Program } from "../../src/ir/regex/nfa.ts";
 import { RegexBudgetError, runProgram } from "../../src/ir/regex/vm.ts";
 import { compileRegex } from "../../src/ir/regex/index.ts";
 import { REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
+import { REGEX_QUERY_SCRIPT, regexQuery } from "../../src/ir/regex/query.ts";
 
 const rx = (pattern: string, f = ""): RegexValue => ({ pattern, flags: { i: f.includes("i"), m: f.includes("m"), s: f.includes("s") } });
 const lucene = (p: string, f = "") => {
@@ -94,7 +95,12 @@ describe("Lucene emitter", () => {
   });
 
   test("the query form: flags NONE, case folding compiled in", () => {
-    expect(toLuceneRegexp(rx("ab", "i"))).toEqual({ value: ".*[Aa][Bb].*", caseInsensitive: false, flags: "NONE" });
+    expect(toLuceneRegexp(rx("ab", "i"))).toEqual({
+      value: ".*[Aa][Bb].*",
+      caseInsensitive: false,
+      flags: "NONE",
+      cost: { states: 4, work: 14, expensive: false },
+    });
   });
 
   test("word boundaries and multi-line anchors are refused, not approximated", () => {
@@ -172,5 +178,38 @@ describe("NFA program and JS VM", () => {
     expect(REGEX_PAINLESS).toContain("boolean reMatch(def prog, String s)");
     expect(REGEX_PAINLESS).not.toMatch(/Pattern|\.matches\(|=~|==~|->/);
     expect(REGEX_PAINLESS.length).toBeLessThan(8000);
+  });
+});
+
+describe("query clause routing (query.ts)", () => {
+  test("cheap Lucene forms use regexp with flags NONE", () => {
+    expect(regexQuery("f", rx("net\\s+user"))).toEqual({
+      engine: "regexp",
+      query: { regexp: { f: { value: ".*net[\t-\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+user.*", flags: "NONE" } } },
+    });
+  });
+  test.each([
+    ["\\bfoo\\b", ""], // no Lucene form
+    ["^a", "m"],
+    [".{1000,}", ""], // Lucene form too expensive to determinize
+    ["(Copy-Item|cpi) .{2,128} -Destination .{1,32}\\\\Windows", ""],
+  ])("%p (%p) goes to the script query with the program in params", (p, f) => {
+    const q = regexQuery("f", rx(p, f));
+    expect("unsupported" in q).toBe(false);
+    if ("unsupported" in q) return;
+    expect(q.engine).toBe("script");
+    const s = (q.query as any).script.script;
+    expect(s.source).toBe(REGEX_QUERY_SCRIPT);
+    expect(s.params).toEqual({ f: "f", p: toNfa(rx(p, f)) });
+    expect(s.source).not.toContain(p);
+  });
+  test("expensive estimates", () => {
+    const l = toLuceneRegexp(rx("ping\\s+-n.{6,64}echo"));
+    expect("unsupported" in l ? undefined : l.cost.expensive).toBe(true);
+    const c = toLuceneRegexp(rx("[a-f0-9]{4,8}\\.(?:[a-z0-9\\-]+\\.){2}[a-z0-9\\-]+"));
+    expect("unsupported" in c ? undefined : c.cost).toEqual({ states: 110, work: 994, expensive: false });
+  });
+  test("unsupported regexes stay unsupported", () => {
+    expect(regexQuery("f", rx("a(?=b)"))).toEqual({ unsupported: "regex: lookahead at offset 1" });
   });
 });

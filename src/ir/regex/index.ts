@@ -1,7 +1,7 @@
 /**
- * One entry point for emitters: a Sigma regex compiled for both engines at once, so a regex is
- * usable only when BOTH the query (Lucene regexp) and the ingest side (NFA program for `reMatch`)
- * can carry it with the same meaning.
+ * One entry point for emitters. The ingest side needs the NFA program (`toNfa`, run by `reMatch`);
+ * the query side uses `regexQuery` (a Lucene `regexp` when cheap, else a script query running the
+ * same interpreter). `compileRegex` is the stricter pairing "Lucene regexp AND program".
  */
 import type { RegexValue } from "../types.ts";
 import { type LuceneRegexp, toLuceneRegexp } from "./lucene.ts";
@@ -15,6 +15,7 @@ export { toNfa } from "./nfa.ts";
 export { runProgram, RegexBudgetError } from "./vm.ts";
 export { REGEX_PAINLESS, REGEX_FUNCTION_NAME } from "./painless.ts";
 export { parseRegex, isUnsupported } from "./parse.ts";
+export { regexQuery, REGEX_QUERY_SCRIPT, type RegexQuery } from "./query.ts";
 
 export interface CompiledRegex {
   lucene: LuceneRegexp;

@@ -11,13 +11,15 @@
  * folding, so `caseInsensitive` is always false and the result is the same on every ES version.
  *
  * Limits: the value must fit Elasticsearch's `index.max_regex_length` (default 1000, checked here),
- * and the automaton must stay under `max_determinized_states` (10,000 by default, checked by the engine).
+ * and the automaton must stay under `max_determinized_states` (10,000 by default); `cost` estimates
+ * the determinization so that expensive regexps are never sent (see query.ts).
  * Word boundaries and multi-line anchors are not translated (they would need the neighbouring
  * character's class carried through the translation): such rules are reported unsupported.
  */
 import type { RegexValue } from "../types.ts";
 import { ALL, complement, intersect, type CharSet } from "./charset.ts";
 import { type ReNode, isUnsupported, parseRegex, type Unsupported } from "./parse.ts";
+import { determinizeCost } from "./dfa.ts";
 
 export interface LuceneRegexp {
   /** The `value` of the `regexp` query. */
@@ -26,7 +28,20 @@ export interface LuceneRegexp {
   caseInsensitive: boolean;
   /** The `flags` of the `regexp` query: always "NONE" (only core syntax is emitted). */
   flags: "NONE";
+  /**
+   * Estimated cost of Lucene's determinization (dfa.ts), capped: over `LUCENE_COST_LIMIT` the query
+   * is slow to build (seconds to minutes on ES 7.10, or refused past 10,000 states): use the script
+   * query of query.ts instead.
+   */
+  cost: { states: number; work: number; expensive: boolean };
 }
+
+/**
+ * Above these estimates a regexp goes to the script query (query.ts). Measured on ES 7.10 (1 node):
+ * ~300 states / 23k work built in ~0.1 s; 1,900 states took 2 s, `.{1000,}` (2,000 states, 1M work)
+ * 5-11 s, 6,600 states 112 s; over 10,000 the engine refuses the query.
+ */
+export const LUCENE_COST_LIMIT = { states: 500, work: 30_000 };
 
 /** Elasticsearch's default `index.max_regex_length`. */
 export const LUCENE_MAX_REGEX_LENGTH = 1000;
@@ -39,7 +54,9 @@ export function toLuceneRegexp(regex: RegexValue): LuceneRegexp | Unsupported {
     const value = out ? print(out) : NEVER;
     if (value.length > LUCENE_MAX_REGEX_LENGTH)
       return { unsupported: `regex: Lucene form is ${value.length} characters, over index.max_regex_length ${LUCENE_MAX_REGEX_LENGTH}` };
-    return { value, caseInsensitive: false, flags: "NONE" };
+    const c = out ? determinizeCost(out, LUCENE_COST_LIMIT) : { states: 0, work: 0, capped: false };
+    const cost = { states: c.states, work: c.work, expensive: c.capped };
+    return { value, caseInsensitive: false, flags: "NONE", cost };
   } catch (e) {
     if (e instanceof LuceneUnsup) return { unsupported: e.message };
     throw e;

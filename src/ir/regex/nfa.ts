@@ -62,13 +62,13 @@ export function toNfa(regex: RegexValue, opts: { stepLimit?: number } = {}): Pro
   return compileAst(parsed.ast, opts.stepLimit ?? DEFAULT_STEP_LIMIT);
 }
 
-export function compileAst(ast: ReNode, lim = DEFAULT_STEP_LIMIT): Program | Unsupported {
-  const c = new Compiler();
+export function compileAst(ast: ReNode, lim = DEFAULT_STEP_LIMIT, opts: { runs?: boolean; maxInstructions?: number } = {}): Program | Unsupported {
+  const c = new Compiler(opts.runs ?? true, opts.maxInstructions ?? MAX_INSTRUCTIONS);
   try {
     c.emit(ast);
     c.push(OP.MATCH, 0, 0, 0);
   } catch (e) {
-    if (e instanceof TooBig) return { unsupported: `regex: program over ${MAX_INSTRUCTIONS} instructions` };
+    if (e instanceof TooBig) return { unsupported: `regex: program over ${c.maxInstructions} instructions` };
     throw e;
   }
   return { code: c.code, sets: c.sets, runs: c.runs, lits: requiredLiterals(ast), anch: anchored(ast) ? 1 : 0, lim };
@@ -79,12 +79,13 @@ class Compiler {
   sets: CharSet[] = [];
   runs: number[] = [];
   private setIndex = new Map<string, number>();
+  constructor(readonly useRuns: boolean, readonly maxInstructions: number) {}
 
   get pc(): number {
     return this.code.length / 4;
   }
   push(op: number, a: number, b: number, c: number): number {
-    if (this.pc >= MAX_INSTRUCTIONS) throw new TooBig();
+    if (this.pc >= this.maxInstructions) throw new TooBig();
     this.code.push(op, a, b, c);
     return this.pc - 1;
   }
@@ -128,7 +129,7 @@ class Compiler {
       }
       case "rep": {
         const { node, min, max } = n;
-        if (node.t === "set" && (min >= RUN_THRESHOLD || max >= RUN_THRESHOLD)) {
+        if (this.useRuns && node.t === "set" && (min >= RUN_THRESHOLD || max >= RUN_THRESHOLD)) {
           const set = this.set(node.set);
           const pc = this.push(OP.RUN, set, this.runs.length / 4, 0);
           this.runs.push(pc, set, min, max);

@@ -1,0 +1,44 @@
+/**
+ * The query DSL clause for a regex predicate on one keyword field, chosen by cost:
+ * - `regexp` (Lucene, uses the terms index) when the Lucene form exists and is cheap to build;
+ * - otherwise a `script` query running the SAME fixed Painless interpreter as the ingest pipeline
+ *   (`reMatch`, program in params) on the field's doc values. This covers what Lucene cannot say
+ *   (word boundaries, multi-line anchors) and what it says too expensively (`.{1000,}`,
+ *   `.{1,64}` windows between literals: determinization takes seconds to minutes on ES 7.10, or
+ *   fails past 10,000 states). Doc values hold exactly the indexed terms, so both clauses see the
+ *   same values (values over `ignore_above` are in neither).
+ * The script query is exact but evaluates every candidate document: put it under a `filter` with
+ * the rule's other, indexed clauses so Elasticsearch only runs it on their matches.
+ * A value whose interpretation exceeds the program's step budget counts as not matching (the
+ * ingest side records that error and does not tag either).
+ */
+import type { RegexValue } from "../types.ts";
+import { toLuceneRegexp } from "./lucene.ts";
+import { toNfa } from "./nfa.ts";
+import { REGEX_PAINLESS } from "./painless.ts";
+import type { Unsupported } from "./parse.ts";
+
+export const REGEX_QUERY_SCRIPT = `${REGEX_PAINLESS}
+if (!doc.containsKey(params.f)) { return false; }
+def d = doc[params.f];
+for (int i = 0; i < d.size(); ++i) {
+  try { if (reMatch(params.p, d.get(i))) { return true; } } catch (IllegalArgumentException e) { }
+}
+return false;
+`;
+
+export type RegexQuery = { engine: "regexp" | "script"; query: Record<string, unknown> } | Unsupported;
+
+/** `field`: the keyword field (for `text` fields, their keyword sub-field). */
+export function regexQuery(field: string, regex: RegexValue, opts: { forceScript?: boolean } = {}): RegexQuery {
+  const program = toNfa(regex);
+  if ("unsupported" in program) return program;
+  const lucene = toLuceneRegexp(regex);
+  if (!opts.forceScript && !("unsupported" in lucene) && !lucene.cost.expensive) {
+    return { engine: "regexp", query: { regexp: { [field]: { value: lucene.value, flags: lucene.flags } } } };
+  }
+  return {
+    engine: "script",
+    query: { script: { script: { lang: "painless", source: REGEX_QUERY_SCRIPT, params: { f: field, p: program } } } },
+  };
+}
