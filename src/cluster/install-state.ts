@@ -5,7 +5,8 @@
  * by `uninstall`.
  */
 import type { Cluster } from "./client.ts";
-import { rest, seg } from "./rest.ts";
+import { EsRequestError, rest, seg } from "./rest.ts";
+import { UsageError } from "../util/errors.ts";
 
 export const STATE_INDEX = ".outliers-state";
 
@@ -59,12 +60,22 @@ export function templateKey(kind: TemplateKind, name: string): string {
   return `${kind}:${name}`;
 }
 
+/** Where the record stood when read: writes are conditional on it, so two installs cannot interleave. */
+export type StateVersion = { if_seq_no: number; if_primary_term: number } | "absent";
+
+export async function readStateVersioned(cluster: Cluster, name: string): Promise<{ state?: InstallState; version: StateVersion }> {
+  const res = await rest<{ found: boolean; _source: InstallState; _seq_no: number; _primary_term: number }>(
+    cluster,
+    "GET",
+    `/${STATE_INDEX}/_doc/${seg(name)}`,
+    undefined,
+    { allow404: true, what: `read install state ${STATE_INDEX}/${name}` },
+  );
+  return res?.found ? { state: res._source, version: { if_seq_no: res._seq_no, if_primary_term: res._primary_term } } : { version: "absent" };
+}
+
 export async function readState(cluster: Cluster, name: string): Promise<InstallState | undefined> {
-  const res = await rest<{ found: boolean; _source: InstallState }>(cluster, "GET", `/${STATE_INDEX}/_doc/${seg(name)}`, undefined, {
-    allow404: true,
-    what: `read install state ${STATE_INDEX}/${name}`,
-  });
-  return res?.found ? res._source : undefined;
+  return (await readStateVersioned(cluster, name)).state;
 }
 
 async function ensureStateIndex(cluster: Cluster): Promise<void> {
@@ -81,12 +92,21 @@ async function ensureStateIndex(cluster: Cluster): Promise<void> {
   }
 }
 
-export async function writeState(cluster: Cluster, state: InstallState): Promise<void> {
+/** Writes the record if it is still at `expect` (when given); returns where it stands now. */
+export async function writeState(cluster: Cluster, state: InstallState, expect?: StateVersion): Promise<StateVersion> {
   await ensureStateIndex(cluster);
-  await rest(cluster, "PUT", `/${STATE_INDEX}/_doc/${seg(state.name)}`, state, {
-    querystring: { refresh: "true" },
-    what: `write install state ${STATE_INDEX}/${state.name}`,
-  });
+  const cond: Record<string, string | number> = expect === undefined ? {} : expect === "absent" ? { op_type: "create" } : { ...expect };
+  try {
+    const res = await rest<{ _seq_no: number; _primary_term: number }>(cluster, "PUT", `/${STATE_INDEX}/_doc/${seg(state.name)}`, state, {
+      querystring: { refresh: "true", ...cond },
+      what: `write install state ${STATE_INDEX}/${state.name}`,
+    });
+    return { if_seq_no: res!._seq_no, if_primary_term: res!._primary_term };
+  } catch (e) {
+    if ((e as EsRequestError).status === 409)
+      throw new UsageError(`the install record ${STATE_INDEX}/${state.name} changed meanwhile: another install or uninstall of ${state.name} is running; run this one again when it is done`);
+    throw e;
+  }
 }
 
 /** Deletes the record, and the state index when no other install is left in it. */

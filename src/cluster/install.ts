@@ -17,7 +17,7 @@
  */
 import type { Cluster } from "./client.ts";
 import { type CompiledPipeline, type PipelineDoc, type PipelineMeta, bodyHash, canonical, chainDocument, chainName, pipelineDocument, readPipelineMeta } from "./pipeline-body.ts";
-import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, deleteState, readState, templateKey, writeState } from "./install-state.ts";
+import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, type StateVersion, deleteState, readStateVersioned, templateKey, writeState } from "./install-state.ts";
 import { globCovers, globOverlaps } from "./patterns.ts";
 import { rest, seg } from "./rest.ts";
 import { getIndexSetting, showSetting, withIndexSetting } from "./settings-access.ts";
@@ -69,6 +69,8 @@ export interface Plan {
   removesState?: boolean;
   /** The cluster has no ingest node: the plan must not be applied. */
   noIngestNode?: boolean;
+  /** Where the install record stood when planned; writes are conditional on it. */
+  stateVersion?: StateVersion;
 }
 
 export const ownTemplateName = (name: string) => `${name}-wiring`;
@@ -143,8 +145,12 @@ export async function discoverTemplates(cluster: Cluster): Promise<{ templates: 
   })) ?? { component_templates: [] };
   const templates: TemplateInfo[] = [];
   for (const [name, body] of Object.entries(legacy)) templates.push({ kind: "legacy", name, body, patterns: asList(body.index_patterns) });
-  for (const t of composable.index_templates ?? [])
-    templates.push({ kind: "composable", name: t.name, body: t.index_template, patterns: asList(t.index_template.index_patterns) });
+  for (const t of composable.index_templates ?? []) {
+    // Timestamps some versions report on templates are not accepted back by PUT.
+    const body = { ...t.index_template };
+    for (const k of ["created_date", "created_date_millis", "modified_date", "modified_date_millis"]) delete body[k];
+    templates.push({ kind: "composable", name: t.name, body, patterns: asList(body.index_patterns) });
+  }
   const components = new Map<string, Obj>();
   for (const c of comps.component_templates ?? []) components.set(c.name, c.component_template);
   return { templates, components };
@@ -200,7 +206,7 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   const now = (opts.now ?? new Date()).toISOString();
   const actions: Action[] = [];
   const warnings: string[] = [];
-  const old = await readState(cluster, name);
+  const { state: old, version: stateVersion } = await readStateVersioned(cluster, name);
 
   // 0. Without an ingest node, every write to an index with a final pipeline is rejected: wiring
   // would stop the user's ingest. The plan says so; applying it is refused (applyPlan).
@@ -389,17 +395,18 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
 
   // Order: pipelines exist before anything points at them; the record is written before any index
   // or template changes; mappings before settings, so the first tagged event finds its fields mapped.
+  // The record goes first: it is also the lock (a conditional write) against a concurrent install.
   const ordered: Action[] = [
+    ...(unchangedState ? [] : [{ kind: "state", op: "write" } as Action]),
     ...actions.filter((a) => a.kind === "pipeline"),
     ...actions.filter((a) => a.kind === "chain"),
-    ...(unchangedState ? [] : [{ kind: "state", op: "write" } as Action]),
     ...actions.filter((a) => a.kind === "index-mapping"),
     ...actions.filter((a) => a.kind === "template"),
     ...actions.filter((a) => a.kind === "index-setting"),
     ...unwire,
     ...staleChains.map(([id, previous]) => ({ kind: "chain", id, op: "delete", previous }) as Action),
   ];
-  return { name, version, previousVersion, ruleCount: compiled.ruleIds.length, hash: compiled.hash, actions: ordered, warnings, state, pendingState, noIngestNode };
+  return { name, version, previousVersion, ruleCount: compiled.ruleIds.length, hash: compiled.hash, actions: ordered, warnings, state, pendingState, noIngestNode, stateVersion };
 }
 
 /**
@@ -474,6 +481,7 @@ export function templateRestore(rec: TemplateRecord, current: { kind: TemplateKi
 export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string) => void = () => {}): Promise<void> {
   if (plan.noIngestNode)
     throw new UsageError(`${cluster.url} has no node with the ingest role: wiring pipeline ${plan.name} would make every write to the wired indices fail; add an ingest node first (outliers doctor)`);
+  let stateVersion = plan.stateVersion;
   const settingGroups = new Map<string, string[]>();
   const flushSettings = async () => {
     for (const [value, names] of settingGroups) {
@@ -500,7 +508,7 @@ export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string
         break;
       case "state":
         if (a.op === "delete") await deleteState(cluster, plan.name);
-        else await writeState(cluster, plan.pendingState);
+        else stateVersion = await writeState(cluster, plan.pendingState, stateVersion);
         break;
       case "index-mapping":
         await rest(cluster, "PUT", `/${seg(a.index)}/_mapping`, { properties: a.properties }, { what: `add tag mappings to ${a.index}` });
@@ -522,7 +530,7 @@ export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string
   }
   await flushSettings();
   // Items unwired or chains removed: the final record no longer holds them.
-  if (!plan.removesState && !same(plan.pendingState, plan.state)) await writeState(cluster, plan.state);
+  if (!plan.removesState && !same(plan.pendingState, plan.state)) await writeState(cluster, plan.state, stateVersion);
 }
 
 export function describeAction(a: Action): string {

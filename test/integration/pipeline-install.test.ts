@@ -198,7 +198,7 @@ describe("pipeline install / uninstall on the real node", () => {
     const plan = JSON.parse(r.stdout);
     expect(plan.version).toBe(2);
     expect(plan.previousVersion).toBe(1);
-    expect(plan.actions.map((a: any) => a.kind)).toEqual(["pipeline", "state"]);
+    expect(plan.actions.map((a: any) => a.kind)).toEqual(["state", "pipeline"]);
     expect((await req("GET", `/_ingest/pipeline/${NAME}`))[NAME].version).toBe(2);
     const snap = await snapshot();
     const again = await install(ruleAB, "--json");
