@@ -191,3 +191,20 @@ export function inputsFor(rx: RegexValue, count: number, seed: number): string[]
   }
   return [...out].filter((s) => !/[\r\u2028\u2029]/.test(s) && ![...s].some((c) => c.codePointAt(0)! > 0xffff));
 }
+
+/** Hand-written patterns (JS-compatible syntax) covering every construct the parser accepts. */
+const F = (i = false, m = false, s = false) => ({ i, m, s });
+
+export const HAND: RegexValue[] = [
+  ["abc"], ["a.c"], ["a.c", "s"], ["^abc"], ["abc$"], ["^abc$"], ["^$"], ["^"], ["$"], ["x*"], ["(a|b)*c"], ["a(b|)c"],
+  ["(^|/)\\.[^./]"], ["(a$|b)c?"], ["(^a|b$)"], ["^(?:a|b)+$"], ["(?:^a)*b"], ["(?:a$|b)*"], ["(?:a|^b){2}c"], ["(x$)?y"],
+  ["[a-f0-9]{4,8}\\.x"], ["[^a-z]+"], ["[^\\s\\d]{2}"], ["\\w+\\W\\w"], ["\\S+?:"], ["\\d{2,3}?x"],
+  ["colou?r", "i"], ["[a-z]+", "i"], ["[^a-z]", "i"], ["straße", "i"], ["σ", "i"], ["k", "i"], ["[é-ë]", "i"], ["[\\s]", "i"],
+  ["^b", "m"], ["a$", "m"], ["^a$", "m"], ["(^|x)y$", "m"], [".+", "m"], ["a.b", "ms"],
+  ["\\bfoo\\b"], ["\\Bo\\B"], ["\\b"], ["a\\b"], ["\\bx", "i"],
+  [".{12,}"], [".{3,12}x"], ["x[0-9]{9}y"], ["[ab]{8,9}"], ["(?:[ab]{8}){2}"], ["[^/]{10,}$"], ["^[a-z]{8,10}$"], ["(a{8,})*b"],
+  ["\\x41\\u00e9\\t\\n"], ["\\{\\}\\[\\]\\(\\)\\|\\*\\+\\?\\.\\^\\$\\\\\\/"], ["[\\]\\[\\-\\\\]"], ["a{"], ["a{,"], ["a}"], ["x{2}{"],
+  ['"<>#@&~'], ["[#@&~<>\"]+"], ["a|"], ["|"], ["(?:)"], ["((a)|(b))+?c"], ["(?<n>ab)+"], ["(?i)ab"], ["(?s)a.b"], ["(?m)^a"],
+  ["(?i:a)b"], ["a(?i:b)c"], ["[\\w.-]+@[\\w-]+\\.[a-z]{2,4}"], ["\\s-[FTd]\\s"], ["[-/–][Ee^]{1,2}"],
+].map(([p, f = ""]) => ({ pattern: p!, flags: F(f.includes("i"), f.includes("m"), f.includes("s")) }));
+
