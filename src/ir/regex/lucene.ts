@@ -46,7 +46,20 @@ export const LUCENE_COST_LIMIT = { states: 500, work: 30_000 };
 /** Elasticsearch's default `index.max_regex_length`. */
 export const LUCENE_MAX_REGEX_LENGTH = 1000;
 
+// Memo: rule sets repeat the same regex many times (see nfa.ts), and determinizing costs milliseconds.
+const luceneCache = new Map<string, LuceneRegexp | Unsupported>();
+
 export function toLuceneRegexp(regex: RegexValue): LuceneRegexp | Unsupported {
+  const key = JSON.stringify([regex.pattern, regex.flags]);
+  const hit = luceneCache.get(key);
+  if (hit) return hit;
+  const out = toLuceneRegexpUncached(regex);
+  if (luceneCache.size > 10_000) luceneCache.clear();
+  luceneCache.set(key, out);
+  return out;
+}
+
+function toLuceneRegexpUncached(regex: RegexValue): LuceneRegexp | Unsupported {
   const parsed = parseRegex(regex);
   if (isUnsupported(parsed)) return parsed;
   try {

@@ -56,10 +56,19 @@ const RUN_THRESHOLD = 8;
 
 class TooBig extends Error {}
 
+// Memo: rule sets repeat the same regex many times (an ee-outliers whitelist regexp is one
+// predicate per searched field, in every use case), and compiling one takes milliseconds.
+const nfaCache = new Map<string, Program | Unsupported>();
+
 export function toNfa(regex: RegexValue, opts: { stepLimit?: number } = {}): Program | Unsupported {
+  const key = JSON.stringify([regex.pattern, regex.flags, opts.stepLimit ?? DEFAULT_STEP_LIMIT]);
+  const hit = nfaCache.get(key);
+  if (hit) return hit;
   const parsed = parseRegex(regex);
-  if (isUnsupported(parsed)) return parsed;
-  return compileAst(parsed.ast, opts.stepLimit ?? DEFAULT_STEP_LIMIT);
+  const out = isUnsupported(parsed) ? parsed : compileAst(parsed.ast, opts.stepLimit ?? DEFAULT_STEP_LIMIT);
+  if (nfaCache.size > 10_000) nfaCache.clear();
+  nfaCache.set(key, out);
+  return out;
 }
 
 export function compileAst(ast: ReNode, lim = DEFAULT_STEP_LIMIT, opts: { runs?: boolean; maxInstructions?: number } = {}): Program | Unsupported {
