@@ -3,6 +3,10 @@
  * errors that name the file, the section and the line while the other use cases still load.
  */
 import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { loadProfile } from "../../src/mapping/index.ts";
 import { parseIni } from "../../src/rules/eeoutliers/configparser.ts";
 import { compileEeOutliersTexts } from "../../src/rules/eeoutliers/compile.ts";
@@ -275,4 +279,28 @@ type = T, host9
     // "T" is the use case's own outlier_type: that part always holds, "host9" must be in the event
     expect(type).toMatchObject({ kind: "keyword", parts: [{ lit: "host9" }] });
   });
+});
+
+describe("through the CLI", () => {
+  test("`outliers compile` takes .conf files and reports every use case by file and section", () => {
+    const root = path.resolve(import.meta.dir, "../..");
+    const dir = mkdtempSync(path.join(tmpdir(), "outliers-ee-cli-"));
+    try {
+      const report = path.join(dir, "report.json");
+      const run = spawnSync(path.join(root, "node_modules/.bin/bun"), ["src/cli.ts", "compile", "test/fixtures/ee-outliers/", "--report", report, "--out", path.join(dir, "p.json")], {
+        cwd: root,
+        encoding: "utf8",
+      });
+      expect(run.status).toBe(1); // the statistical examples are unsupported
+      const r = JSON.parse(readFileSync(report, "utf8"));
+      expect(r.failed).toBe(2);
+      const ids = r.rules.map((x: { id: string; status: string }) => `${x.status} ${x.id}`);
+      expect(ids).toContain("ok simplequery_sigma_win_susp_mshta_execution");
+      expect(ids).toContain("ok simplequery_backfill_only");
+      expect(ids).toContain("unsupported metrics_cmdline_containing_url");
+      expect(run.stderr).toContain("nviso-documentation-examples.conf:65");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
