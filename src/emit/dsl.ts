@@ -27,8 +27,10 @@
  *             `?` = exactly one character (one code point). Literal `*`, `?` and `\` are escaped
  *             with `\` in the ES wildcard syntax (Lucene WildcardQuery), so the pattern is exact.
  * - keyword:  (value with no field) the wildcard pattern matches some value of ANY listed field.
- * - regex:    some value contains a match of the regex (unanchored search), via `regexp` with
- *             the Lucene form given by src/ir/regex (`toLuceneRegexp`); `i` → `case_insensitive`.
+ * - regex:    some value contains a match of the regex (unanchored search), via src/ir/regex's
+ *             `regexQuery`: a `regexp` (flags NONE, case folding compiled in) when Lucene builds it
+ *             cheaply, else a script query running the ingest side's own NFA interpreter on the
+ *             doc values (word boundaries, `.{1,64}` windows that take Lucene minutes to build).
  * - number:   eq → the value's text (JS shortest form, "4688", "1.5") equals a value, i.e.
  *             string equality; gt/gte/lt/lte → some value parses as a decimal number (Java
  *             Double.parseDouble after trim) and compares true; unparseable values never match.
@@ -65,7 +67,7 @@
  */
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../ir/types.ts";
 import { wildcardShape } from "../ir/build.ts";
-import { toLuceneRegexp } from "./regexp.ts";
+import { regexQuery as regexClause } from "../ir/regex/query.ts";
 
 /** Lucene's per-bool clause limit on 7.x is 1024; stay under it. */
 export const MAX_CLAUSES = 1024;
@@ -329,12 +331,9 @@ function numberQuery(p: Extract<Predicate, { kind: "number" }>): Q {
 
 function regexQuery(p: Extract<Predicate, { kind: "regex" }>): Q {
   if (!isStringField(p.field)) throw new EmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
-  const r = toLuceneRegexp(p.regex);
+  const r = regexClause(queryField(p.field), p.regex);
   if ("unsupported" in r) throw new EmitError(`${p.field.name}|re: ${r.unsupported}`);
-  // flags from src/ir/regex ("NONE": only core syntax, so `# @ & ~ < >` are never operators)
-  const body: Q = { value: r.value, flags: "flags" in r && r.flags ? r.flags : "NONE" };
-  if (r.caseInsensitive) body.case_insensitive = true;
-  return { regexp: { [queryField(p.field)]: body } };
+  return r.query as Q;
 }
 
 function cidrQuery(p: Extract<Predicate, { kind: "cidr" }>): Q {

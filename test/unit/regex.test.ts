@@ -107,7 +107,7 @@ describe("Lucene emitter", () => {
     expect(lucene("\\bfoo")).toEqual({ unsupported: "regex: word boundary has no Lucene translation" });
     expect(lucene("^foo", "m")).toEqual({ unsupported: "regex: multi-line anchor has no Lucene translation" });
     expect(lucene("foo", "m")).toBe(".*foo.*"); // no anchor: the flag changes nothing
-    expect(compileRegex(rx("\\bfoo"))).toEqual({ unsupported: "regex: word boundary has no Lucene translation" });
+    expect(compileRegex(rx("\\bfoo"))).toEqual({ program: prog("\\bfoo") }); // the query side uses the script query
   });
 
   test("over index.max_regex_length is refused", () => {

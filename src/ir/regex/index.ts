@@ -1,7 +1,7 @@
 /**
  * One entry point for emitters. The ingest side needs the NFA program (`toNfa`, run by `reMatch`);
  * the query side uses `regexQuery` (a Lucene `regexp` when cheap, else a script query running the
- * same interpreter). `compileRegex` is the stricter pairing "Lucene regexp AND program".
+ * same interpreter). `compileRegex` gives the program and, when there is one, the Lucene form.
  */
 import type { RegexValue } from "../types.ts";
 import { type LuceneRegexp, toLuceneRegexp } from "./lucene.ts";
@@ -18,14 +18,19 @@ export { parseRegex, isUnsupported } from "./parse.ts";
 export { regexQuery, REGEX_QUERY_SCRIPT, type RegexQuery } from "./query.ts";
 
 export interface CompiledRegex {
-  lucene: LuceneRegexp;
+  /** The NFA program for `reMatch` (ingest) and the JS VM. */
   program: Program;
+  /** The Lucene regexp form, when there is one (the query side uses `regexQuery` either way). */
+  lucene?: LuceneRegexp;
 }
 
+/**
+ * Supported exactly when the ingest program exists: the query side then always has a clause
+ * (`regexQuery`: Lucene regexp, or the script query running the same program).
+ */
 export function compileRegex(regex: RegexValue): CompiledRegex | Unsupported {
-  const lucene = toLuceneRegexp(regex);
-  if ("unsupported" in lucene) return lucene;
   const program = toNfa(regex);
   if ("unsupported" in program) return program;
-  return { lucene, program };
+  const lucene = toLuceneRegexp(regex);
+  return "unsupported" in lucene ? { program } : { program, lucene };
 }
