@@ -177,7 +177,7 @@ export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
 export function readDocsFile(path: string, format: DocsFormat): DocEntry[] {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readFileSync(path === "-" ? 0 : path, "utf8");
   } catch (e) {
     throw new InputError(path, (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message);
   }

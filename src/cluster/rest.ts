@@ -21,7 +21,28 @@ export interface RestOptions {
   what?: string;
 }
 
+/**
+ * Answers that mean "busy, try again": 429, 503, and a master that could not process a cluster-state
+ * update in time. Our writes (PUT pipeline/template/settings/mapping, DELETE) are idempotent, so they
+ * are retried a few times with backoff rather than leaving an install half done on a loaded cluster.
+ */
+function busy(status: number | undefined, reason: string): boolean {
+  return status === 429 || status === 503 || /process_cluster_event_timeout|failed to process cluster event|timed out while|ProcessClusterEventTimeoutException/i.test(reason);
+}
+
 export async function rest<T = any>(cluster: Cluster, method: "GET" | "PUT" | "POST" | "DELETE", path: string, body?: unknown, opts: RestOptions = {}): Promise<T | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await restOnce<T>(cluster, method, path, body, opts);
+    } catch (e) {
+      const retryable = e instanceof EsRequestError && busy(e.status, e.message) && method !== "POST" && attempt < 4;
+      if (!retryable) throw e;
+      await new Promise((r) => setTimeout(r, 500 * 2 ** attempt));
+    }
+  }
+}
+
+async function restOnce<T>(cluster: Cluster, method: "GET" | "PUT" | "POST" | "DELETE", path: string, body: unknown, opts: RestOptions): Promise<T | undefined> {
   const what = opts.what ?? `${method} ${path}`;
   try {
     const res = await call(cluster, what, () =>

@@ -8,8 +8,10 @@ import { rest } from "./rest.ts";
 
 export interface SimulatedDoc {
   line: number;
-  /** Rule ids the document carries after the pipeline. */
+  /** Rule ids the pipeline added to the document. */
   matched: string[];
+  /** Rule ids the document carried already (never recorded twice). */
+  already: string[];
   /** Matching rules' titles, in the same order. */
   titles: string[];
   /** Tagging errors recorded on the event (`outliers.error`), or the pipeline's own failure. */
@@ -54,21 +56,26 @@ export async function simulateDocs(
     let n = 0;
     for (const e of part) {
       if (e.doc === undefined) {
-        out.push({ line: e.line, matched: [], titles: [], errors: [`not read: ${e.error}`] });
+        out.push({ line: e.line, matched: [], already: [], titles: [], errors: [`not read: ${e.error}`] });
         continue;
       }
       const r = res?.docs[n++];
       if (r?.error) {
-        out.push({ line: e.line, matched: [], titles: [], errors: [r.error.reason ?? JSON.stringify(r.error)] });
+        out.push({ line: e.line, matched: [], already: [], titles: [], errors: [r.error.reason ?? JSON.stringify(r.error)] });
         continue;
       }
       const source = r?.doc?._source as Record<string, unknown> | undefined;
-      const matched = list(get(source, "outliers.rule_id"));
+      // What this pipeline added: rule ids the document already carried are not news.
+      const had = new Set(list(get(e.doc, "outliers.rule_id")));
+      const matched = list(get(source, "outliers.rule_id")).filter((id) => !had.has(id));
+      const already = [...had];
       const reasons = list(get(source, "outliers.reason"));
+      const ids = list(get(source, "outliers.rule_id"));
       out.push({
         line: e.line,
         matched,
-        titles: matched.map((id, i) => titles.get(id) ?? reasons[i]?.replace(/^Sigma hit - /, "") ?? ""),
+        already,
+        titles: matched.map((id) => titles.get(id) ?? reasons[ids.indexOf(id)]?.replace(/^Sigma hit - /, "") ?? ""),
         errors: list(get(source, "outliers.error")),
         ...(source ? { source } : {}),
       });

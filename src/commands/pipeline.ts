@@ -124,7 +124,7 @@ export function register(program: Command): void {
       for (const r of results) {
         const where = `${opts.docs}:${r.line}`;
         if (r.matched.length) out(`${where}: ${r.matched.map((id, i) => `${id} (${r.titles[i]})`).join(", ")}`);
-        else if (!r.errors.length) out(`${where}: no rule matched`);
+        else if (!r.errors.length) out(`${where}: ${r.already.length ? `nothing new (already tagged: ${r.already.join(", ")})` : "no rule matched"}`);
         for (const e of r.errors) out(`${where}: error: ${e}`);
       }
       out(`${results.length} document(s): ${matched} matched, ${withErrors} with errors`);

@@ -81,7 +81,7 @@ afterAll(async () => {
   await req("DELETE", `/_component_template/${COMPONENT}`);
   await req("DELETE", `/_ingest/pipeline/${P}-*`);
   rmSync(tmp, { recursive: true, force: true });
-}, 60_000);
+}, 180_000);
 
 describe("pipeline install edge cases", () => {
   test("a name held by someone else's pipeline is refused, nothing written", async () => {
