@@ -9,9 +9,9 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Node, Rule } from "../ir/types.ts";
+import type { Node, Predicate, Rule } from "../ir/types.ts";
 import { and, not, or, TRUE } from "../ir/build.ts";
-import { andOf, EmitError, nodeToQuery, orOf, predicateQuery, ruleQuery } from "../emit/dsl.ts";
+import { andOf, EmitError, MATCH_ALL, nodeToQuery, orOf, predicateQuery, ruleQuery } from "../emit/dsl.ts";
 import { updateScript } from "../emit/painless/pipeline.ts";
 import { call, type Cluster } from "./client.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
@@ -70,49 +70,71 @@ export async function ruleIdField(cluster: Cluster, index: string[]): Promise<st
 }
 
 /**
- * The tree with every predicate the query DSL cannot express replaced by the constant that makes
- * the query select a superset: TRUE where it counts positively, FALSE under a `not`. The query is
- * only the candidate filter; the shared Painless matcher decides, so the tags stay exact.
+ * How far a rule's candidate query is widened. The query only selects candidates; the shared
+ * Painless matcher decides, so a wider query costs time, never exactness.
+ *   0  the rule's own query
+ *   1  predicates the DSL cannot express become the constant that keeps a superset
+ *   2  regex and fieldref predicates too (the cluster refused the query, e.g. a regex too
+ *      complex to determinize)
+ *   3  everything in the window (the cluster refused even that)
  */
-export function relaxForQuery(n: Node, positive = true): Node {
+export type Relaxation = 0 | 1 | 2 | 3;
+
+/**
+ * The tree with the predicates `drop` names replaced by the constant that makes the query select a
+ * superset: TRUE where the predicate counts positively, FALSE under a `not`.
+ */
+export function relaxForQuery(n: Node, drop: (p: Predicate) => boolean, positive = true): Node {
   switch (n.kind) {
     case "and":
-      return and(n.children.map((c) => relaxForQuery(c, positive)));
+      return and(n.children.map((c) => relaxForQuery(c, drop, positive)));
     case "or":
-      return or(n.children.map((c) => relaxForQuery(c, positive)));
+      return or(n.children.map((c) => relaxForQuery(c, drop, positive)));
     case "not":
-      return not(relaxForQuery(n.child, !positive));
+      return not(relaxForQuery(n.child, drop, !positive));
     case "const":
       return n;
     default:
-      try {
-        predicateQuery(n);
-        return n;
-      } catch (e) {
-        if (e instanceof EmitError) return { kind: "const", value: positive };
-        throw e;
-      }
+      return drop(n) ? { kind: "const", value: positive } : n;
   }
 }
 
-/**
- * The query that selects a rule's candidate events: its own query when the DSL can express it
- * (`exact`), else a superset built from `relaxForQuery`.
- */
-export function candidateQuery(rule: Rule): { query: Record<string, unknown>; exact: boolean } {
+function notExpressible(p: Predicate): boolean {
   try {
-    return { query: ruleQuery(rule), exact: true };
+    predicateQuery(p);
+    return false;
   } catch (e) {
-    if (!(e instanceof EmitError) || rule.backfillOnlyQuery !== undefined) throw e;
-    const base = nodeToQuery(relaxForQuery(rule.condition));
-    const query = rule.whitelist ? andOf([base], [nodeToQuery(relaxForQuery(rule.whitelist, false))]) : base;
-    return { query, exact: false };
+    if (e instanceof EmitError) return true;
+    throw e;
   }
+}
+
+const DROP: Record<1 | 2, (p: Predicate) => boolean> = {
+  1: notExpressible,
+  2: (p) => p.kind === "regex" || p.kind === "fieldref" || notExpressible(p),
+};
+
+/** The query that selects a rule's candidate events at a relaxation level (raised on EmitError). */
+export function candidateQuery(rule: Rule, level: Relaxation = 0): { query: Record<string, unknown>; level: Relaxation } {
+  if (rule.backfillOnlyQuery !== undefined) return { query: ruleQuery(rule), level: 0 };
+  if (level === 0) {
+    try {
+      return { query: ruleQuery(rule), level: 0 };
+    } catch (e) {
+      if (!(e instanceof EmitError)) throw e;
+      level = 1;
+    }
+  }
+  if (level === 3) return { query: MATCH_ALL, level };
+  const drop = DROP[level];
+  const base = nodeToQuery(relaxForQuery(rule.condition, drop));
+  const query = rule.whitelist ? andOf([base], [nodeToQuery(relaxForQuery(rule.whitelist, drop, false))]) : base;
+  return { query, level };
 }
 
 /** A rule's candidate query, narrowed to events that do not carry it yet. */
-export function untaggedQuery(rule: Rule, idField: string): Record<string, unknown> {
-  return { bool: { filter: [candidateQuery(rule).query], must_not: [{ term: { [idField]: rule.id } }] } };
+export function untaggedQuery(rule: Rule, idField: string, level: Relaxation = 0): Record<string, unknown> {
+  return { bool: { filter: [candidateQuery(rule, level).query], must_not: [{ term: { [idField]: rule.id } }] } };
 }
 
 function windowed(query: object, timeField: string, opts: BackfillOptions): object {
@@ -120,9 +142,53 @@ function windowed(query: object, timeField: string, opts: BackfillOptions): obje
   return range ? { bool: { filter: [range, query] } } : query;
 }
 
-/** The query of one pass: the union of the rules' narrowed queries within the time window. */
-export function passQuery(rules: Rule[], idField: string, timeField: string, opts: BackfillOptions): object {
-  return windowed(orOf(rules.map((r) => untaggedQuery(r, idField))), timeField, opts);
+/** What a target needs before it runs: the rule-id field, and each rule's validated relaxation. */
+export interface PreparedTarget extends BackfillTarget {
+  idField: string;
+  levels: Map<string, Relaxation>;
+  /** Per rule: the cluster's reason for each level it refused. */
+  refused: Map<string, string>;
+}
+
+/**
+ * Runs every rule's candidate query once on the cluster (size 0, terminate_after 1) and widens the
+ * ones it refuses, so that one rule the cluster cannot run never stops the pass for the others.
+ */
+export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: BackfillOptions): Promise<PreparedTarget> {
+  const idField = await ruleIdField(cluster, t.index);
+  const levels = new Map<string, Relaxation>();
+  const refused = new Map<string, string>();
+  let pending = [...t.rules, ...t.queryOnly];
+  for (const r of pending) levels.set(r.id, candidateQuery(r).level);
+  while (pending.length) {
+    const retry: Rule[] = [];
+    for (let i = 0; i < pending.length; i += 200) {
+      const batch = pending.slice(i, i + 200);
+      const searches: object[] = [];
+      for (const r of batch) {
+        searches.push({ index: t.index, ignore_unavailable: true, allow_no_indices: true });
+        searches.push({ size: 0, terminate_after: 1, query: windowed(untaggedQuery(r, idField, levels.get(r.id)), t.timeField, opts) });
+      }
+      const res: any = await call(cluster, "check rule queries", () => cluster.client.msearch({ searches } as any));
+      res.responses.forEach((resp: any, j: number) => {
+        if (!resp.error) return;
+        const r = batch[j]!;
+        const level = levels.get(r.id)!;
+        const reason = String(resp.error.root_cause?.[0]?.reason ?? resp.error.reason ?? "refused").slice(0, 300);
+        refused.set(r.id, reason);
+        if (level >= 3 || r.backfillOnlyQuery !== undefined) throw new Error(`${r.source.path}: ${r.id}: the cluster refuses the rule's query: ${reason}`);
+        levels.set(r.id, (level + 1) as Relaxation);
+        retry.push(r);
+      });
+    }
+    pending = retry;
+  }
+  return { ...t, idField, levels, refused };
+}
+
+/** The query of one pass: the union of the rules' narrowed candidate queries within the window. */
+export function passQuery(t: PreparedTarget, rules: Rule[], opts: BackfillOptions): object {
+  return windowed(orOf(rules.map((r) => untaggedQuery(r, t.idField, t.levels.get(r.id)))), t.timeField, opts);
 }
 
 export interface RuleCount {
@@ -134,24 +200,23 @@ export interface RuleCount {
 }
 
 /** Per rule, how many events in the window match and do not carry it yet (`--dry-run`). Writes nothing. */
-export async function countUntagged(cluster: Cluster, targets: BackfillTarget[], opts: BackfillOptions): Promise<RuleCount[]> {
+export async function countUntagged(cluster: Cluster, targets: PreparedTarget[], opts: BackfillOptions): Promise<RuleCount[]> {
   const out: RuleCount[] = [];
   for (const t of targets) {
-    const idField = await ruleIdField(cluster, t.index);
     const all = [...t.rules, ...t.queryOnly];
     for (let i = 0; i < all.length; i += 200) {
       const batch = all.slice(i, i + 200);
       const searches: object[] = [];
       for (const r of batch) {
         searches.push({ index: t.index, ignore_unavailable: true, allow_no_indices: true });
-        searches.push({ size: 0, track_total_hits: true, query: windowed(untaggedQuery(r, idField), t.timeField, opts) });
+        searches.push({ size: 0, track_total_hits: true, query: windowed(untaggedQuery(r, t.idField, t.levels.get(r.id)), t.timeField, opts) });
       }
       const res: any = await call(cluster, "count matching events", () => cluster.client.msearch({ searches } as any));
       res.responses.forEach((resp: any, j: number) => {
         const r = batch[j]!;
         if (resp.error) throw new Error(`${r.id}: ${resp.error.root_cause?.[0]?.reason ?? resp.error.reason}`);
         const count = resp.hits.total.value ?? resp.hits.total;
-        out.push(candidateQuery(r).exact ? { id: r.id, title: r.title, count } : { id: r.id, title: r.title, count, upperBound: true });
+        out.push(t.levels.get(r.id) ? { id: r.id, title: r.title, count, upperBound: true } : { id: r.id, title: r.title, count });
       });
     }
   }
@@ -169,27 +234,21 @@ function fingerprint(parts: unknown): string {
 }
 
 /** Runs every pass of the backfill; stops early when one is cancelled (Ctrl-C). */
-export async function runBackfill(cluster: Cluster, targets: BackfillTarget[], opts: BackfillOptions): Promise<PassResult[]> {
+export async function runBackfill(cluster: Cluster, targets: PreparedTarget[], opts: BackfillOptions): Promise<PassResult[]> {
   const results: PassResult[] = [];
   for (const t of targets) {
-    const idField = await ruleIdField(cluster, t.index);
     const passes: { label: string; rules: Rule[]; query: object; script: ReturnType<typeof updateScript> }[] = [];
     if (t.rules.length > 0)
       passes.push({
         label: `backfill ${t.index.join(",")} (${t.rules.length} rules)`,
         rules: t.rules,
-        query: passQuery(t.rules, idField, t.timeField, opts),
+        query: passQuery(t, t.rules, opts),
         script: updateScript(t.rules),
       });
     for (const r of t.queryOnly) {
       // The original query decides; the script tags (whitelist still applied) without re-evaluating it.
       const tagOnly: Rule = { ...r, condition: TRUE, liveUnsupported: undefined, backfillOnlyQuery: undefined };
-      passes.push({
-        label: `backfill ${r.id} (query only)`,
-        rules: [r],
-        query: windowed({ bool: { filter: [r.backfillOnlyQuery as object], must_not: [{ term: { [idField]: r.id } }] } }, t.timeField, opts),
-        script: updateScript([tagOnly]),
-      });
+      passes.push({ label: `backfill ${r.id} (query only)`, rules: [r], query: passQuery(t, [r], opts), script: updateScript([tagOnly]) });
     }
     for (const p of passes) {
       const key = fingerprint([cluster.url, t.index, t.timeField, p.rules.map((r) => r.id), opts.resumeKey ?? ""]);
@@ -206,10 +265,9 @@ export async function runBackfill(cluster: Cluster, targets: BackfillTarget[], o
 }
 
 /** Per rule, how many events in the window carry it now (after a run). */
-export async function countTagged(cluster: Cluster, targets: BackfillTarget[], opts: BackfillOptions): Promise<RuleCount[]> {
+export async function countTagged(cluster: Cluster, targets: PreparedTarget[], opts: BackfillOptions): Promise<RuleCount[]> {
   const out: RuleCount[] = [];
   for (const t of targets) {
-    const idField = await ruleIdField(cluster, t.index);
     const all = [...t.rules, ...t.queryOnly];
     const res: any = await call(cluster, "count tagged events", () =>
       cluster.client.search({
@@ -217,8 +275,8 @@ export async function countTagged(cluster: Cluster, targets: BackfillTarget[], o
         ignore_unavailable: true,
         allow_no_indices: true,
         size: 0,
-        query: windowed({ terms: { [idField]: all.map((r) => r.id) } }, t.timeField, opts),
-        aggs: { rules: { terms: { field: idField, size: Math.max(all.length, 1) } } },
+        query: windowed({ terms: { [t.idField]: all.map((r) => r.id) } }, t.timeField, opts),
+        aggs: { rules: { terms: { field: t.idField, size: Math.max(all.length, 1) } } },
       } as any),
     );
     const counts = new Map<string, number>();

@@ -1,7 +1,7 @@
 /** `outliers backfill`: tag historical events with `_update_by_query`, using the live pipeline's rules. */
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { countTagged, countUntagged, planTargets, runBackfill, type BackfillOptions, type RuleCount } from "../cluster/backfill.ts";
+import { countTagged, countUntagged, planTargets, prepareTarget, runBackfill, type BackfillOptions, type RuleCount } from "../cluster/backfill.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
@@ -45,13 +45,17 @@ export function register(program: Command): void {
       resumeKey: JSON.stringify([opts.since ?? null, opts.until ?? null, opts.index ?? null, opts.timeField ?? null]),
     };
     const cluster = await connect(connectionFrom(opts));
-    const targets = planTargets(set.rules, bopts);
+    const targets = [];
+    for (const t of planTargets(set.rules, bopts)) targets.push(await prepareTarget(cluster, t, bopts));
+    const widened = targets.flatMap((t) => [...t.refused].map(([id, reason]) => ({ id, reason })));
+    if (!opts.json)
+      for (const w of widened) process.stderr.write(`outliers: rule ${w.id}: the cluster refused its query (${w.reason}); it is backfilled through a wider candidate query, tags unchanged\n`);
     const window = { since: since.toISOString(), until: until?.toISOString() ?? null };
 
     if (opts.dryRun) {
       const counts = await countUntagged(cluster, targets, bopts);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ dryRun: true, window, failedRules: set.failed, rules: counts }) + "\n");
+        process.stdout.write(JSON.stringify({ dryRun: true, window, failedRules: set.failed, widened, rules: counts }) + "\n");
       } else {
         printCounts(counts, "would tag");
         process.stdout.write(`dry run: ${sum(counts)} tag(s) to write over ${targets.length} target(s), window ${window.since} .. ${window.until ?? "now"}; nothing written\n`);
@@ -71,7 +75,7 @@ export function register(program: Command): void {
     };
     const tagged = cancelled ? [] : await countTagged(cluster, targets, bopts);
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, rules: tagged }) + "\n");
+      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, widened, rules: tagged }) + "\n");
     } else {
       if (!cancelled) printCounts(tagged, "tagged in window");
       const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;

@@ -13,7 +13,7 @@ import { loadProfile } from "../../src/mapping/index.ts";
 import { compileEeOutliersFiles, compileEeOutliersTexts } from "../../src/rules/eeoutliers/compile.ts";
 import { buildPipeline } from "../../src/emit/painless/pipeline.ts";
 import { ruleQuery } from "../../src/emit/dsl.ts";
-import { planTargets, runBackfill } from "../../src/cluster/backfill.ts";
+import { planTargets, prepareTarget, runBackfill } from "../../src/cluster/backfill.ts";
 import { cluster, dropIndices, testIndex } from "../helpers/es.ts";
 import { liveVsQuery } from "../helpers/live-vs-query.ts";
 
@@ -104,7 +104,8 @@ async function liveAndBackfill(rules: Rule[], docs: Doc[], prefix: string) {
   await bulk(live, docs);
   await bulk(plain, docs);
   const c = await cluster();
-  const results = await runBackfill(c, planTargets(rules, { index: [plain] }), { json: true });
+  const targets = await Promise.all(planTargets(rules, { index: [plain] }).map((t) => prepareTarget(c, t, {})));
+  const results = await runBackfill(c, targets, { json: true });
   for (const r of results) expect(r.failures).toEqual([]);
   await client.indices.refresh({ index: plain });
   return { built, live: await sources(live), backfill: await sources(plain) };
