@@ -135,3 +135,25 @@ describe("query clauses, Painless reMatch and the JS VM agree on the real node",
     expect(matched).toBeGreaterThan(1000);
   }, 900_000);
 });
+
+describe("the step budget on the real node", () => {
+  test("Painless throws the VM's message on exactly the values where the VM throws", async () => {
+    const { client } = await cluster();
+    const p = toNfa({ pattern: "(a|aa|aaa)*b[0-9]{8,}c", flags: { i: false, m: false, s: false } }, { stepLimit: 3000 });
+    if ("unsupported" in p) throw new Error(p.unsupported);
+    const values = ["aab12345678c", "a".repeat(200) + "b12345678c", "a".repeat(600) + "bc", "a".repeat(2000) + "b", "x".repeat(5000) + "b123c"];
+    const expected = values.map((v) => {
+      try {
+        return String(runProgram(p, v));
+      } catch (e) {
+        return (e as Error).message;
+      }
+    });
+    expect(expected.filter((x) => x.startsWith("regex: step budget 3000 exceeded")).length).toBeGreaterThanOrEqual(2);
+    const source = `${REGEX_PAINLESS}\ntry { ctx.m = String.valueOf(reMatch(params.p, ctx.v)); } catch (IllegalArgumentException e) { ctx.m = e.getMessage(); }`;
+    const r: any = await retry(() =>
+      client.ingest.simulate({ pipeline: { processors: [{ script: { source, params: { p } } }] }, docs: values.map((v) => ({ _source: { v } })) } as any),
+    );
+    expect(r.docs.map((d: any) => d.doc?._source?.m ?? JSON.stringify(d.error))).toEqual(expected);
+  }, 120_000);
+});

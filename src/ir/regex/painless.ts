@@ -10,12 +10,21 @@
  * Helpers `reIn`, `reWord`, `reClose` are declared too (names reserved).
  *
  * Same algorithm as vm.ts, line for line: a Pike VM (breadth-first NFA simulation with a visited
- * mark per instruction and position), no regex, no lambdas, no recursion. Cost: at most about
- * (value length) × (instructions + RUNs) steps; Painless counts every loop iteration of the whole
- * script against 1,000,000. When one call needs more than `prog.lim` steps (200,000 by default) it
- * throws `IllegalArgumentException("regex: step budget N exceeded (value length L)")` — catchable,
- * so the caller can record the failure on the event — before the script-wide counter could stop the
- * script with an uncatchable error. Memory: about 5 ints per instruction + (RUNs × (length + 1)) ints.
+ * mark per instruction and position), no regex, no lambdas, no recursion.
+ *
+ * Loop limit. Painless stops a script with an uncatchable error when one function invocation runs
+ * more than 1,000,000 loop iterations (measured on ES 7.10: the counter is per call frame — a
+ * function looping 900,000 times can be called three times in one script; the script body is a
+ * frame too). Here a "step" is one loop iteration of `reMatch` or one stack pop in `reClose`; when a
+ * call needs more than `prog.lim` steps (200,000 by default) it throws
+ * `IllegalArgumentException("regex: step budget N exceeded (value length L)")` — catchable, so the
+ * caller can record the failure on the event — long before any frame could reach 1,000,000
+ * (`reClose` pops at most 2 × instructions + 2 per call, `reIn` is a binary search).
+ * Cost: about (value length) × (1 + active threads + 2 × RUNs) steps; active threads are typically
+ * 1-10, at most the program size. So the default budget covers an 8,191-character value (the
+ * keyword `ignore_above`) at ~24 steps per character, and the prefilter on required literals
+ * (`lits`, one `indexOf` each) skips most values without any step.
+ * Memory: about 5 ints per instruction + (RUNs × (length + 1)) ints.
  * Values are read as code points (surrogate pairs combined), as Lucene reads terms. (Decimal
  * constants: Painless reads a hex literal ending in F or D as a float/double.)
  */
@@ -36,11 +45,11 @@ boolean reClose(List code, List runs, int[] v, int[] mark, int[] cl, int[] stk, 
   int sp = 1; stk[0] = start;
   while (sp > 0) {
     sp -= 1;
+    v[1] += 1;
+    if (v[1] > v[8]) { throw new IllegalArgumentException('regex: step budget ' + v[8] + ' exceeded (value length ' + n + ')'); }
     int pc = stk[sp];
     if (mark[pc] == gen) { continue; }
     mark[pc] = gen;
-    v[1] += 1;
-    if (v[1] > v[8]) { throw new IllegalArgumentException('regex: step budget ' + v[8] + ' exceeded (value length ' + n + ')'); }
     int i = pc * 4;
     int op = (int) code.get(i);
     if (op <= 1) { cl[v[0]] = pc; v[0] += 1; }
@@ -79,6 +88,8 @@ boolean reMatch(def prog, String s) {
   v[6] = n; v[8] = (int) prog.lim;
   int pn = 0; int gen = 0; int p = 0; int k = 0; int prev = -1;
   while (p <= n) {
+    v[1] += 1;
+    if (v[1] > v[8]) { throw new IllegalArgumentException('regex: step budget ' + v[8] + ' exceeded (value length ' + n + ')'); }
     gen += 1; v[7] = gen; v[0] = 0;
     int cur = -1;
     if (p < n) {
@@ -89,9 +100,10 @@ boolean reMatch(def prog, String s) {
       }
     }
     v[2] = p; v[3] = k; v[4] = prev; v[5] = cur;
-    for (int j = 0; j < pn; ++j) { if (reClose(code, runs, v, mark, cl, stk, q, qh, qt, pend[j])) { return true; } }
+    for (int j = 0; j < pn; ++j) { v[1] += 1; if (reClose(code, runs, v, mark, cl, stk, q, qh, qt, pend[j])) { return true; } }
     boolean live = pn > 0;
     for (int r = 0; r < nr; ++r) {
+      v[1] += 1;
       if (qh[r] == qt[r]) { continue; }
       live = true;
       int min = (int) runs.get(4 * r + 2); int max = (int) runs.get(4 * r + 3); int base = r * (n + 1);
@@ -109,10 +121,10 @@ boolean reMatch(def prog, String s) {
       int pc = cl[j]; int i = pc * 4; int a = (int) code.get(i + 1);
       boolean ok = (int) code.get(i) == 0 ? a == cur : reIn((List) sets.get(a), cur);
       v[1] += 1;
-      if (v[1] > v[8]) { throw new IllegalArgumentException('regex: step budget ' + v[8] + ' exceeded (value length ' + n + ')'); }
       if (ok && pmark[pc + 1] != gen) { pmark[pc + 1] = gen; pend[pn] = pc + 1; pn += 1; }
     }
     for (int r = 0; r < nr; ++r) {
+      v[1] += 1;
       if (qh[r] != qt[r] && !reIn((List) sets.get((int) runs.get(4 * r + 1)), cur)) { qh[r] = qt[r]; }
     }
     p += cur > 65535 ? 2 : 1;

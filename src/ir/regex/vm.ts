@@ -1,7 +1,8 @@
 /**
  * The JavaScript twin of the Painless interpreter in painless.ts: same program, same algorithm, same
  * answers (the differential tests hold them to each other and to JavaScript RegExp). Used by the
- * local scan and by tests. Unanchored search: true when some substring of `s` matches.
+ * local scan and by tests. Unanchored search: true when some substring of `s` matches. Steps are
+ * counted exactly as the Painless version counts them, so both throw on the same values.
  */
 import type { Program } from "./nfa.ts";
 
@@ -53,9 +54,9 @@ export function runProgram(prog: Program, s: string): boolean {
     stk[sp++] = start;
     while (sp > 0) {
       const pc = stk[--sp]!;
+      if (++steps > lim) throw new RegexBudgetError(`regex: step budget ${lim} exceeded (value length ${n})`);
       if (mark[pc] === gen) continue;
       mark[pc] = gen;
-      if (++steps > lim) throw new RegexBudgetError(`regex: step budget ${lim} exceeded (value length ${n})`);
       const i = pc << 2;
       const op = code[i]!;
       if (op <= 1) clist[cn++] = pc;
@@ -83,6 +84,7 @@ export function runProgram(prog: Program, s: string): boolean {
   };
 
   for (;;) {
+    if (++steps > lim) throw new RegexBudgetError(`regex: step budget ${lim} exceeded (value length ${n})`);
     gen++;
     cn = 0;
     cur = -1;
@@ -93,9 +95,13 @@ export function runProgram(prog: Program, s: string): boolean {
         if (lo >= 0xdc00 && lo <= 0xdfff) cur = 0x10000 + ((cur - 0xd800) << 10) + (lo - 0xdc00);
       }
     }
-    for (let j = 0; j < pn; j++) if (close(pend[j]!)) return true;
+    for (let j = 0; j < pn; j++) {
+      steps++;
+      if (close(pend[j]!)) return true;
+    }
     let live = pn > 0;
     for (let r = 0; r < nr; r++) {
+      steps++;
       if (qh[r] === qt[r]) continue;
       live = true;
       const min = runs[4 * r + 2]!;
@@ -116,13 +122,14 @@ export function runProgram(prog: Program, s: string): boolean {
       const pc = clist[j]!;
       const i = pc << 2;
       const ok = code[i] === 0 ? code[i + 1] === cur : inSet(sets[code[i + 1]!]!, cur);
-      if (++steps > lim) throw new RegexBudgetError(`regex: step budget ${lim} exceeded (value length ${n})`);
+      steps++;
       if (ok && pmark[pc + 1] !== gen) {
         pmark[pc + 1] = gen;
         pend[pn++] = pc + 1;
       }
     }
     for (let r = 0; r < nr; r++) {
+      steps++;
       if (qh[r] === qt[r]) continue;
       if (!inSet(sets[runs[4 * r + 1]!]!, cur)) qh[r] = qt[r]!;
     }
