@@ -26,58 +26,69 @@ export function determinizeCost(whole: ReNode, caps: { states: number; work: num
   if ("unsupported" in prog) return { states: Infinity, work: Infinity, capped: true };
   const { code, sets } = prog;
   const ni = code.length / 4;
-  const member = (pc: number, c: number): boolean => {
-    const op = code[pc * 4]!;
-    const a = code[pc * 4 + 1]!;
-    if (op === OP.CHAR) return c === a;
-    if (op !== OP.SET) return false;
-    const r = sets[a]!;
-    for (let i = 0; i < r.length; i += 2) if (c >= r[i]! && c <= r[i + 1]!) return true;
-    return false;
-  };
-  // Classes of characters no instruction tells apart: for each, the instructions accepting it.
-  const bounds = new Set<number>([0]);
+  // Each consuming instruction reads one "token": a set, or a single character.
+  const tokens: number[][] = [];
+  const tokenOf = new Int32Array(ni).fill(-1);
+  const tokenIndex = new Map<string, number>();
   for (let pc = 0; pc < ni; pc++) {
     const op = code[pc * 4]!;
     const a = code[pc * 4 + 1]!;
-    if (op === OP.CHAR) bounds.add(a).add(a + 1);
-    else if (op === OP.SET) for (let i = 0; i < sets[a]!.length; i += 2) bounds.add(sets[a]![i]!).add(sets[a]![i + 1]! + 1);
+    if (op !== OP.CHAR && op !== OP.SET) continue;
+    const r = op === OP.CHAR ? [a, a] : sets[a]!;
+    const key = r.join(",");
+    let t = tokenIndex.get(key);
+    if (t === undefined) {
+      tokenIndex.set(key, (t = tokens.length));
+      tokens.push(r);
+    }
+    tokenOf[pc] = t;
   }
+  // Classes of characters no token tells apart, each as the tokens accepting it.
+  const bounds = new Set<number>([0]);
+  for (const r of tokens) for (let i = 0; i < r.length; i += 2) bounds.add(r[i]!).add(r[i + 1]! + 1);
   const classes: Uint8Array[] = [];
   const seen = new Set<string>();
   for (const b of bounds) {
     if (b > 0x10ffff) continue;
-    const acc = new Uint8Array(ni);
+    const acc = new Uint8Array(tokens.length);
     let sig = "";
-    for (let pc = 0; pc < ni; pc++) if (member(pc, b)) {
-      acc[pc] = 1;
-      sig += pc + ",";
-    }
+    tokens.forEach((r, t) => {
+      for (let i = 0; i < r.length; i += 2) {
+        if (b >= r[i]! && b <= r[i + 1]!) {
+          acc[t] = 1;
+          sig += t + ",";
+          break;
+        }
+      }
+    });
     if (sig && !seen.has(sig)) {
       seen.add(sig);
       classes.push(acc);
     }
   }
-  // Epsilon closure of every instruction, computed once.
-  const eclose: Int32Array[] = [];
-  for (let pc0 = 0; pc0 < ni; pc0++) {
+  // Epsilon closures, computed when first needed.
+  const eclose: (Int32Array | undefined)[] = new Array(ni);
+  const closeOf = (pc0: number): Int32Array => {
+    let e = eclose[pc0];
+    if (e) return e;
     const out: number[] = [];
-    const mark = new Uint8Array(ni);
+    const seenPc = new Set<number>();
     const stack = [pc0];
     while (stack.length) {
       const pc = stack.pop()!;
-      if (mark[pc]) continue;
-      mark[pc] = 1;
+      if (seenPc.has(pc)) continue;
+      seenPc.add(pc);
       const op = code[pc * 4]!;
       if (op === OP.SPLIT) stack.push(code[pc * 4 + 1]!, code[pc * 4 + 2]!);
       else if (op === OP.JMP) stack.push(code[pc * 4 + 1]!);
       else out.push(pc);
     }
-    eclose.push(Int32Array.from(out));
-  }
+    eclose[pc0] = e = Int32Array.from(out);
+    return e;
+  };
   const mark = new Int32Array(ni);
   let gen = 0;
-  const start = Array.from(eclose[0]!).sort((x, y) => x - y);
+  const start = Array.from(closeOf(0)).sort((x, y) => x - y);
   const states = new Set<string>([start.join(",")]);
   const queue: number[][] = [start];
   let work = start.length;
@@ -87,8 +98,9 @@ export function determinizeCost(whole: ReNode, caps: { states: number; work: num
       gen++;
       const next: number[] = [];
       for (const pc of st) {
-        if (!acc[pc]) continue;
-        for (const t of eclose[pc + 1]!) if (mark[t] !== gen) {
+        const tok = tokenOf[pc]!;
+        if (tok < 0 || !acc[tok]) continue;
+        for (const t of closeOf(pc + 1)) if (mark[t] !== gen) {
           mark[t] = gen;
           next.push(t);
         }

@@ -281,8 +281,15 @@ function concat(a: ReNode, b: ReNode, s: boolean, e: boolean): Tr {
   return { eps: aSE.eps && bSE.eps, ne };
 }
 
+const printed = new WeakMap<ReNode, string>();
+function printCached(n: ReNode): string {
+  let p = printed.get(n);
+  if (p === undefined) printed.set(n, (p = print(n)));
+  return p;
+}
+
 function same(x: Tr, y: Tr): boolean {
-  return x.eps === y.eps && (x.ne === y.ne || (x.ne !== null && y.ne !== null && print(x.ne) === print(y.ne)));
+  return x.eps === y.eps && (x.ne === y.ne || (x.ne !== null && y.ne !== null && printCached(x.ne) === printCached(y.ne)));
 }
 
 /** The whole-value language of the unanchored search for `ast`: `.*ast.*` with anchors resolved. */
