@@ -27,11 +27,11 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 
 beforeAll(async () => {
   await cluster();
-});
+}, 60_000);
 afterAll(async () => {
   await dropIndices(EVTX, TYPED);
   rmSync(tmp, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe("outliers ingest", () => {
   test.skipIf(!haveShared)("raw evtx JSON of every regression event, with a broken document in the middle", async () => {
