@@ -56,6 +56,10 @@
  *             anything else matches nothing.
  * - date:     string predicates compare the doc value's ISO text by a fixed script.
  *
+ * Long values: an automaton-backed query (case-insensitive `term`, `prefix`, `wildcard`) whose
+ *   literal is over MAX_AUTOMATON_BYTES becomes a short necessary prefilter AND a fixed script that
+ *   compares the whole doc value (same semantics, except that the script's `?` is one UTF-16 unit).
+ *
  * Conditions
  * - and → bool.filter (+ must_not for negated children); or → bool.should with
  *   minimum_should_match 1; not → bool.must_not (true when the inner query does not match,
@@ -242,6 +246,62 @@ export function isCidr(s: string): boolean {
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 // ---------------------------------------------------------------------------------------------
+// Long values
+
+/**
+ * Longest literal (UTF-8 bytes) an automaton-backed query (`term` with case_insensitive, `prefix`,
+ * `wildcard`) may carry. Measured on 7.10: at 1,001 characters `term`+case_insensitive, `prefix`
+ * and `x*` fail with "input automaton is too large", and a 3,000-character `*x*` wildcard took the
+ * node down (the automaton code recurses once per character). Case-sensitive `term` has no limit.
+ */
+export const MAX_AUTOMATON_BYTES = 900;
+
+function utf8Length(s: string): number {
+  return Buffer.byteLength(s, "utf8");
+}
+
+/** The first code points of `s` that fit in `bytes` UTF-8 bytes (never splits a surrogate pair). */
+function headBytes(s: string, bytes: number): string {
+  let out = "";
+  let used = 0;
+  for (const ch of s) {
+    const n = utf8Length(ch);
+    if (used + n > bytes) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
+
+function tailBytes(s: string, bytes: number): string {
+  return [...headBytes([...s].reverse().join(""), bytes)].reverse().join("");
+}
+
+/**
+ * `query` when its literal is short enough for an automaton; else an exact fixed script over the
+ * keyword doc values, behind a cheap necessary condition (a short prefix / suffix / infix of the
+ * value) so the script only runs on candidates.
+ */
+function guarded(f: Field, op: "eq" | "prefix" | "suffix" | "contains" | "glob", parts: WildcardPart[], cased: boolean, query: Q): Q {
+  const lits = parts.filter((p): p is { lit: string } => "lit" in p).map((p) => p.lit);
+  if (op === "eq" && !ci(cased, lits[0]!)) return query; // plain term: no automaton
+  if (utf8Length(wildcardPattern(parts)) <= MAX_AUTOMATON_BYTES) return query;
+  const name = queryField(f);
+  const half = MAX_AUTOMATON_BYTES / 2;
+  let pre: Q;
+  if (op === "eq" || op === "prefix") pre = withCase(name, "prefix", headBytes(lits[0]!, half), cased);
+  else if (op === "suffix") pre = withCase(name, "wildcard", "*" + escapeWildcard(tailBytes(lits[0]!, half)), cased);
+  else if (op === "contains") pre = withCase(name, "wildcard", "*" + escapeWildcard(headBytes(lits[0]!, half)) + "*", cased);
+  else {
+    const longest = lits.reduce((a, b) => (b.length > a.length ? b : a), "");
+    pre = longest ? withCase(name, "wildcard", "*" + escapeWildcard(headBytes(longest, half)) + "*", cased) : existsQuery(f);
+  }
+  const g = globParams(parts);
+  const exact = op === "glob" ? docStringQuery(f, "glob", g.value, cased, g.mask) : docStringQuery(f, op, lits[0]!, cased);
+  return { bool: { filter: [pre, exact] } };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Predicates
 
 /** A string predicate expressed as a wildcard pattern, on any field type. */
@@ -261,7 +321,7 @@ function patternQuery(f: Field, parts: WildcardPart[], cased: boolean): Q {
         const g = globParams(parts);
         return docStringQuery(f, "glob", g.value, cased, g.mask);
       }
-      return withCase(queryField(f), "wildcard", wildcardPattern(parts), cased);
+      return guarded(f, "glob", parts, cased, withCase(queryField(f), "wildcard", wildcardPattern(parts), cased));
     }
   }
 }
@@ -272,7 +332,7 @@ function existsQuery(f: Field): Q {
 
 function equalsQuery(f: Field, value: string, cased: boolean): Q {
   const name = queryField(f);
-  if (isStringField(f)) return withCase(name, "term", value, cased);
+  if (isStringField(f)) return guarded(f, "eq", [{ lit: value }], cased, withCase(name, "term", value, cased));
   switch (f.type) {
     case "ip":
       return isIp(value) ? { term: { [name]: value } } : MATCH_NONE;
@@ -291,19 +351,19 @@ function equalsQuery(f: Field, value: string, cased: boolean): Q {
 function prefixQuery(f: Field, value: string, cased: boolean): Q {
   if (value === "") return existsQuery(f);
   if (!isStringField(f)) return docStringQuery(f, "prefix", value, cased);
-  return withCase(queryField(f), "prefix", value, cased);
+  return guarded(f, "prefix", [{ lit: value }, { any: true }], cased, withCase(queryField(f), "prefix", value, cased));
 }
 
 function suffixQuery(f: Field, value: string, cased: boolean): Q {
   if (value === "") return existsQuery(f);
   if (!isStringField(f)) return docStringQuery(f, "suffix", value, cased);
-  return withCase(queryField(f), "wildcard", "*" + escapeWildcard(value), cased);
+  return guarded(f, "suffix", [{ any: true }, { lit: value }], cased, withCase(queryField(f), "wildcard", "*" + escapeWildcard(value), cased));
 }
 
 function containsQuery(f: Field, value: string, cased: boolean): Q {
   if (value === "") return existsQuery(f);
   if (!isStringField(f)) return docStringQuery(f, "contains", value, cased);
-  return withCase(queryField(f), "wildcard", "*" + escapeWildcard(value) + "*", cased);
+  return guarded(f, "contains", [{ any: true }, { lit: value }, { any: true }], cased, withCase(queryField(f), "wildcard", "*" + escapeWildcard(value) + "*", cased));
 }
 
 function numberText(n: number): string {

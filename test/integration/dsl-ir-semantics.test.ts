@@ -75,6 +75,10 @@ const docs: Record<string, Record<string, unknown>> = {
   ipk4: { ipk: "10.20.30.40" },
   ipkdash: { ipk: "-" },
   ipk6: { ipk: "FE80::AB" },
+  f150: { s: 1.5, t: "x".repeat(1100) },
+  long: { s: "A" + "b".repeat(1200) + "Z" },
+  long2: { s: "A" + "b".repeat(1200) + "Y" },
+  bool: { s: true },
   yes: { flag: true },
   no: { flag: false },
 };
@@ -116,7 +120,7 @@ const cases: Array<[string, Node, string[]]> = [
   ["exists: '' counts, null/[]/[null]/missing do not", { kind: "exists", field: S, exists: true }, ALL_IDS.filter((i) => docs[i]!.s !== undefined && docs[i]!.s !== null && !(Array.isArray(docs[i]!.s) && (docs[i]!.s as unknown[]).every((x) => x === null)))],
   ["exists false", { kind: "exists", field: S, exists: false }, ALL_IDS.filter((i) => docs[i]!.s === undefined || docs[i]!.s === null || (Array.isArray(docs[i]!.s) && (docs[i]!.s as unknown[]).every((x) => x === null)))],
   ["contains '' is exists", { kind: "contains", field: S, value: "", cased: false }, ALL_IDS.filter((i) => docs[i]!.s !== undefined && docs[i]!.s !== null && !(Array.isArray(docs[i]!.s) && (docs[i]!.s as unknown[]).every((x) => x === null)))],
-  ["not matches documents without the field", { kind: "not", child: { kind: "prefix", field: S, value: "a", cased: false } }, except("star", "axxb", "q", "abc", "aec", "emoji", "bs")],
+  ["not matches documents without the field", { kind: "not", child: { kind: "prefix", field: S, value: "a", cased: false } }, except("star", "axxb", "q", "abc", "aec", "emoji", "bs", "long", "long2")],
   ["text field through .keyword, whole value", eq(T, "hello world"), ["text"]],
   ["text field: a word alone does not match", eq(T, "hello"), []],
   ["cidr IPv4 (IPv4-mapped IPv6 included)", { kind: "cidr", field: IP, cidr: "10.0.0.0/8" }, ["ip4", "mapped"]],
@@ -135,6 +139,21 @@ const cases: Array<[string, Node, string[]]> = [
   ["ip + keyword sub-field: equals is ASCII case-insensitive text", eq(IPK, "fe80::ab"), ["ipk6"]],
   ["ip + keyword sub-field: prefix on the text", { kind: "prefix", field: IPK, value: "10.20.", cased: false }, ["ipk4"]],
   ["ip + keyword sub-field: exists counts a malformed address", { kind: "exists", field: IPK, exists: true }, ["ipk4", "ipk6", "ipkdash"]],
+  ["a JSON boolean in a keyword field is its text", eq(S, "TRUE"), ["bool"]],
+  ["a JSON number in a keyword field is its text", eq(S, "1.5"), ["f150"]],
+  ["values over ignore_above are not indexed: no equals", eq(T, "x".repeat(1100)), []],
+  ["values over ignore_above are not indexed: no contains", { kind: "contains", field: T, value: "xxx", cased: false }, []],
+  ["values over ignore_above are not indexed: no exists", { kind: "exists", field: T, exists: true }, ["text"]],
+  // automaton-backed queries are limited to MAX_AUTOMATON_BYTES; longer literals go through a script
+  ["long value: equals ci", eq(S, "a" + "B".repeat(1200) + "z"), ["long"]],
+  ["long value: equals cased", eq(S, "A" + "b".repeat(1200) + "Z", true), ["long"]],
+  ["long value: equals cased, wrong case", eq(S, "a" + "b".repeat(1200) + "Z", true), []],
+  ["long value: prefix", { kind: "prefix", field: S, value: "a" + "b".repeat(1000), cased: false }, ["long", "long2"]],
+  ["long value: suffix", { kind: "suffix", field: S, value: "b".repeat(1000) + "y", cased: false }, ["long2"]],
+  ["long value: contains", { kind: "contains", field: S, value: "b".repeat(1100), cased: false }, ["long", "long2"]],
+  ["long value: contains, too long", { kind: "contains", field: S, value: "b".repeat(1201), cased: false }, []],
+  ["long value: wildcard with ?", { kind: "wildcard", field: S, parts: [lit("a"), ANY, lit("b".repeat(1000)), ONE], cased: false }, ["long", "long2"]],
+  ["long value: wildcard, case-sensitive miss", { kind: "wildcard", field: S, parts: [lit("a"), ANY, lit("b".repeat(1000)), ONE], cased: true }, []],
   ["boolean equals", eq(F, "TRUE"), ["yes"]],
   ["boolean number 0", { kind: "number", field: F, op: "eq", value: 0 }, ["no"]],
   ["and / or / not", { kind: "and", children: [{ kind: "or", children: [eq(S, "foo", true), eq(S, "FOO", true), eq(S, "x")] }, { kind: "not", child: eq(S, "x") }] }, ["FOO", "foo"]],
@@ -163,7 +182,7 @@ describe("DSL semantics on Elasticsearch (representation-level)", () => {
       else if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push(`${name}: got ${JSON.stringify(got)} want ${JSON.stringify(expected)}\n  query: ${JSON.stringify(nodeToQuery(node))}`);
     });
     expect(wrong).toEqual([]);
-  });
+  }, 60_000);
 
   test("an OR of more clauses than max_clause_count is nested and still matches", async () => {
     const many: Node[] = [];
