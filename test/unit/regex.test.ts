@@ -200,7 +200,7 @@ describe("query clause routing (query.ts)", () => {
     expect(q.engine).toBe("script");
     const s = (q.query as any).script.script;
     expect(s.source).toBe(REGEX_QUERY_SCRIPT);
-    expect(s.params).toEqual({ f: "f", p: toNfa(rx(p, f)) });
+    expect(s.params).toEqual({ f: "f", p: toNfa(rx(p, f)), re: { pattern: rx(p, f).pattern, flags: rx(p, f).flags } });
     expect(s.source).not.toContain(p);
   });
   test("expensive estimates", () => {

@@ -39,6 +39,8 @@ export function regexQuery(field: string, regex: RegexValue, opts: { forceScript
   }
   return {
     engine: "script",
-    query: { script: { script: { lang: "painless", source: REGEX_QUERY_SCRIPT, params: { f: field, p: program } } } },
+    // `re` (unused by the script) keeps the regex readable: ee-outliers files written by
+    // `compile --target ee-outliers` are read back into the representation from it.
+    query: { script: { script: { lang: "painless", source: REGEX_QUERY_SCRIPT, params: { f: field, p: program, re: { pattern: regex.pattern, flags: regex.flags } } } } },
   };
 }
