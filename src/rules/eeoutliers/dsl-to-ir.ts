@@ -10,6 +10,7 @@ import { and, not, or } from "../../ir/build.ts";
 import type { Node, WildcardPart } from "../../ir/types.ts";
 import type { Profile } from "../../mapping/profile.ts";
 import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../../emit/dsl.ts";
+import { REGEX_QUERY_SCRIPT } from "../../ir/regex/query.ts";
 import { isMetadataField, resolveField } from "./fields.ts";
 import { luceneRegexToIr } from "./lucene-regexp.ts";
 import { luceneToIrNode } from "./lucene-to-ir.ts";
@@ -307,6 +308,13 @@ function ownScript(body: unknown, here: string, ctx: DslContext): Node {
     if (typeof v !== "string") throw new InvalidQuery(`script param ${k} must be a field name`);
     return fieldOf(ctx, "", v).field;
   };
+  if (source === REGEX_QUERY_SCRIPT) {
+    // A regex the emitter runs by script (no cheap Lucene form); `re` holds the regex itself.
+    const re = params.re;
+    if (!isObj(re) || typeof re.pattern !== "string" || !isObj(re.flags)) throw new LiveUnsupported("regex script query without its regex (params.re)");
+    const fl = re.flags;
+    return { kind: "regex", field: field("f"), regex: { pattern: re.pattern, flags: { i: fl.i === true, m: fl.m === true, s: fl.s === true } } };
+  }
   if (source === FIELDREF_SCRIPT) {
     return { kind: "fieldref", field: field("a"), other: field("b"), cased: params.cased === true };
   }
