@@ -5,6 +5,17 @@ import { addConnectionOptions, connect, connectionFrom } from "../cluster/client
 import { parseFormat, readDocsFile } from "../cluster/docs-file.ts";
 import { ingestDocs } from "../cluster/ingest.ts";
 import { UsageError } from "../util/errors.ts";
+import { loadProfile } from "../mapping/index.ts";
+import type { Profile } from "../mapping/profile.ts";
+import { call, type Cluster } from "../cluster/client.ts";
+
+/** Creates `index` with the profile's mappings unless it exists already (then it is left alone). */
+async function createWithProfile(cluster: Cluster, index: string, profile: Profile): Promise<void> {
+  const exists = await call(cluster, "check index", () => cluster.client.indices.exists({ index }));
+  if (exists) return;
+  const t = profile.indexTemplate();
+  await call(cluster, "create index", () => cluster.client.indices.create({ index, settings: t.settings, mappings: t.mappings } as any));
+}
 
 function positiveInt(v: string, flag: string): number {
   const n = Number(v);
@@ -23,11 +34,13 @@ export function register(program: Command): void {
     .option("--errors <file>", "write every failed document's line and error (NDJSON) to this file")
     .option("--show-errors <n>", "errors printed on stderr", (v) => positiveInt(v, "--show-errors"), 10)
     .option("--no-refresh", "do not refresh the index at the end")
+    .option("--mapping <name|file>", "when the index does not exist, create it with this profile's field types (winlogbeat, ecs or a mapping YAML)")
     .option("--json", "print JSON only");
   addConnectionOptions(cmd).action(async (file: string, opts: Record<string, any>) => {
     const format = parseFormat(opts.format);
     const entries = readDocsFile(file, format);
     const cluster = await connect(connectionFrom(opts));
+    if (opts.mapping) await createWithProfile(cluster, opts.index, loadProfile(opts.mapping));
     const res = await ingestDocs(cluster, entries, { index: opts.index, batch: opts.batch, json: Boolean(opts.json), refresh: opts.refresh });
     if (opts.errors) writeFileSync(opts.errors, res.errors.map((e) => JSON.stringify({ file, ...e })).join("\n") + (res.errors.length ? "\n" : ""));
     const rate = res.seconds > 0 ? Math.round(res.indexed / res.seconds) : res.indexed;
