@@ -131,6 +131,13 @@ describe("NFA program and JS VM", () => {
     expect(prog("net\\s+user").lits).toEqual(["user", "net"]);
     expect(prog("a(b|c)d").lits).toEqual(["a", "d"]);
     expect(prog("ab", "i").lits).toEqual([]);
+    expect(prog("net\\s+user", "i").ulits).toEqual(["USER", "NET"]);
+    expect(prog("(?i)\\$\\{`?env", "").lits).toEqual(["${"]);
+    expect(prog("(?i)\\$\\{`?env", "").ulits).toEqual(["ENV"]);
+    expect(prog("net\\s+user").ulits).toEqual([]); // nothing longer than the exact literals
+    expect(prog("é", "i").ulits).toEqual([]); // non-ASCII never makes an upper-case literal
+    expect(vm("net\\s+user", "NeT uSeR", "i")).toBe(true);
+    expect(vm("net\\s+user", "ne\u0131 user", "i")).toBe(false); // dotless ı upper-cases to I: passes the prefilter, not the match
   });
 
   test("RUN bounds: exactly min..max characters of the set, contiguous", () => {

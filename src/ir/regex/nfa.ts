@@ -22,6 +22,9 @@
  *   least `min` back; any character outside the set empties the queue.
  * - `lits`: strings every match contains (case-sensitive); a value lacking one is rejected at once
  *   with `indexOf`, before any simulation.
+ * - `ulits`: ASCII strings (longer than any of `lits`, at least 2 characters) that the upper-cased
+ *   value (`toUpperCase(Locale.ROOT)` in Painless, `toUpperCase()` in JS) must contain: the
+ *   prefilter of case-insensitive patterns.
  * - `anch`: 1 when every match must start at the beginning of the value (no thread is started later).
  * - `lim`: the step budget; the interpreter throws (never hangs) when a value needs more steps.
  * The value is read as Unicode code points (surrogate pairs combined), like Lucene.
@@ -35,6 +38,7 @@ export interface Program {
   sets: CharSet[];
   runs: number[];
   lits: string[];
+  ulits: string[];
   anch: number;
   lim: number;
 }
@@ -80,7 +84,12 @@ export function compileAst(ast: ReNode, lim = DEFAULT_STEP_LIMIT, opts: { runs?:
     if (e instanceof TooBig) return { unsupported: `regex: program over ${c.maxInstructions} instructions` };
     throw e;
   }
-  return { code: c.code, sets: c.sets, runs: c.runs, lits: requiredLiterals(ast), anch: anchored(ast) ? 1 : 0, lim };
+  const lits = requiredLiterals(ast);
+  // Case-insensitive parts have no exact literals: upper-cased literals, tested on the upper-cased
+  // value, when longer than the exact ones (upper-casing the value costs an allocation).
+  const longest = lits.length ? lits[0]!.length : 0;
+  const ulits = requiredLiterals(ast, true).filter((u) => u.length > Math.max(longest, 1));
+  return { code: c.code, sets: c.sets, runs: c.runs, lits, ulits, anch: anchored(ast) ? 1 : 0, lim };
 }
 
 class Compiler {
@@ -185,10 +194,29 @@ interface Lits {
   must: string[];
 }
 
-function lits(n: ReNode): Lits {
+type Token = (set: CharSet) => string | undefined;
+
+/** Case-sensitive literals: single characters. */
+const exactToken: Token = (set) => (set.length === 2 && set[0] === set[1] ? String.fromCodePoint(set[0]!) : undefined);
+
+/**
+ * Literals of the upper-cased value: an ASCII character alone, or an ASCII letter with its other
+ * case, as upper case. Sound because no non-ASCII character folds to an ASCII letter (canonicalize
+ * in charset.ts) and upper-casing maps each character on its own, so a match's ASCII run survives.
+ */
+const upperToken: Token = (set) => {
+  if (set.length === 2 && set[0] === set[1] && set[0]! < 128) return String.fromCharCode(set[0]!).toUpperCase();
+  if (set.length === 4 && set[0] === set[1] && set[2] === set[3] && set[0]! >= 65 && set[0]! <= 90 && set[2] === set[0]! + 32)
+    return String.fromCharCode(set[0]!);
+  return undefined;
+};
+
+function lits(n: ReNode, tok: Token): Lits {
   switch (n.t) {
-    case "set":
-      return n.set.length === 2 && n.set[0] === n.set[1] ? { exact: String.fromCodePoint(n.set[0]!), must: [] } : { must: [] };
+    case "set": {
+      const t = tok(n.set);
+      return t !== undefined ? { exact: t, must: [] } : { must: [] };
+    }
     case "assert":
       return { exact: "", must: [] };
     case "seq": {
@@ -196,7 +224,7 @@ function lits(n: ReNode): Lits {
       let run = "";
       let allExact = true;
       for (const x of n.items) {
-        const l = lits(x);
+        const l = lits(x, tok);
         if (l.exact !== undefined) run += l.exact;
         else {
           allExact = false;
@@ -210,13 +238,13 @@ function lits(n: ReNode): Lits {
       return { must };
     }
     case "alt": {
-      const ls = n.alts.map(lits);
+      const ls = n.alts.map((a) => lits(a, tok));
       if (ls.every((l) => l.exact !== undefined && l.exact === ls[0]!.exact)) return ls[0]!;
       return { must: [] };
     }
     case "rep": {
       if (n.min === 0) return { must: [] };
-      const l = lits(n.node);
+      const l = lits(n.node, tok);
       if (l.exact !== undefined) return n.min === n.max ? { exact: l.exact.repeat(n.min), must: [] } : { must: l.exact ? [l.exact] : [] };
       return { must: l.must };
     }
@@ -224,8 +252,8 @@ function lits(n: ReNode): Lits {
 }
 
 /** Up to three of the longest literals every match contains. */
-export function requiredLiterals(ast: ReNode): string[] {
-  const l = lits(ast);
+export function requiredLiterals(ast: ReNode, upper = false): string[] {
+  const l = lits(ast, upper ? upperToken : exactToken);
   const all = l.exact !== undefined ? [l.exact] : l.must;
   return [...new Set(all.filter((s) => s.length > 0))].sort((a, b) => b.length - a.length).slice(0, 3);
 }

@@ -6,7 +6,7 @@
  *     boolean reMatch(def prog, String s)
  *
  * with `prog` = the `Program` object of `toNfa` as it arrives in params (a Map with `code`, `sets`,
- * `runs`, `lits`, `anch`, `lim`). It returns whether some substring of `s` matches (unanchored search).
+ * `runs`, `lits`, `ulits`, `anch`, `lim`). It returns whether some substring of `s` matches (unanchored search).
  * Helpers `reIn`, `reWord`, `reClose` are declared too (names reserved).
  *
  * Same algorithm as vm.ts, line for line: a Pike VM (breadth-first NFA simulation with a visited
@@ -78,6 +78,11 @@ boolean reClose(List code, List runs, int[] v, int[] mark, int[] cl, int[] stk, 
 boolean reMatch(def prog, String s) {
   List lits = prog.lits;
   for (int j = 0; j < lits.size(); ++j) { if (s.indexOf((String) lits.get(j)) < 0) { return false; } }
+  List ulits = prog.ulits;
+  if (ulits != null && ulits.size() > 0) {
+    String u = s.toUpperCase(Locale.ROOT);
+    for (int j = 0; j < ulits.size(); ++j) { if (u.indexOf((String) ulits.get(j)) < 0) { return false; } }
+  }
   List code = prog.code; List sets = prog.sets; List runs = prog.runs;
   int ni = code.size() >> 2; int nr = runs.size() >> 2; int n = s.length();
   int anch = (int) prog.anch;

@@ -26,6 +26,10 @@ function isWord(c: number): boolean {
 
 export function runProgram(prog: Program, s: string): boolean {
   for (const lit of prog.lits) if (s.indexOf(lit) < 0) return false;
+  if (prog.ulits?.length) {
+    const u = s.toUpperCase();
+    for (const lit of prog.ulits) if (u.indexOf(lit) < 0) return false;
+  }
   const { code, sets, runs, lim } = prog;
   const ni = code.length >> 2;
   const nr = runs.length >> 2;
