@@ -4,7 +4,7 @@ import type { RegexValue } from "../../src/ir/types.ts";
 import { parseRegex } from "../../src/ir/regex/parse.ts";
 import { toLuceneRegexp } from "../../src/ir/regex/lucene.ts";
 import { OP, toNfa, type Program } from "../../src/ir/regex/nfa.ts";
-import { RegexBudgetError, runProgram } from "../../src/ir/regex/vm.ts";
+import { RegexBudgetError, runProgram, runProgramCounted } from "../../src/ir/regex/vm.ts";
 import { compileRegex } from "../../src/ir/regex/index.ts";
 import { REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
 import { REGEX_QUERY_SCRIPT, regexQuery } from "../../src/ir/regex/query.ts";
@@ -171,6 +171,14 @@ describe("NFA program and JS VM", () => {
     expect(vm("é", "É", "i")).toBe(true);
     expect(vm("ς", "Σ", "i")).toBe(true);
     expect(vm("[^a]", "A", "i")).toBe(false);
+  });
+
+  test("step counts: none when the prefilter rejects, a few per character otherwise", () => {
+    expect(runProgramCounted(prog("net\\s+user"), "cmd /c whoami")).toEqual({ match: false, steps: 0 });
+    const r = runProgramCounted(prog("net\\s+user"), "x".repeat(100) + " net user admin /add");
+    expect(r.match).toBe(true);
+    expect(r.steps).toBeGreaterThan(100);
+    expect(r.steps).toBeLessThan(1000);
   });
 
   test("a value needing more steps than the budget throws instead of running on", () => {

@@ -25,6 +25,17 @@ function isWord(c: number): boolean {
 }
 
 export function runProgram(prog: Program, s: string): boolean {
+  return runProgramCounted(prog, s).match;
+}
+
+/** The answer and the steps it took (the quantity `prog.lim` bounds; 0 when the prefilter rejects). */
+export function runProgramCounted(prog: Program, s: string): { match: boolean; steps: number } {
+  let steps = 0;
+  const match = run(prog, s, (n) => (steps = n));
+  return { match, steps };
+}
+
+function run(prog: Program, s: string, report: (steps: number) => void): boolean {
   for (const lit of prog.lits) if (s.indexOf(lit) < 0) return false;
   if (prog.ulits?.length) {
     const u = s.toUpperCase();
@@ -87,58 +98,62 @@ export function runProgram(prog: Program, s: string): boolean {
     return false;
   };
 
-  for (;;) {
-    if (++steps > lim) throw new RegexBudgetError(`regex: step budget ${lim} exceeded (value length ${n})`);
-    gen++;
-    cn = 0;
-    cur = -1;
-    if (p < n) {
-      cur = s.charCodeAt(p);
-      if (cur >= 0xd800 && cur <= 0xdbff && p + 1 < n) {
-        const lo = s.charCodeAt(p + 1);
-        if (lo >= 0xdc00 && lo <= 0xdfff) cur = 0x10000 + ((cur - 0xd800) << 10) + (lo - 0xdc00);
+  try {
+    for (;;) {
+      if (++steps > lim) throw new RegexBudgetError(`regex: step budget ${lim} exceeded (value length ${n})`);
+      gen++;
+      cn = 0;
+      cur = -1;
+      if (p < n) {
+        cur = s.charCodeAt(p);
+        if (cur >= 0xd800 && cur <= 0xdbff && p + 1 < n) {
+          const lo = s.charCodeAt(p + 1);
+          if (lo >= 0xdc00 && lo <= 0xdfff) cur = 0x10000 + ((cur - 0xd800) << 10) + (lo - 0xdc00);
+        }
       }
-    }
-    for (let j = 0; j < pn; j++) {
-      steps++;
-      if (close(pend[j]!)) return true;
-    }
-    let live = pn > 0;
-    for (let r = 0; r < nr; r++) {
-      steps++;
-      if (qh[r] === qt[r]) continue;
-      live = true;
-      const min = runs[4 * r + 2]!;
-      const max = runs[4 * r + 3]!;
-      const base = r * (n + 1);
-      if (max >= 0) while (qh[r]! < qt[r]! && q[base + qh[r]!]! < k - max) qh[r]!++;
-      if (qh[r]! < qt[r]! && q[base + qh[r]!]! <= k - min) {
-        if (close(runs[4 * r]! + 1)) return true;
+      for (let j = 0; j < pn; j++) {
+        steps++;
+        if (close(pend[j]!)) return true;
       }
-    }
-    if (prog.anch === 0 || k === 0) {
-      if (close(0)) return true;
-    } else if (!live) return false;
-    if (p >= n) return false;
-    // step over cur
-    pn = 0;
-    for (let j = 0; j < cn; j++) {
-      const pc = clist[j]!;
-      const i = pc << 2;
-      const ok = code[i] === 0 ? code[i + 1] === cur : inSet(sets[code[i + 1]!]!, cur);
-      steps++;
-      if (ok && pmark[pc + 1] !== gen) {
-        pmark[pc + 1] = gen;
-        pend[pn++] = pc + 1;
+      let live = pn > 0;
+      for (let r = 0; r < nr; r++) {
+        steps++;
+        if (qh[r] === qt[r]) continue;
+        live = true;
+        const min = runs[4 * r + 2]!;
+        const max = runs[4 * r + 3]!;
+        const base = r * (n + 1);
+        if (max >= 0) while (qh[r]! < qt[r]! && q[base + qh[r]!]! < k - max) qh[r]!++;
+        if (qh[r]! < qt[r]! && q[base + qh[r]!]! <= k - min) {
+          if (close(runs[4 * r]! + 1)) return true;
+        }
       }
+      if (prog.anch === 0 || k === 0) {
+        if (close(0)) return true;
+      } else if (!live) return false;
+      if (p >= n) return false;
+      // step over cur
+      pn = 0;
+      for (let j = 0; j < cn; j++) {
+        const pc = clist[j]!;
+        const i = pc << 2;
+        const ok = code[i] === 0 ? code[i + 1] === cur : inSet(sets[code[i + 1]!]!, cur);
+        steps++;
+        if (ok && pmark[pc + 1] !== gen) {
+          pmark[pc + 1] = gen;
+          pend[pn++] = pc + 1;
+        }
+      }
+      for (let r = 0; r < nr; r++) {
+        steps++;
+        if (qh[r] === qt[r]) continue;
+        if (!inSet(sets[runs[4 * r + 1]!]!, cur)) qh[r] = qt[r]!;
+      }
+      p += cur > 0xffff ? 2 : 1;
+      k++;
+      prev = cur;
     }
-    for (let r = 0; r < nr; r++) {
-      steps++;
-      if (qh[r] === qt[r]) continue;
-      if (!inSet(sets[runs[4 * r + 1]!]!, cur)) qh[r] = qt[r]!;
-    }
-    p += cur > 0xffff ? 2 : 1;
-    k++;
-    prev = cur;
+  } finally {
+    report(steps);
   }
 }
