@@ -391,7 +391,7 @@ function numberQuery(p: Extract<Predicate, { kind: "number" }>): Q {
 
 function regexQuery(p: Extract<Predicate, { kind: "regex" }>): Q {
   if (!isStringField(p.field)) throw new EmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
-  const r = regexClause(queryField(p.field), p.regex);
+  const r = regexClause(queryField(p.field), p.regex, { docValues: !(p.field.type === "text" && !p.field.keywordSubfield) });
   if ("unsupported" in r) throw new EmitError(`${p.field.name}|re: ${r.unsupported}`);
   return r.query as Q;
 }

@@ -224,6 +224,12 @@ describe("query clause routing (query.ts)", () => {
     const c = toLuceneRegexp(rx("[a-f0-9]{4,8}\\.(?:[a-z0-9\\-]+\\.){2}[a-z0-9\\-]+"));
     expect("unsupported" in c ? undefined : c.cost).toEqual({ states: 110, work: 994, expensive: false });
   });
+  test("a field without doc values cannot take the script query", () => {
+    expect(regexQuery("t", rx("\\bfoo"), { docValues: false })).toEqual({
+      unsupported: "regex: word boundary has no Lucene translation, and t has no doc values for the script query",
+    });
+    expect(regexQuery("t", rx("foo"), { docValues: false })).toMatchObject({ engine: "regexp" });
+  });
   test("unsupported regexes stay unsupported", () => {
     expect(regexQuery("f", rx("a(?=b)"))).toEqual({ unsupported: "regex: lookahead at offset 1" });
   });

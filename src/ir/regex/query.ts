@@ -29,13 +29,21 @@ return false;
 
 export type RegexQuery = { engine: "regexp" | "script"; query: Record<string, unknown> } | Unsupported;
 
-/** `field`: the keyword field (for `text` fields, their keyword sub-field). */
-export function regexQuery(field: string, regex: RegexValue, opts: { forceScript?: boolean } = {}): RegexQuery {
+/**
+ * `field`: the keyword field (for `text` fields, their keyword sub-field). `docValues: false` says
+ * the field cannot be read by a script (a `text` field without keyword sub-field): a regex that
+ * needs the script query is then unsupported.
+ */
+export function regexQuery(field: string, regex: RegexValue, opts: { forceScript?: boolean; docValues?: boolean } = {}): RegexQuery {
   const program = toNfa(regex);
   if ("unsupported" in program) return program;
   const lucene = toLuceneRegexp(regex);
   if (!opts.forceScript && !("unsupported" in lucene) && !lucene.cost.expensive) {
     return { engine: "regexp", query: { regexp: { [field]: { value: lucene.value, flags: lucene.flags } } } };
+  }
+  if (opts.docValues === false) {
+    const why = "unsupported" in lucene ? lucene.unsupported : `Lucene regexp too costly to build (~${lucene.cost.states}+ states)`;
+    return { unsupported: `${why}, and ${field} has no doc values for the script query` };
   }
   return {
     engine: "script",
