@@ -169,6 +169,8 @@ describe("es_dsl_filter shapes", () => {
       { kind: "fieldref", field: IMG, other: CMD, cased: false },
       { kind: "exists", field: IMG, exists: false },
       { kind: "prefix", field: { name: "winlog.event_id", type: "long" }, value: "46", cased: true },
+      // no Lucene form (word boundary): written as the regex script query
+      { kind: "regex", field: CMD, regex: { pattern: "\\bwhoami\\b", flags: { i: true, m: false, s: false } } },
     ];
     for (const n of nodes) {
       const q = nodeToQuery(n);
