@@ -5,7 +5,8 @@
  * shown exactly.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { CompileResult, Rule } from "../../src/ir/types.ts";
@@ -14,7 +15,7 @@ import { compileEeOutliersFiles, compileEeOutliersTexts } from "../../src/rules/
 import { buildPipeline } from "../../src/emit/painless/pipeline.ts";
 import { ruleQuery } from "../../src/emit/dsl.ts";
 import { planTargets, prepareTarget, runBackfill } from "../../src/cluster/backfill.ts";
-import { cluster, dropIndices, testIndex } from "../helpers/es.ts";
+import { cluster, dropIndices, ES_URL, testIndex } from "../helpers/es.ts";
 import { liveVsQuery } from "../helpers/live-vs-query.ts";
 
 const profile = loadProfile("winlogbeat");
@@ -153,6 +154,32 @@ describe("NVISO's mshta use case", () => {
       expect(live.get(id).outliers).toBeUndefined();
       expect(backfill.get(id).outliers).toBeUndefined();
     }
+  }, 60_000);
+});
+
+describe("through the CLI", () => {
+  test("`outliers pipeline simulate mshta.conf --docs` tags what the pipeline tags", () => {
+    const docs = [
+      ev("a", { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta vbscript:Close()" }),
+      ev("b", { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta C:\\x\\a.hta" }),
+      ev("c", { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta http://x/a.ZIP.hta" }),
+    ];
+    const file = path.join(stateDir, "docs.ndjson");
+    writeFileSync(file, docs.map((d) => JSON.stringify(d.source)).join("\n") + "\n");
+    const root = path.resolve(import.meta.dir, "../..");
+    const run = spawnSync(
+      path.join(root, "node_modules/.bin/bun"),
+      ["src/cli.ts", "pipeline", "simulate", path.join(FIX, "mshta.conf"), "--docs", file, "--json", "--node", ES_URL],
+      { cwd: root, encoding: "utf8" },
+    );
+    expect(run.status).toBe(0);
+    const out = JSON.parse(run.stdout);
+    // the sigmac query is case-sensitive: `.ZIP` is not `.zip`
+    expect(out.docs.map((d: { line: number; matched: string[] }) => `${d.line} ${d.matched.join(",")}`)).toEqual([
+      "1 simplequery_sigma_win_susp_mshta_execution",
+      "2 ",
+      "3 ",
+    ]);
   }, 60_000);
 });
 
