@@ -57,10 +57,11 @@ function cases(): Case[] {
 }
 
 /** Ids matched by each query, in small msearch batches. */
-async function idsPerQuery(queries: Record<string, unknown>[], size: number): Promise<{ ids: Set<number>[]; errors: string[] }> {
+async function idsPerQuery(queries: Record<string, unknown>[], size: number): Promise<{ ids: Set<number>[]; errors: string[]; took: number[] }> {
   const { client } = await cluster();
   const ids: Set<number>[] = [];
   const errors: string[] = [];
+  const took: number[] = [];
   for (let b = 0; b < queries.length; b += 20) {
     const batch = queries.slice(b, b + 20);
     const searches = batch.flatMap((query) => [{ index }, { size, _source: false, query: { bool: { filter: [query] } } }]);
@@ -68,9 +69,10 @@ async function idsPerQuery(queries: Record<string, unknown>[], size: number): Pr
     r.responses.forEach((resp: any, k: number) => {
       if (resp.error) errors.push(`${JSON.stringify(batch[k]).slice(0, 200)}: ${JSON.stringify(resp.error.root_cause?.[0]?.reason ?? resp.error).slice(0, 300)}`);
       ids[b + k] = new Set((resp.hits?.hits ?? []).map((h: any) => Number(h._id)));
+      took[b + k] = resp.took ?? 0;
     });
   }
-  return { ids, errors };
+  return { ids, errors, took };
 }
 
 describe("query clauses, Painless reMatch and the JS VM agree on the real node", () => {
@@ -127,6 +129,8 @@ describe("query clauses, Painless reMatch and the JS VM agree on the real node",
       });
     });
     const viaRegexp = cs.filter((c) => c.engine === "regexp").length;
+    const slowest = cs.map((c, i) => ({ c, ms: routed.took[i]! })).filter((x) => x.c.engine === "regexp").sort((x, y) => y.ms - x.ms)[0];
+    if (slowest) console.log(`slowest regexp query: ${slowest.ms} ms for ${JSON.stringify(slowest.c.rx.pattern)}`);
     console.log(
       `regex engines: ${cs.length} patterns (${viaRegexp} via Lucene regexp, ${cs.length - viaRegexp} via script query) × ` +
         `${docs.length} strings = ${pairs} pairs, ${matched} matching, ${oracleChecked} also against JS RegExp; differences: ${diffs.length}`,
