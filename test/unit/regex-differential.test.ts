@@ -9,7 +9,8 @@ import type { RegexValue } from "../../src/ir/types.ts";
 import { toLuceneRegexp } from "../../src/ir/regex/lucene.ts";
 import { toNfa } from "../../src/ir/regex/nfa.ts";
 import { runProgram } from "../../src/ir/regex/vm.ts";
-import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle, luceneAsJs } from "./regex-helpers.ts";
+import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle, luceneAsJs, rng } from "./regex-helpers.ts";
+import { parseRegex } from "../../src/ir/regex/parse.ts";
 
 function check(list: RegexValue[], inputsPer: number): { pairs: number; positives: number; luceneSkipped: string[]; bad: string[] } {
   const bad: string[] = [];
@@ -51,6 +52,35 @@ describe("regex engines against JavaScript RegExp", () => {
     console.log(`corpus: ${supported.length}/${distinct.length} distinct regexes, ${r.pairs} pairs, ${r.positives} matching; Lucene-less: ${r.luceneSkipped.length}`);
     expect(r.bad.slice(0, 15)).toEqual([]);
     expect(r.positives).toBeGreaterThan(r.pairs / 5);
+  }, 120_000);
+  test("random patterns from regex tokens: never a crash; where JS accepts and we do, same answers", () => {
+    const TOK = ["a", "b", "A", "é", "É", "ß", ".", "^", "$", "|", "(", ")", "(?:", "(?<n>", "*", "+", "?", "{2}", "{1,3}", "{0,}", "{", "}",
+      "[", "]", "[^", "-", "\\d", "\\w", "\\s", "\\W", "\\S", "\\D", "\\b", "\\B", "\\.", "\\\\", "\\n", "\\t", "\\x41",
+      "\\u00e9", "\\-", "\\]", "\\[", "\\/", " ", "_", "0", "9", "\n", "*?", "+?", "??", "(?=", "(?!", "\\1", "\\k", "\\p"];
+    const r = rng(42);
+    const list: RegexValue[] = [];
+    let refused = 0;
+    for (let i = 0; i < 1500; i++) {
+      let p = "";
+      for (let k = 1 + Math.floor(r() * 8); k > 0; k--) p += TOK[Math.floor(r() * TOK.length)];
+      const rx = { pattern: p, flags: { i: r() < 0.3, m: r() < 0.2, s: r() < 0.2 } };
+      const parsed = parseRegex(rx); // must not throw, whatever the text
+      if ("unsupported" in parsed) {
+        expect(parsed.unsupported).toMatch(/^regex: .+ at offset \d+$/);
+        refused++;
+        continue;
+      }
+      try {
+        jsOracle(rx);
+      } catch {
+        continue; // JS has no meaning to compare with
+      }
+      list.push(rx);
+    }
+    const res = check(list, 15);
+    console.log(`random patterns: ${list.length} compared (${refused} refused), ${res.pairs} pairs, ${res.positives} matching`);
+    expect(res.bad.slice(0, 15)).toEqual([]);
+    expect(list.length).toBeGreaterThan(300);
   }, 120_000);
   if (!HAVE_CORPUS) console.warn(`SKIP corpus differential: ${"../shared/sigma"} not found`);
 });
