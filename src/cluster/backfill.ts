@@ -17,6 +17,14 @@ import { call, type Cluster } from "./client.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
 import { timeRange } from "../util/duration.ts";
 
+/** Rules per `_msearch` when checking or counting rule queries. */
+const BATCH = 50;
+/**
+ * Exact rule queries can take minutes for the cluster to build (leading-wildcard automata over
+ * long value lists), so checks and dry-run counts wait longer than ordinary calls.
+ */
+const QUERY_CHECK_TIMEOUT_MS = 15 * 60_000;
+
 export interface BackfillTarget {
   index: string[];
   timeField: string;
@@ -74,9 +82,11 @@ export async function ruleIdField(cluster: Cluster, index: string[]): Promise<st
  * Painless matcher decides, so a wider query costs time, never exactness.
  *   0  the rule's own query
  *   1  predicates the DSL cannot express become the constant that keeps a superset
- *   2  regex and fieldref predicates too (the cluster refused the query, e.g. a regex too
- *      complex to determinize)
- *   3  everything in the window (the cluster refused even that)
+ *   2  term-level predicates only (guards, equals, numbers, exists, cidr, prefix): substring,
+ *      wildcard, regex, keyword and fieldref tests are left to the script. Building thousands of
+ *      leading-wildcard automata costs the cluster far more than the script's checks (one rule of
+ *      hash lists took 125 s to build as a query), so this is the default prefilter
+ *   3  everything in the window (the cluster refused even the term-level query)
  */
 export type Relaxation = 0 | 1 | 2 | 3;
 
@@ -109,9 +119,11 @@ function notExpressible(p: Predicate): boolean {
   }
 }
 
+const TERM_LEVEL = new Set<Predicate["kind"]>(["equals", "number", "exists", "cidr", "prefix"]);
+
 const DROP: Record<1 | 2, (p: Predicate) => boolean> = {
   1: notExpressible,
-  2: (p) => p.kind === "regex" || p.kind === "fieldref" || notExpressible(p),
+  2: (p) => !TERM_LEVEL.has(p.kind) || notExpressible(p),
 };
 
 /** The query that selects a rule's candidate events at a relaxation level (raised on EmitError). */
@@ -154,22 +166,22 @@ export interface PreparedTarget extends BackfillTarget {
  * Runs every rule's candidate query once on the cluster (size 0, terminate_after 1) and widens the
  * ones it refuses, so that one rule the cluster cannot run never stops the pass for the others.
  */
-export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: BackfillOptions): Promise<PreparedTarget> {
+export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: BackfillOptions, start: Relaxation = 0): Promise<PreparedTarget> {
   const idField = await ruleIdField(cluster, t.index);
   const levels = new Map<string, Relaxation>();
   const refused = new Map<string, string>();
   let pending = [...t.rules, ...t.queryOnly];
-  for (const r of pending) levels.set(r.id, candidateQuery(r).level);
+  for (const r of pending) levels.set(r.id, candidateQuery(r, start).level);
   while (pending.length) {
     const retry: Rule[] = [];
-    for (let i = 0; i < pending.length; i += 200) {
-      const batch = pending.slice(i, i + 200);
+    for (let i = 0; i < pending.length; i += BATCH) {
+      const batch = pending.slice(i, i + BATCH);
       const searches: object[] = [];
       for (const r of batch) {
         searches.push({ index: t.index, ignore_unavailable: true, allow_no_indices: true });
         searches.push({ size: 0, terminate_after: 1, query: windowed(untaggedQuery(r, idField, levels.get(r.id)), t.timeField, opts) });
       }
-      const res: any = await call(cluster, "check rule queries", () => cluster.client.msearch({ searches } as any));
+      const res: any = await call(cluster, "check rule queries", () => cluster.client.msearch({ searches } as any, { requestTimeout: QUERY_CHECK_TIMEOUT_MS }));
       res.responses.forEach((resp: any, j: number) => {
         if (!resp.error) return;
         const r = batch[j]!;
@@ -204,14 +216,14 @@ export async function countUntagged(cluster: Cluster, targets: PreparedTarget[],
   const out: RuleCount[] = [];
   for (const t of targets) {
     const all = [...t.rules, ...t.queryOnly];
-    for (let i = 0; i < all.length; i += 200) {
-      const batch = all.slice(i, i + 200);
+    for (let i = 0; i < all.length; i += BATCH) {
+      const batch = all.slice(i, i + BATCH);
       const searches: object[] = [];
       for (const r of batch) {
         searches.push({ index: t.index, ignore_unavailable: true, allow_no_indices: true });
         searches.push({ size: 0, track_total_hits: true, query: windowed(untaggedQuery(r, t.idField, t.levels.get(r.id)), t.timeField, opts) });
       }
-      const res: any = await call(cluster, "count matching events", () => cluster.client.msearch({ searches } as any));
+      const res: any = await call(cluster, "count matching events", () => cluster.client.msearch({ searches } as any, { requestTimeout: QUERY_CHECK_TIMEOUT_MS }));
       res.responses.forEach((resp: any, j: number) => {
         const r = batch[j]!;
         if (resp.error) throw new Error(`${r.id}: ${resp.error.root_cause?.[0]?.reason ?? resp.error.reason}`);

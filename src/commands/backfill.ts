@@ -18,7 +18,8 @@ export function register(program: Command): void {
     .option("--requests-per-second <n>", "throttle the update (default unthrottled)", (v) => positiveNumber(v, "--requests-per-second"))
     .option("--slices <n|auto>", "parallel slices of the update (default auto)", (v) => (v === "auto" ? "auto" : positiveNumber(v, "--slices")))
     .option("--batch-size <n>", "events per scroll batch (default 1000)", (v) => positiveNumber(v, "--batch-size"))
-    .option("--dry-run", "print per-rule counts of events that would be tagged; write nothing")
+    .option("--prefilter <terms|exact>", "candidate query: term-level parts of each rule (default; the script decides the rest) or each rule's exact query", "terms")
+    .option("--dry-run", "print per-rule counts of events that would be tagged (exact queries); write nothing")
     .option("--json", "print JSON only");
   addRuleOptions(cmd);
   addConnectionOptions(cmd);
@@ -46,7 +47,10 @@ export function register(program: Command): void {
     };
     const cluster = await connect(connectionFrom(opts));
     const targets = [];
-    for (const t of planTargets(set.rules, bopts)) targets.push(await prepareTarget(cluster, t, bopts));
+    if (opts.prefilter !== "terms" && opts.prefilter !== "exact") throw new UsageError(`--prefilter ${opts.prefilter}: expected terms or exact`);
+    // Dry-run counts come from the exact queries; a real run starts from the cheap term-level prefilter.
+    const start = opts.dryRun || opts.prefilter === "exact" ? 0 : 2;
+    for (const t of planTargets(set.rules, bopts)) targets.push(await prepareTarget(cluster, t, bopts, start));
     const widened = targets.flatMap((t) => [...t.refused].map(([id, reason]) => ({ id, reason })));
     if (!opts.json)
       for (const w of widened) process.stderr.write(`outliers: rule ${w.id}: the cluster refused its query (${w.reason}); it is backfilled through a wider candidate query, tags unchanged\n`);
