@@ -18,13 +18,20 @@
  * them identically too, titles are left exact for Python. So:
  * - `%` is written as is (interpolation=None, as sigmac wrote it);
  * - in es_dsl_filter, `\`, `;` and `#` inside JSON strings are written as `\u005c`, `\u003b`,
- *   `\u0023` (the same JSON value, and text both parsers read identically);
+ *   `\u0023`, and line-breaking characters (U+2028, U+2029, C1 controls) as `\uXXXX` (the same
+ *   JSON value, and text both parsers read identically on one line);
  * - section names keep letters, digits, `_` and `-` (spaces become `-` as in sigmac, other
  *   characters `_`), and get `-2`, `-3`… when two rules share a title;
  * - line breaks in titles/tags become spaces; other values are one line by construction.
  */
 import type { Rule } from "../ir/types.ts";
 import { ruleQuery } from "./dsl.ts";
+
+/**
+ * Characters some line readers treat as line ends or that a JS `.` does not match (the `ini`
+ * package's line regex): DEL, C1 controls (U+0085 NEL among them), U+2028, U+2029.
+ */
+const LINE_BREAKING = /[\u007f-\u009f\u2028\u2029]/;
 
 /** JSON text whose strings carry no `\`, `;` or `#` literally (see above). */
 export function iniSafeJson(value: unknown): string {
@@ -39,13 +46,14 @@ export function iniSafeJson(value: unknown): string {
       i++;
     } else if (c === ";") out += "\\u003b";
     else if (c === "#") out += "\\u0023";
+    else if (LINE_BREAKING.test(c)) out += "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
     else out += c;
   }
   return out;
 }
 
 function oneLine(s: string): string {
-  return s.replace(/[\r\n]+/g, " ").trim();
+  return s.replace(/[\r\n\u007f-\u009f\u2028\u2029]+/g, " ").trim();
 }
 
 /** sigmac's name for a use case: the title with spaces as `-` and no parentheses, made ini-safe. */

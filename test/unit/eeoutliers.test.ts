@@ -10,6 +10,11 @@ import { ruleQuery } from "../../src/emit/dsl.ts";
 import { iniSafeJson, useCaseBaseName } from "../../src/emit/eeoutliers.ts";
 import { eeOutliersTarget } from "../../src/emit/targets.ts";
 import type { Profile } from "../../src/mapping/profile.ts";
+import { existsSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { loadProfile } from "../../src/mapping/index.ts";
+import { loadRules } from "../../src/rules/load.ts";
+import { parseIni as parseIniFile } from "../../src/rules/eeoutliers/configparser.ts";
 
 function rule(id: string, title: string, condition: Node, tags: string[] = []): Rule {
   return {
@@ -112,10 +117,42 @@ describe("ee-outliers emitter", () => {
   });
 
   test("iniSafeJson is the same JSON value with no literal \\ ; #", () => {
-    const v = { a: nasty, b: ["\\", ";#"], "k;#\\": 1 };
+    const v = { a: nasty, b: ["\\", ";#", "\u2028\u2029\u0085\u007f"], "k;#\\": 1 };
     const text = iniSafeJson(v);
     expect(JSON.parse(text)).toEqual(v);
     expect(/[;#]/.test(text)).toBe(false);
     expect(text.includes("\\\\")).toBe(false);
+    expect(/[\u007f-\u009f\u2028\u2029]/.test(text)).toBe(false);
   });
+});
+
+const SIGMA = path.resolve(import.meta.dir, "../../../shared/sigma");
+const haveCorpus = existsSync(SIGMA);
+if (!haveCorpus) console.warn(`eeoutliers corpus round trip: SKIPPED, ${SIGMA} not found`);
+
+describe.skipIf(!haveCorpus)("ee-outliers file for the whole SigmaHQ corpus", () => {
+  test("reads back with Python configparser, src/rules/eeoutliers and the ini package: every query identical", () => {
+    const profile = loadProfile("winlogbeat");
+    const dirs = readdirSync(SIGMA).filter((d) => d.startsWith("rules")).map((d) => path.join(SIGMA, d));
+    const compiled = loadRules(dirs, { profile }).filter((r) => r.status === "ok").map((r) => (r as { rule: Rule }).rule);
+    const out = eeOutliersTarget.emit(compiled, { profile });
+    expect(out.failures).toEqual([]);
+    const want = compiled.map((r) => ({ query: ruleQuery(r) }));
+
+    const ours = parseIniFile("corpus.conf", out.text);
+    expect(ours.errors).toEqual([]);
+    expect(ours.sections.length).toBe(compiled.length);
+    ours.sections.forEach((s, i) => expect(JSON.parse(s.keys.get("es_dsl_filter")!.value)).toEqual(want[i]!));
+
+    const viaIni = parseIni(out.text) as Record<string, Record<string, string>>;
+    const iniSections = Object.values(viaIni);
+    expect(iniSections.length).toBe(compiled.length);
+    iniSections.forEach((s, i) => expect(JSON.parse(s.es_dsl_filter!)).toEqual(want[i]!));
+
+    const viaPy = pythonRead(out.text);
+    if (viaPy === undefined) return void console.warn("python3 not found: skipped the configparser half of this test");
+    const pySections = Object.values(viaPy);
+    expect(pySections.length).toBe(compiled.length);
+    pySections.forEach((s, i) => expect(JSON.parse(s.es_dsl_filter!)).toEqual(want[i]!));
+  }, 60_000);
 });
