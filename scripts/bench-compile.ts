@@ -124,7 +124,8 @@ Command: \`scripts/bench-compile\` (RUNS=${RUNS}); measured ${new Date().toISOSt
 Corpus: \`${rel.join("`, `")}\` (${results.length} rule documents; \`regression/\` holds events, not rules), mapping \`winlogbeat\`.
 Each run is \`bun src/cli.ts compile <corpus> --target T --out FILE --report FILE\`, a fresh process, timed by
 \`/usr/bin/time -v\` (wall clock, user+system CPU, maximum resident set size). Goal: under 2 s for the corpus.
-On this shared machine the wall time includes waiting for a core; the CPU column is the work itself.
+CPU time can exceed wall time (Bun collects garbage and reads files on helper threads); on this shared
+machine the wall time also includes waiting for a core.
 
 | target | wall time, median (runs) | CPU (user+sys), median | peak RSS | rules ok / failed | output |
 | --- | --- | --- | --- | --- | --- |
