@@ -28,28 +28,19 @@ import type { Rule } from "../ir/types.ts";
 import { ruleQuery } from "./dsl.ts";
 
 /**
- * Characters some line readers treat as line ends or that a JS `.` does not match (the `ini`
- * package's line regex): DEL, C1 controls (U+0085 NEL among them), U+2028, U+2029.
+ * What iniSafeJson rewrites: a JSON escape (kept, except `\\`), `;`, `#`, and characters some line
+ * readers treat as line ends or that a JS `.` does not match (the `ini` package's line regex):
+ * DEL, C1 controls (U+0085 NEL among them), U+2028, U+2029.
  */
-const LINE_BREAKING = /[\u007f-\u009f\u2028\u2029]/;
+const INI_UNSAFE = /\\[^]|[;#\u007f-\u009f\u2028\u2029]/g;
 
 /** JSON text whose strings carry no `\`, `;` or `#` literally (see above). */
 export function iniSafeJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  let out = "";
-  for (let i = 0; i < json.length; i++) {
-    const c = json[i]!;
-    if (c === "\\") {
-      const next = json[i + 1]!;
-      if (next === "\\") out += "\\u005c";
-      else out += c + next;
-      i++;
-    } else if (c === ";") out += "\\u003b";
-    else if (c === "#") out += "\\u0023";
-    else if (LINE_BREAKING.test(c)) out += "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0");
-    else out += c;
-  }
-  return out;
+  // In JSON text a backslash always starts an escape: `\\` (a literal backslash) becomes \u005c,
+  // other escapes stay; `;`, `#` and line-breaking characters only occur inside strings.
+  return JSON.stringify(value).replace(INI_UNSAFE, (m) =>
+    m[0] === "\\" ? (m === "\\\\" ? "\\u005c" : m) : "\\u" + m.charCodeAt(0).toString(16).padStart(4, "0"),
+  );
 }
 
 function oneLine(s: string): string {
