@@ -1,0 +1,162 @@
+/**
+ * The measuring half of scripts/bench-backfill: on one index of generated winlogbeat events, in one
+ * run on the same data, times
+ *   one-rule   our backfill (the CLI) with one rule (the bundled MSHTA rule)
+ *   full       our backfill (the CLI) with every Windows rule of ../shared/sigma/rules*
+ *   naive      one `_update_by_query` per rule, each with the rule's own query and the tagging script
+ *              (timed on --naive-rules rules spread over the set, and extrapolated to the full set)
+ *   limit      the engine's limit: one `_update_by_query` over the events `full` tagged, with a
+ *              script that changes nothing (the cost of rewriting exactly those events)
+ * The index is untagged (outliers untag) between runs. With --record, writes the figures into the
+ * "Backfill" section of BENCHMARKS.md.
+ *
+ *   bun scripts/bench-backfill.ts [--size 1000000] [--naive-rules 40] [--seed 7] [--record]
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { connect } from "../src/cluster/client.ts";
+import { ruleQuery } from "../src/emit/dsl.ts";
+import { updateScript } from "../src/emit/painless/pipeline.ts";
+import { loadProfile } from "../src/mapping/index.ts";
+import { generateEvents } from "../test/helpers/gen-events.ts";
+import { SHARED, SKIP_MESSAGE, windowsRules } from "../test/helpers/windows-rules.ts";
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] && !process.argv[i + 1]!.startsWith("--") ? process.argv[i + 1]! : def;
+}
+const SIZE = Number(arg("size", "1000000"));
+const NAIVE_RULES = Number(arg("naive-rules", "40"));
+const SEED = Number(arg("seed", "7"));
+const NODE = process.env.ES_URL ?? "http://127.0.0.1:9200";
+const ROOT = path.resolve(import.meta.dir, "..");
+const MSHTA = path.join(ROOT, "rules/windows/process_creation/proc_creation_win_mshta_susp_execution_01.yml");
+
+if (!SHARED) {
+  console.error(SKIP_MESSAGE);
+  process.exit(2);
+}
+
+const cluster = await connect({ node: NODE, timeoutMs: 3_600_000 });
+const { client } = cluster;
+const rules = windowsRules();
+const paths = [...new Set(rules.map((r) => r.source.path))];
+const index = `bench-backfill-${Date.now().toString(36)}`;
+const log = (s: string) => process.stderr.write(s + "\n");
+
+// --- the data -----------------------------------------------------------------------------------
+log(`bench-backfill: generating ${SIZE} events, ${rules.length} rules`);
+const t = loadProfile("winlogbeat").indexTemplate();
+await client.indices.create({ index, settings: { ...(t.settings ?? {}), "index.number_of_shards": 2, "index.refresh_interval": "-1" }, mappings: t.mappings } as any);
+const now = Date.now();
+const CHUNK = 50_000;
+for (let from = 0; from < SIZE; from += CHUNK) {
+  // Generated in chunks with their own seeds so that a million events never sit in memory at once.
+  const docs = generateEvents(rules, Math.min(CHUNK, SIZE - from), SEED + from);
+  for (let i = 0; i < docs.length; i += 5000) {
+    const body: string[] = [];
+    docs.slice(i, i + 5000).forEach((d, j) => {
+      d.source["@timestamp"] = new Date(now - 60_000 - ((from + i + j) % 1_000_000) * 1000).toISOString();
+      body.push(JSON.stringify({ index: { _index: index } }), JSON.stringify(d.source));
+    });
+    const res: any = await client.bulk({ body: body.join("\n") + "\n" } as any);
+    if (res.errors) throw new Error("bulk failed: " + JSON.stringify(res.items.find((x: any) => x.index?.error)?.index?.error));
+  }
+  log(`  loaded ${Math.min(from + CHUNK, SIZE)}`);
+}
+await client.indices.putSettings({ index, settings: { "index.refresh_interval": "1s" } } as any);
+await client.indices.refresh({ index });
+await client.indices.forcemerge({ index, max_num_segments: 1 } as any).catch(() => {});
+
+// --- the runs -----------------------------------------------------------------------------------
+async function cli(args: string[]): Promise<any> {
+  const p = Bun.spawn([process.execPath, path.join(ROOT, "src/cli.ts"), ...args, "--node", NODE, "--json"], { cwd: ROOT, stdout: "pipe", stderr: "inherit" });
+  const out = await new Response(p.stdout).text();
+  const code = await p.exited;
+  if (code !== 0) throw new Error(`outliers ${args[0]} exited ${code}`);
+  return JSON.parse(out);
+}
+
+async function untag(): Promise<void> {
+  await cli(["untag", "--index", index]);
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ s: number; v: T }> {
+  const t0 = performance.now();
+  const v = await fn();
+  return { s: (performance.now() - t0) / 1000, v };
+}
+
+const results: Record<string, { seconds: number; tagged: number; note: string }> = {};
+
+log("one-rule backfill");
+const one = await timed(() => cli(["backfill", MSHTA, "--since", "30d", "--index", index]));
+results["one-rule"] = { seconds: one.s, tagged: one.v.tagged, note: "1 rule (bundled MSHTA rule), our CLI" };
+await untag();
+
+log("full-ruleset backfill");
+const full = await timed(() => cli(["backfill", ...paths, "--since", "30d", "--index", index]));
+results.full = { seconds: full.s, tagged: full.v.tagged, note: `${rules.length} rules, our CLI, one pass` };
+
+log("engine limit: no-op script over the events the full run tagged");
+const limit = await timed(async () => {
+  const r: any = await client.updateByQuery({ index, refresh: true, conflicts: "proceed", slices: "auto", query: { exists: { field: "outliers.rule_id" } }, script: { source: "ctx._source.outliers = ctx._source.outliers", lang: "painless" } } as any);
+  return r.updated as number;
+});
+results.limit = { seconds: limit.s, tagged: limit.v, note: "`_update_by_query`, no-op script, the same tagged events" };
+await untag();
+
+log(`naive loop: one _update_by_query per rule, timed on ${NAIVE_RULES} rules`);
+const sample = rules.filter((_, i) => i % Math.max(1, Math.floor(rules.length / NAIVE_RULES)) === 0).slice(0, NAIVE_RULES);
+let naiveTagged = 0;
+let skipped = 0;
+const naive = await timed(async () => {
+  for (const r of sample) {
+    let query: object;
+    try {
+      query = ruleQuery(r);
+    } catch {
+      skipped++;
+      continue;
+    }
+    const res: any = await client.updateByQuery({ index, refresh: false, conflicts: "proceed", slices: "auto", query: { bool: { filter: [query] } }, script: updateScript([r]) } as any);
+    naiveTagged += res.updated ?? 0;
+  }
+});
+const perRule = naive.s / (sample.length - skipped);
+results.naive = {
+  seconds: perRule * rules.length,
+  tagged: naiveTagged,
+  note: `${sample.length - skipped} rules timed (${naive.s.toFixed(1)} s, ${perRule.toFixed(2)} s per rule), extrapolated to ${rules.length}`,
+};
+await client.indices.delete({ index });
+
+// --- the report ---------------------------------------------------------------------------------
+const eps = (s: number) => Math.round(SIZE / s).toLocaleString("en-US");
+const rows = ["one-rule", "full", "naive", "limit"].map((k) => {
+  const r = results[k]!;
+  return `| ${k} | ${r.seconds.toFixed(1)} | ${eps(r.seconds)} | ${r.tagged.toLocaleString("en-US")} | ${r.note} |`;
+});
+const ratio = (a: string, b: string) => (results[a]!.seconds / results[b]!.seconds).toFixed(2);
+const section = `## Backfill
+
+Command: \`scripts/bench-backfill --size ${SIZE} --naive-rules ${NAIVE_RULES} --record\` (${new Date().toISOString().slice(0, 10)},
+${os.cpus().length} cores, one embedded Elasticsearch 7.10.2 node, index of ${SIZE.toLocaleString("en-US")} generated events in 2 shards).
+Events per second are events in the index divided by wall time.
+
+| run | seconds | events/s | events tagged | what |
+| --- | ---: | ---: | ---: | --- |
+${rows.join("\n")}
+
+Ratios in this run: full / one-rule = **${ratio("full", "one-rule")}** (goal ≤ 3), full / engine limit = **${ratio("full", "limit")}**
+(goal ≤ 1.5), naive / full = **${ratio("naive", "full")}**.
+`;
+console.log(section);
+if (process.argv.includes("--record")) {
+  const file = path.join(ROOT, "BENCHMARKS.md");
+  const text = readFileSync(file, "utf8");
+  const re = /## Backfill\n[\s\S]*?(?=\n## |$)/;
+  writeFileSync(file, re.test(text) ? text.replace(re, section.trimEnd() + "\n") : text.trimEnd() + "\n\n" + section);
+  log("recorded in BENCHMARKS.md");
+}
