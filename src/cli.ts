@@ -35,7 +35,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Resolves once what was written to `stream` has been handed to the OS (a pipe may be slow to drain). */
+async function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  while (stream.writableLength > 0) await new Promise((resolve) => stream.once("drain", resolve));
+}
+
 if (import.meta.main) {
-  main(process.argv).then((code) => process.exit(code));
+  // Exit explicitly (keep-alive sockets would hold the process open), but only after stdout and
+  // stderr have drained: a large --json answer into a pipe is otherwise cut short.
+  main(process.argv).then(async (code) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  });
 }
 export { UsageError };
