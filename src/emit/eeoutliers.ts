@@ -3,7 +3,8 @@
  *
  *   [simplequery_sigma_<Title-With-Dashes>]
  *   es_dsl_filter = {"query":{...}}          one-line JSON of the rule's query (src/emit/dsl.ts)
- *   es_index = winlogbeat-*
+ *   es_index = winlogbeat-*                   the rule's index patterns, comma-separated (sigmac left
+ *                                             it empty unless there was exactly one)
  *   outlier_type = Sigma hit, attack.defense_evasion, attack.t1140
  *   outlier_reason = Sigma hit - <title>
  *   outlier_summary = Sigma hit - <title>

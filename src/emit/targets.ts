@@ -46,12 +46,13 @@ export function perRule<T>(rule: Rule, failures: EmitFailure[], fn: () => T): T 
 }
 
 /**
- * `dsl`: one JSON object, rule id → { title, index, query } (`query` is the clause to put under
- * `"query"` of `_search`, `_count` or `_update_by_query`). Rule order is the compile order.
+ * `dsl`: one JSON object, one rule per line, rule id → { title, path, index, query } (`query` is the
+ * clause to put under `"query"` of `_search`, `_count` or `_update_by_query`). Rule order is the
+ * compile order; a repeated id is reported as a failure of the later rule.
  */
 export const dslTarget: Target = {
   name: "dsl",
-  description: "JSON map of rule id to {title, index, query} (Elasticsearch query DSL)",
+  description: "JSON object, one rule per line: rule id to {title, path, index, query} (Elasticsearch query DSL)",
   emit(rules) {
     const failures: EmitFailure[] = [];
     const out: Record<string, { title: string; path: string; index: string[]; query: unknown }> = {};
