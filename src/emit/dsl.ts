@@ -72,6 +72,7 @@
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../ir/types.ts";
 import { wildcardShape } from "../ir/build.ts";
 import { regexQuery as regexClause } from "../ir/regex/query.ts";
+import { normalizeCidr } from "../rules/sigma/modifiers.ts";
 
 /** Lucene's per-bool clause limit on 7.x is 1024; stay under it. */
 export const MAX_CLAUSES = 1024;
@@ -221,26 +222,9 @@ function globParams(parts: WildcardPart[]): { value: string; mask: string } {
 // ---------------------------------------------------------------------------------------------
 // Literal checks for typed fields
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
+/** A valid IPv4 or IPv6 address (no prefix length); the Sigma front end's validator. */
 export function isIp(s: string): boolean {
-  if (IPV4.test(s)) return true;
-  if (!s.includes(":") || !/^[0-9A-Fa-f:.]+$/.test(s)) return false;
-  try {
-    new URL(`http://[${s}]/`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function isCidr(s: string): boolean {
-  const slash = s.indexOf("/");
-  if (slash < 0) return isIp(s);
-  const ip = s.slice(0, slash);
-  const bits = s.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(bits) || !isIp(ip)) return false;
-  return Number(bits) <= (ip.includes(":") ? 128 : 32);
+  return !s.includes("/") && normalizeCidr(s) !== undefined;
 }
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -398,8 +382,9 @@ function regexQuery(p: Extract<Predicate, { kind: "regex" }>): Q {
 
 function cidrQuery(p: Extract<Predicate, { kind: "cidr" }>): Q {
   if (p.field.type !== "ip") throw new EmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
-  if (!isCidr(p.cidr)) throw new EmitError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`, "error");
-  return { term: { [p.field.name]: p.cidr } };
+  const network = normalizeCidr(p.cidr);
+  if (!network) throw new EmitError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`, "error");
+  return { term: { [p.field.name]: network } };
 }
 
 export function predicateQuery(p: Predicate): Q {
