@@ -227,6 +227,11 @@ export function isIp(s: string): boolean {
   return !s.includes("/") && normalizeCidr(s) !== undefined;
 }
 
+/** A valid IPv4 or IPv6 network (a bare address counts); used by the Painless encoder too. */
+export function isCidr(s: string): boolean {
+  return normalizeCidr(s) !== undefined;
+}
+
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 // ---------------------------------------------------------------------------------------------
