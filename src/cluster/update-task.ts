@@ -32,6 +32,8 @@ export interface UpdateTotals {
   /** Events the script left alone (`ctx.op = 'noop'`). */
   noops: number;
   versionConflicts: number;
+  /** Slices the task ran in (the most any pass used; 1 when not sliced). */
+  slices: number;
   /** Passes run (1 + retries after version conflicts). */
   passes: number;
   failures: string[];
@@ -82,6 +84,7 @@ function clearResume(file?: string): void {
 }
 
 interface TaskStatus {
+  slices: number;
   total: number;
   updated: number;
   noops: number;
@@ -107,6 +110,7 @@ async function getTask(cluster: Cluster, id: string): Promise<TaskAnswer | undef
     return {
       completed: Boolean(r.completed),
       status: {
+        slices: Math.max(1, (r.task?.status?.slices ?? st.slices ?? []).length),
         total: st.total ?? 0,
         updated: st.updated ?? 0,
         noops: st.noops ?? 0,
@@ -152,7 +156,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: FollowOptions): Promise<UpdateTotals> {
   const started = Date.now();
   const progress = new Progress(opts.label, { json: opts.json });
-  const totals: UpdateTotals = { checked: 0, updated: 0, noops: 0, versionConflicts: 0, passes: 0, failures: [], cancelled: false, millis: 0 };
+  const totals: UpdateTotals = { checked: 0, updated: 0, noops: 0, versionConflicts: 0, slices: 1, passes: 0, failures: [], cancelled: false, millis: 0 };
   let current: string | undefined;
   let interrupted = false;
   const onSigint = () => {
@@ -206,6 +210,7 @@ export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: Foll
       totals.updated += answer.status.updated;
       totals.noops += answer.status.noops;
       totals.versionConflicts += answer.status.version_conflicts;
+      totals.slices = Math.max(totals.slices, answer.status.slices);
       totals.failures.push(...answer.failures);
       clearResume(opts.resumeFile);
       if (totals.cancelled) break;

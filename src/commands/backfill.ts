@@ -75,6 +75,7 @@ export function register(program: Command): void {
       checked: passes.reduce((a, p) => a + p.checked, 0),
       tagged: passes.reduce((a, p) => a + p.updated, 0),
       versionConflictsRetried: passes.reduce((a, p) => a + p.versionConflicts, 0),
+      slices: passes.reduce((a, p) => Math.max(a, p.slices), 1),
       seconds: passes.reduce((a, p) => a + p.millis, 0) / 1000,
     };
     const tagged = cancelled ? [] : await countTagged(cluster, targets, bopts);

@@ -47,10 +47,17 @@ export function events(rules: Rule[], generated: number, seed = 7): Doc[] {
   return out;
 }
 
+/**
+ * Shards per test index: OUTLIERS_TEST_SHARDS (scripts/test sets 3 for the three-node run, with a
+ * replica, so that shards and slices spread over every node).
+ */
+const SHARDS = Number(process.env.OUTLIERS_TEST_SHARDS ?? 1);
+
 export async function createIndex(index: string, settings: Record<string, unknown> = {}): Promise<void> {
   const { client } = await cluster();
   const t = PROFILE.indexTemplate();
-  await client.indices.create({ index, settings: { ...(t.settings ?? {}), ...settings }, mappings: t.mappings } as any);
+  const spread = SHARDS > 1 ? { "index.number_of_shards": SHARDS, "index.number_of_replicas": 1 } : {};
+  await client.indices.create({ index, settings: { ...(t.settings ?? {}), ...spread, ...settings }, mappings: t.mappings, wait_for_active_shards: "all" } as any);
 }
 
 export async function bulk(index: string, docs: Doc[], pipeline?: string): Promise<void> {

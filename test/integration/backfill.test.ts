@@ -27,6 +27,7 @@ import {
 import { loadRules } from "../../src/rules/load.ts";
 
 const N = Number(process.env.OUTLIERS_BACKFILL_EVENTS ?? 3000);
+const SHARDS = Number(process.env.OUTLIERS_TEST_SHARDS ?? 1);
 const set = ruleSet();
 const docs: Doc[] = events(set.rules, N);
 const pipeline = testIndex("bf-pipe");
@@ -90,6 +91,14 @@ describe("backfill", () => {
     expect(tagged).toBeGreaterThan(0);
     expect(first.json.tagged).toBe(tagged);
     const pairs = [...after.values()].reduce((a, s) => a + (s.outliers?.rule_id?.length ?? 0), 0);
+    if (SHARDS > 1) {
+      // Scale-out run: the shards sit on every node, and the update ran one slice per shard.
+      const { client } = await cluster();
+      const nodes: any[] = (await client.cat.nodes({ format: "json" } as any)) as any;
+      const shards: any[] = (await client.cat.shards({ index: plain, format: "json" } as any)) as any;
+      expect(new Set(shards.map((s) => s.node)).size).toBe(nodes.length);
+      expect(first.json.slices).toBe(SHARDS);
+    }
     console.log(`backfill: ${first.json.checked} checked, ${first.json.tagged} tagged (${pairs} pairs) in ${first.json.seconds}s`);
 
     // Re-running writes nothing: every candidate already carries what it matches.
