@@ -177,6 +177,7 @@ const cases: Array<[string, string, string[]]> = [
   ["re word boundary (script query)", "sel:\n    R|re: '\\bbar\\b'\n  condition: sel", ["r_lower", "r_newline"]],
   ["keyword list (no field), with wildcards", "keywords:\n    - '*mimikatz*'\n  condition: keywords", ["kw_hit"]],
   ["keyword list (no field), whole value", "keywords:\n    - 'invoke-mimikatz -dump'\n    - 'not there'\n  condition: keywords", ["kw_hit"]],
+  ["keyword list (no field), found inside a value as a full-text search", "keywords:\n    - 'MIMIKATZ'\n  condition: keywords", ["kw_hit"]],
   ["and binds tighter than or", "s1:\n    C1: a\n  s2:\n    C2: a\n  s3:\n    C3: a\n  condition: s1 or s2 and s3", ["p1", "p123", "p23"]],
   ["parentheses", "s1:\n    C1: a\n  s2:\n    C2: a\n  s3:\n    C3: a\n  condition: (s1 or s2) and s3", ["p123", "p23"]],
   ["1 of s*", "s1:\n    C1: a\n  s2:\n    C2: a\n  condition: 1 of s*", ["p1", "p123", "p2", "p23"]],

@@ -24,10 +24,10 @@ describe("detection shapes", () => {
     });
   });
 
-  test("a keyword list is ORed keyword predicates over the profile's keyword fields", () => {
+  test("a keyword list is ORed keyword predicates over the profile's keyword fields, each found anywhere in a value", () => {
     expect(cond(`    keywords:\n        - 'event::clear'\n        - '*mimikatz*'\n    condition: keywords`)).toEqual({
       kind: "or", children: [
-        { kind: "keyword", fields: KW, parts: [{ lit: "event::clear" }], cased: false },
+        { kind: "keyword", fields: KW, parts: [{ any: true }, { lit: "event::clear" }, { any: true }], cased: false },
         { kind: "keyword", fields: KW, parts: [{ any: true }, { lit: "mimikatz" }, { any: true }], cased: false },
       ],
     });
@@ -36,8 +36,8 @@ describe("detection shapes", () => {
   test("'|all': keywords are ANDed; '|contains': keywords get wildcards", () => {
     expect(cond(`    k:\n        '|all':\n            - 'Oab'\n            - ' -ExternalUrl '\n    condition: k`)).toEqual({
       kind: "and", children: [
-        { kind: "keyword", fields: KW, parts: [{ lit: "Oab" }], cased: false },
-        { kind: "keyword", fields: KW, parts: [{ lit: " -ExternalUrl " }], cased: false },
+        { kind: "keyword", fields: KW, parts: [{ any: true }, { lit: "Oab" }, { any: true }], cased: false },
+        { kind: "keyword", fields: KW, parts: [{ any: true }, { lit: " -ExternalUrl " }, { any: true }], cased: false },
       ],
     });
     expect(cond(`    k:\n        '|contains': 'abc'\n    condition: k`)).toEqual({

@@ -276,16 +276,27 @@ function finalParts(v: Extract<SigmaValue, { t: "str" }>, place: Place): Wildcar
   return out;
 }
 
+/**
+ * A keyword is a full-text search: it is found anywhere in a field's value, as sigmac's and
+ * pySigma's Elasticsearch backends search keywords (`*value*`). Stars already at either end stay.
+ */
+function unanchored(parts: WildcardPart[]): WildcardPart[] {
+  const out = [...parts];
+  if (!(out[0] && "any" in out[0])) out.unshift({ any: true });
+  if (!(out[out.length - 1] && "any" in out[out.length - 1]!)) out.push({ any: true });
+  return out;
+}
+
 function keywordNode(v: SigmaValue, fields: Field[], anyCased: boolean, place: Place): Node {
   switch (v.t) {
     case "expansion":
       return or(v.values.map((x) => keywordNode(x, fields, anyCased, place)));
     case "str":
-      return { kind: "keyword", fields, parts: finalParts(v, place), cased: v.cased ?? anyCased };
+      return { kind: "keyword", fields, parts: unanchored(finalParts(v, place)), cased: v.cased ?? anyCased };
     case "num":
-      return { kind: "keyword", fields, parts: [{ lit: v.src }], cased: false };
+      return { kind: "keyword", fields, parts: unanchored([{ lit: v.src }]), cased: false };
     case "bool":
-      return { kind: "keyword", fields, parts: [{ lit: String(v.value) }], cased: false };
+      return { kind: "keyword", fields, parts: unanchored([{ lit: String(v.value) }]), cased: false };
     case "re":
       throw new RuleProblem("unsupported", place, "a regular expression with no field is not supported");
     default:
