@@ -6,7 +6,15 @@
 import type { Rule } from "../../src/ir/types.ts";
 import { ruleQuery } from "../../src/emit/dsl.ts";
 import { buildPipeline } from "../../src/emit/painless/pipeline.ts";
-import { cluster, dropIndices, testIndex } from "./es.ts";
+import { connect, type Cluster } from "../../src/cluster/client.ts";
+import { dropIndices, ES_URL, testIndex } from "./es.ts";
+
+/** Own client with a long request timeout: some rule queries take minutes on a loaded node. */
+let patient: Promise<Cluster> | undefined;
+function cluster(): Promise<Cluster> {
+  patient ??= connect({ node: ES_URL, timeoutMs: 3_600_000 });
+  return patient;
+}
 
 export interface Template {
   settings?: Record<string, unknown>;

@@ -55,6 +55,8 @@ export interface Params {
 
 export interface EncodeOptions {
   ignoreAbove?: number;
+  /** false: every rule is a candidate for every event (no index keys). For measurements only. */
+  indexKeys?: boolean;
 }
 
 /** ASCII-only case folding, as Elasticsearch's `case_insensitive`. */
@@ -395,7 +397,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     params.m.push(ruleMeta(rule));
     for (const k of Object.keys(rule.tagsOut.extra ?? {})) if (!params.xk.includes(k)) params.xk.push(k);
     kept.push(rule);
-    const keys = indexKeys(rule.condition);
+    const keys = opts.indexKeys === false ? null : indexKeys(rule.condition);
     if (keys === null) {
       params.a.push(ri);
       continue;

@@ -96,8 +96,17 @@ export function updateScript(rules: Rule[], opts: EncodeOptions = {}): { source:
   return { source: UPDATE_SOURCE, params: encodeRules(rules, opts).params, lang: "painless" };
 }
 
-/** The naive baseline (benchmarks only): one script processor with its own `if` per rule. */
-export function buildNaivePipeline(rules: Rule[], opts: EncodeOptions = {}): { processors: object[]; ruleIds: string[] } {
+/**
+ * The naive baseline (benchmarks only): one script processor with its own `if` per rule, running the
+ * same matcher and tagger. The two fixed sources are stored scripts (`scripts`, to PUT under
+ * `_scripts/<id>` first) referenced by id: repeating the 21 KB source in every one of ~2,800
+ * processors makes a pipeline of hundreds of megabytes that exhausts a node's heap.
+ */
+export function buildNaivePipeline(
+  rules: Rule[],
+  opts: EncodeOptions & { scriptIds?: { cond: string; tag: string } } = {},
+): { processors: object[]; ruleIds: string[]; scripts: Record<string, { lang: "painless"; source: string }> } {
+  const ids = opts.scriptIds ?? { cond: "outliers-naive-if", tag: "outliers-naive-tag" };
   const processors: object[] = [];
   const ruleIds: string[] = [];
   for (const rule of rules) {
@@ -106,13 +115,16 @@ export function buildNaivePipeline(rules: Rule[], opts: EncodeOptions = {}): { p
     ruleIds.push(rule.id);
     processors.push({
       script: {
-        lang: "painless",
-        source: NAIVE_TAG_SOURCE,
+        id: ids.tag,
         params,
-        if: { lang: "painless", source: NAIVE_IF_SOURCE, params },
+        if: { id: ids.cond, params },
         on_failure: recordFailure(),
       },
     });
   }
-  return { processors, ruleIds };
+  return {
+    processors,
+    ruleIds,
+    scripts: { [ids.cond]: { lang: "painless", source: NAIVE_IF_SOURCE }, [ids.tag]: { lang: "painless", source: NAIVE_TAG_SOURCE } },
+  };
 }
