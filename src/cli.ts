@@ -3,6 +3,7 @@
  * The `outliers` command line: wiring only. Each command lives in src/commands/<name>.ts and
  * exports `register(program)`; the work itself lives in src/rules, src/emit and src/cluster.
  */
+import { writeSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { VERSION } from "./version.ts";
 import { UsageError, exitCodeFor, formatError } from "./util/errors.ts";
@@ -35,17 +36,34 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Resolves once what was written to `stream` has been handed to the OS (a pipe may be slow to drain). */
-async function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  while (stream.writableLength > 0) await new Promise((resolve) => stream.once("drain", resolve));
+/**
+ * Bun's process.stdout reports no backpressure (write() says false, writableLength stays 0, no
+ * "drain"), so a large --json answer into a slow pipe was cut at 64 KiB when we exit, and
+ * Bun.write(Bun.stdout) re-sends the first 64 KiB after a full pipe. Stdout is therefore written
+ * synchronously, whole, retrying while the pipe is full: simple and exact for a command-line tool.
+ */
+function synchronousStdout(): void {
+  (process.stdout as { write: unknown }).write = (chunk: string | Uint8Array, enc?: unknown, cb?: unknown) => {
+    const data = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    for (let off = 0; off < data.length; ) {
+      try {
+        off += writeSync(1, data, off, data.length - off);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === "EPIPE") process.exit(0); // the reader went away (`| head`): nothing left to say
+        if (code !== "EAGAIN") throw e;
+        Bun.sleepSync(1);
+      }
+    }
+    const done = typeof enc === "function" ? enc : cb;
+    if (typeof done === "function") (done as () => void)();
+    return true;
+  };
 }
 
 if (import.meta.main) {
-  // Exit explicitly (keep-alive sockets would hold the process open), but only after stdout and
-  // stderr have drained: a large --json answer into a pipe is otherwise cut short.
-  main(process.argv).then(async (code) => {
-    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-    process.exit(code);
-  });
+  synchronousStdout();
+  // Exit explicitly: keep-alive sockets would hold the process open.
+  main(process.argv).then((code) => process.exit(code));
 }
 export { UsageError };
