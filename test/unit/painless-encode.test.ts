@@ -1,0 +1,97 @@
+/** The Painless emitter's TypeScript half: fixed source, params layout, index keys, tag metadata. */
+import { describe, expect, test } from "bun:test";
+import type { Node } from "../../src/ir/types.ts";
+import { encodeRules, foldAscii, indexKeys, ipBytes, summaryParts, techniquesOf, OP } from "../../src/emit/painless/encode.ts";
+import { buildPipeline, INGEST_SOURCE, TAG_SOURCE, UPDATE_SOURCE, updateScript } from "../../src/emit/painless/pipeline.ts";
+import { kw, long, rule } from "../helpers/rules.ts";
+
+const IMG = kw("winlog.event_data.Image");
+const CH = kw("winlog.channel");
+const EID = long("winlog.event_id");
+const guard: Node = { kind: "and", children: [{ kind: "equals", field: CH, value: "Security", cased: false }, { kind: "number", field: EID, op: "eq", value: 4688 }] };
+
+describe("fixed source", () => {
+  test("stays under Elasticsearch's 65,535-byte script limit and holds no rule value", () => {
+    for (const s of [INGEST_SOURCE, UPDATE_SOURCE, TAG_SOURCE]) expect(Buffer.byteLength(s)).toBeLessThan(65535);
+    const r = rule("r1", { kind: "contains", field: IMG, value: "UniqueNeedle-42", cased: false });
+    const built = buildPipeline([r]);
+    const script = (built.processors[0] as any).script;
+    expect(script.source).toBe(INGEST_SOURCE);
+    expect(script.source).not.toContain("uniqueneedle-42");
+    expect(JSON.stringify(script.params)).toContain("uniqueneedle-42");
+    expect(updateScript([r]).source).toBe(UPDATE_SOURCE);
+  });
+});
+
+describe("params", () => {
+  test("case-insensitive values are folded (ASCII only), cased ones kept, caseless ones exact", () => {
+    const { params } = encodeRules([
+      rule("a", { kind: "equals", field: IMG, value: "C:\\É\\X.EXE", cased: false }),
+      rule("b", { kind: "equals", field: IMG, value: "C:\\X.EXE", cased: true }),
+      rule("c", { kind: "equals", field: IMG, value: "1234", cased: false }),
+    ]);
+    expect(params.r.map((r) => r[0])).toEqual([
+      [OP.EQ, 0, 0, "c:\\É\\x.exe"],
+      [OP.EQ, 0, 1, "C:\\X.EXE"],
+      [OP.EQ, 0, 1, "1234"],
+    ]);
+    expect(foldAscii("ÀBc")).toBe("Àbc");
+  });
+
+  test("liveUnsupported rules and duplicate ids are skipped and listed", () => {
+    const e = encodeRules([
+      rule("a", { kind: "const", value: true }),
+      rule("b", { kind: "const", value: true }, { liveUnsupported: "query-only construct" }),
+      rule("a", { kind: "const", value: true }),
+    ]);
+    expect(e.rules.map((r) => r.id)).toEqual(["a"]);
+    expect(e.skipped).toEqual([
+      { id: "b", reason: "query-only construct" },
+      { id: "a", reason: "duplicate rule id" },
+    ]);
+  });
+
+  test("cidr and ip equality carry 16 bytes (IPv4 mapped) and a prefix length", () => {
+    expect(ipBytes("10.1.2.3")).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 10, 1, 2, 3]);
+    expect(ipBytes("fe80::1")).toEqual([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(ipBytes("::ffff:1.2.3.4").slice(10)).toEqual([255, 255, 1, 2, 3, 4]);
+    const { params } = encodeRules([rule("n", { kind: "cidr", field: { name: "ip", type: "ip" }, cidr: "10.0.0.0/8" })]);
+    expect(params.r[0]![0]).toEqual([OP.CIDR, 0, ipBytes("10.0.0.0"), 104]);
+  });
+});
+
+describe("index keys", () => {
+  test("an `endswith '\\x.exe'` rule is keyed by the base name, in preference to its guard", () => {
+    const n: Node = { kind: "and", children: [guard, { kind: "or", children: [
+      { kind: "suffix", field: IMG, value: "\\MSHTA.exe", cased: false },
+      { kind: "equals", field: kw("winlog.event_data.OriginalFileName"), value: "MSHTA.EXE", cased: false },
+    ] }] };
+    expect(indexKeys(n)!.map((k) => [k.field.name, k.mode, k.key])).toEqual([
+      ["winlog.event_data.Image", 1, "mshta.exe"],
+      ["winlog.event_data.OriginalFileName", 0, "mshta.exe"],
+    ]);
+  });
+
+  test("rules with no required literal fall back to the guard, or to every event", () => {
+    const onlyGuard: Node = { kind: "and", children: [guard, { kind: "contains", field: IMG, value: "x", cased: false }] };
+    expect(indexKeys(onlyGuard)!.map((k) => k.field.name)).toEqual(["winlog.channel"]);
+    expect(indexKeys({ kind: "not", child: guard })).toBeNull();
+    expect(indexKeys({ kind: "suffix", field: IMG, value: "\\a\\b.exe", cased: false })).toBeNull();
+    const e = encodeRules([rule("x", { kind: "not", child: guard }), rule("y", onlyGuard)]);
+    expect(e.params.a).toEqual([0]);
+    expect(e.params.dm[0]).toEqual({ security: [1] });
+  });
+});
+
+describe("tag metadata", () => {
+  test("summary placeholders split as ee-outliers finds them", () => {
+    expect(summaryParts("Hit {a.b} on {c}!")).toEqual(["Hit ", "a.b", " on ", "c", "!"]);
+    expect(summaryParts("no fields")).toEqual(["no fields"]);
+  });
+
+  test("technique ids from attack.tNNNN tags, upper-cased and unique", () => {
+    const r = rule("t", { kind: "const", value: true }, { tags: ["attack.t1059.001", "attack.execution", "attack.T1059.001", "attack.t1140"] });
+    r.tagsOut.techniques = ["T1140"];
+    expect(techniquesOf(r)).toEqual(["T1140", "T1059.001"]);
+  });
+});
