@@ -53,6 +53,8 @@ const preds: Record<string, Predicate | Node> = {
   glob: { kind: "wildcard", field: CMD, parts: [ANY, lit("a?b"), ONE, lit("c"), ANY], cased: false },
   globLitStar: { kind: "wildcard", field: CMD, parts: [lit("*"), ANY, lit("\\"), ONE], cased: false },
   globOne: { kind: "wildcard", field: USER, parts: [lit("x"), ONE, lit("y")], cased: true },
+  globSegs: { kind: "wildcard", field: IMG, parts: [lit("c:"), ANY, lit("\\"), ANY, lit("s"), ANY, lit(".exe")], cased: false },
+  globSegsTight: { kind: "wildcard", field: CMD, parts: [lit("ab"), ANY, lit("ba")], cased: true },
   globStarOnly: { kind: "wildcard", field: USER, parts: [ANY], cased: false },
   eidNum: { kind: "number", field: EID, op: "eq", value: 1 },
   eidGt: { kind: "number", field: EID, op: "gt", value: 4000 },
@@ -123,6 +125,8 @@ const docs: Record<string, object> = {
   glob3: { winlog: { event_data: { CommandLine: "AXBYC", User: "xy" } } },
   glob4: { winlog: { event_data: { CommandLine: "*star\\x" } } },
   glob5: { winlog: { event_data: { CommandLine: "nostar\\x" } } },
+  glob6: { winlog: { event_data: { CommandLine: "aba" } } },
+  glob7: { winlog: { event_data: { CommandLine: "abba" } } },
   doubles: { x: { ratio: "1.5", flag: "true" } },
   doubles2: { x: { ratio: [0.25, 2], flag: false } },
   doubles3: { x: { ratio: 1, flag: ["false", true] } },
@@ -166,6 +170,9 @@ describe("Painless matcher = DSL query, predicate by predicate (real node)", () 
     expect(tags("glob2")).toEqual(expect.arrayContaining(["glob", "globOne"]));
     expect(tags("glob4")).toContain("globLitStar");
     expect(tags("glob5")).not.toContain("globLitStar");
+    expect(tags("glob6")).not.toContain("globSegsTight");
+    expect(tags("glob7")).toContain("globSegsTight");
+    expect(tags("nested")).toContain("globSegs");
     expect(tags("safe")).not.toContain("andNot");
     expect(tags("nested")).toContain("regex");
     expect(tags("dottedMix")).toContain("regexAnchored");

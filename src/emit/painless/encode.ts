@@ -171,7 +171,18 @@ class Encoder {
           }
         }
         const exact = cased || caseless(pat.replace(/\*/g, ""));
-        return [OP.GLOB, this.field(f), exact ? 1 : 0, exact ? pat : foldAscii(pat), mask];
+        const enc: Enc = [OP.GLOB, this.field(f), exact ? 1 : 0, exact ? pat : foldAscii(pat), mask];
+        // Only `*` wildcards: the literal segments between them, matched with indexOf (no per-character
+        // loop, so long values stay far from Painless' loop limit).
+        if (!mask.includes("2")) {
+          const segs: string[] = [""];
+          for (const p of parts) {
+            if ("lit" in p) segs[segs.length - 1] += exact ? p.lit : foldAscii(p.lit);
+            else segs.push("");
+          }
+          enc.push(segs);
+        }
+        return enc;
       }
     }
   }

@@ -358,6 +358,23 @@ boolean oxGlob(String s, String p, String m) {
   while (pi < pn && m.charAt(pi) == (char)'1') { pi++; }
   return pi == pn;
 }
+/* A pattern with only * wildcards, as its literal segments [S0, S1, …, Sk]: S0 prefix, Sk suffix, the
+   others found left to right (leftmost is always the best choice). */
+boolean oxSegs(String s, List segs) {
+  int k = segs.size() - 1;
+  String first = segs.get(0);
+  String last = segs.get(k);
+  int end = s.length() - last.length();
+  if (end < first.length() || !s.startsWith(first) || !s.endsWith(last)) { return false; }
+  int pos = first.length();
+  for (int i = 1; i < k; ++i) {
+    String g = segs.get(i);
+    int j = s.indexOf(g, pos);
+    if (j < 0 || j + g.length() > end) { return false; }
+    pos = j + g.length();
+  }
+  return true;
+}
 boolean oxCidr(int[] r, List net, int bits) {
   int k = 0;
   while (bits >= 8) { if (r[k] != net.get(k)) { return false; } k++; bits -= 8; }
@@ -377,7 +394,7 @@ boolean oxEv(def[] S, List n) {
     List vals = n.get(2) == 1 ? oxTxt(S, fi) : oxLow(S, fi);
     String q = n.get(3);
     for (def s : vals) {
-      if (op == 10 ? s.equals(q) : op == 11 ? s.indexOf(q) >= 0 : op == 12 ? s.startsWith(q) : op == 13 ? s.endsWith(q) : oxGlob(s, q, n.get(4))) { return true; }
+      if (op == 10 ? s.equals(q) : op == 11 ? s.indexOf(q) >= 0 : op == 12 ? s.startsWith(q) : op == 13 ? s.endsWith(q) : n.size() > 5 ? oxSegs(s, n.get(5)) : oxGlob(s, q, n.get(4))) { return true; }
     }
     return false;
   }
