@@ -10,7 +10,7 @@
  * a warm-up bulk (scripts compile, caches fill) into a throwaway index, then the timed bulk.
  *
  *   bun scripts/bench-ingest.ts [--size 100000] [--naive-size 10000] [--seed 7] [--batch 1000]
- *                               [--concurrency 2] [--ablation] [--record]
+ *                               [--concurrency 2] [--warmup 10000] [--ablation] [--record]
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -36,6 +36,7 @@ const NAIVE_RULES = Number(arg("naive-rules", "400"));
 const SEED = Number(arg("seed", "7"));
 const BATCH = Number(arg("batch", "1000"));
 const CONC = Number(arg("concurrency", "2"));
+const WARMUP = Number(arg("warmup", "10000"));
 const NODE = process.env.ES_URL ?? "http://127.0.0.1:9200";
 
 if (!SHARED) {
@@ -86,7 +87,7 @@ async function run(way: Way): Promise<{ seconds: number; errors: number; tagged:
   try {
     // warm-up: compile the scripts, fill caches (a throwaway index)
     await client.indices.create({ index: `${index}-warm`, settings, mappings: template.mappings } as any);
-    await bulkAll(`${index}-warm`, 0, Math.min(way.docs, 2000));
+    await bulkAll(`${index}-warm`, 0, Math.min(way.docs, WARMUP));
     await client.indices.delete({ index: `${index}-warm` });
     await client.indices.create({ index, settings, mappings: template.mappings } as any);
     const before = way.processors ? await pipelineStats(pipeline) : undefined;
@@ -160,7 +161,7 @@ Command: \`${cmd}\`; measured ${new Date().toISOString().slice(0, 16)}Z against 
 (the machine is shared: other people's tests ran meanwhile).
 Corpus: ${SIZE} generated winlogbeat events (test/helpers/gen-events.ts, seed ${SEED}); rules: every Windows rule of
 ../shared/sigma/rules* (${rules.length}; ${ours.ruleIds.length} live). Bulk of ${BATCH} docs, ${CONC} requests at a time, refresh off;
-each way indexes into a fresh index with the winlogbeat template after a 2,000-doc warm-up. The naive pipeline runs on the first
+each way indexes into a fresh index with the winlogbeat template after a ${WARMUP}-doc warm-up (Painless is JIT-compiled: a cold script is several times slower). The naive pipeline runs on the first
 ${NAIVE_SIZE} events only (it is that slow) and with ${NAIVE_RULES} of the rules: with all of them, Elasticsearch 7.10 overflows the write
 thread's stack (its processors run by nested callbacks; the bulk request never answers), so its full-ruleset cost is extrapolated
 linearly per rule from the sample. Throughput is what compares.

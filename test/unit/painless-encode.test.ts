@@ -74,12 +74,20 @@ describe("index keys", () => {
 
   test("rules with no required literal fall back to the guard, or to every event", () => {
     const onlyGuard: Node = { kind: "and", children: [guard, { kind: "contains", field: IMG, value: "x", cased: false }] };
-    expect(indexKeys(onlyGuard)!.map((k) => k.field.name)).toEqual(["winlog.channel"]);
+    expect(indexKeys(onlyGuard)!.map((k) => [k.field.name, k.mode, k.key])).toEqual([["winlog.event_id", 2, "4688"]]);
     expect(indexKeys({ kind: "not", child: guard })).toBeNull();
     expect(indexKeys({ kind: "suffix", field: IMG, value: "\\a\\b.exe", cased: false })).toBeNull();
     const e = encodeRules([rule("x", { kind: "not", child: guard }), rule("y", onlyGuard)]);
     expect(e.params.a).toEqual([0]);
-    expect(e.params.dm[0]).toEqual({ security: [1] });
+    expect(e.params.dk).toEqual([[e.params.f.findIndex((f) => f[0] === "winlog.event_id" && f[1] === 1), 2]]);
+    expect({ ...e.params.dm[0] }).toEqual({ "4688": [1] });
+  });
+
+  test("a subtree shared by several rules (the guard) is one memo slot", () => {
+    const e = encodeRules([rule("x", { kind: "not", child: guard }), rule("y", guard)]);
+    expect(e.params.mc).toBe(1);
+    expect(e.params.r[0]![0]).toEqual([OP.NOT, [OP.MEMO, 0, expect.anything()]]);
+    expect(e.params.r[1]![0]).toEqual([OP.MEMO, 0, expect.anything()]);
   });
 });
 

@@ -11,6 +11,8 @@
  *       last `\`, 2 integer value of a long field
  *   dm  per dimension: {key: [ruleIdx, …]}
  *   x   regex programs (src/ir/regex), referenced by index
+ *   mc  number of memo slots: a compound subtree that occurs more than once in the set (the logsource
+ *       guards, shared by hundreds of rules) becomes [MEMO, slot, node], evaluated once per event
  *
  * Nodes are lists headed by an op code (OP). Predicates are translated exactly as src/emit/dsl.ts
  * translates them (empty prefix → exists, equals on ip → address equality, …), so both sides see the
@@ -23,6 +25,7 @@ import { regexProgram } from "./regex.ts";
 
 export const OP = {
   AND: 0, OR: 1, NOT: 2, TRUE: 3, FALSE: 4,
+  MEMO: 5,
   EQ: 10, CONTAINS: 11, PREFIX: 12, SUFFIX: 13, GLOB: 14, REGEX: 15, CIDR: 16, EXISTS: 17,
   FIELDREF: 18, NUM: 19, KNUM: 20, BOOL: 21,
 } as const;
@@ -33,8 +36,18 @@ const CMP = { eq: 0, gt: 1, gte: 2, lt: 3, lte: 4 } as const;
 /** The keyword `ignore_above` of the profiles' index templates (values longer are not indexed). */
 export const DEFAULT_IGNORE_ABOVE = 8191;
 
-/** Fields that nearly every event of a logsource shares: poor index keys. */
-const GUARD_FIELDS = new Set(["winlog.channel", "winlog.event_id", "event.code", "winlog.provider_name", "event.provider", "event.module"]);
+/**
+ * Fields that nearly every event of a logsource shares: poor index keys (cost per key; other fields
+ * cost 1). An event id is a narrower key than a channel (Sysmon's channel carries every Sysmon event).
+ */
+const GUARD_COST: Record<string, number> = {
+  "winlog.channel": 30,
+  "winlog.provider_name": 30,
+  "event.provider": 30,
+  "event.module": 30,
+  "event.code": 22,
+  "winlog.event_id": 20,
+};
 
 export class EncodeError extends Error {
   override name = "EncodeError";
@@ -51,6 +64,7 @@ export interface Params {
   dk: [number, number][];
   dm: Record<string, number[]>[];
   x: unknown[];
+  mc: number;
 }
 
 export interface EncodeOptions {
@@ -290,7 +304,7 @@ function keyOfPredicate(p: Predicate): Key[] | null {
 
 function cost(keys: Key[]): number {
   let c = 0;
-  for (const k of keys) c += GUARD_FIELDS.has(k.field.name) ? 25 : 1;
+  for (const k of keys) c += GUARD_COST[k.field.name] ?? 1;
   return c;
 }
 
@@ -375,7 +389,7 @@ export interface Encoded {
 /** Encodes rules (those with `liveUnsupported` or that cannot be encoded are skipped and listed). */
 export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const enc = new Encoder(opts.ignoreAbove ?? DEFAULT_IGNORE_ABOVE);
-  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], x: enc.regexes };
+  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], x: enc.regexes, mc: 0 };
   const kept: Rule[] = [];
   const skipped: { id: string; reason: string }[] = [];
   const dims = new Map<string, number>();
@@ -427,5 +441,38 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
       if (list[list.length - 1] !== ri) list.push(ri);
     }
   }
+  params.mc = memoize(params.r);
   return { params, rules: kept, skipped };
+}
+
+/** Replaces compound subtrees seen more than once across the rules by memo nodes; returns the slot count. */
+function memoize(rules: [Enc, Enc | null][]): number {
+  const compound = (n: Enc) => n[0] === OP.AND || n[0] === OP.OR || n[0] === OP.NOT;
+  const count = new Map<string, number>();
+  const visit = (n: Enc): string => {
+    if (!compound(n)) return JSON.stringify(n);
+    const key = `[${n[0]},${n.slice(1).map((c) => visit(c as Enc)).join(",")}]`;
+    count.set(key, (count.get(key) ?? 0) + 1);
+    return key;
+  };
+  for (const [c, w] of rules) {
+    visit(c);
+    if (w) visit(w);
+  }
+  const slots = new Map<string, number>();
+  const rewrite = (n: Enc): { enc: Enc; key: string } => {
+    if (!compound(n)) return { enc: n, key: JSON.stringify(n) };
+    const kids = n.slice(1).map((c) => rewrite(c as Enc));
+    const key = `[${n[0]},${kids.map((k) => k.key).join(",")}]`;
+    const enc: Enc = [n[0], ...kids.map((k) => k.enc)];
+    if ((count.get(key) ?? 0) < 2) return { enc, key };
+    let slot = slots.get(key);
+    if (slot === undefined) slots.set(key, (slot = slots.size));
+    return { enc: [OP.MEMO, slot, enc], key };
+  };
+  for (const r of rules) {
+    r[0] = rewrite(r[0]).enc;
+    if (r[1]) r[1] = rewrite(r[1]).enc;
+  }
+  return slots.size;
 }

@@ -154,8 +154,9 @@ int outliersTag(Map doc, Map P, List hits, List errs) {
 `;
 
 /**
- * The matcher. State S = [doc, P, raw[], txt[], low[], num[]]: per-field value views, each
- * computed at most once per event (the "lower-case each field once" cache).
+ * The matcher. State S = [doc, P, raw[], txt[], low[], num[], memo]: per-field value views, each
+ * computed at most once per event (the "lower-case each field once" cache), and the memo slots of
+ * shared subtrees (0 unknown, 1 true, 2 false).
  */
 export const MATCHER_FUNCTIONS = `
 List oxRaw(def[] S, int fi) {
@@ -387,6 +388,14 @@ boolean oxEv(def[] S, List n) {
   if (op == 0) { for (int i = 1; i < n.size(); ++i) { if (!oxEv(S, n.get(i))) { return false; } } return true; }
   if (op == 1) { for (int i = 1; i < n.size(); ++i) { if (oxEv(S, n.get(i))) { return true; } } return false; }
   if (op == 2) { return !oxEv(S, n.get(1)); }
+  if (op == 5) {
+    byte[] mc = S[6];
+    int mi = n.get(1);
+    if (mc[mi] != 0) { return mc[mi] == 1; }
+    boolean v = oxEv(S, n.get(2));
+    mc[mi] = v ? (byte) 1 : (byte) 2;
+    return v;
+  }
   if (op == 3) { return true; }
   if (op == 4) { return false; }
   int fi = n.get(1);
@@ -445,8 +454,9 @@ boolean oxEv(def[] S, List n) {
 }
 def[] oxState(Map doc, Map P) {
   int nf = P.f.size();
-  def[] S = new def[6];
+  def[] S = new def[7];
   S[0] = doc; S[1] = P; S[2] = new def[nf]; S[3] = new def[nf]; S[4] = new def[nf]; S[5] = new def[nf];
+  S[6] = new byte[P.containsKey('mc') ? (int) P.mc : 0];
   return S;
 }
 boolean oxRule(def[] S, int ri) {
