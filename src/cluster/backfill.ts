@@ -144,6 +144,40 @@ export function candidateQuery(rule: Rule, level: Relaxation = 0): { query: Reco
   return { query, level };
 }
 
+/**
+ * Leaves the cluster must turn into automata (substrings, suffixes, wildcards, regexes, keyword
+ * searches per field): what makes exact rule queries expensive to build.
+ */
+export function automatonLeaves(rule: Rule): number {
+  let n = 0;
+  const visit = (x: Node): void => {
+    if (x.kind === "and" || x.kind === "or") x.children.forEach(visit);
+    else if (x.kind === "not") visit(x.child);
+    else if (x.kind === "keyword") n += x.fields.length;
+    else if (x.kind === "contains" || x.kind === "suffix" || x.kind === "wildcard" || x.kind === "regex") n++;
+  };
+  visit(rule.condition);
+  if (rule.whitelist) visit(rule.whitelist);
+  return n;
+}
+
+/**
+ * Up to this many automaton leaves over the whole rule set, exact queries are cheap enough to be
+ * the prefilter (a handful of rules); beyond, the term-level prefilter wins (measured: the
+ * whole SigmaHQ Windows set has tens of thousands, and one hash-list rule alone takes 125 s).
+ */
+export const EXACT_PREFILTER_BUDGET = 256;
+
+/** The relaxation level `--prefilter auto` starts from for a rule set. */
+export function autoPrefilter(rules: Rule[]): Relaxation {
+  let n = 0;
+  for (const r of rules) {
+    n += automatonLeaves(r);
+    if (n > EXACT_PREFILTER_BUDGET) return 2;
+  }
+  return 0;
+}
+
 /** A rule's candidate query, narrowed to events that do not carry it yet. */
 export function untaggedQuery(rule: Rule, idField: string, level: Relaxation = 0): Record<string, unknown> {
   return { bool: { filter: [candidateQuery(rule, level).query], must_not: [{ term: { [idField]: rule.id } }] } };

@@ -277,8 +277,8 @@ describe("backfill with the bundled rules", () => {
     for (const c of counts.rules) expect({ id: c.id, count: c.count }).toEqual({ id: c.id, count: perRule.get(c.id) ?? 0 });
   });
 
-  test("--prefilter exact and the default term-level prefilter tag the same as live tagging", async () => {
-    for (const prefilter of ["exact", "terms"]) {
+  test("every --prefilter (exact, terms, auto) tags the same as live tagging", async () => {
+    for (const prefilter of ["exact", "terms", "auto"]) {
       const idx = testIndex(`bf-${prefilter}`);
       created.push(idx);
       await createIndex(idx);
