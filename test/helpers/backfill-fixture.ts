@@ -56,7 +56,8 @@ const SHARDS = Number(process.env.OUTLIERS_TEST_SHARDS ?? 1);
 export async function createIndex(index: string, settings: Record<string, unknown> = {}): Promise<void> {
   const { client } = await cluster();
   const t = PROFILE.indexTemplate();
-  const spread = SHARDS > 1 ? { "index.number_of_shards": SHARDS, "index.number_of_replicas": 1 } : {};
+  // Same key form as the profile template (`number_of_shards`), so that these win over its values.
+  const spread = SHARDS > 1 ? { number_of_shards: SHARDS, number_of_replicas: 1 } : {};
   await client.indices.create({ index, settings: { ...(t.settings ?? {}), ...spread, ...settings }, mappings: t.mappings, wait_for_active_shards: "all" } as any);
 }
 
