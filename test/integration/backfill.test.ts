@@ -169,7 +169,19 @@ describe("backfill", () => {
       expect(ids).not.toContain(someRule);
       const was: string[] = mid.get(id).outliers?.rule_id ?? [];
       expect(ids).toEqual(was.filter((x) => x !== someRule));
-      if (ids.length) expect(src.outliers.total_outliers).toBe(ids.length);
+      if (ids.length) {
+        expect(src.outliers.total_outliers).toBe(ids.length);
+        // outliers.type keeps exactly the other rules' slices
+        const counts: number[] = mid.get(id).outliers.added.type_counts;
+        const types: string[] = mid.get(id).outliers.type;
+        const kept: string[] = [];
+        let off = 0;
+        was.forEach((r, i) => {
+          if (r !== someRule) kept.push(...types.slice(off, off + counts[i]!));
+          off += counts[i]!;
+        });
+        expect(src.outliers.type).toEqual(kept);
+      }
     }
 
     const all = await cli(["untag", "--index", idx, "--json"], { OUTLIERS_STATE_DIR: stateDir() });

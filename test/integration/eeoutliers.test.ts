@@ -137,8 +137,8 @@ describe("NVISO's mshta use case", () => {
     expect(tagged(backfill)).toEqual(expected);
     const t = tagsOf(live.get("m-vbscript"));
     expect(t.tags).toEqual(["outlier"]);
-    // one entry per matching rule (the tagger joins a rule's types into one entry or lists them)
-    expect([].concat(t.outliers.type).join(", ")).toBe("Sigma hit, attack.defense_evasion, attack.t1140");
+    // ee-outliers' own layout: outlier_type split on commas
+    expect(t.outliers.type).toEqual(["Sigma hit", "attack.defense_evasion", "attack.t1140"]);
     expect(t.outliers).toMatchObject({
       reason: ["Sigma hit - MSHTA Suspicious Execution 01"],
       summary: ["Sigma hit - MSHTA Suspicious Execution 01"],

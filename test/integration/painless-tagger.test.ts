@@ -50,11 +50,12 @@ async function simulate(processors: object[], docs: object[]): Promise<any[]> {
 }
 
 describe("tagger", () => {
-  test("writes the contract's layout: one entry per rule, in rule order, placeholders, ATT&CK ids", async () => {
+  test("writes the contract's layout: one entry per rule (each of a rule's types), in rule order, placeholders, ATT&CK ids", async () => {
     const [out] = await simulate(buildPipeline([r1, r2]).processors, [doc]);
     expect(out.tags).toEqual(["beats", "outlier"]);
     expect(out.outliers.rule_id).toEqual(["r-mshta", "r-eid1"]);
-    expect(out.outliers.type).toEqual(["Sigma hit, attack.defense_evasion, attack.t1140", "Sigma hit"]);
+    // As ee-outliers writes outlier_type: split on commas, appended rule after rule.
+    expect(out.outliers.type).toEqual(["Sigma hit", "attack.defense_evasion", "attack.t1140", "Sigma hit"]);
     expect(out.outliers.reason).toEqual(["Sigma hit - MSHTA", "Sigma hit - Rule r-eid1"]);
     expect(out.outliers.summary).toEqual(["Sigma hit - MSHTA C:\\Windows\\MSHTA.exe by CORP\\bob, x {no.such.field}", "Sigma hit - Rule r-eid1"]);
     expect(out.outliers.model_name).toEqual(["MSHTA", "Rule r-eid1"]);
@@ -67,6 +68,7 @@ describe("tagger", () => {
       outlier_tag: true,
       threat_created: ["threat", "threat.technique"],
       techniques: [["T1140", "r-mshta", "r-eid1"], ["T1059.001", "r-mshta"]],
+      type_counts: [3, 1],
     });
   });
 
@@ -74,7 +76,8 @@ describe("tagger", () => {
     const [once] = await simulate(buildPipeline([r1]).processors, [doc]);
     const [twice] = await simulate(buildPipeline([r1, r2]).processors, [once]);
     expect(twice.outliers.rule_id).toEqual(["r-mshta", "r-eid1"]);
-    expect(twice.outliers.type.length).toBe(2);
+    expect(twice.outliers.type).toEqual(["Sigma hit", "attack.defense_evasion", "attack.t1140", "Sigma hit"]);
+    expect(twice.outliers.added.type_counts).toEqual([3, 1]);
     expect(twice.outliers.total_outliers).toBe(2);
     expect(twice.tags).toEqual(["beats", "outlier"]);
     expect(twice.threat.technique.id).toEqual(["T1140", "T1059.001"]);

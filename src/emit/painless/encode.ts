@@ -367,15 +367,18 @@ export function techniquesOf(rule: Rule): string[] {
   return out;
 }
 
-/** The one `outliers.type` entry of a rule: its type list joined with ", " (see docs/tags.md). */
-export function typeEntry(rule: Rule): string {
-  return rule.tagsOut.type.join(", ");
+/**
+ * A rule's `outliers.type` entries: its type list, each entry on its own, as ee-outliers writes a
+ * use case's comma-separated `outlier_type` (split, trimmed, appended; see docs/tags.md).
+ */
+export function typeEntries(rule: Rule): string[] {
+  return rule.tagsOut.type.map((t) => t.trim()).filter((t) => t.length > 0);
 }
 
 export function ruleMeta(rule: Rule): unknown[] {
   const t = rule.tagsOut;
   const extras = Object.keys(t.extra ?? {}).length ? t.extra : null;
-  return [rule.id, typeEntry(rule), t.reason, summaryParts(t.summary), t.modelName, t.modelType, techniquesOf(rule), extras];
+  return [rule.id, typeEntries(rule), t.reason, summaryParts(t.summary), t.modelName, t.modelType, techniquesOf(rule), extras];
 }
 
 export interface Encoded {

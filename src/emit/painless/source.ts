@@ -16,10 +16,13 @@
 /**
  * The tagger: writes the contract's tags for the rules `hits` (indices into P.m) and the errors
  * `errs` on `doc`. Layout of one rule's metadata P.m[i]:
- *   [id, type, reason, summaryParts, modelName, modelType, techniques, extras|null]
+ *   [id, types[], reason, summaryParts, modelName, modelType, techniques, extras|null]
  * summaryParts alternates literal text and field names: [lit, field, lit, field, …, lit].
  * P.xk lists every extra key of the rule set, so extra lists stay aligned with `rule_id`.
  *
+ * `outliers.type` gets each of the rule's types (ee-outliers splits `outlier_type` on commas and
+ * appends), so its length is not one per rule: `outliers.added.type_counts[i]` is how many entries
+ * rule `rule_id[i]` added, which untag needs to remove exactly its own.
  * Provenance (`outliers.added`, read by untag): outliers_created, tags_created, outlier_tag,
  * threat_created [..], techniques [[technique id, rule id that brought it, …], …] — a list, not a map
  * keyed by technique id: such keys ("T1059.001") would become dynamic fields that clash in mappings
@@ -112,7 +115,12 @@ int outliersTag(Map doc, Map P, List hits, List errs) {
         while (xl.size() < n) { xl.add(''); }
         xl.add(has ? extras.get(k) : '');
       }
-      types.add(m.get(1));
+      List mt = m.get(1);
+      types.addAll(mt);
+      List tcn = added.containsKey('type_counts') ? added.get('type_counts') : new ArrayList();
+      while (tcn.size() < n) { tcn.add(0); }
+      tcn.add(mt.size());
+      added.put('type_counts', tcn);
       reasons.add(m.get(2));
       sums.add(summary);
       names.add(m.get(4));

@@ -3,7 +3,8 @@
  * tool wrote for some rules (params.ids) or all of them (params.ids = null), and nothing else.
  *
  * What the tagger wrote is known exactly from the event itself:
- * - one entry per rule in every `outliers.*` list, at the index of the rule in `outliers.rule_id`;
+ * - one entry per rule in every `outliers.*` list, at the index of the rule in `outliers.rule_id`,
+ *   except `outliers.type`, where rule i added `outliers.added.type_counts[i]` entries;
  * - `outliers.added`, the provenance record the tagger keeps (see tagger.ts):
  *     outlier_tag      true when the tagger appended "outlier" to `tags`
  *     tags_created     true when `tags` did not exist before
@@ -27,8 +28,34 @@ for (int i = 0; i < ids.size(); i++) {
 }
 if (gone.isEmpty()) { ctx.op = 'noop'; return; }
 int n = ids.size();
+def added0 = o.get('added');
+def tcounts = added0 instanceof Map ? added0.get('type_counts') : null;
+boolean typeDone = false;
+if (tcounts instanceof List && tcounts.size() == n && o.get('type') instanceof List) {
+  List tv = o.get('type');
+  int ours = 0;
+  for (def c : tcounts) { ours += c; }
+  int off = tv.size() - ours;
+  List nt = new ArrayList();
+  for (int i = 0; i < off; i++) { nt.add(tv.get(i)); }
+  List ntc = new ArrayList();
+  int k0 = 0;
+  for (int i = 0; i < n; i++) {
+    int c = tcounts.get(i);
+    if (k0 < keep.size() && keep.get(k0) == i) {
+      for (int j = 0; j < c; j++) { nt.add(tv.get(off + j)); }
+      ntc.add(c);
+      k0++;
+    }
+    off += c;
+  }
+  o.put('type', nt);
+  added0.put('type_counts', ntc);
+  typeDone = true;
+}
 for (def k : new ArrayList(o.keySet())) {
   def v = o.get(k);
+  if (typeDone && k == 'type') { continue; }
   if (v instanceof List && v.size() == n) {
     List nv = new ArrayList();
     for (int i : keep) { nv.add(v.get(i)); }
