@@ -101,7 +101,11 @@ interface TaskAnswer {
 
 async function getTask(cluster: Cluster, id: string): Promise<TaskAnswer | undefined> {
   try {
-    const r: any = await call(cluster, "follow task", () => cluster.client.tasks.get({ task_id: id }));
+    // filter_path: the task's description repeats the whole script, params included (megabytes for
+    // a full rule set), and we poll it twice a second.
+    const r: any = await call(cluster, "follow task", () =>
+      cluster.client.tasks.get({ task_id: id, filter_path: ["completed", "task.status", "response", "error"] } as any),
+    );
     const st = r.response ?? r.task?.status ?? {};
     const failures: string[] = [];
     for (const f of r.response?.failures ?? []) failures.push(`${f.index ?? ""}/${f.id ?? ""}: ${f.cause?.reason ?? JSON.stringify(f.cause ?? f)}`);
@@ -124,6 +128,15 @@ async function getTask(cluster: Cluster, id: string): Promise<TaskAnswer | undef
     if ((e as any)?.meta?.statusCode === 404) return undefined;
     throw e;
   }
+}
+
+/**
+ * A task run with wait_for_completion=false leaves its result (description and script included) in
+ * the `.tasks` index until someone deletes it; we do, once read. Best effort: clusters that refuse
+ * direct access to system indices keep it.
+ */
+async function forgetTask(cluster: Cluster, id: string): Promise<void> {
+  await cluster.client.delete({ index: ".tasks", id }).catch(() => {});
 }
 
 async function startTask(cluster: Cluster, req: UpdateRequest): Promise<string> {
@@ -212,6 +225,7 @@ export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: Foll
       totals.versionConflicts += answer.status.version_conflicts;
       totals.slices = Math.max(totals.slices, answer.status.slices);
       totals.failures.push(...answer.failures);
+      await forgetTask(cluster, current);
       clearResume(opts.resumeFile);
       if (totals.cancelled) break;
       if (answer.status.version_conflicts === 0 || answer.failures.length > 0) break;
