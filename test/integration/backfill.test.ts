@@ -52,13 +52,13 @@ async function midway(state: string, total: number): Promise<number> {
     })();
     if (files.length) {
       const { task } = JSON.parse(readFileSync(path.join(dir, files[0]!), "utf8"));
-      const t: any = await client.tasks.get({ task_id: task }).catch(() => undefined);
+      const t: any = await client.tasks.get({ task_id: task, filter_path: ["completed", "task.status"] } as any).catch(() => undefined);
       const st = t?.task?.status ?? {};
       const done = (st.updated ?? 0) + (st.noops ?? 0);
       if (t?.completed) throw new Error("the backfill finished before the test could interrupt it; throttle it more");
       if (done > 0 && done < total) return done;
     }
-    await Bun.sleep(50);
+    await Bun.sleep(100);
   }
   throw new Error("the backfill task made no progress");
 }
