@@ -24,3 +24,15 @@ export async function dropIndices(...names: string[]): Promise<void> {
   const { client } = await cluster();
   for (const n of names) await client.indices.delete({ index: n, ignore_unavailable: true }).catch(() => {});
 }
+
+/** A raw REST call on the test node (bodies exactly as Elasticsearch sends them); a 404 answers undefined. */
+export async function rest(method: string, path: string, body?: unknown, querystring?: Record<string, unknown>): Promise<any> {
+  const { client } = await cluster();
+  const res = await client.transport
+    .request({ method, path, body: body as any, querystring: querystring as any }, { meta: true })
+    .catch((e: any) => {
+      if (e?.meta?.statusCode === 404) return { body: undefined };
+      throw e;
+    });
+  return res.body;
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { cluster, ES_URL, testIndex } from "../helpers/es.ts";
+import { cluster, ES_URL, rest, testIndex } from "../helpers/es.ts";
 import type { Cluster } from "../../src/cluster/client.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
@@ -28,12 +28,7 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 }
 
 let es: Cluster;
-async function req(method: string, p: string, body?: unknown, querystring?: Record<string, unknown>): Promise<any> {
-  return (await es.client.transport.request({ method, path: p, body: body as any, querystring: querystring as any }, { meta: true }).catch((e) => {
-    if (e?.meta?.statusCode === 404) return { body: undefined };
-    throw e;
-  })).body;
-}
+const req = rest;
 
 async function snapshot(): Promise<Record<string, unknown>> {
   return {

@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { cluster, ES_URL, testIndex } from "../helpers/es.ts";
-import type { Cluster } from "../../src/cluster/client.ts";
+import { cluster, ES_URL, rest, testIndex } from "../helpers/es.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
 const RULES = path.join(ROOT, "rules/windows/process_creation");
@@ -60,13 +59,7 @@ function ndjson(file: string, docs: unknown[]): string {
   return f;
 }
 
-let es: Cluster;
-async function req(method: string, p: string, body?: unknown, querystring?: Record<string, unknown>): Promise<any> {
-  return (await es.client.transport.request({ method, path: p, body: body as any, querystring: querystring as any }, { meta: true }).catch((e) => {
-    if (e?.meta?.statusCode === 404) return { body: undefined };
-    throw e;
-  })).body;
-}
+const req = rest;
 
 /** Everything an install may touch, for this run's names. */
 async function snapshot(): Promise<Record<string, unknown>> {
@@ -90,7 +83,7 @@ async function search(index: string): Promise<any[]> {
 let before: Record<string, unknown>;
 
 beforeAll(async () => {
-  es = await cluster();
+  await cluster();
   await req("PUT", `/_ingest/pipeline/${FLEET}`, { description: "stand-in for .fleet_final_pipeline-1", processors: [{ set: { field: "fleet.seen", value: true } }] });
   await req("PUT", `/_ingest/pipeline/${MODULE}`, { description: "stand-in for a winlogbeat module pipeline", processors: [{ set: { field: "module.parsed", value: true } }] });
   await req("PUT", `/_template/${LEGACY}`, {

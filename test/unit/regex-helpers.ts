@@ -10,6 +10,7 @@ import { parseAllDocuments } from "yaml";
 import type { RegexValue } from "../../src/ir/types.ts";
 import { type ReNode, parseRegex, isUnsupported } from "../../src/ir/regex/parse.ts";
 import { intersect, union, type CharSet } from "../../src/ir/regex/charset.ts";
+import { rng } from "../helpers/gen-events.ts";
 
 export const SHARED = path.resolve(import.meta.dir, "../../../shared");
 export const SIGMA = path.join(SHARED, "sigma");
@@ -84,17 +85,8 @@ export function luceneAsJs(value: string): RegExp {
   return new RegExp(`^(?:${out})$`, "u");
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32), shared with the event generator. */
+export { rng };
 
 /**
  * Characters where JavaScript RegExp is a faithful oracle for our semantics: no `\r`, U+2028,
