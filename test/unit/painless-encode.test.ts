@@ -76,11 +76,46 @@ describe("index keys", () => {
     const onlyGuard: Node = { kind: "and", children: [guard, { kind: "contains", field: IMG, value: "x", cased: false }] };
     expect(indexKeys(onlyGuard)!.map((k) => [k.field.name, k.mode, k.key])).toEqual([["winlog.event_id", 2, "4688"]]);
     expect(indexKeys({ kind: "not", child: guard })).toBeNull();
-    expect(indexKeys({ kind: "suffix", field: IMG, value: "\\a\\b.exe", cased: false })).toBeNull();
+    expect(indexKeys({ kind: "or", children: [{ kind: "contains", field: IMG, value: "abc", cased: false }, { kind: "contains", field: IMG, value: "-encodedcommand", cased: false }] })).toBeNull();
     const e = encodeRules([rule("x", { kind: "not", child: guard }), rule("y", onlyGuard)]);
     expect(e.params.a).toEqual([0]);
     expect(e.params.dk).toEqual([[e.params.f.findIndex((f) => f[0] === "winlog.event_id" && f[1] === 1), 2]]);
     expect({ ...e.params.dm[0] }).toEqual({ "4688": [1] });
+  });
+
+  test("a literal the value must contain keys the rule by its rarest gram, in preference to the guard", () => {
+    const lits = ["\\windows\\system32\\a.exe", "\\windows\\system32\\b.exe", "-EncodedCommand"];
+    const rules = lits.map((v, i) => rule(`r${i}`, { kind: "and", children: [guard, { kind: "contains", field: IMG, value: v, cased: false }] }));
+    const e = encodeRules(rules);
+    const d = e.params.dk.findIndex(([fi, mode]) => mode === 3 && e.params.f[fi]![0] === IMG.name);
+    expect(d).toBeGreaterThanOrEqual(0);
+    const keyOf = (ri: number) => Object.entries(e.params.dm[d]!).filter(([, rs]) => rs.includes(ri)).map(([k]) => k);
+    // Grams shared by the system32 literals cost more: each of those rules is keyed by a gram of its own.
+    expect(keyOf(0)).toHaveLength(1);
+    expect(keyOf(0)[0]).toContain("a");
+    expect(keyOf(1)[0]).toContain("b");
+    expect("-encodedcommand").toContain(keyOf(2)[0]!);
+    expect(e.params.dg[d]).toEqual([0, 1, 2]);
+    expect(e.params.a).toEqual([]);
+    // A wildcard keys by a gram of one of its literal segments; a cased literal by its folded gram.
+    const w = indexKeys({ kind: "wildcard", field: IMG, parts: [{ lit: "ab" }, { any: true }, { lit: "MIMIKATZ" }, { one: true }], cased: true })!;
+    expect(w).toHaveLength(1);
+    expect(w[0]!.mode).toBe(3);
+    expect("mimikatz").toContain(w[0]!.key);
+  });
+
+  test("an OR of one string test on one field is one ANYSTR node; keyword searches one KEYWORD node by path", () => {
+    const cmd = kw("winlog.event_data.CommandLine");
+    const e = encodeRules([
+      rule("a", { kind: "or", children: ["x", "Y", "z"].map((v) => ({ kind: "contains", field: cmd, value: v, cased: false }) as Node) }),
+      rule("k", { kind: "or", children: ["ab", "cd"].map((v) => ({ kind: "keyword", fields: [cmd, IMG], parts: [{ any: true }, { lit: v }, { any: true }], cased: false }) as Node) }),
+    ]);
+    const fi = e.params.f.findIndex((f) => f[0] === cmd.name);
+    expect(e.params.r[0]![0]).toEqual([OP.ANYSTR, OP.CONTAINS, fi, 0, ["x", "y", "z"]]);
+    const k = e.params.r[1]![0] as [number, Record<string, unknown>];
+    expect(k[0]).toBe(OP.KEYWORD);
+    expect(Object.keys(k[1]).sort()).toEqual([IMG.name, cmd.name].sort());
+    expect(k[1][cmd.name]).toEqual([OP.ANYSTR, OP.CONTAINS, fi, 0, ["ab", "cd"]]);
   });
 
   test("a subtree shared by several rules (the guard) is one memo slot", () => {

@@ -8,8 +8,12 @@
  *   xk  every extra `outliers.` key of the set (keeps extra lists aligned with rule_id)
  *   a   rules that are candidates for every event (no index key)
  *   dk  index dimensions [[fieldIdx, mode], …]   mode 0 folded value, 1 folded base name after the
- *       last `\`, 2 integer value of a long field
+ *       last `\`, 2 integer value of a long field, 3 folded value contains the key (a gram)
  *   dm  per dimension: {key: [ruleIdx, …]}
+ *   dg  per dimension: every rule of a gram dimension (mode 3), the candidates of a value longer
+ *       than gl (GRAM_SCAN_LIMIT) characters; empty for the other modes
+ *   dp  per source path: the dimensions on it, {path: [dimIdx, …]} (the event's fields select them)
+ *   gn  GRAM_LENGTH, gl GRAM_SCAN_LIMIT
  *   x   regex programs (src/ir/regex), referenced by index
  *   mc  number of memo slots: a compound subtree that occurs more than once in the set (the logsource
  *       guards, shared by hundreds of rules) becomes [MEMO, slot, node], evaluated once per event
@@ -28,26 +32,17 @@ export const OP = {
   MEMO: 5,
   EQ: 10, CONTAINS: 11, PREFIX: 12, SUFFIX: 13, GLOB: 14, REGEX: 15, CIDR: 16, EXISTS: 17,
   FIELDREF: 18, NUM: 19, KNUM: 20, BOOL: 21,
+  ANYSTR: 22, KEYWORD: 23,
 } as const;
+
+/** String ops an OR of several on one field folds into one ANYSTR node. */
+const FOLDABLE: ReadonlySet<number> = new Set([OP.EQ, OP.CONTAINS, OP.PREFIX, OP.SUFFIX]);
 
 export const TYPE: Record<Field["type"], number> = { keyword: 0, text: 0, long: 1, double: 2, boolean: 3, ip: 4, date: 5 };
 const CMP = { eq: 0, gt: 1, gte: 2, lt: 3, lte: 4 } as const;
 
 /** The keyword `ignore_above` of the profiles' index templates (values longer are not indexed). */
 export const DEFAULT_IGNORE_ABOVE = 8191;
-
-/**
- * Fields that nearly every event of a logsource shares: poor index keys (cost per key; other fields
- * cost 1). An event id is a narrower key than a channel (Sysmon's channel carries every Sysmon event).
- */
-const GUARD_COST: Record<string, number> = {
-  "winlog.channel": 30,
-  "winlog.provider_name": 30,
-  "event.provider": 30,
-  "event.module": 30,
-  "event.code": 22,
-  "winlog.event_id": 20,
-};
 
 export class EncodeError extends Error {
   override name = "EncodeError";
@@ -63,6 +58,10 @@ export interface Params {
   a: number[];
   dk: [number, number][];
   dm: Record<string, number[]>[];
+  dg: number[][];
+  dp: Record<string, number[]>;
+  gn: number;
+  gl: number;
   x: unknown[];
   mc: number;
 }
@@ -213,8 +212,13 @@ class Encoder {
         return p.value === "" ? this.exists(p.field) : this.str(OP.CONTAINS, p.field, p.value, p.cased);
       case "wildcard":
         return this.pattern(p.field, p.parts, p.cased);
-      case "keyword":
-        return p.fields.length === 0 ? [OP.FALSE] : [OP.OR, ...p.fields.map((f) => this.pattern(f, p.parts, p.cased))];
+      case "keyword": {
+        if (p.fields.length === 0) return [OP.FALSE];
+        // Per field path, so that the matcher looks only at the fields the event holds.
+        const byPath: Record<string, Enc[]> = Object.create(null);
+        for (const f of p.fields) (byPath[f.name] ??= []).push(this.pattern(f, p.parts, p.cased));
+        return keywordNode(byPath);
+      }
       case "exists":
         return p.exists ? this.exists(p.field) : [OP.NOT, this.exists(p.field)];
       case "fieldref":
@@ -257,7 +261,7 @@ class Encoder {
       case "and":
         return [OP.AND, ...n.children.map((c) => this.node(c))];
       case "or":
-        return [OP.OR, ...n.children.map((c) => this.node(c))];
+        return orNode(n.children.map((c) => this.node(c)));
       case "not":
         return [OP.NOT, this.node(n.child)];
       case "const":
@@ -268,16 +272,128 @@ class Encoder {
   }
 }
 
+/**
+ * An OR, with its keyword searches merged into one KEYWORD node ({path: [per-field nodes]}, whose
+ * per-field lists become ORs) and the same string test on the same field over several values folded
+ * into one ANYSTR node [ANYSTR, op, field, exact, [values…]]: one step of the matcher per field
+ * instead of one per value.
+ */
+function orNode(kids: Enc[]): Enc {
+  const out: Enc[] = [];
+  let keyword: Record<string, Enc[]> | undefined;
+  const groups = new Map<string, Enc[]>();
+  for (const k of kids) {
+    if (k[0] === OP.KEYWORD) {
+      keyword ??= Object.create(null) as Record<string, Enc[]>;
+      for (const [path, node] of Object.entries(k[1] as Record<string, Enc>)) (keyword[path] ??= []).push(node);
+    } else if (FOLDABLE.has(k[0] as number) && k.length === 4) {
+      const g = `${k[0]}:${k[1]}:${k[2]}`;
+      if (!groups.has(g)) {
+        groups.set(g, []);
+        out.push(["group", g]);
+      }
+      groups.get(g)!.push(k);
+    } else out.push(k);
+  }
+  const flat = out.map((k) => {
+    if (k[0] !== "group") return k;
+    const members = groups.get(k[1] as string)!;
+    if (members.length === 1) return members[0]!;
+    const [op, fi, exact] = members[0]!;
+    return [OP.ANYSTR, op, fi, exact, members.map((m) => m[3])];
+  });
+  if (keyword) flat.push(keywordNode(keyword));
+  return flat.length === 1 ? flat[0]! : [OP.OR, ...flat];
+}
+
+/** [KEYWORD, {path: node}]: true when a field the event holds satisfies its node (absent fields never do). */
+function keywordNode(byPath: Record<string, Enc[]>): Enc {
+  const out: Record<string, Enc> = Object.create(null);
+  for (const [path, list] of Object.entries(byPath)) out[path] = list.length === 1 ? list[0]! : orNode(list);
+  return [OP.KEYWORD, out];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Index keys: a rule is a candidate for an event only when the event holds one of its keys.
+//
+// Modes: 0 the folded value equals the key, 1 the folded base name after the last `\` equals it,
+// 2 the integer value of a long field equals it, 3 the folded value CONTAINS the key, a GRAM of
+// GRAM_LENGTH characters taken from a literal the value must contain (contains, prefix, suffix,
+// wildcard segments). Keys are necessary conditions only (the matcher still evaluates the rule), so
+// folding a case-sensitive literal keeps a superset.
 
 interface Key {
   field: Field;
-  mode: 0 | 1 | 2;
+  mode: 0 | 1 | 2 | 3;
   key: string;
 }
 
-function keyOfPredicate(p: Predicate): Key[] | null {
+export const GRAM_LENGTH = 4;
+/**
+ * Values longer than this are not scanned gram by gram: every rule of the field's gram index becomes
+ * a candidate instead (a superset, and the script stays far from Painless' loop limit).
+ */
+export const GRAM_SCAN_LIMIT = 4096;
+
+/**
+ * What a key costs: roughly how often an event holds it, in percent of the events of its logsource.
+ * A rule's key set costs the sum of its keys; the cheapest set wins, and a rule whose every choice
+ * costs more than its logsource guard is keyed by the guard. Channel and provider carry every event
+ * of a source, an event id most of one; a whole value or a base name is rare; a gram costs more the
+ * more literals of the rule set share it (a proxy for how common its text is: `.exe`, `\win`).
+ */
+const GUARD_COST: Record<string, number> = {
+  "winlog.channel": 150,
+  "winlog.provider_name": 150,
+  "event.provider": 150,
+  "event.module": 150,
+  "event.code": 110,
+  "winlog.event_id": 100,
+};
+
+/** Per gram, how many distinct literals of the rule set contain it (see GUARD_COST). */
+export type GramCounts = Map<string, number>;
+
+function gramsOf(lit: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + GRAM_LENGTH <= lit.length; i++) out.push(lit.slice(i, i + GRAM_LENGTH));
+  return out;
+}
+
+/** The literal runs a string predicate requires in the value (folded), or null when it has none. */
+function requiredLiterals(p: Predicate): string[] | null {
+  if (!("field" in p) || !isStringField(p.field)) return null;
+  switch (p.kind) {
+    case "contains":
+    case "prefix":
+    case "suffix":
+      return [foldAscii(p.value)];
+    case "wildcard":
+      return p.parts.flatMap((x) => ("lit" in x ? [foldAscii(x.lit)] : []));
+    default:
+      return null;
+  }
+}
+
+/** Counts, for the gram cost model, the literals of every rule in the set. */
+export function countGrams(rules: Rule[]): GramCounts {
+  const literals = new Set<string>();
+  const visit = (n: Node): void => {
+    if (n.kind === "and" || n.kind === "or") n.children.forEach(visit);
+    else if (n.kind === "not") visit(n.child);
+    else if (n.kind !== "const") for (const l of requiredLiterals(n) ?? []) literals.add(l);
+  };
+  for (const r of rules) visit(r.condition);
+  const counts: GramCounts = new Map();
+  for (const l of literals) for (const g of new Set(gramsOf(l))) counts.set(g, (counts.get(g) ?? 0) + 1);
+  return counts;
+}
+
+function gramCost(counts: GramCounts, gram: string): number {
+  return Math.min(100, 2 + (counts.get(gram) ?? 0) / 4);
+}
+
+function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
   const f = "field" in p ? p.field : undefined;
   if (!f) return null;
   const stringField = isStringField(f);
@@ -285,9 +401,10 @@ function keyOfPredicate(p: Predicate): Key[] | null {
   let value: string | undefined = "value" in p && typeof p.value === "string" ? p.value : undefined;
   if (p.kind === "wildcard") {
     const s = wildcardShape(p.parts);
-    if (s.kind === "wildcard") return null;
-    kind = s.kind;
-    value = s.value;
+    if (s.kind !== "wildcard") {
+      kind = s.kind;
+      value = s.value;
+    }
   }
   if (p.kind === "number") {
     if (p.op !== "eq") return null;
@@ -295,21 +412,28 @@ function keyOfPredicate(p: Predicate): Key[] | null {
     if (f.type !== "double" && stringField) return [{ field: f, mode: 0, key: foldAscii(String(p.value)) }];
     return null;
   }
-  if (!stringField || value === undefined) return null;
-  if (kind === "equals") return [{ field: f, mode: 0, key: foldAscii(value) }];
-  if (kind === "suffix" && value.length > 1 && value[0] === "\\" && !value.slice(1).includes("\\"))
+  if (!stringField) return null;
+  if (kind === "equals" && value !== undefined) return [{ field: f, mode: 0, key: foldAscii(value) }];
+  if (kind === "suffix" && value !== undefined && value.length > 1 && value[0] === "\\" && !value.slice(1).includes("\\"))
     return [{ field: f, mode: 1, key: foldAscii(value.slice(1)) }];
-  return null;
+  // The rarest gram of the literals the value must contain.
+  let best: string | undefined;
+  for (const lit of requiredLiterals(p) ?? [])
+    for (const g of gramsOf(lit)) if (best === undefined || gramCost(grams, g) < gramCost(grams, best)) best = g;
+  return best === undefined ? null : [{ field: f, mode: 3, key: best }];
 }
 
-function cost(keys: Key[]): number {
+function cost(keys: Key[], grams: GramCounts): number {
   let c = 0;
-  for (const k of keys) c += GUARD_COST[k.field.name] ?? 1;
+  for (const k of keys) c += k.mode === 3 ? gramCost(grams, k.key) : (GUARD_COST[k.field.name] ?? 1);
   return c;
 }
 
-/** The cheapest set of keys one of which every event matching `n` must hold; null when none is known. */
-export function indexKeys(n: Node): Key[] | null {
+/**
+ * The cheapest set of keys one of which every event matching `n` must hold; null when none is known.
+ * `grams` (countGrams of the rule set) prices gram keys; without it every gram costs the minimum.
+ */
+export function indexKeys(n: Node, grams: GramCounts = new Map()): Key[] | null {
   switch (n.kind) {
     case "const":
       return n.value ? null : [];
@@ -318,7 +442,7 @@ export function indexKeys(n: Node): Key[] | null {
     case "or": {
       const all: Key[] = [];
       for (const c of n.children) {
-        const k = indexKeys(c);
+        const k = indexKeys(c, grams);
         if (k === null) return null;
         all.push(...k);
       }
@@ -326,14 +450,17 @@ export function indexKeys(n: Node): Key[] | null {
     }
     case "and": {
       let best: Key[] | null = null;
+      let bestCost = Infinity;
       for (const c of n.children) {
-        const k = indexKeys(c);
-        if (k !== null && (best === null || cost(k) < cost(best))) best = k;
+        const k = indexKeys(c, grams);
+        if (k === null) continue;
+        const ck = cost(k, grams);
+        if (ck < bestCost) [best, bestCost] = [k, ck];
       }
       return best;
     }
     default:
-      return keyOfPredicate(n);
+      return keyOfPredicate(n, grams);
   }
 }
 
@@ -392,11 +519,12 @@ export interface Encoded {
 /** Encodes rules (those with `liveUnsupported` or that cannot be encoded are skipped and listed). */
 export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const enc = new Encoder(opts.ignoreAbove ?? DEFAULT_IGNORE_ABOVE);
-  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], x: enc.regexes, mc: 0 };
+  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], dg: [], dp: Object.create(null) as Record<string, number[]>, gn: GRAM_LENGTH, gl: GRAM_SCAN_LIMIT, x: enc.regexes, mc: 0 };
   const kept: Rule[] = [];
   const skipped: { id: string; reason: string }[] = [];
   const dims = new Map<string, number>();
   const seen = new Set<string>();
+  const grams = countGrams(rules);
   for (const rule of rules) {
     if (rule.liveUnsupported) {
       skipped.push({ id: rule.id, reason: rule.liveUnsupported });
@@ -425,7 +553,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     params.m.push(ruleMeta(rule));
     for (const k of Object.keys(rule.tagsOut.extra ?? {})) if (!params.xk.includes(k)) params.xk.push(k);
     kept.push(rule);
-    const keys = opts.indexKeys === false ? null : indexKeys(rule.condition);
+    const keys = opts.indexKeys === false ? null : indexKeys(rule.condition, grams);
     if (keys === null) {
       params.a.push(ri);
       continue;
@@ -438,12 +566,16 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
         d = params.dk.length;
         params.dk.push([fi, k.mode]);
         params.dm.push(Object.create(null) as Record<string, number[]>);
+        params.dg.push([]);
         dims.set(dimKey, d);
       }
       const list = (params.dm[d]![k.key] ??= []);
       if (list[list.length - 1] !== ri) list.push(ri);
+      const every = params.dg[d]!;
+      if (k.mode === 3 && every[every.length - 1] !== ri) every.push(ri);
     }
   }
+  params.dk.forEach(([fi], d) => (params.dp[params.f[fi]![0]] ??= []).push(d));
   params.mc = memoize(params.r);
   return { params, rules: kept, skipped };
 }

@@ -162,15 +162,32 @@ int outliersTag(Map doc, Map P, List hits, List errs) {
 `;
 
 /**
- * The matcher. State S = [doc, P, raw[], txt[], low[], num[], memo]: per-field value views, each
- * computed at most once per event (the "lower-case each field once" cache), and the memo slots of
- * shared subtrees (0 unknown, 1 true, 2 false).
+ * The matcher. State S = [doc, P, raw[], txt[], low[], num[], memo, flat, empty]: per-field value
+ * views, each computed at most once per event (the "lower-case each field once" cache), the memo
+ * slots of shared subtrees (0 unknown, 1 true, 2 false), the document's leaves by dotted path
+ * (oxFlat, built once per event), and an empty list for absent fields (read only).
  */
 export const MATCHER_FUNCTIONS = `
+/* Every leaf value of the document under its dotted path (objects and lists walked, keys that hold dots
+   joined the same way), so that any field is one lookup: the same values oxWalk finds for a path. */
+void oxFlat(def node, String path, Map out) {
+  if (node instanceof Map) {
+    for (def e : ((Map) node).entrySet()) {
+      def v = e.getValue();
+      if (v != null) { String k = e.getKey().toString(); oxFlat(v, path == null ? k : path + '.' + k, out); }
+    }
+  } else if (node instanceof List) {
+    for (def e : node) { oxFlat(e, path, out); }
+  } else if (node != null && path != null) {
+    List l = out.get(path);
+    if (l == null) { l = new ArrayList(); out.put(path, l); }
+    l.add(node);
+  }
+}
 List oxRaw(def[] S, int fi) {
   def[] c = S[2];
   List v = c[fi];
-  if (v == null) { v = new ArrayList(); oxWalk(S[0], S[1].f.get(fi).get(0), 0, v); c[fi] = v; }
+  if (v == null) { v = ((Map) S[7]).get(S[1].f.get(fi).get(0)); if (v == null) { v = S[8]; } c[fi] = v; }
   return v;
 }
 int oxOct(String s, int a, int b) {
@@ -406,6 +423,25 @@ boolean oxEv(def[] S, List n) {
   }
   if (op == 3) { return true; }
   if (op == 4) { return false; }
+  if (op == 22) {
+    int sop = n.get(1);
+    List vals = n.get(3) == 1 ? oxTxt(S, n.get(2)) : oxLow(S, n.get(2));
+    if (vals.isEmpty()) { return false; }
+    List qs = n.get(4);
+    for (def sv : vals) {
+      String s = (String) sv;
+      for (def qv : qs) {
+        String q = (String) qv;
+        if (sop == 10 ? s.equals(q) : sop == 11 ? s.indexOf(q) >= 0 : sop == 12 ? s.startsWith(q) : s.endsWith(q)) { return true; }
+      }
+    }
+    return false;
+  }
+  if (op == 23) {
+    Map byPath = n.get(1);
+    for (def path : ((Map) S[7]).keySet()) { def c = byPath.get(path); if (c != null && oxEv(S, c)) { return true; } }
+    return false;
+  }
   int fi = n.get(1);
   if (op <= 14) {
     List vals = n.get(2) == 1 ? oxTxt(S, fi) : oxLow(S, fi);
@@ -462,9 +498,12 @@ boolean oxEv(def[] S, List n) {
 }
 def[] oxState(Map doc, Map P) {
   int nf = P.f.size();
-  def[] S = new def[7];
+  def[] S = new def[9];
   S[0] = doc; S[1] = P; S[2] = new def[nf]; S[3] = new def[nf]; S[4] = new def[nf]; S[5] = new def[nf];
   S[6] = new byte[P.containsKey('mc') ? (int) P.mc : 0];
+  Map flat = new HashMap();
+  oxFlat(doc, null, flat);
+  S[7] = flat; S[8] = new ArrayList();
   return S;
 }
 boolean oxRule(def[] S, int ri) {
@@ -473,26 +512,45 @@ boolean oxRule(def[] S, int ri) {
   def wl = r.get(1);
   return wl == null || !oxEv(S, wl);
 }
-/* Candidate rules: those with no index key, plus those an indexed value of the event selects. Sorted, unique. */
+/* The candidates one index dimension adds for the event's values of its field. */
+void oxDim(def[] S, List out, int d) {
+  def P = S[1];
+  List dim = P.dk.get(d);
+  int fi = dim.get(0);
+  int mode = dim.get(1);
+  Map mp = P.dm.get(d);
+  if (mode == 2) {
+    for (def x : oxNum(S, fi)) { def hit = mp.get(Long.toString((long) x)); if (hit != null) { out.addAll(hit); } }
+    return;
+  }
+  if (mode == 3) {
+    int gl = P.gl;
+    int gn = P.gn;
+    for (def sv : oxLow(S, fi)) {
+      String s = (String) sv;
+      int n = s.length();
+      if (n > gl) { out.addAll(P.dg.get(d)); continue; }
+      for (int i = 0; i + gn <= n; ++i) { def hit = mp.get(s.substring(i, i + gn)); if (hit != null) { out.addAll(hit); } }
+    }
+    return;
+  }
+  for (def sv : oxLow(S, fi)) {
+    String key = (String) sv;
+    if (mode == 1) { int p = key.lastIndexOf('\\\\'); if (p < 0) { continue; } key = key.substring(p + 1); }
+    def hit = mp.get(key);
+    if (hit != null) { out.addAll(hit); }
+  }
+}
+/* Candidate rules: those with no index key, plus those an indexed value of the event selects; sorted (the
+   caller skips repeats). Only the fields the event holds are looked at (P.dp: path → dimensions). */
 List oxCands(def[] S) {
   def P = S[1];
   List out = new ArrayList(P.a);
-  List dims = P.dk;
-  for (int d = 0; d < dims.size(); ++d) {
-    List dim = dims.get(d);
-    int fi = dim.get(0);
-    int mode = dim.get(1);
-    Map mp = P.dm.get(d);
-    if (mode == 2) {
-      for (def x : oxNum(S, fi)) { def hit = mp.get(Long.toString((long) x)); if (hit != null) { out.addAll(hit); } }
-      continue;
-    }
-    for (def s : oxLow(S, fi)) {
-      String key = s;
-      if (mode == 1) { int p = key.lastIndexOf('\\\\'); if (p < 0) { continue; } key = key.substring(p + 1); }
-      def hit = mp.get(key);
-      if (hit != null) { out.addAll(hit); }
-    }
+  Map dp = P.dp;
+  for (def path : ((Map) S[7]).keySet()) {
+    List ds = dp.get(path);
+    if (ds == null) { continue; }
+    for (def d : ds) { oxDim(S, out, d); }
   }
   Collections.sort(out);
   return out;
