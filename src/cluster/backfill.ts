@@ -188,24 +188,115 @@ function windowed(query: object, timeField: string, opts: BackfillOptions): obje
   return range ? { bool: { filter: [range, query] } } : query;
 }
 
+/**
+ * The candidate query of the broad rules (term-level or wider), as chosen for a target:
+ *   union   the absorbed union of their term-level queries
+ *   window  the whole time window: the union would select most of it anyway, or costs more to run
+ *           than the script spends on the events it would spare (see `choosePrefilter`)
+ */
+export interface BroadPrefilter {
+  kind: "union" | "window";
+  query: object;
+  /** Events in the window, and those the union selects (null when the cluster refused the union). */
+  windowEvents: number;
+  unionEvents: number | null;
+  /** Milliseconds the cluster took to run the union once (it rebuilds it for every scroll page). */
+  unionMillis: number | null;
+}
+
 /** What a target needs before it runs: the rule-id field, and each rule's validated relaxation. */
 export interface PreparedTarget extends BackfillTarget {
   idField: string;
   levels: Map<string, Relaxation>;
   /** Per rule: the cluster's reason for each level it refused. */
   refused: Map<string, string>;
+  /** The candidate query of the rules at level 2 or 3; undefined when there are none. */
+  broad?: BroadPrefilter;
+}
+
+/** Events per scroll page of a backfill unless --batch-size says otherwise. */
+export const DEFAULT_BATCH = 5000;
+/**
+ * What the script spends on an event that no rule can match (the candidate lookup, no rule
+ * evaluated), measured with the full Windows rule set: the saving per event a prefilter spares.
+ */
+const SCRIPT_MICROS_PER_SPARED_EVENT = 60;
+
+/**
+ * Union or window: the union pays for itself when running it once per scroll page costs less than
+ * the script's work on the events it keeps out.
+ */
+export function choosePrefilter(windowEvents: number, unionEvents: number, unionMillis: number, batch: number): "union" | "window" {
+  const pages = Math.ceil(unionEvents / batch) + 1;
+  const cost = pages * unionMillis;
+  const saving = ((windowEvents - unionEvents) * SCRIPT_MICROS_PER_SPARED_EVENT) / 1000;
+  return cost < saving ? "union" : "window";
+}
+
+async function countIn(cluster: Cluster, index: string[], query: object): Promise<{ count: number; millis: number } | { error: string }> {
+  const t0 = Date.now();
+  try {
+    const r: any = await cluster.client.count({ index, ignore_unavailable: true, allow_no_indices: true, query } as any, { requestTimeout: QUERY_CHECK_TIMEOUT_MS });
+    return { count: r.count, millis: Date.now() - t0 };
+  } catch (e) {
+    const body = (e as any)?.meta?.body?.error;
+    if (body) return { error: String(body.root_cause?.[0]?.reason ?? body.reason ?? "refused").slice(0, 300) };
+    throw e;
+  }
 }
 
 /**
- * Runs every rule's candidate query once on the cluster (size 0, terminate_after 1) and widens the
- * ones it refuses, so that one rule the cluster cannot run never stops the pass for the others.
+ * Runs candidate queries on the cluster (size 0, terminate_after 1) and widens the ones it refuses,
+ * so that one rule the cluster cannot run never stops the pass for the others. Rules on exact
+ * queries are checked one by one; the broad rules (level 2 and up) are checked together as their
+ * union, and one by one only when the cluster refuses the union.
  */
 export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: BackfillOptions, start: Relaxation = 0): Promise<PreparedTarget> {
   const idField = await ruleIdField(cluster, t.index);
   const levels = new Map<string, Relaxation>();
   const refused = new Map<string, string>();
-  let pending = [...t.rules, ...t.queryOnly];
-  for (const r of pending) levels.set(r.id, candidateQuery(r, start).level);
+  const all = [...t.rules, ...t.queryOnly];
+  for (const r of all) levels.set(r.id, candidateQuery(r, start).level);
+  const isBroad = (r: Rule) => (levels.get(r.id) ?? 0) >= 2 && r.backfillOnlyQuery === undefined;
+  await validate(cluster, t, opts, idField, all.filter((r) => !isBroad(r)), levels, refused);
+  let broadRules = t.rules.filter(isBroad);
+  if (broadRules.length === 0) return { ...t, idField, levels, refused };
+
+  const win = await countIn(cluster, t.index, windowed(MATCH_ALL, t.timeField, opts));
+  if ("error" in win) throw new Error(`${t.index.join(",")}: the cluster refuses the time window query: ${win.error}`);
+  let union = await countIn(cluster, t.index, broadUnion(levels, t.timeField, broadRules, opts));
+  if ("error" in union) {
+    // Find the rules the cluster refuses, widen them, and try the union again.
+    await validate(cluster, t, opts, idField, broadRules, levels, refused);
+    broadRules = t.rules.filter(isBroad);
+    union = await countIn(cluster, t.index, broadUnion(levels, t.timeField, broadRules, opts));
+  }
+  const window = windowed(MATCH_ALL, t.timeField, opts);
+  const broad: BroadPrefilter =
+    "error" in union
+      ? { kind: "window", query: window, windowEvents: win.count, unionEvents: null, unionMillis: null }
+      : {
+          kind: choosePrefilter(win.count, union.count, union.millis, opts.batchSize ?? DEFAULT_BATCH),
+          query: broadUnion(levels, t.timeField, broadRules, opts),
+          windowEvents: win.count,
+          unionEvents: union.count,
+          unionMillis: union.millis,
+        };
+  if (broad.kind === "window") broad.query = window;
+  return { ...t, idField, levels, refused, broad };
+}
+
+/** Checks each rule's candidate query at its level, widening refused ones until the cluster accepts. */
+async function validate(
+  cluster: Cluster,
+  t: BackfillTarget,
+  opts: BackfillOptions,
+  idField: string,
+  rules: Rule[],
+  levels: Map<string, Relaxation>,
+  refused: Map<string, string>,
+): Promise<void> {
+  let pending = rules;
   while (pending.length) {
     const retry: Rule[] = [];
     for (let i = 0; i < pending.length; i += BATCH) {
@@ -229,28 +320,39 @@ export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: B
     }
     pending = retry;
   }
-  return { ...t, idField, levels, refused };
 }
 
 /**
- * The query of one pass, within the window.
- * - Rules on their own (exact) queries: the union of each rule's query narrowed to events that do
- *   not carry it yet, so a re-run selects only what is left.
- * - Rules on term-level candidates: those collapse to a few logsource guards, so the union is
- *   deduplicated and absorbed (a clause implied by a broader one is dropped), and "already carries
- *   the rule" is left to the script, which records nothing twice and leaves such events untouched.
- *   Per-rule narrowing would keep thousands of clauses, and 7.10 rebuilds the whole query for every
- *   scroll page (measured: a 1.3 MB union ran at ~70 events/s on a million events).
+ * The broad rules' union, deduplicated and absorbed (a clause implied by a broader one is dropped),
+ * within the window. Their term-level queries collapse to a few logsource guards; "already carries
+ * the rule" is left to the script, which records nothing twice and leaves such events untouched.
+ * Per-rule narrowing would keep thousands of clauses, and 7.10 rebuilds the whole query for every
+ * scroll page (measured: a 1.3 MB union ran at ~70 events/s on a million events).
+ */
+function broadUnion(levels: Map<string, Relaxation>, timeField: string, rules: Rule[], opts: BackfillOptions): object {
+  const nodes = rules.map((r) => (levels.get(r.id) === 3 ? TRUE : relaxForQuery(r.condition, DROP[2])));
+  return windowed(orOf(absorbed(nodes).map(nodeToQuery)), timeField, opts);
+}
+
+/**
+ * The query of one pass, within the window: the union of each exact rule's query narrowed to
+ * events that do not carry it yet (so a re-run selects only what is left), and the broad rules'
+ * prefilter (`prepareTarget` chose it: their union, or the whole window).
  */
 export function passQuery(t: PreparedTarget, rules: Rule[], opts: BackfillOptions): object {
   const narrowed: Record<string, unknown>[] = [];
-  const broad: Node[] = [];
+  let broad = false;
   for (const r of rules) {
     const level = t.levels.get(r.id) ?? 0;
-    if (level >= 2 && r.backfillOnlyQuery === undefined) broad.push(level === 3 ? TRUE : relaxForQuery(r.condition, DROP[2]));
+    if (level >= 2 && r.backfillOnlyQuery === undefined) broad = true;
     else narrowed.push(untaggedQuery(r, t.idField, level));
   }
-  return windowed(orOf([...narrowed, ...absorbed(broad).map(nodeToQuery)]), t.timeField, opts);
+  if (broad) {
+    const prefilter = t.broad?.query ?? broadUnion(t.levels, t.timeField, rules.filter((r) => (t.levels.get(r.id) ?? 0) >= 2), opts);
+    if (t.broad?.kind === "window") return prefilter;
+    return narrowed.length ? { bool: { should: [windowed(orOf(narrowed), t.timeField, opts), prefilter], minimum_should_match: 1 } } : prefilter;
+  }
+  return windowed(orOf(narrowed), t.timeField, opts);
 }
 
 /** The disjuncts that are not implied by another: a clause whose conjuncts include all of another's goes. */
@@ -334,7 +436,7 @@ export async function runBackfill(cluster: Cluster, targets: PreparedTarget[], o
       const key = fingerprint([cluster.url, t.index, t.timeField, p.rules.map((r) => r.id), opts.resumeKey ?? ""]);
       const totals = await runUpdate(
         cluster,
-        { index: t.index, query: p.query, script: p.script, slices: opts.slices, requestsPerSecond: opts.requestsPerSecond, batchSize: opts.batchSize },
+        { index: t.index, query: p.query, script: p.script, slices: opts.slices, requestsPerSecond: opts.requestsPerSecond, batchSize: opts.batchSize ?? DEFAULT_BATCH },
         { label: p.label, json: opts.json, resumeFile: join(stateDir(), "backfill", `${key}.json`) },
       );
       results.push({ ...totals, index: t.index, rules: p.rules.length, label: p.label });

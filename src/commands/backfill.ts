@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .option("--time-field <field>", "time field of the window (default @timestamp, or the use case's timestamp_field)")
     .option("--requests-per-second <n>", "throttle the update (default unthrottled)", (v) => positiveNumber(v, "--requests-per-second"))
     .option("--slices <n|auto>", "parallel slices of the update (default auto)", (v) => (v === "auto" ? "auto" : positiveNumber(v, "--slices")))
-    .option("--batch-size <n>", "events per scroll batch (default 1000)", (v) => positiveNumber(v, "--batch-size"))
+    .option("--batch-size <n>", "events per scroll batch (default 5000)", (v) => positiveNumber(v, "--batch-size"))
     .option("--prefilter <auto|terms|exact>", "candidate query: each rule's exact query, its term-level parts only (the script decides the rest), or auto: exact for a few rules, terms for many", "auto")
     .option("--dry-run", "print per-rule counts of events that would be tagged (exact queries); write nothing")
     .option("--json", "print JSON only");
@@ -55,6 +55,10 @@ export function register(program: Command): void {
     if (!opts.json)
       for (const w of widened) process.stderr.write(`outliers: rule ${w.id}: the cluster refused its query (${w.reason}); it is backfilled through a wider candidate query, tags unchanged\n`);
     const window = { since: since.toISOString(), until: until?.toISOString() ?? null };
+    // How the broad rules' candidates are selected, per target (see BroadPrefilter).
+    const prefilter = targets.flatMap((t) =>
+      t.broad ? [{ index: t.index, kind: t.broad.kind, windowEvents: t.broad.windowEvents, unionEvents: t.broad.unionEvents }] : [],
+    );
 
     if (opts.dryRun) {
       const counts = await countUntagged(cluster, targets, bopts);
@@ -80,7 +84,7 @@ export function register(program: Command): void {
     };
     const tagged = cancelled ? [] : await countTagged(cluster, targets, bopts);
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, widened, rules: tagged }) + "\n");
+      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, widened, prefilter, rules: tagged }) + "\n");
     } else {
       if (!cancelled) printCounts(tagged, "tagged in window");
       const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;
