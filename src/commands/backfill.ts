@@ -1,7 +1,7 @@
 /** `outliers backfill`: tag historical events with `_update_by_query`, using the live pipeline's rules. */
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { autoPrefilter, countTagged, countUntagged, planTargets, prepareTarget, runBackfill, type BackfillOptions, type RuleCount } from "../cluster/backfill.ts";
+import { autoPrefilter, countTagged, countUntagged, planTargets, prepareTarget, runBackfill, type BackfillOptions, type Relaxation, type RuleCount } from "../cluster/backfill.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
@@ -18,7 +18,11 @@ export function register(program: Command): void {
     .option("--requests-per-second <n>", "throttle the update (default unthrottled)", (v) => positiveNumber(v, "--requests-per-second"))
     .option("--slices <n|auto>", "parallel slices of the update (default auto)", (v) => (v === "auto" ? "auto" : positiveNumber(v, "--slices")))
     .option("--batch-size <n>", "events per scroll batch (default 5000)", (v) => positiveNumber(v, "--batch-size"))
-    .option("--prefilter <auto|terms|exact>", "candidate query: each rule's exact query, its term-level parts only (the script decides the rest), or auto: exact for a few rules, terms for many", "auto")
+    .option(
+      "--prefilter <auto|terms|exact|window>",
+      "candidate query: each rule's exact query, its term-level parts only (the script decides the rest), every event of the window, or auto: exact for a few rules, terms for many (the window when their union would select most of it)",
+      "auto",
+    )
     .option("--dry-run", "print per-rule counts of events that would be tagged (exact queries); write nothing")
     .option("--json", "print JSON only");
   addRuleOptions(cmd);
@@ -47,9 +51,10 @@ export function register(program: Command): void {
     };
     const cluster = await connect(connectionFrom(opts));
     const targets = [];
-    if (!["auto", "terms", "exact"].includes(opts.prefilter)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms or exact`);
+    const levels: Record<string, Relaxation> = { exact: 0, terms: 2, window: 3 };
+    if (opts.prefilter !== "auto" && !(opts.prefilter in levels)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
     // Dry-run counts come from the exact queries; a real run starts from the prefilter asked for.
-    const start = opts.dryRun || opts.prefilter === "exact" ? 0 : opts.prefilter === "terms" ? 2 : autoPrefilter(set.rules);
+    const start = opts.dryRun ? 0 : opts.prefilter === "auto" ? autoPrefilter(set.rules) : levels[opts.prefilter]!;
     for (const t of planTargets(set.rules, bopts)) targets.push(await prepareTarget(cluster, t, bopts, start));
     const widened = targets.flatMap((t) => [...t.refused].map(([id, reason]) => ({ id, reason })));
     if (!opts.json)

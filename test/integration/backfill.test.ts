@@ -24,7 +24,9 @@ import {
   type Doc,
   PROFILE,
 } from "../helpers/backfill-fixture.ts";
+import { createHash } from "node:crypto";
 import { loadRules } from "../../src/rules/load.ts";
+import { updateScript } from "../../src/emit/painless/pipeline.ts";
 
 const N = Number(process.env.OUTLIERS_BACKFILL_EVENTS ?? 3000);
 const SHARDS = Number(process.env.OUTLIERS_TEST_SHARDS ?? 1);
@@ -267,6 +269,24 @@ describe("backfill with the bundled rules", () => {
     await client.ingest.deletePipeline({ id: pipe }).catch(() => {});
   });
 
+  test("the update runs the fixed matcher as a content-addressed stored script; rule values stay in params", async () => {
+    const { client } = await cluster();
+    const { source } = updateScript([]);
+    const id = `outliers-${createHash("sha256").update(`painless\n${source}`).digest("hex").slice(0, 16)}`;
+    await client.deleteScript({ id }).catch(() => {});
+    const idx = testIndex("bf-stored");
+    created.push(idx);
+    await createIndex(idx);
+    await bulk(idx, small);
+    const run = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--json"], { OUTLIERS_STATE_DIR: stateDir() });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).tagged).toBeGreaterThan(0);
+    const stored: any = await client.getScript({ id });
+    expect(stored.script.source).toBe(source);
+    // The bundled MSHTA rule's values are nowhere in the stored source.
+    expect(stored.script.source.toLowerCase()).not.toContain("mshta");
+  });
+
   test("--dry-run counts exactly the tags a run then writes, and writes nothing itself", async () => {
     const idx = testIndex("bf-dry");
     created.push(idx);
@@ -289,14 +309,19 @@ describe("backfill with the bundled rules", () => {
     for (const c of counts.rules) expect({ id: c.id, count: c.count }).toEqual({ id: c.id, count: perRule.get(c.id) ?? 0 });
   });
 
-  test("every --prefilter (exact, terms, auto) tags the same as live tagging", async () => {
-    for (const prefilter of ["exact", "terms", "auto"]) {
+  test("every --prefilter (exact, terms, window, auto) tags the same as live tagging", async () => {
+    for (const prefilter of ["exact", "terms", "window", "auto"]) {
       const idx = testIndex(`bf-${prefilter}`);
       created.push(idx);
       await createIndex(idx);
       await bulk(idx, small);
       const r = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--prefilter", prefilter, "--json"], { OUTLIERS_STATE_DIR: stateDir() });
       expect(r.code).toBe(0);
+      // exact and auto (12 rules: exact) run the rules' own queries; terms and window a broad prefilter.
+      const chosen = JSON.parse(r.stdout).prefilter;
+      if (prefilter === "window") expect(chosen).toEqual([{ index: [idx], kind: "window", windowEvents: small.length, unionEvents: small.length }]);
+      else if (prefilter === "terms") expect(["union", "window"]).toContain(chosen[0].kind);
+      else expect(chosen).toEqual([]);
       const after = await sources(idx);
       let tagged = 0;
       for (const [id, src] of after) {
