@@ -7,13 +7,13 @@
  *   m   meta:    [[id, type, reason, summaryParts, modelName, modelType, techniques, extras|null], …]
  *   xk  every extra `outliers.` key of the set (keeps extra lists aligned with rule_id)
  *   a   rules that are candidates for every event (no index key)
- *   dk  index dimensions [[fieldIdx, mode], …]   mode 0 folded value, 1 folded base name after the
+ *   dk  index dimensions [[fieldIdx, mode], …] ([fieldIdx, 3, gramLength] for grams)   mode 0 folded value, 1 folded base name after the
  *       last `\`, 2 integer value of a long field, 3 folded value contains the key (a gram)
  *   dm  per dimension: {key: [ruleIdx, …]}
  *   dg  per dimension: every rule of a gram dimension (mode 3), the candidates of a value longer
  *       than gl (GRAM_SCAN_LIMIT) characters; empty for the other modes
  *   dp  per source path: the dimensions on it, {path: [dimIdx, …]} (the event's fields select them)
- *   gn  GRAM_LENGTH, gl GRAM_SCAN_LIMIT
+ *   gl  GRAM_SCAN_LIMIT
  *   x   regex programs (src/ir/regex), referenced by index
  *   mc  number of memo slots: a compound subtree that occurs more than once in the set (the logsource
  *       guards, shared by hundreds of rules) becomes [MEMO, slot, node], evaluated once per event
@@ -56,11 +56,10 @@ export interface Params {
   m: unknown[][];
   xk: string[];
   a: number[];
-  dk: [number, number][];
+  dk: ([number, number] | [number, 3, number])[];
   dm: Record<string, number[]>[];
   dg: number[][];
   dp: Record<string, number[]>;
-  gn: number;
   gl: number;
   x: unknown[];
   mc: number;
@@ -319,8 +318,10 @@ function keywordNode(byPath: Record<string, Enc[]>): Enc {
 // Modes: 0 the folded value equals the key, 1 the folded base name after the last `\` equals it,
 // 2 the integer value of a long field equals it, 3 the folded value CONTAINS the key, a GRAM of
 // GRAM_LENGTH characters taken from a literal the value must contain (contains, prefix, suffix,
-// wildcard segments). Keys are necessary conditions only (the matcher still evaluates the rule), so
-// folding a case-sensitive literal keeps a superset.
+// wildcard segments), or of SHORT_GRAM_LENGTH (or 1) for a shorter literal (an emoji is two UTF-16
+// units, some symbols one).
+// Each gram length is its own dimension. Keys are necessary conditions only (the matcher still
+// evaluates the rule), so folding a case-sensitive literal keeps a superset.
 
 interface Key {
   field: Field;
@@ -329,6 +330,7 @@ interface Key {
 }
 
 export const GRAM_LENGTH = 4;
+export const SHORT_GRAM_LENGTH = 2;
 /**
  * Values longer than this are not scanned gram by gram: every rule of the field's gram index becomes
  * a candidate instead (a superset, and the script stays far from Painless' loop limit).
@@ -339,9 +341,11 @@ export const GRAM_SCAN_LIMIT = 4096;
  * What a key costs: roughly how often an event holds it, in percent of the events of its logsource.
  * A rule's key set costs the sum of its keys; the cheapest set wins, and a rule whose every choice
  * costs more than its logsource guard is keyed by the guard. Channel and provider carry every event
- * of a source, an event id most of one; a whole value or a base name is rare; a gram costs more the
- * more literals of the rule set share it (a proxy for how common its text is: `.exe`, `\win`).
+ * of a source, an event id most of one; a whole value or a base name is rare (VALUE_COST); a gram
+ * costs more the more literals of the rule set share it (a proxy for how common its text is: `.exe`,
+ * `\win`).
  */
+const VALUE_COST = 0.05;
 const GUARD_COST: Record<string, number> = {
   "winlog.channel": 150,
   "winlog.provider_name": 150,
@@ -354,9 +358,18 @@ const GUARD_COST: Record<string, number> = {
 /** Per gram, how many distinct literals of the rule set contain it (see GUARD_COST). */
 export type GramCounts = Map<string, number>;
 
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
+/** A literal's grams: of GRAM_LENGTH, or of SHORT_GRAM_LENGTH (or 1) when it is shorter than that. */
 function gramsOf(lit: string): string[] {
+  const n = lit.length >= GRAM_LENGTH ? GRAM_LENGTH : Math.min(lit.length, SHORT_GRAM_LENGTH);
   const out: string[] = [];
-  for (let i = 0; i + GRAM_LENGTH <= lit.length; i++) out.push(lit.slice(i, i + GRAM_LENGTH));
+  for (let i = 0; i + n <= lit.length; i++) {
+    // Never half a surrogate pair at either end: such a key is no text (and breaks JSON writers).
+    if (isLowSurrogate(lit.charCodeAt(i)) || isHighSurrogate(lit.charCodeAt(i + n - 1))) continue;
+    out.push(lit.slice(i, i + n));
+  }
   return out;
 }
 
@@ -390,7 +403,15 @@ export function countGrams(rules: Rule[]): GramCounts {
 }
 
 function gramCost(counts: GramCounts, gram: string): number {
-  return Math.min(100, 2 + (counts.get(gram) ?? 0) / 4);
+  // A gram of one literal only is as rare as a whole value; each other literal sharing it adds. Short
+  // ASCII grams are common text whatever the rules say (a single character as common as the guard);
+  // a short non-ASCII gram is a rare symbol (emoji, look-alike letters).
+  // Non-ASCII text is rare in Windows events whatever the rule set shares (variation selectors,
+  // skin-tone modifiers), so sharing costs it less.
+  const shared = Math.max(0, (counts.get(gram) ?? 1) - 1);
+  if (/[^\x00-\x7f]/.test(gram)) return Math.min(100, VALUE_COST + 0.01 * shared);
+  const c = Math.min(100, VALUE_COST + 0.2 * shared);
+  return gram.length >= GRAM_LENGTH ? c : Math.max(c, gram.length === 1 ? 100 : 1);
 }
 
 function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
@@ -425,7 +446,7 @@ function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
 
 function cost(keys: Key[], grams: GramCounts): number {
   let c = 0;
-  for (const k of keys) c += k.mode === 3 ? gramCost(grams, k.key) : (GUARD_COST[k.field.name] ?? 1);
+  for (const k of keys) c += k.mode === 3 ? gramCost(grams, k.key) : (GUARD_COST[k.field.name] ?? VALUE_COST);
   return c;
 }
 
@@ -519,7 +540,7 @@ export interface Encoded {
 /** Encodes rules (those with `liveUnsupported` or that cannot be encoded are skipped and listed). */
 export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const enc = new Encoder(opts.ignoreAbove ?? DEFAULT_IGNORE_ABOVE);
-  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], dg: [], dp: Object.create(null) as Record<string, number[]>, gn: GRAM_LENGTH, gl: GRAM_SCAN_LIMIT, x: enc.regexes, mc: 0 };
+  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], dg: [], dp: Object.create(null) as Record<string, number[]>, gl: GRAM_SCAN_LIMIT, x: enc.regexes, mc: 0 };
   const kept: Rule[] = [];
   const skipped: { id: string; reason: string }[] = [];
   const dims = new Map<string, number>();
@@ -560,11 +581,12 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     }
     for (const k of keys) {
       const fi = enc.field(k.field, k.mode === 2 ? TYPE.long : stringView(k.field));
-      const dimKey = `${fi}:${k.mode}`;
+      // A gram dimension per gram length: [fieldIdx, 3, length].
+      const dimKey = k.mode === 3 ? `${fi}:3:${k.key.length}` : `${fi}:${k.mode}`;
       let d = dims.get(dimKey);
       if (d === undefined) {
         d = params.dk.length;
-        params.dk.push([fi, k.mode]);
+        params.dk.push(k.mode === 3 ? [fi, 3, k.key.length] : [fi, k.mode]);
         params.dm.push(Object.create(null) as Record<string, number[]>);
         params.dg.push([]);
         dims.set(dimKey, d);

@@ -525,7 +525,7 @@ void oxDim(def[] S, List out, int d) {
   }
   if (mode == 3) {
     int gl = P.gl;
-    int gn = P.gn;
+    int gn = dim.get(2);
     for (def sv : oxLow(S, fi)) {
       String s = (String) sv;
       int n = s.length();
