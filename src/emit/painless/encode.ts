@@ -7,7 +7,8 @@
  *   m   meta:    [[id, type, reason, summaryParts, modelName, modelType, techniques, extras|null], …]
  *   xk  every extra `outliers.` key of the set (keeps extra lists aligned with rule_id)
  *   a   rules that are candidates for every event (no index key)
- *   dk  index dimensions [[fieldIdx, mode], …] ([fieldIdx, 3, gramLength] for grams)   mode 0 folded value, 1 folded base name after the
+ *   dk  index dimensions [[fieldIdx, mode], …] ([fieldIdx, 3, gramLength(, 1 when every key holds a
+ *       non-ASCII character)] for grams)   mode 0 folded value, 1 folded base name after the
  *       last `\`, 2 integer value of a long field, 3 folded value contains the key (a gram)
  *   dm  per dimension: {key: [ruleIdx, …]}
  *   dg  per dimension: every rule of a gram dimension (mode 3), the candidates of a value longer
@@ -56,7 +57,7 @@ export interface Params {
   m: unknown[][];
   xk: string[];
   a: number[];
-  dk: ([number, number] | [number, 3, number])[];
+  dk: ([number, number] | [number, 3, number] | [number, 3, number, 1])[];
   dm: Record<string, number[]>[];
   dg: number[][];
   dp: Record<string, number[]>;
@@ -597,6 +598,11 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
       if (k.mode === 3 && every[every.length - 1] !== ri) every.push(ri);
     }
   }
+  // A gram dimension whose every key holds a non-ASCII character: [fieldIdx, 3, length, 1], so that
+  // the matcher skips its scan on the (usual) all-ASCII value.
+  params.dk.forEach((dim, d) => {
+    if (dim[1] === 3 && Object.keys(params.dm[d]!).every((k) => /[^\x00-\x7f]/.test(k))) params.dk[d] = [dim[0], 3, dim[2]!, 1];
+  });
   params.dk.forEach(([fi], d) => (params.dp[params.f[fi]![0]] ??= []).push(d));
   params.mc = memoize(params.r);
   return { params, rules: kept, skipped };

@@ -526,10 +526,16 @@ void oxDim(def[] S, List out, int d) {
   if (mode == 3) {
     int gl = P.gl;
     int gn = dim.get(2);
+    boolean nonAscii = dim.size() > 3;
     for (def sv : oxLow(S, fi)) {
       String s = (String) sv;
       int n = s.length();
       if (n > gl) { out.addAll(P.dg.get(d)); continue; }
+      if (nonAscii) {
+        boolean any = false;
+        for (int i = 0; i < n && !any; ++i) { any = s.charAt(i) >= 128; }
+        if (!any) { continue; }
+      }
       for (int i = 0; i + gn <= n; ++i) { def hit = mp.get(s.substring(i, i + gn)); if (hit != null) { out.addAll(hit); } }
     }
     return;
