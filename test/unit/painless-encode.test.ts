@@ -109,6 +109,8 @@ describe("index keys", () => {
     const seq = indexKeys({ kind: "contains", field: IMG, value: "🤷🏼‍♂️", cased: false })!;
     expect(seq).toHaveLength(1);
     expect(seq[0]!.key).not.toMatch(/^[\udc00-\udfff]|[\ud800-\udbff]$/);
+    // A sequence with no whole 4-unit gram (pair, joiner, pair) keys by a shorter one.
+    expect(indexKeys({ kind: "contains", field: IMG, value: "🐕‍🦺", cased: false })!.map((k) => k.key)).toEqual(["🐕"]);
     const ascii = indexKeys({ kind: "and", children: [guard, { kind: "contains", field: IMG, value: "x", cased: false }] })!;
     expect(ascii.map((k) => k.field.name)).toEqual(["winlog.event_id"]);
   });

@@ -362,16 +362,22 @@ export type GramCounts = Map<string, number>;
 const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
 const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
-/** A literal's grams: of GRAM_LENGTH, or of SHORT_GRAM_LENGTH (or 1) when it is shorter than that. */
+/**
+ * A literal's grams: of GRAM_LENGTH, or of SHORT_GRAM_LENGTH (or 1) when it is shorter than that or
+ * has no whole GRAM_LENGTH gram (an emoji sequence can have none that does not split a pair).
+ */
 function gramsOf(lit: string): string[] {
-  const n = lit.length >= GRAM_LENGTH ? GRAM_LENGTH : Math.min(lit.length, SHORT_GRAM_LENGTH);
-  const out: string[] = [];
-  for (let i = 0; i + n <= lit.length; i++) {
-    // Never half a surrogate pair at either end: such a key is no text (and breaks JSON writers).
-    if (isLowSurrogate(lit.charCodeAt(i)) || isHighSurrogate(lit.charCodeAt(i + n - 1))) continue;
-    out.push(lit.slice(i, i + n));
+  for (const n of [GRAM_LENGTH, SHORT_GRAM_LENGTH, 1]) {
+    if (n > lit.length) continue;
+    const out: string[] = [];
+    for (let i = 0; i + n <= lit.length; i++) {
+      // Never half a surrogate pair at either end: such a key is no text (and breaks JSON writers).
+      if (isLowSurrogate(lit.charCodeAt(i)) || isHighSurrogate(lit.charCodeAt(i + n - 1))) continue;
+      out.push(lit.slice(i, i + n));
+    }
+    if (out.length) return out;
   }
-  return out;
+  return [];
 }
 
 /** The literal runs a string predicate requires in the value (folded), or null when it has none. */
@@ -410,7 +416,7 @@ function gramCost(counts: GramCounts, gram: string): number {
   // Non-ASCII text is rare in Windows events whatever the rule set shares (variation selectors,
   // skin-tone modifiers), so sharing costs it less.
   const shared = Math.max(0, (counts.get(gram) ?? 1) - 1);
-  if (/[^\x00-\x7f]/.test(gram)) return Math.min(100, VALUE_COST + 0.01 * shared);
+  if (/[^\x00-\x7f]/.test(gram)) return Math.min(100, 0.01 * (1 + shared));
   const c = Math.min(100, VALUE_COST + 0.2 * shared);
   return gram.length >= GRAM_LENGTH ? c : Math.max(c, gram.length === 1 ? 100 : 1);
 }
