@@ -216,13 +216,18 @@ export interface GeneratedEvent {
   source: Record<string, unknown>;
 }
 
-/** `count` events, the same for the same seed and rules. */
-export function generateEvents(rules: Rule[], count: number, seed = 1): GeneratedEvent[] {
+/**
+ * `count` events, the same for the same seed, rules and options. `background`: the share of realistic
+ * background events (default 0.35: the rest are built from rules, hits and near misses; a SOC's own
+ * data is closer to 0.99).
+ */
+export function generateEvents(rules: Rule[], count: number, seed = 1, opts: { background?: number } = {}): GeneratedEvent[] {
   const r = rng(seed);
+  const share = opts.background ?? 0.35;
   const flats: Flat[] = [];
   for (let i = 0; i < count; i++) {
     const flat: Flat = new Map();
-    if (r() < 0.35 || rules.length === 0) background(r, flat);
+    if (r() < share || rules.length === 0) background(r, flat);
     else {
       satisfy(r, pick(r, rules).condition, flat);
       if (r() < 0.25) {
