@@ -1,7 +1,7 @@
 /** The Painless emitter's TypeScript half: fixed source, params layout, index keys, tag metadata. */
 import { describe, expect, test } from "bun:test";
 import type { Node } from "../../src/ir/types.ts";
-import { encodeRules, foldAscii, indexKeys, ipBytes, summaryParts, techniquesOf, OP } from "../../src/emit/painless/encode.ts";
+import { encodeRules, foldAscii, gramHash, indexKeys, ipBytes, summaryParts, techniquesOf, OP } from "../../src/emit/painless/encode.ts";
 import { buildPipeline, INGEST_SOURCE, TAG_SOURCE, UPDATE_SOURCE, updateScript } from "../../src/emit/painless/pipeline.ts";
 import { kw, long, rule } from "../helpers/rules.ts";
 
@@ -113,6 +113,19 @@ describe("index keys", () => {
     expect(indexKeys({ kind: "contains", field: IMG, value: "🐕‍🦺", cased: false })!.map((k) => k.key)).toEqual(["🐕"]);
     const ascii = indexKeys({ kind: "and", children: [guard, { kind: "contains", field: IMG, value: "x", cased: false }] })!;
     expect(ascii.map((k) => k.field.name)).toEqual(["winlog.event_id"]);
+  });
+
+  test("the gram filter holds every gram key under Java's String.hashCode, low 16 bits", () => {
+    expect(gramHash("abcd")).toBe(2987074 & 0xffff); // "abcd".hashCode() in Java
+    expect(gramHash("🦆")).toBe((0xd83e * 31 + 0xdd86) & 0xffff);
+    const e = encodeRules([rule("g", { kind: "contains", field: IMG, value: "-EncodedCommand", cased: false })]);
+    const d = e.params.dk.findIndex((dim) => dim[1] === 3);
+    for (const k of Object.keys(e.params.dm[d]!)) {
+      const h = gramHash(k);
+      expect((e.params.gf.charCodeAt(h >> 3) >> (h & 7)) & 1).toBe(1);
+    }
+    expect(e.params.gf).toHaveLength(8192);
+    expect([...e.params.gf].every((c) => c.charCodeAt(0) < 256)).toBe(true);
   });
 
   test("an OR of one string test on one field is one ANYSTR node; keyword searches one KEYWORD node by path", () => {

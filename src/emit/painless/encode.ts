@@ -14,6 +14,8 @@
  *   dg  per dimension: every rule of a gram dimension (mode 3), the candidates of a value longer
  *       than gl (GRAM_SCAN_LIMIT) characters; empty for the other modes
  *   dp  per source path: the dimensions on it, {path: [dimIdx, …]} (the event's fields select them)
+ *   gf  a 65,536-bit filter of every gram key (gramHash), 8 bits per character: the matcher looks a
+ *       gram up only when its bit is set
  *   gl  GRAM_SCAN_LIMIT
  *   x   regex programs (src/ir/regex), referenced by index
  *   mc  number of memo slots: a compound subtree that occurs more than once in the set (the logsource
@@ -61,6 +63,7 @@ export interface Params {
   dm: Record<string, number[]>[];
   dg: number[][];
   dp: Record<string, number[]>;
+  gf: string;
   gl: number;
   x: unknown[];
   mc: number;
@@ -306,6 +309,25 @@ function orNode(kids: Enc[]): Enc {
   return flat.length === 1 ? flat[0]! : [OP.OR, ...flat];
 }
 
+/** Java's `31 * h + c` over the gram's UTF-16 units (int overflow), low 16 bits: the matcher's hash. */
+export function gramHash(gram: string): number {
+  let h = 0;
+  for (let i = 0; i < gram.length; i++) h = (Math.imul(h, 31) + gram.charCodeAt(i)) | 0;
+  return h & 0xffff;
+}
+
+/** The bit filter of `gf`: bit gramHash(g) set for every key g; characters 0–255 only (valid JSON text). */
+function gramFilter(keys: string[]): string {
+  const bits = new Uint8Array(8192);
+  for (const k of keys) {
+    const h = gramHash(k);
+    bits[h >> 3]! |= 1 << (h & 7);
+  }
+  let out = "";
+  for (const b of bits) out += String.fromCharCode(b);
+  return out;
+}
+
 /** [KEYWORD, {path: node}]: true when a field the event holds satisfies its node (absent fields never do). */
 function keywordNode(byPath: Record<string, Enc[]>): Enc {
   const out: Record<string, Enc> = Object.create(null);
@@ -330,6 +352,7 @@ interface Key {
   key: string;
 }
 
+/** Gram lengths are 4, 2 and 1: the matcher's gram hash (source.ts, oxDim) is unrolled for these. */
 export const GRAM_LENGTH = 4;
 export const SHORT_GRAM_LENGTH = 2;
 /**
@@ -547,7 +570,7 @@ export interface Encoded {
 /** Encodes rules (those with `liveUnsupported` or that cannot be encoded are skipped and listed). */
 export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const enc = new Encoder(opts.ignoreAbove ?? DEFAULT_IGNORE_ABOVE);
-  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], dg: [], dp: Object.create(null) as Record<string, number[]>, gl: GRAM_SCAN_LIMIT, x: enc.regexes, mc: 0 };
+  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], dg: [], dp: Object.create(null) as Record<string, number[]>, gf: "", gl: GRAM_SCAN_LIMIT, x: enc.regexes, mc: 0 };
   const kept: Rule[] = [];
   const skipped: { id: string; reason: string }[] = [];
   const dims = new Map<string, number>();
@@ -610,6 +633,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     if (dim[1] === 3 && Object.keys(params.dm[d]!).every((k) => /[^\x00-\x7f]/.test(k))) params.dk[d] = [dim[0], 3, dim[2]!, 1];
   });
   params.dk.forEach(([fi], d) => (params.dp[params.f[fi]![0]] ??= []).push(d));
+  params.gf = gramFilter(params.dk.flatMap((dim, d) => (dim[1] === 3 ? Object.keys(params.dm[d]!) : [])));
   params.mc = memoize(params.r);
   return { params, rules: kept, skipped };
 }

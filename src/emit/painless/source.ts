@@ -527,6 +527,7 @@ void oxDim(def[] S, List out, int d) {
     int gl = P.gl;
     int gn = dim.get(2);
     boolean nonAscii = dim.size() > 3;
+    String gf = P.gf;
     for (def sv : oxLow(S, fi)) {
       String s = (String) sv;
       int n = s.length();
@@ -536,7 +537,14 @@ void oxDim(def[] S, List out, int d) {
         for (int i = 0; i < n && !any; ++i) { any = s.charAt(i) >= 128; }
         if (!any) { continue; }
       }
-      for (int i = 0; i + gn <= n; ++i) { def hit = mp.get(s.substring(i, i + gn)); if (hit != null) { out.addAll(hit); } }
+      for (int i = 0; i + gn <= n; ++i) {
+        // gramHash of encode.ts, then the bit filter: most positions end here, without a substring.
+        int h = gn == 4 ? ((s.charAt(i) * 31 + s.charAt(i + 1)) * 31 + s.charAt(i + 2)) * 31 + s.charAt(i + 3) : gn == 2 ? s.charAt(i) * 31 + s.charAt(i + 1) : s.charAt(i);
+        h = h & 65535;
+        if (((gf.charAt(h >> 3) >> (h & 7)) & 1) == 0) { continue; }
+        def hit = mp.get(s.substring(i, i + gn));
+        if (hit != null) { out.addAll(hit); }
+      }
     }
     return;
   }
