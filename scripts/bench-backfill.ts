@@ -16,8 +16,9 @@
  *
  *   bun scripts/bench-backfill.ts [--size 1000000] [--naive-rules 40] [--seed 7] [--background 0.99] [--record]
  *
- * --background: the share of realistic background events in the corpus (default: the generator's
- * 0.35, a hit-heavy corpus where two thirds of events match some rule); recorded in its own section.
+ * --background: the share of background events in the corpus (default: the generator's 0.35, where two
+ * thirds of events match some rule; random background still trips generic rules, see
+ * test/helpers/gen-events.ts); recorded in its own section.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
