@@ -217,10 +217,11 @@ export interface PreparedTarget extends BackfillTarget {
 /** Events per scroll page of a backfill unless --batch-size says otherwise. */
 export const DEFAULT_BATCH = 5000;
 /**
- * What the script spends on an event that no rule can match (the candidate lookup, no rule
- * evaluated), measured with the full Windows rule set: the saving per event a prefilter spares.
+ * What an event the prefilter keeps out would have cost the pass: fetching and parsing it and the
+ * script's candidate lookup (measured: ~30 µs per event in a match-only pass of the Windows set
+ * over 30,000 generated events, 7.10, 2 cores).
  */
-const SCRIPT_MICROS_PER_SPARED_EVENT = 60;
+const SCRIPT_MICROS_PER_SPARED_EVENT = 30;
 
 /**
  * Union or window: the union pays for itself when running it once per scroll page costs less than
@@ -262,7 +263,8 @@ export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: B
   let broadRules = t.rules.filter(isBroad);
   if (broadRules.length === 0) return { ...t, idField, levels, refused };
 
-  const win = await countIn(cluster, t.index, windowed(MATCH_ALL, t.timeField, opts));
+  const window = windowed(MATCH_ALL, t.timeField, opts);
+  const win = await countIn(cluster, t.index, window);
   if ("error" in win) throw new Error(`${t.index.join(",")}: the cluster refuses the time window query: ${win.error}`);
   let union = await countIn(cluster, t.index, broadUnion(levels, t.timeField, broadRules, opts));
   if ("error" in union) {
@@ -271,7 +273,6 @@ export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: B
     broadRules = t.rules.filter(isBroad);
     union = await countIn(cluster, t.index, broadUnion(levels, t.timeField, broadRules, opts));
   }
-  const window = windowed(MATCH_ALL, t.timeField, opts);
   const broad: BroadPrefilter =
     "error" in union
       ? { kind: "window", query: window, windowEvents: win.count, unionEvents: null, unionMillis: null }
