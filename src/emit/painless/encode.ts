@@ -433,11 +433,10 @@ export function countGrams(rules: Rule[]): GramCounts {
 }
 
 function gramCost(counts: GramCounts, gram: string): number {
-  // A gram of one literal only is as rare as a whole value; each other literal sharing it adds. Short
-  // ASCII grams are common text whatever the rules say (a single character as common as the guard);
-  // a short non-ASCII gram is a rare symbol (emoji, look-alike letters).
-  // Non-ASCII text is rare in Windows events whatever the rule set shares (variation selectors,
-  // skin-tone modifiers), so sharing costs it less.
+  // A gram of one literal only is as rare as a whole value; each other literal sharing it adds.
+  // Non-ASCII text (emoji, look-alike letters) is rare in Windows events, whatever the rule set
+  // shares (variation selectors, skin-tone modifiers). Short ASCII grams are common text, whatever
+  // the rules say: a 2-gram at least 1, a single character as common as the guard.
   const shared = Math.max(0, (counts.get(gram) ?? 1) - 1);
   if (/[^\x00-\x7f]/.test(gram)) return Math.min(100, 0.01 * (1 + shared));
   const c = Math.min(100, VALUE_COST + 0.2 * shared);
