@@ -258,7 +258,7 @@ export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: B
   const refused = new Map<string, string>();
   const all = [...t.rules, ...t.queryOnly];
   for (const r of all) levels.set(r.id, candidateQuery(r, start).level);
-  const isBroad = (r: Rule) => (levels.get(r.id) ?? 0) >= 2 && r.backfillOnlyQuery === undefined;
+  const isBroad = (r: Rule) => isBroadRule(levels, r);
   await validate(cluster, t, opts, idField, all.filter((r) => !isBroad(r)), levels, refused);
   let broadRules = t.rules.filter(isBroad);
   if (broadRules.length === 0) return { ...t, idField, levels, refused };
@@ -266,25 +266,27 @@ export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: B
   const window = windowed(MATCH_ALL, t.timeField, opts);
   const win = await countIn(cluster, t.index, window);
   if ("error" in win) throw new Error(`${t.index.join(",")}: the cluster refuses the time window query: ${win.error}`);
-  let union = await countIn(cluster, t.index, broadUnion(levels, t.timeField, broadRules, opts));
+  let unionQuery = broadUnion(levels, t.timeField, broadRules, opts);
+  let union = await countIn(cluster, t.index, unionQuery);
   if ("error" in union) {
     // Find the rules the cluster refuses, widen them, and try the union again.
     await validate(cluster, t, opts, idField, broadRules, levels, refused);
     broadRules = t.rules.filter(isBroad);
-    union = await countIn(cluster, t.index, broadUnion(levels, t.timeField, broadRules, opts));
+    unionQuery = broadUnion(levels, t.timeField, broadRules, opts);
+    union = await countIn(cluster, t.index, unionQuery);
   }
-  const broad: BroadPrefilter =
-    "error" in union
-      ? { kind: "window", query: window, windowEvents: win.count, unionEvents: null, unionMillis: null }
-      : {
-          kind: choosePrefilter(win.count, union.count, union.millis, opts.batchSize ?? DEFAULT_BATCH),
-          query: broadUnion(levels, t.timeField, broadRules, opts),
-          windowEvents: win.count,
-          unionEvents: union.count,
-          unionMillis: union.millis,
-        };
-  if (broad.kind === "window") broad.query = window;
+  let broad: BroadPrefilter;
+  if ("error" in union) broad = { kind: "window", query: window, windowEvents: win.count, unionEvents: null, unionMillis: null };
+  else {
+    const kind = choosePrefilter(win.count, union.count, union.millis, opts.batchSize ?? DEFAULT_BATCH);
+    broad = { kind, query: kind === "union" ? unionQuery : window, windowEvents: win.count, unionEvents: union.count, unionMillis: union.millis };
+  }
   return { ...t, idField, levels, refused, broad };
+}
+
+/** A rule selected by the broad prefilter: term-level or wider, and not a query-only rule. */
+function isBroadRule(levels: Map<string, Relaxation>, r: Rule): boolean {
+  return (levels.get(r.id) ?? 0) >= 2 && r.backfillOnlyQuery === undefined;
 }
 
 /** Checks each rule's candidate query at its level, widening refused ones until the cluster accepts. */
@@ -344,16 +346,13 @@ export function passQuery(t: PreparedTarget, rules: Rule[], opts: BackfillOption
   const narrowed: Record<string, unknown>[] = [];
   let broad = false;
   for (const r of rules) {
-    const level = t.levels.get(r.id) ?? 0;
-    if (level >= 2 && r.backfillOnlyQuery === undefined) broad = true;
-    else narrowed.push(untaggedQuery(r, t.idField, level));
+    if (isBroadRule(t.levels, r)) broad = true;
+    else narrowed.push(untaggedQuery(r, t.idField, t.levels.get(r.id) ?? 0));
   }
-  if (broad) {
-    const prefilter = t.broad?.query ?? broadUnion(t.levels, t.timeField, rules.filter((r) => (t.levels.get(r.id) ?? 0) >= 2), opts);
-    if (t.broad?.kind === "window") return prefilter;
-    return narrowed.length ? { bool: { should: [windowed(orOf(narrowed), t.timeField, opts), prefilter], minimum_should_match: 1 } } : prefilter;
-  }
-  return windowed(orOf(narrowed), t.timeField, opts);
+  if (!broad) return windowed(orOf(narrowed), t.timeField, opts);
+  if (!t.broad) throw new Error("passQuery: the target was not prepared for its broad rules (prepareTarget)");
+  if (t.broad.kind === "window" || narrowed.length === 0) return t.broad.query;
+  return { bool: { should: [windowed(orOf(narrowed), t.timeField, opts), t.broad.query], minimum_should_match: 1 } };
 }
 
 /** The disjuncts that are not implied by another: a clause whose conjuncts include all of another's goes. */
