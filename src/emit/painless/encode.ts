@@ -468,8 +468,12 @@ function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
     return [{ field: f, mode: 1, key: foldAscii(value.slice(1)) }];
   // The rarest gram of the literals the value must contain.
   let best: string | undefined;
+  let bestCost = Infinity;
   for (const lit of requiredLiterals(p) ?? [])
-    for (const g of gramsOf(lit)) if (best === undefined || gramCost(grams, g) < gramCost(grams, best)) best = g;
+    for (const g of gramsOf(lit)) {
+      const c = gramCost(grams, g);
+      if (c < bestCost) [best, bestCost] = [g, c];
+    }
   return best === undefined ? null : [{ field: f, mode: 3, key: best }];
 }
 
