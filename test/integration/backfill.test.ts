@@ -91,6 +91,15 @@ function expectSameTags(actual: Map<string, any>, idOf: (id: string) => string =
   return tagged;
 }
 
+/** A fresh test index holding `events`, indexed without any pipeline; dropped after the run. */
+async function loadedIndex(name: string, events: Doc[]): Promise<string> {
+  const idx = testIndex(name);
+  created.push(idx);
+  await createIndex(idx);
+  await bulk(idx, events);
+  return idx;
+}
+
 beforeAll(async () => {
   await cluster();
   await putPipeline(pipeline, set.rules);
@@ -109,10 +118,7 @@ afterAll(async () => {
 
 describe("backfill", () => {
   test("tags exactly the (event, rule) pairs and tag fields that live tagging gives, and a second run changes nothing", async () => {
-    const plain = testIndex("bf-plain");
-    created.push(plain);
-    await createIndex(plain);
-    await bulk(plain, docs);
+    const plain = await loadedIndex("bf-plain", docs);
 
     const first = await backfill(plain);
     expect(first.json.failures).toEqual([]);
@@ -152,10 +158,7 @@ describe("backfill", () => {
   });
 
   test("untag after backfill restores every event's _source (apart from key order)", async () => {
-    const idx = testIndex("bf-untag");
-    created.push(idx);
-    await createIndex(idx);
-    await bulk(idx, docs);
+    const idx = await loadedIndex("bf-untag", docs);
     const before = await sources(idx);
     await backfill(idx);
     const mid = await sources(idx);
@@ -194,10 +197,7 @@ describe("backfill", () => {
   });
 
   test("a run killed with SIGKILL resumes where it stopped and ends as an uninterrupted run", async () => {
-    const idx = testIndex("bf-kill");
-    created.push(idx);
-    await createIndex(idx);
-    await bulk(idx, docs);
+    const idx = await loadedIndex("bf-kill", docs);
     const state = stateDir();
     // Throttled so that the task is still running when the CLI dies.
     const args = cliArgs(["backfill", ...set.paths, "--since", "30d", "--index", idx, "--json", "--requests-per-second", "300", "--batch-size", "50", "--slices", "1"]);
@@ -274,10 +274,7 @@ describe("backfill with the bundled rules", () => {
     const { source } = updateScript([]);
     const id = `outliers-${createHash("sha256").update(`painless\n${source}`).digest("hex").slice(0, 16)}`;
     await client.deleteScript({ id }).catch(() => {});
-    const idx = testIndex("bf-stored");
-    created.push(idx);
-    await createIndex(idx);
-    await bulk(idx, small);
+    const idx = await loadedIndex("bf-stored", small);
     const run = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--json"], { OUTLIERS_STATE_DIR: stateDir() });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).tagged).toBeGreaterThan(0);
@@ -288,10 +285,7 @@ describe("backfill with the bundled rules", () => {
   });
 
   test("--dry-run counts exactly the tags a run then writes, and writes nothing itself", async () => {
-    const idx = testIndex("bf-dry");
-    created.push(idx);
-    await createIndex(idx);
-    await bulk(idx, small);
+    const idx = await loadedIndex("bf-dry", small);
     const before = await sources(idx);
     const dry = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--dry-run", "--json"], { OUTLIERS_STATE_DIR: stateDir() });
     expect(dry.code).toBe(0);
@@ -311,10 +305,7 @@ describe("backfill with the bundled rules", () => {
 
   test("every --prefilter (exact, terms, window, auto) tags the same as live tagging", async () => {
     for (const prefilter of ["exact", "terms", "window", "auto"]) {
-      const idx = testIndex(`bf-${prefilter}`);
-      created.push(idx);
-      await createIndex(idx);
-      await bulk(idx, small);
+      const idx = await loadedIndex(`bf-${prefilter}`, small);
       const r = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--prefilter", prefilter, "--json"], { OUTLIERS_STATE_DIR: stateDir() });
       expect(r.code).toBe(0);
       // exact and auto (12 rules: exact) run the rules' own queries; terms and window a broad prefilter.
