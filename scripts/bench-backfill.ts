@@ -22,10 +22,10 @@
  * thirds of events match some rule; random background still trips generic rules, see
  * test/helpers/gen-events.ts); recorded in its own section.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { connect } from "../src/cluster/client.ts";
+import { recordSection } from "./benchmarks-file.ts";
 import { ruleQuery } from "../src/emit/dsl.ts";
 import { updateScript } from "../src/emit/painless/pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
@@ -179,10 +179,8 @@ Ratios in this run: full / one-rule = **${ratio("full", "one-rule")}** (goal ≤
 `;
 console.log(section);
 if (process.argv.includes("--record")) {
-  const file = path.join(ROOT, "BENCHMARKS.md");
-  const text = readFileSync(file, "utf8");
   const escaped = title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const re = new RegExp(`${escaped}\\n[\\s\\S]*?(?=\\n## |$)`);
-  writeFileSync(file, re.test(text) ? text.replace(re, section.trimEnd() + "\n") : text.trimEnd() + "\n\n" + section);
+  recordSection(re, section.trimEnd() + "\n");
   log("recorded in BENCHMARKS.md");
 }

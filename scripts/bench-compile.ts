@@ -7,10 +7,11 @@
  * emitting, with the process's RSS high-water mark. Writes the section between markers in
  * BENCHMARKS.md, leaving the rest of the file alone.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import path from "node:path";
 import { TARGETS } from "../src/emit/targets.ts";
+import { recordSection } from "./benchmarks-file.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { loadRules } from "../src/rules/load.ts";
 import type { Rule } from "../src/ir/types.ts";
@@ -109,13 +110,6 @@ const rssHigh = process.resourceUsage().maxRSS; // KiB on Linux
 console.log(`in process: load ${tLoad.toFixed(0)} ms for ${results.length} rule documents (${rules.length} ok); emit ${emitMs.join(", ")}; RSS high-water ${(rssHigh / 1024).toFixed(0)} MiB`);
 rmSync(tmp, { recursive: true, force: true });
 
-const file = path.join(ROOT, "BENCHMARKS.md");
-const header = `# Benchmarks
-
-Figures here are produced by scripts in \`scripts/\`; each section names the command that produced it and
-is replaced when that command runs again. The machine is shared (2 cores, other work running), so
-treat single figures as indicative.
-`;
 const bunVersion = Bun.spawnSync([BUN, "--version"]).stdout.toString().trim();
 const section = `<!-- bench-compile:begin -->
 ## Compile
@@ -135,8 +129,5 @@ In one process: loading (reading, parsing Sigma, building the representation) ${
 emitting ${emitMs.join(", ")}; RSS high-water ${(rssHigh / 1024).toFixed(0)} MiB.
 <!-- bench-compile:end -->
 `;
-let text = existsSync(file) ? readFileSync(file, "utf8") : header;
-const re = /<!-- bench-compile:begin -->[\s\S]*?<!-- bench-compile:end -->\n?/;
-text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}`;
-writeFileSync(file, text);
+const file = recordSection(/<!-- bench-compile:begin -->[\s\S]*?<!-- bench-compile:end -->\n?/, section);
 console.log(`wrote the Compile section of ${path.relative(process.cwd(), file) || file}`);

@@ -12,10 +12,9 @@
  *   bun scripts/bench-ingest.ts [--size 100000] [--naive-size 10000] [--seed 7] [--batch 1000]
  *                               [--concurrency 2] [--warmup 10000] [--ablation] [--record]
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { connect } from "../src/cluster/client.ts";
+import { recordSection } from "./benchmarks-file.ts";
 import { buildNaivePipeline, buildPipeline } from "../src/emit/painless/pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";
@@ -180,15 +179,6 @@ document's time down to whole milliseconds, so it undercounts a pipeline that ta
 console.log(section);
 
 if (flag("record")) {
-  const file = path.resolve(import.meta.dir, "../BENCHMARKS.md");
-  let text = "";
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    text = "# Benchmarks\n";
-  }
-  const re = /<!-- bench-ingest:begin -->[\s\S]*?<!-- bench-ingest:end -->/;
-  text = re.test(text) ? text.replace(re, section) : text.trimEnd() + "\n\n" + section + "\n";
-  writeFileSync(file, text);
+  const file = recordSection(/<!-- bench-ingest:begin -->[\s\S]*?<!-- bench-ingest:end -->/, section);
   console.error(`recorded in ${file}`);
 }

@@ -2,9 +2,10 @@
  * The measuring half of scripts/bench-startup. Each figure is printed and written into BENCHMARKS.md
  * between markers, so re-running replaces the section and leaves the rest of the file alone.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { statSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
+import { recordSection } from "./benchmarks-file.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const BIN = path.join(ROOT, "dist/outliers");
@@ -61,13 +62,6 @@ for (let i = 0; i < ES_RUNS; i++) {
 }
 
 // 3. BENCHMARKS.md.
-const file = path.join(ROOT, "BENCHMARKS.md");
-const header = `# Benchmarks
-
-Figures here are produced by scripts in \`scripts/\`; each section names the command that produced it and
-is replaced when that command runs again. The machine is shared (2 cores, other work running), so
-treat single figures as indicative.
-`;
 const bun = timed([path.join(ROOT, "node_modules/.bin/bun"), "--version"]).stdout.trim();
 const section = `<!-- bench-startup:begin -->
 ## Startup
@@ -88,8 +82,5 @@ line is the closest to a cold start this script can get without root). Elasticse
 the one-time Maven download of the runner (cached in ~/.m2 and .es/lib).
 <!-- bench-startup:end -->
 `;
-let text = existsSync(file) ? readFileSync(file, "utf8") : header;
-const re = /<!-- bench-startup:begin -->[\s\S]*?<!-- bench-startup:end -->\n?/;
-text = re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n${section}`;
-writeFileSync(file, text);
+const file = recordSection(/<!-- bench-startup:begin -->[\s\S]*?<!-- bench-startup:end -->\n?/, section);
 console.log(`wrote the Startup section of ${path.relative(process.cwd(), file) || file}`);
