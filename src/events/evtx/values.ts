@@ -1,0 +1,275 @@
+/**
+ * BinXML value types into the JSON values evtx_dump writes: numbers for integers and floats, booleans,
+ * `0x…` strings for hex integers, upper-case GUIDs without braces, `S-1-…` SIDs, upper-case hex for
+ * binary, arrays for the array types (type | 0x80). Strings lose trailing NULs only. Times are RFC 3339
+ * UTC with six fraction digits (the 100 ns digit is dropped), as in the exports beside the regression files.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export const T_NULL = 0x00;
+export const T_STRING = 0x01;
+export const T_ANSI = 0x02;
+export const T_BINXML = 0x21;
+export const T_ARRAY = 0x80;
+
+const utf16Decoder = new TextDecoder("utf-16le");
+const latin1Decoder = new TextDecoder("latin1");
+
+/** `n` UTF-16LE code units at `off`. Short strings are built directly (cheaper than a decoder call). */
+export function utf16(b: Uint8Array, off: number, n: number): string {
+  if (n <= 0) return "";
+  if (n < 20) {
+    let s = "";
+    for (let i = 0; i < n; i++, off += 2) s += String.fromCharCode(b[off]! | (b[off + 1]! << 8));
+    return s;
+  }
+  return utf16Decoder.decode(b.subarray(off, off + 2 * n));
+}
+
+function stripNuls(s: string): string {
+  let e = s.length;
+  while (e > 0 && s.charCodeAt(e - 1) === 0) e--;
+  return e === s.length ? s : s.slice(0, e);
+}
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).toUpperCase().padStart(2, "0"));
+
+function hexUpper(b: Uint8Array, off: number, n: number): string {
+  let s = "";
+  for (let i = 0; i < n; i++) s += HEX[b[off + i]!];
+  return s;
+}
+
+function u64(dv: DataView, off: number): number {
+  return dv.getUint32(off, true) + dv.getUint32(off + 4, true) * 4294967296;
+}
+
+function i64(dv: DataView, off: number): number {
+  return dv.getUint32(off, true) + dv.getInt32(off + 4, true) * 4294967296;
+}
+
+function hex64(dv: DataView, off: number): string {
+  const lo = dv.getUint32(off, true);
+  const hi = dv.getUint32(off + 4, true);
+  if (hi === 0) return `0x${lo.toString(16)}`;
+  return `0x${hi.toString(16)}${lo.toString(16).padStart(8, "0")}`;
+}
+
+export function guid(b: Uint8Array, dv: DataView, off: number): string {
+  const d1 = dv.getUint32(off, true).toString(16).toUpperCase().padStart(8, "0");
+  const d2 = dv.getUint16(off + 4, true).toString(16).toUpperCase().padStart(4, "0");
+  const d3 = dv.getUint16(off + 6, true).toString(16).toUpperCase().padStart(4, "0");
+  return `${d1}-${d2}-${d3}-${hexUpper(b, off + 8, 2)}-${hexUpper(b, off + 10, 6)}`;
+}
+
+/** A SID and its length in bytes. */
+export function sid(b: Uint8Array, dv: DataView, off: number, limit: number): [string, number] {
+  if (off + 8 > limit) throw new Error("truncated SID");
+  const rev = b[off]!;
+  const count = b[off + 1]!;
+  const len = 8 + 4 * count;
+  if (off + len > limit) throw new Error("truncated SID");
+  let auth = 0;
+  for (let i = 0; i < 6; i++) auth = auth * 256 + b[off + 2 + i]!;
+  let s = `S-${rev}-${auth}`;
+  for (let i = 0; i < count; i++) s += `-${dv.getUint32(off + 8 + 4 * i, true)}`;
+  return [s, len];
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
+}
+
+/** Seconds since 1970 plus nanoseconds, as evtx_dump prints a time: always six fraction digits, `Z`. */
+function rfc3339(unixSeconds: number, nanos: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const y = d.getUTCFullYear();
+  const ys = y >= 0 && y <= 9999 ? String(y).padStart(4, "0") : y < 0 ? `-${String(-y).padStart(4, "0")}` : `+${y}`;
+  let s = `${ys}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+  return `${s}.${String(Math.floor(nanos / 1000)).padStart(6, "0")}Z`;
+}
+
+/** FILETIME (100 ns ticks since 1601) without losing the ticks above 2^53. */
+export function filetime(dv: DataView, off: number): string {
+  const lo = dv.getUint32(off, true);
+  const hi = dv.getUint32(off + 4, true);
+  // ticks = hi * 2^32 + lo, and 2^32 = 429 * 10^7 + 4967296.
+  const rest = hi * 4967296 + lo;
+  const secs = hi * 429 + Math.floor(rest / 1e7);
+  const ticks = rest % 1e7;
+  return rfc3339(secs - 11644473600, ticks * 100);
+}
+
+/** SYSTEMTIME (eight 16-bit fields); null when it is not a valid date (e.g. all zero). */
+export function systemtime(dv: DataView, off: number): string | null {
+  const y = dv.getUint16(off, true);
+  const mo = dv.getUint16(off + 2, true);
+  const d = dv.getUint16(off + 6, true);
+  const h = dv.getUint16(off + 8, true);
+  const mi = dv.getUint16(off + 10, true);
+  const s = dv.getUint16(off + 12, true);
+  const ms = dv.getUint16(off + 14, true);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59 || ms > 999) return null;
+  const t = Date.UTC(y, mo - 1, d, h, mi, s);
+  if (new Date(t).getUTCDate() !== d) return null;
+  return rfc3339(Math.floor(t / 1000), ms * 1_000_000);
+}
+
+/** Size in bytes of one element of a fixed-size type, 0 when the type has no fixed size. */
+function fixedSize(t: number, size: number): number {
+  switch (t) {
+    case 0x03:
+    case 0x04:
+      return 1;
+    case 0x05:
+    case 0x06:
+      return 2;
+    case 0x07:
+    case 0x08:
+    case 0x0b:
+    case 0x0d:
+    case 0x14:
+      return 4;
+    case 0x09:
+    case 0x0a:
+    case 0x0c:
+    case 0x11:
+    case 0x15:
+      return 8;
+    case 0x0f:
+    case 0x12:
+      return 16;
+    case 0x10:
+      return size === 4 ? 4 : 8;
+    default:
+      return 0;
+  }
+}
+
+/** One value of fixed-size type `t` at `off` (the caller checked the bounds). */
+function fixed(b: Uint8Array, dv: DataView, off: number, t: number, n: number): Json {
+  switch (t) {
+    case 0x03:
+      return dv.getInt8(off);
+    case 0x04:
+      return b[off]!;
+    case 0x05:
+      return dv.getInt16(off, true);
+    case 0x06:
+      return dv.getUint16(off, true);
+    case 0x07:
+      return dv.getInt32(off, true);
+    case 0x08:
+      return dv.getUint32(off, true);
+    case 0x09:
+      return i64(dv, off);
+    case 0x0a:
+      return u64(dv, off);
+    case 0x0b:
+      return dv.getFloat32(off, true);
+    case 0x0c:
+      return dv.getFloat64(off, true);
+    case 0x0d:
+      return dv.getInt32(off, true) !== 0;
+    case 0x0f:
+      return guid(b, dv, off);
+    case 0x10:
+      return n === 4 ? `0x${dv.getUint32(off, true).toString(16)}` : hex64(dv, off);
+    case 0x11:
+      return filetime(dv, off);
+    case 0x12:
+      return systemtime(dv, off);
+    case 0x14:
+      return `0x${dv.getUint32(off, true).toString(16)}`;
+    case 0x15:
+      return hex64(dv, off);
+    default:
+      throw new Error(`value type 0x${t.toString(16)} has no fixed size`);
+  }
+}
+
+function splitNul(s: string): string[] {
+  const parts = s.split("\0");
+  if (parts.length > 0 && parts[parts.length - 1] === "") parts.pop();
+  return parts;
+}
+
+/**
+ * A value of type `t` stored in `size` bytes at `off` (a substitution value). BinXML (0x21) is not
+ * handled here: the template reader parses it as tokens.
+ */
+export function readSized(b: Uint8Array, dv: DataView, off: number, size: number, t: number): Json {
+  if (off + size > b.length) throw new Error(`value of type 0x${t.toString(16)} (${size} bytes) runs past the chunk`);
+  switch (t) {
+    case T_NULL:
+      return null;
+    case T_STRING:
+      return stripNuls(utf16(b, off, size >>> 1));
+    case T_ANSI:
+      return stripNuls(latin1Decoder.decode(b.subarray(off, off + size)));
+    case 0x0e:
+      return hexUpper(b, off, size);
+    case 0x13:
+      return size === 0 ? null : sid(b, dv, off, off + size)[0];
+    case 0x20: // EvtHandle
+    case 0x23: // EvtXml
+      return null;
+  }
+  if (t & T_ARRAY) {
+    const base = t & 0x7f;
+    if (base === T_STRING) return splitNul(utf16(b, off, size >>> 1));
+    if (base === T_ANSI) return splitNul(latin1Decoder.decode(b.subarray(off, off + size)));
+    const out: Json[] = [];
+    if (base === 0x13) {
+      for (let p = off, end = off + size; p < end; ) {
+        const [s, len] = sid(b, dv, p, end);
+        out.push(s);
+        p += len;
+      }
+      return out;
+    }
+    const w = fixedSize(base, 8);
+    if (w === 0) throw new Error(`unsupported array value type 0x${t.toString(16)}`);
+    for (let p = off; p + w <= off + size; p += w) out.push(fixed(b, dv, p, base, w));
+    return out;
+  }
+  if (size === 0) return null;
+  const w = fixedSize(t, size);
+  if (w === 0) throw new Error(`unknown value type 0x${t.toString(16)}`);
+  if (size < w) throw new Error(`value of type 0x${t.toString(16)} needs ${w} bytes, has ${size}`);
+  return fixed(b, dv, off, t, size);
+}
+
+/**
+ * A value token's value (type `t` at `off`, its size implied by the type): returns the value and the
+ * offset after it.
+ */
+export function readInline(b: Uint8Array, dv: DataView, off: number, t: number): [Json, number] {
+  if (t === T_STRING) {
+    const n = dv.getUint16(off, true);
+    if (off + 2 + 2 * n > b.length) throw new Error("string value runs past the chunk");
+    return [utf16(b, off + 2, n), off + 2 + 2 * n];
+  }
+  if (t === 0x13) {
+    const [s, len] = sid(b, dv, off, b.length);
+    return [s, off + len];
+  }
+  const w = fixedSize(t, 8);
+  if (w === 0) {
+    // Sized types in a value token carry a 16-bit byte count first.
+    const n = dv.getUint16(off, true);
+    return [readSized(b, dv, off + 2, n, t), off + 2 + n];
+  }
+  if (off + w > b.length) throw new Error("value runs past the chunk");
+  return [fixed(b, dv, off, t, w), off + w];
+}
+
+/** The text of a JSON value, as evtx's `as_cow_str` gives it (for concatenation and Data names). */
+export function textOf(v: Json): string {
+  if (v === null) return "";
+  if (typeof v === "string") return v;
+  if (Array.isArray(v)) return v.map(textOf).join(",");
+  return String(v);
+}
