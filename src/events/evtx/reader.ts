@@ -113,7 +113,7 @@ export function* evtxFileEntries(path: string): Generator<EvtxEntry> {
   try {
     const size = fstatSync(fd).size;
     const read = (off: number, n: number): Uint8Array => {
-      const buf = new Uint8Array(Math.max(0, Math.min(n, size - off)));
+      const buf = Buffer.alloc(Math.max(0, Math.min(n, size - off)));
       let got = 0;
       while (got < buf.length) {
         const r = readSync(fd, buf, got, buf.length - got, off + got);

@@ -30,16 +30,21 @@ function isPlaceholder(v: Json | undefined): boolean {
 class JsonBuilder {
   readonly root: Obj = {};
   private readonly stack: string[] = [];
-  // Result of the last walk: the value at the path and where it is held.
+  /** vals[d]: the object at the first d keys of the stack, for d < valid (vals[0] is the root). */
+  private readonly vals: Obj[] = [this.root];
+  private valid = 1;
+  // Result of the last walk: where the value at the path is held.
   private holder: Obj | null = null;
   private key = "";
 
   /** Walks the first `depth` keys of the stack, creating objects on the way; returns the value there. */
   private walk(depth: number): Json {
-    let v: Json = this.root;
-    let holder: Obj | null = null;
-    let key = "";
-    for (let i = 0; i < depth; i++) {
+    const vals = this.vals;
+    let i = Math.min(depth, this.valid - 1);
+    let v: Json = vals[i]!;
+    let holder: Obj | null = i > 0 ? vals[i - 1]! : null;
+    let key = i > 0 ? this.stack[i - 1]! : "";
+    for (; i < depth; i++) {
       const k = this.stack[i]!;
       if (isObj(v)) {
         if (!(k in v)) v[k] = {};
@@ -53,28 +58,49 @@ class JsonBuilder {
         holder![key] = m;
         v = m;
       }
+      vals[i] = v as Obj;
       holder = v as Obj;
       key = k;
       v = (v as Obj)[k]!;
+    }
+    // vals[0..depth-1] hold objects now; vals[depth] too when the value there is one.
+    if (isObj(v)) {
+      vals[depth] = v;
+      this.valid = depth + 1;
+    } else {
+      this.valid = depth;
     }
     this.holder = holder;
     this.key = key;
     return v;
   }
 
-  /** The object holding the innermost key, after creating the whole path. */
-  private parent(): Obj {
-    this.walk(this.stack.length);
-    const p = this.stack.length === 1 ? this.root : this.walk(this.stack.length - 1);
-    if (!isObj(p)) throw new Error(`cannot place <${this.stack[this.stack.length - 1]}> under a non-object value`);
-    return p;
+  /** Forgets cached objects at depth >= d (a value there was replaced). */
+  private replacedAt(d: number): void {
+    if (this.valid > d) this.valid = d;
+  }
+
+  /**
+   * The object holding the innermost key (the parent element's value made an object: null becomes
+   * `{}`, text `{name: text}`, as evtx_dump's path creation does).
+   */
+  private parentObject(): Obj {
+    const d = this.stack.length - 1;
+    const v = this.walk(d);
+    if (isObj(v)) return v;
+    const m: Obj = v === null ? {} : { [this.stack[d]!]: v };
+    this.holder![this.key] = m;
+    this.vals[d] = m;
+    this.valid = d + 1;
+    return m;
   }
 
   private openWithoutAttributes(name: string): void {
     this.stack.push(name);
-    const p = this.parent();
+    const p = this.parentObject();
     const old = p[name];
     p[name] = null;
+    this.replacedAt(this.stack.length);
     if (!isPlaceholder(old)) {
       let slot = 1;
       while (`${name}_${slot}` in p) slot++;
@@ -91,6 +117,7 @@ class JsonBuilder {
         }
       }
       this.stack.push("Data");
+      this.replacedAt(this.stack.length);
       return;
     }
     if (attrs.length === 0) {
@@ -111,22 +138,26 @@ class JsonBuilder {
       if (!isObj(v)) throw new Error(`cannot add attributes to <${name}>: it already holds a value`);
       v["#attributes"] = kept;
     } else {
-      this.parent()[name] = null;
+      this.parentObject()[name] = null;
+      this.replacedAt(this.stack.length);
     }
   }
 
   close(): void {
     this.stack.pop();
+    this.replacedAt(this.stack.length + 1);
   }
 
   text(value: Json): void {
     const v = this.walk(this.stack.length);
     if (v === null) {
       if (this.holder) this.holder[this.key] = value;
+      this.replacedAt(this.stack.length);
     } else if (isObj(v)) {
       v["#text"] = value;
     } else if (typeof v === "string") {
       this.holder![this.key] = v + textOf(value);
+      this.replacedAt(this.stack.length);
     } else {
       throw new Error(`cannot add text to <${this.key}>: it already holds ${JSON.stringify(v)}`);
     }
@@ -138,8 +169,13 @@ class JsonBuilder {
   }
 }
 
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0xfeff || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0x85;
+}
+
 function trimmed(v: Json): Json {
-  return typeof v === "string" ? v.trim() : v;
+  if (typeof v !== "string" || v.length === 0) return v;
+  return isSpace(v.charCodeAt(0)) || isSpace(v.charCodeAt(v.length - 1)) ? v.trim() : v;
 }
 
 /** An attribute's value: its one part, or its parts' text joined; null when it has no value. */

@@ -32,8 +32,10 @@ export class ChunkContext {
   readonly dv: DataView;
   readonly names = new Map<number, string>();
   readonly templates = new Map<number, Node[]>();
-  constructor(readonly b: Uint8Array) {
-    this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  readonly b: Buffer;
+  constructor(bytes: Uint8Array) {
+    this.b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   nameAt(off: number): string {
@@ -66,7 +68,7 @@ export class ChunkContext {
 const ENTITY_NAMES = new Set(["amp", "lt", "gt", "quot", "apos"]);
 
 export class TokenReader {
-  private readonly b: Uint8Array;
+  private readonly b: Buffer;
   private readonly dv: DataView;
   constructor(
     private readonly ctx: ChunkContext,
