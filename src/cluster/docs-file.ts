@@ -3,10 +3,13 @@
  * array, or JSON values written one after another (evtx_dump writes pretty-printed objects back to
  * back, as in ../shared/sigma/regression). Each document keeps the line it starts on, so that errors
  * name the place; a line that does not parse is one failed document, the others still load.
+ * Binary .evtx files (found by their "ElfFile" magic) are read natively by src/events/evtx/: there
+ * `line` is the record's position in the file and errors name the chunk and offset.
  */
 import { readFileSync } from "node:fs";
 import { InputError, UsageError } from "../util/errors.ts";
 import { evtxToWinlogbeat, isEvtxEvent } from "./evtx.ts";
+import { evtxDocEntries, hasEvtxMagic } from "../events/evtx/index.ts";
 
 /** `auto` converts documents that look like raw evtx (`Event.System`) and keeps the others as they are. */
 export type DocsFormat = "ndjson" | "evtx-json" | "auto";
@@ -175,11 +178,12 @@ export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
 }
 
 export function readDocsFile(path: string, format: DocsFormat): DocEntry[] {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path === "-" ? 0 : path, "utf8");
+    bytes = readFileSync(path === "-" ? 0 : path);
   } catch (e) {
     throw new InputError(path, (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message);
   }
-  return parseDocs(text, format);
+  if (hasEvtxMagic(bytes)) return evtxDocEntries(bytes, path, (raw) => convert(raw, "evtx-json"));
+  return parseDocs(bytes.toString("utf8"), format);
 }

@@ -1,0 +1,35 @@
+/**
+ * An .evtx file as the document entries `ingest`, `pipeline simulate` and `scan` read
+ * (src/cluster/docs-file.ts): one entry per record, `line` being the record's position in the file
+ * (1-based), and one failed entry per corrupt chunk or record, its message naming the chunk and the
+ * file offset. `convert` turns a record (evtx_dump layout) into the document to index.
+ */
+import { evtxEntries, type EvtxRecord } from "./reader.ts";
+
+export interface EvtxDocEntry {
+  line: number;
+  doc?: Record<string, unknown>;
+  error?: string;
+}
+
+export function evtxDocEntries(
+  bytes: Uint8Array,
+  file: string,
+  convert: (record: EvtxRecord) => Record<string, unknown>,
+): EvtxDocEntry[] {
+  const out: EvtxDocEntry[] = [];
+  const prefix = `${file}: `;
+  for (const e of evtxEntries(bytes, file)) {
+    if (e.error !== undefined) {
+      // The caller prints the file name itself.
+      out.push({ line: e.index, error: e.error.startsWith(prefix) ? e.error.slice(prefix.length) : e.error });
+      continue;
+    }
+    try {
+      out.push({ line: e.index, doc: convert(e.record) });
+    } catch (err) {
+      out.push({ line: e.index, error: `record ${e.recordId} at offset 0x${e.offset.toString(16)}: ${(err as Error).message}` });
+    }
+  }
+  return out;
+}
