@@ -58,7 +58,11 @@ export class ChunkContext {
       const size = this.dv.getUint32(off + 20, true);
       const start = off + 24;
       if (start + size > this.b.length) throw new Error(`template at 0x${off.toString(16)} runs past the chunk`);
-      t = new TokenReader(this, start, start + size, false).fragment();
+      try {
+        t = new TokenReader(this, start, start + size, false).fragment();
+      } catch (e) {
+        throw new Error(`template defined at chunk offset 0x${off.toString(16)}: ${(e as Error).message}`);
+      }
       this.templates.set(off, t);
     }
     return t;
