@@ -27,7 +27,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("ingest")
     .description("bulk-load events into an index through its pipelines, so that they are tagged live")
-    .argument("<file>", "events: NDJSON, a JSON array, or raw evtx JSON (- for stdin)")
+    .argument("<file>", "events: NDJSON, a JSON array, raw evtx JSON, or a .evtx file (- for stdin)")
     .requiredOption("--index <name>", "index (or alias / data stream) to write to")
     .option("--format <format>", "ndjson or evtx-json (default: detect raw evtx per document)")
     .option("--batch <n>", "documents per _bulk request", (v) => positiveInt(v, "--batch"), 500)
