@@ -1,11 +1,16 @@
 /**
- * A record's node tree into evtx_dump's JSON layout, rule for rule as its JSON output builds it:
+ * A record's node tree into evtx_dump's JSON layout, rule for rule as evtx (the crate behind evtx_dump
+ * and Python's `evtx` package) builds it:
  * - `<A>text</A>` → `"A": text` (numbers stay numbers); an empty element → `"A": null`;
  * - attributes → `"A": {"#attributes": {...}, "#text": text}` (attributes whose value is null are left out);
- * - `<Data Name="X">v</Data>` → `"X": v`; `<Data>v</Data>` without a name → `"Data": {"#text": v}`;
- * - a repeated element name moves the earlier value to `Name_1`, `Name_2`, …;
- * - consecutive text pieces (entity references) are concatenated.
- * Text strings are trimmed of surrounding white space, as in the exports beside the regression files.
+ * - `<Data Name="X">v</Data>` → `"X": v` (a later X replaces an earlier one; no value → `""`);
+ * - `<Data>v</Data>` without a name → `"Data": {"#text": v}`, several → `{"#text": [v1, v2, …]}`;
+ *   dropped when the same parent also has named Data;
+ * - a repeated element name: the later ones become `Name_1`, `Name_2`, …;
+ * - text pieces of one element (entity references) are joined; text before a child element becomes `#text`.
+ * Text is trimmed of surrounding white space, as in the exports beside the regression files (Python's
+ * `evtx` keeps it). An array value (type | 0x80) stays a JSON array where evtx keeps only its last
+ * element: nothing of the event is lost.
  */
 import { type Attr, K, type Node } from "./tokens.ts";
 import { type Json, T_BINXML, T_NULL, textOf } from "./values.ts";
@@ -27,144 +32,115 @@ function isPlaceholder(v: Json | undefined): boolean {
   return false;
 }
 
+const ELEMENT = 0;
+const NAMED_DATA = 1;
+const UNNAMED_DATA = 2;
+
 class JsonBuilder {
   readonly root: Obj = {};
-  private readonly stack: string[] = [];
-  /** vals[d]: the object at the first d keys of the stack, for d < valid (vals[0] is the root). */
-  private readonly vals: Obj[] = [this.root];
-  private valid = 1;
-  // Result of the last walk: where the value at the path is held.
-  private holder: Obj | null = null;
-  private key = "";
+  // One entry per open element: the object holding its value, its key there, its kind.
+  private readonly holders: Obj[] = [];
+  private readonly keys: string[] = [];
+  private readonly kinds: number[] = [];
+  private depth = 0;
 
-  /** Walks the first `depth` keys of the stack, creating objects on the way; returns the value there. */
-  private walk(depth: number): Json {
-    const vals = this.vals;
-    let i = Math.min(depth, this.valid - 1);
-    let v: Json = vals[i]!;
-    let holder: Obj | null = i > 0 ? vals[i - 1]! : null;
-    let key = i > 0 ? this.stack[i - 1]! : "";
-    for (; i < depth; i++) {
-      const k = this.stack[i]!;
-      if (isObj(v)) {
-        if (!(k in v)) v[k] = {};
-      } else if (v === null) {
-        const m: Obj = { [k]: {} };
-        holder![key] = m;
-        v = m;
-      } else {
-        // Text followed by a child element: the text moves under the child's key (as evtx_dump does).
-        const m: Obj = { [k]: v };
-        holder![key] = m;
-        v = m;
-      }
-      vals[i] = v as Obj;
-      holder = v as Obj;
-      key = k;
-      v = (v as Obj)[k]!;
-    }
-    // vals[0..depth-1] hold objects now; vals[depth] too when the value there is one.
-    if (isObj(v)) {
-      vals[depth] = v;
-      this.valid = depth + 1;
-    } else {
-      this.valid = depth;
-    }
-    this.holder = holder;
-    this.key = key;
-    return v;
-  }
-
-  /** Forgets cached objects at depth >= d (a value there was replaced). */
-  private replacedAt(d: number): void {
-    if (this.valid > d) this.valid = d;
-  }
-
-  /**
-   * The object holding the innermost key (the parent element's value made an object: null becomes
-   * `{}`, text `{name: text}`, as evtx_dump's path creation does).
-   */
+  /** The open element's value made an object (null → {}, text → {"#text": text}), for a child. */
   private parentObject(): Obj {
-    const d = this.stack.length - 1;
-    const v = this.walk(d);
+    if (this.depth === 0) return this.root;
+    const h = this.holders[this.depth - 1]!;
+    const k = this.keys[this.depth - 1]!;
+    if (this.kinds[this.depth - 1] === UNNAMED_DATA) {
+      let d = h.Data;
+      if (!isObj(d)) h.Data = d = d === undefined || d === null ? {} : { "#text": d };
+      return d;
+    }
+    const v = h[k];
     if (isObj(v)) return v;
-    const m: Obj = v === null ? {} : { [this.stack[d]!]: v };
-    this.holder![this.key] = m;
-    this.vals[d] = m;
-    this.valid = d + 1;
+    const m: Obj = v === null || v === undefined ? {} : { "#text": v };
+    h[k] = m;
     return m;
   }
 
-  private openWithoutAttributes(name: string): void {
-    this.stack.push(name);
-    const p = this.parentObject();
-    const old = p[name];
-    p[name] = null;
-    this.replacedAt(this.stack.length);
-    if (!isPlaceholder(old)) {
-      let slot = 1;
-      while (`${name}_${slot}` in p) slot++;
-      p[`${name}_${slot}`] = old!;
-    }
+  private push(holder: Obj, key: string, kind: number): void {
+    const d = this.depth++;
+    this.holders[d] = holder;
+    this.keys[d] = key;
+    this.kinds[d] = kind;
   }
 
   open(name: string, attrs: [string, Json][]): void {
+    const p = this.parentObject();
     if (name === "Data") {
-      for (const [an, av] of attrs) {
-        if (an === "Name") {
-          this.openWithoutAttributes(textOf(av));
+      for (let i = 0; i < attrs.length; i++) {
+        if (attrs[i]![0] === "Name") {
+          const key = textOf(attrs[i]![1]);
+          p[key] = null;
+          this.push(p, key, NAMED_DATA);
           return;
         }
       }
-      this.stack.push("Data");
-      this.replacedAt(this.stack.length);
+      this.push(p, "Data", UNNAMED_DATA);
       return;
     }
-    if (attrs.length === 0) {
-      this.openWithoutAttributes(name);
-      return;
+    let key = name;
+    if (!isPlaceholder(p[name])) {
+      let slot = 1;
+      while (`${name}_${slot}` in p) slot++;
+      key = `${name}_${slot}`;
     }
-    this.stack.push(name);
-    const kept: Obj = {};
-    let any = false;
-    for (const [an, av] of attrs) {
-      if (av !== null) {
-        kept[an] = av;
-        any = true;
-      }
+    let kept: Obj | null = null;
+    for (let i = 0; i < attrs.length; i++) {
+      const [an, av] = attrs[i]!;
+      if (av !== null) (kept ??= {})[an] = av;
     }
-    if (any) {
-      const v = this.walk(this.stack.length);
-      if (!isObj(v)) throw new Error(`cannot add attributes to <${name}>: it already holds a value`);
-      v["#attributes"] = kept;
-    } else {
-      this.parentObject()[name] = null;
-      this.replacedAt(this.stack.length);
-    }
-  }
-
-  close(): void {
-    this.stack.pop();
-    this.replacedAt(this.stack.length + 1);
+    p[key] = kept === null ? null : { "#attributes": kept };
+    this.push(p, key, ELEMENT);
   }
 
   text(value: Json): void {
-    const v = this.walk(this.stack.length);
+    if (value === null || value === "" || this.depth === 0) return;
+    const d = this.depth - 1;
+    const h = this.holders[d]!;
+    if (this.kinds[d] === UNNAMED_DATA) {
+      for (const k in h) if (k !== "Data") return; // named Data in the same parent: evtx drops these
+      const v = trimmedAll(value);
+      const data = h.Data;
+      if (!isObj(data)) {
+        h.Data = { "#text": v };
+        return;
+      }
+      const t = data["#text"];
+      if (t === undefined || t === null) data["#text"] = v;
+      else if (Array.isArray(t)) Array.isArray(v) ? t.push(...v) : t.push(v);
+      else data["#text"] = Array.isArray(v) ? [t, ...v] : [t, v];
+      return;
+    }
+    const k = this.keys[d]!;
+    const cur = h[k];
+    if (cur === null || cur === undefined) h[k] = value;
+    else if (isObj(cur)) {
+      const t = cur["#text"];
+      cur["#text"] = t === undefined || t === null ? value : textOf(t) + textOf(value);
+    } else h[k] = textOf(cur) + textOf(value);
+  }
+
+  close(): void {
+    const d = --this.depth;
+    if (this.kinds[d] === UNNAMED_DATA) return;
+    const h = this.holders[d]!;
+    const k = this.keys[d]!;
+    const v = h[k];
     if (v === null) {
-      if (this.holder) this.holder[this.key] = value;
-      this.replacedAt(this.stack.length);
-    } else if (isObj(v)) {
-      v["#text"] = value;
-    } else if (typeof v === "string") {
-      this.holder![this.key] = v + textOf(value);
-      this.replacedAt(this.stack.length);
-    } else {
-      throw new Error(`cannot add text to <${this.key}>: it already holds ${JSON.stringify(v)}`);
+      if (this.kinds[d] === NAMED_DATA) h[k] = "";
+    } else if (typeof v === "string" || Array.isArray(v)) {
+      h[k] = trimmedAll(v);
+    } else if (isObj(v) && v["#text"] !== undefined) {
+      v["#text"] = trimmedAll(v["#text"]!);
     }
   }
 
   finish(): Obj {
-    if (this.stack.length !== 0) throw new Error("record ended inside an element");
+    if (this.depth !== 0) throw new Error("record ended inside an element");
     return this.root;
   }
 }
@@ -176,6 +152,11 @@ function isSpace(c: number): boolean {
 function trimmed(v: Json): Json {
   if (typeof v !== "string" || v.length === 0) return v;
   return isSpace(v.charCodeAt(0)) || isSpace(v.charCodeAt(v.length - 1)) ? v.trim() : v;
+}
+
+/** Trimmed text, and each string of an array trimmed. */
+function trimmedAll(v: Json): Json {
+  return Array.isArray(v) ? v.map(trimmed) : trimmed(v);
 }
 
 /** An attribute's value: its one part, or its parts' text joined; null when it has no value. */
@@ -227,7 +208,7 @@ function render(nodes: Node[], types: Uint8Array | null, values: (Json | Node[])
         break;
       }
       case K.Value:
-        out.text(trimmed(node.v));
+        out.text(node.v);
         break;
       case K.Subst: {
         if (!types || node.i >= types.length) {
@@ -240,7 +221,7 @@ function render(nodes: Node[], types: Uint8Array | null, values: (Json | Node[])
         } else if (t === T_BINXML) {
           render(values![node.i] as Node[], null, null, out);
         } else {
-          out.text(trimmed(values![node.i] as Json));
+          out.text(values![node.i] as Json);
         }
         break;
       }

@@ -1,5 +1,5 @@
 /**
- * BinXML value types into the JSON values evtx_dump writes: numbers for integers and floats, booleans,
+ * BinXML value types into the JSON values evtx_dump writes: numbers for integers, floats as text, booleans,
  * `0x…` strings for hex integers, upper-case GUIDs without braces, `S-1-…` SIDs, upper-case hex for
  * binary, arrays for the array types (type | 0x80). Strings lose trailing NULs only. Times are RFC 3339
  * UTC with six fraction digits (the 100 ns digit is dropped), as in the exports beside the regression files.
@@ -111,6 +111,24 @@ export function systemtime(dv: DataView, off: number): string | null {
   return rfc3339(Math.floor(t / 1000), ms * 1_000_000);
 }
 
+/** The shortest decimal that reads back as the same 32-bit float (0.1f → 0.1, not 0.10000000149011612). */
+function shortestFloat32(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  for (let p = 1; p < 9; p++) {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x) return y;
+  }
+  return x;
+}
+
+/** A float as evtx writes it: a string, `.0` on whole numbers, exponent form from 1e16 on (`1e+16`). */
+function floatText(x: number): string {
+  if (Number.isNaN(x)) return "NaN";
+  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
+  const s = Math.abs(x) >= 1e16 ? x.toExponential() : String(x);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
 /** Size in bytes of one element of a fixed-size type, 0 when the type has no fixed size. */
 function fixedSize(t: number, size: number): number {
   switch (t) {
@@ -162,9 +180,9 @@ function fixed(b: Buffer, dv: DataView, off: number, t: number, n: number): Json
     case 0x0a:
       return u64(dv, off);
     case 0x0b:
-      return dv.getFloat32(off, true);
+      return floatText(shortestFloat32(dv.getFloat32(off, true)));
     case 0x0c:
-      return dv.getFloat64(off, true);
+      return floatText(dv.getFloat64(off, true));
     case 0x0d:
       return dv.getInt32(off, true) !== 0;
     case 0x0f:
