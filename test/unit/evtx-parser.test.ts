@@ -251,6 +251,32 @@ describe("full chunks built from the regression files", () => {
     expect(records(entries)).toEqual(intact());
   });
 
+  test.skipIf(!haveShared)("random damage anywhere: reading never throws, never hangs, every problem names the file", () => {
+    const base = built.bytes.subarray(0, 4096 + 3 * 65536);
+    let seed = 20261206;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
+    let recordsSeen = 0;
+    let problems = 0;
+    for (let it = 0; it < 60; it++) {
+      const b = new Uint8Array(base);
+      // A few bytes anywhere, or a burst near the chunk headers and first records.
+      const n = 1 + Math.floor(rnd() * 30);
+      for (let j = 0; j < n; j++) b[4096 + Math.floor(rnd() * 3 * 65536 * (rnd() < 0.3 ? 0.05 : 1))] = Math.floor(rnd() * 256);
+      for (const e of evtxEntries(b, "fuzz.evtx")) {
+        if (e.error !== undefined) {
+          problems++;
+          expect(e.error.startsWith("fuzz.evtx: ")).toBe(true);
+          expect(/[\u0000-\u001f]/.test(e.error)).toBe(false);
+        } else {
+          recordsSeen++;
+          expect(typeof JSON.stringify(e.record)).toBe("string");
+        }
+      }
+    }
+    expect(problems).toBeGreaterThan(60);
+    expect(recordsSeen).toBeGreaterThan(1000);
+  }, 60_000);
+
   test.skipIf(!haveShared)("docs-file turns problems into failed entries (file name not repeated) next to the good documents", () => {
     const tmp = mkdtempSync(path.join(tmpdir(), "outliers-evtx-"));
     try {

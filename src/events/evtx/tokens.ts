@@ -71,6 +71,11 @@ export class ChunkContext {
 
 const ENTITY_NAMES = new Set(["amp", "lt", "gt", "quot", "apos"]);
 
+/** A name for an error message: quoted, control characters escaped, cut at 40 characters. */
+function show(name: string): string {
+  return JSON.stringify(name.length > 40 ? `${name.slice(0, 40)}…` : name);
+}
+
 export class TokenReader {
   private readonly b: Buffer;
   private readonly dv: DataView;
@@ -209,7 +214,7 @@ export class TokenReader {
         return { k: K.CharRef, code: this.u16() };
       case 0x09: {
         const name = this.name();
-        if (!ENTITY_NAMES.has(name)) this.fail(`unknown entity &${name};`);
+        if (!ENTITY_NAMES.has(name)) this.fail(`unknown entity ${show(name)}`);
         return { k: K.Entity, name };
       }
       default:
@@ -248,7 +253,7 @@ export class TokenReader {
     } else if (close === 0x03) {
       this.pos++;
     } else {
-      this.fail(`expected the end of <${name}>'s start tag, found token 0x${close.toString(16)}`);
+      this.fail(`expected the end of element ${show(name)}'s start tag, found token 0x${close.toString(16)}`);
     }
     return { k: K.Element, name, attrs, children };
   }
