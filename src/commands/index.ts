@@ -7,6 +7,7 @@ import { register as ingest } from "./ingest.ts";
 import { register as backfill } from "./backfill.ts";
 import { register as untag } from "./untag.ts";
 import { register as scan } from "./scan.ts";
+import { register as test } from "./test.ts";
 
 export const commands: Array<(program: Command) => void> = [
   doctor,
@@ -16,4 +17,5 @@ export const commands: Array<(program: Command) => void> = [
   backfill,
   untag,
   scan,
+  test,
 ];
