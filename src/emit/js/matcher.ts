@@ -314,9 +314,18 @@ export class Compiler {
       case "wildcard":
         return this.pattern(p.field, p.parts, p.cased);
       case "keyword": {
-        const ts = p.fields.map((f) => this.pattern(f, p.parts, p.cased));
+        // Per field path, looked up from the fields the event holds (absent fields never match).
+        const byPath = new Map<string, Test[]>();
+        for (const f of p.fields) {
+          const list = byPath.get(f.name) ?? [];
+          list.push(this.pattern(f, p.parts, p.cased));
+          byPath.set(f.name, list);
+        }
         return (ev) => {
-          for (let i = 0; i < ts.length; i++) if (ts[i]!(ev)) return true;
+          for (const path of ev.flat.keys()) {
+            const ts = byPath.get(path);
+            if (ts) for (let i = 0; i < ts.length; i++) if (ts[i]!(ev)) return true;
+          }
           return false;
         };
       }
