@@ -6,6 +6,8 @@ import { register as pipeline } from "./pipeline.ts";
 import { register as ingest } from "./ingest.ts";
 import { register as backfill } from "./backfill.ts";
 import { register as untag } from "./untag.ts";
+import { register as scan } from "./scan.ts";
+import { register as test } from "./test.ts";
 
 export const commands: Array<(program: Command) => void> = [
   doctor,
@@ -14,4 +16,6 @@ export const commands: Array<(program: Command) => void> = [
   ingest,
   backfill,
   untag,
+  scan,
+  test,
 ];

@@ -72,7 +72,12 @@
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../ir/types.ts";
 import { wildcardShape } from "../ir/build.ts";
 import { regexQuery as regexClause } from "../ir/regex/query.ts";
-import { normalizeCidr } from "../rules/sigma/modifiers.ts";
+import { isCidr, isIp, normalizeCidr } from "../ir/ip.ts";
+import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../ir/semantics.ts";
+import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../ir/doc-scripts.ts";
+
+export { isCidr, isIp } from "../ir/ip.ts";
+export { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../ir/doc-scripts.ts";
 
 /** Lucene's per-bool clause limit on 7.x is 1024; stay under it. */
 export const MAX_CLAUSES = 1024;
@@ -101,16 +106,6 @@ export function queryField(f: Field): string {
   return f.keywordSubfield ? `${f.name}.${f.keywordSubfield}` : f.name;
 }
 
-/** Whether string predicates run as keyword queries (keyword, text, or any field with a keyword sub-field). */
-function isStringField(f: Field): boolean {
-  return f.type === "keyword" || f.type === "text" || Boolean(f.keywordSubfield);
-}
-
-/** True when ASCII case folding cannot change the value (no ASCII letter in it). */
-function caseless(s: string): boolean {
-  return !/[A-Za-z]/.test(s);
-}
-
 /** ES wildcard syntax: `*`, `?` and `\` are special; `\` escapes the next character. */
 export function escapeWildcard(lit: string): string {
   return lit.replace(/[\\*?]/g, (c) => "\\" + c);
@@ -132,107 +127,16 @@ function withCase(field: string, kind: "term" | "prefix" | "wildcard", value: st
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fixed scripts (constant source, values in params) for what the query DSL has no query for.
-
-/** Painless helpers shared by the fixed scripts. ASCII folding matches `case_insensitive`. */
-const PAINLESS_HELPERS = `
-String fold(String s) { StringBuilder b = new StringBuilder(); for (int i = 0; i < s.length(); ++i) { char c = s.charAt(i); if (c >= (char)'A' && c <= (char)'Z') { b.append((char)(c + 32)); } else { b.append(c); } } return b.toString(); }
-boolean glob(String s, String p, String m) { int si = 0; int pi = 0; int star = -1; int mark = 0; while (si < s.length()) { if (pi < p.length() && m.charAt(pi) == (char)'2') { si++; pi++; } else if (pi < p.length() && m.charAt(pi) == (char)'0' && p.charAt(pi) == s.charAt(si)) { si++; pi++; } else if (pi < p.length() && m.charAt(pi) == (char)'1') { star = pi; mark = si; pi++; } else if (star != -1) { pi = star + 1; mark++; si = mark; } else { return false; } } while (pi < p.length() && m.charAt(pi) == (char)'1') { pi++; } return pi == p.length(); }
-`;
-
-/**
- * String predicate over the text of a field's doc values (ip, numbers, dates): params.field,
- * params.op (eq|prefix|suffix|contains|glob), params.value (folded when !cased), params.mask (glob:
- * per char 0 literal, 1 `*`, 2 `?`), params.cased.
- */
-export const DOC_STRING_SCRIPT = `${PAINLESS_HELPERS}
-if (!doc.containsKey(params.field)) { return false; }
-for (def raw : doc[params.field]) {
-  if (raw == null) { continue; }
-  String v = String.valueOf(raw);
-  if (!params.cased) { v = fold(v); }
-  String op = params.op;
-  if (op == 'eq') { if (v.equals(params.value)) { return true; } }
-  else if (op == 'prefix') { if (v.startsWith(params.value)) { return true; } }
-  else if (op == 'suffix') { if (v.endsWith(params.value)) { return true; } }
-  else if (op == 'contains') { if (v.indexOf(params.value) >= 0) { return true; } }
-  else if (glob(v, params.value, params.mask)) { return true; }
-}
-return false;`;
-
-/** Numeric comparison over keyword doc values: params.field, params.op (gt|gte|lt|lte), params.value. */
-export const DOC_NUMBER_SCRIPT = `
-if (!doc.containsKey(params.field)) { return false; }
-double x = ((Number) params.value).doubleValue();
-String op = params.op;
-for (def raw : doc[params.field]) {
-  if (raw == null) { continue; }
-  double d = 0;
-  boolean ok = true;
-  try { d = Double.parseDouble(String.valueOf(raw).trim()); } catch (NumberFormatException e) { ok = false; }
-  if (!ok || Double.isNaN(d)) { continue; }
-  if (op == 'gt' && d > x) { return true; }
-  if (op == 'gte' && d >= x) { return true; }
-  if (op == 'lt' && d < x) { return true; }
-  if (op == 'lte' && d <= x) { return true; }
-}
-return false;`;
-
-/** Field reference: some value of params.a equals some value of params.b (params.cased). */
-export const FIELDREF_SCRIPT = `${PAINLESS_HELPERS}
-if (!doc.containsKey(params.a) || !doc.containsKey(params.b)) { return false; }
-for (def x : doc[params.a]) {
-  if (x == null) { continue; }
-  String xs = params.cased ? String.valueOf(x) : fold(String.valueOf(x));
-  for (def y : doc[params.b]) {
-    if (y == null) { continue; }
-    String ys = params.cased ? String.valueOf(y) : fold(String.valueOf(y));
-    if (xs.equals(ys)) { return true; }
-  }
-}
-return false;`;
+// Fixed scripts (src/ir/doc-scripts.ts: constant source, values in params) for what the query DSL
+// has no query for.
 
 function script(source: string, params: Record<string, unknown>): Q {
   return { script: { script: { lang: "painless", source, params } } };
 }
 
-function foldAscii(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
 function docStringQuery(f: Field, op: "eq" | "prefix" | "suffix" | "contains" | "glob", value: string, cased: boolean, mask = ""): Q {
   return script(DOC_STRING_SCRIPT, { field: queryField(f), op, value: cased ? value : foldAscii(value), mask, cased });
 }
-
-function globParams(parts: WildcardPart[]): { value: string; mask: string } {
-  let value = "";
-  let mask = "";
-  for (const p of parts) {
-    if ("lit" in p) {
-      value += p.lit;
-      mask += "0".repeat(p.lit.length);
-    } else {
-      value += "*";
-      mask += "any" in p ? "1" : "2";
-    }
-  }
-  return { value, mask };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Literal checks for typed fields
-
-/** A valid IPv4 or IPv6 address (no prefix length); the Sigma front end's validator. */
-export function isIp(s: string): boolean {
-  return !s.includes("/") && normalizeCidr(s) !== undefined;
-}
-
-/** A valid IPv4 or IPv6 network (a bare address counts); used by the Painless encoder too. */
-export function isCidr(s: string): boolean {
-  return normalizeCidr(s) !== undefined;
-}
-
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 // ---------------------------------------------------------------------------------------------
 // Long values

@@ -42,6 +42,19 @@ export interface LiveVsQuery {
   lost: { doc: string; reason: string }[];
   /** Live tags per document id (for further checks). */
   liveTags: Map<string, string[]>;
+  /** What the live pipeline wrote on each document: its `tags`, `outliers` and `threat` (absent ones left out). */
+  liveWritten: Map<string, Tagged>;
+  /** The rules the live pipeline ran, in its order (the rule set a local scan must be given). */
+  liveRules: Rule[];
+}
+
+/** The fields the tagger writes on an event. */
+export type Tagged = { tags?: unknown; outliers?: unknown; threat?: unknown };
+
+export function writtenTags(src: any): Tagged {
+  const out: Tagged = {};
+  for (const k of ["tags", "outliers", "threat"] as const) if (src?.[k] !== undefined) out[k] = src[k];
+  return out;
 }
 
 async function bulk(index: string, docs: { id: string; source: object }[], pipeline?: string): Promise<{ doc: string; reason: string }[]> {
@@ -118,6 +131,7 @@ export async function liveVsQuery(
   const built = buildPipeline(usable.map((u) => u.rule));
   for (const s of built.skipped) excluded.push({ id: s.id, reason: `pipeline: ${s.reason}` });
   const live = new Set(built.ruleIds);
+  const byId = new Map(usable.map((u) => [u.rule.id, u.rule]));
   const compared = usable.filter((u) => live.has(u.rule.id));
 
   const prefix = opts.prefix ?? "lvq";
@@ -135,10 +149,12 @@ export async function liveVsQuery(
 
     const livePairs = new Set<string>();
     const liveTags = new Map<string, string[]>();
+    const liveWritten = new Map<string, Tagged>();
     const errors: { doc: string; error: string }[] = [];
-    await scrollAll(a, { match_all: {} }, ["outliers.rule_id", "outliers.error"], (id, src) => {
+    await scrollAll(a, { match_all: {} }, ["outliers", "tags", "threat"], (id, src) => {
       const ids: string[] = [].concat(src?.outliers?.rule_id ?? []);
       liveTags.set(id, ids);
+      liveWritten.set(id, writtenTags(src));
       for (const r of ids) livePairs.add(`${id}\u0000${r}`);
       for (const e of [].concat(src?.outliers?.error ?? [])) errors.push({ doc: id, error: e });
     });
@@ -158,7 +174,7 @@ export async function liveVsQuery(
     const diffs: Diff[] = [];
     for (const p of livePairs) if (!qPairs.has(p)) diffs.push({ doc: p.split("\u0000")[0]!, rule: p.split("\u0000")[1]!, live: true, query: false });
     for (const p of qPairs) if (!livePairs.has(p)) diffs.push({ doc: p.split("\u0000")[0]!, rule: p.split("\u0000")[1]!, live: false, query: true });
-    return { docs: docs.length, rules: compared.length - broken.size, excluded, livePairs: livePairs.size, queryPairs: qPairs.size, diffs, errors, lost, liveTags };
+    return { docs: docs.length, rules: compared.length - broken.size, excluded, livePairs: livePairs.size, queryPairs: qPairs.size, diffs, errors, lost, liveTags, liveWritten, liveRules: built.ruleIds.map((id) => byId.get(id)!) };
   } finally {
     if (!opts.keep) {
       await dropIndices(a, b);
@@ -180,4 +196,45 @@ export function describeDiffs(r: LiveVsQuery, docs: Map<string, object>, rules: 
       ].join("\n");
     })
     .join("\n");
+}
+
+export interface ScanVsLive {
+  /** (document, rule) pairs one side has and the other lacks. */
+  pairDiffs: Diff[];
+  /** Documents whose written tags differ (live = the pipeline, scan = the local tagger). */
+  tagDiffs: { doc: string; live: Tagged; scan: Tagged }[];
+  scanPairs: number;
+}
+
+/**
+ * The local scan against the live pipeline: `scanned` maps each document id to what `outliers scan`
+ * wrote on it (`tags`, `outliers`, `threat`). Pairs and written tags must be equal; key order does
+ * not count (the pipeline's objects are Java HashMaps).
+ */
+export function scanVsLive(r: LiveVsQuery, scanned: Map<string, Tagged>): ScanVsLive {
+  const pairDiffs: Diff[] = [];
+  const tagDiffs: ScanVsLive["tagDiffs"] = [];
+  let scanPairs = 0;
+  const ids = new Set([...r.liveWritten.keys(), ...scanned.keys()]);
+  for (const doc of ids) {
+    const live = r.liveWritten.get(doc) ?? {};
+    const scan = scanned.get(doc) ?? {};
+    const l = new Set<string>([].concat((live.outliers as any)?.rule_id ?? []));
+    const s = new Set<string>([].concat((scan.outliers as any)?.rule_id ?? []));
+    scanPairs += s.size;
+    for (const rule of l) if (!s.has(rule)) pairDiffs.push({ doc, rule, live: true, query: false });
+    for (const rule of s) if (!l.has(rule)) pairDiffs.push({ doc, rule, live: false, query: true });
+    if (!Bun.deepEquals(canonical(live), canonical(scan))) tagDiffs.push({ doc, live, scan });
+  }
+  return { pairDiffs, tagDiffs, scanPairs };
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = canonical((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
 }

@@ -8,7 +8,8 @@ import { describe, expect, test } from "bun:test";
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../../src/ir/types.ts";
 import { buildTemplate } from "../../src/mapping/template.ts";
 import { rule } from "../helpers/rules.ts";
-import { describeDiffs, liveVsQuery } from "../helpers/live-vs-query.ts";
+import { describeDiffs, liveVsQuery, scanVsLive, writtenTags, type Tagged } from "../helpers/live-vs-query.ts";
+import { Scanner } from "../../src/local/scan.ts";
 
 const F = (name: string, type: Field["type"] = "keyword"): Field =>
   type === "text" ? { name, type, keywordSubfield: "keyword" } : { name, type };
@@ -178,5 +179,20 @@ describe("Painless matcher = DSL query, predicate by predicate (real node)", () 
     expect(tags("dottedMix")).toContain("regexAnchored");
     expect(tags("dottedTop")).not.toContain("regexAnchored");
     expect(r.livePairs).toBeGreaterThan(60);
+
+    // The JavaScript matcher and tagger (`outliers scan`) on the same documents: same pairs, same tags.
+    const scanner = new Scanner(rules);
+    expect(scanner.matcher.skipped).toEqual([]);
+    const scanned = new Map<string, Tagged>();
+    for (const e of entries) {
+      const doc = structuredClone(e.source) as Record<string, unknown>;
+      scanner.scan({ file: "docs", line: 1, doc });
+      scanned.set(e.id, writtenTags(doc));
+    }
+    const s = scanVsLive(r, scanned);
+    for (const d of s.tagDiffs.slice(0, 5)) console.log(`scan differs on ${d.doc}:\n  live ${JSON.stringify(d.live)}\n  scan ${JSON.stringify(d.scan)}`);
+    expect(s.pairDiffs).toEqual([]);
+    expect(s.tagDiffs.map((d) => d.doc)).toEqual([]);
+    expect(s.scanPairs).toBe(r.livePairs);
   }, 120_000);
 });

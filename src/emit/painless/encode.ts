@@ -27,7 +27,8 @@
  */
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../../ir/types.ts";
 import { wildcardShape } from "../../ir/build.ts";
-import { isCidr, isIp } from "../dsl.ts";
+import { cidrNetwork, ipBytes, isCidr, isIp } from "../../ir/ip.ts";
+import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
 import { regexProgram } from "./regex.ts";
 
 export const OP = {
@@ -75,48 +76,12 @@ export interface EncodeOptions {
   indexKeys?: boolean;
 }
 
-/** ASCII-only case folding, as Elasticsearch's `case_insensitive`. */
-export function foldAscii(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-/** As the DSL: string predicates run on keyword values for keyword/text fields and any field with a keyword sub-field. */
-export function isStringField(f: Field): boolean {
-  return f.type === "keyword" || f.type === "text" || Boolean(f.keywordSubfield);
-}
+export { foldAscii, isStringField } from "../../ir/semantics.ts";
+export { ipBytes } from "../../ir/ip.ts";
 
 /** The view string predicates (and exists, fieldref) compare: keyword text, or the typed doc value's text. */
 export function stringView(f: Field): number {
   return isStringField(f) ? 0 : TYPE[f.type];
-}
-
-function caseless(s: string): boolean {
-  return !/[A-Za-z]/.test(s);
-}
-
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-/** IPv4/IPv6 text into 16 bytes (IPv4 as ::ffff:a.b.c.d). Input already validated by isIp. */
-export function ipBytes(s: string): number[] {
-  if (!s.includes(":")) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, ...s.split(".").map(Number)];
-  let text = s;
-  let tail: number[] = [];
-  const last = text.lastIndexOf(":");
-  if (text.indexOf(".", last) >= 0) {
-    tail = text.slice(last + 1).split(".").map(Number);
-    text = text.slice(0, last + 1) + "0:0";
-  }
-  const [head, rest] = text.includes("::") ? text.split("::") : [text, undefined];
-  const h = head ? head.split(":").filter((x) => x !== "") : [];
-  const r = rest !== undefined && rest !== "" ? rest.split(":") : [];
-  const words = rest === undefined ? h : [...h, ...Array(8 - h.length - r.length).fill("0"), ...r];
-  const out: number[] = [];
-  for (const w of words) {
-    const v = parseInt(w, 16);
-    out.push(v >> 8, v & 255);
-  }
-  if (tail.length) out.splice(12, 4, ...tail);
-  return out;
 }
 
 class Encoder {
@@ -175,17 +140,7 @@ class Encoder {
       case "contains":
         return shape.value === "" ? this.exists(f) : this.str(OP.CONTAINS, f, shape.value, cased);
       default: {
-        let pat = "";
-        let mask = "";
-        for (const p of parts) {
-          if ("lit" in p) {
-            pat += p.lit;
-            mask += "0".repeat(p.lit.length);
-          } else {
-            pat += "*";
-            mask += "any" in p ? "1" : "2";
-          }
-        }
+        const { value: pat, mask } = globParams(parts);
         const exact = cased || caseless(pat.replace(/\*/g, ""));
         const enc: Enc = [OP.GLOB, this.field(f), exact ? 1 : 0, exact ? pat : foldAscii(pat), mask];
         // Only `*` wildcards: the literal segments between them, matched with indexOf (no per-character
@@ -251,10 +206,8 @@ class Encoder {
       case "cidr": {
         if (p.field.type !== "ip") throw new EncodeError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
         if (!isCidr(p.cidr)) throw new EncodeError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`);
-        const [ip, bitsText] = p.cidr.split("/");
-        const v4 = !ip!.includes(":");
-        const bits = bitsText === undefined ? 128 : Number(bitsText) + (v4 ? 96 : 0);
-        return [OP.CIDR, this.field(p.field, TYPE.ip), ipBytes(ip!), bits];
+        const net = cidrNetwork(p.cidr);
+        return [OP.CIDR, this.field(p.field, TYPE.ip), net.bytes, net.bits];
       }
     }
   }

@@ -8,6 +8,7 @@
  */
 import type { ValuePart } from "./values.ts";
 import { hasWildcard, parseSigmaString } from "./values.ts";
+import { normalizeCidr } from "../../ir/ip.ts";
 
 export type CompareOp = "gt" | "gte" | "lt" | "lte";
 
@@ -278,37 +279,6 @@ function reFlag(name: string, flag: "i" | "m" | "s"): Modifier {
       return { ...v, flags: { ...v.flags, [flag]: true } };
     },
   };
-}
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-function validIPv6(s: string): boolean {
-  if (!/^[0-9a-fA-F:.]+$/.test(s)) return false;
-  let groups = s.split(":");
-  let v4 = 0;
-  if (s.includes(".")) {
-    if (!IPV4.test(groups[groups.length - 1]!)) return false;
-    groups = groups.slice(0, -1);
-    v4 = 2;
-  }
-  const dbl = s.indexOf("::");
-  if (dbl !== s.lastIndexOf("::")) return false;
-  const hex = groups.filter((g) => g !== "");
-  if (!hex.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
-  if (dbl >= 0) return hex.length + v4 < 8;
-  return hex.length + v4 === 8 && groups.every((g) => g !== "");
-}
-
-/** Validates an IPv4 or IPv6 network; a bare address is a /32 or /128. */
-export function normalizeCidr(s: string): string | undefined {
-  const [addr, len, extra] = s.trim().split("/");
-  if (addr === undefined || extra !== undefined) return undefined;
-  const v4 = IPV4.test(addr);
-  if (!v4 && !validIPv6(addr)) return undefined;
-  const max = v4 ? 32 : 128;
-  if (len === undefined) return `${addr}/${max}`;
-  if (!/^\d{1,3}$/.test(len) || Number(len) > max) return undefined;
-  return `${addr}/${Number(len)}`;
 }
 
 const cidr: Modifier = {

@@ -1,0 +1,89 @@
+/**
+ * `outliers scan [PATHS] --events FILES`: evaluates the rules on local events with the JavaScript
+ * matcher (src/emit/js), no cluster. Prints hits per rule and per ATT&CK technique (top N and
+ * totals); `--json` prints the tagged events as NDJSON, exactly as the live pipeline would tag them
+ * (matched ones, or every event with `--all`).
+ */
+import type { Command } from "commander";
+import { parseFormat } from "../cluster/docs-file.ts";
+import { readEvents } from "../local/events.ts";
+import { Scanner } from "../local/scan.ts";
+import { UsageError } from "../util/errors.ts";
+import { Progress } from "../util/progress.ts";
+import { textTable } from "../util/text-table.ts";
+import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+
+/** Output is written in blocks: stdout is synchronous (src/cli.ts), one write per event would crawl. */
+const FLUSH_BYTES = 1 << 20;
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("scan")
+    .description("evaluate rules on local event files (NDJSON, JSON, raw evtx JSON) without a cluster; print hits per rule and technique")
+    .argument("[paths...]", "rule files, folders or globs (default ./rules)")
+    .option("--events <files...>", "event files: NDJSON, a JSON array, or raw evtx JSON (detected)")
+    .option("--docs <files...>", "same as --events")
+    .option("--format <format>", "ndjson or evtx-json (default: detect raw evtx per document)")
+    .option("--json", "print the tagged events as NDJSON (as the live pipeline would tag them), nothing else")
+    .option("--all", "with --json: every event, tagged or not")
+    .option("--top <n>", "rows per table", "20");
+  addRuleOptions(cmd).action((paths: string[], opts: Record<string, any>) => {
+    const files: string[] = [...(opts.events ?? []), ...(opts.docs ?? [])];
+    if (files.length === 0) throw new UsageError("scan needs --events FILE… (the events to scan)");
+    const top = Number(opts.top);
+    if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top ${opts.top}: expected a positive whole number`);
+    if (opts.all && !opts.json) throw new UsageError("--all only applies with --json");
+    const format = parseFormat(opts.format);
+    const set = loadRuleSet(paths, opts, Boolean(opts.json));
+    if (set.rules.length === 0) throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
+    const scanner = new Scanner(set.rules);
+    if (!opts.json) for (const s of scanner.matcher.skipped) process.stderr.write(`warning: rule ${s.id} does not run live: ${s.reason}\n`);
+
+    const progress = new Progress("scan", { json: opts.json });
+    let buf = "";
+    const flush = () => {
+      if (buf) process.stdout.write(buf);
+      buf = "";
+    };
+    for (const event of readEvents(files, format)) {
+      const r = scanner.scan(event);
+      if (opts.json && r.doc && (opts.all || r.ruleIds.length || r.errors.length)) {
+        buf += JSON.stringify(r.doc) + "\n";
+        if (buf.length >= FLUSH_BYTES) flush();
+      }
+      if ((scanner.counts.events & 1023) === 0) progress.update({ done: scanner.counts.events, counters: { matched: scanner.counts.matched } });
+    }
+    flush();
+    progress.done();
+    const c = scanner.counts;
+    for (const u of c.unreadable) process.stderr.write(`${u.where}: ${u.error}\n`);
+    if (!opts.json) process.stdout.write(report(scanner, top) + "\n");
+    process.exitCode = set.failed + scanner.matcher.skipped.length + c.unreadable.length + c.errored > 0 ? 1 : 0;
+  });
+}
+
+function report(s: Scanner, top: number): string {
+  const c = s.counts;
+  const rules = s.rules;
+  const byRule = rules.map((r, i) => ({ r, n: c.perRule[i]! })).filter((x) => x.n > 0).sort((a, b) => b.n - a.n || a.r.id.localeCompare(b.r.id));
+  const byTech = [...c.perTechnique.entries()].sort((a, b) => b[1].events - a[1].events || a[0].localeCompare(b[0]));
+  const out: string[] = [];
+  out.push(
+    `${c.events.toLocaleString("en-US")} event(s), ${c.matched.toLocaleString("en-US")} tagged; ` +
+      `${c.pairs.toLocaleString("en-US")} (event, rule) hit(s) by ${byRule.length} of ${rules.length} rule(s)` +
+      (c.unreadable.length ? `; ${c.unreadable.length} unreadable document(s)` : "") +
+      (c.errored ? `; ${c.errored} event(s) with rule errors` : ""),
+  );
+  if (byRule.length) {
+    out.push("", `Hits per rule (top ${Math.min(top, byRule.length)} of ${byRule.length}):`);
+    out.push(textTable(["hits", "rule id", "title"], byRule.slice(0, top).map((x) => [x.n, x.r.id, x.r.title])));
+    const rest = byRule.slice(top).reduce((a, x) => a + x.n, 0);
+    if (rest) out.push(`… and ${byRule.length - top} more rule(s) with ${rest.toLocaleString("en-US")} hit(s)`);
+  }
+  if (byTech.length) {
+    out.push("", `Events per ATT&CK technique (top ${Math.min(top, byTech.length)} of ${byTech.length}):`);
+    out.push(textTable(["events", "technique", "rules"], byTech.slice(0, top).map(([t, e]) => [e.events, t, e.rules.size])));
+    if (byTech.length > top) out.push(`… and ${byTech.length - top} more technique(s)`);
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,534 @@
+/**
+ * The third emitter: rules into JavaScript closures that match events locally (`outliers scan`,
+ * `outliers test`), with the semantics the header of src/emit/dsl.ts states and the Painless matcher
+ * (src/emit/painless/source.ts) implements. Each predicate is normalised exactly as the Painless
+ * encoder normalises it (an empty prefix is `exists`, equals on an ip field is address equality, a
+ * number on a keyword field is its text, …), using the shared helpers of src/ir/semantics.ts and
+ * src/ir/ip.ts, so the three emitters answer alike; the differential test holds them to it.
+ *
+ * Each IR node is compiled once: a subtree that occurs in more than one rule (the logsource guards
+ * shared by hundreds of rules) becomes one closure evaluated at most once per event. Rules are
+ * filed under index keys (`indexKeys`, the same necessary conditions the live pipeline uses), so an
+ * event only runs the rules one of whose keys it holds.
+ */
+import { wildcardShape } from "../../ir/build.ts";
+import { cidrNetwork, inNetwork, ipBytes, isCidr, isIp, parseIp } from "../../ir/ip.ts";
+import { compileRegex } from "../../ir/regex/index.ts";
+import { runProgram } from "../../ir/regex/vm.ts";
+import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
+import type { Field, Node, Predicate, Rule, WildcardPart } from "../../ir/types.ts";
+import { countGrams, DEFAULT_IGNORE_ABOVE, GRAM_SCAN_LIMIT, indexKeys } from "../painless/encode.ts";
+import { EventValues, javaParseDouble, type View, type ViewType } from "./values.ts";
+
+/** A rule the matcher cannot take (the same cases the Painless encoder refuses). */
+export class JsEmitError extends Error {
+  override name = "JsEmitError";
+}
+
+type Test = (ev: EventValues) => boolean;
+type Cmp = "eq" | "gt" | "gte" | "lt" | "lte";
+
+const FALSE: Test = () => false;
+const TRUE: Test = () => true;
+
+function compare(cmp: Cmp, d: number, q: number): boolean {
+  return cmp === "eq" ? d === q : cmp === "gt" ? d > q : cmp === "gte" ? d >= q : cmp === "lt" ? d < q : d <= q;
+}
+
+/** Whole-value wildcard match (oxGlob): mask `0` literal, `1` any run, `2` one code point. */
+export function globMatch(s: string, p: string, m: string): boolean {
+  const n = s.length;
+  const pn = p.length;
+  let si = 0;
+  let pi = 0;
+  let star = -1;
+  let mark = 0;
+  while (si < n) {
+    if (pi < pn) {
+      const k = m.charCodeAt(pi);
+      if (k === 50) {
+        const hc = s.charCodeAt(si);
+        if (hc >= 0xd800 && hc <= 0xdbff && si + 1 < n && s.charCodeAt(si + 1) >= 0xdc00 && s.charCodeAt(si + 1) <= 0xdfff) si += 2;
+        else si++;
+        pi++;
+        continue;
+      }
+      if (k === 49) {
+        star = pi;
+        mark = si;
+        pi++;
+        continue;
+      }
+      if (p.charCodeAt(pi) === s.charCodeAt(si)) {
+        si++;
+        pi++;
+        continue;
+      }
+    }
+    if (star < 0) return false;
+    pi = star + 1;
+    mark++;
+    si = mark;
+  }
+  while (pi < pn && m.charCodeAt(pi) === 49) pi++;
+  return pi === pn;
+}
+
+/** A pattern with only `*` as its literal segments (oxSegs): first a prefix, last a suffix, the rest in order. */
+export function segmentsMatch(s: string, segs: string[]): boolean {
+  const k = segs.length - 1;
+  const first = segs[0]!;
+  const last = segs[k]!;
+  const end = s.length - last.length;
+  if (end < first.length || !s.startsWith(first) || !s.endsWith(last)) return false;
+  let pos = first.length;
+  for (let i = 1; i < k; i++) {
+    const g = segs[i]!;
+    const j = s.indexOf(g, pos);
+    if (j < 0 || j + g.length > end) return false;
+    pos = j + g.length;
+  }
+  return true;
+}
+
+type StrOp = "eq" | "contains" | "prefix" | "suffix";
+
+function strTest(op: StrOp, q: string): (s: string) => boolean {
+  switch (op) {
+    case "eq":
+      return (s) => s === q;
+    case "contains":
+      return (s) => s.includes(q);
+    case "prefix":
+      return (s) => s.startsWith(q);
+    case "suffix":
+      return (s) => s.endsWith(q);
+  }
+}
+
+function anyValue(vals: (ev: EventValues) => string[], test: (s: string) => boolean): Test {
+  return (ev) => {
+    const vs = vals(ev);
+    for (let i = 0; i < vs.length; i++) if (test(vs[i]!)) return true;
+    return false;
+  };
+}
+
+/** The compiled rule set. */
+export interface CompiledRule {
+  rule: Rule;
+  cond: Test;
+  whitelist: Test | null;
+}
+
+interface Dimension {
+  view: number;
+  mode: 0 | 1 | 2 | 3;
+  gram: number;
+  keys: Map<string, number[]>;
+  /** Mode 3: every rule of the dimension (values longer than GRAM_SCAN_LIMIT select them all). */
+  all: number[];
+}
+
+export class Compiler {
+  readonly views: View[] = [];
+  private readonly viewIdx = new Map<string, number>();
+  private readonly shared = new Map<string, Test>();
+  private counts = new Map<string, number>();
+  memoSlots = 0;
+  private memoGen = new Int32Array(0);
+  private memoVal = new Uint8Array(0);
+  private gen = 0;
+
+  constructor(private readonly ignoreAbove = DEFAULT_IGNORE_ABOVE) {}
+
+  /** The view string predicates (and exists, fieldref) compare for `f`: keyword text or the typed text. */
+  stringView(f: Field): number {
+    return this.view(f.name, isStringField(f) ? "keyword" : (f.type as ViewType));
+  }
+
+  view(path: string, type: ViewType): number {
+    const key = `${path}\u0000${type}`;
+    let i = this.viewIdx.get(key);
+    if (i === undefined) {
+      i = this.views.length;
+      this.views.push({ path, type, ignoreAbove: type === "keyword" || type === "date" ? this.ignoreAbove : -1 });
+      this.viewIdx.set(key, i);
+    }
+    return i;
+  }
+
+  /** Counts compound subtrees over the whole rule set (those seen twice are evaluated once per event). */
+  count(nodes: Node[]): void {
+    const visit = (n: Node): string => {
+      if (n.kind !== "and" && n.kind !== "or" && n.kind !== "not") return JSON.stringify(n);
+      const kids = n.kind === "not" ? [n.child] : n.children;
+      const key = `${n.kind}(${kids.map(visit).join(",")})`;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+      return key;
+    };
+    for (const n of nodes) visit(n);
+  }
+
+  /** Starts a new event: memo slots forget their answers. */
+  newEvent(): void {
+    if (this.memoGen.length < this.memoSlots) {
+      this.memoGen = new Int32Array(this.memoSlots);
+      this.memoVal = new Uint8Array(this.memoSlots);
+    }
+    this.gen++;
+  }
+
+  node(n: Node): { test: Test; key: string } {
+    if (n.kind !== "and" && n.kind !== "or" && n.kind !== "not") {
+      const key = JSON.stringify(n);
+      let t = this.shared.get(key);
+      if (!t) this.shared.set(key, (t = n.kind === "const" ? (n.value ? TRUE : FALSE) : this.predicate(n)));
+      return { test: t, key };
+    }
+    const kids = (n.kind === "not" ? [n.child] : n.children).map((c) => this.node(c));
+    const key = `${n.kind}(${kids.map((k) => k.key).join(",")})`;
+    const cached = this.shared.get(key);
+    if (cached) return { test: cached, key };
+    const ts = kids.map((k) => k.test);
+    let t: Test;
+    if (n.kind === "not") {
+      const c = ts[0]!;
+      t = (ev) => !c(ev);
+    } else if (n.kind === "and") {
+      t = ts.length === 2 ? ((a, b) => (ev: EventValues) => a(ev) && b(ev))(ts[0]!, ts[1]!) : (ev) => {
+        for (let i = 0; i < ts.length; i++) if (!ts[i]!(ev)) return false;
+        return true;
+      };
+    } else {
+      t = ts.length === 2 ? ((a, b) => (ev: EventValues) => a(ev) || b(ev))(ts[0]!, ts[1]!) : (ev) => {
+        for (let i = 0; i < ts.length; i++) if (ts[i]!(ev)) return true;
+        return false;
+      };
+    }
+    if ((this.counts.get(key) ?? 0) >= 2) {
+      const slot = this.memoSlots++;
+      const inner = t;
+      t = (ev) => {
+        if (this.memoGen[slot] === this.gen) return this.memoVal[slot] === 1;
+        const v = inner(ev);
+        this.memoGen[slot] = this.gen;
+        this.memoVal[slot] = v ? 1 : 2;
+        return v;
+      };
+    }
+    this.shared.set(key, t);
+    return { test: t, key };
+  }
+
+  private str(op: StrOp, f: Field, value: string, cased: boolean): Test {
+    const exact = cased || caseless(value);
+    const vi = this.stringView(f);
+    return anyValue(exact ? (ev) => ev.txt(vi) : (ev) => ev.low(vi), strTest(op, exact ? value : foldAscii(value)));
+  }
+
+  private exists(f: Field): Test {
+    const vi = this.stringView(f);
+    return (ev) => ev.txt(vi).length > 0;
+  }
+
+  private cidrTest(f: Field, net: number[], bits: number): Test {
+    const vi = this.view(f.name, "ip");
+    return (ev) => {
+      for (const x of ev.raw(vi)) {
+        if (typeof x !== "string") continue;
+        const r = parseIp(x);
+        if (r && inNetwork(r, net, bits)) return true;
+      }
+      return false;
+    };
+  }
+
+  private num(f: Field, type: "long" | "double", cmp: Cmp, q: number): Test {
+    const vi = this.view(f.name, type);
+    return (ev) => {
+      for (const d of ev.num(vi)) if (compare(cmp, d, q)) return true;
+      return false;
+    };
+  }
+
+  private bool(f: Field, want: boolean): Test {
+    const vi = this.stringView(f);
+    const w = want ? "true" : "false";
+    return (ev) => ev.txt(vi).includes(w);
+  }
+
+  private equals(f: Field, value: string, cased: boolean): Test {
+    if (isStringField(f)) return this.str("eq", f, value, cased);
+    switch (f.type) {
+      case "ip":
+        return isIp(value) ? this.cidrTest(f, ipBytes(value), 128) : FALSE;
+      case "long":
+      case "double":
+        return DECIMAL.test(value.trim()) ? this.num(f, f.type, "eq", Number(value)) : FALSE;
+      case "boolean": {
+        const v = cased ? value : value.toLowerCase();
+        return v === "true" || v === "false" ? this.bool(f, v === "true") : FALSE;
+      }
+      default:
+        return this.str("eq", f, value, cased);
+    }
+  }
+
+  private pattern(f: Field, parts: WildcardPart[], cased: boolean): Test {
+    const shape = wildcardShape(parts);
+    switch (shape.kind) {
+      case "equals":
+        return this.equals(f, shape.value, cased);
+      case "prefix":
+      case "suffix":
+      case "contains":
+        return shape.value === "" ? this.exists(f) : this.str(shape.kind, f, shape.value, cased);
+      default: {
+        const { value: pat, mask } = globParams(parts);
+        const exact = cased || caseless(pat.replace(/\*/g, ""));
+        const vi = this.stringView(f);
+        const vals = exact ? (ev: EventValues) => ev.txt(vi) : (ev: EventValues) => ev.low(vi);
+        if (!mask.includes("2")) {
+          const segs: string[] = [""];
+          for (const p of parts) {
+            if ("lit" in p) segs[segs.length - 1] += exact ? p.lit : foldAscii(p.lit);
+            else segs.push("");
+          }
+          return anyValue(vals, (s) => segmentsMatch(s, segs));
+        }
+        const q = exact ? pat : foldAscii(pat);
+        return anyValue(vals, (s) => globMatch(s, q, mask));
+      }
+    }
+  }
+
+  private predicate(p: Predicate): Test {
+    switch (p.kind) {
+      case "equals":
+        return this.equals(p.field, p.value, p.cased);
+      case "prefix":
+      case "suffix":
+      case "contains":
+        return p.value === "" ? this.exists(p.field) : this.str(p.kind, p.field, p.value, p.cased);
+      case "wildcard":
+        return this.pattern(p.field, p.parts, p.cased);
+      case "keyword": {
+        // Per field path, looked up from the fields the event holds (absent fields never match).
+        const byPath = new Map<string, Test[]>();
+        for (const f of p.fields) {
+          const list = byPath.get(f.name) ?? [];
+          list.push(this.pattern(f, p.parts, p.cased));
+          byPath.set(f.name, list);
+        }
+        return (ev) => {
+          for (const path of ev.flat.keys()) {
+            const ts = byPath.get(path);
+            if (ts) for (let i = 0; i < ts.length; i++) if (ts[i]!(ev)) return true;
+          }
+          return false;
+        };
+      }
+      case "exists": {
+        const t = this.exists(p.field);
+        return p.exists ? t : (ev) => !t(ev);
+      }
+      case "fieldref": {
+        const a = this.stringView(p.field);
+        const b = this.stringView(p.other);
+        const vals = p.cased ? (ev: EventValues, vi: number) => ev.txt(vi) : (ev: EventValues, vi: number) => ev.low(vi);
+        return (ev) => {
+          const xs = vals(ev, a);
+          if (xs.length === 0) return false;
+          const ys = vals(ev, b);
+          for (const x of xs) if (ys.includes(x)) return true;
+          return false;
+        };
+      }
+      case "number": {
+        const f = p.field;
+        if (!Number.isFinite(p.value)) throw new JsEmitError(`${f.name}: number ${p.value} is not finite`);
+        if (f.type === "long" || f.type === "double") return this.num(f, f.type, p.op, p.value);
+        if (isStringField(f)) {
+          const vi = this.stringView(f);
+          if (p.op === "eq") {
+            const q = String(p.value);
+            return (ev) => ev.txt(vi).includes(q);
+          }
+          const { op, value } = p;
+          return (ev) => {
+            for (const s of ev.txt(vi)) {
+              const d = javaParseDouble(s);
+              if (!Number.isNaN(d) && compare(op, d, value)) return true;
+            }
+            return false;
+          };
+        }
+        if (f.type === "boolean") {
+          if (p.op === "eq") return p.value === 1 || p.value === 0 ? this.bool(f, p.value === 1) : FALSE;
+          throw new JsEmitError(`${f.name}: numeric comparison on a boolean field`);
+        }
+        throw new JsEmitError(`${f.name}: numeric comparison on a field of type ${f.type}`);
+      }
+      case "regex": {
+        if (!isStringField(p.field)) throw new JsEmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
+        const c = compileRegex(p.regex);
+        if ("unsupported" in c) throw new JsEmitError(`${p.field.name}|re: ${c.unsupported}`);
+        const prog = c.program;
+        const vi = this.stringView(p.field);
+        return anyValue((ev) => ev.txt(vi), (s) => runProgram(prog, s));
+      }
+      case "cidr": {
+        if (p.field.type !== "ip") throw new JsEmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
+        if (!isCidr(p.cidr)) throw new JsEmitError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`);
+        const net = cidrNetwork(p.cidr);
+        return this.cidrTest(p.field, net.bytes, net.bits);
+      }
+    }
+  }
+}
+
+/** What one event got: the rules that matched (in rule-set order) and the rules that failed. */
+export interface EventMatch {
+  hits: number[];
+  errors: { rule: number; message: string }[];
+}
+
+/** A compiled rule set: candidates by index key, then each candidate's closures. */
+export class Matcher {
+  readonly rules: CompiledRule[] = [];
+  readonly skipped: { id: string; reason: string }[] = [];
+  private readonly compiler: Compiler;
+  private readonly always: number[] = [];
+  private readonly dims: Dimension[] = [];
+  private readonly dimsByPath = new Map<string, number[]>();
+  private readonly ev: EventValues;
+  private readonly seen: Int32Array;
+  private gen = 0;
+
+  constructor(rules: Rule[], opts: { ignoreAbove?: number } = {}) {
+    const c = (this.compiler = new Compiler(opts.ignoreAbove));
+    const live = rules.filter((r) => !r.liveUnsupported);
+    c.count(live.flatMap((r) => (r.whitelist ? [r.condition, r.whitelist] : [r.condition])));
+    const grams = countGrams(rules);
+    const dimIdx = new Map<string, number>();
+    const ids = new Set<string>();
+    for (const rule of rules) {
+      if (rule.liveUnsupported) {
+        this.skipped.push({ id: rule.id, reason: rule.liveUnsupported });
+        continue;
+      }
+      if (ids.has(rule.id)) {
+        this.skipped.push({ id: rule.id, reason: "duplicate rule id" });
+        continue;
+      }
+      let compiled: CompiledRule;
+      try {
+        compiled = { rule, cond: c.node(rule.condition).test, whitelist: rule.whitelist ? c.node(rule.whitelist).test : null };
+      } catch (e) {
+        if (!(e instanceof JsEmitError)) throw e;
+        this.skipped.push({ id: rule.id, reason: e.message });
+        continue;
+      }
+      ids.add(rule.id);
+      const ri = this.rules.length;
+      this.rules.push(compiled);
+      const keys = indexKeys(rule.condition, grams);
+      if (keys === null) {
+        this.always.push(ri);
+        continue;
+      }
+      for (const k of keys) {
+        const view = k.mode === 2 ? c.view(k.field.name, "long") : c.stringView(k.field);
+        const dk = k.mode === 3 ? `${view}:3:${k.key.length}` : `${view}:${k.mode}`;
+        let d = dimIdx.get(dk);
+        if (d === undefined) {
+          d = this.dims.length;
+          this.dims.push({ view, mode: k.mode, gram: k.mode === 3 ? k.key.length : 0, keys: new Map(), all: [] });
+          dimIdx.set(dk, d);
+          const path = k.field.name;
+          const list = this.dimsByPath.get(path) ?? [];
+          list.push(d);
+          this.dimsByPath.set(path, list);
+        }
+        const dim = this.dims[d]!;
+        const list = dim.keys.get(k.key) ?? [];
+        if (list[list.length - 1] !== ri) list.push(ri);
+        dim.keys.set(k.key, list);
+        if (k.mode === 3 && dim.all[dim.all.length - 1] !== ri) dim.all.push(ri);
+      }
+    }
+    this.ev = new EventValues(c.views);
+    this.seen = new Int32Array(this.rules.length);
+  }
+
+  private addAll(out: number[], list: number[]): void {
+    for (const ri of list) {
+      if (this.seen[ri] !== this.gen) {
+        this.seen[ri] = this.gen;
+        out.push(ri);
+      }
+    }
+  }
+
+  private candidates(): number[] {
+    const out: number[] = [];
+    this.addAll(out, this.always);
+    const ev = this.ev;
+    for (const path of ev.flat.keys()) {
+      const ds = this.dimsByPath.get(path);
+      if (!ds) continue;
+      for (const d of ds) {
+        const dim = this.dims[d]!;
+        if (dim.mode === 2) {
+          for (const x of ev.num(dim.view)) {
+            const hit = dim.keys.get(String(x));
+            if (hit) this.addAll(out, hit);
+          }
+        } else if (dim.mode === 3) {
+          const n = dim.gram;
+          for (const s of ev.low(dim.view)) {
+            if (s.length > GRAM_SCAN_LIMIT) {
+              this.addAll(out, dim.all);
+              continue;
+            }
+            for (let i = 0; i + n <= s.length; i++) {
+              const hit = dim.keys.get(s.substr(i, n));
+              if (hit) this.addAll(out, hit);
+            }
+          }
+        } else {
+          for (const v of ev.low(dim.view)) {
+            let key = v;
+            if (dim.mode === 1) {
+              const p = v.lastIndexOf("\\");
+              if (p < 0) continue;
+              key = v.slice(p + 1);
+            }
+            const hit = dim.keys.get(key);
+            if (hit) this.addAll(out, hit);
+          }
+        }
+      }
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** The rules `doc` matches, in rule-set order; a rule that throws is reported and the others go on. */
+  match(doc: unknown): EventMatch {
+    this.gen++;
+    this.ev.reset(doc);
+    this.compiler.newEvent();
+    const hits: number[] = [];
+    const errors: { rule: number; message: string }[] = [];
+    for (const ri of this.candidates()) {
+      const r = this.rules[ri]!;
+      try {
+        if (r.cond(this.ev) && !(r.whitelist && r.whitelist(this.ev))) hits.push(ri);
+      } catch (e) {
+        errors.push({ rule: ri, message: (e as Error).message });
+      }
+    }
+    return { hits, errors };
+  }
+}

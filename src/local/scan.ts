@@ -1,0 +1,89 @@
+/**
+ * A local scan: events through the JavaScript matcher and tagger (src/emit/js), no cluster. Each
+ * event gets exactly the tags the live pipeline would write; the run counts hits per rule and per
+ * ATT&CK technique, and hands each tagged event to the caller (for `--json`).
+ */
+import type { Rule } from "../ir/types.ts";
+import { Matcher } from "../emit/js/matcher.ts";
+import { tagEvent, tagSet, type TagSet } from "../emit/js/tagger.ts";
+import type { LocalEvent } from "./events.ts";
+
+export interface ScanCounts {
+  events: number;
+  /** Documents that could not be read (file:line: reason). */
+  unreadable: { where: string; error: string }[];
+  /** Events that got at least one new rule. */
+  matched: number;
+  /** (event, rule) pairs. */
+  pairs: number;
+  /** Events with an `outliers.error` entry from this run. */
+  errored: number;
+  /** Hits per rule, indexed as `Scanner.rules`. */
+  perRule: number[];
+  /** Per technique id: events tagged with it and the rules that brought it. */
+  perTechnique: Map<string, { events: number; rules: Set<string> }>;
+}
+
+export interface ScannedEvent {
+  event: LocalEvent;
+  /** The event with its tags (undefined for an unreadable document). */
+  doc?: Record<string, unknown>;
+  /** Ids of the rules the event matched, in rule-set order. */
+  ruleIds: string[];
+  errors: string[];
+}
+
+export class Scanner {
+  readonly matcher: Matcher;
+  readonly tags: TagSet;
+  readonly counts: ScanCounts;
+
+  constructor(rules: Rule[]) {
+    this.matcher = new Matcher(rules);
+    this.tags = tagSet(this.rules);
+    this.counts = { events: 0, unreadable: [], matched: 0, pairs: 0, errored: 0, perRule: new Array(this.rules.length).fill(0), perTechnique: new Map() };
+  }
+
+  /** The rules that run (in rule-set order); `matcher.skipped` lists the others. */
+  get rules(): Rule[] {
+    return this.matcher.rules.map((r) => r.rule);
+  }
+
+  /** Matches and tags one event (in place) and counts it. */
+  scan(event: LocalEvent): ScannedEvent {
+    const c = this.counts;
+    if (!event.doc) {
+      c.unreadable.push({ where: `${event.file}:${event.line}`, error: event.error ?? "unreadable" });
+      return { event, ruleIds: [], errors: [] };
+    }
+    c.events++;
+    const doc = event.doc;
+    const { hits, errors } = this.matcher.match(doc);
+    const errs = errors.map((e) => `${this.tags.meta[e.rule]![0]}: ${e.message}`);
+    const before = new Set(existingRuleIds(doc));
+    tagEvent(doc, this.tags, hits, errs);
+    const fresh = hits.filter((ri) => !before.has(this.tags.meta[ri]![0]));
+    if (fresh.length) c.matched++;
+    if (errs.length) c.errored++;
+    c.pairs += fresh.length;
+    const techs = new Set<string>();
+    for (const ri of fresh) {
+      c.perRule[ri]!++;
+      for (const t of this.tags.meta[ri]![6]) {
+        techs.add(t);
+        let e = c.perTechnique.get(t);
+        if (!e) c.perTechnique.set(t, (e = { events: 0, rules: new Set() }));
+        e.rules.add(this.tags.meta[ri]![0]);
+      }
+    }
+    for (const t of techs) c.perTechnique.get(t)!.events++;
+    return { event, doc, ruleIds: fresh.map((ri) => this.tags.meta[ri]![0]), errors: errs };
+  }
+}
+
+function existingRuleIds(doc: Record<string, unknown>): string[] {
+  const o = doc.outliers as Record<string, unknown> | undefined;
+  if (!o || typeof o !== "object") return [];
+  const ids = o.rule_id;
+  return Array.isArray(ids) ? ids.map(String) : ids === undefined || ids === null ? [] : [String(ids)];
+}

@@ -1,0 +1,26 @@
+/** The compiled binary (dist/outliers), built when missing, run as a user would. */
+import { existsSync } from "node:fs";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dir, "../..");
+export const BIN = path.join(ROOT, "dist", process.platform === "win32" ? "outliers.exe" : "outliers");
+
+export interface BinRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function ensureBinary(): void {
+  if (existsSync(BIN)) return;
+  const build = Bun.spawnSync(["bash", path.join(ROOT, "scripts/build")], { cwd: ROOT, stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`scripts/build failed: ${build.stderr.toString()}`);
+}
+
+/** Runs the binary asynchronously (servers of this process keep answering meanwhile). */
+export async function runBin(args: string[], env: Record<string, string> = {}): Promise<BinRun> {
+  ensureBinary();
+  const p = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ...env } });
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, stdout, stderr };
+}
