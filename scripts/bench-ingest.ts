@@ -15,7 +15,8 @@
 import os from "node:os";
 import { connect } from "../src/cluster/client.ts";
 import { recordSection } from "./benchmarks-file.ts";
-import { buildNaivePipeline, buildPipeline } from "../src/emit/painless/pipeline.ts";
+import { buildPipeline } from "../src/emit/painless/pipeline.ts";
+import { buildNaivePipeline, withoutIndexKeys } from "./lib/naive-pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";
 import { SHARED, SKIP_MESSAGE, windowsRules } from "../test/helpers/windows-rules.ts";
@@ -116,7 +117,7 @@ const ways: Way[] = [
   { name: "ours", processors: ours.processors, docs: SIZE, note: `one script processor, ${ours.ruleIds.length} rules in params, index keys` },
 ];
 if (flag("ablation")) {
-  const nokeys = buildPipeline(rules, { indexKeys: false });
+  const nokeys = withoutIndexKeys(buildPipeline(rules));
   ways.push({ name: "ours-nokeys", processors: nokeys.processors, docs: SIZE, note: "ours, every rule a candidate for every event" });
   const one = buildPipeline(rules.slice(0, 1));
   ways.push({ name: "ours-1rule", processors: one.processors, docs: SIZE, note: "ours with a single rule (the fixed cost of the script processor)" });

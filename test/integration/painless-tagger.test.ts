@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Node, Rule } from "../../src/ir/types.ts";
 import { buildPipeline, updateScript } from "../../src/emit/painless/pipeline.ts";
+import { untagScript } from "../../src/emit/painless/untag.ts";
 import { cluster, dropIndices, testIndex } from "../helpers/es.ts";
 import { kw, long, rule } from "../helpers/rules.ts";
 
@@ -107,6 +108,55 @@ describe("tagger", () => {
     expect(got._source.threat.technique.id).toEqual(["T1140", "T1059.001", "T1218"]);
     const other: any = await client.get({ index, id: "other" });
     expect(other._source).toEqual({ winlog: { event_id: 2 } });
+  });
+});
+
+describe("events another writer tagged before", () => {
+  // An older tool wrote scalars where the contract has lists (`outliers.rule_id: "…"`).
+  const older = { ...doc, outliers: { rule_id: "old-tool-rule", type: "old type", total_outliers: 1 } };
+
+  test("a scalar outliers.rule_id / type: read as one-element lists, every list stays aligned with rule_id, live = backfill, untag removes exactly ours", async () => {
+    const { client } = await cluster();
+    const pipeline = testIndex("tag-older");
+    const live = testIndex("tag-older-live");
+    const back = testIndex("tag-older-back");
+    pipelines.push(pipeline);
+    indices.push(live, back);
+    await client.ingest.putPipeline({ id: pipeline, processors: buildPipeline([r1]).processors } as any);
+    await client.indices.create({ index: live, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    await client.indices.create({ index: back, settings: { number_of_replicas: 0 } } as any);
+    await client.index({ index: live, id: "e", document: older, refresh: true } as any);
+    await client.index({ index: back, id: "e", document: older, refresh: true } as any);
+    const ubq = async (index: string, script: object) =>
+      (await client.updateByQuery({ index, refresh: true, conflicts: "proceed", script } as any)) as any;
+    expect((await ubq(back, updateScript([r1]))).updated).toBe(1);
+
+    const a: any = (await client.get({ index: live, id: "e" }))._source;
+    const b: any = (await client.get({ index: back, id: "e" }))._source;
+    expect(b).toEqual(a);
+    expect(a.outliers.error).toBeUndefined();
+    expect(a.outliers.rule_id).toEqual(["old-tool-rule", "r-mshta"]);
+    expect(a.outliers.total_outliers).toBe(2);
+    expect(a.outliers.reason).toEqual(["", "Sigma hit - MSHTA"]);
+    expect(a.outliers.model_name).toEqual(["", "MSHTA"]);
+    expect(a.outliers.model_type).toEqual(["", "sigma"]);
+    expect(a.outliers.summary).toHaveLength(2);
+    expect(a.outliers.severity).toEqual(["", "high"]);
+    expect(a.outliers.type).toEqual(["old type", "Sigma hit", "attack.defense_evasion", "attack.t1140"]);
+    expect(a.outliers.added.type_counts).toEqual([0, 3]);
+    expect(a.tags).toEqual(["beats", "outlier"]);
+
+    // A second rule appends; untag of the first takes exactly its entries, in every list.
+    expect((await ubq(back, updateScript([r1, r2]))).updated).toBe(1);
+    expect((await ubq(back, untagScript(["r-mshta"]))).updated).toBe(1);
+    const c: any = (await client.get({ index: back, id: "e" }))._source;
+    expect(c.outliers.rule_id).toEqual(["old-tool-rule", "r-eid1"]);
+    expect(c.outliers.total_outliers).toBe(2);
+    expect(c.outliers.reason).toEqual(["", "Sigma hit - Rule r-eid1"]);
+    expect(c.outliers.model_name).toEqual(["", "Rule r-eid1"]);
+    expect(c.outliers.severity).toEqual(["", ""]);
+    expect(c.outliers.type).toEqual(["old type", "Sigma hit"]);
+    expect(c.threat.technique.id).toEqual(["T1140"]);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * The compiled rules as compact `params` for the fixed Painless matcher (source.ts). Nothing here
- * reaches script source. Layout of the params object:
+ * The compiled rules as compact `params` for the fixed Painless matcher (src/painless/matcher.painless). Nothing here
+ * reaches script source. Layout of the params object (keys: PARAM in layout.ts):
  *
  *   f   fields:  [[sourcePath, typeCode, ignoreAbove], …]      typeCode: see TYPE
  *   r   rules:   [[condition, whitelist|null], …]             nodes below
@@ -21,6 +21,9 @@
  *   mc  number of memo slots: a compound subtree that occurs more than once in the set (the logsource
  *       guards, shared by hundreds of rules) becomes [MEMO, slot, node], evaluated once per event
  *
+ * Every code and key above is named once in layout.ts (OP, VIEW, CMP, MODE, DIM, PARAM, FIELD, META),
+ * the table the Painless files take their names from.
+ *
  * Nodes are lists headed by an op code (OP). Predicates are translated exactly as src/emit/dsl.ts
  * translates them (empty prefix → exists, equals on ip → address equality, …), so both sides see the
  * same predicate after normalisation.
@@ -29,21 +32,15 @@ import type { Field, Node, Predicate, Rule, WildcardPart } from "../../ir/types.
 import { wildcardShape } from "../../ir/build.ts";
 import { cidrNetwork, ipBytes, isCidr, isIp } from "../../ir/ip.ts";
 import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
+import { CMP, META, MODE, OP, TYPE, VIEW } from "./layout.ts";
 import { regexProgram } from "./regex.ts";
 
-export const OP = {
-  AND: 0, OR: 1, NOT: 2, TRUE: 3, FALSE: 4,
-  MEMO: 5,
-  EQ: 10, CONTAINS: 11, PREFIX: 12, SUFFIX: 13, GLOB: 14, REGEX: 15, CIDR: 16, EXISTS: 17,
-  FIELDREF: 18, NUM: 19, KNUM: 20, BOOL: 21,
-  ANYSTR: 22, KEYWORD: 23,
-} as const;
+export { OP, TYPE } from "./layout.ts";
 
 /** String ops an OR of several on one field folds into one ANYSTR node. */
 const FOLDABLE: ReadonlySet<number> = new Set([OP.EQ, OP.CONTAINS, OP.PREFIX, OP.SUFFIX]);
 
-export const TYPE: Record<Field["type"], number> = { keyword: 0, text: 0, long: 1, double: 2, boolean: 3, ip: 4, date: 5 };
-const CMP = { eq: 0, gt: 1, gte: 2, lt: 3, lte: 4 } as const;
+const CMP_OF = { eq: CMP.EQ, gt: CMP.GT, gte: CMP.GTE, lt: CMP.LT, lte: CMP.LTE } as const;
 
 /** The keyword `ignore_above` of the profiles' index templates (values longer are not indexed). */
 export const DEFAULT_IGNORE_ABOVE = 8191;
@@ -72,8 +69,6 @@ export interface Params {
 
 export interface EncodeOptions {
   ignoreAbove?: number;
-  /** false: every rule is a candidate for every event (no index keys). For measurements only. */
-  indexKeys?: boolean;
 }
 
 export { foldAscii, isStringField } from "../../ir/semantics.ts";
@@ -96,7 +91,7 @@ class Encoder {
     let i = this.fieldIdx.get(key);
     if (i === undefined) {
       i = this.fields.length;
-      this.fields.push([f.name, type, type === 0 || type === 5 ? this.ignoreAbove : -1]);
+      this.fields.push([f.name, type, type === VIEW.KEYWORD || type === VIEW.DATE ? this.ignoreAbove : -1]);
       this.fieldIdx.set(key, i);
     }
     return i;
@@ -118,7 +113,7 @@ class Encoder {
         return isIp(value) ? [OP.CIDR, this.field(f, TYPE.ip), ipBytes(value), 128] : [OP.FALSE];
       case "long":
       case "double":
-        return DECIMAL.test(value.trim()) ? [OP.NUM, this.field(f), CMP.eq, Number(value)] : [OP.FALSE];
+        return DECIMAL.test(value.trim()) ? [OP.NUM, this.field(f), CMP_OF.eq, Number(value)] : [OP.FALSE];
       case "boolean": {
         const v = cased ? value : value.toLowerCase();
         return v === "true" || v === "false" ? [OP.BOOL, this.field(f), v === "true" ? 1 : 0] : [OP.FALSE];
@@ -184,9 +179,9 @@ class Encoder {
       case "number": {
         const f = p.field;
         if (!Number.isFinite(p.value)) throw new EncodeError(`${f.name}: number ${p.value} is not finite`);
-        if (f.type === "long" || f.type === "double") return [OP.NUM, this.field(f, TYPE[f.type]), CMP[p.op], p.value];
+        if (f.type === "long" || f.type === "double") return [OP.NUM, this.field(f, TYPE[f.type]), CMP_OF[p.op], p.value];
         if (isStringField(f))
-          return p.op === "eq" ? [OP.EQ, this.field(f), 1, String(p.value)] : [OP.KNUM, this.field(f), CMP[p.op], p.value];
+          return p.op === "eq" ? [OP.EQ, this.field(f), 1, String(p.value)] : [OP.KNUM, this.field(f), CMP_OF[p.op], p.value];
         switch (f.type) {
           case "boolean":
             if (p.op === "eq") return p.value === 1 || p.value === 0 ? [OP.BOOL, this.field(f), p.value] : [OP.FALSE];
@@ -301,7 +296,7 @@ function keywordNode(byPath: Record<string, Enc[]>): Enc {
 
 interface Key {
   field: Field;
-  mode: 0 | 1 | 2 | 3;
+  mode: (typeof MODE)[keyof typeof MODE];
   key: string;
 }
 
@@ -411,14 +406,14 @@ function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
   }
   if (p.kind === "number") {
     if (p.op !== "eq") return null;
-    if (f.type === "long" && Number.isSafeInteger(p.value)) return [{ field: f, mode: 2, key: String(p.value) }];
-    if (f.type !== "double" && stringField) return [{ field: f, mode: 0, key: foldAscii(String(p.value)) }];
+    if (f.type === "long" && Number.isSafeInteger(p.value)) return [{ field: f, mode: MODE.LONG, key: String(p.value) }];
+    if (f.type !== "double" && stringField) return [{ field: f, mode: MODE.VALUE, key: foldAscii(String(p.value)) }];
     return null;
   }
   if (!stringField) return null;
-  if (kind === "equals" && value !== undefined) return [{ field: f, mode: 0, key: foldAscii(value) }];
+  if (kind === "equals" && value !== undefined) return [{ field: f, mode: MODE.VALUE, key: foldAscii(value) }];
   if (kind === "suffix" && value !== undefined && value.length > 1 && value[0] === "\\" && !value.slice(1).includes("\\"))
-    return [{ field: f, mode: 1, key: foldAscii(value.slice(1)) }];
+    return [{ field: f, mode: MODE.BASENAME, key: foldAscii(value.slice(1)) }];
   // The rarest gram of the literals the value must contain.
   let best: string | undefined;
   let bestCost = Infinity;
@@ -427,12 +422,12 @@ function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
       const c = gramCost(grams, g);
       if (c < bestCost) [best, bestCost] = [g, c];
     }
-  return best === undefined ? null : [{ field: f, mode: 3, key: best }];
+  return best === undefined ? null : [{ field: f, mode: MODE.GRAM, key: best }];
 }
 
 function cost(keys: Key[], grams: GramCounts): number {
   let c = 0;
-  for (const k of keys) c += k.mode === 3 ? gramCost(grams, k.key) : (GUARD_COST[k.field.name] ?? VALUE_COST);
+  for (const k of keys) c += k.mode === MODE.GRAM ? gramCost(grams, k.key) : (GUARD_COST[k.field.name] ?? VALUE_COST);
   return c;
 }
 
@@ -512,7 +507,16 @@ export function typeEntries(rule: Rule): string[] {
 export function ruleMeta(rule: Rule): unknown[] {
   const t = rule.tagsOut;
   const extras = Object.keys(t.extra ?? {}).length ? t.extra : null;
-  return [rule.id, typeEntries(rule), t.reason, summaryParts(t.summary), t.modelName, t.modelType, techniquesOf(rule), extras];
+  const meta: unknown[] = [];
+  meta[META.ID] = rule.id;
+  meta[META.TYPES] = typeEntries(rule);
+  meta[META.REASON] = t.reason;
+  meta[META.SUMMARY] = summaryParts(t.summary);
+  meta[META.MODEL_NAME] = t.modelName;
+  meta[META.MODEL_TYPE] = t.modelType;
+  meta[META.TECHNIQUES] = techniquesOf(rule);
+  meta[META.EXTRAS] = extras;
+  return meta;
 }
 
 export interface Encoded {
@@ -560,19 +564,19 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     params.m.push(ruleMeta(rule));
     for (const k of Object.keys(rule.tagsOut.extra ?? {})) if (!params.xk.includes(k)) params.xk.push(k);
     kept.push(rule);
-    const keys = opts.indexKeys === false ? null : indexKeys(rule.condition, grams);
+    const keys = indexKeys(rule.condition, grams);
     if (keys === null) {
       params.a.push(ri);
       continue;
     }
     for (const k of keys) {
-      const fi = enc.field(k.field, k.mode === 2 ? TYPE.long : stringView(k.field));
+      const fi = enc.field(k.field, k.mode === MODE.LONG ? TYPE.long : stringView(k.field));
       // A gram dimension per gram length: [fieldIdx, 3, length].
-      const dimKey = k.mode === 3 ? `${fi}:3:${k.key.length}` : `${fi}:${k.mode}`;
+      const dimKey = k.mode === MODE.GRAM ? `${fi}:3:${k.key.length}` : `${fi}:${k.mode}`;
       let d = dims.get(dimKey);
       if (d === undefined) {
         d = params.dk.length;
-        params.dk.push(k.mode === 3 ? [fi, 3, k.key.length] : [fi, k.mode]);
+        params.dk.push(k.mode === MODE.GRAM ? [fi, MODE.GRAM, k.key.length] : [fi, k.mode]);
         params.dm.push(Object.create(null) as Record<string, number[]>);
         params.dg.push([]);
         dims.set(dimKey, d);
@@ -580,16 +584,16 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
       const list = (params.dm[d]![k.key] ??= []);
       if (list[list.length - 1] !== ri) list.push(ri);
       const every = params.dg[d]!;
-      if (k.mode === 3 && every[every.length - 1] !== ri) every.push(ri);
+      if (k.mode === MODE.GRAM && every[every.length - 1] !== ri) every.push(ri);
     }
   }
   // A gram dimension whose every key holds a non-ASCII character: [fieldIdx, 3, length, 1], so that
   // the matcher skips its scan on the (usual) all-ASCII value.
   params.dk.forEach((dim, d) => {
-    if (dim[1] === 3 && Object.keys(params.dm[d]!).every((k) => /[^\x00-\x7f]/.test(k))) params.dk[d] = [dim[0], 3, dim[2]!, 1];
+    if (dim[1] === MODE.GRAM && Object.keys(params.dm[d]!).every((k) => /[^\x00-\x7f]/.test(k))) params.dk[d] = [dim[0], MODE.GRAM, dim[2]!, 1];
   });
   params.dk.forEach(([fi], d) => (params.dp[params.f[fi]![0]] ??= []).push(d));
-  params.gf = gramFilter(params.dk.flatMap((dim, d) => (dim[1] === 3 ? Object.keys(params.dm[d]!) : [])));
+  params.gf = gramFilter(params.dk.flatMap((dim, d) => (dim[1] === MODE.GRAM ? Object.keys(params.dm[d]!) : [])));
   params.mc = memoize(params.r);
   return { params, rules: kept, skipped };
 }

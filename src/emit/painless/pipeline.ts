@@ -30,15 +30,6 @@ export const TAG_SOURCE = `${TAGGER_FUNCTIONS}
 if (outliersTag(ctx._source, params, params.hits, new ArrayList()) == 0) { ctx.op = 'noop'; }
 `;
 
-/** Naive baseline: one rule per processor — the `if` condition matches, the processor tags. */
-export const NAIVE_IF_SOURCE = `${FUNCTIONS}
-return outliersMatchRule(ctx, params, 0);
-`;
-export const NAIVE_TAG_SOURCE = `${TAGGER_FUNCTIONS}
-List hits = new ArrayList(); hits.add(0);
-outliersTag(ctx, params, hits, new ArrayList());
-`;
-
 /** The failure message of any processor, recorded on the event; never fails itself. */
 export function recordFailure(): object[] {
   return [
@@ -94,37 +85,4 @@ export function buildPipeline(rules: Rule[], opts: { description?: string } & En
 /** The `_update_by_query` script: the pipeline's matcher and tagger over `ctx._source`. */
 export function updateScript(rules: Rule[], opts: EncodeOptions = {}): { source: string; params: Params; lang: "painless" } {
   return { source: UPDATE_SOURCE, params: encodeRules(rules, opts).params, lang: "painless" };
-}
-
-/**
- * The naive baseline (benchmarks only): one script processor with its own `if` per rule, running the
- * same matcher and tagger. The two fixed sources are stored scripts (`scripts`, to PUT under
- * `_scripts/<id>` first) referenced by id: repeating the 21 KB source in every one of ~2,800
- * processors makes a pipeline of hundreds of megabytes that exhausts a node's heap.
- */
-export function buildNaivePipeline(
-  rules: Rule[],
-  opts: EncodeOptions & { scriptIds?: { cond: string; tag: string } } = {},
-): { processors: object[]; ruleIds: string[]; scripts: Record<string, { lang: "painless"; source: string }> } {
-  const ids = opts.scriptIds ?? { cond: "outliers-naive-if", tag: "outliers-naive-tag" };
-  const processors: object[] = [];
-  const ruleIds: string[] = [];
-  for (const rule of rules) {
-    const { params, rules: kept } = encodeRules([rule], opts);
-    if (kept.length === 0) continue;
-    ruleIds.push(rule.id);
-    processors.push({
-      script: {
-        id: ids.tag,
-        params,
-        if: { id: ids.cond, params },
-        on_failure: recordFailure(),
-      },
-    });
-  }
-  return {
-    processors,
-    ruleIds,
-    scripts: { [ids.cond]: { lang: "painless", source: NAIVE_IF_SOURCE }, [ids.tag]: { lang: "painless", source: NAIVE_TAG_SOURCE } },
-  };
 }

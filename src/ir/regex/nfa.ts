@@ -45,6 +45,8 @@ export interface Program {
 
 export const OP = { CHAR: 0, SET: 1, SPLIT: 2, JMP: 3, ASSERT: 4, RUN: 5, MATCH: 6 } as const;
 export const ASSERT_CODE: Record<AssertKind, number> = { bos: 0, eos: 1, bol: 2, eol: 3, wordb: 4, nwordb: 5 };
+/** Positions in a RUN entry of `runs` (4 ints each). */
+export const RUN_FIELD = { PC: 0, SET: 1, MIN: 2, MAX: 3 } as const;
 
 /** Largest program accepted (instructions). */
 export const MAX_INSTRUCTIONS = 5000;
@@ -150,7 +152,7 @@ class Compiler {
         if (this.useRuns && node.t === "set" && (min >= RUN_THRESHOLD || max >= RUN_THRESHOLD)) {
           const set = this.set(node.set);
           const pc = this.push(OP.RUN, set, this.runs.length / 4, 0);
-          this.runs.push(pc, set, min, max);
+          this.runs.push(pc, set, min, max); // RUN_FIELD order
           return;
         }
         for (let i = 0; i < min; i++) this.emit(node);
