@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { InputError, UsageError } from "../util/errors.ts";
 import { evtxToWinlogbeat, isEvtxEvent } from "./evtx.ts";
 import { evtxDocEntries, hasEvtxMagic } from "../events/evtx/index.ts";
+import { LosslessNumber, losslessPaths, parseJson } from "./json-numbers.ts";
 
 /** `auto` converts documents that look like raw evtx (`Event.System`) and keeps the others as they are. */
 export type DocsFormat = "ndjson" | "evtx-json" | "auto";
@@ -21,6 +22,11 @@ export interface DocEntry {
   doc?: Record<string, unknown>;
   /** Why it could not be read. */
   error?: string;
+  /**
+   * What was kept differently from the file: numbers a JavaScript number cannot hold exactly
+   * (beyond ±2^53, 1e400, …) are sent as strings with their exact text; each is named here.
+   */
+  warnings?: string[];
 }
 
 export function parseFormat(v: string | undefined): DocsFormat {
@@ -93,13 +99,28 @@ function countNewlines(text: string, from: number, to: number): number {
 }
 
 function convert(value: unknown, format: DocsFormat): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof LosslessNumber) throw new Error("not a JSON object");
   if (format === "evtx-json") return evtxToWinlogbeat(value);
   if (format === "auto" && isEvtxEvent(value)) return evtxToWinlogbeat(value);
   return value as Record<string, unknown>;
 }
 
-/** Parses a whole text into documents. */
+/** A parsed value into an entry: converted, with a warning for every number kept as a string. */
+function entryOf(line: number, parsed: unknown, format: DocsFormat): DocEntry {
+  const doc = convert(parsed, format);
+  const kept = losslessPaths(doc);
+  if (kept.length === 0) return { line, doc };
+  return {
+    line,
+    doc,
+    warnings: kept.map((k) => `${k.path}: the number ${k.text} does not fit a JSON number exactly; sent as the string "${k.text}"`),
+  };
+}
+
+/**
+ * Parses a whole text into documents: the one function every reader of event files goes through
+ * (`ingest`, `pipeline simulate`, the tests), so another input format hooks in here.
+ */
 export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
   const out: DocEntry[] = [];
   const body = text.replace(/^\uFEFF/, "");
@@ -112,7 +133,7 @@ export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
   };
   const one = (raw: string, line: number) => {
     try {
-      out.push({ line, doc: convert(JSON.parse(raw), format) });
+      out.push(entryOf(line, parseJson(raw), format));
     } catch (e) {
       out.push({ line, error: (e as Error).message.split("\n")[0]! });
     }
@@ -153,7 +174,7 @@ export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
     const v = it.value;
     let parsed: unknown;
     try {
-      parsed = JSON.parse(v.text);
+      parsed = parseJson(v.text);
     } catch (e) {
       const resync = body.indexOf("\n{", v.start + 1);
       out.push({ line: v.line, error: (e as Error).message.split("\n")[0]! });
@@ -167,7 +188,7 @@ export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
       continue;
     }
     try {
-      out.push({ line: v.line, doc: convert(parsed, format) });
+      out.push(entryOf(v.line, parsed, format));
     } catch (e) {
       out.push({ line: v.line, error: (e as Error).message.split("\n")[0]! });
     }

@@ -1,7 +1,7 @@
 /**
  * Raw Windows events as evtx JSON (`{"Event": {"System": {...}, "EventData": {...}}}`, the shape of
- * evtx_dump and of ../shared/sigma/regression) into winlogbeat-shaped documents, exactly per the
- * contract's table:
+ * evtx_dump and of ../shared/sigma/regression) into the documents Winlogbeat sends for the same
+ * events. System fields per the contract's table:
  *
  *   Event.System.TimeCreated.#attributes.SystemTime  -> @timestamp
  *   Event.System.EventID                             -> winlog.event_id (and event.code as a string)
@@ -10,16 +10,29 @@
  *   Event.System.Computer                            -> winlog.computer_name
  *   Event.System.EventRecordID                       -> winlog.record_id
  *   Event.EventData.<Name>                           -> winlog.event_data.<Name>
+ *   Event.UserData.<Element>.<Name>                  -> winlog.user_data.<Name> (+ xml_name: <Element>)
  *
- * Values keep their JSON types (a number stays a number): the rules' semantics already treat 1 and
- * "1" alike, and changing types here would hide differences the pipeline must handle.
+ * Event and user data follow Winlogbeat's rules for the key/value pairs it reads from the XML:
+ * - every value is a STRING, the text Windows wrote (a number of the JSON export becomes its own
+ *   digits, `true` becomes "true"): an index without our template then maps every field as text,
+ *   whatever event comes first, and `"0x378"` never meets a `long` mapping made by `8752`;
+ * - names are kept as Windows writes them (Defender's `Threat Name`, with its space);
+ * - a pair without a name (`<Data>` with no `Name`) is named `param<N>`, N its 1-based position
+ *   among all the pairs of the section;
+ * - an empty value is left out; when a name repeats, the first value wins;
+ * - CRLF becomes LF and trailing newlines are cut;
+ * - `UserData` holds one element (e.g. `Operation_ClientFailure` of WMI-Activity 5858): its child
+ *   elements are the pairs, and its own name goes to `winlog.user_data.xml_name`.
+ * Only the direct text of an element is its value (nested elements inside a value are not read, as
+ * Winlogbeat does not read them either).
  */
+import { LosslessNumber } from "./json-numbers.ts";
 
-export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+export type Json = null | boolean | number | string | LosslessNumber | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
 
 function isObj(v: unknown): v is Obj {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof LosslessNumber);
 }
 
 /** True when a parsed JSON value looks like a raw evtx event (`Event.System` present). */
@@ -37,42 +50,92 @@ function textOf(v: Json | undefined): Json | undefined {
   return v;
 }
 
+/** A scalar of the JSON export as the text Windows wrote; undefined for no text (null, objects). */
+function asText(v: Json | undefined): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (v instanceof LosslessNumber) return v.text;
+  return undefined;
+}
+
+/** Winlogbeat's cleanup of every value: CRLF to LF, trailing newlines cut. */
+function withoutWindowsLineEndings(s: string): string {
+  return s.replaceAll("\r\n", "\n").replace(/\n+$/, "");
+}
+
+type Pair = [key: string, value: string | undefined];
+
+/** The pairs one element of the export stands for: `key` with its text, or one per value of a list. */
+function pairsOf(key: string, v: Json, out: Pair[]): void {
+  if (Array.isArray(v)) {
+    for (const item of v) pairsOf(key, item, out);
+    return;
+  }
+  if (isObj(v)) {
+    const attrs = v["#attributes"];
+    const name = isObj(attrs) && typeof attrs.Name === "string" ? attrs.Name : key;
+    const text = v["#text"];
+    // evtx_dump folds repeated unnamed <Data> into one {"#text": [a, b, …]}.
+    if (Array.isArray(text)) for (const t of text) out.push([name, asText(t)]);
+    else out.push([name, asText(text)]);
+    return;
+  }
+  out.push([key, asText(v)]);
+}
+
+/** Winlogbeat's AddPairs: positional names for unnamed pairs, empty values dropped, first name wins. */
+function addPairs(pairs: Pair[]): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  let any = false;
+  pairs.forEach(([key, value], i) => {
+    if (value === undefined || value === "") return;
+    const k = key === "" || key === "Data" ? `param${i + 1}` : key;
+    if (Object.hasOwn(out, k)) return;
+    out[k] = withoutWindowsLineEndings(value);
+    any = true;
+  });
+  return any ? out : undefined;
+}
+
+/** The children of a section as pairs (attributes and the section's own text are not data). */
+function sectionPairs(section: Obj): Pair[] {
+  const pairs: Pair[] = [];
+  for (const [k, v] of Object.entries(section)) {
+    if (k.startsWith("#")) continue;
+    pairsOf(k, v, pairs);
+  }
+  return pairs;
+}
+
 /**
- * `EventData` into name → value. Evtx dumps hold it in several shapes:
+ * `EventData` into name → string. Evtx dumps hold it in several shapes:
  * - `{Name: value, ...}` (evtx_dump with named data, the regression files);
  * - `{"Data": [{"#attributes": {"Name": "X"}, "#text": v}, ...]}` or a single such object;
- * - `{"Data": ["a", "b"]}` (unnamed data: winlogbeat names these `param1`, `param2`, …);
+ * - `{"Data": ["a", "b"]}` or `{"Data": {"#text": ["a", "b"]}}` (unnamed data: `param1`, `param2`, …);
  * - null or absent (no event data at all), and `#attributes` on EventData itself (ignored).
  */
-export function eventDataOf(raw: Json | undefined): Obj | undefined {
+export function eventDataOf(raw: Json | undefined): Record<string, string> | undefined {
   if (!isObj(raw)) return undefined;
-  const out: Obj = {};
-  let unnamed = 0;
-  const addData = (d: Json) => {
-    if (isObj(d) && isObj(d["#attributes"]) && typeof d["#attributes"].Name === "string") {
-      const value = textOf(d);
-      out[d["#attributes"].Name] = value === undefined ? null : value;
-    } else {
-      unnamed++;
-      const value = isObj(d) ? textOf(d) : d;
-      out[`param${unnamed}`] = value === undefined ? null : value;
-    }
-  };
-  for (const [k, v] of Object.entries(raw)) {
-    if (k === "#attributes") continue;
-    if (k === "Data") {
-      if (Array.isArray(v)) for (const d of v) addData(d);
-      else if (v !== null) addData(v);
-      continue;
-    }
-    if (k === "#text") {
-      // Text directly inside <EventData> with no <Data> elements: keep it like unnamed data.
-      if (v !== null) addData(v);
-      continue;
-    }
-    out[k] = isObj(v) && ("#text" in v || "#attributes" in v) ? (textOf(v) ?? null) : v;
-  }
-  return Object.keys(out).length > 0 ? out : undefined;
+  return addPairs(sectionPairs(raw));
+}
+
+/** `UserData` into name → string plus `xml_name`, the name of the one element it holds. */
+export function userDataOf(raw: Json | undefined): Record<string, string> | undefined {
+  if (!isObj(raw)) return undefined;
+  const first = Object.entries(raw).find(([k]) => !k.startsWith("#"));
+  if (!first) return undefined;
+  const [name, element] = first;
+  const data = isObj(element) ? addPairs(sectionPairs(element)) : undefined;
+  if (!data) return undefined;
+  if (!Object.hasOwn(data, "xml_name")) data.xml_name = name;
+  return data;
+}
+
+/** A System value: numbers stay numbers (the contract's `winlog.event_id`), exact big ones their text. */
+function systemValue(v: Json | undefined): Json | undefined {
+  const t = textOf(v);
+  return t instanceof LosslessNumber ? t.text : t;
 }
 
 /** One raw evtx event into a winlogbeat-shaped document. Throws a plain Error naming what is missing. */
@@ -82,21 +145,23 @@ export function evtxToWinlogbeat(raw: unknown): Obj {
   const sys = event.System as Obj;
   const doc: Obj = {};
   const time = isObj(sys.TimeCreated) && isObj(sys.TimeCreated["#attributes"]) ? sys.TimeCreated["#attributes"].SystemTime : undefined;
-  if (time !== undefined && time !== null) doc["@timestamp"] = time;
+  if (time !== undefined && time !== null) doc["@timestamp"] = systemValue(time) ?? null;
   const winlog: Obj = {};
-  const eventId = textOf(sys.EventID);
+  const eventId = systemValue(sys.EventID);
   if (eventId !== undefined && eventId !== null) {
     winlog.event_id = eventId;
     doc.event = { code: String(eventId) };
   }
-  if (sys.Channel !== undefined && sys.Channel !== null) winlog.channel = textOf(sys.Channel) ?? null;
+  if (sys.Channel !== undefined && sys.Channel !== null) winlog.channel = systemValue(sys.Channel) ?? null;
   const provider = isObj(sys.Provider) && isObj(sys.Provider["#attributes"]) ? sys.Provider["#attributes"].Name : undefined;
-  if (provider !== undefined && provider !== null) winlog.provider_name = provider;
-  if (sys.Computer !== undefined && sys.Computer !== null) winlog.computer_name = textOf(sys.Computer) ?? null;
-  const record = textOf(sys.EventRecordID);
+  if (provider !== undefined && provider !== null) winlog.provider_name = systemValue(provider) ?? null;
+  if (sys.Computer !== undefined && sys.Computer !== null) winlog.computer_name = systemValue(sys.Computer) ?? null;
+  const record = systemValue(sys.EventRecordID);
   if (record !== undefined && record !== null) winlog.record_id = record;
   const data = eventDataOf(event.EventData);
   if (data) winlog.event_data = data;
+  const user = userDataOf(event.UserData);
+  if (user) winlog.user_data = user;
   doc.winlog = winlog;
   return doc;
 }

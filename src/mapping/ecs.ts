@@ -22,7 +22,7 @@ import type { Field, FieldType } from "../ir/types.ts";
 import type { Logsource } from "./profile.ts";
 import { buildTemplate, typedField } from "./template.ts";
 import { makeWindowsProfile, paramFields } from "./windows-profile.ts";
-import { EVENT_DATA, OTHER_IP_FIELDS, SIGMA_ALIASES } from "./winlogbeat.ts";
+import { EVENT_DATA, OTHER_IP_FIELDS, SIGMA_ALIASES, USER_DATA } from "./winlogbeat.ts";
 import { own } from "./lookup.ts";
 
 /** Sigma field → ECS field for every Windows logsource (after the source's renames). */
@@ -196,6 +196,8 @@ export const ecsProfile = makeWindowsProfile({
   otherIndex: ["logs-*"],
   channelField: "winlog.channel",
   eventIdField: "event.code",
+  eventDataPrefix: EVENT_DATA,
+  userDataPrefix: USER_DATA,
   windowsFieldNames,
   fieldType: ecsFieldType,
   keywordExtra: ["message"],

@@ -7,7 +7,7 @@ import { ecsProfile, ECS_BY_LOGSOURCE, ECS_FIELDS } from "./ecs.ts";
 import type { Profile } from "./profile.ts";
 import { isUnsupported } from "./profile.ts";
 import { IGNORE_ABOVE } from "./template.ts";
-import { CATEGORY_SOURCES, SERVICE_CHANNELS, UNNAMED_DATA_PARAMS } from "./windows-sources.ts";
+import { CATEGORY_SOURCES, DEFENDER_NAMES, SERVICE_CHANNELS, SERVICE_DATA, UNNAMED_DATA_PARAMS } from "./windows-sources.ts";
 import {
   OTHER_IP_FIELDS,
   SIGMA_ALIASES,
@@ -93,6 +93,29 @@ export function renderLogsourceDoc(): string {
   );
   for (const s of Object.keys(SERVICE_CHANNELS).sort()) {
     L.push(`| ${s} | ${SERVICE_CHANNELS[s]!.map(code).join(", ")} |`);
+  }
+  L.push(
+    "",
+    "### Services whose fields have other names",
+    "",
+    "Winlogbeat sends `<EventData>` pairs as `winlog.event_data.<Name>` with the name as Windows writes",
+    "it, and the pairs of `<UserData>` as `winlog.user_data.<Name>` (src/cluster/evtx.ts converts raw",
+    "evtx JSON the same way). Where the corpus's rules name such fields differently, a field resolves",
+    "to every name below (ORed; for `null`, none may be present):",
+    "",
+    "| service | Sigma field | index field(s), both profiles |",
+    "| --- | --- | --- |",
+  );
+  for (const s of Object.keys(SERVICE_DATA).sort()) {
+    const d = SERVICE_DATA[s]!;
+    if (s === "windefend") {
+      L.push(
+        `| ${s} | \`XY\`, \`X_Y\` for each Defender name \`X Y\` | \`winlog.event_data.X Y\` and the Sigma spelling; names: ${DEFENDER_NAMES.map(code).join(", ")} |`,
+      );
+      continue;
+    }
+    for (const [k, v] of Object.entries(d.renames ?? {})) L.push(`| ${s} | ${k} | ${(typeof v === "string" ? [v] : v).map(code).join(", ")} |`);
+    if (d.userData) L.push(`| ${s} | any event data field X | \`winlog.event_data.X\`, \`winlog.user_data.X\` (\`Data\`: the params under both) |`);
   }
   L.push(
     "",

@@ -20,6 +20,9 @@ export interface WindowsProfileSpec {
   otherIndex: string[];
   channelField: string;
   eventIdField: string;
+  /** Where Windows' EventData and UserData values live, e.g. `winlog.event_data.` / `winlog.user_data.`. */
+  eventDataPrefix: string;
+  userDataPrefix: string;
   /**
    * Index field names for a Sigma field of a Windows event, after the source's rename
    * (`sigmaField` is already e.g. `NewProcessName` for Security 4688). An empty list means the
@@ -91,9 +94,18 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
     const r = windowsSources(ls);
     if ("unsupported" in r) return { unsupported: `${r.unsupported} in profile ${spec.name}` };
     const names: string[] = [];
+    const add = (n: string) => {
+      if (!names.includes(n)) names.push(n);
+    };
     for (const s of r.sources ?? [undefined]) {
       const renamed = (s?.renames && own(s.renames, sigmaField)) ?? sigmaField;
-      for (const n of spec.windowsFieldNames(renamed, ls)) if (!names.includes(n)) names.push(n);
+      for (const one of typeof renamed === "string" ? [renamed] : renamed) {
+        for (const n of spec.windowsFieldNames(one, ls)) {
+          add(n);
+          // UserData sources: the same name under user_data (event data only, not System fields).
+          if (s?.userData && n.startsWith(spec.eventDataPrefix)) add(spec.userDataPrefix + n.slice(spec.eventDataPrefix.length));
+        }
+      }
     }
     if (names.length === 0) {
       return { unsupported: `field '${sigmaField}' has no mapping in profile ${spec.name}` };

@@ -19,11 +19,17 @@ export interface WindowsSource {
   /** Event ids within the channels; absent means every event of the channels. */
   eventIds?: readonly number[];
   /**
-   * Sigma field name → the EventData name this source uses for it. Only renames whose target
-   * name never occurs in the other sources of the same logsource with another meaning, so that
-   * `field()` can return the union of names (see Profile.field).
+   * Sigma field name → the EventData name(s) this source uses for it (several: the field is
+   * searched under each, ORed). Only renames whose target name never occurs in the other sources
+   * of the same logsource with another meaning, so that `field()` can return the union of names
+   * (see Profile.field). A target containing a dot is an index field as it stands.
    */
-  renames?: Readonly<Record<string, string>>;
+  renames?: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * The source's events carry (some of) their data in `<UserData>`, which Winlogbeat sends as
+   * `winlog.user_data.*`: every EventData field of a rule is searched there too.
+   */
+  userData?: boolean;
 }
 
 const SYSMON = "Microsoft-Windows-Sysmon/Operational";
@@ -87,6 +93,54 @@ export const SERVICE_CHANNELS: Readonly<Record<string, readonly string[]>> = {
   ],
   "iis-configuration": ["Microsoft-IIS-Configuration/Operational"],
   "lsa-server": ["Microsoft-Windows-LSA/Operational"],
+};
+
+/**
+ * The names Microsoft Defender Antivirus writes in its EventData (Microsoft-Windows-Windows
+ * Defender/Operational), with spaces; Winlogbeat keeps them so (`winlog.event_data.Threat Name`).
+ * Sigma rules write them without the spaces (`ThreatName`) or with underscores (`Feature_Name`).
+ */
+export const DEFENDER_NAMES: readonly string[] = [
+  "Action ID", "Action Name", "Additional Actions ID", "Additional Actions String", "Category ID",
+  "Category Name", "Detection ID", "Detection Time", "Detection User", "Engine Version",
+  "Error Code", "Error Description", "Execution ID", "Execution Name", "Feature ID", "Feature Name",
+  "New Value", "Old Value", "Origin ID", "Origin Name", "Post Clean Status", "Pre Execution Status",
+  "Process Name", "Product Name", "Product Version", "Remediation User", "Scan ID", "Scan Parameters",
+  "Scan Parameters Index", "Scan Resources", "Scan Type", "Scan Type Index",
+  "Security intelligence Type", "Security intelligence Version", "Severity ID", "Severity Name",
+  "Source ID", "Source Name", "Status Code", "Status Description", "Threat ID", "Threat Name",
+  "Type ID", "Type Name",
+];
+
+/** Sigma's spellings of each Defender name (`ThreatName`, `Threat_Name`) → the name as written, and the Sigma one. */
+function defenderRenames(): Record<string, readonly string[]> {
+  const out: Record<string, readonly string[]> = {};
+  for (const n of DEFENDER_NAMES) {
+    for (const sigma of [n.replaceAll(" ", ""), n.replaceAll(" ", "_")]) out[sigma] = [n, sigma];
+  }
+  return out;
+}
+
+/**
+ * What a service's source needs besides its channels: field renames, and whether its events hold
+ * their data in UserData. The UserData services are those whose manifests declare UserData for
+ * the events the corpus's rules name (WMI-Activity 5857-5861, TerminalServices-LocalSessionManager
+ * 21-25, AppLocker, PrintService, CAPI2, DriverFrameworks, CertificateServicesClient, AppModel).
+ * System 104 ("log cleared") names the cleared log in its UserData `Channel`, which is what the
+ * corpus's rules on `Channel` under `service: system` mean (its own channel is always System).
+ */
+export const SERVICE_DATA: Readonly<Record<string, Pick<WindowsSource, "renames" | "userData">>> = {
+  windefend: { renames: defenderRenames() },
+  wmi: { userData: true },
+  "terminalservices-localsessionmanager": { userData: true },
+  applocker: { userData: true },
+  "printservice-admin": { userData: true },
+  "printservice-operational": { userData: true },
+  capi2: { userData: true },
+  "driver-framework": { userData: true },
+  "certificateservicesclient-lifecycle-system": { userData: true },
+  "appmodel-runtime": { userData: true },
+  system: { renames: { Channel: "winlog.user_data.Channel" } },
 };
 
 const sysmon = (...ids: number[]): WindowsSource => ({
@@ -190,7 +244,7 @@ export function windowsSources(ls: {
         unsupported: `logsource service '${ls.service}' is not mapped for product windows (no known event log channel)`,
       };
     }
-    fromService = [{ label: `service ${svc}`, channels }];
+    fromService = [{ label: `service ${svc}`, channels, ...own(SERVICE_DATA, svc) }];
   }
   if (fromCategory && fromService) {
     // Both given: keep the category's sources that live in the service's channels.

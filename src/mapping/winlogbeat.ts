@@ -33,6 +33,8 @@ import { makeWindowsProfile, paramFields } from "./windows-profile.ts";
 import { own } from "./lookup.ts";
 
 export const EVENT_DATA = "winlog.event_data.";
+/** Where Winlogbeat puts the pairs of an event's `<UserData>` element (see src/cluster/evtx.ts). */
+export const USER_DATA = "winlog.user_data.";
 
 /** Sigma names of Windows System fields (not under EventData). */
 export const WINLOGBEAT_SYSTEM_FIELDS: Readonly<Record<string, string>> = {
@@ -115,6 +117,8 @@ export const winlogbeatProfile = makeWindowsProfile({
   otherIndex: ["logs-*"],
   channelField: "winlog.channel",
   eventIdField: "winlog.event_id",
+  eventDataPrefix: EVENT_DATA,
+  userDataPrefix: USER_DATA,
   windowsFieldNames,
   fieldType: winlogbeatFieldType,
   keywordExtra: ["message"],

@@ -73,6 +73,36 @@ describe("winlogbeat fields", () => {
     expect(fields("IntegrityLevel", pc).map((f) => f.name)).toEqual(["winlog.event_data.IntegrityLevel"]);
   });
 
+  test("Defender: Sigma's ThreatName reaches the name Windows writes (Threat Name), and its own spelling", () => {
+    const ls = { product: "windows", service: "windefend" };
+    expect(fields("ThreatName", ls).map((f) => f.name)).toEqual(["winlog.event_data.Threat Name", "winlog.event_data.ThreatName"]);
+    expect(fields("SourceName", ls).map((f) => f.name)).toEqual(["winlog.event_data.Source Name", "winlog.event_data.SourceName"]);
+    expect(fields("Feature_Name", ls).map((f) => f.name)).toEqual(["winlog.event_data.Feature Name", "winlog.event_data.Feature_Name"]);
+    expect(fields("Path", ls).map((f) => f.name)).toEqual(["winlog.event_data.Path"]);
+    expect(fields("EventID", ls).map((f) => f.name)).toEqual(["winlog.event_id"]);
+    // Other services keep the name as the rule writes it.
+    expect(fields("ThreatName", { product: "windows", service: "security" }).map((f) => f.name)).toEqual(["winlog.event_data.ThreatName"]);
+    // ecs: the name as written first, then its own ECS name for the Sigma spelling.
+    const ecs = loadProfile("ecs").field("ProcessName", ls);
+    expect(isUnsupported(ecs) ? ecs : ecs.map((f) => f.name)).toEqual(["winlog.event_data.Process Name", "process.executable"]);
+  });
+
+  test("UserData services: event data fields are also searched under winlog.user_data; System fields are not", () => {
+    const wmi = { product: "windows", service: "wmi" };
+    expect(fields("Operation", wmi).map((f) => f.name)).toEqual(["winlog.event_data.Operation", "winlog.user_data.Operation"]);
+    expect(fields("EventID", wmi).map((f) => f.name)).toEqual(["winlog.event_id"]);
+    const data = fields("Data", { product: "windows", service: "printservice-operational" }).map((f) => f.name);
+    expect(data).toContain("winlog.user_data.param1");
+    expect(data).toContain("winlog.event_data.param1");
+    expect(fields("Address", { product: "windows", service: "terminalservices-localsessionmanager" }).map((f) => f.name)).toEqual([
+      "winlog.event_data.Address",
+      "winlog.user_data.Address",
+    ]);
+    // System 104 names the cleared log in its UserData Channel.
+    expect(fields("Channel", { product: "windows", service: "system" }).map((f) => f.name)).toEqual(["winlog.user_data.Channel"]);
+    expect(p.keywordFields(wmi).map((f) => f.name)).toContain("winlog.user_data.Query");
+  });
+
   test("renames do not leak into other logsources", () => {
     expect(fields("Image", { product: "windows", category: "image_load" }).map((f) => f.name)).toEqual([
       "winlog.event_data.Image",

@@ -15,7 +15,7 @@ describe("fixed source", () => {
     for (const s of [INGEST_SOURCE, UPDATE_SOURCE, TAG_SOURCE]) expect(Buffer.byteLength(s)).toBeLessThan(65535);
     const r = rule("r1", { kind: "contains", field: IMG, value: "UniqueNeedle-42", cased: false });
     const built = buildPipeline([r]);
-    const script = (built.processors[0] as any).script;
+    const script = (built.processors.find((p: any) => p.script?.tag === "outliers-tagger") as any).script;
     expect(script.source).toBe(INGEST_SOURCE);
     expect(script.source).not.toContain("uniqueneedle-42");
     expect(JSON.stringify(script.params)).toContain("uniqueneedle-42");
