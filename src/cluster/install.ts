@@ -51,7 +51,9 @@ export type Action =
       mappingsAdded: string[];
       body?: Obj;
     }
-  | { kind: "state"; op: "write" | "delete" };
+  | { kind: "state"; op: "write" | "delete" }
+  /** Uninstall: another install stacked on this one, its record rewritten to what it now wires. */
+  | { kind: "other-state"; name: string; state: InstallState; version: StateVersion };
 
 export interface Plan {
   name: string;
@@ -161,7 +163,7 @@ function asList(v: unknown): string[] {
 }
 
 /** The template's own settings / mappings object (legacy at the top, composable under `template`). */
-function ownSettings(t: TemplateInfo | { kind: TemplateKind; body: Obj }): Obj | undefined {
+export function ownSettings(t: TemplateInfo | { kind: TemplateKind; body: Obj }): Obj | undefined {
   return t.kind === "legacy" ? t.body.settings : t.body.template?.settings;
 }
 
@@ -510,6 +512,9 @@ export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string
         if (a.op === "delete") await deleteState(cluster, plan.name);
         else stateVersion = await writeState(cluster, plan.pendingState, stateVersion);
         break;
+      case "other-state":
+        await writeState(cluster, a.state, a.version);
+        break;
       case "index-mapping":
         await rest(cluster, "PUT", `/${seg(a.index)}/_mapping`, { properties: a.properties }, { what: `add tag mappings to ${a.index}` });
         break;
@@ -541,6 +546,8 @@ export function describeAction(a: Action): string {
       return a.op === "delete" ? `pipeline ${a.id}: delete (no longer needed)` : `pipeline ${a.id}: ${a.op} (runs ${a.previous}, then the tagging pipeline)`;
     case "state":
       return `install record ${STATE_INDEX}: ${a.op}`;
+    case "other-state":
+      return `install record ${STATE_INDEX}/${a.name}: rewritten (${a.name} no longer runs through this pipeline)`;
     case "index-mapping":
       return `index ${a.index}: add mappings ${a.fields.join(", ")}`;
     case "index-setting":
@@ -560,7 +567,7 @@ export function planJson(plan: Plan): Obj {
     hash: plan.hash,
     changes: plan.actions.length,
     actions: plan.actions.map((a) => {
-      const { body: _body, properties: _props, ...rest } = a as Obj;
+      const { body: _body, properties: _props, state: _state, version: _version, ...rest } = a as Obj;
       return { ...rest, description: describeAction(a) };
     }),
     warnings: plan.warnings,
