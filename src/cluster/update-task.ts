@@ -13,6 +13,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { call, esReason, type Cluster } from "./client.ts";
 import { Progress } from "../util/progress.ts";
+import { redact } from "../util/redact.ts";
 
 export interface UpdateRequest {
   index: string[];
@@ -77,7 +78,7 @@ function readResume(file?: string): ResumeRecord | undefined {
 function writeResume(file: string | undefined, rec: ResumeRecord): void {
   if (!file) return;
   mkdirSync(join(file, ".."), { recursive: true });
-  writeFileSync(file, JSON.stringify(rec, null, 2) + "\n");
+  writeFileSync(file, redact(JSON.stringify(rec, null, 2) + "\n"));
 }
 
 function clearResume(file?: string): void {

@@ -1,5 +1,6 @@
 /** `outliers ingest FILE --index NAME`: bulk-load events through the index's pipelines (tagged live). */
 import { writeFileSync } from "node:fs";
+import { redact } from "../util/redact.ts";
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
 import { parseFormat, readDocsFile } from "../cluster/docs-file.ts";
@@ -42,7 +43,7 @@ export function register(program: Command): void {
     const cluster = await connect(connectionFrom(opts));
     if (opts.mapping) await createWithProfile(cluster, opts.index, loadProfile(opts.mapping));
     const res = await ingestDocs(cluster, entries, { index: opts.index, batch: opts.batch, json: Boolean(opts.json), refresh: opts.refresh });
-    if (opts.errors) writeFileSync(opts.errors, res.errors.map((e) => JSON.stringify({ file, ...e })).join("\n") + (res.errors.length ? "\n" : ""));
+    if (opts.errors) writeFileSync(opts.errors, redact(res.errors.map((e) => JSON.stringify({ file, ...e })).join("\n") + (res.errors.length ? "\n" : "")));
     const rate = res.seconds > 0 ? Math.round(res.indexed / res.seconds) : res.indexed;
     if (opts.json) {
       process.stdout.write(JSON.stringify({ ...res, errors: res.errors.slice(0, opts.showErrors), errorsFile: opts.errors ?? null }) + "\n");

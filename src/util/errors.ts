@@ -20,8 +20,21 @@ export class ClusterError extends Error {
   override name = "ClusterError";
 }
 
+/** The HTTP status of a cluster's error answer (the client's ResponseError, rest.ts' EsRequestError). */
+function httpStatus(err: unknown): number | undefined {
+  const e = err as { statusCode?: unknown; status?: unknown; meta?: { statusCode?: unknown } } | undefined;
+  const s = e?.statusCode ?? e?.meta?.statusCode ?? (err instanceof Error && err.name === "EsRequestError" ? e?.status : undefined);
+  return typeof s === "number" ? s : undefined;
+}
+
+/**
+ * A server error (5xx) stopping a command is the cluster failing, not bad input: 3, like an
+ * unreachable cluster. (Commands whose work partly ran report 1 themselves.)
+ */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof ClusterError) return 3;
+  const status = httpStatus(err);
+  if (status !== undefined && status >= 500) return 3;
   return 2;
 }
 
