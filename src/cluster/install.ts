@@ -19,6 +19,7 @@ import type { Cluster } from "./client.ts";
 import { type CompiledPipeline, type PipelineDoc, type PipelineMeta, bodyHash, canonical, chainDocument, chainName, pipelineDocument, readPipelineMeta } from "./pipeline-body.ts";
 import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, type StateVersion, deleteState, readStateVersioned, templateKey, writeState } from "./install-state.ts";
 import { globCovers, globOverlaps } from "./patterns.ts";
+import { reachable } from "./guards.ts";
 import { rest, seg } from "./rest.ts";
 import { getIndexSetting, showSetting, withIndexSetting } from "./settings-access.ts";
 import { mergeProperties, missingTagMappings } from "./tag-mappings.ts";
@@ -111,7 +112,8 @@ export async function discoverIndices(cluster: Cluster, patterns: string[]): Pro
   const target = patterns.map(seg).join(",");
   const q = { flat_settings: true, expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true };
   const settings = (await rest<Obj>(cluster, "GET", `/${target}/_settings`, undefined, { querystring: q, what: "read index settings" })) ?? {};
-  const names = Object.keys(settings).filter((n) => n !== STATE_INDEX).sort();
+  // Hidden and system indices ('.' names) only when named exactly (guards.ts).
+  const names = Object.keys(settings).filter((n) => n !== STATE_INDEX && reachable(n, patterns)).sort();
   if (names.length === 0) return out;
   const mappings = (await rest<Obj>(cluster, "GET", `/${target}/_mapping`, undefined, {
     querystring: { expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true },
@@ -275,6 +277,7 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   const others = templates.filter((t) => !(t.kind === "legacy" && t.name === own));
   for (const t of others) {
     if (t.patterns.length === 0) continue;
+    if (t.patterns.some((tp) => !reachable(tp, patterns))) continue; // a template for '.' indices: never ours to wire
     const covered = t.patterns.every((tp) => patterns.some((p) => globCovers(p, tp)));
     if (!covered) {
       const touches = t.patterns.some((tp) => patterns.some((p) => globOverlaps(p, tp)));

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
 import { countUntag, runUntag } from "../cluster/untag.ts";
+import { checkIndexPatterns, searchTargets } from "../cluster/guards.ts";
 import { parseTimeArg } from "../util/duration.ts";
 
 export function register(program: Command): void {
@@ -20,6 +21,7 @@ export function register(program: Command): void {
     const now = new Date();
     const since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
+    opts.index = searchTargets(checkIndexPatterns(opts.index));
     const cluster = await connect(connectionFrom(opts));
     if (opts.dryRun) {
       const c = await countUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField });
