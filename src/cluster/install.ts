@@ -17,7 +17,8 @@
  */
 import type { Cluster } from "./client.ts";
 import { type CompiledPipeline, type PipelineDoc, type PipelineMeta, bodyHash, canonical, chainDocument, chainName, pipelineDocument, readPipelineMeta } from "./pipeline-body.ts";
-import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, type StateVersion, deleteState, readStateVersioned, templateKey, writeState } from "./install-state.ts";
+import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, type StateVersion, deleteState, readAllStates, readStateVersioned, templateKey, writeState } from "./install-state.ts";
+import { isOurs, spliceOut } from "./install-stack.ts";
 import { globCovers, globOverlaps } from "./patterns.ts";
 import { reachable } from "./guards.ts";
 import { rest, seg } from "./rest.ts";
@@ -88,9 +89,7 @@ export function impliedBefore(name: string, current: string, chains: Record<stri
   return { present: true, value: previous };
 }
 
-export function isOurs(name: string, v: string | undefined): boolean {
-  return v !== undefined && (v === name || v.startsWith(`${name}-chain-`));
-}
+export { isOurs };
 
 function same(a: unknown, b: unknown): boolean {
   return canonical(a) === canonical(b);
@@ -211,6 +210,10 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   const actions: Action[] = [];
   const warnings: string[] = [];
   const { state: old, version: stateVersion } = await readStateVersioned(cluster, name);
+  // Another install stacked on ours (its chain runs our pipeline first): what it wires stays as it is,
+  // and our record of what was there before it stays too (uninstall.ts splices us out later).
+  const othersStates = old ? (await readAllStates(cluster)).map((r) => r.state).filter((s) => s.name !== name) : [];
+  const stackedOnUs = (v: string | undefined) => v !== undefined && !isOurs(name, v) && spliceOut(name, v, othersStates, () => ({ present: false })) !== undefined;
 
   // 0. Without an ingest node, every write to an index with a final pipeline is rejected: wiring
   // would stop the user's ingest. The plan says so; applying it is refused (applyPlan).
@@ -250,6 +253,13 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   for (const [index, info] of indices) {
     const rec = old?.indices[index];
     const cur = info.final;
+    if (stackedOnUs(cur.value)) {
+      if (rec) {
+        newIndices[index] = rec;
+        if (old!.chains[rec.after] !== undefined) chains.set(rec.after, old!.chains[rec.after]!);
+      }
+      continue;
+    }
     const before: SettingValue = isOurs(name, cur.value) ? (rec?.before ?? impliedBefore(name, cur.value!, old?.chains ?? {})) : cur;
     const previous = before.present && before.value !== "_none" && !isOurs(name, before.value) ? before.value : undefined;
     const target = previous ? chainName(name, previous) : name;
@@ -287,6 +297,13 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
     const key = templateKey(t.kind, t.name);
     const rec = old?.templates[key];
     const ownFinal = getIndexSetting(ownSettings(t), "final_pipeline");
+    if (stackedOnUs(ownFinal.value)) {
+      if (rec) {
+        newTemplates[key] = rec;
+        if (rec.previous_final) chains.set(chainName(name, rec.previous_final), rec.previous_final);
+      }
+      continue;
+    }
     const wiredByUs = rec !== undefined && isOurs(name, ownFinal.value);
     if (t.kind === "legacy" && !wiredByUs && !ownFinal.present) {
       // Legacy templates merge by order: setting a final pipeline here would override, for indices
@@ -323,7 +340,10 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   // Our own legacy template for patterns that no template touches at all.
   const bare = patterns.filter((p) => !others.some((t) => t.patterns.some((tp) => globOverlaps(p, tp))));
   const ownCurrent = templates.find((t) => t.kind === "legacy" && t.name === own);
-  if (bare.length) {
+  const ownRec = old?.templates[templateKey("legacy", own)];
+  if (ownCurrent && ownRec && stackedOnUs(getIndexSetting(ownCurrent.body.settings, "final_pipeline").value)) {
+    newTemplates[templateKey("legacy", own)] = ownRec;
+  } else if (bare.length) {
     const body: Obj = {
       order: 0,
       index_patterns: bare,

@@ -13,44 +13,14 @@
  */
 import type { Cluster } from "./client.ts";
 import { type Action, type Plan, discoverTemplates, impliedBefore, isOurs, ownSettings, templateRestore } from "./install.ts";
-import { type InstallState, type SettingValue, type StateVersion, type TemplateRecord, readAllStates, readState, templateKey } from "./install-state.ts";
-import { type PipelineDoc, chainDocument, chainName, readPipelineMeta } from "./pipeline-body.ts";
+import { type Resolved, spliceOut, usable } from "./install-stack.ts";
+import { type StateVersion, type TemplateRecord, readAllStates, readState, templateKey } from "./install-state.ts";
+import { type PipelineDoc, chainDocument, readPipelineMeta } from "./pipeline-body.ts";
 import { rest, seg } from "./rest.ts";
 import { getIndexSetting, showSetting, withIndexSetting } from "./settings-access.ts";
 import { UsageError } from "../util/errors.ts";
 
 type Obj = Record<string, any>;
-
-/** What a final pipeline becomes once `name` is spliced out, and which other install now wires it. */
-interface Resolved {
-  value: SettingValue;
-  /** The other install whose chain this was, and what it should record as "before" from now on. */
-  other?: { name: string; before: SettingValue; chain?: [id: string, previous: string] };
-}
-
-function usable(v: SettingValue): string | undefined {
-  return v.present && v.value !== undefined && v.value !== "_none" ? v.value : undefined;
-}
-
-/**
- * Splices `name` out of a final pipeline value: `ownBefore` says what one of our own pipelines
- * replaced; another install's chain over ours becomes that install's chain over what we replaced.
- * Undefined when the value does not reach our pipelines.
- */
-export function spliceOut(name: string, v: string | undefined, others: InstallState[], ownBefore: (own: string) => SettingValue): Resolved | undefined {
-  if (v === undefined) return undefined;
-  for (const k of others) {
-    const previous = k.chains[v] ?? (v.startsWith(`${k.name}-chain-`) && !isOurs(name, v) ? v.slice(`${k.name}-chain-`.length) : undefined);
-    if (previous === undefined) continue;
-    const inner = spliceOut(name, previous, others, ownBefore);
-    if (!inner) return undefined;
-    const prev = usable(inner.value);
-    const target = prev ? chainName(k.name, prev) : k.name;
-    return { value: { present: true, value: target }, other: { name: k.name, before: inner.value, ...(prev ? { chain: [target, prev] as [string, string] } : {}) } };
-  }
-  if (isOurs(name, v)) return { value: ownBefore(v) };
-  return undefined;
-}
 
 /** Names of the pipelines a pipeline document calls (pipeline processors, on_failure included). */
 function calledPipelines(doc: PipelineDoc | undefined): string[] {

@@ -6,7 +6,7 @@
  * carry exactly the tags of the installs in place; at the end, settings, templates and pipelines are
  * exactly what was there first.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -67,6 +67,14 @@ for (const order of [["lower", "upper"], ["upper", "lower"]] as const) {
       await writeAndCheck(["simplequery_a"]);
       r = await runBin(["pipeline", "install", ruleFile("b", prefix), "--index", `${prefix}-*`, "--name", upper], env);
       expect(r.code, r.stderr).toBe(0);
+      await writeAndCheck(["simplequery_a", "simplequery_b"]);
+      // Re-installing either one (a rule update, say) keeps the stack as it is.
+      const settled = await snapshot(prefix);
+      for (const [n, f] of [[lower, "a"], [upper, "b"]]) {
+        r = await runBin(["pipeline", "install", ruleFile(f, prefix), "--index", `${prefix}-*`, "--name", n], env);
+        expect(r.code, r.stderr).toBe(0);
+      }
+      expect((await snapshot(prefix)).finals).toEqual(settled.finals);
       await writeAndCheck(["simplequery_a", "simplequery_b"]);
       const [first, second] = order[0] === "lower" ? [lower, upper] : [upper, lower];
       r = await runBin(["pipeline", "uninstall", "--name", first], env);
