@@ -14,7 +14,7 @@
 const MASK = "***";
 const secrets = new Set<string>();
 /** Shorter values would mask ordinary words; such secrets are still caught by the header patterns. */
-const MIN_LENGTH = 4;
+const MIN_LENGTH = 3;
 
 function add(v: string | undefined): void {
   if (!v || v.length < MIN_LENGTH) return;
