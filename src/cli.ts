@@ -9,6 +9,7 @@ import { VERSION } from "./version.ts";
 import { UsageError, exitCodeFor, formatError } from "./util/errors.ts";
 import { commands } from "./commands/index.ts";
 import { addGlobalConnectionOptions } from "./cluster/client.ts";
+import { redactOutput, registerFromArgs } from "./util/redact.ts";
 
 export function buildProgram(): Command {
   const program = new Command("outliers")
@@ -22,6 +23,9 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Before anything parses or echoes the command line: every message leaves through one redaction.
+  registerFromArgs(argv.slice(2));
+  redactOutput();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

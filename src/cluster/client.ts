@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import type { Client, Transport } from "@elastic/elasticsearch";
 import type { Command } from "commander";
 import { ClusterError, UsageError } from "../util/errors.ts";
+import { redact as redactText, registerConnection } from "../util/redact.ts";
 
 export interface ConnectionOptions {
   node?: string;
@@ -92,26 +93,10 @@ export function safeUrl(raw: string): string {
   }
 }
 
-/** Removes every secret we were given from a message, whatever produced it. */
+/** Removes every secret we were given from a message, whatever produced it (src/util/redact.ts). */
 export function redact(message: string, conn: ConnectionOptions): string {
-  let out = message;
-  for (const secret of [conn.apiKey, conn.password]) {
-    if (secret && secret.length >= 3) out = out.split(secret).join("***");
-  }
-  if (conn.username && conn.password) {
-    const basic = Buffer.from(`${conn.username}:${conn.password}`).toString("base64");
-    out = out.split(basic).join("***");
-  }
-  // Credentials given inside --node (user:password@host), and any auth header a server echoed back.
-  try {
-    const u = new URL(conn.node ?? "");
-    const pass = decodeURIComponent(u.password);
-    if (pass.length >= 3) out = out.split(pass).join("***");
-  } catch {
-    // not a URL: nothing more to hide
-  }
-  out = out.replace(/\b(Basic|ApiKey|Bearer)\s+[A-Za-z0-9+/=._~-]{4,}/g, "$1 ***");
-  return out.replace(/(\/\/)[^@/\s]*:[^@/\s]*@/g, "$1");
+  registerConnection(conn);
+  return redactText(message);
 }
 
 function authHeader(conn: ConnectionOptions, url: URL): string | undefined {
@@ -156,6 +141,7 @@ export function describeCause(err: unknown): string {
  */
 export async function probe(conn: ConnectionOptions): Promise<ClusterInfo> {
   const raw = conn.node ?? "http://localhost:9200";
+  registerConnection(conn);
   let url: URL;
   try {
     url = new URL(raw);

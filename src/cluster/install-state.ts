@@ -115,3 +115,15 @@ export async function deleteState(cluster: Cluster, name: string): Promise<void>
   const count = await rest<{ count: number }>(cluster, "GET", `/${STATE_INDEX}/_count`, undefined, { allow404: true });
   if (count && count.count === 0) await rest(cluster, "DELETE", `/${STATE_INDEX}`, undefined, { allow404: true });
 }
+
+/** Every install record with where it stands (for an uninstall that must keep the other installs working). */
+export async function readAllStates(cluster: Cluster): Promise<Array<{ state: InstallState; version: StateVersion }>> {
+  const res = await rest<{ hits: { hits: Array<{ _source: InstallState; _seq_no: number; _primary_term: number }> } }>(
+    cluster,
+    "POST",
+    `/${STATE_INDEX}/_search`,
+    { size: 10000, seq_no_primary_term: true, query: { match_all: {} } },
+    { allow404: true, querystring: { expand_wildcards: "all" }, what: `read install records ${STATE_INDEX}` },
+  );
+  return (res?.hits?.hits ?? []).map((h) => ({ state: h._source, version: { if_seq_no: h._seq_no, if_primary_term: h._primary_term } }));
+}

@@ -17,8 +17,10 @@
  */
 import type { Cluster } from "./client.ts";
 import { type CompiledPipeline, type PipelineDoc, type PipelineMeta, bodyHash, canonical, chainDocument, chainName, pipelineDocument, readPipelineMeta } from "./pipeline-body.ts";
-import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, type StateVersion, deleteState, readStateVersioned, templateKey, writeState } from "./install-state.ts";
+import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, type StateVersion, deleteState, readAllStates, readStateVersioned, templateKey, writeState } from "./install-state.ts";
+import { isOurs, spliceOut } from "./install-stack.ts";
 import { globCovers, globOverlaps } from "./patterns.ts";
+import { reachable } from "./guards.ts";
 import { rest, seg } from "./rest.ts";
 import { getIndexSetting, showSetting, withIndexSetting } from "./settings-access.ts";
 import { mergeProperties, missingTagMappings } from "./tag-mappings.ts";
@@ -51,7 +53,9 @@ export type Action =
       mappingsAdded: string[];
       body?: Obj;
     }
-  | { kind: "state"; op: "write" | "delete" };
+  | { kind: "state"; op: "write" | "delete" }
+  /** Uninstall: another install stacked on this one, its record rewritten to what it now wires. */
+  | { kind: "other-state"; name: string; state: InstallState; version: StateVersion };
 
 export interface Plan {
   name: string;
@@ -85,9 +89,7 @@ export function impliedBefore(name: string, current: string, chains: Record<stri
   return { present: true, value: previous };
 }
 
-export function isOurs(name: string, v: string | undefined): boolean {
-  return v !== undefined && (v === name || v.startsWith(`${name}-chain-`));
-}
+export { isOurs };
 
 function same(a: unknown, b: unknown): boolean {
   return canonical(a) === canonical(b);
@@ -109,7 +111,8 @@ export async function discoverIndices(cluster: Cluster, patterns: string[]): Pro
   const target = patterns.map(seg).join(",");
   const q = { flat_settings: true, expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true };
   const settings = (await rest<Obj>(cluster, "GET", `/${target}/_settings`, undefined, { querystring: q, what: "read index settings" })) ?? {};
-  const names = Object.keys(settings).filter((n) => n !== STATE_INDEX).sort();
+  // Hidden and system indices ('.' names) only when named exactly (guards.ts).
+  const names = Object.keys(settings).filter((n) => n !== STATE_INDEX && reachable(n, patterns)).sort();
   if (names.length === 0) return out;
   const mappings = (await rest<Obj>(cluster, "GET", `/${target}/_mapping`, undefined, {
     querystring: { expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true },
@@ -161,7 +164,7 @@ function asList(v: unknown): string[] {
 }
 
 /** The template's own settings / mappings object (legacy at the top, composable under `template`). */
-function ownSettings(t: TemplateInfo | { kind: TemplateKind; body: Obj }): Obj | undefined {
+export function ownSettings(t: TemplateInfo | { kind: TemplateKind; body: Obj }): Obj | undefined {
   return t.kind === "legacy" ? t.body.settings : t.body.template?.settings;
 }
 
@@ -207,6 +210,10 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   const actions: Action[] = [];
   const warnings: string[] = [];
   const { state: old, version: stateVersion } = await readStateVersioned(cluster, name);
+  // Another install stacked on ours (its chain runs our pipeline first): what it wires stays as it is,
+  // and our record of what was there before it stays too (uninstall.ts splices us out later).
+  const othersStates = old ? (await readAllStates(cluster)).map((r) => r.state).filter((s) => s.name !== name) : [];
+  const stackedOnUs = (v: string | undefined) => v !== undefined && !isOurs(name, v) && spliceOut(name, v, othersStates, () => ({ present: false })) !== undefined;
 
   // 0. Without an ingest node, every write to an index with a final pipeline is rejected: wiring
   // would stop the user's ingest. The plan says so; applying it is refused (applyPlan).
@@ -246,6 +253,13 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   for (const [index, info] of indices) {
     const rec = old?.indices[index];
     const cur = info.final;
+    if (stackedOnUs(cur.value)) {
+      if (rec) {
+        newIndices[index] = rec;
+        if (old!.chains[rec.after] !== undefined) chains.set(rec.after, old!.chains[rec.after]!);
+      }
+      continue;
+    }
     const before: SettingValue = isOurs(name, cur.value) ? (rec?.before ?? impliedBefore(name, cur.value!, old?.chains ?? {})) : cur;
     const previous = before.present && before.value !== "_none" && !isOurs(name, before.value) ? before.value : undefined;
     const target = previous ? chainName(name, previous) : name;
@@ -273,6 +287,7 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   const others = templates.filter((t) => !(t.kind === "legacy" && t.name === own));
   for (const t of others) {
     if (t.patterns.length === 0) continue;
+    if (t.patterns.some((tp) => !reachable(tp, patterns))) continue; // a template for '.' indices: never ours to wire
     const covered = t.patterns.every((tp) => patterns.some((p) => globCovers(p, tp)));
     if (!covered) {
       const touches = t.patterns.some((tp) => patterns.some((p) => globOverlaps(p, tp)));
@@ -282,6 +297,13 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
     const key = templateKey(t.kind, t.name);
     const rec = old?.templates[key];
     const ownFinal = getIndexSetting(ownSettings(t), "final_pipeline");
+    if (stackedOnUs(ownFinal.value)) {
+      if (rec) {
+        newTemplates[key] = rec;
+        if (rec.previous_final) chains.set(chainName(name, rec.previous_final), rec.previous_final);
+      }
+      continue;
+    }
     const wiredByUs = rec !== undefined && isOurs(name, ownFinal.value);
     if (t.kind === "legacy" && !wiredByUs && !ownFinal.present) {
       // Legacy templates merge by order: setting a final pipeline here would override, for indices
@@ -318,7 +340,10 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   // Our own legacy template for patterns that no template touches at all.
   const bare = patterns.filter((p) => !others.some((t) => t.patterns.some((tp) => globOverlaps(p, tp))));
   const ownCurrent = templates.find((t) => t.kind === "legacy" && t.name === own);
-  if (bare.length) {
+  const ownRec = old?.templates[templateKey("legacy", own)];
+  if (ownCurrent && ownRec && stackedOnUs(getIndexSetting(ownCurrent.body.settings, "final_pipeline").value)) {
+    newTemplates[templateKey("legacy", own)] = ownRec;
+  } else if (bare.length) {
     const body: Obj = {
       order: 0,
       index_patterns: bare,
@@ -510,6 +535,9 @@ export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string
         if (a.op === "delete") await deleteState(cluster, plan.name);
         else stateVersion = await writeState(cluster, plan.pendingState, stateVersion);
         break;
+      case "other-state":
+        await writeState(cluster, a.state, a.version);
+        break;
       case "index-mapping":
         await rest(cluster, "PUT", `/${seg(a.index)}/_mapping`, { properties: a.properties }, { what: `add tag mappings to ${a.index}` });
         break;
@@ -541,6 +569,8 @@ export function describeAction(a: Action): string {
       return a.op === "delete" ? `pipeline ${a.id}: delete (no longer needed)` : `pipeline ${a.id}: ${a.op} (runs ${a.previous}, then the tagging pipeline)`;
     case "state":
       return `install record ${STATE_INDEX}: ${a.op}`;
+    case "other-state":
+      return `install record ${STATE_INDEX}/${a.name}: rewritten (${a.name} no longer runs through this pipeline)`;
     case "index-mapping":
       return `index ${a.index}: add mappings ${a.fields.join(", ")}`;
     case "index-setting":
@@ -560,7 +590,7 @@ export function planJson(plan: Plan): Obj {
     hash: plan.hash,
     changes: plan.actions.length,
     actions: plan.actions.map((a) => {
-      const { body: _body, properties: _props, ...rest } = a as Obj;
+      const { body: _body, properties: _props, state: _state, version: _version, ...rest } = a as Obj;
       return { ...rest, description: describeAction(a) };
     }),
     warnings: plan.warnings,

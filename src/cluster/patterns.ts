@@ -5,6 +5,7 @@
  * Patterns use `*` only, as Elasticsearch's index patterns do.
  */
 import { UsageError } from "../util/errors.ts";
+import { checkIndexPatterns } from "./guards.ts";
 
 /** Whether `name` matches the pattern (`*` = any run of characters). */
 export function globMatch(pattern: string, name: string): boolean {
@@ -60,19 +61,10 @@ export function globOverlaps(a: string, b: string): boolean {
 }
 
 /**
- * Checks the patterns an install will wire. Patterns that name every index (`*`, `_all`, `*,…`) are
- * refused: wiring the tagging pipeline into every index of a cluster is never what a user means.
+ * Checks the patterns an install will wire (the guards every command shares, src/cluster/guards.ts):
+ * patterns that name every index, exclusions, and patterns reaching hidden indices are refused.
  */
 export function checkPatterns(patterns: string[]): string[] {
-  const out: string[] = [];
-  for (const raw of patterns) {
-    for (const p of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
-      if (p.startsWith("-")) throw new UsageError(`--index ${p}: exclusions are not supported; name the indices to wire`);
-      if (p === "_all" || /^\**$/.test(p)) throw new UsageError(`--index ${p}: refusing to wire every index of the cluster; give specific patterns (e.g. winlogbeat-*)`);
-      if (!/^[^\s"\\/?<>|,#:]+$/.test(p)) throw new UsageError(`--index ${p}: not a valid index pattern`);
-      if (!out.includes(p)) out.push(p);
-    }
-  }
-  if (out.length === 0) throw new UsageError("no index patterns to wire (give --index PATTERN, or rules with index patterns)");
-  return out;
+  if (patterns.length === 0) throw new UsageError("no index patterns to wire (give --index PATTERN, or rules with index patterns)");
+  return checkIndexPatterns(patterns);
 }

@@ -4,8 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { untagScript } from "../emit/painless/untag.ts";
-import type { Cluster } from "./client.ts";
+import { untagCountAggregation, untagScript } from "../emit/painless/untag.ts";
+import { call, type Cluster } from "./client.ts";
 import { ruleIdField } from "./backfill.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
 import { timeRange } from "../util/duration.ts";
@@ -38,4 +38,14 @@ export async function runUntag(cluster: Cluster, opts: UntagOptions): Promise<Up
     { index: opts.index, query, script: untagScript(opts.rules?.length ? opts.rules : null), slices: opts.slices ?? "auto" },
     { label: "untag", json: opts.json, resumeFile: join(stateDir(), "untag", `${key}.json`) },
   );
+}
+
+/** What `untag` would remove, counted on the cluster by the same reading of `outliers.added`; writes nothing. */
+export async function countUntag(cluster: Cluster, opts: UntagOptions): Promise<{ events: number; entries: number }> {
+  const query = await untagQuery(cluster, opts);
+  const r: any = await call(cluster, "count what untag would remove", () =>
+    cluster.client.search({ index: opts.index, ignore_unavailable: true, allow_no_indices: true, body: { size: 0, query, aggs: { untag: untagCountAggregation(opts.rules?.length ? opts.rules : null) } } } as any),
+  );
+  const [events, entries] = (r.aggregations?.untag?.value ?? [0, 0]) as [number, number];
+  return { events: Number(events), entries: Number(entries) };
 }

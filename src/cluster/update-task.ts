@@ -9,10 +9,12 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { call, esReason, type Cluster } from "./client.ts";
 import { Progress } from "../util/progress.ts";
+import { redact } from "../util/redact.ts";
+import { UsageError } from "../util/errors.ts";
 
 export interface UpdateRequest {
   index: string[];
@@ -77,11 +79,69 @@ function readResume(file?: string): ResumeRecord | undefined {
 function writeResume(file: string | undefined, rec: ResumeRecord): void {
   if (!file) return;
   mkdirSync(join(file, ".."), { recursive: true });
-  writeFileSync(file, JSON.stringify(rec, null, 2) + "\n");
+  writeFileSync(file, redact(JSON.stringify(rec, null, 2) + "\n"));
 }
 
 function clearResume(file?: string): void {
   if (file) rmSync(file, { force: true });
+}
+
+interface LockRecord {
+  pid: number;
+  host: string;
+  started: string;
+  label: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
+}
+
+/**
+ * Holds `<resume file>.lock` (pid and host of the run, created exclusively) for the whole run, so that
+ * a second run sharing the state directory refuses instead of re-attaching to the first one's task
+ * (and making the first report failure when the task disappears). A lock whose process is gone (same
+ * host, dead pid: a run killed outright) is taken over; the resume file then re-attaches as before.
+ */
+export function acquireLock(file: string | undefined, label: string): () => void {
+  if (!file) return () => {};
+  const lock = `${file}.lock`;
+  mkdirSync(join(file, ".."), { recursive: true });
+  const mine: LockRecord = { pid: process.pid, host: hostname(), started: new Date().toISOString(), label };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lock, redact(JSON.stringify(mine, null, 2) + "\n"), { flag: "wx" });
+      break;
+    } catch (e) {
+      if ((e as { code?: string }).code !== "EEXIST" || attempt > 0) throw e;
+      let held: Partial<LockRecord> = {};
+      try {
+        held = JSON.parse(readFileSync(lock, "utf8"));
+      } catch {
+        // unreadable: treated as stale below
+      }
+      const stale = held.pid === undefined || (held.host === mine.host && !alive(held.pid));
+      if (!stale)
+        throw new UsageError(
+          `${label}: another run with the same state is in progress (pid ${held.pid} on ${held.host}, since ${held.started}); wait for it, or give another OUTLIERS_STATE_DIR` +
+            (held.host !== mine.host ? ` (if it is not running any more, remove ${lock})` : ""),
+        );
+      rmSync(lock, { force: true });
+    }
+  }
+  return () => {
+    try {
+      const held = JSON.parse(readFileSync(lock, "utf8")) as LockRecord;
+      if (held.pid === mine.pid && held.host === mine.host) rmSync(lock, { force: true });
+    } catch {
+      // gone already
+    }
+  };
 }
 
 interface TaskStatus {
@@ -193,6 +253,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: FollowOptions): Promise<UpdateTotals> {
   const started = Date.now();
+  const release = acquireLock(opts.resumeFile, opts.label);
   const progress = new Progress(opts.label, { json: opts.json });
   const totals: UpdateTotals = { checked: 0, updated: 0, noops: 0, versionConflicts: 0, slices: 1, passes: 0, failures: [], cancelled: false, millis: 0 };
   let current: string | undefined;
@@ -261,6 +322,7 @@ export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: Foll
   } catch (e) {
     totals.failures.push(esReason(e));
   } finally {
+    release();
     progress.done();
     process.off("SIGINT", onSigint);
     process.off("SIGTERM", onSigint);

@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
 import { autoPrefilter, countTagged, countUntagged, planTargets, prepareTarget, runBackfill, type BackfillOptions, type Relaxation, type RuleCount } from "../cluster/backfill.ts";
 import { parseTimeArg } from "../util/duration.ts";
+import { checkIndexPatterns, guardRules, searchTargets } from "../cluster/guards.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 
@@ -31,6 +32,14 @@ export function register(program: Command): void {
     const now = new Date();
     const set = loadRuleSet(paths, opts);
     if (set.rules.length === 0) throw new UsageError("no rule compiled; nothing to backfill");
+    // The guards install applies too (src/cluster/guards.ts): no every-index or hidden patterns, no code on the cluster.
+    if (opts.index) opts.index = searchTargets(checkIndexPatterns(opts.index));
+    const guarded = guardRules(set.rules, Boolean(opts.index));
+    for (const m of guarded.refused) process.stderr.write(`outliers: ${m}\n`);
+    set.failed += guarded.refused.length;
+    set.rules = guarded.rules;
+    for (const r of set.rules) if (!opts.index) r.index = searchTargets(checkIndexPatterns(r.index, "es_index"));
+    if (set.rules.length === 0) throw new UsageError("no rule left to backfill");
     let since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
     if (!since) {
       const hours = set.rules.map((r) => r.historyWindowHours).filter((h): h is number => h !== undefined);

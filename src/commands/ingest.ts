@@ -1,5 +1,7 @@
 /** `outliers ingest FILE --index NAME`: bulk-load events through the index's pipelines (tagged live). */
 import { writeFileSync } from "node:fs";
+import { redact } from "../util/redact.ts";
+import { checkIndexPatterns } from "../cluster/guards.ts";
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
 import { parseFormat, readDocsFile } from "../cluster/docs-file.ts";
@@ -41,13 +43,16 @@ export function register(program: Command): void {
     .option("--json", "print JSON only");
   addConnectionOptions(cmd).action(async (file: string, opts: Record<string, any>) => {
     const format = parseFormat(opts.format);
+    // One index, named (guards.ts): a '.' index only as its exact name, never a pattern.
+    const [index, ...more] = checkIndexPatterns([opts.index]);
+    if (more.length || index!.includes("*")) throw new UsageError(`--index ${opts.index}: ingest writes to one index; give its name`);
     const entries = readDocsFile(file, format);
     const cluster = await connect(connectionFrom(opts));
     if (opts.mapping) await createWithProfile(cluster, opts.index, loadProfile(opts.mapping));
     if (opts.idField !== undefined && opts.ids === false) throw new UsageError("--id-field and --no-ids exclude each other");
     const ids: IdMode = opts.ids === false ? { kind: "none" } : opts.idField !== undefined ? { kind: "field", field: String(opts.idField) } : { kind: "auto" };
     const res = await ingestDocs(cluster, entries, { index: opts.index, batch: opts.batch, json: Boolean(opts.json), refresh: opts.refresh, ids });
-    if (opts.errors) writeFileSync(opts.errors, res.errors.map((e) => JSON.stringify({ file, ...e })).join("\n") + (res.errors.length ? "\n" : ""));
+    if (opts.errors) writeFileSync(opts.errors, redact(res.errors.map((e) => JSON.stringify({ file, ...e })).join("\n") + (res.errors.length ? "\n" : "")));
     const rate = res.seconds > 0 ? Math.round(res.indexed / res.seconds) : res.indexed;
     if (opts.json) {
       process.stdout.write(

@@ -1,7 +1,8 @@
 /** `outliers untag`: remove the tags this tool wrote, for some rules or all, and nothing else. */
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { runUntag } from "../cluster/untag.ts";
+import { countUntag, runUntag } from "../cluster/untag.ts";
+import { checkIndexPatterns, searchTargets } from "../cluster/guards.ts";
 import { parseTimeArg } from "../util/duration.ts";
 
 export function register(program: Command): void {
@@ -13,13 +14,21 @@ export function register(program: Command): void {
     .option("--since <duration>", "only events newer than this: 30d, 12h or an ISO-8601 time")
     .option("--until <time>", "only events older than this")
     .option("--time-field <field>", "time field of the window", "@timestamp")
+    .option("--dry-run", "count the events and tag entries that would be removed; write nothing")
     .option("--json", "print JSON only");
   addConnectionOptions(cmd);
   cmd.action(async (opts: Record<string, any>) => {
     const now = new Date();
     const since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
+    opts.index = searchTargets(checkIndexPatterns(opts.index));
     const cluster = await connect(connectionFrom(opts));
+    if (opts.dryRun) {
+      const c = await countUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField });
+      if (opts.json) process.stdout.write(JSON.stringify({ dryRun: true, events: c.events, entries: c.entries }) + "\n");
+      else process.stdout.write(`untag --dry-run: would remove ${c.entries} tag entr${c.entries === 1 ? "y" : "ies"} written by outliers from ${c.events} event(s); nothing written\n`);
+      return;
+    }
     const t = await runUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, json: Boolean(opts.json) });
     const out = { cancelled: t.cancelled, checked: t.checked, untagged: t.updated, versionConflictsRetried: t.versionConflicts, failures: t.failures };
     if (opts.json) process.stdout.write(JSON.stringify(out) + "\n");

@@ -4,6 +4,7 @@
  * as a failure (reported `path: reason`, the rest still compile). Add a target with one entry in
  * TARGETS.
  */
+import { TOO_DEEP, isTooDeep } from "../util/errors.ts";
 import type { Rule } from "../ir/types.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { EmitError, ruleQuery } from "./dsl.ts";
@@ -40,6 +41,7 @@ export function perRule<T>(rule: Rule, failures: EmitFailure[], fn: () => T): T 
     return fn();
   } catch (e) {
     if (e instanceof EmitError) failures.push({ rule, status: e.status, error: e.message });
+    else if (isTooDeep(e)) failures.push({ rule, status: "error", error: TOO_DEEP });
     else failures.push({ rule, status: "error", error: `internal error: ${(e as Error).message}` });
     return undefined;
   }

@@ -44,6 +44,32 @@ export const RULE_KINDS: RuleKind[] = [
 
 const GLOB_CHARS = /[*?[\]{}]/;
 
+/** Larger rule files are refused unread (the whole SigmaHQ set is ~30 MB spread over 3,000+ files). */
+export const MAX_RULE_FILE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * A rule file's text, checked before it is read whole: its size (a large file renamed `.yml` once took
+ * minutes and gigabytes), and that it is text (no NUL byte, valid UTF-8).
+ */
+export function readRuleText(file: string, maxBytes = MAX_RULE_FILE_BYTES): { text: string } | { error: string } {
+  let buf: Buffer;
+  try {
+    const size = statSync(file).size;
+    if (size > maxBytes)
+      return { error: `${file}: ${(size / 1048576).toFixed(1)} MB is more than a rule file may be (${maxBytes / 1048576} MB); not read` };
+    buf = readFileSync(file);
+  } catch (e) {
+    return { error: `${file}: cannot read: ${(e as Error).message}` };
+  }
+  const nul = buf.indexOf(0);
+  if (nul >= 0) return { error: `${file}: binary content (a NUL byte at offset ${nul}); a rule file is text` };
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(buf) };
+  } catch {
+    return { error: `${file}: not UTF-8 text; a rule file is text` };
+  }
+}
+
 /** The rule files PATHS name, each once, sorted; explicit files of unknown kinds are kept (and reported). */
 export function findRuleFiles(paths: string[]): { files: string[]; missing: string[] } {
   // Extensions picked up when searching folders and globs (files of other kinds there are skipped).
@@ -128,13 +154,12 @@ export function loadRules(paths: string[], opts: LoadOptions): CompileResult[] {
       results.push({ status: "error", path: file, error: `${file}: unknown rule file type '${ext}' (${known})` });
       continue;
     }
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      results.push({ status: "error", path: file, error: `${file}: cannot read: ${(e as Error).message}` });
+    const read = readRuleText(file);
+    if ("error" in read) {
+      results.push({ status: "error", path: file, error: read.error });
       continue;
     }
+    const text = read.text;
     const list = byKind.get(kind) ?? [];
     list.push({ path: file, text });
     byKind.set(kind, list);

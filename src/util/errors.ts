@@ -20,8 +20,28 @@ export class ClusterError extends Error {
   override name = "ClusterError";
 }
 
+/** The HTTP status of a cluster's error answer (the client's ResponseError, rest.ts' EsRequestError). */
+function httpStatus(err: unknown): number | undefined {
+  const e = err as { statusCode?: unknown; status?: unknown; meta?: { statusCode?: unknown } } | undefined;
+  const s = e?.statusCode ?? e?.meta?.statusCode ?? (err instanceof Error && err.name === "EsRequestError" ? e?.status : undefined);
+  return typeof s === "number" ? s : undefined;
+}
+
+/**
+ * A server error (5xx) stopping a command is the cluster failing, not bad input: 3, like an
+ * unreachable cluster. (Commands whose work partly ran report 1 themselves.)
+ */
+/** A rule whose nesting exhausted the call stack while it was compiled (e.g. a 10,000-deep condition). */
+export function isTooDeep(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+export const TOO_DEEP = "the condition is nested too deeply to compile (the call stack ran out); flatten it (fewer nested levels)";
+
 export function exitCodeFor(err: unknown): number {
   if (err instanceof ClusterError) return 3;
+  const status = httpStatus(err);
+  if (status !== undefined && status >= 500) return 3;
   return 2;
 }
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { encodeRules, ruleMeta } from "../../src/emit/painless/encode.ts";
 import { META, OP, PAINLESS_CONSTANTS, PARAM } from "../../src/emit/painless/layout.ts";
 import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "../../src/emit/painless/source.ts";
-import { UNTAG_SOURCE } from "../../src/emit/painless/untag.ts";
+import { UNTAG_FUNCTIONS, UNTAG_SOURCE } from "../../src/emit/painless/untag.ts";
 import { OP as NFA_OP } from "../../src/ir/regex/nfa.ts";
 import { REGEX_CONSTANTS, REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
 import { constantTokens, loadPainless, PainlessSourceError } from "../../src/painless/load.ts";
@@ -20,6 +20,7 @@ const FILES: [string, Record<string, Record<string, number | string>>, string][]
   ["matcher.painless", PAINLESS_CONSTANTS, MATCHER_FUNCTIONS],
   ["tagger.painless", PAINLESS_CONSTANTS, TAGGER_FUNCTIONS],
   ["regex.painless", REGEX_CONSTANTS, REGEX_PAINLESS],
+  ["untag-functions.painless", {}, UNTAG_FUNCTIONS],
   ["untag.painless", {}, UNTAG_SOURCE],
 ];
 

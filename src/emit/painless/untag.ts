@@ -1,5 +1,5 @@
 /**
- * The fixed Painless script `outliers untag` runs with `_update_by_query` (src/painless/untag.painless): removes the entries this
+ * The fixed Painless script `outliers untag` runs with `_update_by_query`: removes the entries this
  * tool wrote for some rules (params.ids) or all of them (params.ids = null), and nothing else.
  *
  * What the tagger wrote is known exactly from the event itself:
@@ -14,9 +14,34 @@
  * what it was before tagging (apart from key order).
  */
 import { loadPainless } from "../../painless/load.ts";
+import untagFunctionsText from "../../painless/untag-functions.painless" with { type: "text" };
 import untagText from "../../painless/untag.painless" with { type: "text" };
 
-export const UNTAG_SOURCE = loadPainless("untag.painless", untagText);
+/** utOurs / utGone: which entries of `outliers.*` are this tool's, shared by untag and its dry-run count. */
+export const UNTAG_FUNCTIONS = loadPainless("untag-functions.painless", untagFunctionsText);
+
+export const UNTAG_SOURCE = UNTAG_FUNCTIONS + loadPainless("untag.painless", untagText);
+
+
+/**
+ * A `scripted_metric` aggregation counting what untag would remove (`untag --dry-run`): events it
+ * would change and rule entries it would take off them, by the same reading of `outliers.added`.
+ */
+export function untagCountAggregation(ids: string[] | null): object {
+  return {
+    scripted_metric: {
+      // Its params are deep-copied, which fails on a null value (7.10): "all" stands for ids = null.
+      params: { ids: ids ?? [], all: ids === null },
+      init_script: "state.events = 0L; state.entries = 0L;",
+      map_script: `${UNTAG_FUNCTIONS}
+def o = params['_source'].get('outliers');
+List g = utGone(o, utOurs(o), params.all ? null : params.ids);
+if (!g.isEmpty()) { state.events += 1; state.entries += g.size(); }`,
+      combine_script: "return [state.events, state.entries];",
+      reduce_script: "long e = 0; long n = 0; for (def s : states) { if (s != null) { e += s[0]; n += s[1]; } } return [e, n];",
+    },
+  };
+}
 
 /** The `_update_by_query` script that removes tags for `ids` (null: every rule this tool tagged). */
 export function untagScript(ids: string[] | null): { source: string; params: { ids: string[] | null }; lang: "painless" } {

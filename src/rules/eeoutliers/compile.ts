@@ -8,6 +8,7 @@
  * `run_model = 0` use cases are checked like the others and then reported `unsupported`:
  * ee-outliers does not run them, so tagging with them would surprise their owner.
  */
+import { TOO_DEEP, isTooDeep } from "../../util/errors.ts";
 import { readFileSync } from "node:fs";
 import { FALSE } from "../../ir/build.ts";
 import type { CompileResult, Node, Rule } from "../../ir/types.ts";
@@ -38,7 +39,12 @@ export function compileEeOutliersFiles(paths: string[], opts: EeOutliersOptions)
 export function compileEeOutliersTexts(files: { path: string; text: string }[], opts: EeOutliersOptions): CompileResult[] {
   return readUseCaseFiles(files).map((r): CompileResult => {
     if (r.status !== "ok") return { status: r.status, id: r.section, title: r.section?.replace(/^simplequery_/, ""), path: r.path, error: r.error };
-    return compileUseCase(r.spec, r.warnings, opts);
+    try {
+      return compileUseCase(r.spec, r.warnings, opts);
+    } catch (e) {
+      if (!isTooDeep(e)) throw e;
+      return { status: "error", id: r.spec.section, title: r.spec.modelName, path: r.spec.path, error: `${r.spec.path}:${r.spec.line}: [${r.spec.section}]: ${TOO_DEEP}` };
+    }
   });
 }
 

@@ -16,6 +16,7 @@
  * wrote `sigma_<name>` as the ee-outliers section name; the emitter adds that prefix there); when
  * a file holds several rule documents, each gets `_<n>`, n counting the rule documents from 1.
  */
+import { TOO_DEEP, isTooDeep } from "../../util/errors.ts";
 import { createHash } from "node:crypto";
 import { basename, extname } from "node:path";
 import { and, or, not, wildcardShape } from "../../ir/build.ts";
@@ -134,6 +135,7 @@ export function convertSigmaRule(rule: SigmaRule, opts: ConvertOptions, ordinal 
     if (e instanceof RuleProblem) {
       return { status: e.status, ...meta, error: `${rule.where(e.place)}: ${e.message}` };
     }
+    if (isTooDeep(e)) return { status: "error", ...meta, error: `${rule.where([])}: ${TOO_DEEP}` };
     return { status: "error", ...meta, error: `${rule.where([])}: internal error: ${(e as Error)?.stack ?? e}` };
   }
 }

@@ -1,0 +1,100 @@
+/**
+ * The guards every command applies before it touches a cluster, so that install, backfill, untag and
+ * ingest refuse and reach exactly the same things:
+ *
+ * - index patterns that name every index (`*`, `_all`, `**`) are refused, so is a rule whose
+ *   `es_index` is such a pattern (naming the rule and its file);
+ * - hidden and system indices (names starting with `.`) are reached only when named exactly:
+ *   `.tasks` may be given, `.*` or `.security*` is refused, and a wildcard such as `*beat*`, which
+ *   Elasticsearch would let reach `.kibana`-like indices, gets `-.*` after it (wildcards never
+ *   expand to hidden indices: requests use expand_wildcards=open);
+ * - a query that runs code on the cluster (a `script` query, `script_score`, any `*script*` key)
+ *   is refused per rule with a clear message; the other rules still run.
+ */
+import type { Rule } from "../ir/types.ts";
+import { UsageError } from "../util/errors.ts";
+
+const EVERY_INDEX = /^(_all|\**)$/;
+
+/** Checks index patterns given by `what` (`--index`, a rule's es_index); returns them split and deduplicated. */
+export function checkIndexPatterns(patterns: string[], what = "--index"): string[] {
+  const out: string[] = [];
+  for (const raw of patterns) {
+    for (const p of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+      if (p.startsWith("-")) throw new UsageError(`${what} ${p}: exclusions are not supported; name the indices to use`);
+      if (EVERY_INDEX.test(p)) throw new UsageError(`${what} ${p}: refusing to touch every index of the cluster; give specific patterns (e.g. winlogbeat-*)`);
+      if (!/^[^\s"\\/?<>|,#:]+$/.test(p)) throw new UsageError(`${what} ${p}: not a valid index pattern`);
+      if (p.startsWith(".") && p.includes("*"))
+        throw new UsageError(`${what} ${p}: hidden and system indices (names starting with '.') are only touched when named exactly (e.g. .my-hidden-index), never by a pattern`);
+      if (!out.includes(p)) out.push(p);
+    }
+  }
+  if (out.length === 0) throw new UsageError(`no index patterns (give ${what} PATTERN)`);
+  return out;
+}
+
+/**
+ * The target list to send to Elasticsearch for checked patterns: wildcards first, then `-.*` so that
+ * they reach no index whose name starts with '.', then the names given exactly.
+ */
+export function searchTargets(patterns: string[]): string[] {
+  const wild = patterns.filter((p) => p.includes("*"));
+  const exact = patterns.filter((p) => !p.includes("*"));
+  const exactDot = exact.filter((p) => p.startsWith("."));
+  const rest = exact.filter((p) => !p.startsWith("."));
+  return wild.length ? [...wild, ...rest, "-.*", ...exactDot] : [...rest, ...exactDot];
+}
+
+/** Whether an index found by expanding `patterns` may be touched: a '.' name only when named exactly. */
+export function reachable(index: string, patterns: string[]): boolean {
+  return !index.startsWith(".") || patterns.includes(index);
+}
+
+/** Where a query runs code on the cluster (a JSON path), or undefined. */
+export function codeIn(query: unknown, at = "query"): string | undefined {
+  if (Array.isArray(query)) {
+    for (let i = 0; i < query.length; i++) {
+      const hit = codeIn(query[i], `${at}[${i}]`);
+      if (hit) return hit;
+    }
+    return undefined;
+  }
+  if (!query || typeof query !== "object") return undefined;
+  for (const [k, v] of Object.entries(query as Record<string, unknown>)) {
+    if (/script/i.test(k)) return `${at}.${k}`;
+    const hit = codeIn(v, `${at}.${k}`);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** The rule's place for messages: file and section. */
+function place(rule: Rule): string {
+  return `${rule.source.path}${rule.source.section ? `: [${rule.source.section}]` : ""}`;
+}
+
+/**
+ * Splits rules into those a cluster command may run and those refused (with the message): a query
+ * the cluster would run that contains code. Rules whose own index patterns name every index, or reach
+ * hidden indices by a pattern, stop the command when no --index overrides them (as install does).
+ */
+export function guardRules(rules: Rule[], explicitIndex: boolean): { rules: Rule[]; refused: string[] } {
+  const ok: Rule[] = [];
+  const refused: string[] = [];
+  for (const r of rules) {
+    const code = r.backfillOnlyQuery !== undefined ? codeIn(r.backfillOnlyQuery) : undefined;
+    if (code) {
+      refused.push(`${place(r)}: rule ${r.id}: its query runs a script on the cluster (${code}); refused, the other rules still run`);
+      continue;
+    }
+    if (!explicitIndex) {
+      try {
+        checkIndexPatterns(r.index, "es_index");
+      } catch (e) {
+        throw new UsageError(`${place(r)}: rule ${r.id}: ${(e as Error).message} (or give --index)`);
+      }
+    }
+    ok.push(r);
+  }
+  return { rules: ok, refused };
+}
