@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
 import { runUntag } from "../cluster/untag.ts";
+import { discoverFields } from "../cluster/field-discovery.ts";
+import { preflight, unknownRules } from "../cluster/preflight.ts";
 import { parseTimeArg } from "../util/duration.ts";
 
 export function register(program: Command): void {
@@ -20,8 +22,16 @@ export function register(program: Command): void {
     const since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
     const cluster = await connect(connectionFrom(opts));
-    const t = await runUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, json: Boolean(opts.json) });
-    const out = { cancelled: t.cancelled, checked: t.checked, untagged: t.updated, versionConflictsRetried: t.versionConflicts, failures: t.failures };
+    // A typo (index, time field, window, rule id) is a warning and exit 1, never "0 cleaned, done".
+    const discovery = await discoverFields(cluster, opts.index);
+    const checks = { patterns: opts.index, timeField: opts.timeField, since, until };
+    const pre = await preflight(cluster, discovery, checks);
+    const warnings = [...pre.warnings, ...(pre.stop ? [] : await unknownRules(cluster, discovery, checks, opts.rule))];
+    if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
+    const t = pre.stop
+      ? { cancelled: false, checked: 0, updated: 0, versionConflicts: 0, failures: [] as string[], millis: 0 }
+      : await runUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, json: Boolean(opts.json) }, discovery);
+    const out = { cancelled: t.cancelled, checked: t.checked, untagged: t.updated, versionConflictsRetried: t.versionConflicts, failures: t.failures, warnings };
     if (opts.json) process.stdout.write(JSON.stringify(out) + "\n");
     else {
       process.stdout.write(
@@ -29,6 +39,6 @@ export function register(program: Command): void {
       );
       for (const f of t.failures.slice(0, 20)) process.stderr.write(`outliers: untag failure: ${f}\n`);
     }
-    process.exitCode = t.cancelled ? 130 : t.failures.length ? 1 : 0;
+    process.exitCode = t.cancelled ? 130 : t.failures.length || warnings.length ? 1 : 0;
   });
 }
