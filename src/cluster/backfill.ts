@@ -11,9 +11,12 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Node, Predicate, Rule } from "../ir/types.ts";
 import { and, not, or, TRUE } from "../ir/build.ts";
-import { andOf, EmitError, MATCH_ALL, nodeToQuery, orOf, predicateQuery, ruleQuery } from "../emit/dsl.ts";
+import { andOf, EmitError, MATCH_ALL, nodeToQuery, orOf, predicateQuery, ruleQuery, type Mapped } from "../emit/dsl.ts";
+import type { FieldIndex } from "../emit/field-index.ts";
 import { updateScript } from "../emit/painless/pipeline.ts";
 import { call, type Cluster } from "./client.ts";
+import { carriesRule, discoverFields, ruleIdFields, type Discovery, type IdField } from "./field-discovery.ts";
+import { ensureTagMappings, type TagLayout } from "./tag-mappings.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
 import { timeRange } from "../util/duration.ts";
 
@@ -48,6 +51,8 @@ export interface BackfillOptions {
   json?: boolean;
   /** Fingerprint of the command's own arguments, for the resume file. */
   resumeKey?: string;
+  /** How the tag fields are mapped where they are not yet (default keyword). */
+  tagLayout?: TagLayout;
 }
 
 /** Groups rules by where they run, so each group is one `_update_by_query`. */
@@ -65,30 +70,39 @@ export function planTargets(rules: Rule[], opts: Pick<BackfillOptions, "index" |
   return [...byKey.values()];
 }
 
-/** The name of the field that holds rule ids on these indices (keyword, or a text field's `.keyword`). */
+/**
+ * The name of the field that holds rule ids on these indices (keyword, or a text field's keyword
+ * sub-field), from their real mappings. Where indices differ, see `ruleIdFields` / `carriesRule`.
+ */
 export async function ruleIdField(cluster: Cluster, index: string[]): Promise<string> {
-  const r: any = await call(cluster, "read field capabilities", () =>
-    // `fields` in the query string: the 8.x client would send it in the body, which 7.x ignores.
-    cluster.client.fieldCaps({ index, ignore_unavailable: true, allow_no_indices: true } as any, { querystring: { fields: "outliers.rule_id,outliers.rule_id.keyword" } } as any),
-  );
-  const types = Object.keys(r.fields?.["outliers.rule_id"] ?? {});
-  if (types.length === 0 || types.every((t) => t === "keyword")) return "outliers.rule_id";
-  if (r.fields?.["outliers.rule_id.keyword"]) return "outliers.rule_id.keyword";
-  return "outliers.rule_id";
+  return ruleIdFields(await discoverFields(cluster, index))[0]!.field;
 }
 
 /**
  * How far a rule's candidate query is widened. The query only selects candidates; the shared
  * Painless matcher decides, so a wider query costs time, never exactness.
- *   0  the rule's own query
- *   1  predicates the DSL cannot express become the constant that keeps a superset
- *   2  term-level predicates only (guards, equals, numbers, exists, cidr, prefix): substring,
- *      wildcard, regex, keyword and fieldref tests are left to the script. Building thousands of
- *      leading-wildcard automata costs the cluster far more than the script's checks (one rule of
- *      hash lists took 125 s to build as a query), so this is the default prefilter
- *   3  everything in the window (the cluster refused even the term-level query)
+ *   exact        the rule's own query (compiled for the indices' real mappings, which may widen
+ *                single predicates: see "Mapping-aware emission" in src/emit/dsl.ts)
+ *   expressible  predicates the DSL cannot express become the constant that keeps a superset
+ *   terms        term-level predicates only (guards, equals, numbers, exists, cidr, prefix): substring,
+ *                wildcard, regex, keyword and fieldref tests are left to the script. Building thousands
+ *                of leading-wildcard automata costs the cluster far more than the script's checks (one
+ *                rule of hash lists took 125 s to build as a query), so this is the default prefilter
+ *   window       everything in the window (the cluster refused even the term-level query)
  */
-export type Relaxation = 0 | 1 | 2 | 3;
+export type Relaxation = "exact" | "expressible" | "terms" | "window";
+
+const RELAXATIONS: readonly Relaxation[] = ["exact", "expressible", "terms", "window"];
+
+/** The next wider level (window stays window). */
+export function wider(level: Relaxation): Relaxation {
+  return RELAXATIONS[Math.min(RELAXATIONS.indexOf(level) + 1, RELAXATIONS.length - 1)]!;
+}
+
+/** At least as wide as the term-level prefilter (selected by the broad union). */
+function isBroadLevel(level: Relaxation): boolean {
+  return level === "terms" || level === "window";
+}
 
 /**
  * The tree with the predicates `drop` names replaced by the constant that makes the query select a
@@ -121,27 +135,45 @@ function notExpressible(p: Predicate): boolean {
 
 const TERM_LEVEL = new Set<Predicate["kind"]>(["equals", "number", "exists", "cidr", "prefix"]);
 
-const DROP: Record<1 | 2, (p: Predicate) => boolean> = {
-  1: notExpressible,
-  2: (p) => !TERM_LEVEL.has(p.kind) || notExpressible(p),
+const DROP: Record<"expressible" | "terms", (p: Predicate) => boolean> = {
+  expressible: notExpressible,
+  terms: (p) => !TERM_LEVEL.has(p.kind) || notExpressible(p),
 };
 
-/** The query that selects a rule's candidate events at a relaxation level (raised on EmitError). */
-export function candidateQuery(rule: Rule, level: Relaxation = 0): { query: Record<string, unknown>; level: Relaxation } {
-  if (rule.backfillOnlyQuery !== undefined) return { query: ruleQuery(rule), level: 0 };
-  if (level === 0) {
+/** A superset-mode emit context on the real mappings, recording the fields it had to widen. */
+export function mappedFor(fields: FieldIndex | undefined, widened?: string[]): Mapped | undefined {
+  if (!fields) return undefined;
+  return { fields, upper: true, widened: widened ? (f, why) => void (widened.includes(`${f}: ${why}`) || widened.push(`${f}: ${why}`)) : undefined };
+}
+
+export interface Candidate {
+  query: Record<string, unknown>;
+  level: Relaxation;
+  /** Fields whose predicates were widened for the indices' real mappings (empty: exact). */
+  widened: string[];
+}
+
+/**
+ * The query that selects a rule's candidate events at a relaxation level (raised on EmitError),
+ * compiled for `fields` (the target's real mappings) when given.
+ */
+export function candidateQuery(rule: Rule, level: Relaxation = "exact", fields?: FieldIndex): Candidate {
+  const widened: string[] = [];
+  const m = mappedFor(fields, widened);
+  if (rule.backfillOnlyQuery !== undefined) return { query: ruleQuery(rule), level: "exact", widened };
+  if (level === "exact") {
     try {
-      return { query: ruleQuery(rule), level: 0 };
+      return { query: ruleQuery(rule, m), level, widened };
     } catch (e) {
       if (!(e instanceof EmitError)) throw e;
-      level = 1;
+      level = "expressible";
     }
   }
-  if (level === 3) return { query: MATCH_ALL, level };
+  if (level === "window") return { query: MATCH_ALL, level, widened };
   const drop = DROP[level];
-  const base = nodeToQuery(relaxForQuery(rule.condition, drop));
-  const query = rule.whitelist ? andOf([base], [nodeToQuery(relaxForQuery(rule.whitelist, drop, false))]) : base;
-  return { query, level };
+  const base = nodeToQuery(relaxForQuery(rule.condition, drop), m);
+  const query = rule.whitelist ? andOf([base], [nodeToQuery(relaxForQuery(rule.whitelist, drop, false), m && { ...m, upper: false })]) : base;
+  return { query, level, widened };
 }
 
 /**
@@ -173,14 +205,14 @@ export function autoPrefilter(rules: Rule[]): Relaxation {
   let n = 0;
   for (const r of rules) {
     n += automatonLeaves(r);
-    if (n > EXACT_PREFILTER_BUDGET) return 2;
+    if (n > EXACT_PREFILTER_BUDGET) return "terms";
   }
-  return 0;
+  return "exact";
 }
 
-/** A rule's candidate query, narrowed to events that do not carry it yet. */
-export function untaggedQuery(rule: Rule, idField: string, level: Relaxation = 0): Record<string, unknown> {
-  return { bool: { filter: [candidateQuery(rule, level).query], must_not: [{ term: { [idField]: rule.id } }] } };
+/** A rule's candidate query (on the real mappings when given), narrowed to events that do not carry it yet. */
+export function untaggedQuery(rule: Rule, idFields: IdField[], level: Relaxation = "exact", fields?: FieldIndex): Record<string, unknown> {
+  return { bool: { filter: [candidateQuery(rule, level, fields).query], must_not: [carriesRule(idFields, [rule.id])] } };
 }
 
 function windowed(query: object, timeField: string, opts: BackfillOptions): object {
@@ -204,9 +236,12 @@ export interface BroadPrefilter {
   unionMillis: number | null;
 }
 
-/** What a target needs before it runs: the rule-id field, and each rule's validated relaxation. */
+/** What a target needs before it runs: its real mappings, the rule-id field(s), and each rule's validated relaxation. */
 export interface PreparedTarget extends BackfillTarget {
-  idField: string;
+  discovery: Discovery;
+  idFields: IdField[];
+  /** Per rule: the fields its candidate query widened for the real mappings (absent: exact). */
+  mappingWidened: Map<string, string[]>;
   levels: Map<string, Relaxation>;
   /** Per rule: the cluster's reason for each level it refused. */
   refused: Map<string, string>;
@@ -252,27 +287,41 @@ async function countIn(cluster: Cluster, index: string[], query: object): Promis
  * queries are checked one by one; the broad rules (level 2 and up) are checked together as their
  * union, and one by one only when the cluster refuses the union.
  */
-export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: BackfillOptions, start: Relaxation = 0): Promise<PreparedTarget> {
-  const idField = await ruleIdField(cluster, t.index);
+export async function prepareTarget(
+  cluster: Cluster,
+  t: BackfillTarget,
+  opts: BackfillOptions,
+  start: Relaxation = "exact",
+  discovery?: Discovery,
+): Promise<PreparedTarget> {
+  const d = discovery ?? (await discoverFields(cluster, t.index));
+  const fields = d.fields;
+  const idFields = ruleIdFields(d);
   const levels = new Map<string, Relaxation>();
   const refused = new Map<string, string>();
+  const mappingWidened = new Map<string, string[]>();
   const all = [...t.rules, ...t.queryOnly];
-  for (const r of all) levels.set(r.id, candidateQuery(r, start).level);
+  for (const r of all) {
+    const c = candidateQuery(r, start, fields);
+    levels.set(r.id, c.level);
+    if (c.widened.length) mappingWidened.set(r.id, c.widened);
+  }
   const isBroad = (r: Rule) => isBroadRule(levels, r);
-  await validate(cluster, t, opts, idField, all.filter((r) => !isBroad(r)), levels, refused);
+  const base = { ...t, discovery: d, idFields, mappingWidened };
+  await validate(cluster, t, opts, idFields, fields, all.filter((r) => !isBroad(r)), levels, refused);
   let broadRules = t.rules.filter(isBroad);
-  if (broadRules.length === 0) return { ...t, idField, levels, refused };
+  if (broadRules.length === 0) return { ...base, levels, refused };
 
   const window = windowed(MATCH_ALL, t.timeField, opts);
   const win = await countIn(cluster, t.index, window);
   if ("error" in win) throw new Error(`${t.index.join(",")}: the cluster refuses the time window query: ${win.error}`);
-  let unionQuery = broadUnion(levels, t.timeField, broadRules, opts);
+  let unionQuery = broadUnion(levels, t.timeField, broadRules, opts, fields);
   let union = await countIn(cluster, t.index, unionQuery);
   if ("error" in union) {
     // Find the rules the cluster refuses, widen them, and try the union again.
-    await validate(cluster, t, opts, idField, broadRules, levels, refused);
+    await validate(cluster, t, opts, idFields, fields, broadRules, levels, refused);
     broadRules = t.rules.filter(isBroad);
-    unionQuery = broadUnion(levels, t.timeField, broadRules, opts);
+    unionQuery = broadUnion(levels, t.timeField, broadRules, opts, fields);
     union = await countIn(cluster, t.index, unionQuery);
   }
   let broad: BroadPrefilter;
@@ -281,12 +330,12 @@ export async function prepareTarget(cluster: Cluster, t: BackfillTarget, opts: B
     const kind = choosePrefilter(win.count, union.count, union.millis, opts.batchSize ?? DEFAULT_BATCH);
     broad = { kind, query: kind === "union" ? unionQuery : window, windowEvents: win.count, unionEvents: union.count, unionMillis: union.millis };
   }
-  return { ...t, idField, levels, refused, broad };
+  return { ...base, levels, refused, broad };
 }
 
 /** A rule selected by the broad prefilter: term-level or wider, and not a query-only rule. */
 function isBroadRule(levels: Map<string, Relaxation>, r: Rule): boolean {
-  return (levels.get(r.id) ?? 0) >= 2 && r.backfillOnlyQuery === undefined;
+  return isBroadLevel(levels.get(r.id) ?? "exact") && r.backfillOnlyQuery === undefined;
 }
 
 /** Checks each rule's candidate query at its level, widening refused ones until the cluster accepts. */
@@ -294,7 +343,8 @@ async function validate(
   cluster: Cluster,
   t: BackfillTarget,
   opts: BackfillOptions,
-  idField: string,
+  idFields: IdField[],
+  fields: FieldIndex,
   rules: Rule[],
   levels: Map<string, Relaxation>,
   refused: Map<string, string>,
@@ -307,7 +357,7 @@ async function validate(
       const searches: object[] = [];
       for (const r of batch) {
         searches.push({ index: t.index, ignore_unavailable: true, allow_no_indices: true });
-        searches.push({ size: 0, terminate_after: 1, query: windowed(untaggedQuery(r, idField, levels.get(r.id)), t.timeField, opts) });
+        searches.push({ size: 0, terminate_after: 1, query: windowed(untaggedQuery(r, idFields, levels.get(r.id), fields), t.timeField, opts) });
       }
       const res: any = await call(cluster, "check rule queries", () => cluster.client.msearch({ searches } as any, { requestTimeout: QUERY_CHECK_TIMEOUT_MS }));
       res.responses.forEach((resp: any, j: number) => {
@@ -316,8 +366,8 @@ async function validate(
         const level = levels.get(r.id)!;
         const reason = String(resp.error.root_cause?.[0]?.reason ?? resp.error.reason ?? "refused").slice(0, 300);
         refused.set(r.id, reason);
-        if (level >= 3 || r.backfillOnlyQuery !== undefined) throw new Error(`${r.source.path}: ${r.id}: the cluster refuses the rule's query: ${reason}`);
-        levels.set(r.id, (level + 1) as Relaxation);
+        if (level === "window" || r.backfillOnlyQuery !== undefined) throw new Error(`${r.source.path}: ${r.id}: the cluster refuses the rule's query: ${reason}`);
+        levels.set(r.id, wider(level));
         retry.push(r);
       });
     }
@@ -332,9 +382,10 @@ async function validate(
  * Per-rule narrowing would keep thousands of clauses, and 7.10 rebuilds the whole query for every
  * scroll page (measured: a 1.3 MB union ran at ~70 events/s on a million events).
  */
-function broadUnion(levels: Map<string, Relaxation>, timeField: string, rules: Rule[], opts: BackfillOptions): object {
-  const nodes = rules.map((r) => (levels.get(r.id) === 3 ? TRUE : relaxForQuery(r.condition, DROP[2])));
-  return windowed(orOf(absorbed(nodes).map(nodeToQuery)), timeField, opts);
+function broadUnion(levels: Map<string, Relaxation>, timeField: string, rules: Rule[], opts: BackfillOptions, fields: FieldIndex): object {
+  const nodes = rules.map((r) => (levels.get(r.id) === "window" ? TRUE : relaxForQuery(r.condition, DROP.terms)));
+  const m = mappedFor(fields);
+  return windowed(orOf(absorbed(nodes).map((n) => nodeToQuery(n, m))), timeField, opts);
 }
 
 /**
@@ -347,7 +398,7 @@ export function passQuery(t: PreparedTarget, rules: Rule[], opts: BackfillOption
   let broad = false;
   for (const r of rules) {
     if (isBroadRule(t.levels, r)) broad = true;
-    else narrowed.push(untaggedQuery(r, t.idField, t.levels.get(r.id) ?? 0));
+    else narrowed.push(untaggedQuery(r, t.idFields, t.levels.get(r.id) ?? "exact", t.discovery.fields));
   }
   if (!broad) return windowed(orOf(narrowed), t.timeField, opts);
   if (!t.broad) throw new Error("passQuery: the target was not prepared for its broad rules (prepareTarget)");
@@ -377,8 +428,12 @@ export interface RuleCount {
   id: string;
   title: string;
   count: number;
-  /** The count is an upper bound: the rule's query needed relaxing (see `candidateQuery`). */
+  /**
+   * The count is an upper bound: the rule's query needed relaxing (see `candidateQuery`), or the
+   * indices' mappings cannot answer one of its predicates exactly (`widened` names the fields).
+   */
   upperBound?: boolean;
+  widened?: string[];
 }
 
 /** Per rule, how many events in the window match and do not carry it yet (`--dry-run`). Writes nothing. */
@@ -391,14 +446,19 @@ export async function countUntagged(cluster: Cluster, targets: PreparedTarget[],
       const searches: object[] = [];
       for (const r of batch) {
         searches.push({ index: t.index, ignore_unavailable: true, allow_no_indices: true });
-        searches.push({ size: 0, track_total_hits: true, query: windowed(untaggedQuery(r, t.idField, t.levels.get(r.id)), t.timeField, opts) });
+        searches.push({ size: 0, track_total_hits: true, query: windowed(untaggedQuery(r, t.idFields, t.levels.get(r.id), t.discovery.fields), t.timeField, opts) });
       }
       const res: any = await call(cluster, "count matching events", () => cluster.client.msearch({ searches } as any, { requestTimeout: QUERY_CHECK_TIMEOUT_MS }));
       res.responses.forEach((resp: any, j: number) => {
         const r = batch[j]!;
         if (resp.error) throw new Error(`${r.id}: ${resp.error.root_cause?.[0]?.reason ?? resp.error.reason}`);
         const count = resp.hits.total.value ?? resp.hits.total;
-        out.push(t.levels.get(r.id) ? { id: r.id, title: r.title, count, upperBound: true } : { id: r.id, title: r.title, count });
+        const widened = t.mappingWidened.get(r.id);
+        const level = t.levels.get(r.id) ?? "exact";
+        const rc: RuleCount = { id: r.id, title: r.title, count };
+        if (level !== "exact" || widened) rc.upperBound = true;
+        if (widened) rc.widened = widened;
+        out.push(rc);
       });
     }
   }
@@ -451,19 +511,51 @@ export async function countTagged(cluster: Cluster, targets: PreparedTarget[], o
   const out: RuleCount[] = [];
   for (const t of targets) {
     const all = [...t.rules, ...t.queryOnly];
-    const res: any = await call(cluster, "count tagged events", () =>
-      cluster.client.search({
-        index: t.index,
-        ignore_unavailable: true,
-        allow_no_indices: true,
-        size: 0,
-        query: windowed({ terms: { [t.idField]: all.map((r) => r.id) } }, t.timeField, opts),
-        aggs: { rules: { terms: { field: t.idField, size: Math.max(all.length, 1) } } },
-      } as any),
-    );
     const counts = new Map<string, number>();
-    for (const b of res.aggregations?.rules?.buckets ?? []) counts.set(String(b.key), b.doc_count);
+    // One aggregation per way the indices hold rule ids (keyword, or ee-outliers' text + .keyword).
+    for (const f of t.idFields) {
+      const filter: object[] = [{ terms: { [f.field]: all.map((r) => r.id) } }];
+      if (f.indices) filter.push({ terms: { _index: f.indices } });
+      const res: any = await call(cluster, "count tagged events", () =>
+        cluster.client.search({
+          index: t.index,
+          ignore_unavailable: true,
+          allow_no_indices: true,
+          size: 0,
+          query: windowed({ bool: { filter } }, t.timeField, opts),
+          aggs: { rules: { terms: { field: f.field, size: Math.max(all.length, 1) } } },
+        } as any),
+      );
+      for (const b of res.aggregations?.rules?.buckets ?? []) counts.set(String(b.key), (counts.get(String(b.key)) ?? 0) + b.doc_count);
+    }
     for (const r of all) out.push({ id: r.id, title: r.title, count: counts.get(r.id) ?? 0 });
   }
   return out;
+}
+
+/**
+ * Before the first write: keyword mappings for the tag fields on every target index that does not
+ * map them yet (an index mapping them already, e.g. ee-outliers' text + `.keyword`, is left as it is
+ * and its `.keyword` used for counts). Returns one line per index changed or blocked.
+ */
+export async function prepareTagMappings(cluster: Cluster, targets: PreparedTarget[], layout: TagLayout = "keyword"): Promise<string[]> {
+  const lines: string[] = [];
+  const done = new Set<string>();
+  for (const t of targets) {
+    const extra = [...new Set([...t.rules, ...t.queryOnly].flatMap((r) => Object.keys(r.tagsOut.extra)))];
+    const todo = new Map([...t.discovery.raw].filter(([ix]) => !done.has(ix)));
+    for (const ix of todo.keys()) done.add(ix);
+    const changed = await ensureTagMappings(
+      (index, properties) =>
+        call(cluster, `map the tag fields on ${index}`, () => cluster.client.indices.putMapping({ index, properties } as any)).then(() => undefined),
+      todo,
+      extra,
+      layout,
+    );
+    for (const c of changed) {
+      if (c.fields.length) lines.push(`${c.index}: mapped ${c.fields.join(", ")} (${layout})`);
+      if (c.blocked.length) lines.push(`${c.index}: cannot map ${c.blocked.join(", ")}: a parent field is mapped as a value`);
+    }
+  }
+  return lines;
 }

@@ -53,8 +53,22 @@ export interface MappingAddition {
   properties: Props;
 }
 
+/**
+ * How the keyword tag fields are mapped: `keyword` (ours), or `ee-outliers`: the same keyword field
+ * with a `keyword` sub-field, so dashboards built for ee-outliers' dynamic text + `.keyword` layout
+ * (`outliers.type.keyword`, `tags.keyword`) keep working (docs/tags.md).
+ */
+export type TagLayout = "keyword" | "ee-outliers";
+
+export const TAG_LAYOUTS: readonly TagLayout[] = ["keyword", "ee-outliers"];
+
+function withLayout(leaf: Record<string, unknown>, layout: TagLayout): Record<string, unknown> {
+  if (layout !== "ee-outliers" || leaf.type !== "keyword") return { ...leaf };
+  return { ...leaf, fields: { keyword: { type: "keyword", ignore_above: leaf.ignore_above ?? 8191 } } };
+}
+
 /** The additions a mapping (its top-level `properties`) needs. */
-export function missingTagMappings(properties: Props | undefined, extraKeys: string[] = []): MappingAddition {
+export function missingTagMappings(properties: Props | undefined, extraKeys: string[] = [], layout: TagLayout = "keyword"): MappingAddition {
   const fields: string[] = [];
   const blocked: string[] = [];
   const out: Props = {};
@@ -71,7 +85,7 @@ export function missingTagMappings(properties: Props | undefined, extraKeys: str
       cur[parts[k]!] ??= { properties: {} };
       cur = cur[parts[k]!].properties;
     }
-    cur[parts[parts.length - 1]!] = { ...leaf };
+    cur[parts[parts.length - 1]!] = withLayout(leaf, layout);
   }
   return { fields, blocked, properties: out };
 }
@@ -91,4 +105,24 @@ export function mergeProperties(mappings: Props | undefined, add: Props): Props 
   base.properties ??= {};
   merge(base.properties, add);
   return base;
+}
+
+/**
+ * Puts the missing tag-field mappings on each concrete index (backing indices of a data stream
+ * included) before a run writes its first tag, so dynamic mapping never makes them text fields and
+ * a `dynamic: strict` index accepts the tags. Returns what was added, per index.
+ */
+export async function ensureTagMappings(
+  put: (index: string, properties: Props) => Promise<void>,
+  mappings: Map<string, Props>,
+  extraKeys: string[],
+  layout: TagLayout,
+): Promise<{ index: string; fields: string[]; blocked: string[] }[]> {
+  const out: { index: string; fields: string[]; blocked: string[] }[] = [];
+  for (const [index, m] of mappings) {
+    const add = missingTagMappings(m?.properties, extraKeys, layout);
+    if (add.fields.length) await put(index, add.properties);
+    if (add.fields.length || add.blocked.length) out.push({ index, fields: add.fields, blocked: add.blocked });
+  }
+  return out;
 }

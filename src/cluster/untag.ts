@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { untagCountAggregation, untagScript } from "../emit/painless/untag.ts";
 import { call, type Cluster } from "./client.ts";
-import { ruleIdField } from "./backfill.ts";
+import { carriesRule, discoverFields, ruleIdFields, type Discovery } from "./field-discovery.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
 import { timeRange } from "../util/duration.ts";
 
@@ -22,16 +22,16 @@ export interface UntagOptions {
 }
 
 /** Events carrying (some of) the rules; the query narrows itself as the script removes them. */
-export async function untagQuery(cluster: Cluster, opts: UntagOptions): Promise<object> {
-  const idField = await ruleIdField(cluster, opts.index);
-  const filter: object[] = [opts.rules?.length ? { terms: { [idField]: opts.rules } } : { exists: { field: idField } }];
+export async function untagQuery(cluster: Cluster, opts: UntagOptions, discovery?: Discovery): Promise<object> {
+  const d = discovery ?? (await discoverFields(cluster, opts.index));
+  const filter: object[] = [carriesRule(ruleIdFields(d), opts.rules?.length ? opts.rules : null)];
   const range = timeRange(opts.timeField ?? "@timestamp", opts.since, opts.until);
   if (range) filter.push(range);
   return { bool: { filter } };
 }
 
-export async function runUntag(cluster: Cluster, opts: UntagOptions): Promise<UpdateTotals> {
-  const query = await untagQuery(cluster, opts);
+export async function runUntag(cluster: Cluster, opts: UntagOptions, discovery?: Discovery): Promise<UpdateTotals> {
+  const query = await untagQuery(cluster, opts, discovery);
   const key = createHash("sha256").update(JSON.stringify([cluster.url, opts.index, opts.rules ?? null, opts.since ?? null])).digest("hex").slice(0, 16);
   return runUpdate(
     cluster,
@@ -41,8 +41,8 @@ export async function runUntag(cluster: Cluster, opts: UntagOptions): Promise<Up
 }
 
 /** What `untag` would remove, counted on the cluster by the same reading of `outliers.added`; writes nothing. */
-export async function countUntag(cluster: Cluster, opts: UntagOptions): Promise<{ events: number; entries: number }> {
-  const query = await untagQuery(cluster, opts);
+export async function countUntag(cluster: Cluster, opts: UntagOptions, discovery?: Discovery): Promise<{ events: number; entries: number }> {
+  const query = await untagQuery(cluster, opts, discovery);
   const r: any = await call(cluster, "count what untag would remove", () =>
     cluster.client.search({ index: opts.index, ignore_unavailable: true, allow_no_indices: true, body: { size: 0, query, aggs: { untag: untagCountAggregation(opts.rules?.length ? opts.rules : null) } } } as any),
   );

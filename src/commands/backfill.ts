@@ -1,11 +1,46 @@
 /** `outliers backfill`: tag historical events with `_update_by_query`, using the live pipeline's rules. */
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { autoPrefilter, countTagged, countUntagged, planTargets, prepareTarget, runBackfill, type BackfillOptions, type Relaxation, type RuleCount } from "../cluster/backfill.ts";
+import {
+  autoPrefilter,
+  countTagged,
+  countUntagged,
+  planTargets,
+  prepareTagMappings,
+  prepareTarget,
+  runBackfill,
+  type BackfillOptions,
+  type PreparedTarget,
+  type Relaxation,
+  type RuleCount,
+} from "../cluster/backfill.ts";
+import { discoverFields } from "../cluster/field-discovery.ts";
+import { preflight } from "../cluster/preflight.ts";
+import { TAG_LAYOUTS, type TagLayout } from "../cluster/tag-mappings.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { checkIndexPatterns, guardRules, searchTargets } from "../cluster/guards.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+
+/** The options commander hands the action (connection and rule options are read by their own helpers). */
+interface BackfillCliOptions {
+  since?: string;
+  until?: string;
+  index?: string[];
+  timeField?: string;
+  requestsPerSecond?: number;
+  slices?: "auto" | number;
+  batchSize?: number;
+  prefilter: "auto" | "terms" | "exact" | "window";
+  tagMapping: TagLayout;
+  dryRun?: boolean;
+  json?: boolean;
+  mapping?: string;
+  placeholders?: string;
+  [connection: string]: unknown;
+}
+
+const PREFILTERS: Record<Exclude<BackfillCliOptions["prefilter"], "auto">, Relaxation> = { exact: "exact", terms: "terms", window: "window" };
 
 export function register(program: Command): void {
   const cmd = program
@@ -24,11 +59,16 @@ export function register(program: Command): void {
       "candidate query: each rule's exact query, its term-level parts only (the script decides the rest), every event of the window, or auto: exact for a few rules, terms for many (the window when their union would select most of it)",
       "auto",
     )
+    .option(
+      "--tag-mapping <keyword|ee-outliers>",
+      "how to map tag fields an index does not map yet: keyword, or ee-outliers (keyword + a .keyword sub-field, for dashboards on outliers.type.keyword / tags.keyword)",
+      "keyword",
+    )
     .option("--dry-run", "print per-rule counts of events that would be tagged (exact queries); write nothing")
     .option("--json", "print JSON only");
   addRuleOptions(cmd);
   addConnectionOptions(cmd);
-  cmd.action(async (paths: string[], opts: Record<string, any>) => {
+  cmd.action(async (paths: string[], opts: BackfillCliOptions) => {
     const now = new Date();
     const set = loadRuleSet(paths, opts);
     if (set.rules.length === 0) throw new UsageError("no rule compiled; nothing to backfill");
@@ -58,13 +98,22 @@ export function register(program: Command): void {
       json: Boolean(opts.json),
       resumeKey: JSON.stringify([opts.since ?? null, opts.until ?? null, opts.index ?? null, opts.timeField ?? null]),
     };
-    const cluster = await connect(connectionFrom(opts));
-    const targets = [];
-    const levels: Record<string, Relaxation> = { exact: 0, terms: 2, window: 3 };
-    if (opts.prefilter !== "auto" && !(opts.prefilter in levels)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
+    if (opts.prefilter !== "auto" && !(opts.prefilter in PREFILTERS)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
+    if (!TAG_LAYOUTS.includes(opts.tagMapping)) throw new UsageError(`--tag-mapping ${opts.tagMapping}: expected ${TAG_LAYOUTS.join(" or ")}`);
+    bopts.tagLayout = opts.tagMapping;
+    const cluster = await connect(connectionFrom(opts as Record<string, any>));
+    const targets: PreparedTarget[] = [];
     // Dry-run counts come from the exact queries; a real run starts from the prefilter asked for.
-    const start = opts.dryRun ? 0 : opts.prefilter === "auto" ? autoPrefilter(set.rules) : levels[opts.prefilter]!;
-    for (const t of planTargets(set.rules, bopts)) targets.push(await prepareTarget(cluster, t, bopts, start));
+    const start: Relaxation = opts.dryRun ? "exact" : opts.prefilter === "auto" ? autoPrefilter(set.rules) : PREFILTERS[opts.prefilter];
+    const warnings: string[] = [];
+    for (const t of planTargets(set.rules, bopts)) {
+      // The real mappings first: the checks and every query are compiled for them.
+      const discovery = await discoverFields(cluster, t.index);
+      const pre = await preflight(cluster, discovery, { patterns: t.index, timeField: t.timeField, since: bopts.since, until: bopts.until });
+      warnings.push(...pre.warnings);
+      if (!pre.stop) targets.push(await prepareTarget(cluster, t, bopts, start, discovery));
+    }
+    if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
     const widened = targets.flatMap((t) => [...t.refused].map(([id, reason]) => ({ id, reason })));
     if (!opts.json)
       for (const w of widened) process.stderr.write(`outliers: rule ${w.id}: the cluster refused its query (${w.reason}); it is backfilled through a wider candidate query, tags unchanged\n`);
@@ -77,15 +126,23 @@ export function register(program: Command): void {
     if (opts.dryRun) {
       const counts = await countUntagged(cluster, targets, bopts);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ dryRun: true, window, failedRules: set.failed, widened, rules: counts }) + "\n");
+        process.stdout.write(JSON.stringify({ dryRun: true, window, failedRules: set.failed, warnings, widened, rules: counts }) + "\n");
       } else {
         printCounts(counts, "would tag");
+        const upper = counts.filter((c) => c.upperBound && c.count > 0).length;
+        if (upper)
+          process.stdout.write(
+            `${upper} count(s) marked ≤ are upper bounds: the index cannot answer those rules exactly (mapping or a refused query); the backfill's script decides, so fewer may be tagged (see outliers doctor --index)\n`,
+          );
         process.stdout.write(`dry run: ${sum(counts)} tag(s) to write over ${targets.length} target(s), window ${window.since} .. ${window.until ?? "now"}; nothing written\n`);
       }
-      process.exitCode = set.failed > 0 ? 1 : 0;
+      process.exitCode = set.failed > 0 || warnings.length > 0 ? 1 : 0;
       return;
     }
 
+    // Before the first write: the tag fields get keyword mappings wherever they are unmapped.
+    const mapped = await prepareTagMappings(cluster, targets, bopts.tagLayout);
+    if (!opts.json) for (const l of mapped) process.stderr.write(`outliers: ${l}\n`);
     const passes = await runBackfill(cluster, targets, bopts);
     const cancelled = passes.some((p) => p.cancelled);
     const failures = passes.flatMap((p) => p.failures);
@@ -96,9 +153,16 @@ export function register(program: Command): void {
       slices: passes.reduce((a, p) => Math.max(a, p.slices), 1),
       seconds: passes.reduce((a, p) => a + p.millis, 0) / 1000,
     };
-    const tagged = cancelled ? [] : await countTagged(cluster, targets, bopts);
+    // Tags are written: whatever the counting meets, the result is printed and the exit is not 2.
+    let tagged: RuleCount[] = [];
+    if (!cancelled)
+      tagged = await countTagged(cluster, targets, bopts).catch((e) => {
+        warnings.push(`tags written, but counting them failed: ${(e as Error).message}`);
+        if (!opts.json) process.stderr.write(`outliers: warning: ${warnings[warnings.length - 1]}\n`);
+        return [];
+      });
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, widened, prefilter, rules: tagged }) + "\n");
+      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, warnings, tagMappings: mapped, widened, prefilter, rules: tagged }) + "\n");
     } else {
       if (!cancelled) printCounts(tagged, "tagged in window");
       const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;
@@ -109,7 +173,7 @@ export function register(program: Command): void {
       );
       for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
     }
-    process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 ? 1 : 0;
+    process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 || warnings.length > 0 ? 1 : 0;
   });
 }
 
@@ -131,5 +195,5 @@ function printCounts(counts: RuleCount[], what: string): void {
   }
   const w = Math.max(...shown.map((c) => String(c.count).length), what.length);
   process.stdout.write(`${what.padStart(w)}  rule\n`);
-  for (const c of shown) process.stdout.write(`${String(c.count).padStart(w)}  ${c.title} (${c.id})\n`);
+  for (const c of shown) process.stdout.write(`${(c.upperBound ? "≤" : "") + String(c.count)}`.padStart(w) + `  ${c.title} (${c.id})\n`);
 }

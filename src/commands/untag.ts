@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
 import { countUntag, runUntag } from "../cluster/untag.ts";
 import { checkIndexPatterns, searchTargets } from "../cluster/guards.ts";
+import { discoverFields } from "../cluster/field-discovery.ts";
+import { preflight, unknownRules } from "../cluster/preflight.ts";
 import { parseTimeArg } from "../util/duration.ts";
 
 export function register(program: Command): void {
@@ -23,14 +25,23 @@ export function register(program: Command): void {
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
     opts.index = searchTargets(checkIndexPatterns(opts.index));
     const cluster = await connect(connectionFrom(opts));
+    // A typo (index, time field, window, rule id) is a warning and exit 1, never "0 cleaned, done".
+    const discovery = await discoverFields(cluster, opts.index);
+    const checks = { patterns: opts.index, timeField: opts.timeField, since, until };
+    const pre = await preflight(cluster, discovery, checks);
+    const warnings = [...pre.warnings, ...(pre.stop ? [] : await unknownRules(cluster, discovery, checks, opts.rule))];
+    if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
     if (opts.dryRun) {
-      const c = await countUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField });
-      if (opts.json) process.stdout.write(JSON.stringify({ dryRun: true, events: c.events, entries: c.entries }) + "\n");
+      const c = pre.stop ? { events: 0, entries: 0 } : await countUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField }, discovery);
+      if (opts.json) process.stdout.write(JSON.stringify({ dryRun: true, events: c.events, entries: c.entries, warnings }) + "\n");
       else process.stdout.write(`untag --dry-run: would remove ${c.entries} tag entr${c.entries === 1 ? "y" : "ies"} written by outliers from ${c.events} event(s); nothing written\n`);
+      if (warnings.length) process.exitCode = 1;
       return;
     }
-    const t = await runUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, json: Boolean(opts.json) });
-    const out = { cancelled: t.cancelled, checked: t.checked, untagged: t.updated, versionConflictsRetried: t.versionConflicts, failures: t.failures };
+    const t = pre.stop
+      ? { cancelled: false, checked: 0, updated: 0, versionConflicts: 0, failures: [] as string[], millis: 0 }
+      : await runUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, json: Boolean(opts.json) }, discovery);
+    const out = { cancelled: t.cancelled, checked: t.checked, untagged: t.updated, versionConflictsRetried: t.versionConflicts, failures: t.failures, warnings };
     if (opts.json) process.stdout.write(JSON.stringify(out) + "\n");
     else {
       process.stdout.write(
@@ -38,6 +49,6 @@ export function register(program: Command): void {
       );
       for (const f of t.failures.slice(0, 20)) process.stderr.write(`outliers: untag failure: ${f}\n`);
     }
-    process.exitCode = t.cancelled ? 130 : t.failures.length ? 1 : 0;
+    process.exitCode = t.cancelled ? 130 : t.failures.length || warnings.length ? 1 : 0;
   });
 }

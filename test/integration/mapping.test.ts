@@ -112,7 +112,7 @@ const lit = (s: string): WildcardPart => ({ lit: s });
 const ANY: WildcardPart = { any: true };
 
 async function ids(...nodes: Node[]): Promise<Array<string[] | { error: string }>> {
-  return matchIds(index, nodes.map(nodeToQuery));
+  return matchIds(index, nodes.map((n) => nodeToQuery(n)));
 }
 
 describe("winlogbeat template on the real node", () => {
