@@ -6,6 +6,7 @@ import { register as pipeline } from "./pipeline.ts";
 import { register as ingest } from "./ingest.ts";
 import { register as backfill } from "./backfill.ts";
 import { register as untag } from "./untag.ts";
+import { register as report } from "./report.ts";
 
 export const commands: Array<(program: Command) => void> = [
   doctor,
@@ -14,4 +15,5 @@ export const commands: Array<(program: Command) => void> = [
   ingest,
   backfill,
   untag,
+  report,
 ];
