@@ -102,18 +102,24 @@ function sorted<T extends Hits>(items: T[]): T[] {
   return items.sort((a, b) => b.count - a.count || a.id.localeCompare(b.id));
 }
 
-export async function resultsReport(cluster: Cluster, opts: ReportOptions): Promise<ResultsReport> {
-  const groups = await aggregatableGroups(cluster, opts.index, [RULE_ID, TECHNIQUE_ID]);
+/** Per rule, the events carrying it (most first), with the title its tags recorded. */
+export async function ruleHits(cluster: Cluster, opts: ReportOptions): Promise<RuleHits[]> {
+  const groups = await aggregatableGroups(cluster, opts.index, [RULE_ID]);
   const rules = await termsOver(cluster, opts, groups.get(RULE_ID) ?? [], true);
+  return sorted([...rules.counts].map(([id, count]) => ({ id, title: rules.titles.get(id) ?? "", count })));
+}
+
+export async function resultsReport(cluster: Cluster, opts: ReportOptions): Promise<ResultsReport> {
+  const rules = await ruleHits(cluster, opts);
+  const groups = await aggregatableGroups(cluster, opts.index, [TECHNIQUE_ID]);
   const techniques = await termsOver(cluster, opts, groups.get(TECHNIQUE_ID) ?? [], false);
-  const ruleHits = sorted([...rules.counts].map(([id, count]) => ({ id, title: rules.titles.get(id) ?? "", count })));
   return {
     index: opts.index,
     window: { since: opts.since?.toISOString() ?? null, until: opts.until?.toISOString() ?? null, timeField: opts.timeField },
     taggedEvents: await countOf(cluster, opts, { exists: { field: RULE_ID } }),
-    ruleEventPairs: ruleHits.reduce((a, r) => a + r.count, 0),
+    ruleEventPairs: rules.reduce((a, r) => a + r.count, 0),
     taggingErrors: await countOf(cluster, opts, { exists: { field: "outliers.error" } }),
-    rules: ruleHits,
+    rules,
     techniques: sorted([...techniques.counts].map(([id, count]) => ({ id, count }))),
   };
 }
