@@ -1,7 +1,9 @@
 /** `outliers backfill`: tag historical events with `_update_by_query`, using the live pipeline's rules. */
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { autoPrefilter, countTagged, countUntagged, planTargets, prepareTarget, runBackfill, type BackfillOptions, type Relaxation, type RuleCount } from "../cluster/backfill.ts";
+import { autoPrefilter, countTagged, planTargets, prepareTarget, runBackfill, type BackfillOptions, type Relaxation, type RuleCount } from "../cluster/backfill.ts";
+import { dryRunBackfill } from "../cluster/backfill-dry-run.ts";
+import { type BackfillSummary, formatSummary, type RuleSummary } from "./backfill-summary.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
@@ -23,7 +25,7 @@ export function register(program: Command): void {
       "candidate query: each rule's exact query, its term-level parts only (the script decides the rest), every event of the window, or auto: exact for a few rules, terms for many (the window when their union would select most of it)",
       "auto",
     )
-    .option("--dry-run", "print per-rule counts of events that would be tagged (exact queries); write nothing")
+    .option("--dry-run", "count what a run would write (same candidates, same matcher, no writes): events to tag and new tags per rule")
     .option("--json", "print JSON only");
   addRuleOptions(cmd);
   addConnectionOptions(cmd);
@@ -53,8 +55,8 @@ export function register(program: Command): void {
     const targets = [];
     const levels: Record<string, Relaxation> = { exact: 0, terms: 2, window: 3 };
     if (opts.prefilter !== "auto" && !(opts.prefilter in levels)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
-    // Dry-run counts come from the exact queries; a real run starts from the prefilter asked for.
-    const start = opts.dryRun ? 0 : opts.prefilter === "auto" ? autoPrefilter(set.rules) : levels[opts.prefilter]!;
+    // The dry run selects candidates exactly as the run does (same prefilter, same matcher): same counts, same cost.
+    const start = opts.prefilter === "auto" ? autoPrefilter(set.rules) : levels[opts.prefilter]!;
     for (const t of planTargets(set.rules, bopts)) targets.push(await prepareTarget(cluster, t, bopts, start));
     const widened = targets.flatMap((t) => [...t.refused].map(([id, reason]) => ({ id, reason })));
     if (!opts.json)
@@ -64,14 +66,16 @@ export function register(program: Command): void {
     const prefilter = targets.flatMap((t) =>
       t.broad ? [{ index: t.index, kind: t.broad.kind, windowEvents: t.broad.windowEvents, unionEvents: t.broad.unionEvents }] : [],
     );
+    const tagsBefore = await countTagged(cluster, targets, bopts);
 
     if (opts.dryRun) {
-      const counts = await countUntagged(cluster, targets, bopts);
+      const dry = await dryRunBackfill(cluster, targets, bopts);
+      const summary = summaryOf(true, window, targets.length, dry.checked, dry.events, dry.rules, tagsBefore);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ dryRun: true, window, failedRules: set.failed, widened, rules: counts }) + "\n");
+        const { rules: _r, ...totals } = dry;
+        process.stdout.write(JSON.stringify({ dryRun: true, window, ...totals, newRuleHits: sum(dry.rules), failedRules: set.failed, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, true)) }) + "\n");
       } else {
-        printCounts(counts, "would tag");
-        process.stdout.write(`dry run: ${sum(counts)} tag(s) to write over ${targets.length} target(s), window ${window.since} .. ${window.until ?? "now"}; nothing written\n`);
+        writeLines(formatSummary({ ...summary, failedEvents: dry.failed }));
       }
       process.exitCode = set.failed > 0 ? 1 : 0;
       return;
@@ -88,16 +92,18 @@ export function register(program: Command): void {
       seconds: passes.reduce((a, p) => a + p.millis, 0) / 1000,
     };
     const tagged = cancelled ? [] : await countTagged(cluster, targets, bopts);
+    const added = addedTags(tagsBefore, tagged);
+    const summary = summaryOf(false, window, targets.length, totals.checked, totals.tagged, added, tagged);
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, widened, prefilter, rules: tagged }) + "\n");
+      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, newRuleHits: sum(added), failures, failedRules: set.failed, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, false)) }) + "\n");
     } else {
-      if (!cancelled) printCounts(tagged, "tagged in window");
       const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;
-      process.stdout.write(
-        `${cancelled ? "cancelled: the task was stopped on the cluster after" : "backfill done:"} ${totals.checked} event(s) checked, ` +
-          `${totals.tagged} newly tagged, ${totals.versionConflictsRetried} version conflict(s) retried, ${totals.seconds.toFixed(1)}s (${rate}/s)` +
-          `${cancelled ? "; run the same command again to finish (already tagged events are skipped)" : ""}\n`,
-      );
+      if (cancelled)
+        process.stdout.write(
+          `cancelled: the task was stopped on the cluster after ${totals.checked} event(s) checked, ${totals.tagged} newly tagged, ${totals.seconds.toFixed(1)}s (${rate}/s); ` +
+            "run the same command again to finish (already tagged events are skipped)\n",
+        );
+      else writeLines(formatSummary({ ...summary, versionConflictsRetried: totals.versionConflictsRetried, seconds: totals.seconds, failedEvents: failures.length }));
       for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
     }
     process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 ? 1 : 0;
@@ -114,13 +120,30 @@ function sum(counts: RuleCount[]): number {
   return counts.reduce((a, c) => a + c.count, 0);
 }
 
-function printCounts(counts: RuleCount[], what: string): void {
-  const shown = counts.filter((c) => c.count > 0).sort((a, b) => b.count - a.count || a.title.localeCompare(b.title));
-  if (shown.length === 0) {
-    process.stdout.write(`no events ${what}\n`);
-    return;
-  }
-  const w = Math.max(...shown.map((c) => String(c.count).length), what.length);
-  process.stdout.write(`${what.padStart(w)}  rule\n`);
-  for (const c of shown) process.stdout.write(`${String(c.count).padStart(w)}  ${c.title} (${c.id})\n`);
+function writeLines(lines: string[]): void {
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+/** Per rule, the tags a run added: carried after minus carried before (same window, same rules). */
+function addedTags(before: RuleCount[], after: RuleCount[]): RuleCount[] {
+  const was = new Map(before.map((c) => [c.id, c.count]));
+  return after.map((c) => ({ id: c.id, title: c.title, count: Math.max(0, c.count - (was.get(c.id) ?? 0)) }));
+}
+
+/**
+ * The summary's rules: `added` per rule (what the run added, or the dry run would) and `inWindow`
+ * (carried after the run; for a dry run, carried now plus what it would add).
+ */
+function summaryOf(dryRun: boolean, window: BackfillSummary["window"], targets: number, checked: number, eventsTagged: number, added: RuleCount[], carried: RuleCount[]): BackfillSummary {
+  const have = new Map(carried.map((c) => [c.id, c.count]));
+  const rules = added.map((a) => ({ id: a.id, title: a.title, added: a.count, inWindow: (have.get(a.id) ?? 0) + (dryRun ? a.count : 0) }));
+  return { dryRun, window, targets, checked, eventsTagged, rules };
+}
+
+/**
+ * A rule in --json: `added` the tags the run added (or would add), `inWindow` those the window
+ * carries after it; `count`, kept for scripts, is `added` for a dry run and `inWindow` for a run.
+ */
+function ruleJson(r: RuleSummary, dryRun: boolean): { id: string; title: string; count: number; added: number; inWindow: number } {
+  return { id: r.id, title: r.title, count: dryRun ? r.added : r.inWindow, added: r.added, inWindow: r.inWindow };
 }
