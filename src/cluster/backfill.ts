@@ -436,35 +436,6 @@ export interface RuleCount {
   widened?: string[];
 }
 
-/** Per rule, how many events in the window match and do not carry it yet (`--dry-run`). Writes nothing. */
-export async function countUntagged(cluster: Cluster, targets: PreparedTarget[], opts: BackfillOptions): Promise<RuleCount[]> {
-  const out: RuleCount[] = [];
-  for (const t of targets) {
-    const all = [...t.rules, ...t.queryOnly];
-    for (let i = 0; i < all.length; i += BATCH) {
-      const batch = all.slice(i, i + BATCH);
-      const searches: object[] = [];
-      for (const r of batch) {
-        searches.push({ index: t.index, ignore_unavailable: true, allow_no_indices: true });
-        searches.push({ size: 0, track_total_hits: true, query: windowed(untaggedQuery(r, t.idFields, t.levels.get(r.id), t.discovery.fields), t.timeField, opts) });
-      }
-      const res: any = await call(cluster, "count matching events", () => cluster.client.msearch({ searches } as any, { requestTimeout: QUERY_CHECK_TIMEOUT_MS }));
-      res.responses.forEach((resp: any, j: number) => {
-        const r = batch[j]!;
-        if (resp.error) throw new Error(`${r.id}: ${resp.error.root_cause?.[0]?.reason ?? resp.error.reason}`);
-        const count = resp.hits.total.value ?? resp.hits.total;
-        const widened = t.mappingWidened.get(r.id);
-        const level = t.levels.get(r.id) ?? "exact";
-        const rc: RuleCount = { id: r.id, title: r.title, count };
-        if (level !== "exact" || widened) rc.upperBound = true;
-        if (widened) rc.widened = widened;
-        out.push(rc);
-      });
-    }
-  }
-  return out;
-}
-
 export interface PassResult extends UpdateTotals {
   index: string[];
   rules: number;
@@ -475,24 +446,36 @@ function fingerprint(parts: unknown): string {
   return createHash("sha256").update(JSON.stringify(parts)).digest("hex").slice(0, 16);
 }
 
+export interface BackfillPass {
+  label: string;
+  rules: Rule[];
+  query: object;
+  script: ReturnType<typeof updateScript>;
+}
+
+/** The `_update_by_query` passes of a target: its rules in one pass, and one per query-only rule. */
+export function planPasses(t: PreparedTarget, opts: BackfillOptions): BackfillPass[] {
+  const passes: BackfillPass[] = [];
+  if (t.rules.length > 0)
+    passes.push({
+      label: `backfill ${t.index.join(",")} (${t.rules.length} rules)`,
+      rules: t.rules,
+      query: passQuery(t, t.rules, opts),
+      script: updateScript(t.rules),
+    });
+  for (const r of t.queryOnly) {
+    // The original query decides; the script tags (whitelist still applied) without re-evaluating it.
+    const tagOnly: Rule = { ...r, condition: TRUE, liveUnsupported: undefined, backfillOnlyQuery: undefined };
+    passes.push({ label: `backfill ${r.id} (query only)`, rules: [r], query: passQuery(t, [r], opts), script: updateScript([tagOnly]) });
+  }
+  return passes;
+}
+
 /** Runs every pass of the backfill; stops early when one is cancelled (Ctrl-C). */
 export async function runBackfill(cluster: Cluster, targets: PreparedTarget[], opts: BackfillOptions): Promise<PassResult[]> {
   const results: PassResult[] = [];
   for (const t of targets) {
-    const passes: { label: string; rules: Rule[]; query: object; script: ReturnType<typeof updateScript> }[] = [];
-    if (t.rules.length > 0)
-      passes.push({
-        label: `backfill ${t.index.join(",")} (${t.rules.length} rules)`,
-        rules: t.rules,
-        query: passQuery(t, t.rules, opts),
-        script: updateScript(t.rules),
-      });
-    for (const r of t.queryOnly) {
-      // The original query decides; the script tags (whitelist still applied) without re-evaluating it.
-      const tagOnly: Rule = { ...r, condition: TRUE, liveUnsupported: undefined, backfillOnlyQuery: undefined };
-      passes.push({ label: `backfill ${r.id} (query only)`, rules: [r], query: passQuery(t, [r], opts), script: updateScript([tagOnly]) });
-    }
-    for (const p of passes) {
+    for (const p of planPasses(t, opts)) {
       const key = fingerprint([cluster.url, t.index, t.timeField, p.rules.map((r) => r.id), opts.resumeKey ?? ""]);
       const totals = await runUpdate(
         cluster,

@@ -229,7 +229,7 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   const existingMeta = readPipelineMeta(existing);
   if (existing && !existingMeta) throw new UsageError(`pipeline ${name} exists and was not installed by outliers; choose another --name`);
   const bh = bodyHash(compiled);
-  const changed = !existing || existingMeta!.body_hash !== bh || existingMeta!.hash !== compiled.hash || !same(existingMeta!.rule_ids, compiled.ruleIds);
+  const changed = !existing || existingMeta!.body_hash !== bh || existingMeta!.hash !== compiled.hash || !same(existingMeta!.rule_ids, compiled.ruleIds) || !same(existingMeta!.rule_hashes, compiled.ruleHashes);
   const previousVersion = existing?.version;
   const version = !existing ? (old?.version ?? 0) + 1 : changed ? (previousVersion ?? 0) + 1 : previousVersion ?? 1;
   const meta: PipelineMeta = {
@@ -237,6 +237,7 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
     tool_version: changed ? opts.toolVersion : existingMeta!.tool_version,
     rule_count: compiled.ruleIds.length,
     rule_ids: compiled.ruleIds,
+    ...(compiled.ruleHashes ? { rule_hashes: compiled.ruleHashes } : {}),
     hash: compiled.hash,
     body_hash: bh,
     installed_at: existingMeta?.installed_at ?? old?.installed_at ?? now,

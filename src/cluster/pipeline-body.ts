@@ -11,6 +11,8 @@ export interface CompiledPipeline {
   processors: object[];
   on_failure?: object[];
   ruleIds: string[];
+  /** Per rule (parallel to ruleIds), a digest of its representation (rule-changes.ts `ruleDigest`). */
+  ruleHashes?: string[];
   /** Hash of the rule content. */
   hash: string;
 }
@@ -20,6 +22,8 @@ export interface PipelineMeta {
   tool_version: string;
   rule_count: number;
   rule_ids: string[];
+  /** Per rule (parallel to rule_ids), a digest of its representation: install diffs name changed rules. */
+  rule_hashes?: string[];
   /** The rule content hash of the emitter. */
   hash: string;
   /** Hash of the processors as installed: a new emitter for the same rules is a change too. */

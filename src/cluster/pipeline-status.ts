@@ -8,6 +8,8 @@ import { discoverIndices, impliedBefore, isOurs } from "./install.ts";
 import { readState, type InstallState } from "./install-state.ts";
 import { type PipelineDoc, type PipelineMeta, readPipelineMeta } from "./pipeline-body.ts";
 import { rest, seg } from "./rest.ts";
+import { ruleHits } from "./report.ts";
+import { installedRules } from "./rule-changes.ts";
 
 export interface IngestCounters {
   count: number;
@@ -23,6 +25,8 @@ export interface PipelineStatus {
   meta?: PipelineMeta;
   ruleCount: number;
   ruleIds: string[];
+  /** Every installed rule with its title and the events carrying it over the wired patterns, most first. */
+  rules: Array<{ id: string; title: string; tagged: number }>;
   patterns: string[];
   indices: Array<{ index: string; final_pipeline: string; previous: string | null; default_pipeline: string | null }>;
   templates: Array<{ kind: string; name: string; final_pipeline: string; previous: string | null; created: boolean }>;
@@ -45,6 +49,7 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
     ...(meta ? { meta } : {}),
     ruleCount: meta?.rule_count ?? 0,
     ruleIds: meta?.rule_ids ?? [],
+    rules: installedRules(doc).map((r) => ({ id: r.id, title: r.title, tagged: 0 })),
     patterns: state?.patterns ?? [],
     indices: Object.entries(state?.indices ?? {}).map(([index, r]) => ({
       index,
@@ -78,6 +83,9 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
       (await rest<{ count: number }>(cluster, "POST", `/${target}/_count`, { query }, { querystring: q, what: "count tagged events" }))?.count ?? 0;
     out.tagged = await count({ bool: { should: [{ exists: { field: "outliers.model_type" } }, { term: { tags: "outlier" } }], minimum_should_match: 1 } });
     out.failed = await count({ exists: { field: "outliers.error" } });
+    const hits = new Map((await ruleHits(cluster, { index: out.patterns, timeField: "@timestamp" })).map((h) => [h.id, h.count]));
+    for (const r of out.rules) r.tagged = hits.get(r.id) ?? 0;
+    out.rules.sort((a, b) => b.tagged - a.tagged || a.title.localeCompare(b.title));
   }
   const stats = await rest<{ nodes: Record<string, any> }>(cluster, "GET", "/_nodes/stats/ingest", undefined, { what: "read ingest stats" });
   const ours = new Set([name, ...Object.keys(out.chains)]);
@@ -94,7 +102,14 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
   return out;
 }
 
-export function formatStatus(s: PipelineStatus): string {
+/** Rules listed by `pipeline status` without --verbose. */
+export const STATUS_TOP_RULES = 10;
+
+/**
+ * The readable status: one line per fact, the top rules by events tagged with their titles, and the
+ * full rule list (titles and ids, one per line) only with `verbose`.
+ */
+export function formatStatus(s: PipelineStatus, opts: { verbose?: boolean } = {}): string {
   if (!s.installed) return `pipeline ${s.name}: not installed${s.indices.length ? ` (an install record lists ${s.indices.length} indices; run pipeline uninstall to restore them)` : ""}`;
   const lines = [
     `pipeline ${s.name}: version ${s.version}, ${s.ruleCount} rule(s), content ${s.meta?.hash.slice(0, 12)}, tool ${s.meta?.tool_version}, updated ${s.meta?.updated_at}`,
@@ -107,6 +122,21 @@ export function formatStatus(s: PipelineStatus): string {
     `events tagged: ${s.tagged}, tagging errors: ${s.failed}`,
     ...Object.entries(s.ingest).map(([id, c]) => `ingest ${id}: ${c.count} processed, ${c.failed} failed, ${c.time_in_millis} ms`),
   ];
-  if (s.ruleIds.length) lines.push(`rules: ${s.ruleIds.join(", ")}`);
+  lines.push(...statusRuleLines(s.rules, opts.verbose ? 0 : STATUS_TOP_RULES));
   return lines.join("\n");
+}
+
+function statusRuleLines(rules: PipelineStatus["rules"], top: number): string[] {
+  const hit = rules.filter((r) => r.tagged > 0);
+  const label = (r: { id: string; title: string }) => (r.title ? `${r.title} (${r.id})` : r.id);
+  if (top === 0) {
+    const w = Math.max(6, ...rules.map((r) => String(r.tagged).length));
+    return [`rules (${rules.length}, by events tagged):`, `  ${"events".padStart(w)}  rule`, ...rules.map((r) => `  ${String(r.tagged).padStart(w)}  ${label(r)}`)];
+  }
+  const lines = [`rules: ${rules.length} installed, ${hit.length} with tagged events${hit.length ? `; top ${Math.min(top, hit.length)}:` : ""}`];
+  const shown = hit.slice(0, top);
+  const w = Math.max(6, ...shown.map((r) => String(r.tagged).length));
+  if (shown.length) lines.push(`  ${"events".padStart(w)}  rule`, ...shown.map((r) => `  ${String(r.tagged).padStart(w)}  ${label(r)}`));
+  if (rules.length > shown.length) lines.push(`  (${rules.length - shown.length} more; --verbose lists every rule with its title and id, --json gives the ids)`);
+  return lines;
 }

@@ -4,7 +4,6 @@ import { addConnectionOptions, connect, connectionFrom } from "../cluster/client
 import {
   autoPrefilter,
   countTagged,
-  countUntagged,
   planTargets,
   prepareTagMappings,
   prepareTarget,
@@ -14,6 +13,7 @@ import {
   type Relaxation,
   type RuleCount,
 } from "../cluster/backfill.ts";
+import { dryRunBackfill } from "../cluster/backfill-dry-run.ts";
 import { discoverFields } from "../cluster/field-discovery.ts";
 import { preflight } from "../cluster/preflight.ts";
 import { TAG_LAYOUTS, type TagLayout } from "../cluster/tag-mappings.ts";
@@ -21,6 +21,7 @@ import { parseTimeArg } from "../util/duration.ts";
 import { checkIndexPatterns, guardRules, searchTargets } from "../cluster/guards.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { type BackfillSummary, formatSummary, type RuleSummary } from "./backfill-summary.ts";
 
 /** The options commander hands the action (connection and rule options are read by their own helpers). */
 interface BackfillCliOptions {
@@ -64,7 +65,7 @@ export function register(program: Command): void {
       "how to map tag fields an index does not map yet: keyword, or ee-outliers (keyword + a .keyword sub-field, for dashboards on outliers.type.keyword / tags.keyword)",
       "keyword",
     )
-    .option("--dry-run", "print per-rule counts of events that would be tagged (exact queries); write nothing")
+    .option("--dry-run", "count what a run would write (same candidates, same matcher, no writes): events to tag and new tags per rule")
     .option("--json", "print JSON only");
   addRuleOptions(cmd);
   addConnectionOptions(cmd);
@@ -103,8 +104,8 @@ export function register(program: Command): void {
     bopts.tagLayout = opts.tagMapping;
     const cluster = await connect(connectionFrom(opts as Record<string, any>));
     const targets: PreparedTarget[] = [];
-    // Dry-run counts come from the exact queries; a real run starts from the prefilter asked for.
-    const start: Relaxation = opts.dryRun ? "exact" : opts.prefilter === "auto" ? autoPrefilter(set.rules) : PREFILTERS[opts.prefilter];
+    // The dry run selects candidates exactly as the run does (same prefilter, same matcher): same counts, same cost.
+    const start: Relaxation = opts.prefilter === "auto" ? autoPrefilter(set.rules) : PREFILTERS[opts.prefilter];
     const warnings: string[] = [];
     for (const t of planTargets(set.rules, bopts)) {
       // The real mappings first: the checks and every query are compiled for them.
@@ -123,18 +124,19 @@ export function register(program: Command): void {
       t.broad ? [{ index: t.index, kind: t.broad.kind, windowEvents: t.broad.windowEvents, unionEvents: t.broad.unionEvents }] : [],
     );
 
+    // What the window carries already (0 where the tag fields are not mapped yet).
+    const tagsBefore = await countTagged(cluster, targets, bopts).catch(() => [] as RuleCount[]);
+
     if (opts.dryRun) {
-      const counts = await countUntagged(cluster, targets, bopts);
+      const dry = await dryRunBackfill(cluster, targets, bopts);
+      const summary = summaryOf(true, window, targets.length, dry.checked, dry.events, dry.rules, tagsBefore);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ dryRun: true, window, failedRules: set.failed, warnings, widened, rules: counts }) + "\n");
+        const { rules: _r, ...totals } = dry;
+        process.stdout.write(
+          JSON.stringify({ dryRun: true, window, ...totals, newRuleHits: sum(dry.rules), failedRules: set.failed, warnings, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, true)) }) + "\n",
+        );
       } else {
-        printCounts(counts, "would tag");
-        const upper = counts.filter((c) => c.upperBound && c.count > 0).length;
-        if (upper)
-          process.stdout.write(
-            `${upper} count(s) marked ≤ are upper bounds: the index cannot answer those rules exactly (mapping or a refused query); the backfill's script decides, so fewer may be tagged (see outliers doctor --index)\n`,
-          );
-        process.stdout.write(`dry run: ${sum(counts)} tag(s) to write over ${targets.length} target(s), window ${window.since} .. ${window.until ?? "now"}; nothing written\n`);
+        writeLines(formatSummary({ ...summary, failedEvents: dry.failed }));
       }
       process.exitCode = set.failed > 0 || warnings.length > 0 ? 1 : 0;
       return;
@@ -161,16 +163,20 @@ export function register(program: Command): void {
         if (!opts.json) process.stderr.write(`outliers: warning: ${warnings[warnings.length - 1]}\n`);
         return [];
       });
+    const added = addedTags(tagsBefore, tagged);
+    const summary = summaryOf(false, window, targets.length, totals.checked, totals.tagged, added, tagged);
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, warnings, tagMappings: mapped, widened, prefilter, rules: tagged }) + "\n");
-    } else {
-      if (!cancelled) printCounts(tagged, "tagged in window");
-      const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;
       process.stdout.write(
-        `${cancelled ? "cancelled: the task was stopped on the cluster after" : "backfill done:"} ${totals.checked} event(s) checked, ` +
-          `${totals.tagged} newly tagged, ${totals.versionConflictsRetried} version conflict(s) retried, ${totals.seconds.toFixed(1)}s (${rate}/s)` +
-          `${cancelled ? "; run the same command again to finish (already tagged events are skipped)" : ""}\n`,
+        JSON.stringify({ window, cancelled, ...totals, newRuleHits: sum(added), failures, failedRules: set.failed, warnings, tagMappings: mapped, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, false)) }) + "\n",
       );
+    } else {
+      const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;
+      if (cancelled)
+        process.stdout.write(
+          `cancelled: the task was stopped on the cluster after ${totals.checked} event(s) checked, ${totals.tagged} newly tagged, ${totals.seconds.toFixed(1)}s (${rate}/s); ` +
+            "run the same command again to finish (already tagged events are skipped)\n",
+        );
+      else writeLines(formatSummary({ ...summary, versionConflictsRetried: totals.versionConflictsRetried, seconds: totals.seconds, failedEvents: failures.length }));
       for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
     }
     process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 || warnings.length > 0 ? 1 : 0;
@@ -187,13 +193,30 @@ function sum(counts: RuleCount[]): number {
   return counts.reduce((a, c) => a + c.count, 0);
 }
 
-function printCounts(counts: RuleCount[], what: string): void {
-  const shown = counts.filter((c) => c.count > 0).sort((a, b) => b.count - a.count || a.title.localeCompare(b.title));
-  if (shown.length === 0) {
-    process.stdout.write(`no events ${what}\n`);
-    return;
-  }
-  const w = Math.max(...shown.map((c) => String(c.count).length), what.length);
-  process.stdout.write(`${what.padStart(w)}  rule\n`);
-  for (const c of shown) process.stdout.write(`${(c.upperBound ? "≤" : "") + String(c.count)}`.padStart(w) + `  ${c.title} (${c.id})\n`);
+function writeLines(lines: string[]): void {
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+/** Per rule, the tags a run added: carried after minus carried before (same window, same rules). */
+function addedTags(before: RuleCount[], after: RuleCount[]): RuleCount[] {
+  const was = new Map(before.map((c) => [c.id, c.count]));
+  return after.map((c) => ({ id: c.id, title: c.title, count: Math.max(0, c.count - (was.get(c.id) ?? 0)) }));
+}
+
+/**
+ * The summary's rules: `added` per rule (what the run added, or the dry run would) and `inWindow`
+ * (carried after the run; for a dry run, carried now plus what it would add).
+ */
+function summaryOf(dryRun: boolean, window: BackfillSummary["window"], targets: number, checked: number, eventsTagged: number, added: RuleCount[], carried: RuleCount[]): BackfillSummary {
+  const have = new Map(carried.map((c) => [c.id, c.count]));
+  const rules = added.map((a) => ({ id: a.id, title: a.title, added: a.count, inWindow: (have.get(a.id) ?? 0) + (dryRun ? a.count : 0) }));
+  return { dryRun, window, targets, checked, eventsTagged, rules };
+}
+
+/**
+ * A rule in --json: `added` the tags the run added (or would add), `inWindow` those the window
+ * carries after it; `count`, kept for scripts, is `added` for a dry run and `inWindow` for a run.
+ */
+function ruleJson(r: RuleSummary, dryRun: boolean): { id: string; title: string; count: number; added: number; inWindow: number } {
+  return { id: r.id, title: r.title, count: dryRun ? r.added : r.inWindow, added: r.added, inWindow: r.inWindow };
 }

@@ -9,6 +9,7 @@
  * - --report FILE writes {"ok": N, "failed": N, "rules": [{"id","title","path","status","error"?}]}.
  * - --json prints only JSON on stdout: the report, plus `"output"` (the dsl JSON value, or the
  *   output text) when there is no --out.
+ * - --navigator FILE writes an ATT&CK Navigator layer of the rule set's coverage (src/emit/navigator.ts).
  * - Exit 0 when every rule compiled, 1 when some failed, 2 on bad usage or when no rule was found.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,6 +19,8 @@ import type { CompileResult } from "../ir/types.ts";
 import { TARGETS, targetNamed, type EmitFailure } from "../emit/targets.ts";
 import { UsageError } from "../util/errors.ts";
 import { findRuleFiles } from "../rules/load.ts";
+import { coverageTechniques, navigatorLayer } from "../emit/navigator.ts";
+import type { Rule } from "../ir/types.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 
 export interface ReportEntry {
@@ -61,7 +64,7 @@ export function failureLine(e: ReportEntry): string {
   return `${e.path}: ${reason.startsWith("unsupported") ? "" : tag}${reason}`;
 }
 
-function writeFile(path: string, text: string, what: string): void {
+export function writeFile(path: string, text: string, what: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
@@ -79,6 +82,7 @@ export function register(program: Command): void {
     .option("--target <name>", `what to produce: ${TARGETS.map((t) => `${t.name} (${t.description})`).join("; ")}`, "dsl")
     .option("--out <path>", "write the output to this file instead of stdout")
     .option("--report <file>", 'write {"ok","failed","rules":[{id,title,path,status,error?}]} to this file')
+    .option("--navigator <file>", "also write an ATT&CK Navigator layer: techniques the rules detect, scored by number of rules")
     .option("--json", "print only JSON on stdout: the report, with the output when there is no --out");
   addRuleOptions(cmd);
   cmd.action((paths: string[], opts: Record<string, any>) => {
@@ -95,6 +99,7 @@ export function register(program: Command): void {
     for (const e of report.rules) if (e.status !== "ok") process.stderr.write(failureLine(e) + "\n");
     if (opts.report) writeFile(opts.report, JSON.stringify(report, null, 1) + "\n", "--report");
     if (opts.out) writeFile(opts.out, output.text, "--out");
+    if (opts.navigator) writeFile(opts.navigator, JSON.stringify(coverageLayer(set.rules, where), null, 2) + "\n", "--navigator");
 
     if (opts.json) {
       const body: Record<string, unknown> = { target: target.name, ...report };
@@ -108,4 +113,9 @@ export function register(program: Command): void {
       process.stderr.write(`compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n`);
     process.exitCode = report.failed > 0 ? 1 : 0;
   });
+}
+
+/** The Navigator layer of what a rule set covers: techniques and sub-techniques scored by their number of rules. */
+function coverageLayer(rules: Rule[], paths: string[]) {
+  return navigatorLayer("outliers rule coverage", `ATT&CK coverage of ${rules.length} rule(s) from ${paths.join(" ")} (outliers compile)`, coverageTechniques(rules));
 }

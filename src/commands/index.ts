@@ -8,6 +8,7 @@ import { register as backfill } from "./backfill.ts";
 import { register as untag } from "./untag.ts";
 import { register as scan } from "./scan.ts";
 import { register as test } from "./test.ts";
+import { register as report } from "./report.ts";
 
 export const commands: Array<(program: Command) => void> = [
   doctor,
@@ -18,4 +19,5 @@ export const commands: Array<(program: Command) => void> = [
   untag,
   scan,
   test,
+  report,
 ];

@@ -11,6 +11,8 @@ import { buildPipeline, type BuiltPipeline } from "../emit/painless/pipeline.ts"
 import { UsageError } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
 import { addRuleOptions, loadRuleSet, type RuleSet } from "./rule-set.ts";
+import { installedRules, readInstalledPipeline, ruleChanges, ruleDigest, type RuleChanges, type RuleRef } from "../cluster/rule-changes.ts";
+import type { Rule } from "../ir/types.ts";
 
 const DEFAULT_NAME = "outliers";
 
@@ -46,6 +48,36 @@ function printPlan(plan: Plan, opts: { json?: boolean; dryRun?: boolean; verb: s
   for (const a of plan.actions) out(`  ${describeAction(a)}`);
 }
 
+/** The rules the pipeline will tag, in its order, with titles and digests (the first of a duplicated id wins, as in the pipeline). */
+function newRuleRefs(set: RuleSet, built: BuiltPipeline): RuleRef[] {
+  const byId = new Map<string, Rule>();
+  for (const r of set.rules) if (!byId.has(r.id)) byId.set(r.id, r);
+  return built.ruleIds.map((id) => {
+    const r = byId.get(id)!;
+    return { id, title: r.title, digest: ruleDigest(r) };
+  });
+}
+
+/** Rules named per kind of change before "… and N more". */
+const CHANGES_LISTED = 20;
+
+/** Rules added / removed / changed against the installed pipeline, one per line, a few per kind. */
+export function formatRuleChanges(c: RuleChanges, dryRun: boolean): string[] {
+  const would = dryRun ? "would be " : "";
+  const lines = [
+    `rules against the installed pipeline: ${c.added.length} ${would}added, ${c.removed.length} ${would}removed, ${c.changed.length} ${would}changed, ${c.unchanged} unchanged`,
+  ];
+  if (c.digestsUnknown) lines.push("  (the installed pipeline records no rule digests: changed rules are counted as unchanged this once)");
+  const list = (mark: string, rules: RuleRef[]) => {
+    for (const r of rules.slice(0, CHANGES_LISTED)) lines.push(`  ${mark} ${r.title ? `${r.title} (${r.id})` : r.id}`);
+    if (rules.length > CHANGES_LISTED) lines.push(`  ${mark} … and ${rules.length - CHANGES_LISTED} more (--json lists all)`);
+  };
+  list("+", c.added);
+  list("-", c.removed);
+  list("~", c.changed);
+  return lines;
+}
+
 async function withCluster(opts: Record<string, any>): Promise<Cluster> {
   return connect(connectionFrom(opts));
 }
@@ -66,10 +98,14 @@ export function register(program: Command): void {
     const { set, built, problems } = compile(paths, opts);
     const patterns = checkPatterns(opts.index ?? [...new Set(set.rules.flatMap((r) => r.index))]);
     const cluster = await withCluster(opts);
-    const plan = await planInstall(cluster, { name: opts.name, patterns, compiled: built, toolVersion: VERSION, extraKeys: [...new Set(set.rules.flatMap((r) => Object.keys(r.tagsOut.extra)))] });
-    const extra = { failedRules: set.failed, skippedRules: built.skipped };
+    const next = newRuleRefs(set, built);
+    const changes = ruleChanges(installedRules(await readInstalledPipeline(cluster, opts.name)), next);
+    const compiled = { ...built, ruleHashes: next.map((r) => r.digest!) };
+    const plan = await planInstall(cluster, { name: opts.name, patterns, compiled, toolVersion: VERSION, extraKeys: [...new Set(set.rules.flatMap((r) => Object.keys(r.tagsOut.extra)))] });
+    const extra = { failedRules: set.failed, skippedRules: built.skipped, ruleChanges: changes };
     if (!opts.dryRun && plan.actions.length) await applyPlan(cluster, plan);
     printPlan(plan, { json: opts.json, dryRun: opts.dryRun, verb: `installed pipeline ${plan.name} version ${plan.version}`, extra });
+    if (!opts.json) for (const line of formatRuleChanges(changes, Boolean(opts.dryRun))) out(line);
     process.exitCode = problems > 0 ? 1 : 0;
   });
 
@@ -94,11 +130,12 @@ export function register(program: Command): void {
     .command("status")
     .description("installed version, rules, wired indices and templates, tagged and failed counts, ingest stats")
     .option("--name <name>", "pipeline name", DEFAULT_NAME)
-    .option("--json", "print JSON only");
+    .option("--verbose", "list every installed rule (title and id), one per line")
+    .option("--json", "print JSON only (with every rule id)");
   addConnectionOptions(status).action(async (opts: Record<string, any>) => {
     const cluster = await withCluster(opts);
     const s = await pipelineStatus(cluster, opts.name);
-    out(opts.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+    out(opts.json ? JSON.stringify(s, null, 2) : formatStatus(s, { verbose: Boolean(opts.verbose) }));
   });
 
   const simulate = pipeline

@@ -1,0 +1,65 @@
+/**
+ * `outliers report [--since 7d] [--index P…] [--top N] [--json] [--navigator FILE]`: what was hit,
+ * from the tags on the cluster: tagged events, per rule and per ATT&CK technique counts (top N, most
+ * first, with totals), and optionally an ATT&CK Navigator layer of the techniques scored by hits.
+ */
+import type { Command } from "commander";
+import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
+import { readState } from "../cluster/install-state.ts";
+import { resultsReport, type ResultsReport } from "../cluster/report.ts";
+import { hitTechniques, navigatorLayer } from "../emit/navigator.ts";
+import { parseTimeArg } from "../util/duration.ts";
+import { writeFile } from "./compile.ts";
+import { fmtInt, parseTop, ruleLabel, topTable } from "./count-tables.ts";
+
+export function register(program: Command): void {
+  const cmd = program
+    .command("report")
+    .description("what the tags on the cluster say: tagged events per rule and per ATT&CK technique, top N, with totals")
+    .option("--since <duration>", "only events since: 7d, 12h, 15m or an ISO-8601 time (default: all)")
+    .option("--until <time>", "only events before (duration ago or ISO-8601 time; default now)")
+    .option("--index <pattern...>", "indices to read (default: the patterns the pipeline --name is wired to, else all)")
+    .option("--name <name>", "pipeline whose install record gives the default patterns", "outliers")
+    .option("--time-field <field>", "time field of --since/--until", "@timestamp")
+    .option("--top <n>", "rules and techniques listed (0 for all)", parseTop, 20)
+    .option("--navigator <file>", "also write an ATT&CK Navigator layer: techniques scored by tagged events")
+    .option("--json", "print JSON only (every rule and technique)");
+  addConnectionOptions(cmd).action(async (opts: Record<string, any>) => {
+    const now = new Date();
+    const since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
+    const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
+    const cluster = await connect(connectionFrom(opts));
+    const index: string[] = opts.index ?? (await readState(cluster, opts.name))?.patterns ?? ["*"];
+    const report = await resultsReport(cluster, { index, since, until, timeField: opts.timeField });
+    if (opts.navigator) {
+      const layer = navigatorLayer(
+        `outliers hits${opts.since ? ` since ${opts.since}` : ""}`,
+        `Tagged events per ATT&CK technique on ${index.join(", ")}${since ? ` from ${since.toISOString()}` : ""}${until ? ` until ${until.toISOString()}` : ""} (outliers report)`,
+        hitTechniques(report.techniques),
+      );
+      writeFile(opts.navigator, JSON.stringify(layer, null, 2) + "\n", "--navigator");
+    }
+    process.stdout.write(opts.json ? JSON.stringify(report) + "\n" : formatReport(report, opts.top).join("\n") + "\n");
+  });
+}
+
+export function formatReport(r: ResultsReport, top: number): string[] {
+  const window = r.window.since || r.window.until ? `${r.window.since ?? "the start"} .. ${r.window.until ?? "now"} (${r.window.timeField})` : "all time";
+  const lines = [
+    `indices: ${r.index.join(", ")}; window: ${window}`,
+    `tagged events:    ${fmtInt(r.taggedEvents).padStart(9)}  events carrying at least one rule's tags`,
+    `rule hits:        ${fmtInt(r.ruleEventPairs).padStart(9)}  (event, rule) pairs: an event two rules hit counts twice`,
+    `rules hit:        ${fmtInt(r.rules.length).padStart(9)}`,
+    `techniques hit:   ${fmtInt(r.techniques.length).padStart(9)}`,
+  ];
+  if (r.taggingErrors) lines.push(`tagging errors:   ${fmtInt(r.taggingErrors).padStart(9)}  events with outliers.error (see pipeline status)`);
+  if (r.taggedEvents === 0) return [...lines, "no tagged events in this window"];
+  const what = top > 0 ? `top ${top}` : "all";
+  lines.push("", `rules (${what}, by events tagged):`);
+  lines.push(...topTable(r.rules.map((x) => ({ count: x.count, label: ruleLabel(x) })), { top, header: ["events", "rule"], unit: "rules" }));
+  if (r.techniques.length) {
+    lines.push("", `ATT&CK techniques (${what}, by events carrying them):`);
+    lines.push(...topTable(r.techniques.map((x) => ({ count: x.count, label: x.id })), { top, header: ["events", "technique"], unit: "techniques" }));
+  }
+  return lines;
+}
