@@ -1,5 +1,7 @@
 /** engine.ts: what each engine can do, from its GET / answer. */
 import { describe, expect, test } from "bun:test";
+import type { Cluster } from "../../src/cluster/client.ts";
+import { versionCheck } from "../../src/cluster/doctor.ts";
 import { engineDifferences, engineOf } from "../../src/cluster/engine.ts";
 
 const es = (version: string, flavor?: string) => {
@@ -38,5 +40,19 @@ describe("engineOf", () => {
   test("differences name the live data stream answer over the version's guess", () => {
     expect(engineDifferences(es("8.15.0"), false)).toContain("data streams: no (install, ingest and backfill work on plain indices only)");
     expect(engineDifferences(os("2.19.1"))[1]).toBe("pipeline _meta: no (metadata kept as JSON in the pipeline description)");
+  });
+});
+
+describe("doctor's version line", () => {
+  const cluster = (distribution: "elasticsearch" | "opensearch", version: string) => {
+    const [major, minor] = version.split(".").map(Number);
+    return { info: { url: "u", version, major: major!, minor: minor!, distribution, clusterName: "c" } } as unknown as Cluster;
+  };
+  test("names the engine and version, says when CI does not run it, and warns on a masked version", () => {
+    expect(versionCheck(cluster("opensearch", "2.19.1"))).toEqual({ name: "version", status: "ok", detail: 'OpenSearch 2.19.1 (cluster "c")' });
+    expect(versionCheck(cluster("elasticsearch", "8.15.0")).detail).toBe('Elasticsearch 8.15.0 (cluster "c"), supported, not run in outliers\' CI');
+    const masked = versionCheck(cluster("opensearch", "7.10.2"));
+    expect(masked.status).toBe("warn");
+    expect(masked.fix).toContain("compatibility.override_main_response_version");
   });
 });
