@@ -26,6 +26,7 @@ import os from "node:os";
 import path from "node:path";
 import { connect } from "../src/cluster/client.ts";
 import { recordSection } from "./benchmarks-file.ts";
+import { engineOf } from "../src/cluster/engine.ts";
 import { ruleQuery } from "../src/emit/dsl.ts";
 import { updateScript } from "../src/emit/painless/pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
@@ -163,11 +164,16 @@ const rows = ["one-rule", "one-rule-window", "full", "full-again", "naive", "lim
   return `| ${k} | ${r.seconds.toFixed(1)} | ${eps(r.seconds)} | ${r.tagged.toLocaleString("en-US")} | ${r.note} |`;
 });
 const ratio = (a: string, b: string) => (results[a]!.seconds / results[b]!.seconds).toFixed(2);
-const title = BACKGROUND === undefined ? "## Backfill" : `## Backfill, ${Math.round(BACKGROUND * 100)}% background events`;
+// OpenSearch runs get their own section (ES_URL names the node; the engine is read from it).
+const engine = engineOf(cluster.info);
+const onOpenSearch = cluster.info.distribution === "opensearch";
+const title = (BACKGROUND === undefined ? "## Backfill" : `## Backfill, ${Math.round(BACKGROUND * 100)}% background events`) + (onOpenSearch ? ` on ${engine.label}` : "");
+const [loadNow] = os.loadavg();
 const section = `${title}
 
-Command: \`scripts/bench-backfill --size ${SIZE} --naive-rules ${NAIVE_RULES}${BACKGROUND === undefined ? "" : ` --background ${BACKGROUND}`} --record\` (${new Date().toISOString().slice(0, 10)},
-${os.cpus().length} cores, one embedded Elasticsearch 7.10.2 node, index of ${SIZE.toLocaleString("en-US")} generated events in 2 shards).
+Command: \`${onOpenSearch ? `ES_URL=${NODE} ` : ""}scripts/bench-backfill --size ${SIZE} --naive-rules ${NAIVE_RULES}${BACKGROUND === undefined ? "" : ` --background ${BACKGROUND}`} --record\` (${new Date().toISOString().slice(0, 10)},
+${os.cpus().length} cores, one embedded ${engine.label} node, index of ${SIZE.toLocaleString("en-US")} generated events in 2 shards;
+one-minute load average of the whole machine, which may be shared, ${loadNow!.toFixed(2)} at the end).
 Events per second are events in the index divided by wall time.
 
 | run | seconds | events/s | events tagged | what |

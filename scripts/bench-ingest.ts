@@ -14,6 +14,7 @@
  */
 import os from "node:os";
 import { connect } from "../src/cluster/client.ts";
+import { engineOf } from "../src/cluster/engine.ts";
 import { recordSection } from "./benchmarks-file.ts";
 import { buildPipeline } from "../src/emit/painless/pipeline.ts";
 import { buildNaivePipeline, withoutIndexKeys } from "./lib/naive-pipeline.ts";
@@ -155,11 +156,14 @@ if (nv) {
   const extra = (perDoc(nv) - perDoc(base)) * factor + perDoc(base);
   rows.push(`| naive (extrapolated) | ${ours.ruleIds.length} processors: pipeline cost of the sample × ${factor.toFixed(2)} | – | – | ${(1 / extra).toFixed(0)} | ${(extra / perDoc(base)).toFixed(2)}× | ${nv.pipelineMs !== undefined ? `${((nv.pipelineMs * 1000 * factor) / nv.way.docs).toFixed(0)} µs` : "–"} | – | – |`);
 }
-const cmd = `scripts/bench-ingest --size ${SIZE} --naive-size ${NAIVE_SIZE} --naive-rules ${NAIVE_RULES} --seed ${SEED} --batch ${BATCH} --concurrency ${CONC}${flag("ablation") ? " --ablation" : ""}`;
-const section = `<!-- bench-ingest:begin -->
-## Live tagging (ingest)
+// OpenSearch runs get their own section (ES_URL names the node; the engine is read from it).
+const engine = engineOf(cluster.info);
+const mark = cluster.info.distribution === "opensearch" ? "bench-ingest-opensearch" : "bench-ingest";
+const cmd = `${cluster.info.distribution === "opensearch" ? `ES_URL=${NODE} ` : ""}scripts/bench-ingest --size ${SIZE} --naive-size ${NAIVE_SIZE} --naive-rules ${NAIVE_RULES} --seed ${SEED} --batch ${BATCH} --concurrency ${CONC}${flag("ablation") ? " --ablation" : ""}`;
+const section = `<!-- ${mark}:begin -->
+## Live tagging (ingest)${mark === "bench-ingest" ? "" : ` on ${engine.label}`}
 
-Command: \`${cmd}\`; measured ${new Date().toISOString().slice(0, 16)}Z against ${cluster.info.version} at ${NODE}
+Command: \`${cmd}\`; measured ${new Date().toISOString().slice(0, 16)}Z against ${engine.label} at ${NODE}
 (${nodeCount} node(s), ${heapGiB.toFixed(0)} GiB heap) on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after
 (one-minute load averages of the whole machine, which may be shared).
 Corpus: ${SIZE} generated winlogbeat events (test/helpers/gen-events.ts, seed ${SEED}); rules: every Windows rule of
@@ -176,10 +180,10 @@ ${rows.join("\n")}
 "cost vs no pipeline" is (time per document) / (time per document without pipeline); the goal for ours is ≤ 2×.
 "pipeline time/doc" is Elasticsearch's own ingest stat for the pipeline (time_in_millis / docs); 7.10 rounds each
 document's time down to whole milliseconds, so it undercounts a pipeline that takes well under 1 ms per document.
-<!-- bench-ingest:end -->`;
+<!-- ${mark}:end -->`;
 console.log(section);
 
 if (flag("record")) {
-  const file = recordSection(/<!-- bench-ingest:begin -->[\s\S]*?<!-- bench-ingest:end -->/, section);
+  const file = recordSection(new RegExp(`<!-- ${mark}:begin -->[\\s\\S]*?<!-- ${mark}:end -->`), section);
   console.error(`recorded in ${file}`);
 }

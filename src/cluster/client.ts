@@ -1,17 +1,24 @@
 /**
- * The one place that talks to a cluster: connection options, the @elastic/elasticsearch client, and
- * turning every way a connection can fail into one clear line (exit status 3).
+ * The one place that talks to a cluster, Elasticsearch 7.10-9.x or OpenSearch 1.x-3.x: connection
+ * options, TLS, auth, the @elastic/elasticsearch client, and turning every way a connection can fail
+ * into one clear line (exit status 3), with secrets redacted. Every request (typed client calls and the
+ * raw bodies of rest.ts) goes through the one client built here.
  *
  * The client runs under Bun and inside the compiled binary with `HttpConnection` (node:http); the
- * default undici connection fails under Bun. Before building the client we ask `GET /` ourselves, so
- * that a cluster that is not Elasticsearch, or a 7.x node without the product header and the
- * `compatible-with` media types of the 8.x client, is recognised and handled.
+ * default undici connection fails under Bun. Before building the client we ask `GET /` ourselves
+ * (`probe`), so that the engine is known first (engine.ts): the 8.x client's product check refuses
+ * OpenSearch ("The client noticed that the server is not Elasticsearch") and Elasticsearch before 7.14
+ * (no X-Elastic-Product header), and both reject its `compatible-with=8` media types (OpenSearch: 406
+ * "Content-Type header [application/vnd.elasticsearch+json; compatible-with=8] is not supported"). For
+ * those the client gets a Transport without the check that speaks plain JSON; the rest of the client
+ * (typed APIs, errors, retries, TLS) is the same for every engine.
  */
 import { readFileSync } from "node:fs";
 import type { Client, Transport } from "@elastic/elasticsearch";
 import type { Command } from "commander";
 import { ClusterError, UsageError } from "../util/errors.ts";
 import { redact as redactText, registerConnection } from "../util/redact.ts";
+import { engineOf } from "./engine.ts";
 
 export interface ConnectionOptions {
   node?: string;
@@ -31,6 +38,8 @@ export interface ClusterInfo {
   minor: number;
   distribution: "elasticsearch" | "opensearch";
   clusterName: string;
+  /** Elasticsearch's build_flavor ("default", "oss"), when it says. */
+  flavor?: string;
 }
 
 export interface Cluster {
@@ -172,16 +181,18 @@ export async function probe(conn: ConnectionOptions): Promise<ClusterInfo> {
   try {
     body = JSON.parse(text);
   } catch {
-    throw new ClusterError(`${shown}: not Elasticsearch (HTTP ${res.status}, answer is not JSON)`);
+    throw new ClusterError(`${shown}: not Elasticsearch or OpenSearch (HTTP ${res.status}, answer is not JSON)`);
   }
   if (!res.ok) throw new ClusterError(redact(`${shown}: HTTP ${res.status}: ${text.slice(0, 200)}`, conn));
   const version: string | undefined = body?.version?.number;
-  if (!version || typeof body?.tagline !== "string") throw new ClusterError(`${shown}: not Elasticsearch (no version in GET /)`);
+  if (!version || typeof body?.tagline !== "string") throw new ClusterError(`${shown}: not Elasticsearch or OpenSearch (no version in GET /)`);
   const distribution = body.version.distribution === "opensearch" ? "opensearch" : "elasticsearch";
   const [major, minor] = version.split(".").map((n: string) => Number.parseInt(n, 10));
   if (distribution === "elasticsearch" && (major! < 7 || (major === 7 && minor! < 10)))
     throw new ClusterError(`${shown}: Elasticsearch ${version} is too old; outliers needs 7.10 or later`);
-  return { url: shown, version, major: major!, minor: minor!, distribution, clusterName: body.cluster_name ?? "" };
+  if (distribution === "opensearch" && major! < 1) throw new ClusterError(`${shown}: OpenSearch ${version} is not a release outliers knows (1.x-3.x)`);
+  const flavor = typeof body.version.build_flavor === "string" ? { flavor: body.version.build_flavor as string } : {};
+  return { url: shown, version, major: major!, minor: minor!, distribution, clusterName: body.cluster_name ?? "", ...flavor };
 }
 
 /**
@@ -195,8 +206,8 @@ export function elastic(): Promise<typeof import("@elastic/elasticsearch")> {
 }
 
 /**
- * A Transport that talks plain JSON and skips the product header check, for clusters that predate
- * them (Elasticsearch 7.10-7.13). The rest of the client is unchanged.
+ * A Transport that talks plain JSON and skips the product header check, for servers without them
+ * (OpenSearch, Elasticsearch 7.10-7.13). The rest of the client is unchanged.
  */
 function plainJsonTransport(Base: typeof Transport): typeof Transport {
   return class PlainJsonTransport extends Base {
@@ -223,7 +234,8 @@ export async function connect(conn: ConnectionOptions): Promise<Cluster> {
   const pass = conn.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
   url.username = "";
   url.password = "";
-  const legacy = info.distribution !== "elasticsearch" || info.major < 8;
+  // Elasticsearch 7.14-7.17 sends the header but not the 8.x media types: plain JSON below 8 too.
+  const legacy = !engineOf(info).productHeader || info.major < 8;
   const { Client, HttpConnection, Transport } = await elastic();
   const client = new Client({
     node: url.toString(),

@@ -5,6 +5,7 @@
  */
 import type { Cluster } from "./client.ts";
 import { call, esReason } from "./client.ts";
+import { engineDifferences, engineOf } from "./engine.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -21,6 +22,8 @@ export interface DoctorReport {
   ready: boolean;
   version: string;
   distribution: string;
+  /** "OpenSearch 2.19.1", and what differs on it (engine.ts). */
+  engine?: { label: string; tested: boolean; differences: string[] };
   checks: Check[];
 }
 
@@ -43,11 +46,26 @@ async function request(cluster: Cluster, what: string, method: string, path: str
 
 export function versionCheck(cluster: Cluster): Check {
   const { info } = cluster;
-  const name = info.distribution === "opensearch" ? "OpenSearch" : "Elasticsearch";
-  const detail = `${name} ${info.version}${info.clusterName ? ` (cluster "${info.clusterName}")` : ""}`;
-  if (info.distribution === "opensearch")
-    return { name: "version", status: "warn", detail, fix: "OpenSearch is not tested with outliers; use Elasticsearch 7.10 or later" };
+  const engine = engineOf(info);
+  const detail = `${engine.label}${info.clusterName ? ` (cluster "${info.clusterName}")` : ""}${engine.tested ? "" : ", supported, not run in outliers' CI"}`;
+  if (engine.note) return { name: "version", status: "warn", detail, fix: `${engine.note}; set it to false to let outliers see the version` };
   return { name: "version", status: "ok", detail };
+}
+
+/** What differs on this engine (engine.ts), data streams checked live: `GET _data_stream` answers or not. */
+export async function engineCheck(cluster: Cluster): Promise<Check> {
+  const engine = engineOf(cluster.info);
+  let live: boolean | undefined;
+  try {
+    await request(cluster, "data streams", "GET", "/_data_stream");
+    live = true;
+  } catch (e) {
+    const status = (e as { meta?: { statusCode?: number } }).meta?.statusCode;
+    if (status === undefined) throw e;
+    // 400 "no handler"/"invalid index name [_data_stream]" or 404: no data streams; 403: cannot tell.
+    live = status === 403 ? undefined : false;
+  }
+  return { name: "engine", status: "ok", detail: engineDifferences(engine, live).join("; ") };
 }
 
 export function healthCheck(health: { status?: string; number_of_nodes?: number; unassigned_shards?: number }): Check {
@@ -165,7 +183,7 @@ export function privilegesCheck(answer: { has_all_requested?: boolean; username?
 }
 
 export async function runDoctor(cluster: Cluster): Promise<DoctorReport> {
-  const checks: Check[] = [versionCheck(cluster)];
+  const checks: Check[] = [versionCheck(cluster), await engineCheck(cluster)];
 
   const health = await request(cluster, "cluster health", "GET", "/_cluster/health");
   checks.push(healthCheck(health.body));
@@ -191,6 +209,10 @@ export async function runDoctor(cluster: Cluster): Promise<DoctorReport> {
     ready: checks.every((c) => c.status !== "fail"),
     version: cluster.info.version,
     distribution: cluster.info.distribution,
+    engine: (() => {
+      const e = engineOf(cluster.info);
+      return { label: e.label, tested: e.tested, differences: checks.find((c) => c.name === "engine")!.detail.split("; ") };
+    })(),
     checks,
   };
 }
@@ -214,6 +236,7 @@ async function simulateCheck(cluster: Cluster): Promise<Check> {
 }
 
 async function checkPrivileges(cluster: Cluster): Promise<Check> {
+  if (cluster.info.distribution === "opensearch") return openSearchAccount(cluster);
   const body = {
     cluster: [...NEEDED_CLUSTER_PRIVILEGES],
     index: [{ names: ["*"], privileges: [...NEEDED_INDEX_PRIVILEGES] }],
@@ -227,6 +250,30 @@ async function checkPrivileges(cluster: Cluster): Promise<Check> {
       return { name: "privileges", status: "ok", detail: "security disabled: all privileges available" };
     if (meta)
       return { name: "privileges", status: "warn", detail: `cannot check privileges: ${esReason(e)}`, fix: "make sure the user has manage_pipeline, manage_index_templates, monitor and write/manage/read on the indices" };
+    throw e;
+  }
+}
+
+/**
+ * OpenSearch has no `_has_privileges`; its security plugin tells who we are and our roles. Without the
+ * plugin (404 / no handler) every call is allowed.
+ */
+async function openSearchAccount(cluster: Cluster): Promise<Check> {
+  try {
+    const answer = await request(cluster, "security account", "GET", "/_plugins/_security/api/account");
+    const user = answer.body?.user_name ? `user "${answer.body.user_name}"` : "this user";
+    const roles: string[] = answer.body?.roles ?? answer.body?.backend_roles ?? [];
+    return {
+      name: "privileges",
+      status: "ok",
+      detail: `OpenSearch security: ${user}, roles ${roles.length ? roles.join(", ") : "(none)"}; OpenSearch has no privilege check API, so a missing permission shows as a 403 naming it`,
+    };
+  } catch (e) {
+    const meta = (e as { meta?: { statusCode?: number; body?: unknown } }).meta;
+    if (meta && securityUnavailable(meta.statusCode, meta.body))
+      return { name: "privileges", status: "ok", detail: "security disabled: all privileges available" };
+    if (meta)
+      return { name: "privileges", status: "warn", detail: `cannot read the security account: ${esReason(e)}`, fix: "make sure the user may manage pipelines, index templates and settings, and read and write the indices" };
     throw e;
   }
 }

@@ -3,6 +3,7 @@
  * version, rule ids, content hash, install record). Elasticsearch 8+ keeps metadata in `_meta`; 7.x
  * rejects `_meta` on pipelines (measured on 7.10.2), so there it is JSON in `description`.
  */
+import { engineOf } from "./engine.ts";
 import { createHash } from "node:crypto";
 import type { ClusterInfo } from "./client.ts";
 
@@ -62,7 +63,7 @@ export function bodyHash(p: { processors: object[]; on_failure?: object[] }): st
 }
 
 export function supportsPipelineMeta(info: ClusterInfo): boolean {
-  return info.distribution === "elasticsearch" && info.major >= 8;
+  return engineOf(info).pipelineMeta;
 }
 
 export function pipelineDocument(info: ClusterInfo, compiled: CompiledPipeline, meta: PipelineMeta, version: number): PipelineDoc {

@@ -90,7 +90,7 @@ describe("dist/outliers doctor against the real node", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.ready).toBe(true);
-    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(["version", "health", "ingest nodes", "painless regex", "script limits", "painless pipeline", "privileges"]);
+    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(["version", "engine", "health", "ingest nodes", "painless regex", "script limits", "painless pipeline", "privileges"]);
     expect(report.checks.every((c: { status: string }) => c.status === "ok")).toBe(true);
     const info = (await (await fetch(ES_URL)).json()) as { version: { number: string } };
     expect(report.version).toBe(info.version.number);

@@ -1,7 +1,10 @@
 /**
  * scripts/es-start and scripts/es-stop on spare ports (never the node other tests use): a second start
  * prints the same URL and starts no second JVM; the node has the ingest, Painless and reindex features;
- * three nodes form one cluster; stop removes the JVM and its data.
+ * three nodes form one cluster; stop removes the JVM and its data. The engine is OUTLIERS_TEST_ENGINE
+ * (elasticsearch, opensearch2, opensearch3: scripts/test sets it), passed to es-start as ENGINE, so the
+ * same contract is checked on each. OUTLIERS_ES_START_PORTS="p1,p3" picks the one-node and three-node
+ * ports (default: the first free of a few).
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -9,6 +12,8 @@ import path from "node:path";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
 const HOME = process.env.ES_HOME ?? path.join(ROOT, ".es");
+const ENGINE = process.env.OUTLIERS_TEST_ENGINE || "elasticsearch";
+const PORTS = process.env.OUTLIERS_ES_START_PORTS?.split(",").map(Number);
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -31,14 +36,14 @@ async function sparePort(candidates: number[], nodes: number): Promise<number> {
 }
 
 async function script(name: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn(["bash", path.join(ROOT, "scripts", name)], { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["bash", path.join(ROOT, "scripts", name)], { cwd: ROOT, env: { ...process.env, ENGINE, ...env }, stdout: "pipe", stderr: "pipe" });
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, stdout, stderr };
 }
 
-/** JVMs started by es-start for this port (its launcher's arguments end with the cluster name outliers-PORT). */
+/** JVMs started by es-start for this port (the launcher's arguments end with the cluster name outliers-PORT). */
 function jvmsFor(port: number): number {
-  const r = Bun.spawnSync(["pgrep", "-f", `OutliersEs .* outliers-${port}$`]);
+  const r = Bun.spawnSync(["pgrep", "-f", `Outliers(Es|Os) .* outliers-${port}$`]);
   return r.stdout.toString().split("\n").filter(Boolean).length;
 }
 
@@ -58,7 +63,7 @@ afterAll(async () => {
 
 describe("scripts/es-start", () => {
   test("one node: idempotent start, ingest + painless + reindex, clean stop", async () => {
-    const port = await sparePort([9270, 9271, 9272, 9273, 9274], 1);
+    const port = await sparePort(PORTS ? [PORTS[0]!] : [9270, 9271, 9272, 9273, 9274], 1);
     started.push(port);
     const env = { ES_PORT: String(port), ES_HEAP: "1g" };
     const first = await script("es-start", env);
@@ -74,6 +79,9 @@ describe("scripts/es-start", () => {
 
     const root = await es(url, "GET", "/");
     expect(root.version.number).toMatch(/^\d+\.\d+\.\d+$/);
+    // The engine asked for: OpenSearch says so in version.distribution, and its major is 2 or 3.
+    expect(root.version.distribution ?? "elasticsearch").toBe(ENGINE === "elasticsearch" ? "elasticsearch" : "opensearch");
+    if (ENGINE !== "elasticsearch") expect(root.version.number.split(".")[0]).toBe(ENGINE.slice(-1));
     expect(root.cluster_name).toBe(`outliers-${port}`);
     const nodes = await es(url, "GET", "/_nodes?filter_path=nodes.*.roles,nodes.*.http.publish_address,nodes.*.transport.publish_address");
     const node = Object.values(nodes.nodes)[0] as any;
@@ -105,7 +113,7 @@ describe("scripts/es-start", () => {
   }, START_TIMEOUT);
 
   test("three nodes form one cluster on their own ports", async () => {
-    const port = await sparePort([9280, 9285, 9290], 3);
+    const port = await sparePort(PORTS ? [PORTS[1]!] : [9280, 9285, 9290], 3);
     started.push(port);
     const env = { ES_PORT: String(port), ES_NODES: "3", ES_HEAP: "1500m" };
     const start = await script("es-start", env);
