@@ -195,13 +195,18 @@ function partValue(p: Node, types: Uint8Array | null, values: (Json | Node[])[] 
   }
 }
 
+const NO_ATTRS: [string, Json][] = [];
+
 function render(nodes: Node[], types: Uint8Array | null, values: (Json | Node[])[] | null, out: JsonBuilder): void {
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n]!;
     switch (node.k) {
       case K.Element: {
-        const attrs: [string, Json][] = [];
-        for (const a of node.attrs) attrs.push([a.name, attrValue(a, types, values)]);
+        let attrs = NO_ATTRS;
+        if (node.attrs.length > 0) {
+          attrs = [];
+          for (const a of node.attrs) attrs.push([a.name, attrValue(a, types, values)]);
+        }
         out.open(node.name, attrs);
         render(node.children, types, values, out);
         out.close();
