@@ -216,18 +216,10 @@ function render(nodes: Node[], types: Uint8Array | null, values: (Json | Node[])
         out.text(node.v);
         break;
       case K.Subst: {
-        if (!types || node.i >= types.length) {
-          if (!node.optional) out.text(null);
-          break;
-        }
-        const t = types[node.i]!;
-        if (t === T_NULL) {
-          if (!node.optional) out.text(null);
-        } else if (t === T_BINXML) {
-          render(values![node.i] as Node[], null, null, out);
-        } else {
-          out.text(values![node.i] as Json);
-        }
+        // A null value (or one past the array) writes no text, optional substitution or not.
+        const t = types && node.i < types.length ? types[node.i]! : T_NULL;
+        if (t === T_BINXML) render(values![node.i] as Node[], null, null, out);
+        else if (t !== T_NULL) out.text(values![node.i] as Json);
         break;
       }
       case K.Entity:
