@@ -105,7 +105,7 @@ export class ChunkWriter {
   }
 
   /** A fragment: header, a template instance (definition inline) with its values, end of stream. */
-  templateFragment(template: Content[], values: SubValue[], inSubstitution = false): void {
+  templateFragment(template: Content[], values: SubValue[]): void {
     this.bytes(new Uint8Array([0x0f, 0x01, 0x01, 0x00]));
     this.u8(0x0c);
     this.u8(0x01);
@@ -125,17 +125,16 @@ export class ChunkWriter {
     this.pos += 4 * values.length;
     values.forEach((v, i) => {
       const at = this.pos;
-      if (v.fragment) this.templateOrPlain(v.fragment);
+      if (v.fragment) this.plainFragment(v.fragment);
       else this.bytes(v.bytes ?? new Uint8Array());
       this.dv.setUint16(descAt + 4 * i, this.pos - at, true);
       this.b[descAt + 4 * i + 2] = v.type;
     });
     this.u8(0x00);
-    void inSubstitution;
   }
 
   /** A nested BinXML value of plain content (no template): its elements carry no dependency id. */
-  private templateOrPlain(content: Content[]): void {
+  private plainFragment(content: Content[]): void {
     this.bytes(new Uint8Array([0x0f, 0x01, 0x01, 0x00]));
     for (const c of content) this.content(c, true);
     this.u8(0x00);

@@ -2,7 +2,8 @@
  * Every BinXML value type and the JSON shapes the regression files do not hold, on records written by
  * test/helpers/binxml-write.ts: the expected JSON is spelled out here, and Python's `evtx` package
  * (test-only oracle, when installed) must read the same file the same way, except where we differ on
- * purpose (text trimmed as in the exports; an array value kept whole where evtx keeps its last element).
+ * purpose (text trimmed as in the exports; an array value kept whole where evtx keeps its last element;
+ * 64-bit integers beyond 2^53 as exact digits).
  */
 import { describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -30,6 +31,8 @@ const VALUES: [string, SubValue, unknown][] = [
   ["U32", { type: 0x08, bytes: le.u32(4000000000) }, 4000000000],
   ["I64", { type: 0x09, bytes: le.i64(-9007199254740991n) }, -9007199254740991],
   ["U64", { type: 0x0a, bytes: le.u64(123456789012n) }, 123456789012],
+  ["U64Big", { type: 0x0a, bytes: le.u64(18446744073709551615n) }, "18446744073709551615"],
+  ["I64Big", { type: 0x09, bytes: le.i64(-9223372036854775807n) }, "-9223372036854775807"],
   ["F32", { type: 0x0b, bytes: le.f32(0.1) }, "0.1"],
   ["F64", { type: 0x0c, bytes: le.f64(-2.5e-300) }, "-2.5e-300"],
   ["F64Big", { type: 0x0c, bytes: le.f64(1e16) }, "1e+16"],
@@ -166,6 +169,8 @@ describe("value types and JSON shapes", () => {
       // evtx writes an array in named Data as repeated Data elements, of which the JSON keeps the last.
       const ours = entries.map((e) => structuredClone(e.record) as any);
       for (const [k, v] of Object.entries(ours[0].Event.EventData)) if (Array.isArray(v)) ours[0].Event.EventData[k] = v[v.length - 1];
+      // JSON.parse rounds Python's exact 64-bit numbers as JS numbers; ours are their exact digits.
+      for (const k of ["U64Big", "I64Big"]) ours[0].Event.EventData[k] = Number(ours[0].Event.EventData[k]);
       expect(ours).toEqual(theirs.map(trim));
     } finally {
       rmSync(tmp, { recursive: true, force: true });

@@ -195,13 +195,18 @@ function partValue(p: Node, types: Uint8Array | null, values: (Json | Node[])[] 
   }
 }
 
+const NO_ATTRS: [string, Json][] = [];
+
 function render(nodes: Node[], types: Uint8Array | null, values: (Json | Node[])[] | null, out: JsonBuilder): void {
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n]!;
     switch (node.k) {
       case K.Element: {
-        const attrs: [string, Json][] = [];
-        for (const a of node.attrs) attrs.push([a.name, attrValue(a, types, values)]);
+        let attrs = NO_ATTRS;
+        if (node.attrs.length > 0) {
+          attrs = [];
+          for (const a of node.attrs) attrs.push([a.name, attrValue(a, types, values)]);
+        }
         out.open(node.name, attrs);
         render(node.children, types, values, out);
         out.close();
@@ -211,18 +216,10 @@ function render(nodes: Node[], types: Uint8Array | null, values: (Json | Node[])
         out.text(node.v);
         break;
       case K.Subst: {
-        if (!types || node.i >= types.length) {
-          if (!node.optional) out.text(null);
-          break;
-        }
-        const t = types[node.i]!;
-        if (t === T_NULL) {
-          if (!node.optional) out.text(null);
-        } else if (t === T_BINXML) {
-          render(values![node.i] as Node[], null, null, out);
-        } else {
-          out.text(values![node.i] as Json);
-        }
+        // A null value (or one past the array) writes no text, optional substitution or not.
+        const t = types && node.i < types.length ? types[node.i]! : T_NULL;
+        if (t === T_BINXML) render(values![node.i] as Node[], null, null, out);
+        else if (t !== T_NULL) out.text(values![node.i] as Json);
         break;
       }
       case K.Entity:

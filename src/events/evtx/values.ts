@@ -1,7 +1,8 @@
 /**
  * BinXML value types into the JSON values evtx_dump writes: numbers for integers, floats as text, booleans,
  * `0x…` strings for hex integers, upper-case GUIDs without braces, `S-1-…` SIDs, upper-case hex for
- * binary, arrays for the array types (type | 0x80). Strings lose trailing NULs only. Times are RFC 3339
+ * binary, arrays for the array types (type | 0x80). Strings lose trailing NULs only. A 64-bit integer
+ * beyond 2^53 (which a JS number cannot hold) is its exact digits as a string. Times are RFC 3339
  * UTC with six fraction digits (the 100 ns digit is dropped), as in the exports beside the regression files.
  */
 
@@ -35,12 +36,15 @@ function hexUpper(b: Buffer, off: number, n: number): string {
   return s;
 }
 
-function u64(dv: DataView, off: number): number {
-  return dv.getUint32(off, true) + dv.getUint32(off + 4, true) * 4294967296;
+/** A 64-bit integer: a number when a JS number holds it exactly, else its exact digits as text. */
+function u64(dv: DataView, off: number): number | string {
+  const v = dv.getUint32(off, true) + dv.getUint32(off + 4, true) * 4294967296;
+  return Number.isSafeInteger(v) ? v : dv.getBigUint64(off, true).toString();
 }
 
-function i64(dv: DataView, off: number): number {
-  return dv.getUint32(off, true) + dv.getInt32(off + 4, true) * 4294967296;
+function i64(dv: DataView, off: number): number | string {
+  const v = dv.getUint32(off, true) + dv.getInt32(off + 4, true) * 4294967296;
+  return Number.isSafeInteger(v) ? v : dv.getBigInt64(off, true).toString();
 }
 
 function hex64(dv: DataView, off: number): string {
