@@ -32,15 +32,12 @@ import { updateScript } from "../src/emit/painless/pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";
 import { SHARED, SKIP_MESSAGE, windowsRules } from "../test/helpers/windows-rules.ts";
+import { arg, flag } from "./lib/args.ts";
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] && !process.argv[i + 1]!.startsWith("--") ? process.argv[i + 1]! : def;
-}
 const SIZE = Number(arg("size", "1000000"));
 const NAIVE_RULES = Number(arg("naive-rules", "40"));
 const SEED = Number(arg("seed", "7"));
-const BACKGROUND = process.argv.includes("--background") ? Number(arg("background", "0.99")) : undefined;
+const BACKGROUND = flag("background") ? Number(arg("background", "0.99")) : undefined;
 const NODE = process.env.ES_URL ?? "http://127.0.0.1:9200";
 const ROOT = path.resolve(import.meta.dir, "..");
 const MSHTA = path.join(ROOT, "rules/windows/process_creation/proc_creation_win_mshta_susp_execution_01.yml");
@@ -184,7 +181,7 @@ Ratios in this run: full / one-rule = **${ratio("full", "one-rule")}** (goal ≤
 = **${ratio("full", "one-rule-window")}**; with nothing to write, full-again / one-rule-window = **${ratio("full-again", "one-rule-window")}**), full / engine limit = **${ratio("full", "limit")}** (goal ≤ 1.5), naive / full = **${ratio("naive", "full")}**.
 `;
 console.log(section);
-if (process.argv.includes("--record")) {
+if (flag("record")) {
   const escaped = title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const re = new RegExp(`${escaped}\\n[\\s\\S]*?(?=\\n## |$)`);
   recordSection(re, section.trimEnd() + "\n");

@@ -15,6 +15,7 @@ import { recordSection } from "./benchmarks-file.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { loadRules } from "../src/rules/load.ts";
 import type { Rule } from "../src/ir/types.ts";
+import { median } from "./lib/stats.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const SIGMA = path.resolve(ROOT, "../shared/sigma");
@@ -32,11 +33,6 @@ const dirs = readdirSync(SIGMA)
 const corpus = dirs.map((d) => path.join(SIGMA, d));
 const rel = dirs.map((d) => `../shared/sigma/${d}`);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 interface Run {
   ms: number;

@@ -21,12 +21,8 @@ import { buildNaivePipeline, withoutIndexKeys } from "./lib/naive-pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";
 import { SHARED, SKIP_MESSAGE, windowsRules } from "../test/helpers/windows-rules.ts";
+import { arg, flag } from "./lib/args.ts";
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] && !process.argv[i + 1]!.startsWith("--") ? process.argv[i + 1]! : def;
-}
-const flag = (name: string) => process.argv.includes(`--${name}`);
 
 const SIZE = Number(arg("size", "100000"));
 const NAIVE_SIZE = Math.min(SIZE, Number(arg("naive-size", "10000")));

@@ -6,6 +6,7 @@ import { statSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { recordSection } from "./benchmarks-file.ts";
+import { median } from "./lib/stats.ts";
 
 const ROOT = path.resolve(import.meta.dir, "..");
 const BIN = path.join(ROOT, "dist/outliers");
@@ -13,11 +14,6 @@ const RUNS = Number(process.env.RUNS ?? 30);
 const ES_RUNS = Number(process.env.ES_RUNS ?? 3);
 const ES_PORT = process.env.ES_PORT ?? "9260";
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function timed(cmd: string[], env?: Record<string, string>): { ms: number; cpuMs: number; code: number; stdout: string; stderr: string } {
   const t0 = performance.now();

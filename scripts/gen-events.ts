@@ -3,46 +3,22 @@
  * tests, demos and benchmarks: Sysmon 1/3/7/11/12/13/14, Security 4688/4624/4625 and PowerShell 4104,
  * with realistic paths and command lines, and the untidiness of real data: mixed case, numbers as
  * strings or numbers, missing fields, empty strings, one-element arrays, unicode, existing `tags`.
- * A fraction of the events is built from the literals of Sigma rules' selections so that many rules
- * have hits (best effort; the rule ids are listed with --hits).
+ * A fraction is built from rules compiled as `outliers` compiles them (hitFields, from the IR) so
+ * that many rules have hits (best effort; the rule ids are listed with --hits).
  *
  *   scripts/gen-events --count 100000 --seed 7 --out events.ndjson [--since ISO|DURATION --until ISO]
  *                      [--rules DIR] [--hit-rate 0.05] [--hits hits.ndjson]
  */
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import YAML from "yaml";
+import type { Rule } from "../src/ir/types.ts";
+import { loadProfile } from "../src/mapping/index.ts";
+import { loadRules } from "../src/rules/load.ts";
+import { hitFields, rng } from "../test/helpers/gen-events.ts";
 
-// ---------------------------------------------------------------------------------------------------
-// Randomness: one seeded stream (sfc32), so the same arguments give the same bytes.
+// Randomness: the one seeded PRNG of test/helpers/gen-events.ts, so the same arguments give the same bytes.
 
 export type Rng = () => number;
-
-export function rngFrom(seed: string | number): Rng {
-  // xmur3 string hash → four 32-bit words of state.
-  let h = 1779033703 ^ String(seed).length;
-  for (const ch of String(seed)) {
-    h = Math.imul(h ^ ch.charCodeAt(0), 3432918353);
-    h = (h << 13) | (h >>> 19);
-  }
-  const next = () => {
-    h = Math.imul(h ^ (h >>> 16), 2246822507);
-    h = Math.imul(h ^ (h >>> 13), 3266489909);
-    return (h ^= h >>> 16) >>> 0;
-  };
-  let a = next(), b = next(), c = next(), d = next();
-  return () => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
-    let t = (a + b) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    d = (d + 1) | 0;
-    t = (t + d) | 0;
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-}
 
 const int = (r: Rng, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -297,25 +273,12 @@ function ordinaryEvent(c: Ctx): WinEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Sigma hits: events built from the literals of a rule's positive selections.
+// Rule hits: an ordinary event of the rule's logsource with the fields that make its compiled
+// condition hold (hitFields of test/helpers/gen-events.ts, from the rule representation).
 
-/** One `field|mods: values` line of a selection. */
-export interface Constraint {
-  mods: string[];
-  values: unknown[];
-}
-
-export interface HitRule {
-  id: string;
-  title: string;
-  /** Which kind of base event to start from. */
-  make: (c: Ctx) => WinEvent;
-  /** Per positive selection: field → every constraint on it (a field may appear with several modifiers). */
-  selections: Array<Record<string, Constraint[]>>;
-}
-
+/** The ordinary event a hit starts from, by Sigma logsource category (else by the fields the hit sets). */
 const CATEGORY_MAKERS: Record<string, (c: Ctx) => WinEvent> = {
-  process_creation: (c) => sysmonOnly(c, processCreation),
+  process_creation: processCreation,
   network_connection: networkConnection,
   file_event: fileCreate,
   registry_set: (c) => withId(registry(c), 13),
@@ -325,210 +288,67 @@ const CATEGORY_MAKERS: Record<string, (c: Ctx) => WinEvent> = {
   image_load: imageLoad,
   ps_script: scriptBlock,
 };
-const SERVICE_CHANNELS: Record<string, [string, string]> = {
-  security: SECURITY,
-  sysmon: SYSMON,
-  system: ["System", "Service Control Manager"],
-  "powershell": POWERSHELL,
-};
 
 function withId(e: WinEvent, id: number): WinEvent {
   return { ...e, eventId: id };
 }
-function sysmonOnly(c: Ctx, make: (c: Ctx) => WinEvent): WinEvent {
-  for (;;) {
-    const e = make(c);
-    if (e.eventId === 1) return e;
-  }
+
+const EVENT_DATA = "winlog.event_data.";
+
+/** Channel (0) and provider (1) names as Windows writes them (a caseless rule may give "security"). */
+const SOURCES: [string, string][] = [SYSMON, SECURITY, POWERSHELL, ["System", "Service Control Manager"]];
+function canonical(name: string, at: 0 | 1): string {
+  return SOURCES.find((x) => x[at].toLowerCase() === name.toLowerCase())?.[at] ?? name;
 }
 
-/** Modifiers this generator can turn into a matching value; a field with any other is skipped. */
-const KNOWN_MODS = new Set(["contains", "startswith", "endswith", "all", "windash", "cased", "base64", "base64offset", "cidr", "exists", "gt", "gte", "lt", "lte"]);
-
-type Cond = { k: "id"; name: string } | { k: "of"; all: boolean; pattern: string } | { k: "and" | "or"; a: Cond; b: Cond } | { k: "not"; a: Cond };
-
-function parseCondition(condition: string): Cond {
-  const tokens = condition.replace(/\(/g, " ( ").replace(/\)/g, " ) ").split(/\s+/).filter(Boolean);
-  let i = 0;
-  const peek = () => tokens[i]?.toLowerCase();
-  const or = (): Cond => {
-    let n = and();
-    while (peek() === "or") { i++; n = { k: "or", a: n, b: and() }; }
-    return n;
-  };
-  const and = (): Cond => {
-    let n = not();
-    while (peek() === "and") { i++; n = { k: "and", a: n, b: not() }; }
-    return n;
-  };
-  const not = (): Cond => (peek() === "not" ? (i++, { k: "not", a: not() }) : atom());
-  const atom = (): Cond => {
-    const t = tokens[i++];
-    if (t === undefined) throw new Error("condition ends early");
-    if (t === "(") {
-      const n = or();
-      if (tokens[i++] !== ")") throw new Error("missing )");
-      return n;
-    }
-    if (/^(all|any|\d+)$/i.test(t) && tokens[i]?.toLowerCase() === "of") {
-      i++;
-      return { k: "of", all: t.toLowerCase() === "all", pattern: tokens[i++] ?? "" };
-    }
-    return { k: "id", name: t };
-  };
-  const n = or();
-  if (i < tokens.length) throw new Error(`unexpected ${tokens[i]}`);
-  return n;
+/** The event `rule` is built to hit; fields outside winlog.event_data land at their dotted path in `extra`. */
+function hitEvent(c: Ctx, rule: Rule): { e: WinEvent; extra: Map<string, unknown> } {
+  const fields = hitFields(c.r, rule);
+  const wanted = Number(fields.get("winlog.event_id") ?? fields.get("event.code") ?? 0);
+  const make: ((c: Ctx) => WinEvent) | undefined = CATEGORY_MAKERS[rule.logsource.category ?? ""];
+  let base: WinEvent = { channel: "", provider: "", eventId: 0, data: {} };
+  if (make) {
+    // The base event of the source the hit chose (process_creation: Sysmon 1 or Security 4688).
+    base = make(c);
+    for (let k = 0; k < 8 && wanted && base.eventId !== wanted; k++) base = make(c);
+  }
+  const data: Record<string, unknown> = { ...base.data };
+  let { channel, provider, eventId } = base;
+  const extra = new Map<string, unknown>();
+  for (const [name, v] of fields) {
+    if (name === "winlog.channel") channel = canonical(String(v), 0);
+    else if (name === "winlog.provider_name") provider = canonical(String(v), 1);
+    else if (name === "winlog.event_id" || name === "event.code") {
+      if (/^\d+$/.test(String(v))) eventId = Number(v);
+    } else if (name.startsWith(EVENT_DATA)) data[name.slice(EVENT_DATA.length)] = v;
+    else extra.set(name, v);
+  }
+  // A rule without a channel or an event id still needs them for a realistic document.
+  return { e: { channel: channel || SECURITY[0], provider: provider || SECURITY[1], eventId: eventId || 1, data }, extra };
 }
 
-/**
- * The selections an event must satisfy for the condition to hold, best effort: every branch of an
- * `and`, the first satisfiable branch of an `or`, nothing under a `not` (filters are left to chance).
- */
-export function positiveSelections(condition: string, names: string[]): string[] {
-  const matching = (pat: string) =>
-    pat === "them" ? names : names.filter((n) => new RegExp(`^${pat.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`).test(n));
-  const collect = (c: Cond): string[] => {
-    switch (c.k) {
-      case "id": return names.includes(c.name) ? [c.name] : [];
-      case "of": { const ms = matching(c.pattern); return c.all ? ms : ms.slice(0, 1); }
-      case "and": return [...collect(c.a), ...collect(c.b)];
-      case "or": { const a = collect(c.a); return a.length ? a : collect(c.b); }
-      case "not": return [];
-    }
-  };
-  try {
-    return [...new Set(collect(parseCondition(condition)))];
-  } catch {
-    return [];
+/** Sets `value` at a dotted path of `doc` unless a non-object value is in the way. */
+function setPath(doc: Record<string, unknown>, name: string, value: unknown): void {
+  const parts = name.split(".");
+  let cur = doc;
+  for (const k of parts.slice(0, -1)) {
+    const next = cur[k];
+    if (next === undefined) cur = cur[k] = {} as Record<string, unknown>;
+    else if (typeof next === "object" && next !== null && !Array.isArray(next)) cur = next as Record<string, unknown>;
+    else return;
   }
-}
-
-/** Turns one Sigma rule into a HitRule, or undefined when it is outside what this generator covers. */
-export function hitRuleFrom(doc: any): HitRule | undefined {
-  if (!doc || typeof doc !== "object" || doc.logsource?.product !== "windows") return undefined;
-  const det = doc.detection;
-  if (!det || typeof det.condition !== "string") return undefined;
-  let make = CATEGORY_MAKERS[doc.logsource.category ?? ""];
-  if (!make && doc.logsource.service && SERVICE_CHANNELS[doc.logsource.service]) {
-    const [channel, provider] = SERVICE_CHANNELS[doc.logsource.service]!;
-    make = (c) => ({ channel, provider, eventId: 0, data: {} });
-  }
-  if (!make) return undefined;
-  const names = Object.keys(det).filter((k) => k !== "condition" && k !== "timeframe");
-  const selections: HitRule["selections"] = [];
-  for (const name of positiveSelections(det.condition, names)) {
-    const sel = det[name];
-    const alternatives = Array.isArray(sel) ? sel.filter((x) => x && typeof x === "object") : sel && typeof sel === "object" ? [sel] : [];
-    if (alternatives.length === 0) return undefined; // keyword lists: not covered
-    for (const alt of alternatives.slice(0, 1)) {
-      const fields: HitRule["selections"][number] = {};
-      for (const [key, value] of Object.entries(alt as Record<string, unknown>)) {
-        const [field, ...mods] = key.split("|");
-        if (!field || mods.some((m) => !KNOWN_MODS.has(m))) return undefined;
-        (fields[field] ??= []).push({ mods, values: Array.isArray(value) ? value : [value] });
-      }
-      selections.push(fields);
-    }
-  }
-  if (selections.length === 0) return undefined;
-  return { id: String(doc.id ?? doc.title), title: String(doc.title ?? doc.id), make, selections };
-}
-
-const PREFIX_FOR: Record<string, string> = {
-  Image: "C:\\Windows\\System32", ParentImage: "C:\\Windows", NewProcessName: "C:\\Windows\\System32", ImageLoaded: "C:\\Windows\\System32",
-  TargetFilename: "C:\\Users\\Public", TargetObject: "HKLM\\SOFTWARE",
-};
-
-const TEXT_FIELDS = /CommandLine$|^ScriptBlockText$|^Payload$|^Details$/;
-
-/** Expands Sigma wildcards into plain text and applies the value-changing modifiers. */
-function literal(r: Rng, v: unknown, mods: string[]): string {
-  let s = String(v).replace(/\*/g, () => pick(r, ["x", "tmp", "2024"])).replace(/\?/g, "a");
-  if (mods.includes("base64") || mods.includes("base64offset")) s = Buffer.from(s).toString("base64").replace(/=+$/, "");
-  if (mods.includes("windash") && chance(r, 0.5)) s = s.replace(/^-/, "/");
-  return s;
+  cur[parts[parts.length - 1]!] = value;
 }
 
 /**
- * A value that satisfies every constraint on one field: an exact value when there is one, otherwise
- * start + contained pieces + end. undefined: leave the field out (`|exists: false`, `null`).
+ * The Windows rules under DIR (Sigma and ee-outliers files, compiled with the winlogbeat profile, as
+ * `outliers` compiles them) this generator can build hits for: those whose condition holds for some
+ * event (not a bare negation or constant false).
  */
-export function valueFor(r: Rng, field: string, constraints: Constraint[]): unknown {
-  let start: string | undefined, end: string | undefined, exact: unknown;
-  const middle: string[] = [];
-  let cased = false;
-  for (const { mods, values } of constraints) {
-    const has = (m: string) => mods.includes(m);
-    if (has("cased")) cased = true;
-    if (has("exists")) { if (values[0] === false) return undefined; exact ??= "present"; continue; }
-    if (has("gt") || has("gte") || has("lt") || has("lte")) {
-      const n = Number(values[0]);
-      exact = has("gt") ? n + 1 : has("lt") ? n - 1 : n;
-      continue;
-    }
-    if (has("cidr")) {
-      const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(String(values[0]));
-      exact = m ? `${m[1]}.${m[2]}.${m[3]}.${Number(m[4]) + 1}` : undefined;
-      continue;
-    }
-    const chosen = has("all") ? values : [pick(r, values)];
-    if (chosen.some((v) => v === null)) return undefined;
-    if (has("contains")) middle.push(...chosen.map((v) => literal(r, v, mods)));
-    else if (has("startswith")) start = literal(r, chosen[0], mods);
-    else if (has("endswith")) end = literal(r, chosen[0], mods);
-    else exact = typeof chosen[0] === "number" ? chosen[0] : literal(r, chosen[0], mods);
-  }
-  if (exact !== undefined) return exact;
-  const text = TEXT_FIELDS.test(field);
-  let s = start ?? (text ? "cmd.exe /c" : PREFIX_FOR[field] ?? "C:\\ProgramData\\app");
-  for (const m of middle) s += (text ? " " : "\\") + m;
-  if (end !== undefined) s += /^[\\. ]/.test(end) || text ? end : `\\${end}`;
-  else if (!start && text) s += " 2>&1";
-  // Sigma matches case-insensitively unless |cased: vary the case now and then.
-  if (!cased && chance(r, 0.2)) s = chance(r, 0.5) ? s.toUpperCase() : s.toLowerCase();
-  return s;
-}
-
-function hitEvent(c: Ctx, rule: HitRule): WinEvent {
-  const e = rule.make(c);
-  const data = { ...e.data };
-  let eventId = e.eventId, channel = e.channel, provider = e.provider;
-  for (const sel of rule.selections) {
-    for (const [field, constraints] of Object.entries(sel)) {
-      const v = valueFor(c.r, field, constraints);
-      if (field === "EventID") { if (typeof v === "number" || /^\d+$/.test(String(v))) eventId = Number(v); continue; }
-      if (field === "Channel") { channel = String(v); continue; }
-      if (field === "Provider_Name") { provider = String(v); continue; }
-      if (v === undefined) delete data[field];
-      else data[field] = v;
-    }
-  }
-  // A service-based rule without an EventID still needs one for a realistic document.
-  return { channel, provider, eventId: eventId || 1, data };
-}
-
-/** Every Windows rule under DIR this generator can build a hit for. */
-export function loadHitRules(dir: string): HitRule[] {
-  const files: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = path.join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/\.ya?ml$/.test(name)) files.push(p);
-    }
-  };
-  walk(dir);
-  const rules: HitRule[] = [];
-  for (const f of files) {
-    try {
-      const rule = hitRuleFrom(YAML.parse(readFileSync(f, "utf8")));
-      if (rule) rules.push(rule);
-    } catch {
-      // Unreadable rules are the compiler's business; here they are simply not used.
-    }
-  }
-  return rules;
+export function loadHitRules(dir: string): Rule[] {
+  return loadRules([dir], { profile: loadProfile("winlogbeat") })
+    .flatMap((res) => (res.status === "ok" ? [res.rule] : []))
+    .filter((r) => r.logsource.product === "windows" && r.condition.kind !== "const");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -540,7 +360,7 @@ export interface GenOptions {
   since: Date;
   until: Date;
   hitRate: number;
-  rules: HitRule[];
+  rules: Rule[];
 }
 
 export interface Generated {
@@ -562,7 +382,7 @@ function untidy(r: Rng, data: Record<string, unknown>): Record<string, unknown> 
 }
 
 export function* generate(o: GenOptions): Generator<Generated> {
-  const r = rngFrom(o.seed);
+  const r = rng(o.seed);
   const span = o.until.getTime() - o.since.getTime();
   const records = new Map<string, number>();
   for (let i = 0; i < o.count; i++) {
@@ -570,9 +390,10 @@ export function* generate(o: GenOptions): Generator<Generated> {
     const t = new Date(o.since.getTime() + Math.floor(((i + r()) * span) / o.count));
     const computer = pick(r, COMPUTERS);
     const c: Ctx = { r, computer, user: chance(r, 0.7) ? pick(r, HUMANS) : pick(r, USERS), time: t.toISOString() };
-    let hit: HitRule | undefined;
+    let hit: Rule | undefined;
     if (o.rules.length && chance(r, o.hitRate)) hit = pick(r, o.rules);
-    const e = hit ? hitEvent(c, hit) : ordinaryEvent(c);
+    const built = hit ? hitEvent(c, hit) : { e: ordinaryEvent(c), extra: new Map<string, unknown>() };
+    const e = built.e;
     const recKey = `${computer}|${e.channel}`;
     const recordId = (records.get(recKey) ?? int(r, 1000, 900000)) + 1;
     records.set(recKey, recordId);
@@ -590,6 +411,7 @@ export function* generate(o: GenOptions): Generator<Generated> {
       host: { name: computer.split(".")[0]!.toLowerCase() },
       agent: { type: "winlogbeat", version: pick(r, ["7.17.18", "8.13.4"]) },
     };
+    for (const [name, v] of built.extra) setPath(doc as unknown as Record<string, unknown>, name, v);
     if (chance(r, 0.3)) doc.tags = chance(r, 0.9) ? ["beats_input_codec_plain_applied"] : "forwarded";
     if (chance(r, 0.1)) doc.event.created = new Date(t.getTime() + int(r, 50, 5000)).toISOString();
     yield { doc, hit: hit ? { id: hit.id, title: hit.title } : undefined };
@@ -651,7 +473,7 @@ export function main(argv: string[]): number {
   if (args.out) writeFileSync(args.out, text);
   else process.stdout.write(text);
   if (args.hits) writeFileSync(args.hits, hits.length ? hits.join("\n") + "\n" : "");
-  process.stderr.write(`gen-events: ${n} events (${hits.length} built from ${rules.length} usable Sigma rules${rulesDir ? ` in ${rulesDir}` : ", none given"})${args.out ? ` → ${args.out}` : ""}\n`);
+  process.stderr.write(`gen-events: ${n} events (${hits.length} built from ${rules.length} usable rules${rulesDir ? ` in ${rulesDir}` : ", none given"})${args.out ? ` → ${args.out}` : ""}\n`);
   return 0;
 }
 

@@ -1,6 +1,10 @@
 /**
- * A deterministic corpus of winlogbeat events for the live-vs-query check, when no other generator
- * is at hand: part built from the rules themselves (an event that satisfies a random rule, then
+ * The event generator, from the rule representation (the IR): `hitFields` builds the fields that make
+ * a rule hold; `rng` is the one seeded PRNG. `generateEvents` is the adversarial corpus of the
+ * live-vs-query checks and the benchmarks; scripts/gen-events.ts (the demo's `--rules` hits) is the
+ * realistic winlogbeat stream built on the same `hitFields` and `rng`.
+ *
+ * generateEvents: part built from the rules themselves (an event that satisfies a random rule, then
  * perturbed: hits and near misses for many rules), part realistic background (process creation,
  * network, file, registry, image load, logon). Values come in every shape the matcher must handle:
  * nested objects, literal dotted keys at any split, arrays with decoys, numbers as strings and
@@ -11,8 +15,12 @@ import { isCidr } from "../../src/emit/dsl.ts";
 
 type Flat = Map<string, unknown>;
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
+/**
+ * The one seeded PRNG of the generators, tests and benchmarks (mulberry32): the same seed, the same
+ * stream. A string seed is hashed to 32 bits first (so `--seed demo` works).
+ */
+export function rng(seed: number | string): () => number {
+  let a = typeof seed === "number" ? seed >>> 0 : hashSeed(seed);
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -20,6 +28,17 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+function hashSeed(seed: string): number {
+  let h = 1779033703 ^ seed.length;
+  for (const ch of seed) {
+    h = Math.imul(h ^ ch.charCodeAt(0), 3432918353);
+    h = (h << 13) | (h >>> 19);
+  }
+  h = Math.imul(h ^ (h >>> 16), 2246822507);
+  h = Math.imul(h ^ (h >>> 13), 3266489909);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 const DIRS = ["C:\\Windows\\System32", "C:\\Windows\\SysWOW64", "C:\\Program Files\\Common Files", "C:\\Users\\alice\\AppData\\Local\\Temp", "C:\\ProgramData", "D:\\tools"];
@@ -113,6 +132,18 @@ function satisfy(r: () => number, n: Node, flat: Flat): void {
       return;
     }
   }
+}
+
+/**
+ * Index fields (dotted names → values) that make the rule's condition hold: every branch of an AND,
+ * one random branch of an OR, each predicate's value built from the rule's own literal (case mixed
+ * where the rule is caseless). Best effort: regexes and negations are left alone. The realistic
+ * stream of scripts/gen-events.ts lays these over an ordinary event of the rule's logsource.
+ */
+export function hitFields(r: () => number, rule: Rule): Map<string, unknown> {
+  const flat: Flat = new Map();
+  satisfy(r, rule.condition, flat);
+  return flat;
 }
 
 function background(r: () => number, flat: Flat): void {

@@ -13,7 +13,7 @@ import { runProgram } from "../../src/ir/regex/vm.ts";
 import { REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
 import { regexQuery } from "../../src/ir/regex/query.ts";
 import { cluster, dropIndices, testIndex } from "../helpers/es.ts";
-import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle } from "../unit/regex-helpers.ts";
+import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle } from "../helpers/regex.ts";
 
 const index = testIndex("regex-engines");
 

@@ -11,6 +11,7 @@ import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "../../src/emit/painless/sou
 import { UNTAG_FUNCTIONS, UNTAG_SOURCE } from "../../src/emit/painless/untag.ts";
 import { OP as NFA_OP } from "../../src/ir/regex/nfa.ts";
 import { REGEX_CONSTANTS, REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
+import { REGEX_QUERY_SCRIPT } from "../../src/ir/regex/query.ts";
 import { constantTokens, loadPainless, PainlessSourceError } from "../../src/painless/load.ts";
 import { kw, rule } from "../helpers/rules.ts";
 
@@ -22,6 +23,7 @@ const FILES: [string, Record<string, Record<string, number | string>>, string][]
   ["regex.painless", REGEX_CONSTANTS, REGEX_PAINLESS],
   ["untag-functions.painless", {}, UNTAG_FUNCTIONS],
   ["untag.painless", {}, UNTAG_SOURCE],
+  ["regex-query.painless", {}, REGEX_QUERY_SCRIPT.slice(REGEX_PAINLESS.length)],
 ];
 
 describe("src/painless sources and their constant tables", () => {

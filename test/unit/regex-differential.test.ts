@@ -9,7 +9,7 @@ import type { RegexValue } from "../../src/ir/types.ts";
 import { toLuceneRegexp } from "../../src/ir/regex/lucene.ts";
 import { toNfa } from "../../src/ir/regex/nfa.ts";
 import { runProgram } from "../../src/ir/regex/vm.ts";
-import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle, luceneAsJs, rng } from "./regex-helpers.ts";
+import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle, luceneAsJs, rng } from "../helpers/regex.ts";
 import { parseRegex } from "../../src/ir/regex/parse.ts";
 
 function check(list: RegexValue[], inputsPer: number): { pairs: number; positives: number; luceneSkipped: string[]; bad: string[] } {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findRuleFiles, loadRules, RULE_KINDS, type RuleKind } from "../../src/rules/load.ts";
 import type { CompileResult } from "../../src/ir/types.ts";
-import { testProfile } from "./helpers/sigma-test-profile.ts";
+import { testProfile } from "../helpers/sigma-test-profile.ts";
 
 const pathOf = (r: CompileResult) => (r.status === "ok" ? r.rule.source.path : r.path);
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Node } from "../../src/ir/types.ts";
 import { ConditionError, ConditionUnsupported, evalCondition, parseCondition } from "../../src/rules/sigma/condition.ts";
-import { cond, failure } from "./helpers/sigma-compile.ts";
+import { cond, failure } from "../helpers/sigma-compile.ts";
 
 // Search identifiers stand for themselves: a predicate whose value is the name.
 const leaf = (name: string): Node => ({ kind: "equals", field: { name: "f", type: "keyword" }, value: name, cased: false });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { compileYaml, cond, failure, F, okRule, ruleWith } from "./helpers/sigma-compile.ts";
+import { compileYaml, cond, failure, F, okRule, ruleWith } from "../helpers/sigma-compile.ts";
 
 const IMG = F("Image");
 const EID = { name: "winlog.event_id", type: "long" } as const;

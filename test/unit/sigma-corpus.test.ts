@@ -13,7 +13,7 @@ import { BUILTIN_PROFILES, loadProfile } from "../../src/mapping/index.ts";
 import type { Profile } from "../../src/mapping/profile.ts";
 import { findRuleFiles, loadRules } from "../../src/rules/load.ts";
 import { quickLine } from "../../src/rules/sigma/parse.ts";
-import { testProfile } from "./helpers/sigma-test-profile.ts";
+import { testProfile } from "../helpers/sigma-test-profile.ts";
 
 // Whole-corpus passes take seconds on a busy shared machine.
 const CORPUS_TIMEOUT_MS = 120_000;

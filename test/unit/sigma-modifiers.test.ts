@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cond, failure, F } from "./helpers/sigma-compile.ts";
+import { cond, failure, F } from "../helpers/sigma-compile.ts";
 
 const CL = F("CommandLine");
 const IMG = F("Image");

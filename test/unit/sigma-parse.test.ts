@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { deepMerge, mayHaveDuplicateKeys, NumLit, parseSigmaFile } from "../../src/rules/sigma/parse.ts";
-import { compileYaml, okRule } from "./helpers/sigma-compile.ts";
+import { compileYaml, okRule } from "../helpers/sigma-compile.ts";
 
 const GLOBAL = `action: global
 title: Base title

@@ -300,7 +300,7 @@ interface Key {
   key: string;
 }
 
-/** Gram lengths are 4, 2 and 1: the matcher's gram hash (source.ts, oxDim) is unrolled for these. */
+/** Gram lengths are 4, 2 and 1: the matcher's gram hash (matcher.painless, oxDim) is unrolled for these. */
 export const GRAM_LENGTH = 4;
 export const SHORT_GRAM_LENGTH = 2;
 /**

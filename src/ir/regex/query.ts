@@ -15,17 +15,12 @@
 import type { RegexValue } from "../types.ts";
 import { toLuceneRegexp } from "./lucene.ts";
 import { toNfa } from "./nfa.ts";
+import { loadPainless } from "../../painless/load.ts";
+import queryText from "../../painless/regex-query.painless" with { type: "text" };
 import { REGEX_PAINLESS } from "./painless.ts";
 import type { Unsupported } from "./parse.ts";
 
-export const REGEX_QUERY_SCRIPT = `${REGEX_PAINLESS}
-if (!doc.containsKey(params.f)) { return false; }
-def d = doc[params.f];
-for (int i = 0; i < d.size(); ++i) {
-  try { if (reMatch(params.p, d.get(i))) { return true; } } catch (IllegalArgumentException e) { }
-}
-return false;
-`;
+export const REGEX_QUERY_SCRIPT = REGEX_PAINLESS + loadPainless("regex-query.painless", queryText);
 
 export type RegexQuery = { engine: "regexp" | "script"; query: Record<string, unknown> } | Unsupported;
 

@@ -2,19 +2,19 @@
  * Renders docs/logsources.md from the very tables the profiles use, so the document cannot drift:
  * `scripts/gen-logsource-doc` writes it, and a unit test fails when the file is stale.
  */
-import type { Node } from "../ir/types.ts";
-import { ecsProfile, ECS_BY_LOGSOURCE, ECS_FIELDS } from "./ecs.ts";
-import type { Profile } from "./profile.ts";
-import { isUnsupported } from "./profile.ts";
-import { IGNORE_ABOVE } from "./template.ts";
-import { CATEGORY_SOURCES, DEFENDER_NAMES, SERVICE_CHANNELS, SERVICE_DATA, UNNAMED_DATA_PARAMS } from "./windows-sources.ts";
+import type { Node } from "../../src/ir/types.ts";
+import { ecsProfile, ECS_BY_LOGSOURCE, ECS_FIELDS } from "../../src/mapping/ecs.ts";
+import type { Profile } from "../../src/mapping/profile.ts";
+import { isUnsupported } from "../../src/mapping/profile.ts";
+import { IGNORE_ABOVE } from "../../src/mapping/template.ts";
+import { CATEGORY_SOURCES, DEFENDER_NAMES, SERVICE_CHANNELS, SERVICE_DATA, UNNAMED_DATA_PARAMS } from "../../src/mapping/windows-sources.ts";
 import {
   OTHER_IP_FIELDS,
   SIGMA_ALIASES,
   WINDOWS_IP_FIELDS,
   WINLOGBEAT_SYSTEM_FIELDS,
   winlogbeatProfile,
-} from "./winlogbeat.ts";
+} from "../../src/mapping/winlogbeat.ts";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 const code = (s: string) => "`" + s + "`";

@@ -1,6 +1,6 @@
 /** Compiles a Sigma rule given as YAML text with the test profile; helpers for the Sigma tests. */
-import type { CompileResult, Node, Rule } from "../../../src/ir/types.ts";
-import { compileSigmaText } from "../../../src/rules/sigma/index.ts";
+import type { CompileResult, Node, Rule } from "../../src/ir/types.ts";
+import { compileSigmaText } from "../../src/rules/sigma/index.ts";
 import { testProfile } from "./sigma-test-profile.ts";
 
 export function compileYaml(text: string, placeholders?: Record<string, string[]>, path = "rules/test_rule.yml"): CompileResult[] {

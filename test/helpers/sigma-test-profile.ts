@@ -5,9 +5,9 @@
  * `winlog.channel`, `Size` is `winlog.event_data.Size` (long), `SourceIp` is an ip field, `Text`
  * a text field. `service` guards on the channel, `category` on `event.category`.
  */
-import type { Field } from "../../../src/ir/types.ts";
-import { and, TRUE } from "../../../src/ir/build.ts";
-import type { Logsource, Profile } from "../../../src/mapping/profile.ts";
+import type { Field } from "../../src/ir/types.ts";
+import { and, TRUE } from "../../src/ir/build.ts";
+import type { Logsource, Profile } from "../../src/mapping/profile.ts";
 
 const SPECIAL: Record<string, Field> = {
   EventID: { name: "winlog.event_id", type: "long" },

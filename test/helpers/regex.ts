@@ -10,7 +10,7 @@ import { parseAllDocuments } from "yaml";
 import type { RegexValue } from "../../src/ir/types.ts";
 import { type ReNode, parseRegex, isUnsupported } from "../../src/ir/regex/parse.ts";
 import { intersect, union, type CharSet } from "../../src/ir/regex/charset.ts";
-import { rng } from "../helpers/gen-events.ts";
+import { rng } from "./gen-events.ts";
 
 export const SHARED = path.resolve(import.meta.dir, "../../../shared");
 export const SIGMA = path.join(SHARED, "sigma");
