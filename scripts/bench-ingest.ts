@@ -6,6 +6,7 @@
  *             matcher and tagger, params per processor): the baseline to beat
  *   ours      the compiled pipeline (one processor, every rule in params, index keys)
  *   ours-nokeys  (--ablation) ours with every rule a candidate for every event
+ *   ours-noaside (--ablation) ours without the processor that sets clashing values aside
  * Each way: a fresh index with the winlogbeat template, the pipeline as `index.default_pipeline`,
  * a warm-up bulk (scripts compile, caches fill) into a throwaway index, then the timed bulk.
  *
@@ -116,6 +117,8 @@ const ways: Way[] = [
 if (flag("ablation")) {
   const nokeys = withoutIndexKeys(buildPipeline(rules));
   ways.push({ name: "ours-nokeys", processors: nokeys.processors, docs: SIZE, note: "ours, every rule a candidate for every event" });
+  const noAside = ours.processors.filter((p: any) => p.script?.tag !== "outliers-set-aside");
+  ways.push({ name: "ours-noaside", processors: noAside, docs: SIZE, note: "ours without the set-aside processor (the cost of set-aside.ts)" });
   const one = buildPipeline(rules.slice(0, 1));
   ways.push({ name: "ours-1rule", processors: one.processors, docs: SIZE, note: "ours with a single rule (the fixed cost of the script processor)" });
 }

@@ -128,7 +128,7 @@ export function userDataOf(raw: Json | undefined): Record<string, string> | unde
   const [name, element] = first;
   const data = isObj(element) ? addPairs(sectionPairs(element)) : undefined;
   if (!data) return undefined;
-  if (!Object.hasOwn(data, "xml_name")) data.xml_name = name;
+  data.xml_name = name; // set after the pairs, as Winlogbeat does (a pair of that name is replaced)
   return data;
 }
 

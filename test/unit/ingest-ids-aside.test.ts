@@ -1,0 +1,58 @@
+import { describe, expect, test } from "bun:test";
+import { IdMaker, valueAt } from "../../src/cluster/doc-ids.ts";
+import { setAside } from "../../src/emit/painless/set-aside.ts";
+
+describe("document ids for ingest", () => {
+  const run = (docs: Record<string, unknown>[], mode: ConstructorParameters<typeof IdMaker>[0] = { kind: "auto" }) => {
+    const m = new IdMaker(mode);
+    return docs.map((d) => m.next(d, JSON.stringify(d)));
+  };
+  test("auto: identical documents stay distinct, and a second run gives the same ids", () => {
+    const docs = [{ a: 1 }, { a: 1 }, { b: 2 }];
+    const first = run(docs);
+    expect(new Set(first).size).toBe(3);
+    expect(run(docs)).toEqual(first);
+  });
+  test("auto: a Windows event is keyed by channel, computer, record id and time, whatever else it holds", () => {
+    const w = (extra: object) => ({ "@timestamp": "t", winlog: { channel: "Security", computer_name: "dc1", record_id: 7, ...extra } });
+    const [a] = run([w({ event_data: { X: "1" } })]);
+    const [b] = run([w({ event_data: { X: "other export" } })]);
+    expect(a).toBe(b as string);
+    const [c] = run([{ ...w({}), "@timestamp": "t2" }]);
+    expect(c).not.toBe(a as string);
+  });
+  test("field and none", () => {
+    expect(run([{ k: "x" }, { k: 5 }, { k: { o: 1 } }, {}], { kind: "field", field: "k" })).toEqual([
+      "x",
+      "5",
+      { error: "--id-field k: the document has no string or number there" },
+      { error: "--id-field k: the document has no string or number there" },
+    ]);
+    expect(run([{ a: 1 }], { kind: "none" })).toEqual([undefined]);
+  });
+  test("valueAt reads nested objects and literal dotted keys", () => {
+    expect(valueAt({ winlog: { record_id: 3 } }, "winlog.record_id")).toBe(3);
+    expect(valueAt({ "winlog.record_id": 4 }, "winlog.record_id")).toBe(4);
+    expect(valueAt({ winlog: { "event_data.X": "y" } }, "winlog.event_data.X")).toBe("y");
+    expect(valueAt({ a: 1 }, "a.b")).toBeUndefined();
+  });
+});
+
+describe("setAside (the JavaScript twin of the set-aside processor)", () => {
+  test("moves scalar outliers/threat/threat.technique and object tags, as strings", () => {
+    const d: any = { outliers: 5, threat: { technique: "T1", x: 1 }, tags: { a: [1, "b"] }, other: 1 };
+    expect(setAside(d)).toEqual(["outliers", "threat.technique", "tags"]);
+    expect(d).toEqual({ threat: { x: 1 }, other: 1, outliers_original: { outliers: "5", threat_technique: "T1", tags: '{"a":[1,"b"]}' } });
+  });
+  test("leaves ee-outliers' own tags and plain tag lists alone", () => {
+    const d: any = { outliers: { rule_id: ["r"] }, tags: ["outlier", "x"], threat: { technique: { id: ["T1"] } } };
+    const before = structuredClone(d);
+    expect(setAside(d)).toEqual([]);
+    expect(d).toEqual(before);
+  });
+  test("an outliers_original that is not an object: nothing is moved", () => {
+    const d: any = { outliers: "x", outliers_original: "taken" };
+    expect(setAside(d)).toEqual([]);
+    expect(d).toEqual({ outliers: "x", outliers_original: "taken" });
+  });
+});
