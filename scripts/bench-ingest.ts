@@ -10,7 +10,11 @@
  * a warm-up bulk (scripts compile, caches fill) into a throwaway index, then the timed bulk.
  *
  *   bun scripts/bench-ingest.ts [--size 100000] [--naive-size 10000] [--seed 7] [--batch 1000]
- *                               [--concurrency 2] [--warmup 10000] [--ablation] [--record]
+ *                               [--concurrency 2] [--warmup 10000] [--ablation] [--index-mapping dynamic] [--record]
+ *
+ * --index-mapping dynamic: the indices get no template (ES's default dynamic mapping, as a SOC's
+ * indices without our template); documents it refuses are counted (column "refused"). Recorded in its
+ * own section.
  */
 import os from "node:os";
 import { connect } from "../src/cluster/client.ts";
@@ -37,6 +41,7 @@ const BATCH = Number(arg("batch", "1000"));
 const CONC = Number(arg("concurrency", "2"));
 const WARMUP = Number(arg("warmup", "10000"));
 const NODE = process.env.ES_URL ?? "http://127.0.0.1:9200";
+const DYNAMIC = arg("index-mapping", "ours") === "dynamic";
 
 if (!SHARED) {
   console.error(SKIP_MESSAGE);
@@ -48,7 +53,7 @@ const { client } = cluster;
 const rules = windowsRules();
 const docs = generateEvents(rules, SIZE, SEED);
 const lines = docs.map((d) => JSON.stringify(d.source));
-const template = loadProfile("winlogbeat").indexTemplate();
+const template = DYNAMIC ? { settings: {}, mappings: undefined } : loadProfile("winlogbeat").indexTemplate();
 const tag = `bench-ingest-${Date.now().toString(36)}`;
 
 interface Way {
@@ -85,10 +90,10 @@ async function run(way: Way): Promise<{ seconds: number; errors: number; tagged:
   }
   try {
     // warm-up: compile the scripts, fill caches (a throwaway index)
-    await client.indices.create({ index: `${index}-warm`, settings, mappings: template.mappings } as any);
+    await client.indices.create({ index: `${index}-warm`, settings, ...(template.mappings ? { mappings: template.mappings } : {}) } as any);
     await bulkAll(`${index}-warm`, 0, Math.min(way.docs, WARMUP));
     await client.indices.delete({ index: `${index}-warm` });
-    await client.indices.create({ index, settings, mappings: template.mappings } as any);
+    await client.indices.create({ index, settings, ...(template.mappings ? { mappings: template.mappings } : {}) } as any);
     const before = way.processors ? await pipelineStats(pipeline) : undefined;
     const t0 = performance.now();
     const { errors } = await bulkAll(index, 0, way.docs);
@@ -154,16 +159,17 @@ if (nv) {
   const extra = (perDoc(nv) - perDoc(base)) * factor + perDoc(base);
   rows.push(`| naive (extrapolated) | ${ours.ruleIds.length} processors: pipeline cost of the sample × ${factor.toFixed(2)} | – | – | ${(1 / extra).toFixed(0)} | ${(extra / perDoc(base)).toFixed(2)}× | ${nv.pipelineMs !== undefined ? `${((nv.pipelineMs * 1000 * factor) / nv.way.docs).toFixed(0)} µs` : "–"} | – | – |`);
 }
-const cmd = `scripts/bench-ingest --size ${SIZE} --naive-size ${NAIVE_SIZE} --naive-rules ${NAIVE_RULES} --seed ${SEED} --batch ${BATCH} --concurrency ${CONC}${flag("ablation") ? " --ablation" : ""}`;
-const section = `<!-- bench-ingest:begin -->
-## Live tagging (ingest)
+const cmd = `scripts/bench-ingest --size ${SIZE} --naive-size ${NAIVE_SIZE} --naive-rules ${NAIVE_RULES} --seed ${SEED} --batch ${BATCH} --concurrency ${CONC}${flag("ablation") ? " --ablation" : ""}${DYNAMIC ? " --index-mapping dynamic" : ""}`;
+const marker = DYNAMIC ? "bench-ingest-dynamic" : "bench-ingest";
+const section = `<!-- ${marker}:begin -->
+## Live tagging (ingest)${DYNAMIC ? ", ES dynamic mapping (no template)" : ""}
 
 Command: \`${cmd}\`; measured ${new Date().toISOString().slice(0, 16)}Z against ${cluster.info.version} at ${NODE}
 (${nodeCount} node(s), ${heapGiB.toFixed(0)} GiB heap) on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after
 (one-minute load averages of the whole machine, which may be shared).
 Corpus: ${SIZE} generated winlogbeat events (test/helpers/gen-events.ts, seed ${SEED}); rules: every Windows rule of
 ../shared/sigma/rules* (${rules.length}; ${ours.ruleIds.length} live). Bulk of ${BATCH} docs, ${CONC} requests at a time, refresh off;
-each way indexes into a fresh index with the winlogbeat template after a ${WARMUP}-doc warm-up (Painless is JIT-compiled: a cold script is several times slower). The naive pipeline runs on the first
+each way indexes into a fresh index with ${DYNAMIC ? "NO template (ES's default dynamic mapping; documents it refuses are counted, not retried)" : "the winlogbeat template"} after a ${WARMUP}-doc warm-up (Painless is JIT-compiled: a cold script is several times slower). The naive pipeline runs on the first
 ${NAIVE_SIZE} events only (it is that slow) and with ${NAIVE_RULES} of the rules: with all of them, Elasticsearch 7.10 overflows the write
 thread's stack (its processors run by nested callbacks; the bulk request never answers), so its full-ruleset cost is extrapolated
 linearly per rule from the sample. Throughput is what compares.
@@ -175,10 +181,10 @@ ${rows.join("\n")}
 "cost vs no pipeline" is (time per document) / (time per document without pipeline); the goal for ours is ≤ 2×.
 "pipeline time/doc" is Elasticsearch's own ingest stat for the pipeline (time_in_millis / docs); 7.10 rounds each
 document's time down to whole milliseconds, so it undercounts a pipeline that takes well under 1 ms per document.
-<!-- bench-ingest:end -->`;
+<!-- ${marker}:end -->`;
 console.log(section);
 
 if (flag("record")) {
-  const file = recordSection(/<!-- bench-ingest:begin -->[\s\S]*?<!-- bench-ingest:end -->/, section);
+  const file = recordSection(new RegExp(`<!-- ${marker}:begin -->[\\s\\S]*?<!-- ${marker}:end -->`), section);
   console.error(`recorded in ${file}`);
 }

@@ -55,7 +55,7 @@ export function register(program: Command): void {
     .option("--batch-size <n>", "events per scroll batch (default 5000)", (v) => positiveNumber(v, "--batch-size"))
     .option(
       "--prefilter <auto|terms|exact|window>",
-      "candidate query: each rule's exact query, its term-level parts only (the script decides the rest), every event of the window, or auto: exact for a few rules, terms for many (the window when their union would select most of it)",
+      "candidate query: each rule's exact query, its term-level parts only (the script decides the rest; their union even where the window would be cheaper), every event of the window, or auto: exact for a few rules, terms for many (the window when their union would select most of it)",
       "auto",
     )
     .option(
@@ -92,6 +92,7 @@ export function register(program: Command): void {
     if (opts.prefilter !== "auto" && !(opts.prefilter in PREFILTERS)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
     if (!TAG_LAYOUTS.includes(opts.tagMapping)) throw new UsageError(`--tag-mapping ${opts.tagMapping}: expected ${TAG_LAYOUTS.join(" or ")}`);
     bopts.tagLayout = opts.tagMapping;
+    bopts.forceUnion = opts.prefilter === "terms";
     const cluster = await connect(connectionFrom(opts as Record<string, any>));
     const targets: PreparedTarget[] = [];
     // Dry-run counts come from the exact queries; a real run starts from the prefilter asked for.
