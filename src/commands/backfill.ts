@@ -98,13 +98,19 @@ export function register(program: Command): void {
     // Dry-run counts come from the exact queries; a real run starts from the prefilter asked for.
     const start: Relaxation = opts.dryRun ? "exact" : opts.prefilter === "auto" ? autoPrefilter(set.rules) : PREFILTERS[opts.prefilter];
     const warnings: string[] = [];
+    // A rule's own index pattern (no --index) matching nothing is normal when the rule set spans
+    // products; it only becomes a warning when no target has an index at all.
+    const notes: string[] = [];
     for (const t of planTargets(set.rules, bopts)) {
       // The real mappings first: the checks and every query are compiled for them.
       const discovery = await discoverFields(cluster, t.index);
       const pre = await preflight(cluster, discovery, { patterns: t.index, timeField: t.timeField, since: bopts.since, until: bopts.until });
-      warnings.push(...pre.warnings);
+      if (!opts.index?.length && discovery.indices.length === 0) notes.push(...pre.warnings);
+      else warnings.push(...pre.warnings);
       if (!pre.stop) targets.push(await prepareTarget(cluster, t, bopts, start, discovery));
     }
+    if (targets.length === 0 && warnings.length === 0) warnings.push(...notes);
+    else if (!opts.json) for (const n of notes) process.stderr.write(`outliers: note: ${n}\n`);
     if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
     const widened = targets.flatMap((t) => [...t.refused].map(([id, reason]) => ({ id, reason })));
     if (!opts.json)

@@ -18,11 +18,17 @@ import { cluster, dropIndices, ES_URL, testIndex } from "../helpers/es.ts";
 import { bulk, canonical, events, PROFILE, putPipeline, ROOT, ruleSet, sources, stateDir, tagFields, type Doc } from "../helpers/backfill-fixture.ts";
 import { SHARED, SKIP_MESSAGE } from "../helpers/windows-rules.ts";
 import { compileEeOutliersFiles } from "../../src/rules/eeoutliers/compile.ts";
-import { candidateQuery } from "../../src/cluster/backfill.ts";
+import { automatonLeaves, candidateQuery } from "../../src/cluster/backfill.ts";
 import { discoverFields } from "../../src/cluster/field-discovery.ts";
 import type { Rule } from "../../src/ir/types.ts";
 
 const N = Number(process.env.OUTLIERS_MATRIX_EVENTS ?? 20000);
+/**
+ * Rules whose exact prefilter is checked per mapping (spread over those that tagged something, at
+ * most 20 automaton leaves each: building the big leading-wildcard automata takes the node minutes,
+ * which the CI budget does not have; OUTLIERS_MATRIX_EXACT_RULES=0 checks them all).
+ */
+const EXACT_RULES = Number(process.env.OUTLIERS_MATRIX_EXACT_RULES ?? 120);
 const FIXTURES = path.join(ROOT, "test/fixtures/mappings");
 const BIN = path.join(ROOT, "dist/outliers");
 
@@ -100,14 +106,16 @@ async function bulkKeepRefused(index: string, docs: Doc[]): Promise<Map<string, 
 /**
  * "The prefilter only widens": each rule's own query compiled for this index's real mapping (the
  * exact prefilter, `candidateQuery(rule, "exact", fields)`) must select every event live tagging
- * gave the rule. Checked per rule that tagged something, by counting its query within those ids.
+ * gave the rule. Checked on EXACT_RULES rules that tagged something, by counting its query within those ids.
  */
 async function supersetMisses(index: string, rules: Rule[], reference: Map<string, any>, refused: Map<string, string>): Promise<{ checked: number; misses: string[]; refusedByCluster: number }> {
   const c = await cluster();
   const d = await discoverFields(c, [index]);
   const byRule = new Map<string, string[]>();
   for (const [id, src] of reference) if (!refused.has(id)) for (const r of (src.outliers?.rule_id ?? []) as string[]) (byRule.get(r) ?? byRule.set(r, []).get(r)!).push(id);
-  const todo = rules.filter((r) => byRule.has(r.id));
+  const tagged = rules.filter((r) => byRule.has(r.id) && (EXACT_RULES === 0 || automatonLeaves(r) <= 20));
+  const step = EXACT_RULES === 0 ? 1 : Math.max(1, Math.floor(tagged.length / EXACT_RULES));
+  const todo = tagged.filter((_, i) => i % step === 0);
   const misses: string[] = [];
   let refusedByCluster = 0;
   for (let i = 0; i < todo.length; i += 25) {
