@@ -11,7 +11,11 @@
  * a warm-up bulk (scripts compile, caches fill) into a throwaway index, then the timed bulk.
  *
  *   bun scripts/bench-ingest.ts [--size 100000] [--naive-size 10000] [--seed 7] [--batch 1000]
- *                               [--concurrency 2] [--warmup 10000] [--ablation] [--record]
+ *                               [--concurrency 2] [--warmup 10000] [--ablation] [--index-mapping dynamic] [--record]
+ *
+ * --index-mapping dynamic: the indices get no template (ES's default dynamic mapping, as a SOC's
+ * indices without our template); documents it refuses are counted (column "refused"). Recorded in its
+ * own section.
  */
 import os from "node:os";
 import { connect } from "../src/cluster/client.ts";
@@ -36,6 +40,7 @@ const BATCH = Number(arg("batch", "1000"));
 const CONC = Number(arg("concurrency", "2"));
 const WARMUP = Number(arg("warmup", "10000"));
 const NODE = process.env.ES_URL ?? "http://127.0.0.1:9200";
+const DYNAMIC = arg("index-mapping", "ours") === "dynamic";
 
 if (!SHARED) {
   console.error(SKIP_MESSAGE);
@@ -47,7 +52,7 @@ const { client } = cluster;
 const rules = windowsRules();
 const docs = generateEvents(rules, SIZE, SEED);
 const lines = docs.map((d) => JSON.stringify(d.source));
-const template = loadProfile("winlogbeat").indexTemplate();
+const template = DYNAMIC ? { settings: {}, mappings: undefined } : loadProfile("winlogbeat").indexTemplate();
 const tag = `bench-ingest-${Date.now().toString(36)}`;
 
 interface Way {
@@ -84,10 +89,10 @@ async function run(way: Way): Promise<{ seconds: number; errors: number; tagged:
   }
   try {
     // warm-up: compile the scripts, fill caches (a throwaway index)
-    await client.indices.create({ index: `${index}-warm`, settings, mappings: template.mappings } as any);
+    await client.indices.create({ index: `${index}-warm`, settings, ...(template.mappings ? { mappings: template.mappings } : {}) } as any);
     await bulkAll(`${index}-warm`, 0, Math.min(way.docs, WARMUP));
     await client.indices.delete({ index: `${index}-warm` });
-    await client.indices.create({ index, settings, mappings: template.mappings } as any);
+    await client.indices.create({ index, settings, ...(template.mappings ? { mappings: template.mappings } : {}) } as any);
     const before = way.processors ? await pipelineStats(pipeline) : undefined;
     const t0 = performance.now();
     const { errors } = await bulkAll(index, 0, way.docs);
@@ -157,17 +162,18 @@ if (nv) {
 }
 // OpenSearch runs get their own section (ES_URL names the node; the engine is read from it).
 const engine = engineOf(cluster.info);
-const mark = cluster.info.distribution === "opensearch" ? "bench-ingest-opensearch" : "bench-ingest";
-const cmd = `${cluster.info.distribution === "opensearch" ? `ES_URL=${NODE} ` : ""}scripts/bench-ingest --size ${SIZE} --naive-size ${NAIVE_SIZE} --naive-rules ${NAIVE_RULES} --seed ${SEED} --batch ${BATCH} --concurrency ${CONC}${flag("ablation") ? " --ablation" : ""}`;
+const onOpenSearch = cluster.info.distribution === "opensearch";
+const mark = (DYNAMIC ? "bench-ingest-dynamic" : "bench-ingest") + (onOpenSearch ? "-opensearch" : "");
+const cmd = `${onOpenSearch ? `ES_URL=${NODE} ` : ""}scripts/bench-ingest --size ${SIZE} --naive-size ${NAIVE_SIZE} --naive-rules ${NAIVE_RULES} --seed ${SEED} --batch ${BATCH} --concurrency ${CONC}${flag("ablation") ? " --ablation" : ""}${DYNAMIC ? " --index-mapping dynamic" : ""}`;
 const section = `<!-- ${mark}:begin -->
-## Live tagging (ingest)${mark === "bench-ingest" ? "" : ` on ${engine.label}`}
+## Live tagging (ingest)${DYNAMIC ? ", ES dynamic mapping (no template)" : ""}${onOpenSearch ? ` on ${engine.label}` : ""}
 
 Command: \`${cmd}\`; measured ${new Date().toISOString().slice(0, 16)}Z against ${engine.label} at ${NODE}
 (${nodeCount} node(s), ${heapGiB.toFixed(0)} GiB heap) on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after
 (one-minute load averages of the whole machine, which may be shared).
 Corpus: ${SIZE} generated winlogbeat events (test/helpers/gen-events.ts, seed ${SEED}); rules: every Windows rule of
 ../shared/sigma/rules* (${rules.length}; ${ours.ruleIds.length} live). Bulk of ${BATCH} docs, ${CONC} requests at a time, refresh off;
-each way indexes into a fresh index with the winlogbeat template after a ${WARMUP}-doc warm-up (Painless is JIT-compiled: a cold script is several times slower). The naive pipeline runs on the first
+each way indexes into a fresh index with ${DYNAMIC ? "NO template (ES's default dynamic mapping; documents it refuses are counted, not retried)" : "the winlogbeat template"} after a ${WARMUP}-doc warm-up (Painless is JIT-compiled: a cold script is several times slower). The naive pipeline runs on the first
 ${NAIVE_SIZE} events only (it is that slow) and with ${NAIVE_RULES} of the rules: with all of them, Elasticsearch 7.10 overflows the write
 thread's stack (its processors run by nested callbacks; the bulk request never answers), so its full-ruleset cost is extrapolated
 linearly per rule from the sample. Throughput is what compares.

@@ -53,6 +53,8 @@ export interface BackfillOptions {
   resumeKey?: string;
   /** How the tag fields are mapped where they are not yet (default keyword). */
   tagLayout?: TagLayout;
+  /** `--prefilter terms` asked for explicitly: the broad rules' union is used even where the window would be cheaper. */
+  forceUnion?: boolean;
 }
 
 /** Groups rules by where they run, so each group is one `_update_by_query`. */
@@ -327,7 +329,7 @@ export async function prepareTarget(
   let broad: BroadPrefilter;
   if ("error" in union) broad = { kind: "window", query: window, windowEvents: win.count, unionEvents: null, unionMillis: null };
   else {
-    const kind = choosePrefilter(win.count, union.count, union.millis, opts.batchSize ?? DEFAULT_BATCH);
+    const kind = opts.forceUnion ? "union" : choosePrefilter(win.count, union.count, union.millis, opts.batchSize ?? DEFAULT_BATCH);
     broad = { kind, query: kind === "union" ? unionQuery : window, windowEvents: win.count, unionEvents: union.count, unionMillis: union.millis };
   }
   return { ...base, levels, refused, broad };

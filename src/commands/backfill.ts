@@ -57,7 +57,7 @@ export function register(program: Command): void {
     .option("--batch-size <n>", "events per scroll batch (default 5000)", (v) => positiveNumber(v, "--batch-size"))
     .option(
       "--prefilter <auto|terms|exact|window>",
-      "candidate query: each rule's exact query, its term-level parts only (the script decides the rest), every event of the window, or auto: exact for a few rules, terms for many (the window when their union would select most of it)",
+      "candidate query: each rule's exact query, its term-level parts only (the script decides the rest; their union even where the window would be cheaper), every event of the window, or auto: exact for a few rules, terms for many (the window when their union would select most of it)",
       "auto",
     )
     .option(
@@ -102,18 +102,25 @@ export function register(program: Command): void {
     if (opts.prefilter !== "auto" && !(opts.prefilter in PREFILTERS)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
     if (!TAG_LAYOUTS.includes(opts.tagMapping)) throw new UsageError(`--tag-mapping ${opts.tagMapping}: expected ${TAG_LAYOUTS.join(" or ")}`);
     bopts.tagLayout = opts.tagMapping;
+    bopts.forceUnion = opts.prefilter === "terms";
     const cluster = await connect(connectionFrom(opts as Record<string, any>));
     const targets: PreparedTarget[] = [];
     // The dry run selects candidates exactly as the run does (same prefilter, same matcher): same counts, same cost.
     const start: Relaxation = opts.prefilter === "auto" ? autoPrefilter(set.rules) : PREFILTERS[opts.prefilter];
     const warnings: string[] = [];
+    // A rule's own index pattern (no --index) matching nothing is normal when the rule set spans
+    // products; it only becomes a warning when no target has an index at all.
+    const notes: string[] = [];
     for (const t of planTargets(set.rules, bopts)) {
       // The real mappings first: the checks and every query are compiled for them.
       const discovery = await discoverFields(cluster, t.index);
       const pre = await preflight(cluster, discovery, { patterns: t.index, timeField: t.timeField, since: bopts.since, until: bopts.until });
-      warnings.push(...pre.warnings);
+      if (!opts.index?.length && discovery.indices.length === 0) notes.push(...pre.warnings);
+      else warnings.push(...pre.warnings);
       if (!pre.stop) targets.push(await prepareTarget(cluster, t, bopts, start, discovery));
     }
+    if (targets.length === 0 && warnings.length === 0) warnings.push(...notes);
+    else if (!opts.json) for (const n of notes) process.stderr.write(`outliers: note: ${n}\n`);
     if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
     const widened = targets.flatMap((t) => [...t.refused].map(([id, reason]) => ({ id, reason })));
     if (!opts.json)
