@@ -78,9 +78,13 @@ describe("dist/outliers doctor against the real node", () => {
     const r = await run("doctor", "--node", ES_URL);
     if (r.code !== 0) throw new Error(`doctor against ${ES_URL} exited ${r.code}:\n${r.stdout}${r.stderr}`);
     const lines = r.stdout.trimEnd().split("\n");
-    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["ok", "ok", "ok", "ok", "ok", "ok", "ok", "ready:"]);
-    expect(lines[0]).toMatch(/^ok\s+version\s+Elasticsearch \d+\.\d+\.\d+/);
-    expect(lines[2]).toMatch(/^ok\s+ingest nodes\s+\d+ of \d+ node\(s\) have the ingest role$/);
+    expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(["ok", "ok", "ok", "ok", "ok", "ok", "ok", "ok", "ready:"]);
+    // The engine by name and version, as GET / says (OpenSearch sets version.distribution).
+    const root = (await (await fetch(ES_URL)).json()) as { version: { number: string; distribution?: string } };
+    const product = root.version.distribution === "opensearch" ? "OpenSearch" : "Elasticsearch";
+    expect(lines[0]).toMatch(new RegExp(`^ok\\s+version\\s+${product} ${root.version.number.replace(/\./g, "\\.")} `));
+    expect(lines[1]).toMatch(/^ok\s+engine\s+client: /);
+    expect(lines[3]).toMatch(/^ok\s+ingest nodes\s+\d+ of \d+ node\(s\) have the ingest role$/);
     expect(lines.at(-1)).toBe(`ready: ${ES_URL.replace(/\/$/, "")} can run outliers`);
     expect(r.stderr).toBe("");
   });
@@ -94,6 +98,16 @@ describe("dist/outliers doctor against the real node", () => {
     expect(report.checks.every((c: { status: string }) => c.status === "ok")).toBe(true);
     const info = (await (await fetch(ES_URL)).json()) as { version: { number: string } };
     expect(report.version).toBe(info.version.number);
+    // What doctor says differs is what the node does: pipeline _meta is accepted or refused, data streams answer or not.
+    const meta = await fetch(`${ES_URL}/_ingest/pipeline/outliers-doctor-meta-probe`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ description: "probe", _meta: { a: 1 }, processors: [] }),
+    });
+    if (meta.ok) await fetch(`${ES_URL}/_ingest/pipeline/outliers-doctor-meta-probe`, { method: "DELETE" });
+    expect(report.engine.differences).toContain(meta.ok ? "pipeline _meta: yes" : "pipeline _meta: no (metadata kept as JSON in the pipeline description)");
+    const streams = (await fetch(`${ES_URL}/_data_stream`)).ok;
+    expect(report.engine.differences.some((d: string) => d.startsWith(`data streams: ${streams ? "yes" : "no"}`))).toBe(true);
     if (Number(info.version.number.split(".")[0]) < 8 || !(await securityOn()))
       expect(report.checks.at(-1)).toEqual({ name: "privileges", status: "ok", detail: "security disabled: all privileges available" });
   });
@@ -189,7 +203,7 @@ describe("dist/outliers doctor against unreachable or wrong clusters: one line, 
     expectNoSecrets(r);
     const json = serve(() => Response.json({ hello: "world" }));
     const r2 = await run("doctor", "--node", json);
-    expectOneClearLine(r2, json, /not Elasticsearch \(no version in GET \/\)/);
+    expectOneClearLine(r2, json, /not Elasticsearch or OpenSearch \(no version in GET \/\)/);
   });
 
   test("a server that echoes the credentials back in an error", async () => {

@@ -163,6 +163,25 @@ const cases: Array<[string, Node, string[]]> = [
 
 let index = "";
 
+/**
+ * OpenSearch (2.19 on Lucene 9.12, 3.x on Lucene 10) may refuse queries that Elasticsearch 7.10 (Lucene
+ * 8.7) runs: wildcard determinization is bounded by "effort" (long wildcard values exceed it), and
+ * max_clause_count counts every clause of the query, nested bools included. On OpenSearch
+ * (OUTLIERS_TEST_ENGINE) these cases must give either the right answer or exactly that refusal, never a
+ * wrong answer; the refusals met are printed. Backfill widens a refused query (see README, Engines).
+ */
+const ENGINE = process.env.OUTLIERS_TEST_ENGINE ?? "elasticsearch";
+const REFUSALS: Array<[RegExp, RegExp]> = [
+  [/^long value: (suffix|contains|wildcard)/, /Determinizing automaton .* would require more than \d+ effort/],
+  [/^or of more clauses than max_clause_count$/, /maxClauseCount is set to \d+/],
+];
+const refusedHere = (name: string): RegExp | undefined =>
+  ENGINE.startsWith("opensearch") ? REFUSALS.find(([n]) => n.test(name))?.[1] : undefined;
+const refusalsMet: string[] = [];
+afterAll(() => {
+  if (refusalsMet.length) console.warn(`dsl-ir-semantics.test.ts: ${ENGINE} refused (as allowed there): ${refusalsMet.join("; ")}`);
+});
+
 beforeAll(async () => {
   index = testIndex("dsl-ir");
   await createIndexWithDocs(index, { mappings }, docs);
@@ -178,7 +197,9 @@ describe("DSL semantics on Elasticsearch (representation-level)", () => {
     cases.forEach(([name, node, want], i) => {
       const got = results[i]!;
       const expected = [...want].sort();
-      if ("error" in got) wrong.push(`${name}: ERROR ${got.error}\n  query: ${JSON.stringify(nodeToQuery(node))}`);
+      const refused = refusedHere(name);
+      if (refused && "error" in got && refused.test(String(got.error))) refusalsMet.push(name);
+      else if ("error" in got) wrong.push(`${name}: ERROR ${got.error}\n  query: ${JSON.stringify(nodeToQuery(node))}`);
       else if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push(`${name}: got ${JSON.stringify(got)} want ${JSON.stringify(expected)}\n  query: ${JSON.stringify(nodeToQuery(node))}`);
     });
     expect(wrong).toEqual([]);
@@ -191,7 +212,9 @@ describe("DSL semantics on Elasticsearch (representation-level)", () => {
     const q = nodeToQuery({ kind: "or", children: many }) as any;
     expect(q.bool.should.length).toBeLessThanOrEqual(MAX_CLAUSES);
     const [got] = await matchIds(index, [q]);
-    expect(got).toEqual(["abc"]);
+    const refused = refusedHere("or of more clauses than max_clause_count");
+    if (refused && "error" in (got as object) && refused.test(String((got as { error?: string }).error))) refusalsMet.push("or of more clauses than max_clause_count");
+    else expect(got).toEqual(["abc"]);
   }, 60_000);
 
   test("case-sensitive equals on one field merge into one terms query", () => {

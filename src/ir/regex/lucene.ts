@@ -327,13 +327,21 @@ function ch(cp: number): string {
   return String.fromCodePoint(cp);
 }
 
+/**
+ * A class range. Its start is never an escaped character: Lucene 10 (OpenSearch 3) reads `[\[-\]]` as
+ * the three characters `[`, `-`, `]` (Lucene 9 as the range 0x5B-0x5D), so escaped starts are listed one
+ * by one (at most the 32 ASCII punctuation characters) and the range goes on from the first plain one.
+ * An escaped end (`[Z-\\]`) reads the same on both.
+ */
+function range(lo: number, hi: number): string {
+  let out = "";
+  while (lo < hi && lo >= 0x21 && lo <= 0x7e && !isPlainAscii(lo)) out += ch(lo++);
+  return out + (lo === hi ? ch(lo) : hi === lo + 1 ? ch(lo) + ch(hi) : `${ch(lo)}-${ch(hi)}`);
+}
+
 function ranges(set: CharSet): string {
   let out = "";
-  for (let i = 0; i < set.length; i += 2) {
-    const lo = set[i]!;
-    const hi = set[i + 1]!;
-    out += lo === hi ? ch(lo) : hi === lo + 1 ? ch(lo) + ch(hi) : `${ch(lo)}-${ch(hi)}`;
-  }
+  for (let i = 0; i < set.length; i += 2) out += range(set[i]!, set[i + 1]!);
   return out;
 }
 
