@@ -6,6 +6,7 @@
  *   new rule hits        (event, rule) pairs added: an event two rules newly hit counts twice
  *   tags in window       (event, rule) pairs carried in the window, older tags included
  */
+import type { RuleCount } from "../cluster/backfill.ts";
 import { fmtInt } from "./count-tables.ts";
 
 /** Rules listed in the summary; `--json` carries every rule. */
@@ -47,7 +48,7 @@ export function formatSummary(s: BackfillSummary, top = SUMMARY_TOP): string[] {
     row("events checked", s.checked, "events the candidate query selected; the rules' matcher looked at each"),
     row(would ? "events to tag" : "events newly tagged", s.eventsTagged, `events ${would ? "that would be " : ""}rewritten because at least one rule newly matched (one write per event)`),
     row("new rule hits", added, `(event, rule) pairs ${would ? "that would be " : ""}added: an event two rules newly hit counts twice`),
-    row("tags in window", inWindow, `(event, rule) pairs the window carries ${would ? "now" : "after the run"}, older tags included (live tagging, earlier runs)`),
+    row("tags in window", inWindow, `(event, rule) pairs the window ${would ? "would carry after a run" : "carries after the run"}, older tags included (live tagging, earlier runs)`),
   ];
   if (!would) {
     const rate = s.seconds && s.seconds > 0 ? Math.round(s.checked / s.seconds) : s.checked;
@@ -68,4 +69,28 @@ export function formatSummary(s: BackfillSummary, top = SUMMARY_TOP): string[] {
   if (rest.length)
     lines.push(`  ${"".padStart(w1)}  ${"".padStart(w2)}  … and ${fmtInt(rest.length)} more rule(s): ${fmtInt(rest.reduce((a, r) => a + r.added, 0))} new hits, ${fmtInt(rest.reduce((a, r) => a + r.inWindow, 0))} in window`);
   return lines;
+}
+
+/** Per rule, the tags a run added: carried after minus carried before (same window, same rules). */
+export function addedTags(before: RuleCount[], after: RuleCount[]): RuleCount[] {
+  const was = new Map(before.map((c) => [c.id, c.count]));
+  return after.map((c) => ({ id: c.id, title: c.title, count: Math.max(0, c.count - (was.get(c.id) ?? 0)) }));
+}
+
+/**
+ * The summary's rules: `added` per rule (what the run added, or the dry run would) and `inWindow`
+ * (carried after the run; for a dry run, carried now plus what it would add).
+ */
+export function summaryOf(dryRun: boolean, window: BackfillSummary["window"], targets: number, checked: number, eventsTagged: number, added: RuleCount[], carried: RuleCount[]): BackfillSummary {
+  const have = new Map(carried.map((c) => [c.id, c.count]));
+  const rules = added.map((a) => ({ id: a.id, title: a.title, added: a.count, inWindow: (have.get(a.id) ?? 0) + (dryRun ? a.count : 0) }));
+  return { dryRun, window, targets, checked, eventsTagged, rules };
+}
+
+/**
+ * A rule in --json: `added` the tags the run added (or would add), `inWindow` those the window
+ * carries after it; `count`, kept for scripts, is `added` for a dry run and `inWindow` for a run.
+ */
+export function ruleJson(r: RuleSummary, dryRun: boolean): { id: string; title: string; count: number; added: number; inWindow: number } {
+  return { id: r.id, title: r.title, count: dryRun ? r.added : r.inWindow, added: r.added, inWindow: r.inWindow };
 }

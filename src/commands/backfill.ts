@@ -17,11 +17,11 @@ import { dryRunBackfill } from "../cluster/backfill-dry-run.ts";
 import { discoverFields } from "../cluster/field-discovery.ts";
 import { preflight } from "../cluster/preflight.ts";
 import { TAG_LAYOUTS, type TagLayout } from "../cluster/tag-mappings.ts";
+import { addedTags, formatSummary, ruleJson, summaryOf } from "./backfill-summary.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { checkIndexPatterns, guardRules, searchTargets } from "../cluster/guards.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
-import { type BackfillSummary, formatSummary, type RuleSummary } from "./backfill-summary.ts";
 
 /** The options commander hands the action (connection and rule options are read by their own helpers). */
 interface BackfillCliOptions {
@@ -202,28 +202,4 @@ function sum(counts: RuleCount[]): number {
 
 function writeLines(lines: string[]): void {
   process.stdout.write(lines.join("\n") + "\n");
-}
-
-/** Per rule, the tags a run added: carried after minus carried before (same window, same rules). */
-function addedTags(before: RuleCount[], after: RuleCount[]): RuleCount[] {
-  const was = new Map(before.map((c) => [c.id, c.count]));
-  return after.map((c) => ({ id: c.id, title: c.title, count: Math.max(0, c.count - (was.get(c.id) ?? 0)) }));
-}
-
-/**
- * The summary's rules: `added` per rule (what the run added, or the dry run would) and `inWindow`
- * (carried after the run; for a dry run, carried now plus what it would add).
- */
-function summaryOf(dryRun: boolean, window: BackfillSummary["window"], targets: number, checked: number, eventsTagged: number, added: RuleCount[], carried: RuleCount[]): BackfillSummary {
-  const have = new Map(carried.map((c) => [c.id, c.count]));
-  const rules = added.map((a) => ({ id: a.id, title: a.title, added: a.count, inWindow: (have.get(a.id) ?? 0) + (dryRun ? a.count : 0) }));
-  return { dryRun, window, targets, checked, eventsTagged, rules };
-}
-
-/**
- * A rule in --json: `added` the tags the run added (or would add), `inWindow` those the window
- * carries after it; `count`, kept for scripts, is `added` for a dry run and `inWindow` for a run.
- */
-function ruleJson(r: RuleSummary, dryRun: boolean): { id: string; title: string; count: number; added: number; inWindow: number } {
-  return { id: r.id, title: r.title, count: dryRun ? r.added : r.inWindow, added: r.added, inWindow: r.inWindow };
 }
