@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { call, esReason, type Cluster } from "./client.ts";
 import { Progress } from "../util/progress.ts";
 import { redact } from "../util/redact.ts";
@@ -103,15 +103,16 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Holds `<resume file>.lock` (pid and host of the run, created exclusively) for the whole run, so that
+ * Holds a lock file (pid and host of the run, created exclusively) for the whole run, so that
  * a second run sharing the state directory refuses instead of re-attaching to the first one's task
  * (and making the first report failure when the task disappears). A lock whose process is gone (same
  * host, dead pid: a run killed outright) is taken over; the resume file then re-attaches as before.
  */
 export function acquireLock(file: string | undefined, label: string): () => void {
   if (!file) return () => {};
-  const lock = `${file}.lock`;
-  mkdirSync(join(file, ".."), { recursive: true });
+  // In a folder of its own (`<state>/locks/<command>-<resume file>.lock`): the resume folders hold only resume records.
+  const lock = join(file, "..", "..", "locks", `${basename(join(file, ".."))}-${basename(file)}.lock`);
+  mkdirSync(join(lock, ".."), { recursive: true });
   const mine: LockRecord = { pid: process.pid, host: hostname(), started: new Date().toISOString(), label };
   for (let attempt = 0; ; attempt++) {
     try {
