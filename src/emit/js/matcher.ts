@@ -17,7 +17,7 @@ import { toNfa } from "../../ir/regex/nfa.ts";
 import { runProgram } from "../../ir/regex/vm.ts";
 import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../../ir/types.ts";
-import { countGrams, DEFAULT_IGNORE_ABOVE, GRAM_SCAN_LIMIT, indexKeys } from "../painless/encode.ts";
+import { countGrams, DEFAULT_IGNORE_ABOVE, GRAM_SCAN_LIMIT, gramHash, indexKeys } from "../painless/encode.ts";
 import { EventValues, javaParseDouble, type View, type ViewType } from "./values.ts";
 
 /** A rule the matcher cannot take (the same cases the Painless encoder refuses). */
@@ -128,6 +128,15 @@ interface Dimension {
   keys: Map<string, number[]>;
   /** Mode 3: every rule of the dimension (values longer than GRAM_SCAN_LIMIT select them all). */
   all: number[];
+  /** Mode 3: a bit per gramHash of its keys, so most positions cost no substring (as the Painless `gf`). */
+  filter?: Uint8Array;
+}
+
+/** gramHash of s[i, i+n) for the gram lengths the keys use (4, 2, 1), without a substring. */
+function hashAt(s: string, i: number, n: number): number {
+  if (n === 4) return ((((s.charCodeAt(i) * 31 + s.charCodeAt(i + 1)) | 0) * 31 + s.charCodeAt(i + 2)) * 31 + s.charCodeAt(i + 3)) & 0xffff;
+  if (n === 2) return (s.charCodeAt(i) * 31 + s.charCodeAt(i + 1)) & 0xffff;
+  return n === 1 ? s.charCodeAt(i) & 0xffff : gramHash(s.substr(i, n));
 }
 
 export class Compiler {
@@ -480,6 +489,7 @@ export class Matcher {
         if (list[list.length - 1] !== ri) list.push(ri);
         dim.keys.set(k.key, list);
         if (k.mode === 3 && dim.all[dim.all.length - 1] !== ri) dim.all.push(ri);
+        if (k.mode === 3) (dim.filter ??= new Uint8Array(65536))[gramHash(k.key)] = 1;
       }
     }
     this.ev = new EventValues(c.views);
@@ -516,7 +526,9 @@ export class Matcher {
               this.addAll(out, dim.all);
               continue;
             }
+            const filter = dim.filter!;
             for (let i = 0; i + n <= s.length; i++) {
+              if (filter[hashAt(s, i, n)] === 0) continue;
               const hit = dim.keys.get(s.substr(i, n));
               if (hit) this.addAll(out, hit);
             }
