@@ -19,8 +19,9 @@ export function caseless(s: string): boolean {
 
 /** ASCII-only case folding, as Elasticsearch's `case_insensitive` (`É` and `é` stay different). */
 export function foldAscii(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  return UPPER.test(s) ? s.replace(/[A-Z]/g, (c) => c.toLowerCase()) : s;
 }
+const UPPER = /[A-Z]/;
 
 /** Decimal numeric text an equals on a long/double field compares numerically ("01" == 1); else no match. */
 export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -13,11 +13,11 @@
  */
 import { wildcardShape } from "../../ir/build.ts";
 import { cidrNetwork, inNetwork, ipBytes, isCidr, isIp, parseIp } from "../../ir/ip.ts";
-import { compileRegex } from "../../ir/regex/index.ts";
+import { toNfa } from "../../ir/regex/nfa.ts";
 import { runProgram } from "../../ir/regex/vm.ts";
 import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../../ir/types.ts";
-import { countGrams, DEFAULT_IGNORE_ABOVE, GRAM_SCAN_LIMIT, indexKeys } from "../painless/encode.ts";
+import { countGrams, DEFAULT_IGNORE_ABOVE, GRAM_SCAN_LIMIT, gramHash, indexKeys } from "../painless/encode.ts";
 import { EventValues, javaParseDouble, type View, type ViewType } from "./values.ts";
 
 /** A rule the matcher cannot take (the same cases the Painless encoder refuses). */
@@ -128,6 +128,15 @@ interface Dimension {
   keys: Map<string, number[]>;
   /** Mode 3: every rule of the dimension (values longer than GRAM_SCAN_LIMIT select them all). */
   all: number[];
+  /** Mode 3: a bit per gramHash of its keys, so most positions cost no substring (as the Painless `gf`). */
+  filter?: Uint8Array;
+}
+
+/** gramHash of s[i, i+n) for the gram lengths the keys use (4, 2, 1), without a substring. */
+function hashAt(s: string, i: number, n: number): number {
+  if (n === 4) return ((((s.charCodeAt(i) * 31 + s.charCodeAt(i + 1)) | 0) * 31 + s.charCodeAt(i + 2)) * 31 + s.charCodeAt(i + 3)) & 0xffff;
+  if (n === 2) return (s.charCodeAt(i) * 31 + s.charCodeAt(i + 1)) & 0xffff;
+  return n === 1 ? s.charCodeAt(i) & 0xffff : gramHash(s.substr(i, n));
 }
 
 export class Compiler {
@@ -158,14 +167,26 @@ export class Compiler {
     return i;
   }
 
+  private readonly keys = new WeakMap<Node, string>();
+
+  /** A node's structural key (equal subtrees, equal keys), computed once per node object. */
+  private keyOf(n: Node): string {
+    let k = this.keys.get(n);
+    if (k === undefined) {
+      if (n.kind !== "and" && n.kind !== "or" && n.kind !== "not") k = JSON.stringify(n);
+      else k = `${n.kind}(${(n.kind === "not" ? [n.child] : n.children).map((c) => this.keyOf(c)).join(",")})`;
+      this.keys.set(n, k);
+    }
+    return k;
+  }
+
   /** Counts compound subtrees over the whole rule set (those seen twice are evaluated once per event). */
   count(nodes: Node[]): void {
-    const visit = (n: Node): string => {
-      if (n.kind !== "and" && n.kind !== "or" && n.kind !== "not") return JSON.stringify(n);
-      const kids = n.kind === "not" ? [n.child] : n.children;
-      const key = `${n.kind}(${kids.map(visit).join(",")})`;
+    const visit = (n: Node): void => {
+      if (n.kind !== "and" && n.kind !== "or" && n.kind !== "not") return;
+      const key = this.keyOf(n);
       this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-      return key;
+      (n.kind === "not" ? [n.child] : n.children).forEach(visit);
     };
     for (const n of nodes) visit(n);
   }
@@ -181,16 +202,20 @@ export class Compiler {
 
   node(n: Node): { test: Test; key: string } {
     if (n.kind !== "and" && n.kind !== "or" && n.kind !== "not") {
-      const key = JSON.stringify(n);
+      const key = this.keyOf(n);
       let t = this.shared.get(key);
       if (!t) this.shared.set(key, (t = n.kind === "const" ? (n.value ? TRUE : FALSE) : this.predicate(n)));
       return { test: t, key };
     }
-    const kids = (n.kind === "not" ? [n.child] : n.children).map((c) => this.node(c));
-    const key = `${n.kind}(${kids.map((k) => k.key).join(",")})`;
+    const key = this.keyOf(n);
     const cached = this.shared.get(key);
     if (cached) return { test: cached, key };
-    const ts = kids.map((k) => k.test);
+    const children = n.kind === "not" ? [n.child] : n.children;
+    // An OR's keyword searches become one: per field path of the event, the patterns on that path.
+    const keywords = n.kind === "or" ? children.filter((c): c is Extract<Node, { kind: "keyword" }> => c.kind === "keyword") : [];
+    const merged = keywords.length > 1 ? this.keywordTest(keywords) : undefined;
+    const ts = children.filter((c) => !merged || c.kind !== "keyword").map((c) => this.node(c).test);
+    if (merged) ts.push(merged);
     let t: Test;
     if (n.kind === "not") {
       const c = ts[0]!;
@@ -303,6 +328,28 @@ export class Compiler {
     }
   }
 
+  /**
+   * Keyword searches (one, or an OR's several): per field path, looked up from the fields the event
+   * holds (absent fields never match), as the Painless KEYWORD node.
+   */
+  private keywordTest(ps: Extract<Predicate, { kind: "keyword" }>[]): Test {
+    const byPath = new Map<string, Test[]>();
+    for (const p of ps)
+      for (const f of p.fields) {
+        const list = byPath.get(f.name) ?? [];
+        list.push(this.pattern(f, p.parts, p.cased));
+        byPath.set(f.name, list);
+      }
+    if (byPath.size === 0) return FALSE;
+    return (ev) => {
+      for (const path of ev.flat.keys()) {
+        const ts = byPath.get(path);
+        if (ts) for (let i = 0; i < ts.length; i++) if (ts[i]!(ev)) return true;
+      }
+      return false;
+    };
+  }
+
   private predicate(p: Predicate): Test {
     switch (p.kind) {
       case "equals":
@@ -313,22 +360,8 @@ export class Compiler {
         return p.value === "" ? this.exists(p.field) : this.str(p.kind, p.field, p.value, p.cased);
       case "wildcard":
         return this.pattern(p.field, p.parts, p.cased);
-      case "keyword": {
-        // Per field path, looked up from the fields the event holds (absent fields never match).
-        const byPath = new Map<string, Test[]>();
-        for (const f of p.fields) {
-          const list = byPath.get(f.name) ?? [];
-          list.push(this.pattern(f, p.parts, p.cased));
-          byPath.set(f.name, list);
-        }
-        return (ev) => {
-          for (const path of ev.flat.keys()) {
-            const ts = byPath.get(path);
-            if (ts) for (let i = 0; i < ts.length; i++) if (ts[i]!(ev)) return true;
-          }
-          return false;
-        };
-      }
+      case "keyword":
+        return this.keywordTest([p]);
       case "exists": {
         const t = this.exists(p.field);
         return p.exists ? t : (ev) => !t(ev);
@@ -372,9 +405,9 @@ export class Compiler {
       }
       case "regex": {
         if (!isStringField(p.field)) throw new JsEmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
-        const c = compileRegex(p.regex);
-        if ("unsupported" in c) throw new JsEmitError(`${p.field.name}|re: ${c.unsupported}`);
-        const prog = c.program;
+        // Supported exactly when the ingest program exists (src/ir/regex compileRegex).
+        const prog = toNfa(p.regex);
+        if ("unsupported" in prog) throw new JsEmitError(`${p.field.name}|re: ${prog.unsupported}`);
         const vi = this.stringView(p.field);
         return anyValue((ev) => ev.txt(vi), (s) => runProgram(prog, s));
       }
@@ -456,6 +489,7 @@ export class Matcher {
         if (list[list.length - 1] !== ri) list.push(ri);
         dim.keys.set(k.key, list);
         if (k.mode === 3 && dim.all[dim.all.length - 1] !== ri) dim.all.push(ri);
+        if (k.mode === 3) (dim.filter ??= new Uint8Array(65536))[gramHash(k.key)] = 1;
       }
     }
     this.ev = new EventValues(c.views);
@@ -492,7 +526,9 @@ export class Matcher {
               this.addAll(out, dim.all);
               continue;
             }
+            const filter = dim.filter!;
             for (let i = 0; i + n <= s.length; i++) {
+              if (filter[hashAt(s, i, n)] === 0) continue;
               const hit = dim.keys.get(s.substr(i, n));
               if (hit) this.addAll(out, hit);
             }
