@@ -13,6 +13,8 @@
  * The window is cut into time slices, one request each, so a terminal shows progress.
  */
 import { FUNCTIONS } from "../emit/painless/pipeline.ts";
+import { loadPainless } from "../painless/load.ts";
+import dryRunText from "../painless/dry-run.painless" with { type: "text" };
 import { call, type Cluster } from "./client.ts";
 import { type BackfillOptions, type BackfillPass, DEFAULT_BATCH, planPasses, type PreparedTarget, type RuleCount } from "./backfill.ts";
 import { timeRange } from "../util/duration.ts";
@@ -25,34 +27,7 @@ import { Progress } from "../util/progress.ts";
  * them exactly (its size exceeds the number of keys). Not a scripted_metric: that deep-copies its
  * params and fails on the nulls the encoded rules hold.
  */
-const MATCH_SOURCE = `${FUNCTIONS}
-Map src = params['_source'];
-List out = new ArrayList();
-out.add(params.mk_checked);
-List before = new ArrayList();
-int errBefore = 0;
-def o0 = src.get('outliers');
-if (o0 instanceof Map) {
-  def ids0 = ((Map) o0).get('rule_id');
-  if (ids0 instanceof List) { before.addAll(ids0); } else if (ids0 != null) { before.add(ids0); }
-  def e0 = ((Map) o0).get('error');
-  errBefore = e0 instanceof List ? e0.size() : (e0 == null ? 0 : 1);
-}
-int n = 0;
-try { n = outliersRun(src, params); } catch (Exception e) { out.add(params.mk_failed); return out; }
-if (n > 0) {
-  out.add(params.mk_events);
-  Map o = (Map) src.get('outliers');
-  def ids = o.get('rule_id');
-  if (ids instanceof List) {
-    for (def id : ids) { if (!before.contains(id)) { out.add(id); } }
-  }
-  def e1 = o.get('error');
-  int errAfter = e1 instanceof List ? e1.size() : (e1 == null ? 0 : 1);
-  if (errAfter > errBefore) { out.add(params.mk_errors); }
-}
-return out;
-`;
+export const MATCH_SOURCE = `${FUNCTIONS}\n${loadPainless("dry-run.painless", dryRunText)}`;
 /** Marker keys: no rule id starts with a NUL character. */
 const MARK = { mk_checked: "\u0000checked", mk_events: "\u0000events", mk_errors: "\u0000errors", mk_failed: "\u0000failed" } as const;
 

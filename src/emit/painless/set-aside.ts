@@ -14,74 +14,13 @@
  * stay on existing indices).
  */
 
+import { loadPainless } from "../../painless/load.ts";
+import setAsideText from "../../painless/set-aside.painless" with { type: "text" };
+
 export const ASIDE_FIELD = "outliers_original";
 
 /** The fixed Painless source of the set-aside processor (ingest `ctx` is the document). */
-export const SET_ASIDE_SOURCE = `
-String oxsEsc(String s) {
-  StringBuilder b = new StringBuilder();
-  for (int i = 0; i < s.length(); i++) {
-    char c = s.charAt(i);
-    int n = (int) c;
-    if (n == 34) { b.append('\\\\"'); }
-    else if (n == 92) { b.append('\\\\\\\\'); }
-    else if (n == 10) { b.append('\\\\n'); }
-    else if (n == 13) { b.append('\\\\r'); }
-    else if (n == 9) { b.append('\\\\t'); }
-    else if (n < 32) { String h = Integer.toHexString(n); b.append('\\\\u'); for (int k = h.length(); k < 4; k++) { b.append('0'); } b.append(h); }
-    else { b.append(c); }
-  }
-  return b.toString();
-}
-String oxsJson(def v) {
-  if (v == null) { return 'null'; }
-  if (v instanceof String) { return '"' + oxsEsc((String) v) + '"'; }
-  if (v instanceof Map) {
-    StringBuilder b = new StringBuilder('{');
-    boolean first = true;
-    for (def e : v.entrySet()) {
-      if (!first) { b.append(','); }
-      first = false;
-      b.append('"'); b.append(oxsEsc(String.valueOf(e.getKey()))); b.append('":'); b.append(oxsJson(e.getValue()));
-    }
-    b.append('}');
-    return b.toString();
-  }
-  if (v instanceof List) {
-    StringBuilder b = new StringBuilder('[');
-    for (int i = 0; i < v.size(); i++) { if (i > 0) { b.append(','); } b.append(oxsJson(v.get(i))); }
-    b.append(']');
-    return b.toString();
-  }
-  return String.valueOf(v);
-}
-String oxsText(def v) { return v instanceof String ? (String) v : oxsJson(v); }
-boolean oxsHasObject(def v) {
-  if (v instanceof Map) { return true; }
-  if (v instanceof List) { for (def x : v) { if (x instanceof Map || x instanceof List) { return true; } } }
-  return false;
-}
-Map oxsAside(def doc) {
-  def a = doc.get('${ASIDE_FIELD}');
-  if (a == null) { a = new HashMap(); doc.put('${ASIDE_FIELD}', a); }
-  return a instanceof Map ? (Map) a : null;
-}
-void oxsMove(def doc, String name, String key) {
-  Map a = oxsAside(doc);
-  if (a == null) { return; }
-  a.put(key, oxsText(doc.remove(name)));
-}
-def o = ctx.get('outliers');
-if (o != null && !(o instanceof Map)) { oxsMove(ctx, 'outliers', 'outliers'); }
-def th = ctx.get('threat');
-if (th != null && !(th instanceof Map)) { oxsMove(ctx, 'threat', 'threat'); }
-else if (th != null) {
-  def tt = th.get('technique');
-  if (tt != null && !(tt instanceof Map)) { Map a = oxsAside(ctx); if (a != null) { a.put('threat_technique', oxsText(th.remove('technique'))); } }
-}
-def tg = ctx.get('tags');
-if (tg != null && oxsHasObject(tg)) { oxsMove(ctx, 'tags', 'tags'); }
-`;
+export const SET_ASIDE_SOURCE = "\n" + loadPainless("set-aside.painless", setAsideText);
 
 /** The processor, placed before the tagger; its failure is recorded and never stops the event. */
 export function setAsideProcessor(onFailure: object[]): object {
