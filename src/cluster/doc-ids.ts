@@ -4,7 +4,7 @@
  *
  * - `auto` (default): a Windows event (`winlog.channel`, `winlog.computer_name` and
  *   `winlog.record_id`, as evtx-json conversion and Winlogbeat write them) gets the hash of those
- *   three and `@timestamp`: the same event read from two exports is one document, and a log whose
+ *   three and `@timestamp` (to the microsecond): the same event read from two exports is one document, and a log whose
  *   record numbers started again (a VM reverted to a snapshot) still gives new events new ids. Any other document gets the hash
  *   of its content plus how many identical documents came before it in the file, so that identical
  *   lines stay distinct documents and a re-run gives each the same id again.
@@ -55,7 +55,8 @@ export class IdMaker {
         const channel = scalar(valueAt(doc, "winlog.channel"));
         const computer = scalar(valueAt(doc, "winlog.computer_name"));
         const record = scalar(valueAt(doc, "winlog.record_id"));
-        const time = scalar(valueAt(doc, "@timestamp")) ?? "";
+        // Microseconds at most: exporters differ beyond (FILETIME has 100 ns; some print 9 digits, some 6).
+        const time = (scalar(valueAt(doc, "@timestamp")) ?? "").replace(/(\.\d{6})\d+/, "$1");
         if (channel !== undefined && computer !== undefined && record !== undefined)
           return hash(`evtx\u0000${channel}\u0000${computer}\u0000${record}\u0000${time}`);
         const content = hash(source);
