@@ -32,6 +32,8 @@ export interface RuleHits extends Hits {
 
 export interface ResultsReport {
   index: string[];
+  /** How many indices the patterns matched. */
+  indicesMatched: number;
   window: { since: string | null; until: string | null; timeField: string };
   /** Events carrying at least one of our rule tags. */
   taggedEvents: number;
@@ -112,9 +114,11 @@ export async function ruleHits(cluster: Cluster, opts: ReportOptions): Promise<R
 export async function resultsReport(cluster: Cluster, opts: ReportOptions): Promise<ResultsReport> {
   const rules = await ruleHits(cluster, opts);
   const groups = await aggregatableGroups(cluster, opts.index, [TECHNIQUE_ID]);
+  const indicesMatched = groups.indices?.length ?? 0;
   const techniques = await termsOver(cluster, opts, groups.get(TECHNIQUE_ID) ?? [], false);
   return {
     index: opts.index,
+    indicesMatched,
     window: { since: opts.since?.toISOString() ?? null, until: opts.until?.toISOString() ?? null, timeField: opts.timeField },
     taggedEvents: await countOf(cluster, opts, { exists: { field: RULE_ID } }),
     ruleEventPairs: rules.reduce((a, r) => a + r.count, 0),

@@ -40,13 +40,17 @@ export function register(program: Command): void {
       writeFile(opts.navigator, JSON.stringify(layer, null, 2) + "\n", "--navigator");
     }
     process.stdout.write(opts.json ? JSON.stringify(report) + "\n" : formatReport(report, opts.top).join("\n") + "\n");
+    if (report.indicesMatched === 0) {
+      if (!opts.json) process.stderr.write(`warning: no index matches ${index.join(", ")}\n`);
+      process.exitCode = 1;
+    }
   });
 }
 
 export function formatReport(r: ResultsReport, top: number): string[] {
   const window = r.window.since || r.window.until ? `${r.window.since ?? "the start"} .. ${r.window.until ?? "now"} (${r.window.timeField})` : "all time";
   const lines = [
-    `indices: ${r.index.join(", ")}; window: ${window}`,
+    `indices: ${r.index.join(", ")} (${fmtInt(r.indicesMatched)} matched); window: ${window}`,
     `tagged events:    ${fmtInt(r.taggedEvents).padStart(9)}  events carrying at least one rule's tags`,
     `rule hits:        ${fmtInt(r.ruleEventPairs).padStart(9)}  (event, rule) pairs: an event two rules hit counts twice`,
     `rules hit:        ${fmtInt(r.rules.length).padStart(9)}`,

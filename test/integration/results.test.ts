@@ -139,6 +139,7 @@ describe("report", () => {
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
     expect(rep.index).toEqual([`${P}-live-*`]);
+    expect(rep.indicesMatched).toBe(1);
     expect(countsOf(rep.rules)).toEqual({ [CERTUTIL.id]: 3 });
   });
 
@@ -157,6 +158,13 @@ describe("report", () => {
     const mixed = JSON.parse((await run("report", "--index", LIVE, DYNAMIC, "--json")).stdout);
     expect(countsOf(mixed.rules)).toEqual({ [CERTUTIL.id]: 14, [WMIC.id]: 10 });
     expect(mixed.taggedEvents).toBe(20);
+  });
+
+  test("patterns that match no index: a warning and exit 1", async () => {
+    const r = await run("report", "--index", `${P}-nothing-*`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`warning: no index matches ${P}-nothing-*`);
+    expect(r.stdout).toContain("no tagged events");
   });
 
   test("--navigator writes a layer 4.5 of the techniques scored by tagged events", async () => {
