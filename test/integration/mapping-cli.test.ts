@@ -50,7 +50,7 @@ describe("tag fields never break a run", () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.tagged).toBe(1);
-    expect(out.rules).toEqual([{ id: RULE_ID, title: "sigma_win_susp_mshta_execution", count: 1 }]);
+    expect(out.rules).toEqual([{ id: RULE_ID, title: "sigma_win_susp_mshta_execution", count: 1, added: 1, inWindow: 1 }]);
     const m = await rest("GET", `/${ix}/_mapping`);
     expect(m[ix].mappings.properties.outliers.properties.rule_id).toEqual({ type: "keyword" });
     expect(m[ix].mappings.properties.tags).toEqual({ type: "keyword" });
