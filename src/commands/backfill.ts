@@ -124,7 +124,7 @@ export function register(program: Command): void {
     if (opts.dryRun) {
       const counts = await countUntagged(cluster, targets, bopts);
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ dryRun: true, window, failedRules: set.failed, warnings, widened, rules: counts }) + "\n");
+        process.stdout.write(JSON.stringify({ dryRun: true, window, failedRules: set.failed, warnings, notes, widened, rules: counts }) + "\n");
       } else {
         printCounts(counts, "would tag");
         const upper = counts.filter((c) => c.upperBound && c.count > 0).length;
@@ -160,7 +160,7 @@ export function register(program: Command): void {
         return [];
       });
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, warnings, tagMappings: mapped, widened, prefilter, rules: tagged }) + "\n");
+      process.stdout.write(JSON.stringify({ window, cancelled, ...totals, failures, failedRules: set.failed, warnings, notes, tagMappings: mapped, widened, prefilter, rules: tagged }) + "\n");
     } else {
       if (!cancelled) printCounts(tagged, "tagged in window");
       const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;
