@@ -140,7 +140,7 @@ export function register(program: Command): void {
       if (opts.json) {
         const { rules: _r, ...totals } = dry;
         process.stdout.write(
-          JSON.stringify({ dryRun: true, window, ...totals, newRuleHits: sum(dry.rules), failedRules: set.failed, warnings, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, true)) }) + "\n",
+          JSON.stringify({ dryRun: true, window, ...totals, newRuleHits: sum(dry.rules), failedRules: set.failed, warnings, notes, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, true)) }) + "\n",
         );
       } else {
         writeLines(formatSummary({ ...summary, failedEvents: dry.failed }));
@@ -174,7 +174,7 @@ export function register(program: Command): void {
     const summary = summaryOf(false, window, targets.length, totals.checked, totals.tagged, added, tagged);
     if (opts.json) {
       process.stdout.write(
-        JSON.stringify({ window, cancelled, ...totals, newRuleHits: sum(added), failures, failedRules: set.failed, warnings, tagMappings: mapped, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, false)) }) + "\n",
+        JSON.stringify({ window, cancelled, ...totals, newRuleHits: sum(added), failures, failedRules: set.failed, warnings, notes, tagMappings: mapped, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, false)) }) + "\n",
       );
     } else {
       const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;

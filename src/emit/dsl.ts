@@ -68,6 +68,9 @@
  *   7.x): larger ones are nested.
  *
  * Rule values never reach script source: every script here is a constant, values go in params.
+ *
+ * All of the above is for fields indexed as the mapping profile assumes. Backfill passes the target
+ * indices' real mappings (`Mapped`, a FieldIndex): see "Mapping-aware emission" at the end.
  */
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../ir/types.ts";
 import { describeIndexed, keywordPathOf, type FieldIndex, type IndexedField, type KeywordPath } from "./field-index.ts";

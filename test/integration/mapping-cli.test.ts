@@ -28,6 +28,8 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
 const ts = new Date(Date.now() - 3_600_000).toISOString();
 const docs: Doc[] = [
   { id: "hit", source: { "@timestamp": ts, winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta.exe http://x/a.png" } } } },
+  // longer than the dynamic mapping's ignore_above (256): not in `.keyword`, only _source knows it matches
+  { id: "long-hit", source: { "@timestamp": ts, winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: `mshta.exe ${"x".repeat(300)}.png` } } } },
   { id: "miss", source: { "@timestamp": ts, winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta.exe a.hta" } } } },
 ];
 const created: string[] = [];
@@ -49,8 +51,10 @@ describe("tag fields never break a run", () => {
     const r = await run(["backfill", CONF, "--since", "1d", "--index", ix, "--json"]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.tagged).toBe(1);
-    expect(out.rules).toEqual([{ id: RULE_ID, title: "sigma_win_susp_mshta_execution", count: 1, added: 1, inWindow: 1 }]);
+    expect(out.tagged).toBe(2);
+    expect(out.rules).toEqual([{ id: RULE_ID, title: "sigma_win_susp_mshta_execution", count: 2, added: 2, inWindow: 2 }]);
+    const tagged = await rest("POST", `/${ix}/_search`, { query: { term: { "outliers.rule_id": RULE_ID } }, _source: false });
+    expect(tagged.hits.hits.map((h: any) => h._id).sort()).toEqual(["hit", "long-hit"]);
     const m = await rest("GET", `/${ix}/_mapping`);
     expect(m[ix].mappings.properties.outliers.properties.rule_id).toEqual({ type: "keyword" });
     expect(m[ix].mappings.properties.tags).toEqual({ type: "keyword" });
@@ -65,7 +69,7 @@ describe("tag fields never break a run", () => {
     await rest("POST", `/${ix}/_refresh`);
     const agg = await rest("POST", `/${ix}/_search`, { size: 0, aggs: { t: { terms: { field: "outliers.type.keyword" } }, g: { terms: { field: "tags.keyword" } } } });
     expect(agg.aggregations.t.buckets.map((b: any) => b.key).sort()).toEqual(["Sigma hit", "attack.defense_evasion", "attack.t1140"]);
-    expect(agg.aggregations.g.buckets).toEqual([{ key: "outlier", doc_count: 1 }]);
+    expect(agg.aggregations.g.buckets).toEqual([{ key: "outlier", doc_count: 2 }]);
   }, 60_000);
 
   test("tag fields ee-outliers mapped text + .keyword: used as they are, counts on .keyword", async () => {
@@ -73,12 +77,12 @@ describe("tag fields never break a run", () => {
     const ix = await dynamicIndex({ properties: { tags: text, outliers: { properties: { rule_id: text, type: text } } } });
     const r = await run(["backfill", CONF, "--since", "1d", "--index", ix, "--json"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).rules[0].count).toBe(1);
+    expect(JSON.parse(r.stdout).rules[0].count).toBe(2);
     const m = await rest("GET", `/${ix}/_mapping`);
     expect(m[ix].mappings.properties.outliers.properties.rule_id).toEqual(text);
     const u = await run(["untag", "--rule", RULE_ID, "--index", ix, "--json"]);
     expect(u.code).toBe(0);
-    expect(JSON.parse(u.stdout).untagged).toBe(1);
+    expect(JSON.parse(u.stdout).untagged).toBe(2);
   }, 60_000);
 });
 
