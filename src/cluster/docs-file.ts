@@ -105,8 +105,11 @@ function convert(value: unknown, format: DocsFormat): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** A parsed value into an entry: converted, with a warning for every number kept as a string. */
-function entryOf(line: number, parsed: unknown, format: DocsFormat): DocEntry {
+/**
+ * A parsed value into an entry: converted, with a warning for every number kept as a string (the
+ * local reader, src/local/events.ts, goes through it too, so scan reads what ingest sends).
+ */
+export function entryOf(line: number, parsed: unknown, format: DocsFormat): DocEntry {
   const doc = convert(parsed, format);
   const kept = losslessPaths(doc);
   if (kept.length === 0) return { line, doc };

@@ -58,3 +58,18 @@ export function losslessPaths(value: unknown, prefix = "", out: { path: string; 
     for (const [k, v] of Object.entries(value)) losslessPaths(v, prefix ? `${prefix}.${k}` : k, out);
   return out;
 }
+
+/**
+ * A parsed value as ingest sends it: each LosslessNumber replaced (in place) by its exact text, the
+ * string its `toJSON` writes into the bulk body. Local runs (`scan`, `test`) read events through this
+ * so that a big integer is the same string there as in the indexed document.
+ */
+export function asSent<T>(value: T): T {
+  if (value instanceof LosslessNumber) return value.text as T;
+  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) value[i] = asSent(value[i]);
+  else if (typeof value === "object" && value !== null) {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = asSent(o[k]);
+  }
+  return value;
+}

@@ -15,6 +15,7 @@ import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 
 /** Output is written in blocks: stdout is synchronous (src/cli.ts), one write per event would crawl. */
 const FLUSH_BYTES = 1 << 20;
+const MAX_WARNINGS = 20;
 
 export function register(program: Command): void {
   const cmd = program
@@ -40,12 +41,15 @@ export function register(program: Command): void {
     if (!opts.json) for (const s of scanner.matcher.skipped) process.stderr.write(`warning: rule ${s.id} does not run live: ${s.reason}\n`);
 
     const progress = new Progress("scan", { json: opts.json });
+    const warnings: string[] = [];
+    let warned = 0;
     let buf = "";
     const flush = () => {
       if (buf) process.stdout.write(buf);
       buf = "";
     };
     for (const event of readEvents(files, format)) {
+      for (const w of event.warnings ?? []) if (warned++ < MAX_WARNINGS) warnings.push(`${event.file}:${event.line}: warning: ${w}`);
       const r = scanner.scan(event);
       if (opts.json && r.doc && (opts.all || r.ruleIds.length || r.errors.length)) {
         buf += JSON.stringify(r.doc) + "\n";
@@ -57,6 +61,9 @@ export function register(program: Command): void {
     progress.done();
     const c = scanner.counts;
     for (const u of c.unreadable) process.stderr.write(`${u.where}: ${u.error}\n`);
+    // As ingest warns: a number kept as its exact text is a string in the index (and here).
+    for (const w of warnings) process.stderr.write(`${w}\n`);
+    if (warned > warnings.length) process.stderr.write(`… ${warned - warnings.length} more warning(s)\n`);
     if (!opts.json) process.stdout.write(report(scanner, top) + "\n");
     process.exitCode = set.failed + scanner.matcher.skipped.length + c.unreadable.length + c.errored > 0 ? 1 : 0;
   });

@@ -1,13 +1,17 @@
 /**
- * Events for a local run (`scan`, `test`), one at a time: NDJSON files are streamed line by line (a
- * million events never sit in memory at once); other layouts (a JSON array, evtx_dump's objects back
- * to back) go through the ingest reader (src/cluster/docs-file.ts), which also converts raw evtx JSON
- * to the Winlogbeat shape. A document that does not parse is reported with its file and line, and
- * the others go on.
+ * Events for a local run (`scan`, `test`), one at a time, exactly as `ingest` sends them: NDJSON files
+ * are streamed line by line (a million events never sit in memory at once) and native .evtx files
+ * record by record (src/events/evtx/); other layouts (a JSON array, evtx_dump's objects back to back)
+ * go through the ingest reader (src/cluster/docs-file.ts). Every document goes through ingest's parser
+ * and conversion (`parseJson` + `entryOf`: raw evtx JSON to the Winlogbeat shape, a number a JavaScript
+ * number cannot hold kept as its exact text, as the string ingest sends; `asSent`). A document that
+ * does not parse is reported with its file and line, and the others go on.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { readDocsFile, type DocsFormat } from "../cluster/docs-file.ts";
-import { evtxToWinlogbeat, isEvtxEvent } from "../cluster/evtx.ts";
+import { entryOf, readDocsFile, type DocEntry, type DocsFormat } from "../cluster/docs-file.ts";
+import { evtxToWinlogbeat } from "../cluster/evtx.ts";
+import { asSent, parseJson } from "../cluster/json-numbers.ts";
+import { evtxDocEntry, evtxFileEntries, hasEvtxMagic } from "../events/evtx/index.ts";
 import { InputError } from "../util/errors.ts";
 
 export interface LocalEvent {
@@ -16,15 +20,11 @@ export interface LocalEvent {
   line: number;
   doc?: Record<string, unknown>;
   error?: string;
+  /** What was read differently from the file (numbers kept as their exact text), as ingest warns. */
+  warnings?: string[];
 }
 
 const CHUNK = 4 << 20;
-
-function convert(value: unknown, format: DocsFormat): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not a JSON object");
-  if (format === "evtx-json" || (format === "auto" && isEvtxEvent(value))) return evtxToWinlogbeat(value);
-  return value as Record<string, unknown>;
-}
 
 function open(file: string): number {
   try {
@@ -61,6 +61,23 @@ function* lines(file: string): Generator<{ text: string; line: number }> {
   }
 }
 
+/** Whether the file starts with the .evtx magic ("ElfFile"). */
+function isEvtx(file: string): boolean {
+  const fd = open(file);
+  try {
+    const head = Buffer.alloc(8);
+    return readSync(fd, head, 0, 8, 0) === 8 && hasEvtxMagic(head);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An ingest entry as a local event: big numbers become the strings ingest sends. */
+function local(file: string, e: DocEntry): LocalEvent {
+  if (e.doc && e.warnings?.length) return { file, line: e.line, doc: asSent(e.doc), warnings: e.warnings };
+  return e.doc ? { file, line: e.line, doc: e.doc } : { file, line: e.line, error: e.error ?? "unreadable" };
+}
+
 /** Whether the file's first non-empty line is a whole JSON object (then it is NDJSON). */
 function isNdjson(file: string): boolean {
   for (const { text } of lines(file)) {
@@ -79,18 +96,25 @@ function isNdjson(file: string): boolean {
 /** Every event of `files`, in order. */
 export function* readEvents(files: string[], format: DocsFormat = "auto"): Generator<LocalEvent> {
   for (const file of files) {
+    if (isEvtx(file)) {
+      // Record by record: a multi-gigabyte .evtx never sits in memory whole (docs-file reads it whole).
+      for (const e of evtxFileEntries(file)) yield local(file, evtxDocEntry(e, file, (raw) => evtxToWinlogbeat(raw)));
+      continue;
+    }
     if (!isNdjson(file)) {
-      for (const e of readDocsFile(file, format)) yield { file, ...e };
+      for (const e of readDocsFile(file, format)) yield local(file, e);
       continue;
     }
     for (const { text, line } of lines(file)) {
       const t = line === 1 ? text.replace(/^\uFEFF/, "").trim() : text.trim();
       if (t === "") continue;
+      let e: DocEntry;
       try {
-        yield { file, line, doc: convert(JSON.parse(t), format) };
-      } catch (e) {
-        yield { file, line, error: (e as Error).message.split("\n")[0]! };
+        e = entryOf(line, parseJson(t), format);
+      } catch (err) {
+        e = { line, error: (err as Error).message.split("\n")[0]! };
       }
+      yield local(file, e);
     }
   }
 }

@@ -1,11 +1,14 @@
 /**
  * A local scan: events through the JavaScript matcher and tagger (src/emit/js), no cluster. Each
- * event gets exactly the tags the live pipeline would write; the run counts hits per rule and per
+ * event first goes through `setAside` (the twin of the pipeline's set-aside processor, which runs on
+ * every event before the tagger: an own scalar `outliers`/`threat`/`threat.technique` or object
+ * `tags` moves to `outliers_original`), then gets exactly the tags the live pipeline would write; the run counts hits per rule and per
  * ATT&CK technique, and hands each tagged event to the caller (for `--json`).
  */
 import type { Rule } from "../ir/types.ts";
 import { Matcher } from "../emit/js/matcher.ts";
 import { tagEvent, tagSet, type TagSet } from "../emit/js/tagger.ts";
+import { setAside } from "../emit/painless/set-aside.ts";
 import type { LocalEvent } from "./events.ts";
 
 export interface ScanCounts {
@@ -58,6 +61,7 @@ export class Scanner {
     }
     c.events++;
     const doc = event.doc;
+    setAside(doc);
     const { hits, errors } = this.matcher.match(doc);
     const errs = errors.map((e) => `${this.tags.meta[e.rule]![0]}: ${e.message}`);
     const before = new Set(existingRuleIds(doc));

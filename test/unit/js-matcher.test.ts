@@ -111,4 +111,20 @@ describe("matcher and tagger", () => {
     expect(tagEvent(again, set, m.match(again).hits, [])).toBe(0);
     expect(again).toEqual(doc);
   });
+
+  test("rules another writer recorded in a scalar rule_id: the other lists get \"\" for them first", () => {
+    const m = new Matcher(rules);
+    const set = tagSet(m.rules.map((r) => r.rule));
+    const doc: Record<string, unknown> = { ...ev("C:\\x\\whoami.exe", "x"), outliers: { rule_id: "old", summary: "theirs" } };
+    expect(tagEvent(doc, set, m.match(doc).hits, [])).toBe(1);
+    const o = doc.outliers as Record<string, unknown>;
+    expect(o.rule_id).toEqual(["old", "r1"]);
+    expect(o.summary).toEqual(["theirs", "Sigma hit - Rule r1"]);
+    expect(o.reason).toEqual(["", "Sigma hit - Rule r1"]);
+    expect(o.model_name).toEqual(["", "Rule r1"]);
+    expect(o.model_type).toEqual(["", "sigma"]);
+    expect(o.type).toEqual(["Sigma hit"]);
+    expect(o.total_outliers).toBe(2);
+    expect((o.added as Record<string, unknown>).type_counts).toEqual([0, 1]);
+  });
 });

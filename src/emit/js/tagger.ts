@@ -3,7 +3,9 @@
  * (`outliersTag` in src/emit/painless/source.ts, layout in docs/tags.md) writes for the same rules in
  * the same order: `tags` + "outlier", `outliers.*` one entry per rule, `outliers.total_outliers`,
  * `threat.technique.id`, and the provenance `outliers.added` that `untag` reads. A rule already in
- * `outliers.rule_id` is skipped. Rule metadata comes from the same `ruleMeta` the pipeline's params
+ * `outliers.rule_id` is skipped; `reason`/`summary`/`model_name`/`model_type` are padded with "" to
+ * the length of `rule_id` first (rules another writer recorded). Values that clash with the tag
+ * fields are set aside before (src/local/scan.ts, as the live pipeline's set-aside processor). Rule metadata comes from the same `ruleMeta` the pipeline's params
  * are built from. Java exception texts (in `outliers.error`) are not reproduced word for word.
  */
 import type { Rule } from "../../ir/types.ts";
@@ -123,6 +125,9 @@ export function tagEvent(doc: Obj, set: TagSet, hits: number[], errs: string[]):
       const mtypes = list(o, "model_type");
       const summary = summaryOf(doc, m[3]);
       const n = ids.length;
+      // Entry i of every list belongs to rule_id[i]: rules another writer recorded without these (a
+      // scalar rule_id of an older tool, read as a one-element list) get "" here, as extras do.
+      for (const l of [reasons, sums, names, mtypes]) while (l.length < n) l.push("");
       const extras = m[7];
       for (const k of set.extraKeys) {
         const has = extras !== null && k in extras;

@@ -16,6 +16,7 @@
 
 import { loadPainless } from "../../painless/load.ts";
 import setAsideText from "../../painless/set-aside.painless" with { type: "text" };
+import { javaNumberText } from "../js/values.ts";
 
 export const ASIDE_FIELD = "outliers_original";
 
@@ -30,9 +31,62 @@ export function setAsideProcessor(onFailure: object[]): object {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** The same text the Painless twin writes (JSON text for objects and lists, a string as it is). */
+/** Java's `String.hashCode`. */
+function javaHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The keys of an object in the order the Painless twin meets them: Elasticsearch parses the event's
+ * objects into `java.util.HashMap`s (keys put in document order), iterated bucket by bucket. The table
+ * is the smallest power of two from 16 holding the keys at load factor 0.75; a key's bucket is its
+ * spread hash (`h ^ h >>> 16`) masked to the table; keys in one bucket come in insertion order.
+ * (Bins of 8+ colliding keys, which Java turns into trees, are not followed.)
+ */
+export function javaHashMapOrder(keys: string[]): string[] {
+  let cap = 16;
+  while (keys.length > cap * 0.75) cap *= 2;
+  const bucket = (k: string) => {
+    const h = javaHash(k);
+    return (h ^ (h >>> 16)) & (cap - 1);
+  };
+  return keys
+    .map((k, i) => ({ k, i, b: bucket(k) }))
+    .sort((x, y) => x.b - y.b || x.i - y.i)
+    .map((x) => x.k);
+}
+
+/** oxsEsc: `"` `\\` \n \r \t escaped short, other control characters as \u00xx. */
+function esc(s: string): string {
+  let b = "";
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34) b += '\\"';
+    else if (c === 92) b += "\\\\";
+    else if (c === 10) b += "\\n";
+    else if (c === 13) b += "\\r";
+    else if (c === 9) b += "\\t";
+    else if (c < 32) b += `\\u${c.toString(16).padStart(4, "0")}`;
+    else b += s[i];
+  }
+  return b;
+}
+
+/** oxsJson: the JSON text the Painless twin writes (Java number texts, HashMap key order). */
+function json(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "string") return `"${esc(v)}"`;
+  if (typeof v === "number") return javaNumberText(v);
+  if (Array.isArray(v)) return `[${v.map(json).join(",")}]`;
+  if (isObj(v)) return `{${javaHashMapOrder(Object.keys(v)).map((k) => `"${esc(k)}":${json(v[k])}`).join(",")}}`;
+  return String(v);
+}
+
+/** oxsText: a string as it is, anything else as its JSON text. */
 function text(v: unknown): string {
-  return typeof v === "string" ? v : JSON.stringify(v);
+  return typeof v === "string" ? v : json(v);
 }
 
 /**

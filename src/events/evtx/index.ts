@@ -4,5 +4,5 @@
  * order; `evtxDocEntries` is the hook src/cluster/docs-file.ts uses; `hasEvtxMagic` detects the format.
  */
 export { evtxEntries, evtxFileEntries, readEvtxFile, type EvtxEntry, type EvtxRecord } from "./reader.ts";
-export { evtxDocEntries, type EvtxDocEntry } from "./docs.ts";
+export { evtxDocEntries, evtxDocEntry, type EvtxDocEntry } from "./docs.ts";
 export { hasEvtxMagic } from "./header.ts";
