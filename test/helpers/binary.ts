@@ -21,6 +21,7 @@ export function ensureBinary(): void {
 }
 
 export async function runBin(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  ensureBinary();
   const p = Bun.spawn([BIN, ...args], {
     stdout: "pipe",
     stderr: "pipe",

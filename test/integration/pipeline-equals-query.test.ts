@@ -14,7 +14,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runBin } from "../helpers/bin.ts";
+import { runBin } from "../helpers/binary.ts";
 import { parseDocs } from "../../src/cluster/docs-file.ts";
 import { loadRules } from "../../src/rules/load.ts";
 import { loadProfile } from "../../src/mapping/index.ts";

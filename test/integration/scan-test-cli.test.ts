@@ -8,7 +8,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runBin } from "../helpers/bin.ts";
+import { runBin } from "../helpers/binary.ts";
 import { ES_URL } from "../helpers/es.ts";
 import { SHARED, SKIP_MESSAGE, windowsRules } from "../helpers/windows-rules.ts";
 
