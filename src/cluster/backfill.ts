@@ -55,6 +55,8 @@ export interface BackfillOptions {
   tagLayout?: TagLayout;
   /** `--prefilter terms` asked for explicitly: the broad rules' union is used even where the window would be cheaper. */
   forceUnion?: boolean;
+  /** The mapping profile's guard field costs, for the update script's index keys (Profile.guardCosts). */
+  guardCosts?: Readonly<Record<string, number>>;
 }
 
 /** Groups rules by where they run, so each group is one `_update_by_query`. */
@@ -463,12 +465,12 @@ export function planPasses(t: PreparedTarget, opts: BackfillOptions): BackfillPa
       label: `backfill ${t.index.join(",")} (${t.rules.length} rules)`,
       rules: t.rules,
       query: passQuery(t, t.rules, opts),
-      script: updateScript(t.rules),
+      script: updateScript(t.rules, { guardCosts: opts.guardCosts }),
     });
   for (const r of t.queryOnly) {
     // The original query decides; the script tags (whitelist still applied) without re-evaluating it.
     const tagOnly: Rule = { ...r, condition: TRUE, liveUnsupported: undefined, backfillOnlyQuery: undefined };
-    passes.push({ label: `backfill ${r.id} (query only)`, rules: [r], query: passQuery(t, [r], opts), script: updateScript([tagOnly]) });
+    passes.push({ label: `backfill ${r.id} (query only)`, rules: [r], query: passQuery(t, [r], opts), script: updateScript([tagOnly], { guardCosts: opts.guardCosts }) });
   }
   return passes;
 }

@@ -98,6 +98,7 @@ export function register(program: Command): void {
       batchSize: opts.batchSize,
       json: Boolean(opts.json),
       resumeKey: JSON.stringify([opts.since ?? null, opts.until ?? null, opts.index ?? null, opts.timeField ?? null]),
+      guardCosts: set.profile.guardCosts,
     };
     if (opts.prefilter !== "auto" && !(opts.prefilter in PREFILTERS)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
     if (!TAG_LAYOUTS.includes(opts.tagMapping)) throw new UsageError(`--tag-mapping ${opts.tagMapping}: expected ${TAG_LAYOUTS.join(" or ")}`);

@@ -28,7 +28,7 @@ function warn(line: string): void {
 function compile(paths: string[], opts: Record<string, any>): { set: RuleSet; built: BuiltPipeline; problems: number } {
   const set = loadRuleSet(paths, opts, Boolean(opts.json));
   if (set.rules.length === 0) throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
-  const built = buildPipeline(set.rules);
+  const built = buildPipeline(set.rules, { guardCosts: set.profile.guardCosts });
   if (!opts.json) for (const s of built.skipped) warn(`rule ${s.id} does not run live: ${s.reason}`);
   if (built.ruleIds.length === 0) throw new UsageError("no rule can run live; nothing to install");
   return { set, built, problems: set.failed + built.skipped.length };
