@@ -33,7 +33,7 @@ import { connect } from "../src/cluster/client.ts";
 import { recordSection } from "./benchmarks-file.ts";
 import { engineOf } from "../src/cluster/engine.ts";
 import { ruleQuery } from "../src/emit/dsl.ts";
-import { mappedFor } from "../src/cluster/backfill.ts";
+import { mappedFor } from "../src/cluster/backfill-queries.ts";
 import { discoverFields } from "../src/cluster/field-discovery.ts";
 import { updateScript } from "../src/emit/painless/pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
