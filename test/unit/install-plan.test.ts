@@ -5,7 +5,14 @@ import type { InstallDiscovery } from "../../src/cluster/install-discovery.ts";
 import { planInstall, type Action, type InstallOptions, type Plan } from "../../src/cluster/install.ts";
 import type { PipelineDoc } from "../../src/cluster/pipeline-body.ts";
 
-const info: ClusterInfo = { url: "u", version: "7.10.2", major: 7, minor: 10, distribution: "elasticsearch", clusterName: "c" };
+const info: ClusterInfo = {
+  url: "u",
+  version: "7.10.2",
+  major: 7,
+  minor: 10,
+  distribution: "elasticsearch",
+  clusterName: "c",
+};
 const NAME = "tagger";
 const opts: InstallOptions = {
   name: NAME,
@@ -34,14 +41,19 @@ function discovered(over: Partial<InstallDiscovery> = {}): InstallDiscovery {
 }
 
 const kinds = (p: Plan) => p.actions.map((a) => `${a.kind}:${"op" in a ? a.op : "index" in a ? a.index : ""}`);
-const find = <K extends Action["kind"]>(p: Plan, kind: K) => p.actions.filter((a): a is Extract<Action, { kind: K }> => a.kind === kind);
+const find = <K extends Action["kind"]>(p: Plan, kind: K) =>
+  p.actions.filter((a): a is Extract<Action, { kind: K }> => a.kind === kind);
 
 /** The discovery after `plan` was applied to `d`: what Elasticsearch would then report. */
 function afterApply(d: InstallDiscovery, plan: Plan): InstallDiscovery {
   const pipelines: Record<string, PipelineDoc> = { ...d.pipelines };
   for (const a of [...find(plan, "pipeline"), ...find(plan, "chain")]) pipelines[a.id] = a.body!;
   const indices = new Map(d.indices);
-  for (const a of find(plan, "index-mapping")) indices.set(a.index, { ...indices.get(a.index)!, properties: { ...indices.get(a.index)!.properties, ...a.properties } });
+  for (const a of find(plan, "index-mapping"))
+    indices.set(a.index, {
+      ...indices.get(a.index)!,
+      properties: { ...indices.get(a.index)!.properties, ...a.properties },
+    });
   for (const a of find(plan, "index-setting")) indices.set(a.index, { ...indices.get(a.index)!, final: a.after });
   const templates = [...d.templates];
   for (const a of find(plan, "template")) {
@@ -57,11 +69,20 @@ describe("planInstall (pure)", () => {
   test("a first install: record, pipeline, tag mappings, wiring of the index and of a template for new indices", () => {
     const d = discovered({ indices: new Map([["logs-1", { final: { present: false } }]]) });
     const plan = planInstall(d, opts);
-    expect(kinds(plan)).toEqual(["state:write", "pipeline:create", "index-mapping:logs-1", "template:create", "index-setting:logs-1"]);
+    expect(kinds(plan)).toEqual([
+      "state:write",
+      "pipeline:create",
+      "index-mapping:logs-1",
+      "template:create",
+      "index-setting:logs-1",
+    ]);
     expect(plan.version).toBe(1);
     expect(find(plan, "pipeline")[0]!.body!.processors).toEqual(opts.compiled.processors);
     expect(find(plan, "index-setting")[0]!.after).toEqual({ present: true, value: NAME });
-    expect(find(plan, "template")[0]).toMatchObject({ name: `${NAME}-wiring`, body: { index_patterns: ["logs-*"], settings: { index: { final_pipeline: NAME } } } });
+    expect(find(plan, "template")[0]).toMatchObject({
+      name: `${NAME}-wiring`,
+      body: { index_patterns: ["logs-*"], settings: { index: { final_pipeline: NAME } } },
+    });
     expect(plan.state.indices["logs-1"]).toMatchObject({ before: { present: false }, after: NAME });
     expect(plan.warnings).toEqual([]);
     expect(plan.noIngestNode).toBe(false);
@@ -78,7 +99,9 @@ describe("planInstall (pure)", () => {
     const d = discovered({ indices: new Map([["logs-1", { final: { present: true, value: "fleet-final" } }]]) });
     const plan = planInstall(d, opts);
     const chain = find(plan, "chain");
-    expect(chain.map((a) => [a.id, a.op, a.previous])).toEqual([[`${NAME}-chain-fleet-final`, "create", "fleet-final"]]);
+    expect(chain.map((a) => [a.id, a.op, a.previous])).toEqual([
+      [`${NAME}-chain-fleet-final`, "create", "fleet-final"],
+    ]);
     expect(find(plan, "index-setting")[0]!.after).toEqual({ present: true, value: `${NAME}-chain-fleet-final` });
     expect(plan.state.chains).toEqual({ [`${NAME}-chain-fleet-final`]: "fleet-final" });
     expect(plan.state.indices["logs-1"]!.before).toEqual({ present: true, value: "fleet-final" });
@@ -96,9 +119,17 @@ describe("planInstall (pure)", () => {
   });
 
   test("templates: one inside the patterns is wired, one reaching beyond them is left with a warning; Fleet hooks are named", () => {
-    const inside = { kind: "composable" as const, name: "logs-app", patterns: ["logs-app-*"], body: { index_patterns: ["logs-app-*"], template: { settings: { index: { default_pipeline: "logs-app-1" } } } } };
+    const inside = {
+      kind: "composable" as const,
+      name: "logs-app",
+      patterns: ["logs-app-*"],
+      body: { index_patterns: ["logs-app-*"], template: { settings: { index: { default_pipeline: "logs-app-1" } } } },
+    };
     const beyond = { kind: "legacy" as const, name: "all", patterns: ["*"], body: { index_patterns: ["*"], order: 1 } };
-    const plan = planInstall(discovered({ templates: [inside, beyond], hooks: { "logs-app-1": ["logs-app@custom"] } }), opts);
+    const plan = planInstall(
+      discovered({ templates: [inside, beyond], hooks: { "logs-app-1": ["logs-app@custom"] } }),
+      opts,
+    );
     const t = find(plan, "template");
     expect(t.map((a) => [a.name, a.op, a.finalAfter.value])).toEqual([["logs-app", "update", NAME]]);
     expect(t[0]!.body!.template.settings.index.final_pipeline).toBe(NAME);
@@ -109,14 +140,23 @@ describe("planInstall (pure)", () => {
   });
 
   test("patterns narrowed: a recorded index they no longer reach and an index a wired template made are put back", () => {
-    const first = planInstall(discovered({ indices: new Map([["old-1", { final: { present: false } }]]) }), { ...opts, patterns: ["old-*"] });
+    const first = planInstall(discovered({ indices: new Map([["old-1", { final: { present: false } }]]) }), {
+      ...opts,
+      patterns: ["old-*"],
+    });
     const d = discovered({
       state: first.state,
       stateVersion: { if_seq_no: 3, if_primary_term: 1 },
       pipelines: { [NAME]: find(first, "pipeline")[0]!.body! },
       recorded: new Map([["old-1", { present: true, value: NAME }]]),
-      finals: { "old-1": { present: true, value: NAME }, "old-2": { present: true, value: NAME }, "other-1": { present: true, value: "x" } },
-      templates: [{ kind: "legacy", name: `${NAME}-wiring`, patterns: ["old-*"], body: find(first, "template")[0]!.body! }],
+      finals: {
+        "old-1": { present: true, value: NAME },
+        "old-2": { present: true, value: NAME },
+        "other-1": { present: true, value: "x" },
+      },
+      templates: [
+        { kind: "legacy", name: `${NAME}-wiring`, patterns: ["old-*"], body: find(first, "template")[0]!.body! },
+      ],
     });
     const plan = planInstall(d, opts);
     const unwired = find(plan, "index-setting").filter((a) => a.why === "unwire");

@@ -131,9 +131,12 @@ export class Encoder {
       case "number": {
         const f = p.field;
         if (!Number.isFinite(p.value)) throw new EncodeError(`${f.name}: number ${p.value} is not finite`);
-        if (f.type === "long" || f.type === "double") return [OP.NUM, this.field(f, TYPE[f.type]), CMP_OF[p.op], p.value];
+        if (f.type === "long" || f.type === "double")
+          return [OP.NUM, this.field(f, TYPE[f.type]), CMP_OF[p.op], p.value];
         if (isStringField(f))
-          return p.op === "eq" ? [OP.EQ, this.field(f), 1, String(p.value)] : [OP.KNUM, this.field(f), CMP_OF[p.op], p.value];
+          return p.op === "eq"
+            ? [OP.EQ, this.field(f), 1, String(p.value)]
+            : [OP.KNUM, this.field(f), CMP_OF[p.op], p.value];
         switch (f.type) {
           case "boolean":
             if (p.op === "eq") return p.value === 1 || p.value === 0 ? [OP.BOOL, this.field(f), p.value] : [OP.FALSE];
@@ -151,7 +154,8 @@ export class Encoder {
         return [OP.REGEX, this.field(p.field), this.regexes.length - 1, prog.folded ? 1 : 0];
       }
       case "cidr": {
-        if (p.field.type !== "ip") throw new EncodeError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
+        if (p.field.type !== "ip")
+          throw new EncodeError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
         if (!isCidr(p.cidr)) throw new EncodeError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`);
         const net = cidrNetwork(p.cidr);
         return [OP.CIDR, this.field(p.field, TYPE.ip), net.bytes, net.bits];
@@ -222,7 +226,10 @@ export function memoize(rules: [Enc, Enc | null][]): number {
   const count = new Map<string, number>();
   const visit = (n: Enc): string => {
     if (!compound(n)) return JSON.stringify(n);
-    const key = `[${n[0]},${n.slice(1).map((c) => visit(c as Enc)).join(",")}]`;
+    const key = `[${n[0]},${n
+      .slice(1)
+      .map((c) => visit(c as Enc))
+      .join(",")}]`;
     count.set(key, (count.get(key) ?? 0) + 1);
     return key;
   };

@@ -128,13 +128,20 @@ function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
   }
   if (p.kind === "number") {
     if (p.op !== "eq") return null;
-    if (f.type === "long" && Number.isSafeInteger(p.value)) return [{ field: f, mode: MODE.LONG, key: String(p.value) }];
+    if (f.type === "long" && Number.isSafeInteger(p.value))
+      return [{ field: f, mode: MODE.LONG, key: String(p.value) }];
     if (f.type !== "double" && stringField) return [{ field: f, mode: MODE.VALUE, key: foldAscii(String(p.value)) }];
     return null;
   }
   if (!stringField) return null;
   if (kind === "equals" && value !== undefined) return [{ field: f, mode: MODE.VALUE, key: foldAscii(value) }];
-  if (kind === "suffix" && value !== undefined && value.length > 1 && value[0] === "\\" && !value.slice(1).includes("\\"))
+  if (
+    kind === "suffix" &&
+    value !== undefined &&
+    value.length > 1 &&
+    value[0] === "\\" &&
+    !value.slice(1).includes("\\")
+  )
     return [{ field: f, mode: MODE.BASENAME, key: foldAscii(value.slice(1)) }];
   // The rarest gram of the literals the value must contain.
   let best: string | undefined;
