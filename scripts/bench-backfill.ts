@@ -33,10 +33,11 @@ import { connect } from "../src/cluster/client.ts";
 import { recordSection } from "./benchmarks-file.ts";
 import { engineOf } from "../src/cluster/engine.ts";
 import { ruleQuery } from "../src/emit/dsl.ts";
-import { mappedFor } from "../src/cluster/backfill.ts";
+import { mappedFor } from "../src/cluster/backfill-queries.ts";
 import { discoverFields } from "../src/cluster/field-discovery.ts";
 import { updateScript } from "../src/emit/painless/pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
+import { WINDOWS_GUARD_COSTS } from "../src/mapping/windows-profile.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";
 import { SHARED, SKIP_MESSAGE, windowsRules } from "../test/helpers/windows-rules.ts";
 import { arg, flag } from "./lib/args.ts";
@@ -161,7 +162,7 @@ const naive = await timed(async () => {
       skipped++;
       continue;
     }
-    const res: any = await client.updateByQuery({ index, refresh: false, conflicts: "proceed", slices: "auto", query: { bool: { filter: [query] } }, script: updateScript([r]) } as any);
+    const res: any = await client.updateByQuery({ index, refresh: false, conflicts: "proceed", slices: "auto", query: { bool: { filter: [query] } }, script: updateScript([r], { guardCosts: WINDOWS_GUARD_COSTS }) } as any);
     naiveTagged += res.updated ?? 0;
   }
 });

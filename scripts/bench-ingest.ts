@@ -24,6 +24,7 @@ import { recordSection } from "./benchmarks-file.ts";
 import { buildPipeline } from "../src/emit/painless/pipeline.ts";
 import { buildNaivePipeline, withoutIndexKeys } from "./lib/naive-pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
+import { WINDOWS_GUARD_COSTS } from "../src/mapping/windows-profile.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";
 import { SHARED, SKIP_MESSAGE, windowsRules } from "../test/helpers/windows-rules.ts";
 import { arg, flag } from "./lib/args.ts";
@@ -114,17 +115,17 @@ async function pipelineStats(id: string): Promise<number> {
   return ms;
 }
 
-const ours = buildPipeline(rules);
+const ours = buildPipeline(rules, { guardCosts: WINDOWS_GUARD_COSTS });
 const ways: Way[] = [
   { name: "none", docs: SIZE, note: "no pipeline" },
   { name: "ours", processors: ours.processors, docs: SIZE, note: `one script processor, ${ours.ruleIds.length} rules in params, index keys` },
 ];
 if (flag("ablation")) {
-  const nokeys = withoutIndexKeys(buildPipeline(rules));
+  const nokeys = withoutIndexKeys(buildPipeline(rules, { guardCosts: WINDOWS_GUARD_COSTS }));
   ways.push({ name: "ours-nokeys", processors: nokeys.processors, docs: SIZE, note: "ours, every rule a candidate for every event" });
   const noAside = ours.processors.filter((p: any) => p.script?.tag !== "outliers-set-aside");
   ways.push({ name: "ours-noaside", processors: noAside, docs: SIZE, note: "ours without the set-aside processor (the cost of set-aside.ts)" });
-  const one = buildPipeline(rules.slice(0, 1));
+  const one = buildPipeline(rules.slice(0, 1), { guardCosts: WINDOWS_GUARD_COSTS });
   ways.push({ name: "ours-1rule", processors: one.processors, docs: SIZE, note: "ours with a single rule (the fixed cost of the script processor)" });
 }
 const step = Math.max(1, Math.floor(rules.length / NAIVE_RULES));

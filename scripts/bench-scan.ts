@@ -14,6 +14,7 @@ import path from "node:path";
 import { connect } from "../src/cluster/client.ts";
 import { buildPipeline } from "../src/emit/painless/pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
+import { WINDOWS_GUARD_COSTS } from "../src/mapping/windows-profile.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";
 import { SHARED, SKIP_MESSAGE, windowsRules } from "../test/helpers/windows-rules.ts";
 import { recordSection } from "./benchmarks-file.ts";
@@ -74,7 +75,7 @@ const scanTagged = Number(m[2]!.replace(/,/g, ""));
 process.stderr.write(`${scanSeconds.toFixed(1)} s, ${(SIZE / scanSeconds).toFixed(0)} events/s, ${scanTagged} tagged\n`);
 
 // (2) ingest through the compiled pipeline.
-const built = buildPipeline(rules);
+const built = buildPipeline(rules, { guardCosts: WINDOWS_GUARD_COSTS });
 const template = loadProfile("winlogbeat").indexTemplate();
 const tag = `bench-scan-${Date.now().toString(36)}`;
 await client.ingest.putPipeline({ id: tag, processors: built.processors, on_failure: built.on_failure } as any);

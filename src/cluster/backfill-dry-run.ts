@@ -18,7 +18,8 @@ import { FUNCTIONS } from "../emit/painless/pipeline.ts";
 import { loadPainless } from "../painless/load.ts";
 import dryRunText from "../painless/dry-run.painless" with { type: "text" };
 import { call, type Cluster } from "./client.ts";
-import { type BackfillOptions, type BackfillPass, planPasses, type PreparedTarget, type RuleCount } from "./backfill.ts";
+import { type BackfillPass, planPasses, type RuleCount } from "./backfill.ts";
+import type { BackfillOptions, PreparedTarget } from "./backfill-target.ts";
 import { timeRange } from "../util/duration.ts";
 import { Progress } from "../util/progress.ts";
 

@@ -17,7 +17,8 @@
  */
 import type { Cluster } from "./client.ts";
 import { type CompiledPipeline, type PipelineDoc, type PipelineMeta, bodyHash, canonical, chainDocument, chainName, pipelineDocument, readPipelineMeta } from "./pipeline-body.ts";
-import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, type StateVersion, deleteState, readAllStates, readStateVersioned, templateKey, writeState } from "./install-state.ts";
+import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, type StateVersion, deleteState, templateKey, writeState } from "./install-state.ts";
+import { asList, type InstallDiscovery, type TemplateInfo } from "./install-discovery.ts";
 import { isOurs, spliceOut } from "./install-stack.ts";
 import { globCovers, globOverlaps } from "./patterns.ts";
 import { reachable } from "./guards.ts";
@@ -91,76 +92,17 @@ export function impliedBefore(name: string, current: string, chains: Record<stri
 
 export { isOurs };
 
+/** o[k] when o has its own k. */
+function entry<T>(o: Record<string, T>, k: string): T | undefined {
+  return Object.hasOwn(o, k) ? o[k] : undefined;
+}
+
 function same(a: unknown, b: unknown): boolean {
   return canonical(a) === canonical(b);
 }
 
 function sv(value: string | undefined): SettingValue {
   return value === undefined ? { present: false } : { present: true, value };
-}
-
-interface IndexInfo {
-  final: SettingValue;
-  default?: string;
-  properties?: Obj;
-}
-
-/** Open indices the patterns resolve to (data streams resolve to their backing indices), with their pipelines and mappings. */
-export async function discoverIndices(cluster: Cluster, patterns: string[]): Promise<Map<string, IndexInfo>> {
-  const out = new Map<string, IndexInfo>();
-  const target = patterns.map(seg).join(",");
-  const q = { flat_settings: true, expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true };
-  const settings = (await rest<Obj>(cluster, "GET", `/${target}/_settings`, undefined, { querystring: q, what: "read index settings" })) ?? {};
-  // Hidden and system indices ('.' names) only when named exactly (guards.ts).
-  const names = Object.keys(settings).filter((n) => n !== STATE_INDEX && reachable(n, patterns)).sort();
-  if (names.length === 0) return out;
-  const mappings = (await rest<Obj>(cluster, "GET", `/${target}/_mapping`, undefined, {
-    querystring: { expand_wildcards: "open", ignore_unavailable: true, allow_no_indices: true },
-    what: "read index mappings",
-  })) ?? {};
-  for (const n of names) {
-    const s = settings[n].settings ?? {};
-    out.set(n, {
-      final: getIndexSetting(s, "final_pipeline"),
-      default: getIndexSetting(s, "default_pipeline").value,
-      properties: mappings[n]?.mappings?.properties,
-    });
-  }
-  return out;
-}
-
-interface TemplateInfo {
-  kind: TemplateKind;
-  name: string;
-  body: Obj;
-  patterns: string[];
-}
-
-export async function discoverTemplates(cluster: Cluster): Promise<{ templates: TemplateInfo[]; components: Map<string, Obj> }> {
-  const legacy = (await rest<Obj>(cluster, "GET", "/_template", undefined, { allow404: true, what: "read legacy index templates" })) ?? {};
-  const composable = (await rest<{ index_templates: Array<{ name: string; index_template: Obj }> }>(cluster, "GET", "/_index_template", undefined, {
-    allow404: true,
-    what: "read index templates",
-  })) ?? { index_templates: [] };
-  const comps = (await rest<{ component_templates: Array<{ name: string; component_template: Obj }> }>(cluster, "GET", "/_component_template", undefined, {
-    allow404: true,
-    what: "read component templates",
-  })) ?? { component_templates: [] };
-  const templates: TemplateInfo[] = [];
-  for (const [name, body] of Object.entries(legacy)) templates.push({ kind: "legacy", name, body, patterns: asList(body.index_patterns) });
-  for (const t of composable.index_templates ?? []) {
-    // Timestamps some versions report on templates are not accepted back by PUT.
-    const body = { ...t.index_template };
-    for (const k of ["created_date", "created_date_millis", "modified_date", "modified_date_millis"]) delete body[k];
-    templates.push({ kind: "composable", name: t.name, body, patterns: asList(body.index_patterns) });
-  }
-  const components = new Map<string, Obj>();
-  for (const c of comps.component_templates ?? []) components.set(c.name, c.component_template);
-  return { templates, components };
-}
-
-function asList(v: unknown): string[] {
-  return Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)];
 }
 
 /** The template's own settings / mappings object (legacy at the top, composable under `template`). */
@@ -204,28 +146,28 @@ function wiredBody(kind: TemplateKind, body: Obj, final: string, addProps: Obj):
   return out;
 }
 
-export async function planInstall(cluster: Cluster, opts: InstallOptions): Promise<Plan> {
+/**
+ * The plan of an install from what `discoverInstall` read (install-discovery.ts): makes no request.
+ * Throws UsageError when a pipeline of that name exists that outliers did not install.
+ */
+export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
   const { name, patterns, compiled } = opts;
   const now = (opts.now ?? new Date()).toISOString();
   const actions: Action[] = [];
   const warnings: string[] = [];
-  const { state: old, version: stateVersion } = await readStateVersioned(cluster, name);
+  const { state: old, stateVersion } = d;
   // Another install stacked on ours (its chain runs our pipeline first): what it wires stays as it is,
   // and our record of what was there before it stays too (uninstall.ts splices us out later).
-  const othersStates = old ? (await readAllStates(cluster)).map((r) => r.state).filter((s) => s.name !== name) : [];
+  const othersStates = old ? d.otherStates : [];
   const stackedOnUs = (v: string | undefined) => v !== undefined && !isOurs(name, v) && spliceOut(name, v, othersStates, () => ({ present: false })) !== undefined;
 
   // 0. Without an ingest node, every write to an index with a final pipeline is rejected: wiring
   // would stop the user's ingest. The plan says so; applying it is refused (applyPlan).
-  const ingestNodes = (await rest<{ _nodes: { total: number } }>(cluster, "GET", "/_nodes/ingest:true", undefined, {
-    querystring: { filter_path: "_nodes" },
-    what: "count ingest nodes",
-  }))?._nodes?.total;
-  const noIngestNode = ingestNodes === 0;
+  const noIngestNode = d.ingestNodes === 0;
   if (noIngestNode) warnings.push("no node of this cluster has the ingest role: wiring a pipeline would make every write to the wired indices fail; install refuses to apply");
 
   // 1. The tagging pipeline.
-  const existing = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, { allow404: true }))?.[name];
+  const existing = entry(d.pipelines, name);
   const existingMeta = readPipelineMeta(existing);
   if (existing && !existingMeta) throw new UsageError(`pipeline ${name} exists and was not installed by outliers; choose another --name`);
   const bh = bodyHash(compiled);
@@ -245,11 +187,11 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
     state: `${STATE_INDEX}/${name}`,
   };
   if (changed)
-    actions.push({ kind: "pipeline", id: name, op: existing ? "update" : "create", fromVersion: previousVersion, toVersion: version, body: pipelineDocument(cluster.info, compiled, meta, version) });
+    actions.push({ kind: "pipeline", id: name, op: existing ? "update" : "create", fromVersion: previousVersion, toVersion: version, body: pipelineDocument(d.info, compiled, meta, version) });
 
   // 2. Existing indices.
   const chains = new Map<string, string>();
-  const indices = await discoverIndices(cluster, patterns);
+  const indices = d.indices;
   const newIndices: Record<string, IndexRecord> = {};
   for (const [index, info] of indices) {
     const rec = old?.indices[index];
@@ -282,10 +224,10 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   if (indices.size === 0) warnings.push(`no open index matches ${patterns.join(",")} yet; only templates are wired`);
 
   // 3. Index templates.
-  const { templates, components } = await discoverTemplates(cluster);
-  const own = ownTemplateName(name);
+  const { templates, components } = d;
+  const ownName = ownTemplateName(name);
   const newTemplates: Record<string, TemplateRecord> = {};
-  const others = templates.filter((t) => !(t.kind === "legacy" && t.name === own));
+  const others = templates.filter((t) => !(t.kind === "legacy" && t.name === ownName));
   for (const t of others) {
     if (t.patterns.length === 0) continue;
     if (t.patterns.some((tp) => !reachable(tp, patterns))) continue; // a template for '.' indices: never ours to wire
@@ -340,10 +282,10 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   }
   // Our own legacy template for patterns that no template touches at all.
   const bare = patterns.filter((p) => !others.some((t) => t.patterns.some((tp) => globOverlaps(p, tp))));
-  const ownCurrent = templates.find((t) => t.kind === "legacy" && t.name === own);
-  const ownRec = old?.templates[templateKey("legacy", own)];
+  const ownCurrent = templates.find((t) => t.kind === "legacy" && t.name === ownName);
+  const ownRec = old?.templates[templateKey("legacy", ownName)];
   if (ownCurrent && ownRec && stackedOnUs(getIndexSetting(ownCurrent.body.settings, "final_pipeline").value)) {
-    newTemplates[templateKey("legacy", own)] = ownRec;
+    newTemplates[templateKey("legacy", ownName)] = ownRec;
   } else if (bare.length) {
     const body: Obj = {
       order: 0,
@@ -352,10 +294,10 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
       mappings: { properties: missingTagMappings(undefined, opts.extraKeys).properties },
       aliases: {},
     };
-    const key = templateKey("legacy", own);
+    const key = templateKey("legacy", ownName);
     if (!ownCurrent || !same(ownCurrent.body, body))
-      actions.push({ kind: "template", template: "legacy", name: own, op: ownCurrent ? "update" : "create", finalBefore: getIndexSetting(ownCurrent?.body.settings, "final_pipeline"), finalAfter: sv(name), mappingsAdded: missingTagMappings(undefined, opts.extraKeys).fields, body });
-    newTemplates[key] = { kind: "legacy", name: own, before: null, after: body, mappings_added: missingTagMappings(undefined, opts.extraKeys).fields };
+      actions.push({ kind: "template", template: "legacy", name: ownName, op: ownCurrent ? "update" : "create", finalBefore: getIndexSetting(ownCurrent?.body.settings, "final_pipeline"), finalAfter: sv(name), mappingsAdded: missingTagMappings(undefined, opts.extraKeys).fields, body });
+    newTemplates[key] = { kind: "legacy", name: ownName, before: null, after: body, mappings_added: missingTagMappings(undefined, opts.extraKeys).fields };
   }
 
   // Fleet integration pipelines call `<type>-<dataset>@custom`. We wire through the final pipeline
@@ -364,19 +306,19 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
   const defaults = new Set<string>();
   for (const info of indices.values()) if (info.default) defaults.add(info.default);
   for (const t of others) {
-    const d = getIndexSetting(ownSettings(t), "default_pipeline").value;
-    if (d && Object.keys(newTemplates).includes(templateKey(t.kind, t.name))) defaults.add(d);
+    const def = getIndexSetting(ownSettings(t), "default_pipeline").value;
+    if (def && Object.keys(newTemplates).includes(templateKey(t.kind, t.name))) defaults.add(def);
   }
-  for (const d of [...defaults].sort()) {
-    const hooks = await customHooks(cluster, d);
+  for (const def of [...defaults].sort()) {
+    const hooks = entry(d.hooks, def) ?? [];
     if (hooks.length)
-      warnings.push(`default pipeline ${d} has the integration hook ${hooks.join(", ")}: outliers wires index.final_pipeline instead (chaining any final pipeline); re-run install after upgrading the integration, as Fleet rewrites its templates`);
+      warnings.push(`default pipeline ${def} has the integration hook ${hooks.join(", ")}: outliers wires index.final_pipeline instead (chaining any final pipeline); re-run install after upgrading the integration, as Fleet rewrites its templates`);
   }
 
   // 4. Items wired before that the patterns no longer name: put back what was there.
   const unwire: Action[] = [];
   if (old) {
-    const present = await existingIndices(cluster, Object.keys(old.indices).filter((i) => !newIndices[i]));
+    const present = d.recorded;
     for (const [index, rec] of Object.entries(old.indices)) {
       if (newIndices[index]) continue;
       const cur = present.get(index);
@@ -385,7 +327,7 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
       else warnings.push(`index ${index}: index.final_pipeline changed since install (${showSetting(cur)}); left as is`);
     }
     // Indices a wired template created (in no record) that the patterns no longer name.
-    for (const a of await strayIndices(cluster, name, old.chains, new Set([...Object.keys(old.indices), ...indices.keys()]))) unwire.push(a);
+    for (const a of strayIndices(d.finals, name, old.chains, new Set([...Object.keys(old.indices), ...indices.keys()]))) unwire.push(a);
     for (const [key, rec] of Object.entries(old.templates)) {
       if (newTemplates[key]) continue;
       unwire.push(...templateRestore(rec, templates.find((t) => templateKey(t.kind, t.name) === key), warnings));
@@ -394,8 +336,8 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
 
   // 5. Wiring pipelines: create what is needed, delete what no longer is (after the rewiring).
   for (const [id, previous] of [...chains].sort()) {
-    const body = chainDocument(cluster.info, name, previous);
-    const cur = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(id)}`, undefined, { allow404: true }))?.[id];
+    const body = chainDocument(d.info, name, previous);
+    const cur = entry(d.pipelines, id);
     if (!cur || !same(cur, body)) actions.push({ kind: "chain", id, op: cur ? "update" : "create", previous, body });
   }
   const staleChains = Object.entries(old?.chains ?? {}).filter(([id]) => !chains.has(id));
@@ -438,42 +380,14 @@ export async function planInstall(cluster: Cluster, opts: InstallOptions): Promi
 /**
  * Indices using our pipelines that no record lists (wired templates created them while we were
  * installed), outside `known`: the actions giving them what their template gives without us, so that
- * none is left pointing at a pipeline we delete.
+ * none is left pointing at a pipeline we delete. `finals`: every index's final pipeline (finalPipelines).
  */
-export async function strayIndices(cluster: Cluster, name: string, chains: Record<string, string>, known: Set<string>): Promise<Action[]> {
-  const all = (await rest<Record<string, any>>(cluster, "GET", "/_all/_settings/index.final_pipeline", undefined, {
-    querystring: { flat_settings: true, expand_wildcards: "open,hidden", allow_no_indices: true },
-    what: "read index.final_pipeline of every index",
-  })) ?? {};
+export function strayIndices(finals: Record<string, SettingValue>, name: string, chains: Record<string, string>, known: Set<string>): Action[] {
   const out: Action[] = [];
-  for (const [index, v] of Object.entries(all).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [index, cur] of Object.entries(finals).sort(([a], [b]) => a.localeCompare(b))) {
     if (known.has(index)) continue;
-    const cur = getIndexSetting(v.settings, "final_pipeline");
     if (!isOurs(name, cur.value)) continue;
     out.push({ kind: "index-setting", index, before: cur, after: impliedBefore(name, cur.value!, chains), why: "unwire" });
-  }
-  return out;
-}
-
-/** The `…@custom` pipelines a pipeline calls (the Fleet integrations' customisation hook). */
-export async function customHooks(cluster: Cluster, pipeline: string): Promise<string[]> {
-  const body = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(pipeline)}`, undefined, { allow404: true }))?.[pipeline];
-  const out: string[] = [];
-  for (const p of (body?.processors ?? []) as Obj[]) {
-    const name = p.pipeline?.name;
-    if (typeof name === "string" && name.endsWith("@custom")) out.push(name);
-  }
-  return out;
-}
-
-export async function existingIndices(cluster: Cluster, names: string[]): Promise<Map<string, SettingValue>> {
-  const out = new Map<string, SettingValue>();
-  for (let k = 0; k < names.length; k += 50) {
-    const chunk = names.slice(k, k + 50);
-    const res = (await rest<Obj>(cluster, "GET", `/${chunk.map(seg).join(",")}/_settings`, undefined, {
-      querystring: { flat_settings: true, ignore_unavailable: true, allow_no_indices: true, expand_wildcards: "all" },
-    })) ?? {};
-    for (const [n, v] of Object.entries(res)) out.set(n, getIndexSetting((v as Obj).settings, "final_pipeline"));
   }
   return out;
 }

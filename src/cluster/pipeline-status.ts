@@ -4,7 +4,8 @@
  * ingest counters of our pipelines from `_nodes/stats/ingest`.
  */
 import type { Cluster } from "./client.ts";
-import { discoverIndices, impliedBefore, isOurs } from "./install.ts";
+import { discoverIndices } from "./install-discovery.ts";
+import { impliedBefore, isOurs } from "./install.ts";
 import { readState, type InstallState } from "./install-state.ts";
 import { type PipelineDoc, type PipelineMeta, readPipelineMeta } from "./pipeline-body.ts";
 import { rest, seg } from "./rest.ts";

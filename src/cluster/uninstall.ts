@@ -12,7 +12,8 @@
  * only when nothing (index, template, other pipeline) still calls it, so no write fails in between.
  */
 import type { Cluster } from "./client.ts";
-import { type Action, type Plan, discoverTemplates, impliedBefore, isOurs, ownSettings, templateRestore } from "./install.ts";
+import { discoverTemplates } from "./install-discovery.ts";
+import { type Action, type Plan, impliedBefore, isOurs, ownSettings, templateRestore } from "./install.ts";
 import { type Resolved, spliceOut, usable } from "./install-stack.ts";
 import { type StateVersion, type TemplateRecord, readAllStates, readState, templateKey } from "./install-state.ts";
 import { type PipelineDoc, chainDocument, readPipelineMeta } from "./pipeline-body.ts";

@@ -1,18 +1,9 @@
 /** `outliers backfill`: tag historical events with `_update_by_query`, using the live pipeline's rules. */
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import {
-  autoPrefilter,
-  countTagged,
-  planTargets,
-  prepareTagMappings,
-  prepareTarget,
-  runBackfill,
-  type BackfillOptions,
-  type PreparedTarget,
-  type Relaxation,
-  type RuleCount,
-} from "../cluster/backfill.ts";
+import { countTagged, prepareTagMappings, runBackfill, type RuleCount } from "../cluster/backfill.ts";
+import { autoPrefilter, type Relaxation } from "../cluster/backfill-queries.ts";
+import { planTargets, prepareTarget, type BackfillOptions, type PreparedTarget } from "../cluster/backfill-target.ts";
 import { dryRunBackfill } from "../cluster/backfill-dry-run.ts";
 import { discoverFields } from "../cluster/field-discovery.ts";
 import { preflight } from "../cluster/preflight.ts";
@@ -98,6 +89,7 @@ export function register(program: Command): void {
       batchSize: opts.batchSize,
       json: Boolean(opts.json),
       resumeKey: JSON.stringify([opts.since ?? null, opts.until ?? null, opts.index ?? null, opts.timeField ?? null]),
+      guardCosts: set.profile.guardCosts,
     };
     if (opts.prefilter !== "auto" && !(opts.prefilter in PREFILTERS)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
     if (!TAG_LAYOUTS.includes(opts.tagMapping)) throw new UsageError(`--tag-mapping ${opts.tagMapping}: expected ${TAG_LAYOUTS.join(" or ")}`);

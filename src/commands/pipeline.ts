@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom, type Cluster } from "../cluster/client.ts";
 import { parseFormat, readDocsFile } from "../cluster/docs-file.ts";
 import { applyPlan, describeAction, planInstall, planJson, type Plan } from "../cluster/install.ts";
+import { discoverInstall } from "../cluster/install-discovery.ts";
 import { checkPatterns } from "../cluster/patterns.ts";
 import { formatStatus, pipelineStatus } from "../cluster/pipeline-status.ts";
 import { simulateDocs } from "../cluster/simulate.ts";
@@ -28,7 +29,7 @@ function warn(line: string): void {
 function compile(paths: string[], opts: Record<string, any>): { set: RuleSet; built: BuiltPipeline; problems: number } {
   const set = loadRuleSet(paths, opts, Boolean(opts.json));
   if (set.rules.length === 0) throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
-  const built = buildPipeline(set.rules);
+  const built = buildPipeline(set.rules, { guardCosts: set.profile.guardCosts });
   if (!opts.json) for (const s of built.skipped) warn(`rule ${s.id} does not run live: ${s.reason}`);
   if (built.ruleIds.length === 0) throw new UsageError("no rule can run live; nothing to install");
   return { set, built, problems: set.failed + built.skipped.length };
@@ -101,7 +102,8 @@ export function register(program: Command): void {
     const next = newRuleRefs(set, built);
     const changes = ruleChanges(installedRules(await readInstalledPipeline(cluster, opts.name)), next);
     const compiled = { ...built, ruleHashes: next.map((r) => r.digest!) };
-    const plan = await planInstall(cluster, { name: opts.name, patterns, compiled, toolVersion: VERSION, extraKeys: [...new Set(set.rules.flatMap((r) => Object.keys(r.tagsOut.extra)))] });
+    const installOpts = { name: opts.name, patterns, compiled, toolVersion: VERSION, extraKeys: [...new Set(set.rules.flatMap((r) => Object.keys(r.tagsOut.extra)))] };
+    const plan = planInstall(await discoverInstall(cluster, installOpts), installOpts);
     const extra = { failedRules: set.failed, skippedRules: built.skipped, ruleChanges: changes };
     if (!opts.dryRun && plan.actions.length) await applyPlan(cluster, plan);
     printPlan(plan, { json: opts.json, dryRun: opts.dryRun, verb: `installed pipeline ${plan.name} version ${plan.version}`, extra });

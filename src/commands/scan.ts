@@ -37,7 +37,7 @@ export function register(program: Command): void {
     const format = parseFormat(opts.format);
     const set = loadRuleSet(paths, opts, Boolean(opts.json));
     if (set.rules.length === 0) throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
-    const scanner = new Scanner(set.rules);
+    const scanner = new Scanner(set.rules, { guardCosts: set.profile.guardCosts });
     if (!opts.json) for (const s of scanner.matcher.skipped) process.stderr.write(`warning: rule ${s.id} does not run live: ${s.reason}\n`);
 
     const progress = new Progress("scan", { json: opts.json });

@@ -57,7 +57,7 @@ export function register(program: Command): void {
     const cases = readRegression(opts.regression);
     if (cases.length === 0) throw new UsageError(`${opts.regression}: no regression case (a folder with info.yml) under it`);
     const set = loadRuleSet(paths, opts, true);
-    const matcher = new Matcher(set.rules);
+    const matcher = new Matcher(set.rules, { guardCosts: set.profile.guardCosts });
     const index = new Map(matcher.rules.map((r, i) => [r.rule.id, i]));
     const notLive = new Map(matcher.skipped.map((s) => [s.id, s.reason]));
     const failed = new Map(set.results.flatMap((r) => (r.status !== "ok" && r.id ? [[r.id, `${r.path}: ${r.error}`] as const] : [])));

@@ -492,7 +492,7 @@ export function ruleQuery(rule: Rule, m?: Mapped): Q {
 // so the "too long" widening cannot see its long element (single values, which Windows event data
 // always is, are exact).
 
-/** The matcher's keyword limit (encode.ts DEFAULT_IGNORE_ABOVE): longer values are absent to it. */
+/** The matcher's keyword limit (encode-nodes.ts DEFAULT_IGNORE_ABOVE): longer values are absent to it. */
 const MATCHER_IGNORE_ABOVE = 8191;
 
 export interface Mapped {

@@ -7,6 +7,7 @@
  */
 import type { Rule } from "../ir/types.ts";
 import { Matcher } from "../emit/js/matcher.ts";
+import type { GuardCosts } from "../emit/painless/index-keys.ts";
 import { tagEvent, tagSet, type TagSet } from "../emit/js/tagger.ts";
 import { setAside } from "../emit/painless/set-aside.ts";
 import type { LocalEvent } from "./events.ts";
@@ -41,8 +42,8 @@ export class Scanner {
   readonly tags: TagSet;
   readonly counts: ScanCounts;
 
-  constructor(rules: Rule[]) {
-    this.matcher = new Matcher(rules);
+  constructor(rules: Rule[], opts: { guardCosts?: GuardCosts } = {}) {
+    this.matcher = new Matcher(rules, opts);
     this.tags = tagSet(this.rules);
     this.counts = { events: 0, unreadable: [], matched: 0, pairs: 0, errored: 0, perRule: new Array(this.rules.length).fill(0), perTechnique: new Map() };
   }

@@ -59,6 +59,14 @@ export interface Profile {
    */
   fieldType(indexField: string): Field;
   /**
+   * What an index key on a logsource guard field costs the live matcher, per index field name: roughly
+   * the percent of a source's events holding the key (the channel and provider carry every event of a
+   * source, an event id most of one). Fields not named are rare values. The Painless and JavaScript
+   * matchers key a rule by its guard only when every other choice costs more (see
+   * src/emit/painless/index-keys.ts).
+   */
+  guardCosts: Readonly<Record<string, number>>;
+  /**
    * An index template body (mappings and settings) giving every field the type this profile
    * assumes; tests and the demo create their indices with it.
    *

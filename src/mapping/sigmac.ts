@@ -39,6 +39,7 @@ import { InputError } from "../util/errors.ts";
 import type { Logsource, LogsourceTarget, Profile, Resolved } from "./profile.ts";
 import { normLogsource, own } from "./lookup.ts";
 import { CORPUS_FIELDS } from "./windows-corpus-fields.ts";
+import { WINDOWS_GUARD_COSTS } from "./windows-profile.ts";
 import { winlogbeatFieldType, winlogbeatProfile } from "./winlogbeat.ts";
 
 type LsKey = "product" | "category" | "service";
@@ -305,6 +306,7 @@ export function sigmacProfile(file: string, cfg: SigmacConfig): Profile {
     field,
     keywordFields,
     fieldType: winlogbeatFieldType,
+    guardCosts: WINDOWS_GUARD_COSTS,
     indexTemplate: winlogbeatProfile.indexTemplate,
   };
 }

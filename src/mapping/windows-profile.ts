@@ -36,6 +36,20 @@ export interface WindowsProfileSpec {
   indexTemplate(): { settings?: Record<string, unknown>; mappings: Record<string, unknown> };
 }
 
+/**
+ * Profile.guardCosts of the built-in profiles and sigmac files: the channel and provider fields of
+ * Winlogbeat and ECS carry every event of a source, the event code and id most of one. One table for
+ * every profile (each names fields the others lack), so a rule set is keyed alike under each.
+ */
+export const WINDOWS_GUARD_COSTS: Readonly<Record<string, number>> = {
+  "winlog.channel": 150,
+  "winlog.provider_name": 150,
+  "event.provider": 150,
+  "event.module": 150,
+  "event.code": 110,
+  "winlog.event_id": 100,
+};
+
 export function isWindows(ls: Logsource): boolean {
   return ls.product !== undefined && String(ls.product).toLowerCase() === "windows";
 }
@@ -162,6 +176,7 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
       return [...r];
     },
     fieldType: spec.fieldType,
+    guardCosts: WINDOWS_GUARD_COSTS,
     indexTemplate: spec.indexTemplate,
   };
 }

@@ -78,7 +78,7 @@ export async function bulk(index: string, docs: Doc[], pipeline?: string): Promi
 /** Puts the live pipeline of `rules` under `id`. */
 export async function putPipeline(id: string, rules: Rule[]): Promise<void> {
   const { client } = await cluster();
-  const built = buildPipeline(rules);
+  const built = buildPipeline(rules, { guardCosts: PROFILE.guardCosts });
   await client.ingest.putPipeline({ id, processors: built.processors, on_failure: built.on_failure } as any);
 }
 

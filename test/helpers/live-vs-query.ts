@@ -9,6 +9,7 @@ import type { Rule } from "../../src/ir/types.ts";
 import { ruleQuery } from "../../src/emit/dsl.ts";
 import { buildPipeline } from "../../src/emit/painless/pipeline.ts";
 import { setAside } from "../../src/emit/painless/set-aside.ts";
+import { WINDOWS_GUARD_COSTS } from "../../src/mapping/windows-profile.ts";
 import { connect, type Cluster } from "../../src/cluster/client.ts";
 import { dropIndices, ES_URL, testIndex } from "./es.ts";
 
@@ -132,7 +133,7 @@ export async function liveVsQuery(
       excluded.push({ id: rule.id, reason: `dsl: ${(e as Error).message}` });
     }
   }
-  const built = buildPipeline(usable.map((u) => u.rule));
+  const built = buildPipeline(usable.map((u) => u.rule), { guardCosts: WINDOWS_GUARD_COSTS });
   for (const s of built.skipped) excluded.push({ id: s.id, reason: `pipeline: ${s.reason}` });
   const live = new Set(built.ruleIds);
   const byId = new Map(usable.map((u) => [u.rule.id, u.rule]));

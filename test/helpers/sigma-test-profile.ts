@@ -35,6 +35,7 @@ export const testProfile: Profile = {
   keywordFields() {
     return [{ name: "message", type: "text", keywordSubfield: "keyword" }, { name: "winlog.event_data.CommandLine", type: "keyword" }];
   },
+  guardCosts: {},
   fieldType(name: string) {
     return Object.values(SPECIAL).find((f) => f.name === name) ?? { name, type: "keyword" };
   },

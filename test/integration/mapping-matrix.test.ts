@@ -18,7 +18,7 @@ import { cluster, dropIndices, ES_URL, testIndex } from "../helpers/es.ts";
 import { bulk, canonical, events, PROFILE, putPipeline, ROOT, ruleSet, sources, stateDir, tagFields, type Doc } from "../helpers/backfill-fixture.ts";
 import { SHARED, SKIP_MESSAGE } from "../helpers/windows-rules.ts";
 import { compileEeOutliersFiles } from "../../src/rules/eeoutliers/compile.ts";
-import { automatonLeaves, candidateQuery } from "../../src/cluster/backfill.ts";
+import { automatonLeaves, candidateQuery } from "../../src/cluster/backfill-queries.ts";
 import { discoverFields } from "../../src/cluster/field-discovery.ts";
 import type { Rule } from "../../src/ir/types.ts";
 

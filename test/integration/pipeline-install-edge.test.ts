@@ -160,12 +160,13 @@ describe("pipeline install edge cases", () => {
 describe("concurrent installs", () => {
   test("an install whose record changed after planning stops before touching anything", async () => {
     const { planInstall, applyPlan } = await import("../../src/cluster/install.ts");
+    const { discoverInstall } = await import("../../src/cluster/install-discovery.ts");
     const { readState } = await import("../../src/cluster/install-state.ts");
     const name = `${P}-race`;
     const compiled = { processors: [{ set: { field: "x", value: 1 } }], ruleIds: ["r"], hash: "h1" };
     const opts = { name, patterns: [`${P}-race-*`], compiled, toolVersion: "test" };
-    const first = await planInstall(es, opts);
-    const second = await planInstall(es, { ...opts, compiled: { ...compiled, hash: "h2" } });
+    const first = planInstall(await discoverInstall(es, opts), opts);
+    const second = planInstall(await discoverInstall(es, opts), { ...opts, compiled: { ...compiled, hash: "h2" } });
     await applyPlan(es, first);
     await expect(applyPlan(es, second)).rejects.toThrow(/changed meanwhile: another install or uninstall/);
     expect((await readState(es, name))!.hash).toBe("h1");

@@ -1,9 +1,20 @@
 /** The Painless emitter's TypeScript half: fixed source, params layout, index keys, tag metadata. */
 import { describe, expect, test } from "bun:test";
 import type { Node } from "../../src/ir/types.ts";
-import { encodeRules, foldAscii, gramHash, indexKeys, ipBytes, summaryParts, techniquesOf, OP } from "../../src/emit/painless/encode.ts";
+import { encodeRules as encode, type EncodeOptions } from "../../src/emit/painless/encode.ts";
+import { gramHash, indexKeys as keysOf } from "../../src/emit/painless/index-keys.ts";
+import { OP } from "../../src/emit/painless/layout.ts";
+import { summaryParts, techniquesOf } from "../../src/emit/painless/rule-meta.ts";
+import { foldAscii } from "../../src/ir/semantics.ts";
+import { ipBytes } from "../../src/ir/ip.ts";
 import { buildPipeline, INGEST_SOURCE, TAG_SOURCE, UPDATE_SOURCE, updateScript } from "../../src/emit/painless/pipeline.ts";
+import { WINDOWS_GUARD_COSTS } from "../../src/mapping/windows-profile.ts";
 import { kw, long, rule } from "../helpers/rules.ts";
+import type { Rule } from "../../src/ir/types.ts";
+
+// The guard fields priced as the built-in profiles price them (Profile.guardCosts), as `compile` does.
+const encodeRules = (rules: Rule[], opts: EncodeOptions = {}) => encode(rules, { guardCosts: WINDOWS_GUARD_COSTS, ...opts });
+const indexKeys = (n: Node) => keysOf(n, new Map(), WINDOWS_GUARD_COSTS);
 
 const IMG = kw("winlog.event_data.Image");
 const CH = kw("winlog.channel");

@@ -17,7 +17,8 @@ import { toNfa } from "../../ir/regex/nfa.ts";
 import { runProgram } from "../../ir/regex/vm.ts";
 import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../../ir/types.ts";
-import { countGrams, DEFAULT_IGNORE_ABOVE, GRAM_SCAN_LIMIT, gramHash, indexKeys } from "../painless/encode.ts";
+import { DEFAULT_IGNORE_ABOVE } from "../painless/encode-nodes.ts";
+import { countGrams, GRAM_SCAN_LIMIT, gramHash, indexKeys, type GuardCosts } from "../painless/index-keys.ts";
 import { EventValues, javaParseDouble, type View, type ViewType } from "./values.ts";
 
 /** A rule the matcher cannot take (the same cases the Painless encoder refuses). */
@@ -439,7 +440,7 @@ export class Matcher {
   private readonly seen: Int32Array;
   private gen = 0;
 
-  constructor(rules: Rule[], opts: { ignoreAbove?: number } = {}) {
+  constructor(rules: Rule[], opts: { ignoreAbove?: number; guardCosts?: GuardCosts } = {}) {
     const c = (this.compiler = new Compiler(opts.ignoreAbove));
     const live = rules.filter((r) => !r.liveUnsupported);
     c.count(live.flatMap((r) => (r.whitelist ? [r.condition, r.whitelist] : [r.condition])));
@@ -466,7 +467,7 @@ export class Matcher {
       ids.add(rule.id);
       const ri = this.rules.length;
       this.rules.push(compiled);
-      const keys = indexKeys(rule.condition, grams);
+      const keys = indexKeys(rule.condition, grams, opts.guardCosts);
       if (keys === null) {
         this.always.push(ri);
         continue;

@@ -8,7 +8,7 @@
 import type { Field } from "../../ir/types.ts";
 import type { Params } from "./encode.ts";
 
-/** Node op codes: a node is a list headed by one (see encode.ts for each node's layout). */
+/** Node op codes: a node is a list headed by one (see encode-nodes.ts for each node's layout). */
 export const OP = {
   AND: 0, OR: 1, NOT: 2, TRUE: 3, FALSE: 4,
   MEMO: 5,
@@ -64,7 +64,7 @@ export const DIM = { FIELD: 0, MODE: 1, GRAM_LENGTH: 2, NON_ASCII: 3 } as const;
 /** Positions in a field entry `f[i]`: [sourcePath, view, ignoreAbove]. */
 export const FIELD = { PATH: 0, VIEW: 1, IGNORE_ABOVE: 2 } as const;
 
-/** Positions in a rule's metadata `m[i]` (encode.ts ruleMeta writes them in this order). */
+/** Positions in a rule's metadata `m[i]` (rule-meta.ts ruleMeta writes them in this order). */
 export const META = {
   ID: 0, TYPES: 1, REASON: 2, SUMMARY: 3, MODEL_NAME: 4, MODEL_TYPE: 5, TECHNIQUES: 6, EXTRAS: 7,
 } as const;

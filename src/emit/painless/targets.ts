@@ -3,7 +3,7 @@
  * script alone (fixed source + params), for the rules given. Rules that cannot run live are the
  * target's failures (reported per rule, the rest still compile).
  */
-import type { EmitFailure, Target } from "../targets.ts";
+import type { EmitContext, EmitFailure, Target } from "../targets.ts";
 import type { Rule } from "../../ir/types.ts";
 import { buildPipeline, updateScript } from "./pipeline.ts";
 
@@ -13,8 +13,8 @@ function failuresOf(rules: Rule[], skipped: { id: string; reason: string }[]): E
 }
 
 /** The pipeline body `PUT _ingest/pipeline/<name>` takes (description, processors, on_failure). */
-export function pipelineBody(rules: Rule[]): { body: { description: string; processors: object[]; on_failure?: object[] }; failures: EmitFailure[]; ruleIds: string[]; hash: string } {
-  const built = buildPipeline(rules, {});
+export function pipelineBody(rules: Rule[], ctx: EmitContext): { body: { description: string; processors: object[]; on_failure?: object[] }; failures: EmitFailure[]; ruleIds: string[]; hash: string } {
+  const built = buildPipeline(rules, { guardCosts: ctx.profile.guardCosts });
   const description = `outliers live tagging: ${built.ruleIds.length} rule(s), sha256 ${built.hash.slice(0, 16)}`;
   return {
     body: { description, processors: built.processors, on_failure: built.on_failure },
@@ -27,8 +27,8 @@ export function pipelineBody(rules: Rule[]): { body: { description: string; proc
 export const pipelineTarget: Target = {
   name: "pipeline",
   description: "ingest pipeline body (one script processor holding every rule in params) for PUT _ingest/pipeline/NAME",
-  emit(rules) {
-    const { body, failures } = pipelineBody(rules);
+  emit(rules, ctx) {
+    const { body, failures } = pipelineBody(rules, ctx);
     return { text: JSON.stringify(body, null, 1) + "\n", json: body, failures };
   },
 };
@@ -36,10 +36,11 @@ export const pipelineTarget: Target = {
 export const painlessTarget: Target = {
   name: "painless",
   description: "the fixed Painless matcher and tagger with the rules as params ({lang, source, params}; the _update_by_query form)",
-  emit(rules) {
-    const built = buildPipeline(rules, {});
+  emit(rules, ctx) {
+    const opts = { guardCosts: ctx.profile.guardCosts };
+    const built = buildPipeline(rules, opts);
     const keep = new Set(built.ruleIds);
-    const script = updateScript(rules.filter((r) => keep.has(r.id)));
+    const script = updateScript(rules.filter((r) => keep.has(r.id)), opts);
     return { text: JSON.stringify(script, null, 1) + "\n", json: script, failures: failuresOf(rules, built.skipped) };
   },
 };
