@@ -46,7 +46,7 @@ beforeAll(async () => {
     `[simplequery_hit]\nes_dsl_filter = {"query": {"term": {"x": "hit"}}}\nes_index = ${index}\noutlier_type = ours, attack.t1140\noutlier_reason = ours reason\noutlier_summary = ours {x}\nrun_model = 1\ntest_model = 0\n`,
   );
   await rest("PUT", `/${index}`, { mappings: { properties: { x: { type: "keyword" } } } });
-  // The pipeline is wired to no index of this test (a final pipeline would re-tag what untag rewrites):
+  // The pipeline is wired to no index of this test (untag-wired.test.ts covers wired indices):
   // events go through it by name, as the live pipeline would tag them.
   const r = await runBin(["pipeline", "install", rule, "--index", `${index}-unused`, "--name", name], env);
   expect(r.code, r.stderr).toBe(0);
@@ -74,7 +74,7 @@ test("untag without --rule removes our tags only; ee-outliers' tags stay byte fo
 
   const dry = await runBin(["untag", "--index", index, "--dry-run", "--json"], env);
   expect(dry.code, dry.stderr).toBe(0);
-  expect(JSON.parse(dry.stdout)).toEqual({ dryRun: true, events: 3, entries: 3 });
+  expect(JSON.parse(dry.stdout)).toEqual({ dryRun: true, events: 3, entries: 3, warnings: [] });
   const afterDry = await raw();
   for (const [id, d] of tagged) expect(afterDry.get(id)!.version, `${id} untouched by --dry-run`).toBe(d.version);
 
@@ -92,7 +92,7 @@ test("untag without --rule removes our tags only; ee-outliers' tags stay byte fo
 
   // Nothing of ours left: a second run and a dry run find nothing.
   const again = await runBin(["untag", "--index", index, "--dry-run", "--json"], env);
-  expect(JSON.parse(again.stdout)).toEqual({ dryRun: true, events: 0, entries: 0 });
+  expect(JSON.parse(again.stdout)).toEqual({ dryRun: true, events: 0, entries: 0, warnings: [] });
 }, 120_000);
 
 test("untag --rule keeps the other rules and ee-outliers' entries", async () => {
