@@ -42,7 +42,9 @@ function calls(p: Obj | undefined): string[] {
 
 /** The tagger processors of a pipeline (script processors with our tag), as their sources. */
 function taggers(p: Obj | undefined): unknown[] {
-  return (Array.isArray(p?.processors) ? p!.processors : []).filter((x: Obj) => x?.script?.tag === TAGGER_TAG).map((x: Obj) => x.script.source);
+  return (Array.isArray(p?.processors) ? p!.processors : [])
+    .filter((x: Obj) => x?.script?.tag === TAGGER_TAG)
+    .map((x: Obj) => x.script.source);
 }
 
 /** Our pipelines reached from `start`: with the check (`ok`) and without (`old`). */
@@ -79,12 +81,18 @@ export async function readWiring(cluster: Cluster, patterns: string[]): Promise<
   const starts = new Map<string, string[]>();
   for (const [index, v] of Object.entries(settings)) {
     const s = (v as Obj)?.settings;
-    const ids = ["final_pipeline", "default_pipeline"].map((k) => getIndexSetting(s, k).value).filter((x): x is string => !!x && x !== "_none");
+    const ids = ["final_pipeline", "default_pipeline"]
+      .map((k) => getIndexSetting(s, k).value)
+      .filter((x): x is string => !!x && x !== "_none");
     if (ids.length) starts.set(index, ids);
   }
   const out: Wiring = { marked: [], old: [] };
   if (starts.size === 0) return out;
-  const pipelines = (await rest<Obj>(cluster, "GET", "/_ingest/pipeline", undefined, { allow404: true, what: "read the ingest pipelines" })) ?? {};
+  const pipelines =
+    (await rest<Obj>(cluster, "GET", "/_ingest/pipeline", undefined, {
+      allow404: true,
+      what: "read the ingest pipelines",
+    })) ?? {};
   for (const [index, ids] of [...starts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const r = reachedTaggers(ids, pipelines);
     if (r.old.length) out.old.push({ index, pipelines: r.old });

@@ -40,12 +40,16 @@ beforeAll(async () => {
   writeFileSync(files.both, conf("a", "x", wired) + conf("b", "y", wired));
   writeFileSync(files.a, conf("a", "x", wired));
   for (const ix of [wired, plain, oldIx]) await rest("PUT", `/${ix}`, { mappings });
-  for (const [ix, n] of [[wired, name], [oldIx, oldName]] as const) {
+  for (const [ix, n] of [
+    [wired, name],
+    [oldIx, oldName],
+  ] as const) {
     const r = await runBin(["pipeline", "install", files.both, "--index", ix, "--name", n], env);
     expect(r.code, r.stderr).toBe(0);
   }
   for (const [id, src] of Object.entries(docs)) {
-    for (const ix of [wired, plain]) await rest("PUT", `/${ix}/_doc/${id}`, { ...src, "@timestamp": ts() }, { refresh: "true" });
+    for (const ix of [wired, plain])
+      await rest("PUT", `/${ix}/_doc/${id}`, { ...src, "@timestamp": ts() }, { refresh: "true" });
   }
 }, 120_000);
 
@@ -117,7 +121,8 @@ test("backfill on a wired index tags once: its writes skip the live tagger, _ver
   expect(ruleIds(afterA.get("ab"))).toEqual(["simplequery_a"]);
   expect(ruleIds(afterA.get("a"))).toEqual(["simplequery_a"]);
   expect(afterA.get("b")!.source.outliers).toBeUndefined();
-  for (const [id, d] of afterA) expect(d.version, id).toBe(before.get(id)!.version + (id === "ab" || id === "a" ? 1 : 0));
+  for (const [id, d] of afterA)
+    expect(d.version, id).toBe(before.get(id)!.version + (id === "ab" || id === "a" ? 1 : 0));
   // The index not wired was tagged the same way, and got no marker either.
   const plainA = await read(plain);
   expect(ruleIds(plainA.get("ab"))).toEqual(["simplequery_a"]);
@@ -130,7 +135,8 @@ test("backfill on a wired index tags once: its writes skip the live tagger, _ver
   expect(ruleIds(afterB.get("ab"))).toEqual(["simplequery_a", "simplequery_b"]);
   expect(ruleIds(afterB.get("b"))).toEqual(["simplequery_b"]);
   expect(ruleIds(afterB.get("a"))).toEqual(["simplequery_a"]);
-  for (const [id, d] of afterB) expect(d.version, id).toBe(afterA.get(id)!.version + (id === "ab" || id === "b" ? 1 : 0));
+  for (const [id, d] of afterB)
+    expect(d.version, id).toBe(afterA.get(id)!.version + (id === "ab" || id === "b" ? 1 : 0));
   // Live and backfilled tags agree: the same event ingested now carries the same tags.
   await rest("PUT", `/${wired}/_doc/live-ab`, { ...docs.ab, "@timestamp": ts() }, { refresh: "true" });
   const now = await read(wired);
@@ -147,7 +153,8 @@ test("a tagger installed by an older version (no marker check): untag warns and 
   tagger.script.source = INGEST_SOURCE.replace(SKIP_REWRITE, "");
   expect(tagger.script.source).not.toContain(MARK_FIELD);
   await rest("PUT", `/_ingest/pipeline/${oldName}`, body);
-  for (const [id, src] of Object.entries(docs)) await rest("PUT", `/${oldIx}/_doc/${id}`, { ...src, "@timestamp": ts() }, { refresh: "true" });
+  for (const [id, src] of Object.entries(docs))
+    await rest("PUT", `/${oldIx}/_doc/${id}`, { ...src, "@timestamp": ts() }, { refresh: "true" });
   const live = await read(oldIx);
   expect(ruleIds(live.get("ab"))).toEqual(["simplequery_a", "simplequery_b"]);
 
