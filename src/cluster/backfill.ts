@@ -14,7 +14,6 @@ import { and, not, or, TRUE } from "../ir/build.ts";
 import { andOf, EmitError, MATCH_ALL, nodeToQuery, orOf, predicateQuery, ruleQuery, type Mapped } from "../emit/dsl.ts";
 import type { FieldIndex } from "../emit/field-index.ts";
 import { updateScript } from "../emit/painless/pipeline.ts";
-import { wiredParam } from "../emit/painless/rewrite.ts";
 import { call, type Cluster } from "./client.ts";
 import { carriesRule, discoverFields, ruleIdFields, type Discovery, type IdField } from "./field-discovery.ts";
 import { ensureTagMappings, type TagLayout } from "./tag-mappings.ts";
@@ -484,7 +483,7 @@ export async function runBackfill(cluster: Cluster, targets: PreparedTarget[], o
     const wired = (await readWiring(cluster, t.index)).marked;
     for (const p of planPasses(t, opts)) {
       const key = fingerprint([cluster.url, t.index, t.timeField, p.rules.map((r) => r.id), opts.resumeKey ?? ""]);
-      const script = wired.length ? { ...p.script, params: { ...p.script.params, wired: wiredParam(wired) } } : p.script;
+      const script = Object.keys(wired).length ? { ...p.script, params: { ...p.script.params, wired } } : p.script;
       const totals = await runUpdate(
         cluster,
         { index: t.index, query: p.query, script, slices: opts.slices, requestsPerSecond: opts.requestsPerSecond, batchSize: opts.batchSize ?? DEFAULT_BATCH },

@@ -9,6 +9,7 @@ import { call, type Cluster } from "./client.ts";
 import { carriesRule, discoverFields, ruleIdFields, type Discovery } from "./field-discovery.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
 import type { Wiring } from "./wired.ts";
+import type { WiredParam } from "../emit/painless/rewrite.ts";
 import { timeRange } from "../util/duration.ts";
 
 export interface UntagOptions {
@@ -21,7 +22,7 @@ export interface UntagOptions {
   slices?: "auto" | number;
   json?: boolean;
   /** Indices wired to a tagger that lets marked rewrites through: their writes are marked (src/cluster/wired.ts). */
-  wired?: string[];
+  wired?: WiredParam;
   /** Indices left alone: wired to a tagger of an older version, which would tag them again. */
   skip?: string[];
 }
@@ -40,7 +41,7 @@ export async function runUntag(cluster: Cluster, opts: UntagOptions, discovery?:
   const key = createHash("sha256").update(JSON.stringify([cluster.url, opts.index, opts.rules ?? null, opts.since ?? null])).digest("hex").slice(0, 16);
   return runUpdate(
     cluster,
-    { index: opts.index, query, script: untagScript(opts.rules?.length ? opts.rules : null, opts.wired ?? []), slices: opts.slices ?? "auto" },
+    { index: opts.index, query, script: untagScript(opts.rules?.length ? opts.rules : null, opts.wired ?? {}), slices: opts.slices ?? "auto" },
     { label: "untag", json: opts.json, resumeFile: join(stateDir(), "untag", `${key}.json`) },
   );
 }

@@ -6,7 +6,7 @@
  * through; a tagger installed by an older version lacks the check and is reported (`old`), its
  * indices left unmarked (a marker there would stay on the event).
  */
-import { checksRewrite, TAGGER_TAG } from "../emit/painless/rewrite.ts";
+import { checksRewrite, TAGGER_TAG, type WiredParam } from "../emit/painless/rewrite.ts";
 import type { Cluster } from "./client.ts";
 import { rest, seg } from "./rest.ts";
 import { getIndexSetting } from "./settings-access.ts";
@@ -14,8 +14,11 @@ import { getIndexSetting } from "./settings-access.ts";
 type Obj = Record<string, any>;
 
 export interface Wiring {
-  /** Indices whose pipelines reach only taggers that let marked rewrites through. */
-  marked: string[];
+  /**
+   * Indices whose pipelines reach only taggers that let marked rewrites through, with how many of
+   * them a write runs (2 for stacked installs: `b-chain-a` runs a's tagger, then b's).
+   */
+  marked: WiredParam;
   /** Indices whose pipelines reach a tagger without the check, with those pipelines. */
   old: { index: string; pipelines: string[] }[];
 }
@@ -47,6 +50,22 @@ function taggers(p: Obj | undefined): unknown[] {
     .map((x: Obj) => x.script.source);
 }
 
+/**
+ * How many tagger processors a write runs from pipeline `id`: its own, then those of the pipelines its
+ * `pipeline` processors call (a pipeline called only on failure, or per element of a foreach, is not
+ * counted; a condition on a `pipeline` processor is taken as true).
+ */
+export function taggerRuns(id: string, pipelines: Obj, path: string[] = []): number {
+  if (path.includes(id)) return 0;
+  const p = pipelines[id];
+  let n = taggers(p).length;
+  for (const proc of Array.isArray(p?.processors) ? p.processors : []) {
+    const name = proc?.pipeline?.name;
+    if (typeof name === "string") n += taggerRuns(name, pipelines, [...path, id]);
+  }
+  return n;
+}
+
 /** Our pipelines reached from `start`: with the check (`ok`) and without (`old`). */
 export function reachedTaggers(start: string[], pipelines: Obj): { ok: string[]; old: string[] } {
   const seen = new Set<string>();
@@ -67,8 +86,8 @@ export function reachedTaggers(start: string[], pipelines: Obj): { ok: string[];
 
 /**
  * Reads the pipelines of the indices `patterns` resolve to (as `_update_by_query` resolves them,
- * data streams to their backing indices) and sorts them out. An index marked needlessly costs nothing
- * (params only); an index created during the run is not marked, and is tagged twice (idempotent).
+ * data streams to their backing indices) and sorts them out. An index created during the run is not
+ * marked, and is tagged twice (idempotent).
  */
 export async function readWiring(cluster: Cluster, patterns: string[]): Promise<Wiring> {
   const target = patterns.map(seg).join(",");
@@ -86,7 +105,7 @@ export async function readWiring(cluster: Cluster, patterns: string[]): Promise<
       .filter((x): x is string => !!x && x !== "_none");
     if (ids.length) starts.set(index, ids);
   }
-  const out: Wiring = { marked: [], old: [] };
+  const out: Wiring = { marked: {}, old: [] };
   if (starts.size === 0) return out;
   const pipelines =
     (await rest<Obj>(cluster, "GET", "/_ingest/pipeline", undefined, {
@@ -96,7 +115,11 @@ export async function readWiring(cluster: Cluster, patterns: string[]): Promise<
   for (const [index, ids] of [...starts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const r = reachedTaggers(ids, pipelines);
     if (r.old.length) out.old.push({ index, pipelines: r.old });
-    else if (r.ok.length) out.marked.push(index);
+    else if (r.ok.length) {
+      // The default pipeline runs first, then the final one: both count.
+      const runs = ids.reduce((n, id) => n + taggerRuns(id, pipelines), 0);
+      if (runs > 0) out.marked[index] = runs;
+    }
   }
   return out;
 }

@@ -32,7 +32,7 @@ export function register(program: Command): void {
     const pre = await preflight(cluster, discovery, checks);
     // Writes to indices wired to our live tagger are marked so that it does not tag them again; an older
     // tagger without that check would, so its indices are left alone with a warning (src/cluster/wired.ts).
-    const wiring = pre.stop ? { marked: [], old: [] } : await readWiring(cluster, opts.index);
+    const wiring = pre.stop ? { marked: {}, old: [] } : await readWiring(cluster, opts.index);
     const scope = { wired: wiring.marked, skip: wiring.old.map((o) => o.index) };
     const warnings = [...pre.warnings, ...(pre.stop ? [] : await unknownRules(cluster, discovery, checks, opts.rule)), ...oldTaggerWarnings(wiring)];
     if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);

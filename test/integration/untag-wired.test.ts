@@ -21,6 +21,7 @@ const plain = testIndex("wired-plain");
 const oldIx = testIndex("wired-old");
 const name = `${wired}-pl`;
 const oldName = `${oldIx}-pl`;
+const stacked = `${wired}-pl2`;
 const env = { ES_URL, OUTLIERS_STATE_DIR: dir };
 const ts = () => new Date(Date.now() - 60_000).toISOString();
 
@@ -54,7 +55,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const n of [name, oldName]) await runBin(["pipeline", "uninstall", "--name", n], env);
+  for (const n of [stacked, name, oldName]) await runBin(["pipeline", "uninstall", "--name", n], env);
   for (const ix of [wired, plain, oldIx]) await rest("DELETE", `/${ix}`).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 });
@@ -180,4 +181,33 @@ test("a tagger installed by an older version (no marker check): untag warns and 
   expect(JSON.parse(mixed.stdout).untagged).toBe(3);
   for (const [id, d] of await read(wired)) expect(stripTs(d.source), id).toEqual(docs[id] as any);
   expect(ruleIds((await read(oldIx)).get("ab"))).toEqual(["simplequery_a", "simplequery_b"]);
+}, 180_000);
+
+test("stacked installs (b-chain-a runs two taggers): untag and backfill writes pass both untagged", async () => {
+  const r = await runBin(["pipeline", "install", files.a, "--index", wired, "--name", stacked], env);
+  expect(r.code, r.stderr).toBe(0);
+  const settings = await rest("GET", `/${wired}/_settings/index.final_pipeline`, undefined, { flat_settings: "true" });
+  expect(settings[wired].settings["index.final_pipeline"]).toBe(`${stacked}-chain-${name}`);
+  await rest("PUT", `/${wired}/_doc/stacked`, { ...docs.ab, "@timestamp": ts() }, { refresh: "true" });
+  expect(ruleIds((await read(wired)).get("stacked"))).toEqual(["simplequery_a", "simplequery_b"]);
+
+  // Backfill (the events untagged above): a spent marker would let the second tagger add rule b too.
+  const before = await read(wired);
+  const b = await runBin(["backfill", files.a, "--since", "1d", "--index", wired, "--json"], env);
+  expect(b.code, b.stderr).toBe(0);
+  const after = await read(wired);
+  expect(ruleIds(after.get("ab"))).toEqual(["simplequery_a"]);
+  expect(ruleIds(after.get("a"))).toEqual(["simplequery_a"]);
+  expect(after.get("b")!.source.outliers).toBeUndefined();
+  for (const [id, d] of after)
+    expect(d.version, id).toBe(before.get(id)!.version + (id === "ab" || id === "a" ? 1 : 0));
+  await noMarker(wired);
+
+  // Untag: the second tagger would put rule a back on every event cleaned, were the marker spent on the first.
+  const all = await runBin(["untag", "--index", wired, "--json"], env);
+  expect(all.code, all.stderr).toBe(0);
+  expect(JSON.parse(all.stdout).untagged).toBe(3);
+  for (const [id, d] of await read(wired)) expect(stripTs(d.source), id).toEqual((docs[id] ?? docs.ab) as any);
+  await noMarker(wired);
+  await rest("DELETE", `/${wired}/_doc/stacked`, undefined, { refresh: "true" });
 }, 180_000);

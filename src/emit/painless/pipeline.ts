@@ -12,7 +12,7 @@ import { encodeRules, type EncodeOptions, type Params } from "./encode.ts";
 import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "./source.ts";
 import { REGEX_FUNCTIONS } from "./regex.ts";
 import { setAsideProcessor } from "./set-aside.ts";
-import { MARK_FUNCTIONS, SKIP_REWRITE, TAGGER_TAG, wiredParam } from "./rewrite.ts";
+import { MARK_FUNCTIONS, SKIP_REWRITE, TAGGER_TAG, type WiredParam } from "./rewrite.ts";
 
 /** Every function of the fixed source: tagger, regex NFA, matcher. */
 export const FUNCTIONS = `${TAGGER_FUNCTIONS}${REGEX_FUNCTIONS}${MATCHER_FUNCTIONS}`;
@@ -94,8 +94,8 @@ export function buildPipeline(rules: Rule[], opts: { description?: string } & En
  */
 export function updateScript(
   rules: Rule[],
-  opts: EncodeOptions & { wired?: Iterable<string> } = {},
-): { source: string; params: Params & { wired?: Record<string, true> }; lang: "painless" } {
+  opts: EncodeOptions & { wired?: WiredParam } = {},
+): { source: string; params: Params & { wired?: WiredParam }; lang: "painless" } {
   const params = encodeRules(rules, opts).params;
-  return { source: UPDATE_SOURCE, params: opts.wired ? { ...params, wired: wiredParam(opts.wired) } : params, lang: "painless" };
+  return { source: UPDATE_SOURCE, params: opts.wired ? { ...params, wired: opts.wired } : params, lang: "painless" };
 }

@@ -16,7 +16,7 @@
 import { loadPainless } from "../../painless/load.ts";
 import untagFunctionsText from "../../painless/untag-functions.painless" with { type: "text" };
 import untagText from "../../painless/untag.painless" with { type: "text" };
-import { MARK_FUNCTIONS, wiredParam } from "./rewrite.ts";
+import { MARK_FUNCTIONS, type WiredParam } from "./rewrite.ts";
 
 /** utOurs / utGone: which entries of `outliers.*` are this tool's, shared by untag and its dry-run count. */
 export const UNTAG_FUNCTIONS = loadPainless("untag-functions.painless", untagFunctionsText);
@@ -51,7 +51,7 @@ if (!g.isEmpty()) { state.events += 1; state.entries += g.size(); }`,
  */
 export function untagScript(
   ids: string[] | null,
-  wired?: Iterable<string>,
-): { source: string; params: { ids: string[] | null; wired?: Record<string, true> }; lang: "painless" } {
-  return { source: UNTAG_SOURCE, params: wired ? { ids, wired: wiredParam(wired) } : { ids }, lang: "painless" };
+  wired?: WiredParam,
+): { source: string; params: { ids: string[] | null; wired?: WiredParam }; lang: "painless" } {
+  return { source: UNTAG_SOURCE, params: wired ? { ids, wired } : { ids }, lang: "painless" };
 }
