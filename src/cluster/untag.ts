@@ -58,6 +58,8 @@ export async function countUntag(cluster: Cluster, opts: UntagOptions, discovery
 
 /** The warning for indices whose live tagger (installed by an older version) would tag untagged events again. */
 export function oldTaggerWarnings(w: Wiring): string[] {
+  if (w.unreadable)
+    return [`${w.unreadable}: cannot tell which indices are wired to the live pipeline, whose tagger would tag the events cleaned there again`];
   const byPipelines = new Map<string, string[]>();
   for (const o of w.old) byPipelines.set(o.pipelines.join(", "), [...(byPipelines.get(o.pipelines.join(", ")) ?? []), o.index]);
   return [...byPipelines].map(

@@ -8,7 +8,7 @@
  */
 import { checksRewrite, TAGGER_TAG, type WiredParam } from "../emit/painless/rewrite.ts";
 import type { Cluster } from "./client.ts";
-import { rest, seg } from "./rest.ts";
+import { EsRequestError, rest, seg } from "./rest.ts";
 import { getIndexSetting } from "./settings-access.ts";
 
 type Obj = Record<string, any>;
@@ -21,6 +21,8 @@ export interface Wiring {
   marked: WiredParam;
   /** Indices whose pipelines reach a tagger without the check, with those pipelines. */
   old: { index: string; pipelines: string[] }[];
+  /** Why the pipelines could not be read (no right to): nothing is marked then. */
+  unreadable?: string;
 }
 
 /** Pipeline ids a pipeline calls through `pipeline` processors (on_failure and foreach included). */
@@ -90,6 +92,17 @@ export function reachedTaggers(start: string[], pipelines: Obj): { ok: string[];
  * marked, and is tagged twice (idempotent).
  */
 export async function readWiring(cluster: Cluster, patterns: string[]): Promise<Wiring> {
+  try {
+    return await wiringOf(cluster, patterns);
+  } catch (e) {
+    // A user allowed to update events but not to read index settings or pipelines: nothing marked.
+    if (e instanceof EsRequestError && (e.status === 401 || e.status === 403))
+      return { marked: {}, old: [], unreadable: e.message };
+    throw e;
+  }
+}
+
+async function wiringOf(cluster: Cluster, patterns: string[]): Promise<Wiring> {
   const target = patterns.map(seg).join(",");
   const settings =
     (await rest<Obj>(cluster, "GET", `/${target}/_settings/index.final_pipeline,index.default_pipeline`, undefined, {
