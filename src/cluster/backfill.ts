@@ -19,6 +19,7 @@ import { updateScript } from "../emit/painless/pipeline.ts";
 import { call, type Cluster } from "./client.ts";
 import { ensureTagMappings, type TagLayout } from "./tag-mappings.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
+import { readWiring } from "./wired.ts";
 import { DEFAULT_BATCH, passQuery, windowed, type BackfillOptions, type PreparedTarget } from "./backfill-target.ts";
 
 export interface RuleCount {
@@ -72,11 +73,15 @@ export function planPasses(t: PreparedTarget, opts: BackfillOptions): BackfillPa
 export async function runBackfill(cluster: Cluster, targets: PreparedTarget[], opts: BackfillOptions): Promise<PassResult[]> {
   const results: PassResult[] = [];
   for (const t of targets) {
+    // Writes to indices wired to our live tagger are marked so that it does not tag them a second time
+    // (src/emit/painless/rewrite.ts); an older tagger without the check tags them again (idempotent).
+    const wired = (await readWiring(cluster, t.index)).marked;
     for (const p of planPasses(t, opts)) {
       const key = fingerprint([cluster.url, t.index, t.timeField, p.rules.map((r) => r.id), opts.resumeKey ?? ""]);
+      const script = Object.keys(wired).length ? { ...p.script, params: { ...p.script.params, wired } } : p.script;
       const totals = await runUpdate(
         cluster,
-        { index: t.index, query: p.query, script: p.script, slices: opts.slices, requestsPerSecond: opts.requestsPerSecond, batchSize: opts.batchSize ?? DEFAULT_BATCH },
+        { index: t.index, query: p.query, script, slices: opts.slices, requestsPerSecond: opts.requestsPerSecond, batchSize: opts.batchSize ?? DEFAULT_BATCH },
         { label: p.label, json: opts.json, resumeFile: join(stateDir(), "backfill", `${key}.json`) },
       );
       results.push({ ...totals, index: t.index, rules: p.rules.length, label: p.label });

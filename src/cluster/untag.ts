@@ -8,6 +8,8 @@ import { untagCountAggregation, untagScript } from "../emit/painless/untag.ts";
 import { call, type Cluster } from "./client.ts";
 import { carriesRule, discoverFields, ruleIdFields, type Discovery } from "./field-discovery.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
+import type { Wiring } from "./wired.ts";
+import type { WiredParam } from "../emit/painless/rewrite.ts";
 import { timeRange } from "../util/duration.ts";
 
 export interface UntagOptions {
@@ -19,6 +21,10 @@ export interface UntagOptions {
   timeField?: string;
   slices?: "auto" | number;
   json?: boolean;
+  /** Indices wired to a tagger that lets marked rewrites through: their writes are marked (src/cluster/wired.ts). */
+  wired?: WiredParam;
+  /** Indices left alone: wired to a tagger of an older version, which would tag them again. */
+  skip?: string[];
 }
 
 /** Events carrying (some of) the rules; the query narrows itself as the script removes them. */
@@ -27,7 +33,7 @@ export async function untagQuery(cluster: Cluster, opts: UntagOptions, discovery
   const filter: object[] = [carriesRule(ruleIdFields(d), opts.rules?.length ? opts.rules : null)];
   const range = timeRange(opts.timeField ?? "@timestamp", opts.since, opts.until);
   if (range) filter.push(range);
-  return { bool: { filter } };
+  return opts.skip?.length ? { bool: { filter, must_not: [{ terms: { _index: opts.skip } }] } } : { bool: { filter } };
 }
 
 export async function runUntag(cluster: Cluster, opts: UntagOptions, discovery?: Discovery): Promise<UpdateTotals> {
@@ -35,7 +41,7 @@ export async function runUntag(cluster: Cluster, opts: UntagOptions, discovery?:
   const key = createHash("sha256").update(JSON.stringify([cluster.url, opts.index, opts.rules ?? null, opts.since ?? null])).digest("hex").slice(0, 16);
   return runUpdate(
     cluster,
-    { index: opts.index, query, script: untagScript(opts.rules?.length ? opts.rules : null), slices: opts.slices ?? "auto" },
+    { index: opts.index, query, script: untagScript(opts.rules?.length ? opts.rules : null, opts.wired ?? {}), slices: opts.slices ?? "auto" },
     { label: "untag", json: opts.json, resumeFile: join(stateDir(), "untag", `${key}.json`) },
   );
 }
@@ -48,4 +54,16 @@ export async function countUntag(cluster: Cluster, opts: UntagOptions, discovery
   );
   const [events, entries] = (r.aggregations?.untag?.value ?? [0, 0]) as [number, number];
   return { events: Number(events), entries: Number(entries) };
+}
+
+/** The warning for indices whose live tagger (installed by an older version) would tag untagged events again. */
+export function oldTaggerWarnings(w: Wiring): string[] {
+  if (w.unreadable)
+    return [`${w.unreadable}: cannot tell which indices are wired to the live pipeline, whose tagger would tag the events cleaned there again`];
+  const byPipelines = new Map<string, string[]>();
+  for (const o of w.old) byPipelines.set(o.pipelines.join(", "), [...(byPipelines.get(o.pipelines.join(", ")) ?? []), o.index]);
+  return [...byPipelines].map(
+    ([p, ix]) =>
+      `${ix.length} ind${ix.length === 1 ? "ex" : "ices"} (${ix.slice(0, 5).join(", ")}${ix.length > 5 ? ", …" : ""}) left as they are: their live pipeline ${p} was installed by an older outliers version and would tag the cleaned events again; re-run \`outliers pipeline install\` to update it (or uninstall it), then untag`,
+  );
 }

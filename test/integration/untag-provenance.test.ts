@@ -46,7 +46,7 @@ beforeAll(async () => {
     `[simplequery_hit]\nes_dsl_filter = {"query": {"term": {"x": "hit"}}}\nes_index = ${index}\noutlier_type = ours, attack.t1140\noutlier_reason = ours reason\noutlier_summary = ours {x}\nrun_model = 1\ntest_model = 0\n`,
   );
   await rest("PUT", `/${index}`, { mappings: { properties: { x: { type: "keyword" } } } });
-  // The pipeline is wired to no index of this test (a final pipeline would re-tag what untag rewrites):
+  // The pipeline is wired to no index of this test (untag-wired.test.ts covers wired indices):
   // events go through it by name, as the live pipeline would tag them.
   const r = await runBin(["pipeline", "install", rule, "--index", `${index}-unused`, "--name", name], env);
   expect(r.code, r.stderr).toBe(0);

@@ -11,6 +11,7 @@ import { META, OP, PAINLESS_CONSTANTS, PARAM } from "../../src/emit/painless/lay
 import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "../../src/emit/painless/source.ts";
 import { UNTAG_FUNCTIONS, UNTAG_SOURCE } from "../../src/emit/painless/untag.ts";
 import { SET_ASIDE_SOURCE } from "../../src/emit/painless/set-aside.ts";
+import { MARK, MARK_FUNCTIONS, SKIP_REWRITE } from "../../src/emit/painless/rewrite.ts";
 import { MATCH_SOURCE } from "../../src/cluster/backfill-dry-run.ts";
 import { OP as NFA_OP } from "../../src/ir/regex/nfa.ts";
 import { REGEX_CONSTANTS, REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
@@ -27,6 +28,8 @@ const FILES: [string, Record<string, Record<string, number | string>>, string][]
   ["untag-functions.painless", {}, UNTAG_FUNCTIONS],
   ["untag.painless", {}, UNTAG_SOURCE],
   ["set-aside.painless", {}, SET_ASIDE_SOURCE],
+  ["rewrite-mark.painless", { MARK }, MARK_FUNCTIONS],
+  ["rewrite-skip.painless", { MARK }, SKIP_REWRITE],
   ["dry-run.painless", {}, MATCH_SOURCE],
   ["regex-query.painless", {}, REGEX_QUERY_SCRIPT.slice(REGEX_PAINLESS.length)],
 ];

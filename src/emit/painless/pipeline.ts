@@ -12,23 +12,26 @@ import { encodeRules, type EncodeOptions, type Params } from "./encode.ts";
 import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "./source.ts";
 import { REGEX_FUNCTIONS } from "./regex.ts";
 import { setAsideProcessor } from "./set-aside.ts";
+import { MARK_FUNCTIONS, SKIP_REWRITE, TAGGER_TAG, type WiredParam } from "./rewrite.ts";
 
 /** Every function of the fixed source: tagger, regex NFA, matcher. */
 export const FUNCTIONS = `${TAGGER_FUNCTIONS}${REGEX_FUNCTIONS}${MATCHER_FUNCTIONS}`;
 
-/** Ingest: `ctx` is the document. */
-export const INGEST_SOURCE = `${FUNCTIONS}
-outliersRun(ctx, params);
+/** Ingest: `ctx` is the document; an event rewritten by untag or backfill is let through (rewrite.ts). */
+export const INGEST_SOURCE = `${FUNCTIONS}${SKIP_REWRITE}outliersRun(ctx, params);
 `;
 
-/** `_update_by_query`: `ctx._source` is the document; nothing new recorded → no write. */
-export const UPDATE_SOURCE = `${FUNCTIONS}
-if (outliersRun(ctx._source, params) == 0) { ctx.op = 'noop'; }
+/**
+ * `_update_by_query`: `ctx._source` is the document; nothing new recorded → no write; a write to an
+ * index in params.wired is marked so that the live tagger lets it through (rewrite.ts).
+ */
+export const UPDATE_SOURCE = `${FUNCTIONS}${MARK_FUNCTIONS}
+if (outliersRun(ctx._source, params) == 0) { ctx.op = 'noop'; } else { outliersMarkRewrite(ctx, params.get('wired')); }
 `;
 
 /** The tagger alone, for callers that decided the matches themselves: params.m (rule meta) and params.hits. */
-export const TAG_SOURCE = `${TAGGER_FUNCTIONS}
-if (outliersTag(ctx._source, params, params.hits, new ArrayList()) == 0) { ctx.op = 'noop'; }
+export const TAG_SOURCE = `${TAGGER_FUNCTIONS}${MARK_FUNCTIONS}
+if (outliersTag(ctx._source, params, params.hits, new ArrayList()) == 0) { ctx.op = 'noop'; } else { outliersMarkRewrite(ctx, params.get('wired')); }
 `;
 
 /** The failure message of any processor, recorded on the event; never fails itself. */
@@ -67,7 +70,7 @@ export function buildPipeline(rules: Rule[], opts: { description?: string } & En
     setAsideProcessor(recordFailure()),
     {
       script: {
-        tag: "outliers-tagger",
+        tag: TAGGER_TAG,
         lang: "painless",
         source: INGEST_SOURCE,
         params,
@@ -85,7 +88,14 @@ export function buildPipeline(rules: Rule[], opts: { description?: string } & En
   };
 }
 
-/** The `_update_by_query` script: the pipeline's matcher and tagger over `ctx._source`. */
-export function updateScript(rules: Rule[], opts: EncodeOptions = {}): { source: string; params: Params; lang: "painless" } {
-  return { source: UPDATE_SOURCE, params: encodeRules(rules, opts).params, lang: "painless" };
+/**
+ * The `_update_by_query` script: the pipeline's matcher and tagger over `ctx._source`. `wired`: the
+ * indices whose pipelines reach a tagger that lets marked rewrites through (src/cluster/wired.ts).
+ */
+export function updateScript(
+  rules: Rule[],
+  opts: EncodeOptions & { wired?: WiredParam } = {},
+): { source: string; params: Params & { wired?: WiredParam }; lang: "painless" } {
+  const params = encodeRules(rules, opts).params;
+  return { source: UPDATE_SOURCE, params: opts.wired ? { ...params, wired: opts.wired } : params, lang: "painless" };
 }

@@ -16,11 +16,13 @@
 import { loadPainless } from "../../painless/load.ts";
 import untagFunctionsText from "../../painless/untag-functions.painless" with { type: "text" };
 import untagText from "../../painless/untag.painless" with { type: "text" };
+import { MARK_FUNCTIONS, type WiredParam } from "./rewrite.ts";
 
 /** utOurs / utGone: which entries of `outliers.*` are this tool's, shared by untag and its dry-run count. */
 export const UNTAG_FUNCTIONS = loadPainless("untag-functions.painless", untagFunctionsText);
 
-export const UNTAG_SOURCE = UNTAG_FUNCTIONS + loadPainless("untag.painless", untagText);
+/** Also marks the events of wired indices (params.wired) so that the live tagger lets them through (rewrite.ts). */
+export const UNTAG_SOURCE = UNTAG_FUNCTIONS + MARK_FUNCTIONS + loadPainless("untag.painless", untagText);
 
 
 /**
@@ -43,7 +45,13 @@ if (!g.isEmpty()) { state.events += 1; state.entries += g.size(); }`,
   };
 }
 
-/** The `_update_by_query` script that removes tags for `ids` (null: every rule this tool tagged). */
-export function untagScript(ids: string[] | null): { source: string; params: { ids: string[] | null }; lang: "painless" } {
-  return { source: UNTAG_SOURCE, params: { ids }, lang: "painless" };
+/**
+ * The `_update_by_query` script that removes tags for `ids` (null: every rule this tool tagged);
+ * `wired`: the indices whose pipelines reach a tagger that lets marked rewrites through (src/cluster/wired.ts).
+ */
+export function untagScript(
+  ids: string[] | null,
+  wired?: WiredParam,
+): { source: string; params: { ids: string[] | null; wired?: WiredParam }; lang: "painless" } {
+  return { source: UNTAG_SOURCE, params: wired ? { ids, wired } : { ids }, lang: "painless" };
 }
