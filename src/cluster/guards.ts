@@ -7,7 +7,8 @@
  * - hidden and system indices (names starting with `.`) are reached only when named exactly:
  *   `.tasks` may be given, `.*` or `.security*` is refused, and a wildcard such as `*beat*`, which
  *   Elasticsearch would let reach `.kibana`-like indices, gets `-.*` after it (wildcards never
- *   expand to hidden indices: requests use expand_wildcards=open);
+ *   expand to hidden indices: requests use expand_wildcards=open); the backing indices (`.ds-…`) of
+ *   the data streams a pattern names are the one exception, since a stream is written through them;
  * - a query that runs code on the cluster (a `script` query, `script_score`, any `*script*` key)
  *   is refused per rule with a clear message; the other rules still run.
  */
@@ -35,19 +36,32 @@ export function checkIndexPatterns(patterns: string[], what = "--index"): string
 
 /**
  * The target list to send to Elasticsearch for checked patterns: wildcards first, then `-.*` so that
- * they reach no index whose name starts with '.', then the names given exactly.
+ * they reach no index whose name starts with '.', then the backing indices of the data streams those
+ * wildcards name (`.ds-<pattern>`: `-.*` removes them too, and a stream is reached through them),
+ * then the names given exactly (after the exclusion, so an exact data stream keeps its backing indices).
  */
 export function searchTargets(patterns: string[]): string[] {
   const wild = patterns.filter((p) => p.includes("*"));
   const exact = patterns.filter((p) => !p.includes("*"));
   const exactDot = exact.filter((p) => p.startsWith("."));
   const rest = exact.filter((p) => !p.startsWith("."));
-  return wild.length ? [...wild, ...rest, "-.*", ...exactDot] : [...rest, ...exactDot];
+  return wild.length ? [...wild, "-.*", ...wild.map((p) => `.ds-${p}`), ...rest, ...exactDot] : [...rest, ...exactDot];
 }
 
-/** Whether an index found by expanding `patterns` may be touched: a '.' name only when named exactly. */
+/** `p` as a whole-name regular expression, `*` standing for any characters. */
+function globRegex(p: string): RegExp {
+  return new RegExp(`^${p.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+}
+
+/**
+ * Whether an index found by expanding `patterns` may be touched: a '.' name only when named exactly,
+ * or when it is the backing index (`.ds-<stream>-…`) of a data stream the patterns name.
+ */
 export function reachable(index: string, patterns: string[]): boolean {
-  return !index.startsWith(".") || patterns.includes(index);
+  if (!index.startsWith(".") || patterns.includes(index)) return true;
+  if (!index.startsWith(".ds-")) return false;
+  const backing = index.slice(4);
+  return patterns.some((p) => !p.startsWith(".") && (globRegex(p).test(backing) || globRegex(`${p}-*`).test(backing)));
 }
 
 /** Where a query runs code on the cluster (a JSON path), or undefined. */
