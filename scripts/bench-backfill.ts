@@ -85,7 +85,8 @@ for (let from = 0; from < SIZE; from += CHUNK) {
     });
     const res: any = await client.bulk({ body: body.join("\n") + "\n" } as any);
     if (res.errors && DYNAMIC) refused += res.items.filter((x: any) => x.index?.error).length;
-    else if (res.errors) throw new Error("bulk failed: " + JSON.stringify(res.items.find((x: any) => x.index?.error)?.index?.error));
+    else if (res.errors)
+      throw new Error("bulk failed: " + JSON.stringify(res.items.find((x: any) => x.index?.error)?.index?.error));
   }
   log(`  loaded ${Math.min(from + CHUNK, SIZE)}`);
 }
@@ -95,7 +96,11 @@ await client.indices.forcemerge({ index, max_num_segments: 1 } as any).catch(() 
 
 // --- the runs -----------------------------------------------------------------------------------
 async function cli(args: string[]): Promise<any> {
-  const p = Bun.spawn([process.execPath, path.join(ROOT, "src/cli.ts"), ...args, "--node", NODE, "--json"], { cwd: ROOT, stdout: "pipe", stderr: "inherit" });
+  const p = Bun.spawn([process.execPath, path.join(ROOT, "src/cli.ts"), ...args, "--node", NODE, "--json"], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const out = await new Response(p.stdout).text();
   const code = await p.exited;
   if (code !== 0) throw new Error(`outliers ${args[0]} exited ${code}`);
@@ -126,7 +131,11 @@ await untag();
 
 log("one-rule backfill over the whole window");
 const oneWin = await timed(() => cli(["backfill", MSHTA, "--since", "30d", "--index", index, "--prefilter", "window"]));
-results["one-rule-window"] = { seconds: oneWin.s, tagged: oneWin.v.tagged, note: "1 rule, our CLI, `--prefilter window` (every event through the script)" };
+results["one-rule-window"] = {
+  seconds: oneWin.s,
+  tagged: oneWin.v.tagged,
+  note: "1 rule, our CLI, `--prefilter window` (every event through the script)",
+};
 await untag();
 
 log("full-ruleset backfill");
@@ -139,18 +148,31 @@ results.full = {
 
 log("full-ruleset backfill again (nothing left to write)");
 const again = await timed(() => cli(["backfill", ...paths, "--since", "30d", "--index", index]));
-results["full-again"] = { seconds: again.s, tagged: again.v.tagged, note: `${rules.length} rules, the same run again: every event matched, none written` };
+results["full-again"] = {
+  seconds: again.s,
+  tagged: again.v.tagged,
+  note: `${rules.length} rules, the same run again: every event matched, none written`,
+};
 
 log("engine limit: no-op script over the events the full run tagged");
 const limit = await timed(async () => {
-  const r: any = await client.updateByQuery({ index, refresh: true, conflicts: "proceed", slices: "auto", query: { exists: { field: "outliers.rule_id" } }, script: { source: "ctx._source.outliers = ctx._source.outliers", lang: "painless" } } as any);
+  const r: any = await client.updateByQuery({
+    index,
+    refresh: true,
+    conflicts: "proceed",
+    slices: "auto",
+    query: { exists: { field: "outliers.rule_id" } },
+    script: { source: "ctx._source.outliers = ctx._source.outliers", lang: "painless" },
+  } as any);
   return r.updated as number;
 });
 results.limit = { seconds: limit.s, tagged: limit.v, note: "`_update_by_query`, no-op script, the same tagged events" };
 await untag();
 
 log(`naive loop: one _update_by_query per rule, timed on ${NAIVE_RULES} rules`);
-const sample = rules.filter((_, i) => i % Math.max(1, Math.floor(rules.length / NAIVE_RULES)) === 0).slice(0, NAIVE_RULES);
+const sample = rules
+  .filter((_, i) => i % Math.max(1, Math.floor(rules.length / NAIVE_RULES)) === 0)
+  .slice(0, NAIVE_RULES);
 let naiveTagged = 0;
 let skipped = 0;
 const naive = await timed(async () => {
@@ -162,7 +184,14 @@ const naive = await timed(async () => {
       skipped++;
       continue;
     }
-    const res: any = await client.updateByQuery({ index, refresh: false, conflicts: "proceed", slices: "auto", query: { bool: { filter: [query] } }, script: updateScript([r], { guardCosts: WINDOWS_GUARD_COSTS }) } as any);
+    const res: any = await client.updateByQuery({
+      index,
+      refresh: false,
+      conflicts: "proceed",
+      slices: "auto",
+      query: { bool: { filter: [query] } },
+      script: updateScript([r], { guardCosts: WINDOWS_GUARD_COSTS }),
+    } as any);
     naiveTagged += res.updated ?? 0;
   }
 });
@@ -185,7 +214,11 @@ const ratio = (a: string, b: string) => (results[a]!.seconds / results[b]!.secon
 const engine = engineOf(cluster.info);
 const onOpenSearch = cluster.info.distribution === "opensearch";
 const title =
-  (DYNAMIC ? "## Backfill, ES dynamic mapping (no template)" : BACKGROUND === undefined ? "## Backfill" : `## Backfill, ${Math.round(BACKGROUND * 100)}% background events`) +
+  (DYNAMIC
+    ? "## Backfill, ES dynamic mapping (no template)"
+    : BACKGROUND === undefined
+      ? "## Backfill"
+      : `## Backfill, ${Math.round(BACKGROUND * 100)}% background events`) +
   (onOpenSearch ? ` on ${engine.label}` : "");
 const [loadNow] = os.loadavg();
 const section = `${title}

@@ -33,7 +33,6 @@ const dirs = readdirSync(SIGMA)
 const corpus = dirs.map((d) => path.join(SIGMA, d));
 const rel = dirs.map((d) => `../shared/sigma/${d}`);
 
-
 interface Run {
   ms: number;
   /** user + system CPU time: on a shared machine, closer to the work done than wall time. */
@@ -53,10 +52,15 @@ function runOnce(target: string): Run {
   const timeOut = path.join(tmp, `${target}.time`);
   const t0 = performance.now();
   // /usr/bin/time writes its report to a file (-o), not into the command's own stderr
-  const r = Bun.spawnSync(useTime ? [TIME, "-v", "-o", timeOut, ...cmd] : cmd, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(useTime ? [TIME, "-v", "-o", timeOut, ...cmd] : cmd, {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const ms = performance.now() - t0;
   const stderr = useTime && existsSync(timeOut) ? readFileSync(timeOut, "utf8") : r.stderr.toString();
-  if (r.exitCode !== 0 && r.exitCode !== 1) throw new Error(`compile --target ${target} exited ${r.exitCode}:\n${r.stderr.toString().slice(-2000)}`);
+  if (r.exitCode !== 0 && r.exitCode !== 1)
+    throw new Error(`compile --target ${target} exited ${r.exitCode}:\n${r.stderr.toString().slice(-2000)}`);
   let wall = ms;
   let rssKiB: number | undefined;
   let cpuMs: number | undefined;
@@ -70,7 +74,8 @@ function runOnce(target: string): Run {
     if (el) wall = ((Number(el[1] ?? 0) * 60 + Number(el[2])) * 60 + Number(el[3])) * 1000;
   }
   const rep = JSON.parse(readFileSync(report, "utf8"));
-  if (useTime && rssKiB === undefined) console.error(`(no RSS in /usr/bin/time output for ${target}: ${stderr.slice(-400)})`);
+  if (useTime && rssKiB === undefined)
+    console.error(`(no RSS in /usr/bin/time output for ${target}: ${stderr.slice(-400)})`);
   return { ms: wall, cpuMs, rssKiB, ok: rep.ok, failed: rep.failed, outBytes: statSync(out).size };
 }
 
@@ -84,7 +89,9 @@ for (const t of TARGETS) {
   const cpu = runs.every((r) => r.cpuMs !== undefined) ? median(runs.map((r) => r.cpuMs!)) : undefined;
   const last = runs[runs.length - 1]!;
   summary[t.name] = { wall, rss };
-  console.log(`--target ${t.name}: median ${(wall / 1000).toFixed(2)} s over ${RUNS} runs (${runs.map((r) => (r.ms / 1000).toFixed(2)).join(", ")}), CPU ${cpu !== undefined ? (cpu / 1000).toFixed(2) + " s" : "n/a"}, peak RSS ${rss ? (rss / 1024).toFixed(0) + " MiB" : "n/a"}, ${last.ok} ok / ${last.failed} failed, output ${(last.outBytes / 1024 / 1024).toFixed(1)} MiB`);
+  console.log(
+    `--target ${t.name}: median ${(wall / 1000).toFixed(2)} s over ${RUNS} runs (${runs.map((r) => (r.ms / 1000).toFixed(2)).join(", ")}), CPU ${cpu !== undefined ? (cpu / 1000).toFixed(2) + " s" : "n/a"}, peak RSS ${rss ? (rss / 1024).toFixed(0) + " MiB" : "n/a"}, ${last.ok} ok / ${last.failed} failed, output ${(last.outBytes / 1024 / 1024).toFixed(1)} MiB`,
+  );
   rows.push(
     `| \`--target ${t.name}\` | **${(wall / 1000).toFixed(2)} s** (${runs.map((r) => (r.ms / 1000).toFixed(2)).join(", ")}) | ${cpu !== undefined ? `${(cpu / 1000).toFixed(2)} s` : "n/a"} | ${rss ? `${(rss / 1024).toFixed(0)} MiB` : "n/a"} | ${last.ok} / ${last.failed} | ${(last.outBytes / 1024 / 1024).toFixed(1)} MiB |`,
   );
@@ -103,7 +110,9 @@ for (const t of TARGETS) {
   emitMs.push(`${t.name} ${(performance.now() - e0).toFixed(0)} ms`);
 }
 const rssHigh = process.resourceUsage().maxRSS; // KiB on Linux
-console.log(`in process: load ${tLoad.toFixed(0)} ms for ${results.length} rule documents (${rules.length} ok); emit ${emitMs.join(", ")}; RSS high-water ${(rssHigh / 1024).toFixed(0)} MiB`);
+console.log(
+  `in process: load ${tLoad.toFixed(0)} ms for ${results.length} rule documents (${rules.length} ok); emit ${emitMs.join(", ")}; RSS high-water ${(rssHigh / 1024).toFixed(0)} MiB`,
+);
 rmSync(tmp, { recursive: true, force: true });
 
 const bunVersion = Bun.spawnSync([BUN, "--version"]).stdout.toString().trim();

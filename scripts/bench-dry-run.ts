@@ -45,7 +45,11 @@ const log = (s: string) => process.stderr.write(s + "\n");
 
 log(`bench-dry-run: generating ${SIZE} events, ${rules.length} rules`);
 const t = loadProfile("winlogbeat").indexTemplate();
-await client.indices.create({ index, settings: { ...(t.settings ?? {}), "index.number_of_shards": 1, "index.refresh_interval": "-1" }, mappings: t.mappings } as any);
+await client.indices.create({
+  index,
+  settings: { ...(t.settings ?? {}), "index.number_of_shards": 1, "index.refresh_interval": "-1" },
+  mappings: t.mappings,
+} as any);
 const now = Date.now();
 for (let from = 0; from < SIZE; from += 50_000) {
   const docs = generateEvents(rules, Math.min(50_000, SIZE - from), SEED + from);
@@ -64,7 +68,11 @@ await client.indices.refresh({ index });
 await client.indices.forcemerge({ index, max_num_segments: 1 } as any).catch(() => {});
 
 async function cli(args: string[]): Promise<any> {
-  const p = Bun.spawn([process.execPath, path.join(ROOT, "src/cli.ts"), ...args, "--node", NODE, "--json"], { cwd: ROOT, stdout: "pipe", stderr: "inherit" });
+  const p = Bun.spawn([process.execPath, path.join(ROOT, "src/cli.ts"), ...args, "--node", NODE, "--json"], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const out = await new Response(p.stdout).text();
   const code = await p.exited;
   if (code !== 0) throw new Error(`outliers ${args[0]} exited ${code}`);
@@ -82,7 +90,9 @@ const dry = await timed(() => cli(["backfill", ...paths, "--since", "30d", "--in
 log("run");
 const run = await timed(() => cli(["backfill", ...paths, "--since", "30d", "--index", index]));
 const same = dry.v.events === run.v.tagged && dry.v.newRuleHits === run.v.newRuleHits;
-log(`  dry run ${dry.s.toFixed(1)} s (${dry.v.events} events to tag, ${dry.v.newRuleHits} new hits); run ${run.s.toFixed(1)} s (${run.v.tagged} tagged, ${run.v.newRuleHits} new hits)`);
+log(
+  `  dry run ${dry.s.toFixed(1)} s (${dry.v.events} events to tag, ${dry.v.newRuleHits} new hits); run ${run.s.toFixed(1)} s (${run.v.tagged} tagged, ${run.v.newRuleHits} new hits)`,
+);
 await cli(["untag", "--index", index]);
 
 log("former dry run: per-rule exact counts, twice");
@@ -90,7 +100,10 @@ const since = new Date(now - 30 * 86_400_000).toISOString();
 let refused = 0;
 const sample = rules.filter((_, i) => i % Math.max(1, Math.floor(rules.length / SAMPLE)) === 0).slice(0, SAMPLE);
 const sampled = await timed(async () => {
-  for (const body of [{ size: 0, terminate_after: 1 }, { size: 0, track_total_hits: true }]) {
+  for (const body of [
+    { size: 0, terminate_after: 1 },
+    { size: 0, track_total_hits: true },
+  ]) {
     for (let i = 0; i < sample.length; i += 50) {
       const searches: object[] = [];
       for (const r of sample.slice(i, i + 50)) {
@@ -100,7 +113,10 @@ const sampled = await timed(async () => {
         } catch {
           continue;
         }
-        searches.push({ index }, { ...body, query: { bool: { filter: [{ range: { "@timestamp": { gte: since } } }, query] } } });
+        searches.push(
+          { index },
+          { ...body, query: { bool: { filter: [{ range: { "@timestamp": { gte: since } } }, query] } } },
+        );
       }
       const res: any = await client.msearch({ searches } as any, { requestTimeout: 3_600_000 });
       refused += res.responses.filter((x: any) => x.error).length;

@@ -31,7 +31,9 @@ const RECORD = !args.includes("--no-record");
 const ROOT = path.resolve(import.meta.dir, "..");
 const REGRESSION = path.resolve(ROOT, "../shared/sigma/regression");
 
-const sources = [...new Glob("**/*.evtx").scanSync({ cwd: REGRESSION })].sort().map((f) => readFileSync(path.join(REGRESSION, f)));
+const sources = [...new Glob("**/*.evtx").scanSync({ cwd: REGRESSION })]
+  .sort()
+  .map((f) => readFileSync(path.join(REGRESSION, f)));
 if (sources.length === 0) {
   console.error(`bench-evtx: no .evtx under ${REGRESSION} (needs ../shared)`);
   process.exit(2);
@@ -66,7 +68,9 @@ function measure(name: string, f: () => number): Run {
   const runs: Run[] = [];
   for (let r = 0; r < RUNS; r++) runs.push(timeIt(f));
   const b = best(runs);
-  console.log(`${name}: ${(MB / b.cpu).toFixed(1)} MB/s CPU, ${(MB / b.wall).toFixed(1)} MB/s wall, ${b.records} records`);
+  console.log(
+    `${name}: ${(MB / b.cpu).toFixed(1)} MB/s CPU, ${(MB / b.wall).toFixed(1)} MB/s wall, ${b.records} records`,
+  );
   return b;
 }
 
@@ -106,14 +110,19 @@ const py = spawnSync("python3", ["-c", PY, file, String(RUNS)], { encoding: "utf
 if (py.status === 0) {
   const res = JSON.parse(py.stdout.trim().split("\n").pop()!);
   python = { ...best(res.runs), version: res.version };
-  console.log(`python evtx ${python.version}: ${(MB / python.cpu).toFixed(1)} MB/s CPU, ${(MB / python.wall).toFixed(1)} MB/s wall, ${python.records} records`);
+  console.log(
+    `python evtx ${python.version}: ${(MB / python.cpu).toFixed(1)} MB/s CPU, ${(MB / python.wall).toFixed(1)} MB/s wall, ${python.records} records`,
+  );
 } else {
   console.log(`python evtx: not measured (${(py.stderr || "python3 failed").trim().split("\n").pop()})`);
 }
 rmSync(tmp, { recursive: true, force: true });
 
 if (RECORD) {
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(" / ");
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" / ");
   const cpu = os.cpus()[0]?.model.trim() ?? "?";
   const row = (name: string, r: Run, extra = "") =>
     `| ${name} | **${(MB / r.cpu).toFixed(1)}** | ${(MB / r.wall).toFixed(1)} | ${r.records} | ${extra} |`;

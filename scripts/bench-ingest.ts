@@ -29,7 +29,6 @@ import { generateEvents } from "../test/helpers/gen-events.ts";
 import { SHARED, SKIP_MESSAGE, windowsRules } from "../test/helpers/windows-rules.ts";
 import { arg, flag } from "./lib/args.ts";
 
-
 const SIZE = Number(arg("size", "100000"));
 const NAIVE_SIZE = Math.min(SIZE, Number(arg("naive-size", "10000")));
 // Elasticsearch 7.x runs a pipeline's processors by nested callbacks: ~2,800 processors overflow the
@@ -71,7 +70,8 @@ async function bulkAll(index: string, from: number, to: number): Promise<{ error
       const start = next;
       next = Math.min(to, next + BATCH);
       let body = "";
-      for (let i = start; i < next; i++) body += `{"index":{"_index":"${index}","_id":"${docs[i]!.id}"}}\n${lines[i]}\n`;
+      for (let i = start; i < next; i++)
+        body += `{"index":{"_index":"${index}","_id":"${docs[i]!.id}"}}\n${lines[i]}\n`;
       const res: any = await client.bulk({ body } as any);
       if (res.errors) errors += res.items.filter((it: any) => it.index?.error).length;
     }
@@ -90,10 +90,18 @@ async function run(way: Way): Promise<{ seconds: number; errors: number; tagged:
   }
   try {
     // warm-up: compile the scripts, fill caches (a throwaway index)
-    await client.indices.create({ index: `${index}-warm`, settings, ...(template.mappings ? { mappings: template.mappings } : {}) } as any);
+    await client.indices.create({
+      index: `${index}-warm`,
+      settings,
+      ...(template.mappings ? { mappings: template.mappings } : {}),
+    } as any);
     await bulkAll(`${index}-warm`, 0, Math.min(way.docs, WARMUP));
     await client.indices.delete({ index: `${index}-warm` });
-    await client.indices.create({ index, settings, ...(template.mappings ? { mappings: template.mappings } : {}) } as any);
+    await client.indices.create({
+      index,
+      settings,
+      ...(template.mappings ? { mappings: template.mappings } : {}),
+    } as any);
     const before = way.processors ? await pipelineStats(pipeline) : undefined;
     const t0 = performance.now();
     const { errors } = await bulkAll(index, 0, way.docs);
@@ -118,21 +126,46 @@ async function pipelineStats(id: string): Promise<number> {
 const ours = buildPipeline(rules, { guardCosts: WINDOWS_GUARD_COSTS });
 const ways: Way[] = [
   { name: "none", docs: SIZE, note: "no pipeline" },
-  { name: "ours", processors: ours.processors, docs: SIZE, note: `one script processor, ${ours.ruleIds.length} rules in params, index keys` },
+  {
+    name: "ours",
+    processors: ours.processors,
+    docs: SIZE,
+    note: `one script processor, ${ours.ruleIds.length} rules in params, index keys`,
+  },
 ];
 if (flag("ablation")) {
   const nokeys = withoutIndexKeys(buildPipeline(rules, { guardCosts: WINDOWS_GUARD_COSTS }));
-  ways.push({ name: "ours-nokeys", processors: nokeys.processors, docs: SIZE, note: "ours, every rule a candidate for every event" });
+  ways.push({
+    name: "ours-nokeys",
+    processors: nokeys.processors,
+    docs: SIZE,
+    note: "ours, every rule a candidate for every event",
+  });
   const noAside = ours.processors.filter((p: any) => p.script?.tag !== "outliers-set-aside");
-  ways.push({ name: "ours-noaside", processors: noAside, docs: SIZE, note: "ours without the set-aside processor (the cost of set-aside.ts)" });
+  ways.push({
+    name: "ours-noaside",
+    processors: noAside,
+    docs: SIZE,
+    note: "ours without the set-aside processor (the cost of set-aside.ts)",
+  });
   const one = buildPipeline(rules.slice(0, 1), { guardCosts: WINDOWS_GUARD_COSTS });
-  ways.push({ name: "ours-1rule", processors: one.processors, docs: SIZE, note: "ours with a single rule (the fixed cost of the script processor)" });
+  ways.push({
+    name: "ours-1rule",
+    processors: one.processors,
+    docs: SIZE,
+    note: "ours with a single rule (the fixed cost of the script processor)",
+  });
 }
 const step = Math.max(1, Math.floor(rules.length / NAIVE_RULES));
 const naiveRules = rules.filter((_, i) => i % step === 0).slice(0, NAIVE_RULES);
 const naive = buildNaivePipeline(naiveRules, { scriptIds: { cond: `${tag}-if`, tag: `${tag}-tag` } });
 for (const [id, script] of Object.entries(naive.scripts)) await client.putScript({ id, script } as any);
-ways.push({ name: "naive", processors: naive.processors, docs: NAIVE_SIZE, note: `${naive.processors.length} script processors (every ${step}th rule), each with its own \`if\`` });
+ways.push({
+  name: "naive",
+  processors: naive.processors,
+  docs: NAIVE_SIZE,
+  note: `${naive.processors.length} script processors (every ${step}th rule), each with its own \`if\``,
+});
 
 const load0 = os.loadavg()[0]!;
 const jvm: any = await client.nodes.stats({ metric: "jvm" } as any);
@@ -142,7 +175,9 @@ const results: { way: Way; seconds: number; errors: number; tagged: number; pipe
 for (const way of ways) {
   process.stderr.write(`${way.name}: ${way.docs} docs… `);
   const r = await run(way);
-  process.stderr.write(`${r.seconds.toFixed(1)} s, ${(way.docs / r.seconds).toFixed(0)} docs/s, ${r.errors} refused, ${r.tagged} tagged\n`);
+  process.stderr.write(
+    `${r.seconds.toFixed(1)} s, ${(way.docs / r.seconds).toFixed(0)} docs/s, ${r.errors} refused, ${r.tagged} tagged\n`,
+  );
   results.push({ way, ...r });
 }
 const load1 = os.loadavg()[0]!;
@@ -153,14 +188,19 @@ const perDoc = (r: (typeof results)[number]) => r.seconds / r.way.docs;
 const rows = results.map((r) => {
   const ratio = perDoc(r) / perDoc(base);
   // OpenSearch's ingest time_in_millis gave impossible per-document times here (more than the wall time): left out.
-  const pipe = r.pipelineMs !== undefined && cluster.info.distribution !== "opensearch" ? `${((r.pipelineMs * 1000) / r.way.docs).toFixed(0)} µs` : "–";
+  const pipe =
+    r.pipelineMs !== undefined && cluster.info.distribution !== "opensearch"
+      ? `${((r.pipelineMs * 1000) / r.way.docs).toFixed(0)} µs`
+      : "–";
   return `| ${r.way.name} | ${r.way.note} | ${r.way.docs} | ${r.seconds.toFixed(1)} s | **${(r.way.docs / r.seconds).toFixed(0)}** | **${ratio.toFixed(2)}×** | ${pipe} | ${r.tagged} | ${r.errors} |`;
 });
 const nv = results.find((r) => r.way.name === "naive");
 if (nv) {
   const factor = ours.ruleIds.length / naive.processors.length;
   const extra = (perDoc(nv) - perDoc(base)) * factor + perDoc(base);
-  rows.push(`| naive (extrapolated) | ${ours.ruleIds.length} processors: pipeline cost of the sample × ${factor.toFixed(2)} | – | – | ${(1 / extra).toFixed(0)} | ${(extra / perDoc(base)).toFixed(2)}× | ${nv.pipelineMs !== undefined && cluster.info.distribution !== "opensearch" ? `${((nv.pipelineMs * 1000 * factor) / nv.way.docs).toFixed(0)} µs` : "–"} | – | – |`);
+  rows.push(
+    `| naive (extrapolated) | ${ours.ruleIds.length} processors: pipeline cost of the sample × ${factor.toFixed(2)} | – | – | ${(1 / extra).toFixed(0)} | ${(extra / perDoc(base)).toFixed(2)}× | ${nv.pipelineMs !== undefined && cluster.info.distribution !== "opensearch" ? `${((nv.pipelineMs * 1000 * factor) / nv.way.docs).toFixed(0)} µs` : "–"} | – | – |`,
+  );
 }
 // OpenSearch runs get their own section (ES_URL names the node; the engine is read from it).
 const engine = engineOf(cluster.info);
@@ -187,7 +227,9 @@ ${rows.join("\n")}
 "cost vs no pipeline" is (time per document) / (time per document without pipeline); the goal for ours is ≤ 2×.
 "pipeline time/doc" is Elasticsearch's own ingest stat for the pipeline (time_in_millis / docs); 7.10 rounds each
 document's time down to whole milliseconds, so it undercounts a pipeline that takes well under 1 ms per document.${
-  mark === "bench-ingest" ? "" : "\nOn OpenSearch that stat gave per-document times above the wall time per document, so the column is left empty."
+  mark === "bench-ingest"
+    ? ""
+    : "\nOn OpenSearch that stat gave per-document times above the wall time per document, so the column is left empty."
 }
 <!-- ${mark}:end -->`;
 console.log(section);

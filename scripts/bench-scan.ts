@@ -72,7 +72,9 @@ const m = /^([\d,]+) event\(s\), ([\d,]+) tagged/m.exec(scanOut);
 if (!m) throw new Error(`no totals in the scan output: ${scanOut.slice(0, 500)}`);
 const scanEvents = Number(m[1]!.replace(/,/g, ""));
 const scanTagged = Number(m[2]!.replace(/,/g, ""));
-process.stderr.write(`${scanSeconds.toFixed(1)} s, ${(SIZE / scanSeconds).toFixed(0)} events/s, ${scanTagged} tagged\n`);
+process.stderr.write(
+  `${scanSeconds.toFixed(1)} s, ${(SIZE / scanSeconds).toFixed(0)} events/s, ${scanTagged} tagged\n`,
+);
 
 // (2) ingest through the compiled pipeline.
 const built = buildPipeline(rules, { guardCosts: WINDOWS_GUARD_COSTS });
@@ -130,8 +132,11 @@ try {
   refused = await bulkFile(tag, SIZE);
   ingestSeconds = (performance.now() - t1) / 1000;
   await client.indices.refresh({ index: tag });
-  ingestTagged = ((await client.count({ index: tag, query: { exists: { field: "outliers.rule_id" } } } as any)) as any).count;
-  process.stderr.write(`${ingestSeconds.toFixed(1)} s, ${(SIZE / ingestSeconds).toFixed(0)} events/s, ${ingestTagged} tagged, ${refused} refused\n`);
+  ingestTagged = ((await client.count({ index: tag, query: { exists: { field: "outliers.rule_id" } } } as any)) as any)
+    .count;
+  process.stderr.write(
+    `${ingestSeconds.toFixed(1)} s, ${(SIZE / ingestSeconds).toFixed(0)} events/s, ${ingestTagged} tagged, ${refused} refused\n`,
+  );
 } finally {
   await client.indices.delete({ index: `${tag}*` } as any).catch(() => {});
   await client.ingest.deletePipeline({ id: tag }).catch(() => {});

@@ -14,8 +14,10 @@ const RUNS = Number(process.env.RUNS ?? 30);
 const ES_RUNS = Number(process.env.ES_RUNS ?? 3);
 const ES_PORT = process.env.ES_PORT ?? "9260";
 
-
-function timed(cmd: string[], env?: Record<string, string>): { ms: number; cpuMs: number; code: number; stdout: string; stderr: string } {
+function timed(
+  cmd: string[],
+  env?: Record<string, string>,
+): { ms: number; cpuMs: number; code: number; stdout: string; stderr: string } {
   const t0 = performance.now();
   const r = Bun.spawnSync(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
   const ms = performance.now() - t0;
@@ -24,7 +26,9 @@ function timed(cmd: string[], env?: Record<string, string>): { ms: number; cpuMs
   return { ms, cpuMs, code: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
-const loadAtStart = loadavg().map((l) => l.toFixed(1)).join(" / ");
+const loadAtStart = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(" / ");
 
 // 1. The binary: the first run after a build is the coldest we can get without dropping the page cache.
 const startup: number[] = [];
@@ -42,7 +46,9 @@ for (let i = 0; i <= RUNS; i++) {
 const cpuMedian = median(cpu);
 const size = statSync(BIN).size;
 const startMedian = median(startup);
-console.log(`dist/outliers --help: median ${startMedian.toFixed(1)} ms over ${RUNS} runs (min ${Math.min(...startup).toFixed(1)}, max ${Math.max(...startup).toFixed(1)}, first ${first.toFixed(1)})`);
+console.log(
+  `dist/outliers --help: median ${startMedian.toFixed(1)} ms over ${RUNS} runs (min ${Math.min(...startup).toFixed(1)}, max ${Math.max(...startup).toFixed(1)}, first ${first.toFixed(1)})`,
+);
 console.log(`dist/outliers --help: median CPU time ${cpuMedian.toFixed(1)} ms`);
 console.log(`dist/outliers: ${(size / 1024 / 1024).toFixed(1)} MiB`);
 

@@ -13,7 +13,9 @@ import { redactOutput, registerFromArgs } from "./util/redact.ts";
 
 export function buildProgram(): Command {
   const program = new Command("outliers")
-    .description("Compile Sigma rules and ee-outliers use cases into Elasticsearch ingest pipelines and backfill queries that tag events identically.")
+    .description(
+      "Compile Sigma rules and ee-outliers use cases into Elasticsearch ingest pipelines and backfill queries that tag events identically.",
+    )
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();

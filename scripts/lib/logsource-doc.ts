@@ -7,7 +7,13 @@ import { ecsProfile, ECS_BY_LOGSOURCE, ECS_FIELDS } from "../../src/mapping/ecs.
 import type { Profile } from "../../src/mapping/profile.ts";
 import { isUnsupported } from "../../src/mapping/profile.ts";
 import { IGNORE_ABOVE } from "../../src/mapping/template.ts";
-import { CATEGORY_SOURCES, DEFENDER_NAMES, SERVICE_CHANNELS, SERVICE_DATA, UNNAMED_DATA_PARAMS } from "../../src/mapping/windows-sources.ts";
+import {
+  CATEGORY_SOURCES,
+  DEFENDER_NAMES,
+  SERVICE_CHANNELS,
+  SERVICE_DATA,
+  UNNAMED_DATA_PARAMS,
+} from "../../src/mapping/windows-sources.ts";
 import {
   OTHER_IP_FIELDS,
   SIGMA_ALIASES,
@@ -114,8 +120,12 @@ export function renderLogsourceDoc(): string {
       );
       continue;
     }
-    for (const [k, v] of Object.entries(d.renames ?? {})) L.push(`| ${s} | ${k} | ${(typeof v === "string" ? [v] : v).map(code).join(", ")} |`);
-    if (d.userData) L.push(`| ${s} | any event data field X | \`winlog.event_data.X\`, \`winlog.user_data.X\` (\`Data\`: the params under both) |`);
+    for (const [k, v] of Object.entries(d.renames ?? {}))
+      L.push(`| ${s} | ${k} | ${(typeof v === "string" ? [v] : v).map(code).join(", ")} |`);
+    if (d.userData)
+      L.push(
+        `| ${s} | any event data field X | \`winlog.event_data.X\`, \`winlog.user_data.X\` (\`Data\`: the params under both) |`,
+      );
   }
   L.push(
     "",
@@ -162,7 +172,10 @@ export function renderLogsourceDoc(): string {
     "| --- | --- | --- | --- | --- |",
   );
   const typed = (p: Profile, names: string[], type: string) =>
-    names.filter((n) => p.fieldType(n).type === type).map(code).join(", ");
+    names
+      .filter((n) => p.fieldType(n).type === type)
+      .map(code)
+      .join(", ");
   const wbNames = [
     "winlog.event_id",
     "winlog.record_id",
@@ -181,7 +194,9 @@ export function renderLogsourceDoc(): string {
     ]),
   ];
   const others = (p: Profile, names: string[]) =>
-    names.filter((n) => !["long", "ip", "text", "keyword"].includes(p.fieldType(n).type)).map((n) => `${code(n)} ${p.fieldType(n).type}`);
+    names
+      .filter((n) => !["long", "ip", "text", "keyword"].includes(p.fieldType(n).type))
+      .map((n) => `${code(n)} ${p.fieldType(n).type}`);
   L.push(
     `| winlogbeat | ${typed(winlogbeatProfile, wbNames, "long")} | ${typed(winlogbeatProfile, wbNames, "ip")} | ${typed(winlogbeatProfile, wbNames, "text")} | ${[...others(winlogbeatProfile, wbNames), "everything else keyword"].join(", ")} |`,
     `| ecs | ${typed(ecsProfile, ecsNames, "long")} | ${typed(ecsProfile, ecsNames, "ip")} | ${typed(ecsProfile, ecsNames, "text")} | ${[...others(ecsProfile, ecsNames), "everything else keyword"].join(", ")} |`,

@@ -46,7 +46,10 @@ export function buildNaivePipeline(
   return {
     processors,
     ruleIds,
-    scripts: { [ids.cond]: { lang: "painless", source: NAIVE_IF_SOURCE }, [ids.tag]: { lang: "painless", source: NAIVE_TAG_SOURCE } },
+    scripts: {
+      [ids.cond]: { lang: "painless", source: NAIVE_IF_SOURCE },
+      [ids.tag]: { lang: "painless", source: NAIVE_TAG_SOURCE },
+    },
   };
 }
 

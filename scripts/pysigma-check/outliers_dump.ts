@@ -17,16 +17,30 @@ const flatten = (a: unknown[]): unknown[] => a.flatMap((x) => (Array.isArray(x) 
 function canon(v: SigmaValue, cased: boolean): unknown {
   switch (v.t) {
     case "str":
-      return { s: v.parts.map((p) => ("lit" in p ? { lit: p.lit } : "any" in p ? { any: 1 } : "one" in p ? { one: 1 } : { ph: p.ph })), ...(cased ? { cased: true } : {}) };
-    case "num": return { num: v.value };
-    case "bool": return { bool: v.value };
-    case "null": return { null: true };
-    case "re": return { re: v.pattern, flags: (["i", "m", "s"] as const).filter((f) => v.flags[f]).join("") };
-    case "cidr": return { cidr: v.cidr };
-    case "cmp": return { cmp: v.op, num: v.value };
-    case "exists": return { exists: v.value };
-    case "fieldref": return { fieldref: v.field };
-    case "expansion": return { exp: v.values.map((x) => canon(x, cased)) };
+      return {
+        s: v.parts.map((p) =>
+          "lit" in p ? { lit: p.lit } : "any" in p ? { any: 1 } : "one" in p ? { one: 1 } : { ph: p.ph },
+        ),
+        ...(cased ? { cased: true } : {}),
+      };
+    case "num":
+      return { num: v.value };
+    case "bool":
+      return { bool: v.value };
+    case "null":
+      return { null: true };
+    case "re":
+      return { re: v.pattern, flags: (["i", "m", "s"] as const).filter((f) => v.flags[f]).join("") };
+    case "cidr":
+      return { cidr: v.cidr };
+    case "cmp":
+      return { cmp: v.op, num: v.value };
+    case "exists":
+      return { exists: v.value };
+    case "fieldref":
+      return { fieldref: v.field };
+    case "expansion":
+      return { exp: v.values.map((x) => canon(x, cased)) };
   }
 }
 
@@ -35,15 +49,23 @@ function item(field: string | undefined, mods: string[], raws: unknown[]): unkno
   const chain = mods.map((m) => MODIFIERS.get(m.toLowerCase()));
   if (chain.some((m) => !m)) return { field: field ?? null, error: "unknown modifier" };
   const expand = chain.some((m) => m!.name === "expand");
-  let values: SigmaValue[] = raws.map((r): SigmaValue =>
-    typeof r === "string" ? { t: "str", parts: expand ? parseSigmaStringWithPlaceholders(r) : parseSigmaString(r), raw: r }
-    : typeof r === "number" ? { t: "num", value: r, src: String(r) }
-    : r instanceof NumLit ? { t: "num", value: r.value, src: r.src }
-    : typeof r === "boolean" ? { t: "bool", value: r } : { t: "null" });
+  let values: SigmaValue[] = raws.map(
+    (r): SigmaValue =>
+      typeof r === "string"
+        ? { t: "str", parts: expand ? parseSigmaStringWithPlaceholders(r) : parseSigmaString(r), raw: r }
+        : typeof r === "number"
+          ? { t: "num", value: r, src: String(r) }
+          : r instanceof NumLit
+            ? { t: "num", value: r.value, src: r.src }
+            : typeof r === "boolean"
+              ? { t: "bool", value: r }
+              : { t: "null" },
+  );
   const applied: string[] = [];
   try {
     for (const m of chain) {
-      if (m!.name !== "expand") values = values.flatMap((v) => (v.t === "null" ? [v] : applyModifier(m!, v, state, applied)));
+      if (m!.name !== "expand")
+        values = values.flatMap((v) => (v.t === "null" ? [v] : applyModifier(m!, v, state, applied)));
       applied.push(m!.name);
     }
   } catch (e) {
@@ -55,10 +77,12 @@ function item(field: string | undefined, mods: string[], raws: unknown[]): unkno
 
 function search(v: unknown): unknown {
   if (isMap(v)) {
-    return { and: Object.entries(v).map(([k, val]) => {
-      const [f, ...mods] = k.split("|");
-      return item(f === "" ? undefined : f, mods, Array.isArray(val) ? flatten(val) : [val]);
-    }) };
+    return {
+      and: Object.entries(v).map(([k, val]) => {
+        const [f, ...mods] = k.split("|");
+        return item(f === "" ? undefined : f, mods, Array.isArray(val) ? flatten(val) : [val]);
+      }),
+    };
   }
   if (Array.isArray(v)) {
     const kids = v.filter(isMap).map(search);
@@ -87,7 +111,12 @@ for (const path of process.argv.slice(2)) {
   for (const [k, v] of d.rule.detection.searches) det[k] = search(v);
   const names = [...d.rule.detection.searches.keys()];
   try {
-    const leaf = (nm: string): Node => ({ kind: "equals", field: { name: "", type: "keyword" }, value: nm, cased: false });
+    const leaf = (nm: string): Node => ({
+      kind: "equals",
+      field: { name: "", type: "keyword" },
+      value: nm,
+      cased: false,
+    });
     const conds = d.rule.detection.conditions.map((c) => tree(evalCondition(parseCondition(c), names, leaf)));
     lines.push(JSON.stringify({ path, det, conds }));
   } catch (e) {

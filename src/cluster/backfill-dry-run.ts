@@ -32,7 +32,12 @@ import { Progress } from "../util/progress.ts";
  */
 export const MATCH_SOURCE = `${FUNCTIONS}\n${loadPainless("dry-run.painless", dryRunText)}`;
 /** Marker keys: no rule id starts with a NUL character. */
-const MARK = { mk_checked: "\u0000checked", mk_events: "\u0000events", mk_errors: "\u0000errors", mk_failed: "\u0000failed" } as const;
+const MARK = {
+  mk_checked: "\u0000checked",
+  mk_events: "\u0000events",
+  mk_errors: "\u0000errors",
+  mk_failed: "\u0000failed",
+} as const;
 
 /** Time slices per pass at most, on a terminal; one per EVENTS_PER_SLICE events of the window. */
 const MAX_SLICES = 10;
@@ -55,7 +60,12 @@ export interface DryRunTotals {
  * The window of a target cut into time slices of roughly equal length: one slice (no range) unless
  * progress is shown and the window holds more than EVENTS_PER_SLICE events with a numeric time range.
  */
-async function timeSlices(cluster: Cluster, t: PreparedTarget, opts: BackfillOptions, interactive: boolean): Promise<{ range?: object }[]> {
+async function timeSlices(
+  cluster: Cluster,
+  t: PreparedTarget,
+  opts: BackfillOptions,
+  interactive: boolean,
+): Promise<{ range?: object }[]> {
   if (!interactive) return [{}];
   const window = timeRange(t.timeField, opts.since, opts.until);
   const r: any = await call(cluster, "read the time range of the window", () =>
@@ -87,7 +97,11 @@ function sliceQuery(pass: BackfillPass, range: object | undefined): object {
 }
 
 /** Counts what every pass of every target would write. Writes nothing. */
-export async function dryRunBackfill(cluster: Cluster, targets: PreparedTarget[], opts: BackfillOptions): Promise<DryRunTotals> {
+export async function dryRunBackfill(
+  cluster: Cluster,
+  targets: PreparedTarget[],
+  opts: BackfillOptions,
+): Promise<DryRunTotals> {
   const totals = { checked: 0, events: 0, failed: 0, errors: 0 };
   const pairs = new Map<string, number>();
   const plans = [];
@@ -100,7 +114,19 @@ export async function dryRunBackfill(cluster: Cluster, targets: PreparedTarget[]
   const progress = new Progress("dry run", { json: opts.json });
   let done = 0;
   const started = Date.now();
-  const show = () => progress.update({ done, total, counters: { checked: totals.checked, "would tag": totals.events, seconds: Math.round((Date.now() - started) / 1000) } }, true);
+  const show = () =>
+    progress.update(
+      {
+        done,
+        total,
+        counters: {
+          checked: totals.checked,
+          "would tag": totals.events,
+          seconds: Math.round((Date.now() - started) / 1000),
+        },
+      },
+      true,
+    );
   // One request can take minutes: the line keeps counting seconds meanwhile.
   const ticker = interactive ? setInterval(show, 1000) : undefined;
   try {

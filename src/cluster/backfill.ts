@@ -64,13 +64,22 @@ export function planPasses(t: PreparedTarget, opts: BackfillOptions): BackfillPa
   for (const r of t.queryOnly) {
     // The original query decides; the script tags (whitelist still applied) without re-evaluating it.
     const tagOnly: Rule = { ...r, condition: TRUE, liveUnsupported: undefined, backfillOnlyQuery: undefined };
-    passes.push({ label: `backfill ${r.id} (query only)`, rules: [r], query: passQuery(t, [r], opts), script: updateScript([tagOnly], { guardCosts: opts.guardCosts }) });
+    passes.push({
+      label: `backfill ${r.id} (query only)`,
+      rules: [r],
+      query: passQuery(t, [r], opts),
+      script: updateScript([tagOnly], { guardCosts: opts.guardCosts }),
+    });
   }
   return passes;
 }
 
 /** Runs every pass of the backfill; stops early when one is cancelled (Ctrl-C). */
-export async function runBackfill(cluster: Cluster, targets: PreparedTarget[], opts: BackfillOptions): Promise<PassResult[]> {
+export async function runBackfill(
+  cluster: Cluster,
+  targets: PreparedTarget[],
+  opts: BackfillOptions,
+): Promise<PassResult[]> {
   const results: PassResult[] = [];
   for (const t of targets) {
     // Writes to indices wired to our live tagger are marked so that it does not tag them a second time
@@ -81,7 +90,14 @@ export async function runBackfill(cluster: Cluster, targets: PreparedTarget[], o
       const script = Object.keys(wired).length ? { ...p.script, params: { ...p.script.params, wired } } : p.script;
       const totals = await runUpdate(
         cluster,
-        { index: t.index, query: p.query, script, slices: opts.slices, requestsPerSecond: opts.requestsPerSecond, batchSize: opts.batchSize ?? DEFAULT_BATCH },
+        {
+          index: t.index,
+          query: p.query,
+          script,
+          slices: opts.slices,
+          requestsPerSecond: opts.requestsPerSecond,
+          batchSize: opts.batchSize ?? DEFAULT_BATCH,
+        },
         { label: p.label, json: opts.json, resumeFile: join(stateDir(), "backfill", `${key}.json`) },
       );
       results.push({ ...totals, index: t.index, rules: p.rules.length, label: p.label });
@@ -92,7 +108,11 @@ export async function runBackfill(cluster: Cluster, targets: PreparedTarget[], o
 }
 
 /** Per rule, how many events in the window carry it now (after a run). */
-export async function countTagged(cluster: Cluster, targets: PreparedTarget[], opts: BackfillOptions): Promise<RuleCount[]> {
+export async function countTagged(
+  cluster: Cluster,
+  targets: PreparedTarget[],
+  opts: BackfillOptions,
+): Promise<RuleCount[]> {
   const out: RuleCount[] = [];
   for (const t of targets) {
     const all = [...t.rules, ...t.queryOnly];
@@ -111,7 +131,8 @@ export async function countTagged(cluster: Cluster, targets: PreparedTarget[], o
           aggs: { rules: { terms: { field: f.field, size: Math.max(all.length, 1) } } },
         } as any),
       );
-      for (const b of res.aggregations?.rules?.buckets ?? []) counts.set(String(b.key), (counts.get(String(b.key)) ?? 0) + b.doc_count);
+      for (const b of res.aggregations?.rules?.buckets ?? [])
+        counts.set(String(b.key), (counts.get(String(b.key)) ?? 0) + b.doc_count);
     }
     for (const r of all) out.push({ id: r.id, title: r.title, count: counts.get(r.id) ?? 0 });
   }
@@ -123,7 +144,11 @@ export async function countTagged(cluster: Cluster, targets: PreparedTarget[], o
  * map them yet (an index mapping them already, e.g. ee-outliers' text + `.keyword`, is left as it is
  * and its `.keyword` used for counts). Returns one line per index changed or blocked.
  */
-export async function prepareTagMappings(cluster: Cluster, targets: PreparedTarget[], layout: TagLayout = "keyword"): Promise<string[]> {
+export async function prepareTagMappings(
+  cluster: Cluster,
+  targets: PreparedTarget[],
+  layout: TagLayout = "keyword",
+): Promise<string[]> {
   const lines: string[] = [];
   const done = new Set<string>();
   for (const t of targets) {
@@ -132,14 +157,17 @@ export async function prepareTagMappings(cluster: Cluster, targets: PreparedTarg
     for (const ix of todo.keys()) done.add(ix);
     const changed = await ensureTagMappings(
       (index, properties) =>
-        call(cluster, `map the tag fields on ${index}`, () => cluster.client.indices.putMapping({ index, properties } as any)).then(() => undefined),
+        call(cluster, `map the tag fields on ${index}`, () =>
+          cluster.client.indices.putMapping({ index, properties } as any),
+        ).then(() => undefined),
       todo,
       extra,
       layout,
     );
     for (const c of changed) {
       if (c.fields.length) lines.push(`${c.index}: mapped ${c.fields.join(", ")} (${layout})`);
-      if (c.blocked.length) lines.push(`${c.index}: cannot map ${c.blocked.join(", ")}: a parent field is mapped as a value`);
+      if (c.blocked.length)
+        lines.push(`${c.index}: cannot map ${c.blocked.join(", ")}: a parent field is mapped as a value`);
     }
   }
   return lines;

@@ -73,7 +73,8 @@ export function addGlobalConnectionOptions(program: Command): Command {
   return program.hook("preAction", (_program, action) => {
     const global = program.opts();
     for (const key of CONNECTION_KEYS) {
-      if (global[key] !== undefined && action.getOptionValue(key) === undefined) action.setOptionValue(key, global[key]);
+      if (global[key] !== undefined && action.getOptionValue(key) === undefined)
+        action.setOptionValue(key, global[key]);
     }
   });
 }
@@ -140,7 +141,8 @@ export function describeCause(err: unknown): string {
     return "TLS handshake failed (does the server speak https on this port? try http://)";
   if (/CERT|SSL|TLS|self[- ]signed|certificate/i.test(code + msg))
     return `TLS error (${msg.split("\n")[0]}); give --ca-cert FILE, or --insecure to skip verification`;
-  if (/ECONNRESET|socket hang up/i.test(code + msg)) return "connection reset (wrong protocol? try https:// or http://)";
+  if (/ECONNRESET|socket hang up/i.test(code + msg))
+    return "connection reset (wrong protocol? try https:// or http://)";
   return msg.split("\n")[0] ?? "unknown error";
 }
 
@@ -175,7 +177,8 @@ export async function probe(conn: ConnectionOptions): Promise<ClusterInfo> {
     throw new ClusterError(redact(`cannot reach ${shown}: ${describeCause(e)}`, conn));
   }
   const text = await res.text();
-  if (res.status === 401) throw new ClusterError(`${shown}: authentication failed (401); check --api-key or --username/--password`);
+  if (res.status === 401)
+    throw new ClusterError(`${shown}: authentication failed (401); check --api-key or --username/--password`);
   if (res.status === 403) throw new ClusterError(`${shown}: access denied (403); the user lacks the monitor privilege`);
   let body: any;
   try {
@@ -185,14 +188,24 @@ export async function probe(conn: ConnectionOptions): Promise<ClusterInfo> {
   }
   if (!res.ok) throw new ClusterError(redact(`${shown}: HTTP ${res.status}: ${text.slice(0, 200)}`, conn));
   const version: string | undefined = body?.version?.number;
-  if (!version || typeof body?.tagline !== "string") throw new ClusterError(`${shown}: not Elasticsearch or OpenSearch (no version in GET /)`);
+  if (!version || typeof body?.tagline !== "string")
+    throw new ClusterError(`${shown}: not Elasticsearch or OpenSearch (no version in GET /)`);
   const distribution = body.version.distribution === "opensearch" ? "opensearch" : "elasticsearch";
   const [major, minor] = version.split(".").map((n: string) => Number.parseInt(n, 10));
   if (distribution === "elasticsearch" && (major! < 7 || (major === 7 && minor! < 10)))
     throw new ClusterError(`${shown}: Elasticsearch ${version} is too old; outliers needs 7.10 or later`);
-  if (distribution === "opensearch" && major! < 1) throw new ClusterError(`${shown}: OpenSearch ${version} is not a release outliers knows (1.x-3.x)`);
+  if (distribution === "opensearch" && major! < 1)
+    throw new ClusterError(`${shown}: OpenSearch ${version} is not a release outliers knows (1.x-3.x)`);
   const flavor = typeof body.version.build_flavor === "string" ? { flavor: body.version.build_flavor as string } : {};
-  return { url: shown, version, major: major!, minor: minor!, distribution, clusterName: body.cluster_name ?? "", ...flavor };
+  return {
+    url: shown,
+    version,
+    major: major!,
+    minor: minor!,
+    distribution,
+    clusterName: body.cluster_name ?? "",
+    ...flavor,
+  };
 }
 
 /**
@@ -215,14 +228,20 @@ function plainJsonTransport(Base: typeof Transport): typeof Transport {
       super({
         ...opts,
         productCheck: null,
-        vendoredHeaders: { jsonContentType: "application/json", ndjsonContentType: "application/x-ndjson", accept: "application/json" },
+        vendoredHeaders: {
+          jsonContentType: "application/json",
+          ndjsonContentType: "application/x-ndjson",
+          accept: "application/json",
+        },
       } as unknown as ConstructorParameters<typeof Transport>[0]);
     }
   };
 }
 
 /** An error answer from Elasticsearch (the client's ResponseError), recognised without loading the client. */
-export function isResponseError(e: unknown): e is Error & { statusCode?: number; meta: { statusCode?: number; body?: unknown } } {
+export function isResponseError(
+  e: unknown,
+): e is Error & { statusCode?: number; meta: { statusCode?: number; body?: unknown } } {
   return e instanceof Error && e.name === "ResponseError" && typeof (e as { meta?: unknown }).meta === "object";
 }
 
@@ -241,7 +260,11 @@ export async function connect(conn: ConnectionOptions): Promise<Cluster> {
     node: url.toString(),
     Connection: HttpConnection,
     ...(legacy ? { Transport: plainJsonTransport(Transport) } : {}),
-    auth: conn.apiKey ? { apiKey: conn.apiKey } : user !== undefined && pass !== undefined ? { username: user, password: pass } : undefined,
+    auth: conn.apiKey
+      ? { apiKey: conn.apiKey }
+      : user !== undefined && pass !== undefined
+        ? { username: user, password: pass }
+        : undefined,
     tls: tlsOptions(conn),
     requestTimeout: conn.timeoutMs ?? 120_000,
     maxRetries: 2,
@@ -258,10 +281,16 @@ export async function call<T>(cluster: Cluster, what: string, fn: () => Promise<
     return await fn();
   } catch (e) {
     const { errors } = await elastic();
-    if (e instanceof errors.ConnectionError || e instanceof errors.TimeoutError || e instanceof errors.NoLivingConnectionsError)
+    if (
+      e instanceof errors.ConnectionError ||
+      e instanceof errors.TimeoutError ||
+      e instanceof errors.NoLivingConnectionsError
+    )
       throw new ClusterError(`${cluster.url}: ${what}: ${describeCause(e)}`);
     if (e instanceof errors.ResponseError && (e.statusCode === 401 || e.statusCode === 403))
-      throw new ClusterError(`${cluster.url}: ${what}: ${e.statusCode === 401 ? "authentication failed (401)" : `not allowed (403): ${esReason(e)}`}`);
+      throw new ClusterError(
+        `${cluster.url}: ${what}: ${e.statusCode === 401 ? "authentication failed (401)" : `not allowed (403): ${esReason(e)}`}`,
+      );
     throw e;
   }
 }

@@ -34,7 +34,8 @@ export function valueAt(doc: unknown, dotted: string): unknown {
   return undefined;
 }
 
-const scalar = (v: unknown): string | undefined => (typeof v === "string" || typeof v === "number" ? String(v) : undefined);
+const scalar = (v: unknown): string | undefined =>
+  typeof v === "string" || typeof v === "number" ? String(v) : undefined;
 
 /** Makes ids for the documents of one run, in file order. */
 export class IdMaker {
@@ -48,7 +49,8 @@ export class IdMaker {
         return undefined;
       case "field": {
         const v = scalar(valueAt(doc, this.mode.field));
-        if (v === undefined || v === "") return { error: `--id-field ${this.mode.field}: the document has no string or number there` };
+        if (v === undefined || v === "")
+          return { error: `--id-field ${this.mode.field}: the document has no string or number there` };
         return v;
       }
       case "auto": {

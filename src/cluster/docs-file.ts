@@ -99,7 +99,8 @@ function countNewlines(text: string, from: number, to: number): number {
 }
 
 function convert(value: unknown, format: DocsFormat): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof LosslessNumber) throw new Error("not a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof LosslessNumber)
+    throw new Error("not a JSON object");
   if (format === "evtx-json") return evtxToWinlogbeat(value);
   if (format === "auto" && isEvtxEvent(value)) return evtxToWinlogbeat(value);
   return value as Record<string, unknown>;
@@ -116,7 +117,9 @@ export function entryOf(line: number, parsed: unknown, format: DocsFormat): DocE
   return {
     line,
     doc,
-    warnings: kept.map((k) => `${k.path}: the number ${k.text} does not fit a JSON number exactly; sent as the string "${k.text}"`),
+    warnings: kept.map(
+      (k) => `${k.path}: the number ${k.text} does not fit a JSON number exactly; sent as the string "${k.text}"`,
+    ),
   };
 }
 

@@ -13,7 +13,16 @@ import { ruleIdFields } from "./field-discovery.ts";
 /** The matcher's keyword limit (values longer are absent to it). */
 const MATCHER_IGNORE_ABOVE = 8191;
 
-export type FindingKind = "no-index" | "time-field" | "missing" | "not-indexed" | "text-only" | "ignore-above" | "type" | "conflict" | "tag-fields";
+export type FindingKind =
+  | "no-index"
+  | "time-field"
+  | "missing"
+  | "not-indexed"
+  | "text-only"
+  | "ignore-above"
+  | "type"
+  | "conflict"
+  | "tag-fields";
 
 export interface Finding {
   kind: FindingKind;
@@ -72,7 +81,11 @@ function stringAssumed(f: Field): boolean {
 function judge(f: Field, v: IndexedField, partial = true): Omit<Finding, "indices" | "rules" | "field"> | undefined {
   switch (v.kind) {
     case "absent":
-      return { kind: "missing", status: "ok", detail: "not mapped: no event here holds it (its predicates match nothing)" };
+      return {
+        kind: "missing",
+        status: "ok",
+        detail: "not mapped: no event here holds it (its predicates match nothing)",
+      };
     case "unknown":
       return {
         kind: "not-indexed",
@@ -85,7 +98,8 @@ function judge(f: Field, v: IndexedField, partial = true): Omit<Finding, "indice
         return {
           kind: "text-only",
           status: "warn",
-          detail: "text only, no keyword sub-field: exact, wildcard and regex tests cannot run on the index; backfill widens to 'the field exists'",
+          detail:
+            "text only, no keyword sub-field: exact, wildcard and regex tests cannot run on the index; backfill widens to 'the field exists'",
           fix: `add a keyword sub-field (e.g. "fields": {"keyword": {"type": "keyword", "ignore_above": ${MATCHER_IGNORE_ABOVE}}}) in the template; new indices get it, old ones need a reindex`,
         };
       break;
@@ -98,11 +112,21 @@ function judge(f: Field, v: IndexedField, partial = true): Omit<Finding, "indice
           fix: "map it keyword (or add a keyword sub-field) in the template",
         };
       if (!stringAssumed(f) && v.type !== f.type)
-        return { kind: "type", status: "warn", detail: `${describeIndexed(v)} where the rules assume ${f.type}: backfill widens to 'the field exists'`, fix: `map it ${f.type} in the template` };
+        return {
+          kind: "type",
+          status: "warn",
+          detail: `${describeIndexed(v)} where the rules assume ${f.type}: backfill widens to 'the field exists'`,
+          fix: `map it ${f.type} in the template`,
+        };
       break;
     case "keyword":
       if (!stringAssumed(f) && f.type !== "keyword")
-        return { kind: "type", status: "warn", detail: `${describeIndexed(v)} where the rules assume ${f.type}: backfill cannot compare numbers/addresses on it and widens`, fix: `map it ${f.type} in the template` };
+        return {
+          kind: "type",
+          status: "warn",
+          detail: `${describeIndexed(v)} where the rules assume ${f.type}: backfill cannot compare numbers/addresses on it and widens`,
+          fix: `map it ${f.type} in the template`,
+        };
       break;
   }
   const kw = keywordPathOf(v);
@@ -119,7 +143,14 @@ function judge(f: Field, v: IndexedField, partial = true): Omit<Finding, "indice
 export function indexReport(d: Discovery, patterns: string[], rules: Rule[], timeField: string): IndexReport {
   const findings: Finding[] = [];
   if (d.indices.length === 0) {
-    findings.push({ kind: "no-index", status: "fail", indices: null, detail: `${patterns.join(",")} matches no index or data stream`, rules: [], fix: "check the name (GET _cat/indices)" });
+    findings.push({
+      kind: "no-index",
+      status: "fail",
+      indices: null,
+      detail: `${patterns.join(",")} matches no index or data stream`,
+      rules: [],
+      fix: "check the name (GET _cat/indices)",
+    });
     return { patterns, indices: [], rules: rules.length, fields: 0, findings, ready: false };
   }
   const time = d.fields.variants(timeField);
@@ -144,7 +175,11 @@ export function indexReport(d: Discovery, patterns: string[], rules: Rule[], tim
     }
   for (const [name, { field, partial, rules: ids }] of readers) {
     const vs: FieldVariant[] = d.fields.variants(name);
-    if (vs.length > 1 && new Set(vs.map((v) => v.field.kind === "absent" ? "absent" : describeIndexed(v.field))).size > 1 && vs.some((v) => v.field.kind !== "absent"))
+    if (
+      vs.length > 1 &&
+      new Set(vs.map((v) => (v.field.kind === "absent" ? "absent" : describeIndexed(v.field)))).size > 1 &&
+      vs.some((v) => v.field.kind !== "absent")
+    )
       findings.push({
         kind: "conflict",
         status: "warn",
@@ -172,20 +207,47 @@ export function indexReport(d: Discovery, patterns: string[], rules: Rule[], tim
         detail: `tag fields mapped as ee-outliers left them (text + ${f.field}): backfill and untag count on ${f.field}`,
         rules: [],
       });
-  return { patterns, indices: d.indices, rules: rules.length, fields: readers.size, findings, ready: !findings.some((f) => f.status === "fail") };
+  return {
+    patterns,
+    indices: d.indices,
+    rules: rules.length,
+    fields: readers.size,
+    findings,
+    ready: !findings.some((f) => f.status === "fail"),
+  };
 }
 
 /** The report as lines: problems first, the "missing" fields summed up in one line. */
 export function formatIndexReport(r: IndexReport): string {
-  const lines = [`indices: ${r.patterns.join(",")} -> ${r.indices.length} index(es)${r.indices.length ? ` (${r.indices.slice(0, 5).join(", ")}${r.indices.length > 5 ? ", …" : ""})` : ""}; ${r.rules} rule(s) read ${r.fields} field(s)`];
-  const where = (f: Finding) => (f.indices ? ` in ${f.indices.length > 3 ? `${f.indices.slice(0, 3).join(", ")} and ${f.indices.length - 3} more` : f.indices.join(", ")}` : "");
-  const ruleList = (ids: string[]) => (ids.length ? ` [${ids.length} rule(s): ${ids.slice(0, 3).join(", ")}${ids.length > 3 ? ", …" : ""}]` : "");
+  const lines = [
+    `indices: ${r.patterns.join(",")} -> ${r.indices.length} index(es)${r.indices.length ? ` (${r.indices.slice(0, 5).join(", ")}${r.indices.length > 5 ? ", …" : ""})` : ""}; ${r.rules} rule(s) read ${r.fields} field(s)`,
+  ];
+  const where = (f: Finding) =>
+    f.indices
+      ? ` in ${f.indices.length > 3 ? `${f.indices.slice(0, 3).join(", ")} and ${f.indices.length - 3} more` : f.indices.join(", ")}`
+      : "";
+  const ruleList = (ids: string[]) =>
+    ids.length ? ` [${ids.length} rule(s): ${ids.slice(0, 3).join(", ")}${ids.length > 3 ? ", …" : ""}]` : "";
   const missing = r.findings.filter((f) => f.kind === "missing");
-  for (const f of r.findings.filter((x) => x.kind !== "missing").sort((a, b) => (a.status === b.status ? 0 : a.status === "fail" ? -1 : b.status === "fail" ? 1 : a.status === "warn" ? -1 : 1))) {
+  for (const f of r.findings
+    .filter((x) => x.kind !== "missing")
+    .sort((a, b) =>
+      a.status === b.status ? 0 : a.status === "fail" ? -1 : b.status === "fail" ? 1 : a.status === "warn" ? -1 : 1,
+    )) {
     lines.push(`[${f.status}] ${f.field ?? ""}${where(f)}: ${f.detail}${ruleList(f.rules)}`);
     if (f.fix) lines.push(`       fix: ${f.fix}`);
   }
-  if (missing.length) lines.push(`[ok] ${missing.length} field(s) the rules read are mapped in no index (no event holds them; their predicates match nothing), e.g. ${missing.slice(0, 3).map((f) => f.field).join(", ")}`);
-  lines.push(r.ready ? "backfill can run here (widened fields make it slower, never less exact)" : "backfill cannot run here: fix the [fail] lines first");
+  if (missing.length)
+    lines.push(
+      `[ok] ${missing.length} field(s) the rules read are mapped in no index (no event holds them; their predicates match nothing), e.g. ${missing
+        .slice(0, 3)
+        .map((f) => f.field)
+        .join(", ")}`,
+    );
+  lines.push(
+    r.ready
+      ? "backfill can run here (widened fields make it slower, never less exact)"
+      : "backfill cannot run here: fix the [fail] lines first",
+  );
   return lines.join("\n");
 }

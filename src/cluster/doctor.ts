@@ -40,7 +40,10 @@ type Raw = { statusCode?: number; body: any };
 
 async function request(cluster: Cluster, what: string, method: string, path: string, body?: unknown): Promise<Raw> {
   return call(cluster, what, () =>
-    cluster.client.transport.request({ method, path, body: body as Record<string, unknown> | undefined }, { meta: true }),
+    cluster.client.transport.request(
+      { method, path, body: body as Record<string, unknown> | undefined },
+      { meta: true },
+    ),
   ) as Promise<Raw>;
 }
 
@@ -48,7 +51,13 @@ export function versionCheck(cluster: Cluster): Check {
   const { info } = cluster;
   const engine = engineOf(info);
   const detail = `${engine.label}${info.clusterName ? ` (cluster "${info.clusterName}")` : ""}${engine.tested ? "" : ", supported, not run in outliers' CI"}`;
-  if (engine.note) return { name: "version", status: "warn", detail, fix: `${engine.note}; set it to false to let outliers see the version` };
+  if (engine.note)
+    return {
+      name: "version",
+      status: "warn",
+      detail,
+      fix: `${engine.note}; set it to false to let outliers see the version`,
+    };
   return { name: "version", status: "ok", detail };
 }
 
@@ -73,7 +82,11 @@ export function healthCheck(health: { status?: string; number_of_nodes?: number;
   const nodes = `${health.number_of_nodes ?? "?"} node(s)`;
   if (s === "green") return { name: "health", status: "ok", detail: `green, ${nodes}` };
   if (s === "yellow")
-    return { name: "health", status: "ok", detail: `yellow, ${nodes}${health.unassigned_shards ? `, ${health.unassigned_shards} replica shard(s) unassigned (normal on one node)` : ""}` };
+    return {
+      name: "health",
+      status: "ok",
+      detail: `yellow, ${nodes}${health.unassigned_shards ? `, ${health.unassigned_shards} replica shard(s) unassigned (normal on one node)` : ""}`,
+    };
   return {
     name: "health",
     status: "fail",
@@ -86,7 +99,12 @@ export function ingestCheck(nodes: Record<string, { name?: string; roles?: strin
   const all = Object.values(nodes);
   // Before 7.9 a node without explicit roles lists "ingest" too; a missing list counts as ingest-capable.
   const ingest = all.filter((n) => !n.roles || n.roles.includes("ingest"));
-  if (ingest.length > 0) return { name: "ingest nodes", status: "ok", detail: `${ingest.length} of ${all.length} node(s) have the ingest role` };
+  if (ingest.length > 0)
+    return {
+      name: "ingest nodes",
+      status: "ok",
+      detail: `${ingest.length} of ${all.length} node(s) have the ingest role`,
+    };
   return {
     name: "ingest nodes",
     status: "fail",
@@ -96,7 +114,14 @@ export function ingestCheck(nodes: Record<string, { name?: string; roles?: strin
 }
 
 /** Reads a setting from the flat `_cluster/settings?include_defaults` answer: transient > persistent > defaults. */
-export function setting(flat: { transient?: Record<string, unknown>; persistent?: Record<string, unknown>; defaults?: Record<string, unknown> }, key: string): unknown {
+export function setting(
+  flat: {
+    transient?: Record<string, unknown>;
+    persistent?: Record<string, unknown>;
+    defaults?: Record<string, unknown>;
+  },
+  key: string,
+): unknown {
   for (const scope of [flat.transient, flat.persistent, flat.defaults]) {
     if (scope && key in scope) return scope[key];
   }
@@ -106,7 +131,11 @@ export function setting(flat: { transient?: Record<string, unknown>; persistent?
 export function regexCheck(value: unknown): Check {
   const v = value === undefined ? "limited (default)" : String(value);
   // Rule regexes never reach Painless' regex engine: they run in outliers' own matcher over params.
-  return { name: "painless regex", status: "ok", detail: `script.painless.regex.enabled: ${v} (outliers needs no Painless regex; any value works)` };
+  return {
+    name: "painless regex",
+    status: "ok",
+    detail: `script.painless.regex.enabled: ${v} (outliers needs no Painless regex; any value works)`,
+  };
 }
 
 /** "75/5m" → 75; "unlimited" → Infinity; anything else → undefined. */
@@ -140,13 +169,21 @@ export function scriptLimitsCheck(flat: Parameters<typeof setting>[0]): Check {
   parts.push(`script.max_size_in_bytes: ${size}`);
   if (size < MIN_SCRIPT_SIZE) fixes.push(`raise script.max_size_in_bytes to at least ${MIN_SCRIPT_SIZE}`);
   const types = setting(flat, "script.allowed_types");
-  const typeList = Array.isArray(types) ? types.map(String) : typeof types === "string" && types ? types.split(",") : [];
+  const typeList = Array.isArray(types)
+    ? types.map(String)
+    : typeof types === "string" && types
+      ? types.split(",")
+      : [];
   if (typeList.length > 0 && !typeList.includes("inline")) {
     parts.push(`script.allowed_types: ${typeList.join(",")}`);
     fixes.push('add "inline" to script.allowed_types (the tagging scripts are inline)');
   }
   const contexts = setting(flat, "script.allowed_contexts");
-  const ctxList = Array.isArray(contexts) ? contexts.map(String) : typeof contexts === "string" && contexts ? contexts.split(",") : [];
+  const ctxList = Array.isArray(contexts)
+    ? contexts.map(String)
+    : typeof contexts === "string" && contexts
+      ? contexts.split(",")
+      : [];
   const missing = ["ingest", "update"].filter((c) => ctxList.length > 0 && !ctxList.includes(c));
   if (missing.length > 0) {
     parts.push(`script.allowed_contexts: ${ctxList.join(",")}`);
@@ -165,15 +202,29 @@ export function securityUnavailable(statusCode: number | undefined, body: any): 
   return /security.*(not enabled|disabled|must be explicitly enabled)/i.test(text);
 }
 
-export function privilegesCheck(answer: { has_all_requested?: boolean; username?: string; cluster?: Record<string, boolean>; index?: Record<string, Record<string, boolean>> }): Check {
+export function privilegesCheck(answer: {
+  has_all_requested?: boolean;
+  username?: string;
+  cluster?: Record<string, boolean>;
+  index?: Record<string, Record<string, boolean>>;
+}): Check {
   const user = answer.username ? `user "${answer.username}"` : "this user";
-  if (answer.has_all_requested) return { name: "privileges", status: "ok", detail: `${user} has every privilege outliers needs` };
-  const missingCluster = Object.entries(answer.cluster ?? {}).filter(([, v]) => !v).map(([k]) => k);
-  const missingIndex = Object.values(answer.index ?? {}).flatMap((p) => Object.entries(p).filter(([, v]) => !v).map(([k]) => k));
+  if (answer.has_all_requested)
+    return { name: "privileges", status: "ok", detail: `${user} has every privilege outliers needs` };
+  const missingCluster = Object.entries(answer.cluster ?? {})
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
+  const missingIndex = Object.values(answer.index ?? {}).flatMap((p) =>
+    Object.entries(p)
+      .filter(([, v]) => !v)
+      .map(([k]) => k),
+  );
   const what = [
     missingCluster.length ? `cluster: ${missingCluster.join(", ")}` : "",
     missingIndex.length ? `indices *: ${missingIndex.join(", ")}` : "",
-  ].filter(Boolean).join("; ");
+  ]
+    .filter(Boolean)
+    .join("; ");
   return {
     name: "privileges",
     status: "fail",
@@ -193,10 +244,17 @@ export async function runDoctor(cluster: Cluster): Promise<DoctorReport> {
 
   let flat: Parameters<typeof setting>[0] = {};
   try {
-    flat = (await request(cluster, "cluster settings", "GET", "/_cluster/settings?include_defaults=true&flat_settings=true")).body;
+    flat = (
+      await request(cluster, "cluster settings", "GET", "/_cluster/settings?include_defaults=true&flat_settings=true")
+    ).body;
   } catch (e) {
     if ((e as { meta?: unknown }).meta === undefined) throw e;
-    checks.push({ name: "script settings", status: "warn", detail: `cannot read cluster settings: ${esReason(e)}`, fix: "grant the monitor cluster privilege to see them" });
+    checks.push({
+      name: "script settings",
+      status: "warn",
+      detail: `cannot read cluster settings: ${esReason(e)}`,
+      fix: "grant the monitor cluster privilege to see them",
+    });
   }
   checks.push(regexCheck(setting(flat, "script.painless.regex.enabled")));
   checks.push(scriptLimitsCheck(flat));
@@ -211,7 +269,11 @@ export async function runDoctor(cluster: Cluster): Promise<DoctorReport> {
     distribution: cluster.info.distribution,
     engine: (() => {
       const e = engineOf(cluster.info);
-      return { label: e.label, tested: e.tested, differences: checks.find((c) => c.name === "engine")!.detail.split("; ") };
+      return {
+        label: e.label,
+        tested: e.tested,
+        differences: checks.find((c) => c.name === "engine")!.detail.split("; "),
+      };
     })(),
     checks,
   };
@@ -220,18 +282,31 @@ export async function runDoctor(cluster: Cluster): Promise<DoctorReport> {
 /** A pipeline with a Painless script processor, simulated: proves ingest-common and Painless work (changes nothing). */
 async function simulateCheck(cluster: Cluster): Promise<Check> {
   const body = {
-    pipeline: { processors: [{ script: { lang: "painless", source: "ctx.outliers_doctor = params.v", params: { v: "ok" } } }] },
+    pipeline: {
+      processors: [{ script: { lang: "painless", source: "ctx.outliers_doctor = params.v", params: { v: "ok" } } }],
+    },
     docs: [{ _source: {} }],
   };
   try {
     const answer = await request(cluster, "pipeline simulate", "POST", "/_ingest/pipeline/_simulate", body);
     const got = answer.body?.docs?.[0]?.doc?._source?.outliers_doctor;
-    if (got === "ok") return { name: "painless pipeline", status: "ok", detail: "a script processor runs in a simulated pipeline" };
+    if (got === "ok")
+      return { name: "painless pipeline", status: "ok", detail: "a script processor runs in a simulated pipeline" };
     const err = answer.body?.docs?.[0]?.error?.reason;
-    return { name: "painless pipeline", status: "fail", detail: `a simulated script processor did not run${err ? `: ${err}` : ""}`, fix: "enable the lang-painless and ingest-common modules" };
+    return {
+      name: "painless pipeline",
+      status: "fail",
+      detail: `a simulated script processor did not run${err ? `: ${err}` : ""}`,
+      fix: "enable the lang-painless and ingest-common modules",
+    };
   } catch (e) {
     if ((e as { meta?: unknown }).meta === undefined) throw e;
-    return { name: "painless pipeline", status: "fail", detail: `simulating a script processor failed: ${esReason(e)}`, fix: "enable the lang-painless and ingest-common modules and inline scripts" };
+    return {
+      name: "painless pipeline",
+      status: "fail",
+      detail: `simulating a script processor failed: ${esReason(e)}`,
+      fix: "enable the lang-painless and ingest-common modules and inline scripts",
+    };
   }
 }
 
@@ -249,7 +324,12 @@ async function checkPrivileges(cluster: Cluster): Promise<Check> {
     if (meta && securityUnavailable(meta.statusCode, meta.body))
       return { name: "privileges", status: "ok", detail: "security disabled: all privileges available" };
     if (meta)
-      return { name: "privileges", status: "warn", detail: `cannot check privileges: ${esReason(e)}`, fix: "make sure the user has manage_pipeline, manage_index_templates, monitor and write/manage/read on the indices" };
+      return {
+        name: "privileges",
+        status: "warn",
+        detail: `cannot check privileges: ${esReason(e)}`,
+        fix: "make sure the user has manage_pipeline, manage_index_templates, monitor and write/manage/read on the indices",
+      };
     throw e;
   }
 }
@@ -273,7 +353,12 @@ async function openSearchAccount(cluster: Cluster): Promise<Check> {
     if (meta && securityUnavailable(meta.statusCode, meta.body))
       return { name: "privileges", status: "ok", detail: "security disabled: all privileges available" };
     if (meta)
-      return { name: "privileges", status: "warn", detail: `cannot read the security account: ${esReason(e)}`, fix: "make sure the user may manage pipelines, index templates and settings, and read and write the indices" };
+      return {
+        name: "privileges",
+        status: "warn",
+        detail: `cannot read the security account: ${esReason(e)}`,
+        fix: "make sure the user may manage pipelines, index templates and settings, and read and write the indices",
+      };
     throw e;
   }
 }
@@ -283,7 +368,9 @@ const MARK: Record<CheckStatus, string> = { ok: "ok  ", warn: "warn", fail: "FAI
 /** The report as text lines: one per check, then the verdict. */
 export function formatReport(r: DoctorReport): string {
   const width = Math.max(...r.checks.map((c) => c.name.length));
-  const lines = r.checks.map((c) => `${MARK[c.status]}  ${c.name.padEnd(width)}  ${c.detail}${c.fix ? ` -> ${c.fix}` : ""}`);
+  const lines = r.checks.map(
+    (c) => `${MARK[c.status]}  ${c.name.padEnd(width)}  ${c.detail}${c.fix ? ` -> ${c.fix}` : ""}`,
+  );
   lines.push(r.ready ? `ready: ${r.url} can run outliers` : `not ready: ${r.url} needs the fixes marked FAIL above`);
   return lines.join("\n");
 }

@@ -39,7 +39,9 @@ export interface Engine {
 
 const at = (major: number, minor: number, m: number, n: number) => major > m || (major === m && minor >= n);
 
-export function engineOf(info: Pick<ClusterInfo, "distribution" | "major" | "minor" | "version"> & { flavor?: string }): Engine {
+export function engineOf(
+  info: Pick<ClusterInfo, "distribution" | "major" | "minor" | "version"> & { flavor?: string },
+): Engine {
   const { major, minor } = info;
   if (info.distribution === "opensearch") {
     // OpenSearch with compatibility.override_main_response_version answers 7.10.2 in GET /.
@@ -54,7 +56,11 @@ export function engineOf(info: Pick<ClusterInfo, "distribution" | "major" | "min
       dataStreams: masked ? undefined : true,
       matchOnlyText: masked ? undefined : at(major, minor, 2, 12),
       tested: (major === 2 && minor === 19) || major === 3,
-      ...(masked ? { note: "OpenSearch answers GET / with version 7.10.2 (compatibility.override_main_response_version): its real version is unknown" } : {}),
+      ...(masked
+        ? {
+            note: "OpenSearch answers GET / with version 7.10.2 (compatibility.override_main_response_version): its real version is unknown",
+          }
+        : {}),
     };
   }
   return {

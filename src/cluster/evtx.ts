@@ -144,7 +144,10 @@ export function evtxToWinlogbeat(raw: unknown): Obj {
   const event = (raw as Obj).Event as Obj;
   const sys = event.System as Obj;
   const doc: Obj = {};
-  const time = isObj(sys.TimeCreated) && isObj(sys.TimeCreated["#attributes"]) ? sys.TimeCreated["#attributes"].SystemTime : undefined;
+  const time =
+    isObj(sys.TimeCreated) && isObj(sys.TimeCreated["#attributes"])
+      ? sys.TimeCreated["#attributes"].SystemTime
+      : undefined;
   if (time !== undefined && time !== null) doc["@timestamp"] = systemValue(time) ?? null;
   const winlog: Obj = {};
   const eventId = systemValue(sys.EventID);
@@ -153,7 +156,8 @@ export function evtxToWinlogbeat(raw: unknown): Obj {
     doc.event = { code: String(eventId) };
   }
   if (sys.Channel !== undefined && sys.Channel !== null) winlog.channel = systemValue(sys.Channel) ?? null;
-  const provider = isObj(sys.Provider) && isObj(sys.Provider["#attributes"]) ? sys.Provider["#attributes"].Name : undefined;
+  const provider =
+    isObj(sys.Provider) && isObj(sys.Provider["#attributes"]) ? sys.Provider["#attributes"].Name : undefined;
   if (provider !== undefined && provider !== null) winlog.provider_name = systemValue(provider) ?? null;
   if (sys.Computer !== undefined && sys.Computer !== null) winlog.computer_name = systemValue(sys.Computer) ?? null;
   const record = systemValue(sys.EventRecordID);

@@ -75,11 +75,29 @@ export function indexedField(flat: FlatMapping, name: string): IndexedField {
   if (leaf) {
     const def = leaf.def;
     const t = String(def.type);
-    if (KEYWORD.has(t)) return { kind: "keyword", path, ignoreAbove: limit(def), ...(t === "wildcard" ? { wildcard: true } : {}) };
+    if (KEYWORD.has(t))
+      return { kind: "keyword", path, ignoreAbove: limit(def), ...(t === "wildcard" ? { wildcard: true } : {}) };
     const sub = keywordSub(path, def);
     if (TEXT.has(t)) return sub ? { kind: "text", path, sub } : { kind: "text", path };
-    const type = LONG.has(t) ? "long" : DOUBLE.has(t) ? "double" : t === "ip" ? "ip" : t === "date" || t === "date_nanos" ? "date" : t === "boolean" ? "boolean" : "other";
-    return { kind: "typed", type, esType: t, path, ignoreMalformed: def.ignore_malformed === true, ...(sub ? { sub } : {}) };
+    const type = LONG.has(t)
+      ? "long"
+      : DOUBLE.has(t)
+        ? "double"
+        : t === "ip"
+          ? "ip"
+          : t === "date" || t === "date_nanos"
+            ? "date"
+            : t === "boolean"
+              ? "boolean"
+              : "other";
+    return {
+      kind: "typed",
+      type,
+      esType: t,
+      path,
+      ignoreMalformed: def.ignore_malformed === true,
+      ...(sub ? { sub } : {}),
+    };
   }
   // Not mapped: could an event hold a value here anyway?
   const parts = name.split(".");
@@ -114,7 +132,8 @@ export function discoveryFromMappings(body: Record<string, { mappings?: Props }>
   for (const [ix, v] of Object.entries(body ?? {})) {
     let m = v?.mappings ?? {};
     // include_type_name style (`{"_doc": {...}}`) from old clusters
-    if (!m.properties && Object.keys(m).length === 1 && typeof Object.values(m)[0] === "object") m = Object.values(m)[0] as Props;
+    if (!m.properties && Object.keys(m).length === 1 && typeof Object.values(m)[0] === "object")
+      m = Object.values(m)[0] as Props;
     flat.set(ix, flatten(m));
     raw.set(ix, m);
   }
@@ -145,7 +164,12 @@ export function ruleIdFields(d: Discovery): IdField[] {
   const out: IdField[] = [];
   for (const v of d.fields.variants("outliers.rule_id")) {
     const f = v.field;
-    const field = f.kind === "keyword" ? f.path : f.kind === "text" || f.kind === "typed" ? (f.sub?.path ?? "outliers.rule_id") : "outliers.rule_id";
+    const field =
+      f.kind === "keyword"
+        ? f.path
+        : f.kind === "text" || f.kind === "typed"
+          ? (f.sub?.path ?? "outliers.rule_id")
+          : "outliers.rule_id";
     const same = out.find((o) => o.field === field);
     if (same) same.indices = same.indices && v.indices ? [...same.indices, ...v.indices] : null;
     else out.push({ field, indices: v.indices });

@@ -21,12 +21,21 @@ const EVERY_INDEX = /^(_all|\**)$/;
 export function checkIndexPatterns(patterns: string[], what = "--index"): string[] {
   const out: string[] = [];
   for (const raw of patterns) {
-    for (const p of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
-      if (p.startsWith("-")) throw new UsageError(`${what} ${p}: exclusions are not supported; name the indices to use`);
-      if (EVERY_INDEX.test(p)) throw new UsageError(`${what} ${p}: refusing to touch every index of the cluster; give specific patterns (e.g. winlogbeat-*)`);
+    for (const p of raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      if (p.startsWith("-"))
+        throw new UsageError(`${what} ${p}: exclusions are not supported; name the indices to use`);
+      if (EVERY_INDEX.test(p))
+        throw new UsageError(
+          `${what} ${p}: refusing to touch every index of the cluster; give specific patterns (e.g. winlogbeat-*)`,
+        );
       if (!/^[^\s"\\/?<>|,#:]+$/.test(p)) throw new UsageError(`${what} ${p}: not a valid index pattern`);
       if (p.startsWith(".") && p.includes("*"))
-        throw new UsageError(`${what} ${p}: hidden and system indices (names starting with '.') are only touched when named exactly (e.g. .my-hidden-index), never by a pattern`);
+        throw new UsageError(
+          `${what} ${p}: hidden and system indices (names starting with '.') are only touched when named exactly (e.g. .my-hidden-index), never by a pattern`,
+        );
       if (!out.includes(p)) out.push(p);
     }
   }
@@ -50,7 +59,12 @@ export function searchTargets(patterns: string[]): string[] {
 
 /** `p` as a whole-name regular expression, `*` standing for any characters. */
 function globRegex(p: string): RegExp {
-  return new RegExp(`^${p.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  return new RegExp(
+    `^${p
+      .split("*")
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
 }
 
 /**
@@ -98,7 +112,9 @@ export function guardRules(rules: Rule[], explicitIndex: boolean): { rules: Rule
   for (const r of rules) {
     const code = r.backfillOnlyQuery !== undefined ? codeIn(r.backfillOnlyQuery) : undefined;
     if (code) {
-      refused.push(`${place(r)}: rule ${r.id}: its query runs a script on the cluster (${code}); refused, the other rules still run`);
+      refused.push(
+        `${place(r)}: rule ${r.id}: its query runs a script on the cluster (${code}); refused, the other rules still run`,
+      );
       continue;
     }
     if (!explicitIndex) {

@@ -126,7 +126,11 @@ export async function ingestDocs(cluster: Cluster, entries: DocEntry[], opts: In
     let pending = batch;
     for (let attempt = 0; pending.length > 0; attempt++) {
       // `create`: the one op data streams accept, and never an overwrite of a document already there.
-      const body = pending.map((d) => `${d.id === undefined ? '{"create":{}}' : JSON.stringify({ create: { _id: d.id } })}\n${d.source}\n`).join("");
+      const body = pending
+        .map(
+          (d) => `${d.id === undefined ? '{"create":{}}' : JSON.stringify({ create: { _id: d.id } })}\n${d.source}\n`,
+        )
+        .join("");
       let res: { body: any } | "retry" | { whole: string };
       try {
         res = await call(cluster, `bulk into ${opts.index}`, () =>
@@ -177,15 +181,17 @@ export async function ingestDocs(cluster: Cluster, entries: DocEntry[], opts: In
         } else if (r.status === 429 && attempt < 6) {
           retry.push(d);
           throttled = true;
-        }
-        else if (r.status === 400 && !d.asideTried && clashesWithTags(r.error)) {
+        } else if (r.status === 400 && !d.asideTried && clashesWithTags(r.error)) {
           const moved = setAside(d.doc);
           if (moved.length === 0) {
             errors.push({ line: d.line, error: itemError(r.error) });
             done++;
             return;
           }
-          warnings.push({ line: d.line, warning: `${moved.join(", ")}: clashed with the tag fields' mappings; moved to outliers_original` });
+          warnings.push({
+            line: d.line,
+            warning: `${moved.join(", ")}: clashed with the tag fields' mappings; moved to outliers_original`,
+          });
           retry.push({ ...d, source: JSON.stringify(d.doc), asideTried: true });
         } else {
           errors.push({ line: d.line, error: itemError(r.error) });

@@ -27,18 +27,27 @@ export function usable(v: SettingValue): string | undefined {
  * replaced; another install's chain over ours becomes that install's chain over what we replaced.
  * Undefined when the value does not reach our pipelines.
  */
-export function spliceOut(name: string, v: string | undefined, others: InstallState[], ownBefore: (own: string) => SettingValue): Resolved | undefined {
+export function spliceOut(
+  name: string,
+  v: string | undefined,
+  others: InstallState[],
+  ownBefore: (own: string) => SettingValue,
+): Resolved | undefined {
   if (v === undefined) return undefined;
   for (const k of others) {
-    const previous = k.chains[v] ?? (v.startsWith(`${k.name}-chain-`) && !isOurs(name, v) ? v.slice(`${k.name}-chain-`.length) : undefined);
+    const previous =
+      k.chains[v] ??
+      (v.startsWith(`${k.name}-chain-`) && !isOurs(name, v) ? v.slice(`${k.name}-chain-`.length) : undefined);
     if (previous === undefined) continue;
     const inner = spliceOut(name, previous, others, ownBefore);
     if (!inner) return undefined;
     const prev = usable(inner.value);
     const target = prev ? chainName(k.name, prev) : k.name;
-    return { value: { present: true, value: target }, other: { name: k.name, before: inner.value, ...(prev ? { chain: [target, prev] as [string, string] } : {}) } };
+    return {
+      value: { present: true, value: target },
+      other: { name: k.name, before: inner.value, ...(prev ? { chain: [target, prev] as [string, string] } : {}) },
+    };
   }
   if (isOurs(name, v)) return { value: ownBefore(v) };
   return undefined;
 }
-

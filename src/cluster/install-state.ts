@@ -5,7 +5,7 @@
  * by `uninstall`.
  */
 import type { Cluster } from "./client.ts";
-import { EsRequestError, rest, seg } from "./rest.ts";
+import { type EsRequestError, rest, seg } from "./rest.ts";
 import { UsageError } from "../util/errors.ts";
 
 export const STATE_INDEX = ".outliers-state";
@@ -63,7 +63,10 @@ export function templateKey(kind: TemplateKind, name: string): string {
 /** Where the record stood when read: writes are conditional on it, so two installs cannot interleave. */
 export type StateVersion = { if_seq_no: number; if_primary_term: number } | "absent";
 
-export async function readStateVersioned(cluster: Cluster, name: string): Promise<{ state?: InstallState; version: StateVersion }> {
+export async function readStateVersioned(
+  cluster: Cluster,
+  name: string,
+): Promise<{ state?: InstallState; version: StateVersion }> {
   const res = await rest<{ found: boolean; _source: InstallState; _seq_no: number; _primary_term: number }>(
     cluster,
     "GET",
@@ -71,7 +74,9 @@ export async function readStateVersioned(cluster: Cluster, name: string): Promis
     undefined,
     { allow404: true, what: `read install state ${STATE_INDEX}/${name}` },
   );
-  return res?.found ? { state: res._source, version: { if_seq_no: res._seq_no, if_primary_term: res._primary_term } } : { version: "absent" };
+  return res?.found
+    ? { state: res._source, version: { if_seq_no: res._seq_no, if_primary_term: res._primary_term } }
+    : { version: "absent" };
 }
 
 export async function readState(cluster: Cluster, name: string): Promise<InstallState | undefined> {
@@ -79,13 +84,22 @@ export async function readState(cluster: Cluster, name: string): Promise<Install
 }
 
 async function ensureStateIndex(cluster: Cluster): Promise<void> {
-  const exists = await rest(cluster, "GET", `/${STATE_INDEX}`, undefined, { allow404: true, querystring: { expand_wildcards: "all" } });
+  const exists = await rest(cluster, "GET", `/${STATE_INDEX}`, undefined, {
+    allow404: true,
+    querystring: { expand_wildcards: "all" },
+  });
   if (exists) return;
   try {
-    await rest(cluster, "PUT", `/${STATE_INDEX}`, {
-      settings: { "index.hidden": true, number_of_shards: 1, auto_expand_replicas: "0-1" },
-      mappings: { dynamic: false, properties: { name: { type: "keyword" } } },
-    }, { what: `create ${STATE_INDEX}` });
+    await rest(
+      cluster,
+      "PUT",
+      `/${STATE_INDEX}`,
+      {
+        settings: { "index.hidden": true, number_of_shards: 1, auto_expand_replicas: "0-1" },
+        mappings: { dynamic: false, properties: { name: { type: "keyword" } } },
+      },
+      { what: `create ${STATE_INDEX}` },
+    );
   } catch (e) {
     // Another install created it meanwhile.
     if (!/resource_already_exists|already exists/.test((e as Error).message)) throw e;
@@ -95,23 +109,35 @@ async function ensureStateIndex(cluster: Cluster): Promise<void> {
 /** Writes the record if it is still at `expect` (when given); returns where it stands now. */
 export async function writeState(cluster: Cluster, state: InstallState, expect?: StateVersion): Promise<StateVersion> {
   await ensureStateIndex(cluster);
-  const cond: Record<string, string | number> = expect === undefined ? {} : expect === "absent" ? { op_type: "create" } : { ...expect };
+  const cond: Record<string, string | number> =
+    expect === undefined ? {} : expect === "absent" ? { op_type: "create" } : { ...expect };
   try {
-    const res = await rest<{ _seq_no: number; _primary_term: number }>(cluster, "PUT", `/${STATE_INDEX}/_doc/${seg(state.name)}`, state, {
-      querystring: { refresh: "true", ...cond },
-      what: `write install state ${STATE_INDEX}/${state.name}`,
-    });
+    const res = await rest<{ _seq_no: number; _primary_term: number }>(
+      cluster,
+      "PUT",
+      `/${STATE_INDEX}/_doc/${seg(state.name)}`,
+      state,
+      {
+        querystring: { refresh: "true", ...cond },
+        what: `write install state ${STATE_INDEX}/${state.name}`,
+      },
+    );
     return { if_seq_no: res!._seq_no, if_primary_term: res!._primary_term };
   } catch (e) {
     if ((e as EsRequestError).status === 409)
-      throw new UsageError(`the install record ${STATE_INDEX}/${state.name} changed meanwhile: another install or uninstall of ${state.name} is running; run this one again when it is done`);
+      throw new UsageError(
+        `the install record ${STATE_INDEX}/${state.name} changed meanwhile: another install or uninstall of ${state.name} is running; run this one again when it is done`,
+      );
     throw e;
   }
 }
 
 /** Deletes the record, and the state index when no other install is left in it. */
 export async function deleteState(cluster: Cluster, name: string): Promise<void> {
-  await rest(cluster, "DELETE", `/${STATE_INDEX}/_doc/${seg(name)}`, undefined, { allow404: true, querystring: { refresh: "true" } });
+  await rest(cluster, "DELETE", `/${STATE_INDEX}/_doc/${seg(name)}`, undefined, {
+    allow404: true,
+    querystring: { refresh: "true" },
+  });
   const count = await rest<{ count: number }>(cluster, "GET", `/${STATE_INDEX}/_count`, undefined, { allow404: true });
   if (count && count.count === 0) await rest(cluster, "DELETE", `/${STATE_INDEX}`, undefined, { allow404: true });
 }
@@ -125,5 +151,8 @@ export async function readAllStates(cluster: Cluster): Promise<Array<{ state: In
     { size: 10000, seq_no_primary_term: true, query: { match_all: {} } },
     { allow404: true, querystring: { expand_wildcards: "all" }, what: `read install records ${STATE_INDEX}` },
   );
-  return (res?.hits?.hits ?? []).map((h) => ({ state: h._source, version: { if_seq_no: h._seq_no, if_primary_term: h._primary_term } }));
+  return (res?.hits?.hits ?? []).map((h) => ({
+    state: h._source,
+    version: { if_seq_no: h._seq_no, if_primary_term: h._primary_term },
+  }));
 }

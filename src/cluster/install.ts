@@ -16,8 +16,29 @@
  * nothing to change writes nothing.
  */
 import type { Cluster } from "./client.ts";
-import { type CompiledPipeline, type PipelineDoc, type PipelineMeta, bodyHash, canonical, chainDocument, chainName, pipelineDocument, readPipelineMeta } from "./pipeline-body.ts";
-import { type IndexRecord, type InstallState, type SettingValue, type TemplateKind, type TemplateRecord, STATE_INDEX, type StateVersion, deleteState, templateKey, writeState } from "./install-state.ts";
+import {
+  type CompiledPipeline,
+  type PipelineDoc,
+  type PipelineMeta,
+  bodyHash,
+  canonical,
+  chainDocument,
+  chainName,
+  pipelineDocument,
+  readPipelineMeta,
+} from "./pipeline-body.ts";
+import {
+  type IndexRecord,
+  type InstallState,
+  type SettingValue,
+  type TemplateKind,
+  type TemplateRecord,
+  STATE_INDEX,
+  type StateVersion,
+  deleteState,
+  templateKey,
+  writeState,
+} from "./install-state.ts";
 import { asList, type InstallDiscovery, type TemplateInfo } from "./install-discovery.ts";
 import { isOurs, spliceOut } from "./install-stack.ts";
 import { globCovers, globOverlaps } from "./patterns.ts";
@@ -40,7 +61,14 @@ export interface InstallOptions {
 }
 
 export type Action =
-  | { kind: "pipeline"; id: string; op: "create" | "update" | "delete"; fromVersion?: number; toVersion?: number; body?: PipelineDoc }
+  | {
+      kind: "pipeline";
+      id: string;
+      op: "create" | "update" | "delete";
+      fromVersion?: number;
+      toVersion?: number;
+      body?: PipelineDoc;
+    }
   | { kind: "chain"; id: string; op: "create" | "update" | "delete"; previous: string; body?: PipelineDoc }
   | { kind: "index-mapping"; index: string; fields: string[]; properties: Obj }
   | { kind: "index-setting"; index: string; before: SettingValue; after: SettingValue; why: "wire" | "unwire" }
@@ -129,7 +157,11 @@ function effectiveFinal(t: TemplateInfo, components: Map<string, Obj>): SettingV
 function effectiveProperties(t: TemplateInfo, components: Map<string, Obj>): Obj {
   let merged: Obj = {};
   if (t.kind === "composable")
-    for (const c of asList(t.body.composed_of)) merged = mergeProperties({ properties: merged }, components.get(c)?.template?.mappings?.properties ?? {}).properties;
+    for (const c of asList(t.body.composed_of))
+      merged = mergeProperties(
+        { properties: merged },
+        components.get(c)?.template?.mappings?.properties ?? {},
+      ).properties;
   return mergeProperties({ properties: merged }, ownMappings(t)?.properties ?? {}).properties;
 }
 
@@ -159,21 +191,31 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
   // Another install stacked on ours (its chain runs our pipeline first): what it wires stays as it is,
   // and our record of what was there before it stays too (uninstall.ts splices us out later).
   const othersStates = old ? d.otherStates : [];
-  const stackedOnUs = (v: string | undefined) => v !== undefined && !isOurs(name, v) && spliceOut(name, v, othersStates, () => ({ present: false })) !== undefined;
+  const stackedOnUs = (v: string | undefined) =>
+    v !== undefined && !isOurs(name, v) && spliceOut(name, v, othersStates, () => ({ present: false })) !== undefined;
 
   // 0. Without an ingest node, every write to an index with a final pipeline is rejected: wiring
   // would stop the user's ingest. The plan says so; applying it is refused (applyPlan).
   const noIngestNode = d.ingestNodes === 0;
-  if (noIngestNode) warnings.push("no node of this cluster has the ingest role: wiring a pipeline would make every write to the wired indices fail; install refuses to apply");
+  if (noIngestNode)
+    warnings.push(
+      "no node of this cluster has the ingest role: wiring a pipeline would make every write to the wired indices fail; install refuses to apply",
+    );
 
   // 1. The tagging pipeline.
   const existing = entry(d.pipelines, name);
   const existingMeta = readPipelineMeta(existing);
-  if (existing && !existingMeta) throw new UsageError(`pipeline ${name} exists and was not installed by outliers; choose another --name`);
+  if (existing && !existingMeta)
+    throw new UsageError(`pipeline ${name} exists and was not installed by outliers; choose another --name`);
   const bh = bodyHash(compiled);
-  const changed = !existing || existingMeta!.body_hash !== bh || existingMeta!.hash !== compiled.hash || !same(existingMeta!.rule_ids, compiled.ruleIds) || !same(existingMeta!.rule_hashes, compiled.ruleHashes);
+  const changed =
+    !existing ||
+    existingMeta!.body_hash !== bh ||
+    existingMeta!.hash !== compiled.hash ||
+    !same(existingMeta!.rule_ids, compiled.ruleIds) ||
+    !same(existingMeta!.rule_hashes, compiled.ruleHashes);
   const previousVersion = existing?.version;
-  const version = !existing ? (old?.version ?? 0) + 1 : changed ? (previousVersion ?? 0) + 1 : previousVersion ?? 1;
+  const version = !existing ? (old?.version ?? 0) + 1 : changed ? (previousVersion ?? 0) + 1 : (previousVersion ?? 1);
   const meta: PipelineMeta = {
     tool: "outliers",
     tool_version: changed ? opts.toolVersion : existingMeta!.tool_version,
@@ -187,7 +229,14 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
     state: `${STATE_INDEX}/${name}`,
   };
   if (changed)
-    actions.push({ kind: "pipeline", id: name, op: existing ? "update" : "create", fromVersion: previousVersion, toVersion: version, body: pipelineDocument(d.info, compiled, meta, version) });
+    actions.push({
+      kind: "pipeline",
+      id: name,
+      op: existing ? "update" : "create",
+      fromVersion: previousVersion,
+      toVersion: version,
+      body: pipelineDocument(d.info, compiled, meta, version),
+    });
 
   // 2. Existing indices.
   const chains = new Map<string, string>();
@@ -203,14 +252,20 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
       }
       continue;
     }
-    const before: SettingValue = isOurs(name, cur.value) ? (rec?.before ?? impliedBefore(name, cur.value!, old?.chains ?? {})) : cur;
-    const previous = before.present && before.value !== "_none" && !isOurs(name, before.value) ? before.value : undefined;
+    const before: SettingValue = isOurs(name, cur.value)
+      ? (rec?.before ?? impliedBefore(name, cur.value!, old?.chains ?? {}))
+      : cur;
+    const previous =
+      before.present && before.value !== "_none" && !isOurs(name, before.value) ? before.value : undefined;
     const target = previous ? chainName(name, previous) : name;
     if (previous) chains.set(target, previous);
     const add = missingTagMappings(info.properties, opts.extraKeys);
-    for (const b of add.blocked) warnings.push(`index ${index}: ${b} cannot be mapped (a parent field is not an object); left alone`);
-    if (add.fields.length) actions.push({ kind: "index-mapping", index, fields: add.fields, properties: add.properties });
-    if (cur.value !== target) actions.push({ kind: "index-setting", index, before: cur, after: sv(target), why: "wire" });
+    for (const b of add.blocked)
+      warnings.push(`index ${index}: ${b} cannot be mapped (a parent field is not an object); left alone`);
+    if (add.fields.length)
+      actions.push({ kind: "index-mapping", index, fields: add.fields, properties: add.properties });
+    if (cur.value !== target)
+      actions.push({ kind: "index-setting", index, before: cur, after: sv(target), why: "wire" });
     // An index a wired template created is already right and in no record: uninstall finds it by its
     // setting, so recording it would only make a re-install write.
     if (!rec && cur.value === target && add.fields.length === 0) continue;
@@ -234,7 +289,10 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
     const covered = t.patterns.every((tp) => patterns.some((p) => globCovers(p, tp)));
     if (!covered) {
       const touches = t.patterns.some((tp) => patterns.some((p) => globOverlaps(p, tp)));
-      if (touches) warnings.push(`${t.kind} template ${t.name} (${t.patterns.join(",")}) reaches beyond ${patterns.join(",")}: not wired; new indices it creates are not tagged`);
+      if (touches)
+        warnings.push(
+          `${t.kind} template ${t.name} (${t.patterns.join(",")}) reaches beyond ${patterns.join(",")}: not wired; new indices it creates are not tagged`,
+        );
       continue;
     }
     const key = templateKey(t.kind, t.name);
@@ -253,11 +311,17 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
       // matching both, the final pipeline a lower-order template gives them. Leave it to that one.
       const order = Number(t.body.order ?? 0);
       const giver = others.find(
-        (o) => o !== t && o.kind === "legacy" && Number(o.body.order ?? 0) <= order && getIndexSetting(ownSettings(o), "final_pipeline").present &&
+        (o) =>
+          o !== t &&
+          o.kind === "legacy" &&
+          Number(o.body.order ?? 0) <= order &&
+          getIndexSetting(ownSettings(o), "final_pipeline").present &&
           o.patterns.some((op) => t.patterns.some((tp) => globOverlaps(op, tp))),
       );
       if (giver) {
-        warnings.push(`legacy template ${t.name}: not wired, its indices may take index.final_pipeline from legacy template ${giver.name} (lower order), which setting it here would override`);
+        warnings.push(
+          `legacy template ${t.name}: not wired, its indices may take index.final_pipeline from legacy template ${giver.name} (lower order), which setting it here would override`,
+        );
         continue;
       }
     }
@@ -267,10 +331,22 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
     const target = previous ? chainName(name, previous) : name;
     if (previous) chains.set(target, previous);
     const add = missingTagMappings(effectiveProperties(t, components), opts.extraKeys);
-    for (const b of add.blocked) warnings.push(`${t.kind} template ${t.name}: ${b} cannot be mapped (a parent field is not an object); left alone`);
+    for (const b of add.blocked)
+      warnings.push(
+        `${t.kind} template ${t.name}: ${b} cannot be mapped (a parent field is not an object); left alone`,
+      );
     const body = wiredBody(t.kind, t.body, target, add.properties);
     if (!same(body, t.body))
-      actions.push({ kind: "template", template: t.kind, name: t.name, op: "update", finalBefore: ownFinal, finalAfter: sv(target), mappingsAdded: add.fields, body });
+      actions.push({
+        kind: "template",
+        template: t.kind,
+        name: t.name,
+        op: "update",
+        finalBefore: ownFinal,
+        finalAfter: sv(target),
+        mappingsAdded: add.fields,
+        body,
+      });
     newTemplates[key] = {
       kind: t.kind,
       name: t.name,
@@ -296,8 +372,23 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
     };
     const key = templateKey("legacy", ownName);
     if (!ownCurrent || !same(ownCurrent.body, body))
-      actions.push({ kind: "template", template: "legacy", name: ownName, op: ownCurrent ? "update" : "create", finalBefore: getIndexSetting(ownCurrent?.body.settings, "final_pipeline"), finalAfter: sv(name), mappingsAdded: missingTagMappings(undefined, opts.extraKeys).fields, body });
-    newTemplates[key] = { kind: "legacy", name: ownName, before: null, after: body, mappings_added: missingTagMappings(undefined, opts.extraKeys).fields };
+      actions.push({
+        kind: "template",
+        template: "legacy",
+        name: ownName,
+        op: ownCurrent ? "update" : "create",
+        finalBefore: getIndexSetting(ownCurrent?.body.settings, "final_pipeline"),
+        finalAfter: sv(name),
+        mappingsAdded: missingTagMappings(undefined, opts.extraKeys).fields,
+        body,
+      });
+    newTemplates[key] = {
+      kind: "legacy",
+      name: ownName,
+      before: null,
+      after: body,
+      mappings_added: missingTagMappings(undefined, opts.extraKeys).fields,
+    };
   }
 
   // Fleet integration pipelines call `<type>-<dataset>@custom`. We wire through the final pipeline
@@ -312,7 +403,9 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
   for (const def of [...defaults].sort()) {
     const hooks = entry(d.hooks, def) ?? [];
     if (hooks.length)
-      warnings.push(`default pipeline ${def} has the integration hook ${hooks.join(", ")}: outliers wires index.final_pipeline instead (chaining any final pipeline); re-run install after upgrading the integration, as Fleet rewrites its templates`);
+      warnings.push(
+        `default pipeline ${def} has the integration hook ${hooks.join(", ")}: outliers wires index.final_pipeline instead (chaining any final pipeline); re-run install after upgrading the integration, as Fleet rewrites its templates`,
+      );
   }
 
   // 4. Items wired before that the patterns no longer name: put back what was there.
@@ -323,14 +416,23 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
       if (newIndices[index]) continue;
       const cur = present.get(index);
       if (!cur) continue; // deleted since
-      if (cur.value === rec.after) unwire.push({ kind: "index-setting", index, before: cur, after: rec.before, why: "unwire" });
-      else warnings.push(`index ${index}: index.final_pipeline changed since install (${showSetting(cur)}); left as is`);
+      if (cur.value === rec.after)
+        unwire.push({ kind: "index-setting", index, before: cur, after: rec.before, why: "unwire" });
+      else
+        warnings.push(`index ${index}: index.final_pipeline changed since install (${showSetting(cur)}); left as is`);
     }
     // Indices a wired template created (in no record) that the patterns no longer name.
-    for (const a of strayIndices(d.finals, name, old.chains, new Set([...Object.keys(old.indices), ...indices.keys()]))) unwire.push(a);
+    for (const a of strayIndices(d.finals, name, old.chains, new Set([...Object.keys(old.indices), ...indices.keys()])))
+      unwire.push(a);
     for (const [key, rec] of Object.entries(old.templates)) {
       if (newTemplates[key]) continue;
-      unwire.push(...templateRestore(rec, templates.find((t) => templateKey(t.kind, t.name) === key), warnings));
+      unwire.push(
+        ...templateRestore(
+          rec,
+          templates.find((t) => templateKey(t.kind, t.name) === key),
+          warnings,
+        ),
+      );
     }
   }
 
@@ -357,8 +459,14 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
   const pendingState: InstallState = {
     ...state,
     chains: { ...Object.fromEntries(staleChains), ...state.chains },
-    indices: { ...Object.fromEntries(Object.entries(old?.indices ?? {}).filter(([i]) => !newIndices[i])), ...state.indices },
-    templates: { ...Object.fromEntries(Object.entries(old?.templates ?? {}).filter(([k]) => !newTemplates[k])), ...state.templates },
+    indices: {
+      ...Object.fromEntries(Object.entries(old?.indices ?? {}).filter(([i]) => !newIndices[i])),
+      ...state.indices,
+    },
+    templates: {
+      ...Object.fromEntries(Object.entries(old?.templates ?? {}).filter(([k]) => !newTemplates[k])),
+      ...state.templates,
+    },
   };
 
   // Order: pipelines exist before anything points at them; the record is written before any index
@@ -374,7 +482,19 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
     ...unwire,
     ...staleChains.map(([id, previous]) => ({ kind: "chain", id, op: "delete", previous }) as Action),
   ];
-  return { name, version, previousVersion, ruleCount: compiled.ruleIds.length, hash: compiled.hash, actions: ordered, warnings, state, pendingState, noIngestNode, stateVersion };
+  return {
+    name,
+    version,
+    previousVersion,
+    ruleCount: compiled.ruleIds.length,
+    hash: compiled.hash,
+    actions: ordered,
+    warnings,
+    state,
+    pendingState,
+    noIngestNode,
+    stateVersion,
+  };
 }
 
 /**
@@ -382,36 +502,89 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
  * installed), outside `known`: the actions giving them what their template gives without us, so that
  * none is left pointing at a pipeline we delete. `finals`: every index's final pipeline (finalPipelines).
  */
-export function strayIndices(finals: Record<string, SettingValue>, name: string, chains: Record<string, string>, known: Set<string>): Action[] {
+export function strayIndices(
+  finals: Record<string, SettingValue>,
+  name: string,
+  chains: Record<string, string>,
+  known: Set<string>,
+): Action[] {
   const out: Action[] = [];
   for (const [index, cur] of Object.entries(finals).sort(([a], [b]) => a.localeCompare(b))) {
     if (known.has(index)) continue;
     if (!isOurs(name, cur.value)) continue;
-    out.push({ kind: "index-setting", index, before: cur, after: impliedBefore(name, cur.value!, chains), why: "unwire" });
+    out.push({
+      kind: "index-setting",
+      index,
+      before: cur,
+      after: impliedBefore(name, cur.value!, chains),
+      why: "unwire",
+    });
   }
   return out;
 }
 
 /** The actions that put a template back as it was before we wired it. */
-export function templateRestore(rec: TemplateRecord, current: { kind: TemplateKind; name: string; body: Obj } | undefined, warnings: string[]): Action[] {
+export function templateRestore(
+  rec: TemplateRecord,
+  current: { kind: TemplateKind; name: string; body: Obj } | undefined,
+  warnings: string[],
+): Action[] {
   const label = `${rec.kind} template ${rec.name}`;
   if (!current) return []; // deleted since: nothing to restore
   const finalAfter = getIndexSetting(ownSettings({ kind: rec.kind, body: rec.after }), "final_pipeline");
   const curFinal = getIndexSetting(ownSettings(current), "final_pipeline");
   if (rec.before === null) {
-    return [{ kind: "template", template: rec.kind, name: rec.name, op: "delete", finalBefore: curFinal, finalAfter: { present: false }, mappingsAdded: [] }];
+    return [
+      {
+        kind: "template",
+        template: rec.kind,
+        name: rec.name,
+        op: "delete",
+        finalBefore: curFinal,
+        finalAfter: { present: false },
+        mappingsAdded: [],
+      },
+    ];
   }
   const beforeFinal = getIndexSetting(ownSettings({ kind: rec.kind, body: rec.before }), "final_pipeline");
   if (same(current.body, rec.after)) {
-    return [{ kind: "template", template: rec.kind, name: rec.name, op: "restore", finalBefore: curFinal, finalAfter: beforeFinal, mappingsAdded: [], body: rec.before }];
+    return [
+      {
+        kind: "template",
+        template: rec.kind,
+        name: rec.name,
+        op: "restore",
+        finalBefore: curFinal,
+        finalAfter: beforeFinal,
+        mappingsAdded: [],
+        body: rec.before,
+      },
+    ];
   }
   if (curFinal.value === finalAfter.value) {
     // Changed by someone else since: undo only our setting, keep their changes (and our mappings).
-    warnings.push(`${label} changed since install: only index.final_pipeline is put back; its other changes and the tag mappings stay`);
+    warnings.push(
+      `${label} changed since install: only index.final_pipeline is put back; its other changes and the tag mappings stay`,
+    );
     const body = structuredClone(current.body);
     if (rec.kind === "legacy") body.settings = withIndexSetting(body.settings, "final_pipeline", beforeFinal.value);
-    else body.template = { ...(body.template ?? {}), settings: withIndexSetting(body.template?.settings, "final_pipeline", beforeFinal.value) };
-    return [{ kind: "template", template: rec.kind, name: rec.name, op: "restore", finalBefore: curFinal, finalAfter: beforeFinal, mappingsAdded: [], body }];
+    else
+      body.template = {
+        ...(body.template ?? {}),
+        settings: withIndexSetting(body.template?.settings, "final_pipeline", beforeFinal.value),
+      };
+    return [
+      {
+        kind: "template",
+        template: rec.kind,
+        name: rec.name,
+        op: "restore",
+        finalBefore: curFinal,
+        finalAfter: beforeFinal,
+        mappingsAdded: [],
+        body,
+      },
+    ];
   }
   warnings.push(`${label}: index.final_pipeline changed since install (${showSetting(curFinal)}); left as is`);
   return [];
@@ -420,7 +593,9 @@ export function templateRestore(rec: TemplateRecord, current: { kind: TemplateKi
 /** Applies the plan's actions in order. */
 export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string) => void = () => {}): Promise<void> {
   if (plan.noIngestNode)
-    throw new UsageError(`${cluster.url} has no node with the ingest role: wiring pipeline ${plan.name} would make every write to the wired indices fail; add an ingest node first (outliers doctor)`);
+    throw new UsageError(
+      `${cluster.url} has no node with the ingest role: wiring pipeline ${plan.name} would make every write to the wired indices fail; add an ingest node first (outliers doctor)`,
+    );
   let stateVersion = plan.stateVersion;
   const settingGroups = new Map<string, string[]>();
   const flushSettings = async () => {
@@ -428,9 +603,15 @@ export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string
       const v = JSON.parse(value) as SettingValue;
       for (let k = 0; k < names.length; k += 50) {
         const chunk = names.slice(k, k + 50);
-        await rest(cluster, "PUT", `/${chunk.map(seg).join(",")}/_settings`, { "index.final_pipeline": v.present ? v.value : null }, {
-          what: `set index.final_pipeline on ${chunk.join(",")}`,
-        });
+        await rest(
+          cluster,
+          "PUT",
+          `/${chunk.map(seg).join(",")}/_settings`,
+          { "index.final_pipeline": v.present ? v.value : null },
+          {
+            what: `set index.final_pipeline on ${chunk.join(",")}`,
+          },
+        );
       }
     }
     settingGroups.clear();
@@ -439,11 +620,19 @@ export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string
     if (a.kind !== "index-setting") await flushSettings();
     switch (a.kind) {
       case "pipeline":
-        if (a.op === "delete") await rest(cluster, "DELETE", `/_ingest/pipeline/${seg(a.id)}`, undefined, { allow404: true, what: `delete pipeline ${a.id}` });
+        if (a.op === "delete")
+          await rest(cluster, "DELETE", `/_ingest/pipeline/${seg(a.id)}`, undefined, {
+            allow404: true,
+            what: `delete pipeline ${a.id}`,
+          });
         else await rest(cluster, "PUT", `/_ingest/pipeline/${seg(a.id)}`, a.body, { what: `put pipeline ${a.id}` });
         break;
       case "chain":
-        if (a.op === "delete") await rest(cluster, "DELETE", `/_ingest/pipeline/${seg(a.id)}`, undefined, { allow404: true, what: `delete pipeline ${a.id}` });
+        if (a.op === "delete")
+          await rest(cluster, "DELETE", `/_ingest/pipeline/${seg(a.id)}`, undefined, {
+            allow404: true,
+            what: `delete pipeline ${a.id}`,
+          });
         else await rest(cluster, "PUT", `/_ingest/pipeline/${seg(a.id)}`, a.body, { what: `put pipeline ${a.id}` });
         break;
       case "state":
@@ -454,11 +643,21 @@ export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string
         await writeState(cluster, a.state, a.version);
         break;
       case "index-mapping":
-        await rest(cluster, "PUT", `/${seg(a.index)}/_mapping`, { properties: a.properties }, { what: `add tag mappings to ${a.index}` });
+        await rest(
+          cluster,
+          "PUT",
+          `/${seg(a.index)}/_mapping`,
+          { properties: a.properties },
+          { what: `add tag mappings to ${a.index}` },
+        );
         break;
       case "template": {
         const path = a.template === "legacy" ? `/_template/${seg(a.name)}` : `/_index_template/${seg(a.name)}`;
-        if (a.op === "delete") await rest(cluster, "DELETE", path, undefined, { allow404: true, what: `delete ${a.template} template ${a.name}` });
+        if (a.op === "delete")
+          await rest(cluster, "DELETE", path, undefined, {
+            allow404: true,
+            what: `delete ${a.template} template ${a.name}`,
+          });
         else await rest(cluster, "PUT", path, a.body, { what: `put ${a.template} template ${a.name}` });
         break;
       }
@@ -479,9 +678,13 @@ export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string
 export function describeAction(a: Action): string {
   switch (a.kind) {
     case "pipeline":
-      return a.op === "delete" ? `pipeline ${a.id}: delete (version ${a.fromVersion ?? "-"})` : `pipeline ${a.id}: ${a.op}, version ${a.fromVersion ?? "-"} → ${a.toVersion}`;
+      return a.op === "delete"
+        ? `pipeline ${a.id}: delete (version ${a.fromVersion ?? "-"})`
+        : `pipeline ${a.id}: ${a.op}, version ${a.fromVersion ?? "-"} → ${a.toVersion}`;
     case "chain":
-      return a.op === "delete" ? `pipeline ${a.id}: delete (no longer needed)` : `pipeline ${a.id}: ${a.op} (runs ${a.previous}, then the tagging pipeline)`;
+      return a.op === "delete"
+        ? `pipeline ${a.id}: delete (no longer needed)`
+        : `pipeline ${a.id}: ${a.op} (runs ${a.previous}, then the tagging pipeline)`;
     case "state":
       return `install record ${STATE_INDEX}: ${a.op}`;
     case "other-state":

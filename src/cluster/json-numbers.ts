@@ -45,13 +45,18 @@ export function isExact(source: string, value: number): boolean {
 export function parseJson(text: string): unknown {
   if (!MAYBE_INEXACT.test(text)) return JSON.parse(text);
   return JSON.parse(text, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
-    if (typeof value === "number" && context?.source !== undefined && !isExact(context.source, value)) return new LosslessNumber(context.source);
+    if (typeof value === "number" && context?.source !== undefined && !isExact(context.source, value))
+      return new LosslessNumber(context.source);
     return value;
   } as (this: unknown, key: string, value: unknown) => unknown);
 }
 
 /** Dotted paths (array positions as `[n]`) of every LosslessNumber in a value, with its text. */
-export function losslessPaths(value: unknown, prefix = "", out: { path: string; text: string }[] = []): { path: string; text: string }[] {
+export function losslessPaths(
+  value: unknown,
+  prefix = "",
+  out: { path: string; text: string }[] = [],
+): { path: string; text: string }[] {
   if (value instanceof LosslessNumber) out.push({ path: prefix, text: value.text });
   else if (Array.isArray(value)) value.forEach((v, i) => losslessPaths(v, `${prefix}[${i}]`, out));
   else if (typeof value === "object" && value !== null)

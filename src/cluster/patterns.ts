@@ -65,6 +65,7 @@ export function globOverlaps(a: string, b: string): boolean {
  * patterns that name every index, exclusions, and patterns reaching hidden indices are refused.
  */
 export function checkPatterns(patterns: string[]): string[] {
-  if (patterns.length === 0) throw new UsageError("no index patterns to wire (give --index PATTERN, or rules with index patterns)");
+  if (patterns.length === 0)
+    throw new UsageError("no index patterns to wire (give --index PATTERN, or rules with index patterns)");
   return checkIndexPatterns(patterns);
 }

@@ -59,14 +59,22 @@ export function canonical(v: unknown): string {
 }
 
 export function bodyHash(p: { processors: object[]; on_failure?: object[] }): string {
-  return createHash("sha256").update(canonical({ processors: p.processors, on_failure: p.on_failure ?? null })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(canonical({ processors: p.processors, on_failure: p.on_failure ?? null }))
+    .digest("hex")
+    .slice(0, 16);
 }
 
 export function supportsPipelineMeta(info: ClusterInfo): boolean {
   return engineOf(info).pipelineMeta;
 }
 
-export function pipelineDocument(info: ClusterInfo, compiled: CompiledPipeline, meta: PipelineMeta, version: number): PipelineDoc {
+export function pipelineDocument(
+  info: ClusterInfo,
+  compiled: CompiledPipeline,
+  meta: PipelineMeta,
+  version: number,
+): PipelineDoc {
   const doc: PipelineDoc = { processors: compiled.processors, version };
   if (compiled.on_failure?.length) doc.on_failure = compiled.on_failure;
   if (supportsPipelineMeta(info)) {

@@ -40,7 +40,11 @@ export interface PipelineStatus {
 }
 
 export async function pipelineStatus(cluster: Cluster, name: string): Promise<PipelineStatus> {
-  const doc = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, { allow404: true }))?.[name];
+  const doc = (
+    await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, {
+      allow404: true,
+    })
+  )?.[name];
   const meta = readPipelineMeta(doc);
   const state: InstallState | undefined = await readState(cluster, name);
   const out: PipelineStatus = {
@@ -61,7 +65,9 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
     templates: Object.values(state?.templates ?? {}).map((t) => ({
       kind: t.kind,
       name: t.name,
-      final_pipeline: String((t.kind === "legacy" ? t.after.settings : t.after.template?.settings)?.index?.final_pipeline ?? ""),
+      final_pipeline: String(
+        (t.kind === "legacy" ? t.after.settings : t.after.template?.settings)?.index?.final_pipeline ?? "",
+      ),
       previous: t.previous_final ?? null,
       created: t.before === null,
     })),
@@ -75,20 +81,42 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
     for (const [index, info] of await discoverIndices(cluster, out.patterns)) {
       if (state?.indices[index] || !isOurs(name, info.final.value)) continue;
       const before = impliedBefore(name, info.final.value!, out.chains);
-      out.indices.push({ index, final_pipeline: info.final.value!, previous: before.present ? before.value! : null, default_pipeline: info.default ?? null });
+      out.indices.push({
+        index,
+        final_pipeline: info.final.value!,
+        previous: before.present ? before.value! : null,
+        default_pipeline: info.default ?? null,
+      });
     }
     out.indices.sort((a, b) => a.index.localeCompare(b.index));
     const target = out.patterns.map(seg).join(",");
     const q = { ignore_unavailable: true, allow_no_indices: true };
     const count = async (query: object) =>
-      (await rest<{ count: number }>(cluster, "POST", `/${target}/_count`, { query }, { querystring: q, what: "count tagged events" }))?.count ?? 0;
-    out.tagged = await count({ bool: { should: [{ exists: { field: "outliers.model_type" } }, { term: { tags: "outlier" } }], minimum_should_match: 1 } });
+      (
+        await rest<{ count: number }>(
+          cluster,
+          "POST",
+          `/${target}/_count`,
+          { query },
+          { querystring: q, what: "count tagged events" },
+        )
+      )?.count ?? 0;
+    out.tagged = await count({
+      bool: {
+        should: [{ exists: { field: "outliers.model_type" } }, { term: { tags: "outlier" } }],
+        minimum_should_match: 1,
+      },
+    });
     out.failed = await count({ exists: { field: "outliers.error" } });
-    const hits = new Map((await ruleHits(cluster, { index: out.patterns, timeField: "@timestamp" })).map((h) => [h.id, h.count]));
+    const hits = new Map(
+      (await ruleHits(cluster, { index: out.patterns, timeField: "@timestamp" })).map((h) => [h.id, h.count]),
+    );
     for (const r of out.rules) r.tagged = hits.get(r.id) ?? 0;
     out.rules.sort((a, b) => b.tagged - a.tagged || a.title.localeCompare(b.title));
   }
-  const stats = await rest<{ nodes: Record<string, any> }>(cluster, "GET", "/_nodes/stats/ingest", undefined, { what: "read ingest stats" });
+  const stats = await rest<{ nodes: Record<string, any> }>(cluster, "GET", "/_nodes/stats/ingest", undefined, {
+    what: "read ingest stats",
+  });
   const ours = new Set([name, ...Object.keys(out.chains)]);
   for (const node of Object.values(stats?.nodes ?? {})) {
     for (const [id, s] of Object.entries((node.ingest?.pipelines ?? {}) as Record<string, any>)) {
@@ -111,17 +139,26 @@ export const STATUS_TOP_RULES = 10;
  * full rule list (titles and ids, one per line) only with `verbose`.
  */
 export function formatStatus(s: PipelineStatus, opts: { verbose?: boolean } = {}): string {
-  if (!s.installed) return `pipeline ${s.name}: not installed${s.indices.length ? ` (an install record lists ${s.indices.length} indices; run pipeline uninstall to restore them)` : ""}`;
+  if (!s.installed)
+    return `pipeline ${s.name}: not installed${s.indices.length ? ` (an install record lists ${s.indices.length} indices; run pipeline uninstall to restore them)` : ""}`;
   const lines = [
     `pipeline ${s.name}: version ${s.version}, ${s.ruleCount} rule(s), content ${s.meta?.hash.slice(0, 12)}, tool ${s.meta?.tool_version}, updated ${s.meta?.updated_at}`,
     `patterns: ${s.patterns.join(", ") || "(none)"}`,
     `indices (${s.indices.length}):`,
-    ...s.indices.map((i) => `  ${i.index}: final_pipeline ${i.final_pipeline}${i.previous ? ` (was ${i.previous})` : ""}${i.default_pipeline ? `, default_pipeline ${i.default_pipeline}` : ""}`),
+    ...s.indices.map(
+      (i) =>
+        `  ${i.index}: final_pipeline ${i.final_pipeline}${i.previous ? ` (was ${i.previous})` : ""}${i.default_pipeline ? `, default_pipeline ${i.default_pipeline}` : ""}`,
+    ),
     `templates (${s.templates.length}):`,
-    ...s.templates.map((t) => `  ${t.kind} ${t.name}: final_pipeline ${t.final_pipeline}${t.previous ? ` (chains ${t.previous})` : ""}${t.created ? " (created by outliers)" : ""}`),
+    ...s.templates.map(
+      (t) =>
+        `  ${t.kind} ${t.name}: final_pipeline ${t.final_pipeline}${t.previous ? ` (chains ${t.previous})` : ""}${t.created ? " (created by outliers)" : ""}`,
+    ),
     `chained previous final pipelines: ${Object.values(s.chains).join(", ") || "(none)"}`,
     `events tagged: ${s.tagged}, tagging errors: ${s.failed}`,
-    ...Object.entries(s.ingest).map(([id, c]) => `ingest ${id}: ${c.count} processed, ${c.failed} failed, ${c.time_in_millis} ms`),
+    ...Object.entries(s.ingest).map(
+      ([id, c]) => `ingest ${id}: ${c.count} processed, ${c.failed} failed, ${c.time_in_millis} ms`,
+    ),
   ];
   lines.push(...statusRuleLines(s.rules, opts.verbose ? 0 : STATUS_TOP_RULES));
   return lines.join("\n");
@@ -132,12 +169,25 @@ function statusRuleLines(rules: PipelineStatus["rules"], top: number): string[] 
   const label = (r: { id: string; title: string }) => (r.title ? `${r.title} (${r.id})` : r.id);
   if (top === 0) {
     const w = Math.max(6, ...rules.map((r) => String(r.tagged).length));
-    return [`rules (${rules.length}, by events tagged):`, `  ${"events".padStart(w)}  rule`, ...rules.map((r) => `  ${String(r.tagged).padStart(w)}  ${label(r)}`)];
+    return [
+      `rules (${rules.length}, by events tagged):`,
+      `  ${"events".padStart(w)}  rule`,
+      ...rules.map((r) => `  ${String(r.tagged).padStart(w)}  ${label(r)}`),
+    ];
   }
-  const lines = [`rules: ${rules.length} installed, ${hit.length} with tagged events${hit.length ? `; top ${Math.min(top, hit.length)}:` : ""}`];
+  const lines = [
+    `rules: ${rules.length} installed, ${hit.length} with tagged events${hit.length ? `; top ${Math.min(top, hit.length)}:` : ""}`,
+  ];
   const shown = hit.slice(0, top);
   const w = Math.max(6, ...shown.map((r) => String(r.tagged).length));
-  if (shown.length) lines.push(`  ${"events".padStart(w)}  rule`, ...shown.map((r) => `  ${String(r.tagged).padStart(w)}  ${label(r)}`));
-  if (rules.length > shown.length) lines.push(`  (${rules.length - shown.length} more; --verbose lists every rule with its title and id, --json gives the ids)`);
+  if (shown.length)
+    lines.push(
+      `  ${"events".padStart(w)}  rule`,
+      ...shown.map((r) => `  ${String(r.tagged).padStart(w)}  ${label(r)}`),
+    );
+  if (rules.length > shown.length)
+    lines.push(
+      `  (${rules.length - shown.length} more; --verbose lists every rule with its title and id, --json gives the ids)`,
+    );
   return lines;
 }

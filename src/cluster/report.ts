@@ -55,7 +55,12 @@ function windowed(query: object, opts: ReportOptions): object {
 
 async function countOf(cluster: Cluster, opts: ReportOptions, query: object): Promise<number> {
   const r: any = await call(cluster, "count tagged events", () =>
-    cluster.client.count({ index: opts.index, ignore_unavailable: true, allow_no_indices: true, query: windowed(query, opts) } as any),
+    cluster.client.count({
+      index: opts.index,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      query: windowed(query, opts),
+    } as any),
   );
   return r.count ?? 0;
 }
@@ -77,24 +82,55 @@ function entryFor(source: any, id: string, key: string): unknown {
 }
 
 /** Terms buckets of `field` over each group, summed by key; with `titles`, one sample tag per rule. */
-async function termsOver(cluster: Cluster, opts: ReportOptions, groups: FieldGroup[], titles: boolean): Promise<{ counts: Map<string, number>; titles: Map<string, string> }> {
+async function termsOver(
+  cluster: Cluster,
+  opts: ReportOptions,
+  groups: FieldGroup[],
+  titles: boolean,
+): Promise<{ counts: Map<string, number>; titles: Map<string, string> }> {
   const counts = new Map<string, number>();
   const names = new Map<string, string>();
   for (const g of groups) {
     const aggs: Record<string, object> = {
       t: {
         terms: { field: g.field, size: MAX_BUCKETS },
-        ...(titles ? { aggs: { sample: { top_hits: { size: 1, _source: ["outliers.rule_id", "outliers.reason", "outliers.model_type", "outliers.model_name"] } } } } : {}),
+        ...(titles
+          ? {
+              aggs: {
+                sample: {
+                  top_hits: {
+                    size: 1,
+                    _source: ["outliers.rule_id", "outliers.reason", "outliers.model_type", "outliers.model_name"],
+                  },
+                },
+              },
+            }
+          : {}),
       },
     };
     const r: any = await call(cluster, `aggregate ${g.field}`, () =>
-      cluster.client.search({ index: g.index, ignore_unavailable: true, allow_no_indices: true, size: 0, query: windowed({ exists: { field: g.field } }, opts), aggs } as any),
+      cluster.client.search({
+        index: g.index,
+        ignore_unavailable: true,
+        allow_no_indices: true,
+        size: 0,
+        query: windowed({ exists: { field: g.field } }, opts),
+        aggs,
+      } as any),
     );
     for (const b of r.aggregations?.t?.buckets ?? []) {
       const key = String(b.key);
       counts.set(key, (counts.get(key) ?? 0) + b.doc_count);
       const src = b.sample?.hits?.hits?.[0]?._source;
-      if (titles && src && !names.has(key)) names.set(key, titleFromTag(entryFor(src, key, "reason"), entryFor(src, key, "model_type"), entryFor(src, key, "model_name")));
+      if (titles && src && !names.has(key))
+        names.set(
+          key,
+          titleFromTag(
+            entryFor(src, key, "reason"),
+            entryFor(src, key, "model_type"),
+            entryFor(src, key, "model_name"),
+          ),
+        );
     }
   }
   return { counts, titles: names };
@@ -119,7 +155,11 @@ export async function resultsReport(cluster: Cluster, opts: ReportOptions): Prom
   return {
     index: opts.index,
     indicesMatched,
-    window: { since: opts.since?.toISOString() ?? null, until: opts.until?.toISOString() ?? null, timeField: opts.timeField },
+    window: {
+      since: opts.since?.toISOString() ?? null,
+      until: opts.until?.toISOString() ?? null,
+      timeField: opts.timeField,
+    },
     taggedEvents: await countOf(cluster, opts, { exists: { field: RULE_ID } }),
     ruleEventPairs: rules.reduce((a, r) => a + r.count, 0),
     taggingErrors: await countOf(cluster, opts, { exists: { field: "outliers.error" } }),

@@ -8,7 +8,11 @@ import { call, esReason, isResponseError, type Cluster } from "./client.ts";
 /** An error answer from Elasticsearch to one of our requests, with what we were doing. */
 export class EsRequestError extends Error {
   override name = "EsRequestError";
-  constructor(public what: string, public status: number | undefined, reason: string) {
+  constructor(
+    public what: string,
+    public status: number | undefined,
+    reason: string,
+  ) {
     super(`${what}: ${reason}`);
   }
 }
@@ -27,10 +31,22 @@ export interface RestOptions {
  * are retried a few times with backoff rather than leaving an install half done on a loaded cluster.
  */
 function busy(status: number | undefined, reason: string): boolean {
-  return status === 429 || status === 503 || /process_cluster_event_timeout|failed to process cluster event|timed out while|ProcessClusterEventTimeoutException/i.test(reason);
+  return (
+    status === 429 ||
+    status === 503 ||
+    /process_cluster_event_timeout|failed to process cluster event|timed out while|ProcessClusterEventTimeoutException/i.test(
+      reason,
+    )
+  );
 }
 
-export async function rest<T = any>(cluster: Cluster, method: "GET" | "PUT" | "POST" | "DELETE", path: string, body?: unknown, opts: RestOptions = {}): Promise<T | undefined> {
+export async function rest<T = any>(
+  cluster: Cluster,
+  method: "GET" | "PUT" | "POST" | "DELETE",
+  path: string,
+  body?: unknown,
+  opts: RestOptions = {},
+): Promise<T | undefined> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await restOnce<T>(cluster, method, path, body, opts);
@@ -42,11 +58,20 @@ export async function rest<T = any>(cluster: Cluster, method: "GET" | "PUT" | "P
   }
 }
 
-async function restOnce<T>(cluster: Cluster, method: "GET" | "PUT" | "POST" | "DELETE", path: string, body: unknown, opts: RestOptions): Promise<T | undefined> {
+async function restOnce<T>(
+  cluster: Cluster,
+  method: "GET" | "PUT" | "POST" | "DELETE",
+  path: string,
+  body: unknown,
+  opts: RestOptions,
+): Promise<T | undefined> {
   const what = opts.what ?? `${method} ${path}`;
   try {
     const res = await call(cluster, what, () =>
-      cluster.client.transport.request({ method, path, body: body as any, querystring: opts.querystring as any }, { meta: true }),
+      cluster.client.transport.request(
+        { method, path, body: body as any, querystring: opts.querystring as any },
+        { meta: true },
+      ),
     );
     return (res as { body: T }).body;
   } catch (e) {

@@ -47,13 +47,23 @@ export function installedRules(doc: PipelineDoc | undefined): RuleRef[] {
     for (const e of m) if (Array.isArray(e)) titles.set(String(e[0]), titleFromTag(e[2], e[5], e[4]));
   }
   const digests = meta.rule_hashes;
-  return meta.rule_ids.map((id, i) => ({ id, title: titles.get(id) ?? "", ...(digests?.[i] ? { digest: digests[i] } : {}) }));
+  return meta.rule_ids.map((id, i) => ({
+    id,
+    title: titles.get(id) ?? "",
+    ...(digests?.[i] ? { digest: digests[i] } : {}),
+  }));
 }
 
 export function ruleChanges(installed: RuleRef[], next: RuleRef[]): RuleChanges {
   const before = new Map(installed.map((r) => [r.id, r]));
   const after = new Map(next.map((r) => [r.id, r]));
-  const out: RuleChanges = { added: [], removed: [], changed: [], unchanged: 0, digestsUnknown: installed.length > 0 && installed.some((r) => r.digest === undefined) };
+  const out: RuleChanges = {
+    added: [],
+    removed: [],
+    changed: [],
+    unchanged: 0,
+    digestsUnknown: installed.length > 0 && installed.some((r) => r.digest === undefined),
+  };
   for (const r of next) {
     const old = before.get(r.id);
     if (!old) out.added.push(r);
@@ -66,5 +76,10 @@ export function ruleChanges(installed: RuleRef[], next: RuleRef[]): RuleChanges 
 
 /** The pipeline installed under `name`, or undefined. */
 export async function readInstalledPipeline(cluster: Cluster, name: string): Promise<PipelineDoc | undefined> {
-  return (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, { allow404: true, what: `read pipeline ${name}` }))?.[name];
+  return (
+    await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, {
+      allow404: true,
+      what: `read pipeline ${name}`,
+    })
+  )?.[name];
 }

@@ -18,11 +18,19 @@ function list(v: unknown): string[] {
 
 /** Whether a pipeline of that name exists. */
 export async function pipelineExists(cluster: Cluster, name: string): Promise<boolean> {
-  const r = await rest(cluster, "GET", `/_ingest/pipeline/${encodeURIComponent(name)}`, undefined, { allow404: true, what: `get pipeline ${name}` });
+  const r = await rest(cluster, "GET", `/_ingest/pipeline/${encodeURIComponent(name)}`, undefined, {
+    allow404: true,
+    what: `get pipeline ${name}`,
+  });
   return r !== undefined && Object.keys(r as object).length > 0;
 }
 
-export async function simulateInstalled(cluster: Cluster, name: string, docs: Record<string, unknown>[], chunk = 200): Promise<InstalledResult[]> {
+export async function simulateInstalled(
+  cluster: Cluster,
+  name: string,
+  docs: Record<string, unknown>[],
+  chunk = 200,
+): Promise<InstalledResult[]> {
   const out: InstalledResult[] = [];
   for (let k = 0; k < docs.length; k += chunk) {
     const part = docs.slice(k, k + chunk);

@@ -43,15 +43,25 @@ export async function simulateDocs(
   chunk = 200,
 ): Promise<SimulatedDoc[]> {
   const out: SimulatedDoc[] = [];
-  const body = { description: "outliers simulate", processors: pipeline.processors, ...(pipeline.on_failure ? { on_failure: pipeline.on_failure } : {}) };
+  const body = {
+    description: "outliers simulate",
+    processors: pipeline.processors,
+    ...(pipeline.on_failure ? { on_failure: pipeline.on_failure } : {}),
+  };
   for (let k = 0; k < entries.length; k += chunk) {
     const part = entries.slice(k, k + chunk);
     const docs = part.filter((e) => e.doc !== undefined);
     const res = docs.length
-      ? await rest<{ docs: any[] }>(cluster, "POST", "/_ingest/pipeline/_simulate", {
-          pipeline: body,
-          docs: docs.map((e, n) => ({ _index: "outliers-simulate", _id: String(k + n), _source: e.doc })),
-        }, { what: "simulate pipeline" })
+      ? await rest<{ docs: any[] }>(
+          cluster,
+          "POST",
+          "/_ingest/pipeline/_simulate",
+          {
+            pipeline: body,
+            docs: docs.map((e, n) => ({ _index: "outliers-simulate", _id: String(k + n), _source: e.doc })),
+          },
+          { what: "simulate pipeline" },
+        )
       : { docs: [] };
     let n = 0;
     for (const e of part) {
@@ -61,7 +71,13 @@ export async function simulateDocs(
       }
       const r = res?.docs[n++];
       if (r?.error) {
-        out.push({ line: e.line, matched: [], already: [], titles: [], errors: [r.error.reason ?? JSON.stringify(r.error)] });
+        out.push({
+          line: e.line,
+          matched: [],
+          already: [],
+          titles: [],
+          errors: [r.error.reason ?? JSON.stringify(r.error)],
+        });
         continue;
       }
       const source = r?.doc?._source as Record<string, unknown> | undefined;

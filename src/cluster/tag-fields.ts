@@ -17,11 +17,18 @@ export interface FieldGroup {
 type Caps = Record<string, Record<string, { aggregatable?: boolean; indices?: string[] }>>;
 
 /** Per tag field, the groups to aggregate on (an empty list when no index maps the field aggregatably), and the indices the patterns matched. */
-export async function aggregatableGroups(cluster: Cluster, index: string[], fields: string[]): Promise<Map<string, FieldGroup[]> & { indices?: string[] }> {
+export async function aggregatableGroups(
+  cluster: Cluster,
+  index: string[],
+  fields: string[],
+): Promise<Map<string, FieldGroup[]> & { indices?: string[] }> {
   const asked = fields.flatMap((f) => [f, `${f}.keyword`]);
   const r: { fields?: Caps; indices?: string[] } = await call<any>(cluster, "read field capabilities", () =>
     // `fields` in the query string: the 8.x client would send it in the body, which 7.x ignores.
-    cluster.client.fieldCaps({ index, ignore_unavailable: true, allow_no_indices: true } as any, { querystring: { fields: asked.join(",") } } as any),
+    cluster.client.fieldCaps(
+      { index, ignore_unavailable: true, allow_no_indices: true } as any,
+      { querystring: { fields: asked.join(",") } } as any,
+    ),
   );
   const out: Map<string, FieldGroup[]> & { indices?: string[] } = new Map<string, FieldGroup[]>();
   for (const f of fields) out.set(f, groupsFor(r.fields ?? {}, f, index));

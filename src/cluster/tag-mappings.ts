@@ -37,7 +37,8 @@ function lookup(props: Props | undefined, path: string): "free" | "mapped" | "bl
     const node = cur?.[parts[k]!];
     if (!node) return "free";
     if (k === parts.length - 1) return "mapped";
-    const isObject = node.properties !== undefined || node.type === undefined || node.type === "object" || node.type === "nested";
+    const isObject =
+      node.properties !== undefined || node.type === undefined || node.type === "object" || node.type === "nested";
     if (!isObject || node.enabled === false) return "blocked";
     cur = node.properties ?? {};
   }
@@ -68,12 +69,20 @@ function withLayout(leaf: Record<string, unknown>, layout: TagLayout): Record<st
 }
 
 /** The additions a mapping (its top-level `properties`) needs. */
-export function missingTagMappings(properties: Props | undefined, extraKeys: string[] = [], layout: TagLayout = "keyword"): MappingAddition {
+export function missingTagMappings(
+  properties: Props | undefined,
+  extraKeys: string[] = [],
+  layout: TagLayout = "keyword",
+): MappingAddition {
   const fields: string[] = [];
   const blocked: string[] = [];
   const out: Props = {};
   // ee-outliers use cases' extra keys are written as `outliers.<key>` lists of strings.
-  const extras = Object.fromEntries(extraKeys.filter((k) => /^[^.]+$/.test(k) && !(`outliers.${k}` in TAG_FIELDS)).map((k) => [`outliers.${k}`, { type: "keyword", ignore_above: 8191 }]));
+  const extras = Object.fromEntries(
+    extraKeys
+      .filter((k) => /^[^.]+$/.test(k) && !(`outliers.${k}` in TAG_FIELDS))
+      .map((k) => [`outliers.${k}`, { type: "keyword", ignore_above: 8191 }]),
+  );
   for (const [path, leaf] of Object.entries({ ...TAG_FIELDS, ...extras })) {
     const where = lookup(properties, path);
     if (where === "blocked") blocked.push(path);

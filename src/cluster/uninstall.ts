@@ -43,7 +43,11 @@ function calledPipelines(doc: PipelineDoc | undefined): string[] {
 
 export async function planUninstall(cluster: Cluster, name: string): Promise<Plan> {
   const old = await readState(cluster, name);
-  const pipeline = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, { allow404: true }))?.[name];
+  const pipeline = (
+    await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, {
+      allow404: true,
+    })
+  )?.[name];
   const meta = readPipelineMeta(pipeline);
   if (pipeline && !meta) throw new UsageError(`pipeline ${name} was not installed by outliers; not removing it`);
   const warnings: string[] = [];
@@ -72,10 +76,11 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
     };
 
     // Indices: every open or hidden one, since indices that wired templates created are in no record.
-    const all = (await rest<Obj>(cluster, "GET", "/_all/_settings/index.final_pipeline,index.default_pipeline", undefined, {
-      querystring: { flat_settings: true, expand_wildcards: "open,hidden", allow_no_indices: true },
-      what: "read index.final_pipeline of every index",
-    })) ?? {};
+    const all =
+      (await rest<Obj>(cluster, "GET", "/_all/_settings/index.final_pipeline,index.default_pipeline", undefined, {
+        querystring: { flat_settings: true, expand_wildcards: "open,hidden", allow_no_indices: true },
+        what: "read index.final_pipeline of every index",
+      })) ?? {};
     const finalAfter = new Map<string, string | undefined>();
     const defaults = new Set<string>();
     for (const [index, v] of Object.entries(all).sort(([a], [b]) => a.localeCompare(b))) {
@@ -89,9 +94,12 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
         finalAfter.set(index, rec.before.value);
         continue;
       }
-      const r = spliceOut(name, cur.value, others, (own) => (rec && rec.after === own ? rec.before : impliedBefore(name, own, old.chains)));
+      const r = spliceOut(name, cur.value, others, (own) =>
+        rec && rec.after === own ? rec.before : impliedBefore(name, own, old.chains),
+      );
       if (!r) {
-        if (rec) warnings.push(`index ${index}: index.final_pipeline changed since install (${showSetting(cur)}); left as is`);
+        if (rec)
+          warnings.push(`index ${index}: index.final_pipeline changed since install (${showSetting(cur)}); left as is`);
         continue;
       }
       settingActions.push({ kind: "index-setting", index, before: cur, after: r.value, why: "unwire" });
@@ -119,23 +127,52 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
       const curFinal = getIndexSetting(ownSettings(t), "final_pipeline");
       const def = getIndexSetting(ownSettings(t), "default_pipeline").value;
       if (def) defaults.add(def);
-      const recAfterFinal = rec ? getIndexSetting(ownSettings({ kind: rec.kind, body: rec.after }), "final_pipeline").value : undefined;
-      const r = rec && curFinal.value === recAfterFinal ? undefined : spliceOut(name, curFinal.value, others, (own) =>
-        rec && recAfterFinal === own ? (rec.previous_final ? { present: true, value: rec.previous_final } : { present: false }) : impliedBefore(name, own, old.chains));
+      const recAfterFinal = rec
+        ? getIndexSetting(ownSettings({ kind: rec.kind, body: rec.after }), "final_pipeline").value
+        : undefined;
+      const r =
+        rec && curFinal.value === recAfterFinal
+          ? undefined
+          : spliceOut(name, curFinal.value, others, (own) =>
+              rec && recAfterFinal === own
+                ? rec.previous_final
+                  ? { present: true, value: rec.previous_final }
+                  : { present: false }
+                : impliedBefore(name, own, old.chains),
+            );
       if (!r || !r.other) {
         if (rec) {
           const acts = templateRestore(rec, t, warnings);
           templateActions.push(...acts);
           const a = acts[0];
-          templateFinals.push(...(a && a.kind === "template" ? (a.op === "delete" ? [] : [a.finalAfter.value ?? ""]) : [curFinal.value ?? ""]));
+          templateFinals.push(
+            ...(a && a.kind === "template"
+              ? a.op === "delete"
+                ? []
+                : [a.finalAfter.value ?? ""]
+              : [curFinal.value ?? ""]),
+          );
         } else if (curFinal.value) templateFinals.push(curFinal.value);
         continue;
       }
       // Another install's wiring over ours: it keeps the template, now over what we replaced.
       const body = structuredClone(t.body);
       if (t.kind === "legacy") body.settings = withIndexSetting(body.settings, "final_pipeline", r.value.value);
-      else body.template = { ...(body.template ?? {}), settings: withIndexSetting(body.template?.settings, "final_pipeline", r.value.value) };
-      templateActions.push({ kind: "template", template: t.kind, name: t.name, op: "update", finalBefore: curFinal, finalAfter: r.value, mappingsAdded: [], body });
+      else
+        body.template = {
+          ...(body.template ?? {}),
+          settings: withIndexSetting(body.template?.settings, "final_pipeline", r.value.value),
+        };
+      templateActions.push({
+        kind: "template",
+        template: t.kind,
+        name: t.name,
+        op: "update",
+        finalBefore: curFinal,
+        finalAfter: r.value,
+        mappingsAdded: [],
+        body,
+      });
       templateFinals.push(r.value.value!);
       applyOther(r.other, curFinal.value!);
       const k = others.find((s) => s.name === r.other!.name)!;
@@ -160,18 +197,38 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
     }
     for (const [id, previous] of [...newChains].sort()) {
       const k = id.slice(0, id.length - `-chain-${previous}`.length);
-      const cur = (await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(id)}`, undefined, { allow404: true }))?.[id];
-      if (!cur) createChains.push({ kind: "chain", id, op: "create", previous, body: chainDocument(cluster.info, k, previous) });
+      const cur = (
+        await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(id)}`, undefined, {
+          allow404: true,
+        })
+      )?.[id];
+      if (!cur)
+        createChains.push({
+          kind: "chain",
+          id,
+          op: "create",
+          previous,
+          body: chainDocument(cluster.info, k, previous),
+        });
     }
 
     // Pipelines to delete: ours and the retired chains, unless something still calls them.
     const candidates = new Map<string, Action>();
-    for (const [id, previous] of Object.entries(old.chains)) candidates.set(id, { kind: "chain", id, op: "delete", previous });
-    for (const [k, ids] of retiredChains) for (const id of ids) if (!newChains.has(id)) candidates.set(id, { kind: "chain", id, op: "delete", previous: `${k}'s previous` });
+    for (const [id, previous] of Object.entries(old.chains))
+      candidates.set(id, { kind: "chain", id, op: "delete", previous });
+    for (const [k, ids] of retiredChains)
+      for (const id of ids)
+        if (!newChains.has(id)) candidates.set(id, { kind: "chain", id, op: "delete", previous: `${k}'s previous` });
     if (pipeline) candidates.set(name, { kind: "pipeline", id: name, op: "delete", fromVersion: pipeline.version });
-    const pipelines = (await rest<Record<string, PipelineDoc>>(cluster, "GET", "/_ingest/pipeline", undefined, { allow404: true, what: "read ingest pipelines" })) ?? {};
+    const pipelines =
+      (await rest<Record<string, PipelineDoc>>(cluster, "GET", "/_ingest/pipeline", undefined, {
+        allow404: true,
+        what: "read ingest pipelines",
+      })) ?? {};
     // Our own chains may be named by prefix only (created by a template's index): add those too.
-    for (const id of Object.keys(pipelines)) if (id !== name && isOurs(name, id) && !candidates.has(id)) candidates.set(id, { kind: "chain", id, op: "delete", previous: id.slice(`${name}-chain-`.length) });
+    for (const id of Object.keys(pipelines))
+      if (id !== name && isOurs(name, id) && !candidates.has(id))
+        candidates.set(id, { kind: "chain", id, op: "delete", previous: id.slice(`${name}-chain-`.length) });
     const users = new Map<string, string[]>();
     const use = (p: string | undefined, by: string) => {
       if (!p || !candidates.has(p)) return;
@@ -181,7 +238,8 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
     for (const [index, f] of finalAfter) use(f, `index ${index}`);
     for (const f of templateFinals) use(f, "an index template");
     for (const d of defaults) use(d, "a default_pipeline");
-    for (const [id, doc] of Object.entries(pipelines)) if (!candidates.has(id)) for (const c of calledPipelines(doc)) use(c, `pipeline ${id}`);
+    for (const [id, doc] of Object.entries(pipelines))
+      if (!candidates.has(id)) for (const c of calledPipelines(doc)) use(c, `pipeline ${id}`);
     for (const [id, previous] of newChains) use(previous, `pipeline ${id}`);
     // A kept pipeline keeps what it calls.
     for (let grew = true; grew; ) {
@@ -195,7 +253,10 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
     }
     for (const [id, a] of [...candidates].sort(([x], [y]) => (x === name ? 1 : y === name ? -1 : x.localeCompare(y)))) {
       const by = users.get(id);
-      if (by) warnings.push(`pipeline ${id} kept: still called by ${[...new Set(by)].slice(0, 3).join(", ")}; deleting it would make those writes fail`);
+      if (by)
+        warnings.push(
+          `pipeline ${id} kept: still called by ${[...new Set(by)].slice(0, 3).join(", ")}; deleting it would make those writes fail`,
+        );
       else deletes.push(a);
     }
   } else if (pipeline) {
@@ -203,7 +264,18 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
   }
   const actions: Action[] = [...createChains, ...templateActions, ...settingActions, ...recordActions, ...deletes];
   if (old) actions.push({ kind: "state", op: "delete" });
-  const state = old ?? { name, tool_version: "", version: 0, hash: "", patterns: [], installed_at: "", updated_at: "", chains: {}, indices: {}, templates: {} };
+  const state = old ?? {
+    name,
+    tool_version: "",
+    version: 0,
+    hash: "",
+    patterns: [],
+    installed_at: "",
+    updated_at: "",
+    chains: {},
+    indices: {},
+    templates: {},
+  };
   return {
     name,
     version: pipeline?.version ?? old?.version ?? 0,

@@ -38,19 +38,36 @@ export async function untagQuery(cluster: Cluster, opts: UntagOptions, discovery
 
 export async function runUntag(cluster: Cluster, opts: UntagOptions, discovery?: Discovery): Promise<UpdateTotals> {
   const query = await untagQuery(cluster, opts, discovery);
-  const key = createHash("sha256").update(JSON.stringify([cluster.url, opts.index, opts.rules ?? null, opts.since ?? null])).digest("hex").slice(0, 16);
+  const key = createHash("sha256")
+    .update(JSON.stringify([cluster.url, opts.index, opts.rules ?? null, opts.since ?? null]))
+    .digest("hex")
+    .slice(0, 16);
   return runUpdate(
     cluster,
-    { index: opts.index, query, script: untagScript(opts.rules?.length ? opts.rules : null, opts.wired ?? {}), slices: opts.slices ?? "auto" },
+    {
+      index: opts.index,
+      query,
+      script: untagScript(opts.rules?.length ? opts.rules : null, opts.wired ?? {}),
+      slices: opts.slices ?? "auto",
+    },
     { label: "untag", json: opts.json, resumeFile: join(stateDir(), "untag", `${key}.json`) },
   );
 }
 
 /** What `untag` would remove, counted on the cluster by the same reading of `outliers.added`; writes nothing. */
-export async function countUntag(cluster: Cluster, opts: UntagOptions, discovery?: Discovery): Promise<{ events: number; entries: number }> {
+export async function countUntag(
+  cluster: Cluster,
+  opts: UntagOptions,
+  discovery?: Discovery,
+): Promise<{ events: number; entries: number }> {
   const query = await untagQuery(cluster, opts, discovery);
   const r: any = await call(cluster, "count what untag would remove", () =>
-    cluster.client.search({ index: opts.index, ignore_unavailable: true, allow_no_indices: true, body: { size: 0, query, aggs: { untag: untagCountAggregation(opts.rules?.length ? opts.rules : null) } } } as any),
+    cluster.client.search({
+      index: opts.index,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      body: { size: 0, query, aggs: { untag: untagCountAggregation(opts.rules?.length ? opts.rules : null) } },
+    } as any),
   );
   const [events, entries] = (r.aggregations?.untag?.value ?? [0, 0]) as [number, number];
   return { events: Number(events), entries: Number(entries) };
@@ -59,9 +76,12 @@ export async function countUntag(cluster: Cluster, opts: UntagOptions, discovery
 /** The warning for indices whose live tagger (installed by an older version) would tag untagged events again. */
 export function oldTaggerWarnings(w: Wiring): string[] {
   if (w.unreadable)
-    return [`${w.unreadable}: cannot tell which indices are wired to the live pipeline, whose tagger would tag the events cleaned there again`];
+    return [
+      `${w.unreadable}: cannot tell which indices are wired to the live pipeline, whose tagger would tag the events cleaned there again`,
+    ];
   const byPipelines = new Map<string, string[]>();
-  for (const o of w.old) byPipelines.set(o.pipelines.join(", "), [...(byPipelines.get(o.pipelines.join(", ")) ?? []), o.index]);
+  for (const o of w.old)
+    byPipelines.set(o.pipelines.join(", "), [...(byPipelines.get(o.pipelines.join(", ")) ?? []), o.index]);
   return [...byPipelines].map(
     ([p, ix]) =>
       `${ix.length} ind${ix.length === 1 ? "ex" : "ices"} (${ix.slice(0, 5).join(", ")}${ix.length > 5 ? ", …" : ""}) left as they are: their live pipeline ${p} was installed by an older outliers version and would tag the cleaned events again; re-run \`outliers pipeline install\` to update it (or uninstall it), then untag`,

@@ -57,7 +57,8 @@ export interface FollowOptions {
 /** Where resume files live: $OUTLIERS_STATE_DIR, else $XDG_STATE_HOME/outliers, else ~/.local/state/outliers. */
 export function stateDir(): string {
   const dir =
-    process.env.OUTLIERS_STATE_DIR ?? join(process.env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "outliers");
+    process.env.OUTLIERS_STATE_DIR ??
+    join(process.env.XDG_STATE_HOME ?? join(homedir(), ".local", "state"), "outliers");
   return dir;
 }
 
@@ -170,7 +171,8 @@ async function getTask(cluster: Cluster, id: string): Promise<TaskAnswer | undef
     );
     const st = r.response ?? r.task?.status ?? {};
     const failures: string[] = [];
-    for (const f of r.response?.failures ?? []) failures.push(`${f.index ?? ""}/${f.id ?? ""}: ${f.cause?.reason ?? JSON.stringify(f.cause ?? f)}`);
+    for (const f of r.response?.failures ?? [])
+      failures.push(`${f.index ?? ""}/${f.id ?? ""}: ${f.cause?.reason ?? JSON.stringify(f.cause ?? f)}`);
     if (r.error) failures.push(`task failed: ${r.error.reason ?? JSON.stringify(r.error)}`);
     const cancelled = Boolean(r.response?.canceled || r.task?.status?.canceled);
     return {
@@ -216,7 +218,8 @@ export async function scriptForUpdate(cluster: Cluster, script: UpdateRequest["s
       if ((e as any)?.meta?.statusCode === 404) return undefined;
       throw e;
     });
-    if (have?.script?.source !== script.source) await cluster.client.putScript({ id, script: { lang: script.lang, source: script.source } } as any);
+    if (have?.script?.source !== script.source)
+      await cluster.client.putScript({ id, script: { lang: script.lang, source: script.source } } as any);
     return { id, params: script.params };
   } catch {
     // No right to store scripts (or a cluster that refuses): inline works everywhere, only slower.
@@ -256,7 +259,17 @@ export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: Foll
   const started = Date.now();
   const release = acquireLock(opts.resumeFile, opts.label);
   const progress = new Progress(opts.label, { json: opts.json });
-  const totals: UpdateTotals = { checked: 0, updated: 0, noops: 0, versionConflicts: 0, slices: 1, passes: 0, failures: [], cancelled: false, millis: 0 };
+  const totals: UpdateTotals = {
+    checked: 0,
+    updated: 0,
+    noops: 0,
+    versionConflicts: 0,
+    slices: 1,
+    passes: 0,
+    failures: [],
+    cancelled: false,
+    millis: 0,
+  };
   let current: string | undefined;
   let interrupted = false;
   const onSigint = () => {

@@ -46,28 +46,57 @@ export function formatSummary(s: BackfillSummary, top = SUMMARY_TOP): string[] {
   const lines = [
     `${head}: window ${s.window.since} .. ${s.window.until ?? "now"}, ${s.rules.length} rule(s), ${s.targets} target(s)`,
     row("events checked", s.checked, "events the candidate query selected; the rules' matcher looked at each"),
-    row(would ? "events to tag" : "events newly tagged", s.eventsTagged, `events ${would ? "that would be " : ""}rewritten because at least one rule newly matched (one write per event)`),
-    row("new rule hits", added, `(event, rule) pairs ${would ? "that would be " : ""}added: an event two rules newly hit counts twice`),
-    row("tags in window", inWindow, `(event, rule) pairs the window ${would ? "would carry after a run" : "carries after the run"}, older tags included (live tagging, earlier runs)`),
+    row(
+      would ? "events to tag" : "events newly tagged",
+      s.eventsTagged,
+      `events ${would ? "that would be " : ""}rewritten because at least one rule newly matched (one write per event)`,
+    ),
+    row(
+      "new rule hits",
+      added,
+      `(event, rule) pairs ${would ? "that would be " : ""}added: an event two rules newly hit counts twice`,
+    ),
+    row(
+      "tags in window",
+      inWindow,
+      `(event, rule) pairs the window ${would ? "would carry after a run" : "carries after the run"}, older tags included (live tagging, earlier runs)`,
+    ),
   ];
   if (!would) {
     const rate = s.seconds && s.seconds > 0 ? Math.round(s.checked / s.seconds) : s.checked;
-    lines.push(row("conflicts retried", s.versionConflictsRetried ?? 0, "events changed by someone else during the run, checked again"));
-    lines.push(`  ${"time".padEnd(20)}${`${(s.seconds ?? 0).toFixed(1)}s`.padStart(12)}  ${fmtInt(rate)} events checked per second`);
+    lines.push(
+      row(
+        "conflicts retried",
+        s.versionConflictsRetried ?? 0,
+        "events changed by someone else during the run, checked again",
+      ),
+    );
+    lines.push(
+      `  ${"time".padEnd(20)}${`${(s.seconds ?? 0).toFixed(1)}s`.padStart(12)}  ${fmtInt(rate)} events checked per second`,
+    );
   }
-  if (s.failedEvents) lines.push(row("events failed", s.failedEvents, "the tagger failed on them (see the messages above)"));
+  if (s.failedEvents)
+    lines.push(row("events failed", s.failedEvents, "the tagger failed on them (see the messages above)"));
   const hit = s.rules.filter((r) => r.added > 0 || r.inWindow > 0);
   if (hit.length === 0) return [...lines, "no rule has tags in the window"];
-  lines.push("", `top ${Math.min(top, hit.length)} of ${hit.length} rule(s) with tags in the window, by new hits (--json lists every rule):`);
-  const sorted = [...hit].sort((a, b) => b.added - a.added || b.inWindow - a.inWindow || a.title.localeCompare(b.title));
+  lines.push(
+    "",
+    `top ${Math.min(top, hit.length)} of ${hit.length} rule(s) with tags in the window, by new hits (--json lists every rule):`,
+  );
+  const sorted = [...hit].sort(
+    (a, b) => b.added - a.added || b.inWindow - a.inWindow || a.title.localeCompare(b.title),
+  );
   const shown = sorted.slice(0, top);
   const w1 = Math.max(8, ...shown.map((r) => fmtInt(r.added).length));
   const w2 = Math.max(9, ...shown.map((r) => fmtInt(r.inWindow).length));
   lines.push(`  ${(would ? "to add" : "added").padStart(w1)}  ${"in window".padStart(w2)}  rule`);
-  for (const r of shown) lines.push(`  ${fmtInt(r.added).padStart(w1)}  ${fmtInt(r.inWindow).padStart(w2)}  ${r.title} (${r.id})`);
+  for (const r of shown)
+    lines.push(`  ${fmtInt(r.added).padStart(w1)}  ${fmtInt(r.inWindow).padStart(w2)}  ${r.title} (${r.id})`);
   const rest = sorted.slice(shown.length);
   if (rest.length)
-    lines.push(`  ${"".padStart(w1)}  ${"".padStart(w2)}  … and ${fmtInt(rest.length)} more rule(s): ${fmtInt(rest.reduce((a, r) => a + r.added, 0))} new hits, ${fmtInt(rest.reduce((a, r) => a + r.inWindow, 0))} in window`);
+    lines.push(
+      `  ${"".padStart(w1)}  ${"".padStart(w2)}  … and ${fmtInt(rest.length)} more rule(s): ${fmtInt(rest.reduce((a, r) => a + r.added, 0))} new hits, ${fmtInt(rest.reduce((a, r) => a + r.inWindow, 0))} in window`,
+    );
   return lines;
 }
 
@@ -81,9 +110,22 @@ export function addedTags(before: RuleCount[], after: RuleCount[]): RuleCount[] 
  * The summary's rules: `added` per rule (what the run added, or the dry run would) and `inWindow`
  * (carried after the run; for a dry run, carried now plus what it would add).
  */
-export function summaryOf(dryRun: boolean, window: BackfillSummary["window"], targets: number, checked: number, eventsTagged: number, added: RuleCount[], carried: RuleCount[]): BackfillSummary {
+export function summaryOf(
+  dryRun: boolean,
+  window: BackfillSummary["window"],
+  targets: number,
+  checked: number,
+  eventsTagged: number,
+  added: RuleCount[],
+  carried: RuleCount[],
+): BackfillSummary {
   const have = new Map(carried.map((c) => [c.id, c.count]));
-  const rules = added.map((a) => ({ id: a.id, title: a.title, added: a.count, inWindow: (have.get(a.id) ?? 0) + (dryRun ? a.count : 0) }));
+  const rules = added.map((a) => ({
+    id: a.id,
+    title: a.title,
+    added: a.count,
+    inWindow: (have.get(a.id) ?? 0) + (dryRun ? a.count : 0),
+  }));
   return { dryRun, window, targets, checked, eventsTagged, rules };
 }
 
@@ -91,6 +133,9 @@ export function summaryOf(dryRun: boolean, window: BackfillSummary["window"], ta
  * A rule in --json: `added` the tags the run added (or would add), `inWindow` those the window
  * carries after it; `count`, kept for scripts, is `added` for a dry run and `inWindow` for a run.
  */
-export function ruleJson(r: RuleSummary, dryRun: boolean): { id: string; title: string; count: number; added: number; inWindow: number } {
+export function ruleJson(
+  r: RuleSummary,
+  dryRun: boolean,
+): { id: string; title: string; count: number; added: number; inWindow: number } {
   return { id: r.id, title: r.title, count: dryRun ? r.added : r.inWindow, added: r.added, inWindow: r.inWindow };
 }

@@ -32,19 +32,30 @@ interface BackfillCliOptions {
   [connection: string]: unknown;
 }
 
-const PREFILTERS: Record<Exclude<BackfillCliOptions["prefilter"], "auto">, Relaxation> = { exact: "exact", terms: "terms", window: "window" };
+const PREFILTERS: Record<Exclude<BackfillCliOptions["prefilter"], "auto">, Relaxation> = {
+  exact: "exact",
+  terms: "terms",
+  window: "window",
+};
 
 export function register(program: Command): void {
   const cmd = program
     .command("backfill")
     .description("tag historical events exactly as the live pipeline would have (one _update_by_query pass, resumable)")
     .argument("[paths...]", "rule files, folders or globs (default ./rules)")
-    .option("--since <duration>", "start of the window: 30d, 12h, 15m or an ISO-8601 time (default: the use case's history window)")
+    .option(
+      "--since <duration>",
+      "start of the window: 30d, 12h, 15m or an ISO-8601 time (default: the use case's history window)",
+    )
     .option("--until <time>", "end of the window (duration ago or ISO-8601 time; default now)")
     .option("--index <pattern...>", "indices to backfill (default: the rules' index patterns)")
     .option("--time-field <field>", "time field of the window (default @timestamp, or the use case's timestamp_field)")
-    .option("--requests-per-second <n>", "throttle the update (default unthrottled)", (v) => positiveNumber(v, "--requests-per-second"))
-    .option("--slices <n|auto>", "parallel slices of the update (default auto)", (v) => (v === "auto" ? "auto" : positiveNumber(v, "--slices")))
+    .option("--requests-per-second <n>", "throttle the update (default unthrottled)", (v) =>
+      positiveNumber(v, "--requests-per-second"),
+    )
+    .option("--slices <n|auto>", "parallel slices of the update (default auto)", (v) =>
+      v === "auto" ? "auto" : positiveNumber(v, "--slices"),
+    )
     .option("--batch-size <n>", "events per scroll batch (default 5000)", (v) => positiveNumber(v, "--batch-size"))
     .option(
       "--prefilter <auto|terms|exact|window>",
@@ -56,7 +67,10 @@ export function register(program: Command): void {
       "how to map tag fields an index does not map yet: keyword, or ee-outliers (keyword + a .keyword sub-field, for dashboards on outliers.type.keyword / tags.keyword)",
       "keyword",
     )
-    .option("--dry-run", "count what a run would write (same candidates, same matcher, no writes): events to tag and new tags per rule")
+    .option(
+      "--dry-run",
+      "count what a run would write (same candidates, same matcher, no writes): events to tag and new tags per rule",
+    )
     .option("--json", "print JSON only");
   addRuleOptions(cmd);
   addConnectionOptions(cmd);
@@ -75,7 +89,10 @@ export function register(program: Command): void {
     let since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
     if (!since) {
       const hours = set.rules.map((r) => r.historyWindowHours).filter((h): h is number => h !== undefined);
-      if (hours.length === 0) throw new UsageError("--since is required (e.g. --since 30d) unless the use cases set history_window_days/hours");
+      if (hours.length === 0)
+        throw new UsageError(
+          "--since is required (e.g. --since 30d) unless the use cases set history_window_days/hours",
+        );
       since = new Date(now.getTime() - Math.max(...hours) * 3_600_000);
     }
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
@@ -91,8 +108,10 @@ export function register(program: Command): void {
       resumeKey: JSON.stringify([opts.since ?? null, opts.until ?? null, opts.index ?? null, opts.timeField ?? null]),
       guardCosts: set.profile.guardCosts,
     };
-    if (opts.prefilter !== "auto" && !(opts.prefilter in PREFILTERS)) throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
-    if (!TAG_LAYOUTS.includes(opts.tagMapping)) throw new UsageError(`--tag-mapping ${opts.tagMapping}: expected ${TAG_LAYOUTS.join(" or ")}`);
+    if (opts.prefilter !== "auto" && !(opts.prefilter in PREFILTERS))
+      throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
+    if (!TAG_LAYOUTS.includes(opts.tagMapping))
+      throw new UsageError(`--tag-mapping ${opts.tagMapping}: expected ${TAG_LAYOUTS.join(" or ")}`);
     bopts.tagLayout = opts.tagMapping;
     bopts.forceUnion = opts.prefilter === "terms";
     const cluster = await connect(connectionFrom(opts as Record<string, any>));
@@ -106,7 +125,12 @@ export function register(program: Command): void {
     for (const t of planTargets(set.rules, bopts)) {
       // The real mappings first: the checks and every query are compiled for them.
       const discovery = await discoverFields(cluster, t.index);
-      const pre = await preflight(cluster, discovery, { patterns: t.index, timeField: t.timeField, since: bopts.since, until: bopts.until });
+      const pre = await preflight(cluster, discovery, {
+        patterns: t.index,
+        timeField: t.timeField,
+        since: bopts.since,
+        until: bopts.until,
+      });
       if (!opts.index?.length && discovery.indices.length === 0) notes.push(...pre.warnings);
       else warnings.push(...pre.warnings);
       if (!pre.stop) targets.push(await prepareTarget(cluster, t, bopts, start, discovery));
@@ -116,11 +140,16 @@ export function register(program: Command): void {
     if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
     const widened = targets.flatMap((t) => [...t.refused].map(([id, reason]) => ({ id, reason })));
     if (!opts.json)
-      for (const w of widened) process.stderr.write(`outliers: rule ${w.id}: the cluster refused its query (${w.reason}); it is backfilled through a wider candidate query, tags unchanged\n`);
+      for (const w of widened)
+        process.stderr.write(
+          `outliers: rule ${w.id}: the cluster refused its query (${w.reason}); it is backfilled through a wider candidate query, tags unchanged\n`,
+        );
     const window = { since: since.toISOString(), until: until?.toISOString() ?? null };
     // How the broad rules' candidates are selected, per target (see BroadPrefilter).
     const prefilter = targets.flatMap((t) =>
-      t.broad ? [{ index: t.index, kind: t.broad.kind, windowEvents: t.broad.windowEvents, unionEvents: t.broad.unionEvents }] : [],
+      t.broad
+        ? [{ index: t.index, kind: t.broad.kind, windowEvents: t.broad.windowEvents, unionEvents: t.broad.unionEvents }]
+        : [],
     );
 
     // What the window carries already (0 where the tag fields are not mapped yet).
@@ -132,7 +161,18 @@ export function register(program: Command): void {
       if (opts.json) {
         const { rules: _r, ...totals } = dry;
         process.stdout.write(
-          JSON.stringify({ dryRun: true, window, ...totals, newRuleHits: sum(dry.rules), failedRules: set.failed, warnings, notes, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, true)) }) + "\n",
+          JSON.stringify({
+            dryRun: true,
+            window,
+            ...totals,
+            newRuleHits: sum(dry.rules),
+            failedRules: set.failed,
+            warnings,
+            notes,
+            widened,
+            prefilter,
+            rules: summary.rules.map((r) => ruleJson(r, true)),
+          }) + "\n",
         );
       } else {
         writeLines(formatSummary({ ...summary, failedEvents: dry.failed }));
@@ -166,7 +206,20 @@ export function register(program: Command): void {
     const summary = summaryOf(false, window, targets.length, totals.checked, totals.tagged, added, tagged);
     if (opts.json) {
       process.stdout.write(
-        JSON.stringify({ window, cancelled, ...totals, newRuleHits: sum(added), failures, failedRules: set.failed, warnings, notes, tagMappings: mapped, widened, prefilter, rules: summary.rules.map((r) => ruleJson(r, false)) }) + "\n",
+        JSON.stringify({
+          window,
+          cancelled,
+          ...totals,
+          newRuleHits: sum(added),
+          failures,
+          failedRules: set.failed,
+          warnings,
+          notes,
+          tagMappings: mapped,
+          widened,
+          prefilter,
+          rules: summary.rules.map((r) => ruleJson(r, false)),
+        }) + "\n",
       );
     } else {
       const rate = totals.seconds > 0 ? Math.round(totals.checked / totals.seconds) : totals.checked;
@@ -175,7 +228,15 @@ export function register(program: Command): void {
           `cancelled: the task was stopped on the cluster after ${totals.checked} event(s) checked, ${totals.tagged} newly tagged, ${totals.seconds.toFixed(1)}s (${rate}/s); ` +
             "run the same command again to finish (already tagged events are skipped)\n",
         );
-      else writeLines(formatSummary({ ...summary, versionConflictsRetried: totals.versionConflictsRetried, seconds: totals.seconds, failedEvents: failures.length }));
+      else
+        writeLines(
+          formatSummary({
+            ...summary,
+            versionConflictsRetried: totals.versionConflictsRetried,
+            seconds: totals.seconds,
+            failedEvents: failures.length,
+          }),
+        );
       for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
     }
     process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 || warnings.length > 0 ? 1 : 0;

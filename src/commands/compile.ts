@@ -41,7 +41,8 @@ export interface CompileReport {
 export function buildReport(results: CompileResult[], failures: EmitFailure[]): CompileReport {
   const failedByRule = new Map(failures.map((f) => [f.rule, f]));
   const rules: ReportEntry[] = results.map((r) => {
-    if (r.status !== "ok") return { id: r.id ?? "", title: r.title ?? "", path: r.path, status: r.status, error: r.error };
+    if (r.status !== "ok")
+      return { id: r.id ?? "", title: r.title ?? "", path: r.path, status: r.status, error: r.error };
     const f = failedByRule.get(r.rule);
     const base = { id: r.rule.id, title: r.rule.title, path: r.rule.source.path };
     return f ? { ...base, status: f.status, error: f.error } : { ...base, status: "ok" };
@@ -79,10 +80,17 @@ export function register(program: Command): void {
     .command("compile")
     .description("compile Sigma rules and ee-outliers use cases without touching a cluster")
     .argument("[paths...]", "rule files, folders or globs (default ./rules)")
-    .option("--target <name>", `what to produce: ${TARGETS.map((t) => `${t.name} (${t.description})`).join("; ")}`, "dsl")
+    .option(
+      "--target <name>",
+      `what to produce: ${TARGETS.map((t) => `${t.name} (${t.description})`).join("; ")}`,
+      "dsl",
+    )
     .option("--out <path>", "write the output to this file instead of stdout")
     .option("--report <file>", 'write {"ok","failed","rules":[{id,title,path,status,error?}]} to this file')
-    .option("--navigator <file>", "also write an ATT&CK Navigator layer: techniques the rules detect, scored by number of rules")
+    .option(
+      "--navigator <file>",
+      "also write an ATT&CK Navigator layer: techniques the rules detect, scored by number of rules",
+    )
     .option("--json", "print only JSON on stdout: the report, with the output when there is no --out");
   addRuleOptions(cmd);
   cmd.action((paths: string[], opts: Record<string, any>) => {
@@ -91,7 +99,11 @@ export function register(program: Command): void {
     const where = paths.length ? paths : ["./rules"];
     const found = findRuleFiles(where);
     if (found.files.length === 0)
-      throw new UsageError(found.missing.length ? `no such file, folder or matching glob: ${found.missing.join(", ")}` : `no rule files in ${where.join(" ")}`);
+      throw new UsageError(
+        found.missing.length
+          ? `no such file, folder or matching glob: ${found.missing.join(", ")}`
+          : `no rule files in ${where.join(" ")}`,
+      );
     const set = loadRuleSet(paths, opts, true);
     const output = target.emit(set.rules, { profile: set.profile });
     const report = buildReport(set.results, output.failures);
@@ -99,7 +111,8 @@ export function register(program: Command): void {
     for (const e of report.rules) if (e.status !== "ok") process.stderr.write(failureLine(e) + "\n");
     if (opts.report) writeFile(opts.report, JSON.stringify(report, null, 1) + "\n", "--report");
     if (opts.out) writeFile(opts.out, output.text, "--out");
-    if (opts.navigator) writeFile(opts.navigator, JSON.stringify(coverageLayer(set.rules, where), null, 2) + "\n", "--navigator");
+    if (opts.navigator)
+      writeFile(opts.navigator, JSON.stringify(coverageLayer(set.rules, where), null, 2) + "\n", "--navigator");
 
     if (opts.json) {
       const body: Record<string, unknown> = { target: target.name, ...report };
@@ -110,12 +123,18 @@ export function register(program: Command): void {
       process.stdout.write(output.text);
     }
     if (process.stderr.isTTY && !opts.json)
-      process.stderr.write(`compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n`);
+      process.stderr.write(
+        `compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n`,
+      );
     process.exitCode = report.failed > 0 ? 1 : 0;
   });
 }
 
 /** The Navigator layer of what a rule set covers: techniques and sub-techniques scored by their number of rules. */
 function coverageLayer(rules: Rule[], paths: string[]) {
-  return navigatorLayer("outliers rule coverage", `ATT&CK coverage of ${rules.length} rule(s) from ${paths.join(" ")} (outliers compile)`, coverageTechniques(rules));
+  return navigatorLayer(
+    "outliers rule coverage",
+    `ATT&CK coverage of ${rules.length} rule(s) from ${paths.join(" ")} (outliers compile)`,
+    coverageTechniques(rules),
+  );
 }

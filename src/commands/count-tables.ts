@@ -18,15 +18,24 @@ export function fmtInt(n: number): string {
  * `header` names the count column and the label column; `unit` names what the rest line counts
  * ("rules"). Rows with a zero count are left out. `top` 0 shows every row.
  */
-export function topTable(rows: CountRow[], opts: { top: number; header: [string, string]; unit: string; indent?: string }): string[] {
+export function topTable(
+  rows: CountRow[],
+  opts: { top: number; header: [string, string]; unit: string; indent?: string },
+): string[] {
   const shown = rows.filter((r) => r.count > 0).sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
   const ind = opts.indent ?? "  ";
   if (shown.length === 0) return [];
   const head = opts.top > 0 ? shown.slice(0, opts.top) : shown;
   const w = Math.max(opts.header[0].length, ...head.map((r) => fmtInt(r.count).length));
-  const lines = [`${ind}${opts.header[0].padStart(w)}  ${opts.header[1]}`, ...head.map((r) => `${ind}${fmtInt(r.count).padStart(w)}  ${r.label}`)];
+  const lines = [
+    `${ind}${opts.header[0].padStart(w)}  ${opts.header[1]}`,
+    ...head.map((r) => `${ind}${fmtInt(r.count).padStart(w)}  ${r.label}`),
+  ];
   const rest = shown.slice(head.length);
-  if (rest.length) lines.push(`${ind}${"".padStart(w)}  … and ${fmtInt(rest.length)} more ${opts.unit} (${fmtInt(rest.reduce((a, r) => a + r.count, 0))} in all)`);
+  if (rest.length)
+    lines.push(
+      `${ind}${"".padStart(w)}  … and ${fmtInt(rest.length)} more ${opts.unit} (${fmtInt(rest.reduce((a, r) => a + r.count, 0))} in all)`,
+    );
   return lines;
 }
 
@@ -38,6 +47,7 @@ export function ruleLabel(r: { id: string; title?: string }): string {
 /** `--top N`: a whole number, 0 for all. */
 export function parseTop(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--top ${JSON.stringify(v)}: expected a whole number (0 for all)`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--top ${JSON.stringify(v)}: expected a whole number (0 for all)`);
   return n;
 }

@@ -14,17 +14,24 @@ import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 export function register(program: Command): void {
   const cmd = program
     .command("doctor")
-    .description("check that the cluster can run outliers: version, health, ingest nodes, script settings, privileges; with --index, how those indices map the rules' fields")
+    .description(
+      "check that the cluster can run outliers: version, health, ingest nodes, script settings, privileges; with --index, how those indices map the rules' fields",
+    )
     .argument("[paths...]", "with --index: rule files, folders or globs (default ./rules)")
-    .option("--index <pattern...>", "report, per index, the rules' fields that are missing, text-only, cut by ignore_above or mapped differently across indices")
+    .option(
+      "--index <pattern...>",
+      "report, per index, the rules' fields that are missing, text-only, cut by ignore_above or mapped differently across indices",
+    )
     .option("--time-field <field>", "with --index: the time field backfill windows use", "@timestamp")
     .option("--json", "print the report as JSON on stdout")
     .option("--timeout <seconds>", "seconds to wait for each answer from the cluster", "10");
   addRuleOptions(cmd);
   addConnectionOptions(cmd).action(async (paths: string[], opts: Record<string, any>) => {
     const seconds = Number(opts.timeout);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout ${String(opts.timeout)}: expected a number of seconds`);
-    if (paths.length && !opts.index) throw new UsageError("rule paths are for doctor --index PATTERN; without --index doctor checks the cluster only");
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new UsageError(`--timeout ${String(opts.timeout)}: expected a number of seconds`);
+    if (paths.length && !opts.index)
+      throw new UsageError("rule paths are for doctor --index PATTERN; without --index doctor checks the cluster only");
     const cluster = await connect({ ...connectionFrom(opts), timeoutMs: seconds * 1000 });
     if (opts.index) {
       const set = loadRuleSet(paths, opts, Boolean(opts.json));

@@ -12,7 +12,14 @@ import { buildPipeline, type BuiltPipeline } from "../emit/painless/pipeline.ts"
 import { UsageError } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
 import { addRuleOptions, loadRuleSet, type RuleSet } from "./rule-set.ts";
-import { installedRules, readInstalledPipeline, ruleChanges, ruleDigest, type RuleChanges, type RuleRef } from "../cluster/rule-changes.ts";
+import {
+  installedRules,
+  readInstalledPipeline,
+  ruleChanges,
+  ruleDigest,
+  type RuleChanges,
+  type RuleRef,
+} from "../cluster/rule-changes.ts";
 import type { Rule } from "../ir/types.ts";
 
 const DEFAULT_NAME = "outliers";
@@ -28,21 +35,38 @@ function warn(line: string): void {
 /** Compiles the rules and the pipeline; failed and live-unsupported rules are reported, the rest go on. */
 function compile(paths: string[], opts: Record<string, any>): { set: RuleSet; built: BuiltPipeline; problems: number } {
   const set = loadRuleSet(paths, opts, Boolean(opts.json));
-  if (set.rules.length === 0) throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
+  if (set.rules.length === 0)
+    throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
   const built = buildPipeline(set.rules, { guardCosts: set.profile.guardCosts });
   if (!opts.json) for (const s of built.skipped) warn(`rule ${s.id} does not run live: ${s.reason}`);
   if (built.ruleIds.length === 0) throw new UsageError("no rule can run live; nothing to install");
   return { set, built, problems: set.failed + built.skipped.length };
 }
 
-function printPlan(plan: Plan, opts: { json?: boolean; dryRun?: boolean; verb: string; extra?: Record<string, unknown> }): void {
+function printPlan(
+  plan: Plan,
+  opts: { json?: boolean; dryRun?: boolean; verb: string; extra?: Record<string, unknown> },
+): void {
   if (opts.json) {
-    out(JSON.stringify({ dryRun: Boolean(opts.dryRun), applied: !opts.dryRun && plan.actions.length > 0, ...planJson(plan), ...opts.extra }, null, 2));
+    out(
+      JSON.stringify(
+        {
+          dryRun: Boolean(opts.dryRun),
+          applied: !opts.dryRun && plan.actions.length > 0,
+          ...planJson(plan),
+          ...opts.extra,
+        },
+        null,
+        2,
+      ),
+    );
     return;
   }
   for (const w of plan.warnings) warn(w);
   if (plan.actions.length === 0) {
-    out(`nothing to change: pipeline ${plan.name} version ${plan.version}, ${plan.ruleCount} rule(s); ${Object.keys(plan.state.indices).length} recorded index(es), ${Object.keys(plan.state.templates).length} template(s) wired`);
+    out(
+      `nothing to change: pipeline ${plan.name} version ${plan.version}, ${plan.ruleCount} rule(s); ${Object.keys(plan.state.indices).length} recorded index(es), ${Object.keys(plan.state.templates).length} template(s) wired`,
+    );
     return;
   }
   out(`${opts.dryRun ? "dry run, nothing written; would do" : opts.verb + ":"}`);
@@ -68,10 +92,12 @@ export function formatRuleChanges(c: RuleChanges, dryRun: boolean): string[] {
   const lines = [
     `rules against the installed pipeline: ${c.added.length} ${would}added, ${c.removed.length} ${would}removed, ${c.changed.length} ${would}changed, ${c.unchanged} unchanged`,
   ];
-  if (c.digestsUnknown) lines.push("  (the installed pipeline records no rule digests: changed rules are counted as unchanged this once)");
+  if (c.digestsUnknown)
+    lines.push("  (the installed pipeline records no rule digests: changed rules are counted as unchanged this once)");
   const list = (mark: string, rules: RuleRef[]) => {
     for (const r of rules.slice(0, CHANGES_LISTED)) lines.push(`  ${mark} ${r.title ? `${r.title} (${r.id})` : r.id}`);
-    if (rules.length > CHANGES_LISTED) lines.push(`  ${mark} … and ${rules.length - CHANGES_LISTED} more (--json lists all)`);
+    if (rules.length > CHANGES_LISTED)
+      lines.push(`  ${mark} … and ${rules.length - CHANGES_LISTED} more (--json lists all)`);
   };
   list("+", c.added);
   list("-", c.removed);
@@ -84,11 +110,15 @@ async function withCluster(opts: Record<string, any>): Promise<Cluster> {
 }
 
 export function register(program: Command): void {
-  const pipeline = program.command("pipeline").description("install, inspect, test and remove the live tagging pipeline");
+  const pipeline = program
+    .command("pipeline")
+    .description("install, inspect, test and remove the live tagging pipeline");
 
   const install = pipeline
     .command("install")
-    .description("compile rules into the tagging pipeline, put it, and wire it into the indices and templates the patterns name")
+    .description(
+      "compile rules into the tagging pipeline, put it, and wire it into the indices and templates the patterns name",
+    )
     .argument("[paths...]", "rule files, folders or globs (default ./rules)")
     .option("--name <name>", "pipeline name", DEFAULT_NAME)
     .option("--index <pattern...>", "index patterns to wire (default: the rules' index patterns)")
@@ -102,18 +132,31 @@ export function register(program: Command): void {
     const next = newRuleRefs(set, built);
     const changes = ruleChanges(installedRules(await readInstalledPipeline(cluster, opts.name)), next);
     const compiled = { ...built, ruleHashes: next.map((r) => r.digest!) };
-    const installOpts = { name: opts.name, patterns, compiled, toolVersion: VERSION, extraKeys: [...new Set(set.rules.flatMap((r) => Object.keys(r.tagsOut.extra)))] };
+    const installOpts = {
+      name: opts.name,
+      patterns,
+      compiled,
+      toolVersion: VERSION,
+      extraKeys: [...new Set(set.rules.flatMap((r) => Object.keys(r.tagsOut.extra)))],
+    };
     const plan = planInstall(await discoverInstall(cluster, installOpts), installOpts);
     const extra = { failedRules: set.failed, skippedRules: built.skipped, ruleChanges: changes };
     if (!opts.dryRun && plan.actions.length) await applyPlan(cluster, plan);
-    printPlan(plan, { json: opts.json, dryRun: opts.dryRun, verb: `installed pipeline ${plan.name} version ${plan.version}`, extra });
+    printPlan(plan, {
+      json: opts.json,
+      dryRun: opts.dryRun,
+      verb: `installed pipeline ${plan.name} version ${plan.version}`,
+      extra,
+    });
     if (!opts.json) for (const line of formatRuleChanges(changes, Boolean(opts.dryRun))) out(line);
     process.exitCode = problems > 0 ? 1 : 0;
   });
 
   const uninstall = pipeline
     .command("uninstall")
-    .description("restore exactly what was there before the install (settings, templates), then delete the pipelines and the install record")
+    .description(
+      "restore exactly what was there before the install (settings, templates), then delete the pipelines and the install record",
+    )
     .option("--name <name>", "pipeline name", DEFAULT_NAME)
     .option("--dry-run", "print what would be restored and deleted; change nothing")
     .option("--json", "print JSON only");
@@ -142,7 +185,9 @@ export function register(program: Command): void {
 
   const simulate = pipeline
     .command("simulate")
-    .description("run documents through the compiled pipeline on the cluster (_simulate; nothing installed) and print what each got")
+    .description(
+      "run documents through the compiled pipeline on the cluster (_simulate; nothing installed) and print what each got",
+    )
     .argument("[paths...]", "rule files, folders or globs (default ./rules)")
     .requiredOption("--docs <file>", "documents: NDJSON, a JSON array, or raw evtx JSON (detected)")
     .option("--format <format>", "ndjson or evtx-json (default: detect raw evtx per document)")
@@ -158,12 +203,27 @@ export function register(program: Command): void {
     const withErrors = results.filter((r) => r.errors.length).length;
     const matched = results.filter((r) => r.matched.length).length;
     if (opts.json) {
-      out(JSON.stringify({ docs: results.map(({ source: _s, ...r }) => r), total: results.length, matched, errors: withErrors, failedRules: set.failed }, null, 2));
+      out(
+        JSON.stringify(
+          {
+            docs: results.map(({ source: _s, ...r }) => r),
+            total: results.length,
+            matched,
+            errors: withErrors,
+            failedRules: set.failed,
+          },
+          null,
+          2,
+        ),
+      );
     } else {
       for (const r of results) {
         const where = `${opts.docs}:${r.line}`;
         if (r.matched.length) out(`${where}: ${r.matched.map((id, i) => `${id} (${r.titles[i]})`).join(", ")}`);
-        else if (!r.errors.length) out(`${where}: ${r.already.length ? `nothing new (already tagged: ${r.already.join(", ")})` : "no rule matched"}`);
+        else if (!r.errors.length)
+          out(
+            `${where}: ${r.already.length ? `nothing new (already tagged: ${r.already.join(", ")})` : "no rule matched"}`,
+          );
         for (const e of r.errors) out(`${where}: error: ${e}`);
       }
       out(`${results.length} document(s): ${matched} matched, ${withErrors} with errors`);

@@ -15,7 +15,9 @@ import { fmtInt, parseTop, ruleLabel, topTable } from "./count-tables.ts";
 export function register(program: Command): void {
   const cmd = program
     .command("report")
-    .description("what the tags on the cluster say: tagged events per rule and per ATT&CK technique, top N, with totals")
+    .description(
+      "what the tags on the cluster say: tagged events per rule and per ATT&CK technique, top N, with totals",
+    )
     .option("--since <duration>", "only events since: 7d, 12h, 15m or an ISO-8601 time (default: all)")
     .option("--until <time>", "only events before (duration ago or ISO-8601 time; default now)")
     .option("--index <pattern...>", "indices to read (default: the patterns the pipeline --name is wired to, else all)")
@@ -48,7 +50,10 @@ export function register(program: Command): void {
 }
 
 export function formatReport(r: ResultsReport, top: number): string[] {
-  const window = r.window.since || r.window.until ? `${r.window.since ?? "the start"} .. ${r.window.until ?? "now"} (${r.window.timeField})` : "all time";
+  const window =
+    r.window.since || r.window.until
+      ? `${r.window.since ?? "the start"} .. ${r.window.until ?? "now"} (${r.window.timeField})`
+      : "all time";
   const lines = [
     `indices: ${r.index.join(", ")} (${fmtInt(r.indicesMatched)} matched); window: ${window}`,
     `tagged events:    ${fmtInt(r.taggedEvents).padStart(9)}  events carrying at least one rule's tags`,
@@ -56,14 +61,27 @@ export function formatReport(r: ResultsReport, top: number): string[] {
     `rules hit:        ${fmtInt(r.rules.length).padStart(9)}`,
     `techniques hit:   ${fmtInt(r.techniques.length).padStart(9)}`,
   ];
-  if (r.taggingErrors) lines.push(`tagging errors:   ${fmtInt(r.taggingErrors).padStart(9)}  events with outliers.error (see pipeline status)`);
+  if (r.taggingErrors)
+    lines.push(
+      `tagging errors:   ${fmtInt(r.taggingErrors).padStart(9)}  events with outliers.error (see pipeline status)`,
+    );
   if (r.taggedEvents === 0) return [...lines, "no tagged events in this window"];
   const what = top > 0 ? `top ${top}` : "all";
   lines.push("", `rules (${what}, by events tagged):`);
-  lines.push(...topTable(r.rules.map((x) => ({ count: x.count, label: ruleLabel(x) })), { top, header: ["events", "rule"], unit: "rules" }));
+  lines.push(
+    ...topTable(
+      r.rules.map((x) => ({ count: x.count, label: ruleLabel(x) })),
+      { top, header: ["events", "rule"], unit: "rules" },
+    ),
+  );
   if (r.techniques.length) {
     lines.push("", `ATT&CK techniques (${what}, by events carrying them):`);
-    lines.push(...topTable(r.techniques.map((x) => ({ count: x.count, label: x.id })), { top, header: ["events", "technique"], unit: "techniques" }));
+    lines.push(
+      ...topTable(
+        r.techniques.map((x) => ({ count: x.count, label: x.id })),
+        { top, header: ["events", "technique"], unit: "techniques" },
+      ),
+    );
   }
   return lines;
 }

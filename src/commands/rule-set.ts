@@ -14,7 +14,11 @@ import { InputError } from "../util/errors.ts";
 
 export function addRuleOptions(cmd: Command): Command {
   return cmd
-    .option("--mapping <name|file>", "field mapping: winlogbeat (default), ecs, or a sigmac-style mapping YAML", "winlogbeat")
+    .option(
+      "--mapping <name|file>",
+      "field mapping: winlogbeat (default), ecs, or a sigmac-style mapping YAML",
+      "winlogbeat",
+    )
     .option("--placeholders <file>", "YAML file of values for Sigma %placeholders% (the expand modifier)");
 }
 
@@ -34,7 +38,8 @@ export function readPlaceholders(file: string): Record<string, string[]> {
   } catch (e) {
     throw new InputError(file, (e as Error).message.split("\n")[0]!);
   }
-  if (!doc || typeof doc !== "object" || Array.isArray(doc)) throw new InputError(file, "expected a map of placeholder name to values");
+  if (!doc || typeof doc !== "object" || Array.isArray(doc))
+    throw new InputError(file, "expected a map of placeholder name to values");
   const out: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
     const list = Array.isArray(v) ? v : [v];

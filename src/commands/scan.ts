@@ -20,7 +20,9 @@ const MAX_WARNINGS = 20;
 export function register(program: Command): void {
   const cmd = program
     .command("scan")
-    .description("evaluate rules on local event files (NDJSON, JSON, raw evtx JSON) without a cluster; print hits per rule and technique")
+    .description(
+      "evaluate rules on local event files (NDJSON, JSON, raw evtx JSON) without a cluster; print hits per rule and technique",
+    )
     .argument("[paths...]", "rule files, folders or globs (default ./rules)")
     .option("--events <files...>", "event files: NDJSON, a JSON array, or raw evtx JSON (detected)")
     .option("--docs <files...>", "same as --events")
@@ -36,9 +38,12 @@ export function register(program: Command): void {
     if (opts.all && !opts.json) throw new UsageError("--all only applies with --json");
     const format = parseFormat(opts.format);
     const set = loadRuleSet(paths, opts, Boolean(opts.json));
-    if (set.rules.length === 0) throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
+    if (set.rules.length === 0)
+      throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
     const scanner = new Scanner(set.rules, { guardCosts: set.profile.guardCosts });
-    if (!opts.json) for (const s of scanner.matcher.skipped) process.stderr.write(`warning: rule ${s.id} does not run live: ${s.reason}\n`);
+    if (!opts.json)
+      for (const s of scanner.matcher.skipped)
+        process.stderr.write(`warning: rule ${s.id} does not run live: ${s.reason}\n`);
 
     const progress = new Progress("scan", { json: opts.json });
     const warnings: string[] = [];
@@ -49,13 +54,15 @@ export function register(program: Command): void {
       buf = "";
     };
     for (const event of readEvents(files, format)) {
-      for (const w of event.warnings ?? []) if (warned++ < MAX_WARNINGS) warnings.push(`${event.file}:${event.line}: warning: ${w}`);
+      for (const w of event.warnings ?? [])
+        if (warned++ < MAX_WARNINGS) warnings.push(`${event.file}:${event.line}: warning: ${w}`);
       const r = scanner.scan(event);
       if (opts.json && r.doc && (opts.all || r.ruleIds.length || r.errors.length)) {
         buf += JSON.stringify(r.doc) + "\n";
         if (buf.length >= FLUSH_BYTES) flush();
       }
-      if ((scanner.counts.events & 1023) === 0) progress.update({ done: scanner.counts.events, counters: { matched: scanner.counts.matched } });
+      if ((scanner.counts.events & 1023) === 0)
+        progress.update({ done: scanner.counts.events, counters: { matched: scanner.counts.matched } });
     }
     flush();
     progress.done();
@@ -72,7 +79,10 @@ export function register(program: Command): void {
 function report(s: Scanner, top: number): string {
   const c = s.counts;
   const rules = s.rules;
-  const byRule = rules.map((r, i) => ({ r, n: c.perRule[i]! })).filter((x) => x.n > 0).sort((a, b) => b.n - a.n || a.r.id.localeCompare(b.r.id));
+  const byRule = rules
+    .map((r, i) => ({ r, n: c.perRule[i]! }))
+    .filter((x) => x.n > 0)
+    .sort((a, b) => b.n - a.n || a.r.id.localeCompare(b.r.id));
   const byTech = [...c.perTechnique.entries()].sort((a, b) => b[1].events - a[1].events || a[0].localeCompare(b[0]));
   const out: string[] = [];
   out.push(
@@ -83,13 +93,23 @@ function report(s: Scanner, top: number): string {
   );
   if (byRule.length) {
     out.push("", `Hits per rule (top ${Math.min(top, byRule.length)} of ${byRule.length}):`);
-    out.push(textTable(["hits", "rule id", "title"], byRule.slice(0, top).map((x) => [x.n, x.r.id, x.r.title])));
+    out.push(
+      textTable(
+        ["hits", "rule id", "title"],
+        byRule.slice(0, top).map((x) => [x.n, x.r.id, x.r.title]),
+      ),
+    );
     const rest = byRule.slice(top).reduce((a, x) => a + x.n, 0);
     if (rest) out.push(`… and ${byRule.length - top} more rule(s) with ${rest.toLocaleString("en-US")} hit(s)`);
   }
   if (byTech.length) {
     out.push("", `Events per ATT&CK technique (top ${Math.min(top, byTech.length)} of ${byTech.length}):`);
-    out.push(textTable(["events", "technique", "rules"], byTech.slice(0, top).map(([t, e]) => [e.events, t, e.rules.size])));
+    out.push(
+      textTable(
+        ["events", "technique", "rules"],
+        byTech.slice(0, top).map(([t, e]) => [e.events, t, e.rules.size]),
+      ),
+    );
     if (byTech.length > top) out.push(`… and ${byTech.length - top} more technique(s)`);
   }
   return out.join("\n");

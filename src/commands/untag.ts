@@ -34,19 +34,52 @@ export function register(program: Command): void {
     // tagger without that check would, so its indices are left alone with a warning (src/cluster/wired.ts).
     const wiring = pre.stop ? { marked: {}, old: [] } : await readWiring(cluster, opts.index);
     const scope = { wired: wiring.marked, skip: wiring.old.map((o) => o.index) };
-    const warnings = [...pre.warnings, ...(pre.stop ? [] : await unknownRules(cluster, discovery, checks, opts.rule)), ...oldTaggerWarnings(wiring)];
+    const warnings = [
+      ...pre.warnings,
+      ...(pre.stop ? [] : await unknownRules(cluster, discovery, checks, opts.rule)),
+      ...oldTaggerWarnings(wiring),
+    ];
     if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
     if (opts.dryRun) {
-      const c = pre.stop ? { events: 0, entries: 0 } : await countUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, ...scope }, discovery);
-      if (opts.json) process.stdout.write(JSON.stringify({ dryRun: true, events: c.events, entries: c.entries, warnings }) + "\n");
-      else process.stdout.write(`untag --dry-run: would remove ${c.entries} tag entr${c.entries === 1 ? "y" : "ies"} written by outliers from ${c.events} event(s); nothing written\n`);
+      const c = pre.stop
+        ? { events: 0, entries: 0 }
+        : await countUntag(
+            cluster,
+            { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, ...scope },
+            discovery,
+          );
+      if (opts.json)
+        process.stdout.write(JSON.stringify({ dryRun: true, events: c.events, entries: c.entries, warnings }) + "\n");
+      else
+        process.stdout.write(
+          `untag --dry-run: would remove ${c.entries} tag entr${c.entries === 1 ? "y" : "ies"} written by outliers from ${c.events} event(s); nothing written\n`,
+        );
       if (warnings.length) process.exitCode = 1;
       return;
     }
     const t = pre.stop
       ? { cancelled: false, checked: 0, updated: 0, versionConflicts: 0, failures: [] as string[], millis: 0 }
-      : await runUntag(cluster, { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, json: Boolean(opts.json), ...scope }, discovery);
-    const out = { cancelled: t.cancelled, checked: t.checked, untagged: t.updated, versionConflictsRetried: t.versionConflicts, failures: t.failures, warnings };
+      : await runUntag(
+          cluster,
+          {
+            index: opts.index,
+            rules: opts.rule,
+            since,
+            until,
+            timeField: opts.timeField,
+            json: Boolean(opts.json),
+            ...scope,
+          },
+          discovery,
+        );
+    const out = {
+      cancelled: t.cancelled,
+      checked: t.checked,
+      untagged: t.updated,
+      versionConflictsRetried: t.versionConflicts,
+      failures: t.failures,
+      warnings,
+    };
     if (opts.json) process.stdout.write(JSON.stringify(out) + "\n");
     else {
       process.stdout.write(

@@ -138,7 +138,13 @@ function script(source: string, params: Record<string, unknown>): Q {
   return { script: { script: { lang: "painless", source, params } } };
 }
 
-function docStringQuery(f: Field, op: "eq" | "prefix" | "suffix" | "contains" | "glob", value: string, cased: boolean, mask = ""): Q {
+function docStringQuery(
+  f: Field,
+  op: "eq" | "prefix" | "suffix" | "contains" | "glob",
+  value: string,
+  cased: boolean,
+  mask = "",
+): Q {
   return script(DOC_STRING_SCRIPT, { field: queryField(f), op, value: cased ? value : foldAscii(value), mask, cased });
 }
 
@@ -179,7 +185,13 @@ function tailBytes(s: string, bytes: number): string {
  * keyword doc values, behind a cheap necessary condition (a short prefix / suffix / infix of the
  * value) so the script only runs on candidates.
  */
-function guarded(f: Field, op: "eq" | "prefix" | "suffix" | "contains" | "glob", parts: WildcardPart[], cased: boolean, query: Q): Q {
+function guarded(
+  f: Field,
+  op: "eq" | "prefix" | "suffix" | "contains" | "glob",
+  parts: WildcardPart[],
+  cased: boolean,
+  query: Q,
+): Q {
   const lits = parts.filter((p): p is { lit: string } => "lit" in p).map((p) => p.lit);
   if (op === "eq" && !ci(cased, lits[0]!)) return query; // plain term: no automaton
   if (utf8Length(wildcardPattern(parts)) <= MAX_AUTOMATON_BYTES) return query;
@@ -188,13 +200,17 @@ function guarded(f: Field, op: "eq" | "prefix" | "suffix" | "contains" | "glob",
   let pre: Q;
   if (op === "eq" || op === "prefix") pre = withCase(name, "prefix", headBytes(lits[0]!, half), cased);
   else if (op === "suffix") pre = withCase(name, "wildcard", "*" + escapeWildcard(tailBytes(lits[0]!, half)), cased);
-  else if (op === "contains") pre = withCase(name, "wildcard", "*" + escapeWildcard(headBytes(lits[0]!, half)) + "*", cased);
+  else if (op === "contains")
+    pre = withCase(name, "wildcard", "*" + escapeWildcard(headBytes(lits[0]!, half)) + "*", cased);
   else {
     const longest = lits.reduce((a, b) => (b.length > a.length ? b : a), "");
-    pre = longest ? withCase(name, "wildcard", "*" + escapeWildcard(headBytes(longest, half)) + "*", cased) : existsQuery(f);
+    pre = longest
+      ? withCase(name, "wildcard", "*" + escapeWildcard(headBytes(longest, half)) + "*", cased)
+      : existsQuery(f);
   }
   const g = globParams(parts);
-  const exact = op === "glob" ? docStringQuery(f, "glob", g.value, cased, g.mask) : docStringQuery(f, op, lits[0]!, cased);
+  const exact =
+    op === "glob" ? docStringQuery(f, "glob", g.value, cased, g.mask) : docStringQuery(f, op, lits[0]!, cased);
   return { bool: { filter: [pre, exact] } };
 }
 
@@ -254,13 +270,25 @@ function prefixQuery(f: Field, value: string, cased: boolean): Q {
 function suffixQuery(f: Field, value: string, cased: boolean): Q {
   if (value === "") return existsQuery(f);
   if (!isStringField(f)) return docStringQuery(f, "suffix", value, cased);
-  return guarded(f, "suffix", [{ any: true }, { lit: value }], cased, withCase(queryField(f), "wildcard", "*" + escapeWildcard(value), cased));
+  return guarded(
+    f,
+    "suffix",
+    [{ any: true }, { lit: value }],
+    cased,
+    withCase(queryField(f), "wildcard", "*" + escapeWildcard(value), cased),
+  );
 }
 
 function containsQuery(f: Field, value: string, cased: boolean): Q {
   if (value === "") return existsQuery(f);
   if (!isStringField(f)) return docStringQuery(f, "contains", value, cased);
-  return guarded(f, "contains", [{ any: true }, { lit: value }, { any: true }], cased, withCase(queryField(f), "wildcard", "*" + escapeWildcard(value) + "*", cased));
+  return guarded(
+    f,
+    "contains",
+    [{ any: true }, { lit: value }, { any: true }],
+    cased,
+    withCase(queryField(f), "wildcard", "*" + escapeWildcard(value) + "*", cased),
+  );
 }
 
 function numberText(n: number): string {
@@ -287,14 +315,18 @@ function numberQuery(p: Extract<Predicate, { kind: "number" }>): Q {
 }
 
 function regexQuery(p: Extract<Predicate, { kind: "regex" }>): Q {
-  if (!isStringField(p.field)) throw new EmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
-  const r = regexClause(queryField(p.field), p.regex, { docValues: !(p.field.type === "text" && !p.field.keywordSubfield) });
+  if (!isStringField(p.field))
+    throw new EmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
+  const r = regexClause(queryField(p.field), p.regex, {
+    docValues: !(p.field.type === "text" && !p.field.keywordSubfield),
+  });
   if ("unsupported" in r) throw new EmitError(`${p.field.name}|re: ${r.unsupported}`);
   return r.query as Q;
 }
 
 function cidrQuery(p: Extract<Predicate, { kind: "cidr" }>): Q {
-  if (p.field.type !== "ip") throw new EmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
+  if (p.field.type !== "ip")
+    throw new EmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
   const network = normalizeCidr(p.cidr);
   if (!network) throw new EmitError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`, "error");
   return { term: { [p.field.name]: network } };
@@ -465,7 +497,8 @@ export function originalQuery(q: unknown): Q {
  * compiled for the indices' real mappings (an original query runs as written).
  */
 export function ruleQuery(rule: Rule, m?: Mapped): Q {
-  const base = rule.backfillOnlyQuery !== undefined ? originalQuery(rule.backfillOnlyQuery) : nodeToQuery(rule.condition, m);
+  const base =
+    rule.backfillOnlyQuery !== undefined ? originalQuery(rule.backfillOnlyQuery) : nodeToQuery(rule.condition, m);
   if (!rule.whitelist) return base;
   return andOf([base], [nodeToQuery(rule.whitelist, m && flip(m))]);
 }
@@ -530,7 +563,8 @@ function presence(f: IndexedField): Q {
 /** Events whose value may be too long for the keyword path (not indexed there). */
 function tooLong(f: IndexedField): Q {
   if (f.kind === "keyword") return andOf([], [exists(f.path)]);
-  if ((f.kind === "text" || (f.kind === "typed" && !f.ignoreMalformed)) && f.sub) return andOf([exists(f.path)], [exists(f.sub.path)]);
+  if ((f.kind === "text" || (f.kind === "typed" && !f.ignoreMalformed)) && f.sub)
+    return andOf([exists(f.path)], [exists(f.sub.path)]);
   if (f.kind === "typed" && f.sub) return andOf([], [exists(f.sub.path)]);
   return MATCH_ALL;
 }
@@ -555,7 +589,10 @@ function sameType(real: string, assumed: Field["type"]): boolean {
 /** The real field a predicate compiles on (with its keyword path), or why it cannot compile exactly. */
 function realField(p: Predicate & { field: Field }, f: IndexedField): { field: Field; kw?: KeywordPath } | string {
   const pf = p.field;
-  if (p.kind === "cidr") return f.kind === "typed" && f.type === "ip" ? { field: { name: f.path, type: "ip" } } : `${describeIndexed(f)}, not ip`;
+  if (p.kind === "cidr")
+    return f.kind === "typed" && f.type === "ip"
+      ? { field: { name: f.path, type: "ip" } }
+      : `${describeIndexed(f)}, not ip`;
   if (isStringField(pf)) {
     const kw = keywordPathOf(f);
     if (!kw) return `${describeIndexed(f)}: no keyword value to compare`;
@@ -578,7 +615,8 @@ function onIndexed(p: Predicate & { field: Field }, f: IndexedField, m: Mapped):
   const q = predicateQuery({ ...p, field: real.field } as Predicate);
   const kw = real.kw;
   if (!kw) return q;
-  if (kw.wildcard && containsScript(q)) return widen(`${kw.path} is a wildcard field (no doc-value script)`, presence(f));
+  if (kw.wildcard && containsScript(q))
+    return widen(`${kw.path} is a wildcard field (no doc-value script)`, presence(f));
   if (kw.ignoreAbove < MATCHER_IGNORE_ABOVE && !lengthBounded(p, kw.ignoreAbove)) {
     m.widened?.(p.field.name, `${kw.path} has ignore_above ${kw.ignoreAbove}`);
     return m.upper ? orOf([q, tooLong(f)]) : q;
@@ -601,7 +639,9 @@ function onFieldVariants(p: Predicate & { field: Field }, m: Mapped, one: (f: In
 export function mappedPredicateQuery(p: Predicate, m: Mapped): Q {
   switch (p.kind) {
     case "keyword":
-      return orOf(p.fields.map((f) => mappedPredicateQuery({ kind: "wildcard", field: f, parts: p.parts, cased: p.cased }, m)));
+      return orOf(
+        p.fields.map((f) => mappedPredicateQuery({ kind: "wildcard", field: f, parts: p.parts, cased: p.cased }, m)),
+      );
     case "exists":
       if (!p.exists) return andOf([], [mappedPredicateQuery({ ...p, exists: true }, flip(m))]);
       return onFieldVariants(p, m, (f) => onIndexed(p, f, m));
@@ -611,7 +651,12 @@ export function mappedPredicateQuery(p: Predicate, m: Mapped): Q {
       const ka = a.length === 1 ? keywordPathOf(a[0]!.field) : undefined;
       const kb = b.length === 1 ? keywordPathOf(b[0]!.field) : undefined;
       const ok = (k?: KeywordPath) => k && !k.wildcard && k.ignoreAbove === MATCHER_IGNORE_ABOVE;
-      if (ka && kb && ok(ka) && ok(kb)) return predicateQuery({ ...p, field: { name: ka.path, type: "keyword" }, other: { name: kb.path, type: "keyword" } });
+      if (ka && kb && ok(ka) && ok(kb))
+        return predicateQuery({
+          ...p,
+          field: { name: ka.path, type: "keyword" },
+          other: { name: kb.path, type: "keyword" },
+        });
       if (a.every((v) => v.field.kind === "absent") || b.every((v) => v.field.kind === "absent")) return MATCH_NONE;
       m.widened?.(p.field.name, "field reference on fields not both keyword with ignore_above 8191");
       return m.upper ? MATCH_ALL : MATCH_NONE;
@@ -630,6 +675,7 @@ function mappedMergeKey(n: Node, m: Mapped): { field: string; value: string | nu
   if (f.kind === "absent" || f.kind === "unknown") return undefined;
   const real = realField(n, f);
   if (typeof real === "string") return undefined;
-  if (real.kw && (real.kw.wildcard || !lengthBounded(n, Math.min(real.kw.ignoreAbove, MATCHER_IGNORE_ABOVE)))) return undefined;
+  if (real.kw && (real.kw.wildcard || !lengthBounded(n, Math.min(real.kw.ignoreAbove, MATCHER_IGNORE_ABOVE))))
+    return undefined;
   return mergeKey({ ...n, field: real.field } as Node);
 }

@@ -60,7 +60,10 @@ export function useCaseBaseName(title: string): string {
 
 /** The section name of a rule: an ee-outliers use case keeps its own, a Sigma rule gets `simplequery_sigma_<name>`. */
 export function sectionName(rule: Rule, taken: Set<string>): string {
-  const own = rule.source.format === "simplequery" && rule.source.section?.startsWith("simplequery_") ? rule.source.section : undefined;
+  const own =
+    rule.source.format === "simplequery" && rule.source.section?.startsWith("simplequery_")
+      ? rule.source.section
+      : undefined;
   const base = own ?? `simplequery_sigma_${useCaseBaseName(rule.title)}`;
   let name = base;
   for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${base}-${n}`;

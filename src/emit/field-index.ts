@@ -25,7 +25,14 @@ export type IndexedField =
   /** text / match_only_text; `sub` is its keyword sub-field of any name, when it has one. */
   | { kind: "text"; path: string; sub?: KeywordPath }
   /** long/double/ip/date/boolean (and other) typed fields; `sub` a keyword sub-field when there is one. */
-  | { kind: "typed"; type: "long" | "double" | "ip" | "date" | "boolean" | "other"; esType: string; path: string; ignoreMalformed: boolean; sub?: KeywordPath };
+  | {
+      kind: "typed";
+      type: "long" | "double" | "ip" | "date" | "boolean" | "other";
+      esType: string;
+      path: string;
+      ignoreMalformed: boolean;
+      sub?: KeywordPath;
+    };
 
 /** One way a field is indexed, and the concrete indices that index it so (null: every index searched). */
 export interface FieldVariant {

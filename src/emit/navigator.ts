@@ -21,7 +21,14 @@ export interface NavigatorLayer {
   domain: "enterprise-attack";
   description: string;
   sorting: number;
-  layout: { layout: "side"; showID: boolean; showName: boolean; showAggregateScores: boolean; aggregateFunction: "sum"; expandedSubtechniques: "annotated" };
+  layout: {
+    layout: "side";
+    showID: boolean;
+    showName: boolean;
+    showAggregateScores: boolean;
+    aggregateFunction: "sum";
+    expandedSubtechniques: "annotated";
+  };
   hideDisabled: boolean;
   techniques: LayerTechnique[];
   gradient: { colors: string[]; minValue: number; maxValue: number };
@@ -33,7 +40,9 @@ const TECHNIQUE = /^T\d{4}(\.\d{3})?$/;
 const MAX_TITLES = 25;
 
 export function navigatorLayer(name: string, description: string, techniques: LayerTechnique[]): NavigatorLayer {
-  const valid = techniques.filter((t) => TECHNIQUE.test(t.techniqueID)).sort((a, b) => a.techniqueID.localeCompare(b.techniqueID));
+  const valid = techniques
+    .filter((t) => TECHNIQUE.test(t.techniqueID))
+    .sort((a, b) => a.techniqueID.localeCompare(b.techniqueID));
   const max = Math.max(1, ...valid.map((t) => t.score));
   return {
     name,
@@ -41,7 +50,14 @@ export function navigatorLayer(name: string, description: string, techniques: La
     domain: "enterprise-attack",
     description,
     sorting: 3,
-    layout: { layout: "side", showID: true, showName: true, showAggregateScores: true, aggregateFunction: "sum", expandedSubtechniques: "annotated" },
+    layout: {
+      layout: "side",
+      showID: true,
+      showName: true,
+      showAggregateScores: true,
+      aggregateFunction: "sum",
+      expandedSubtechniques: "annotated",
+    },
     hideDisabled: false,
     techniques: valid,
     gradient: { colors: ["#ffffff", "#ffe766", "#ff6666"], minValue: 0, maxValue: max },
@@ -70,5 +86,9 @@ function ruleComment(rules: Rule[]): string {
 
 /** Hits on a cluster: per technique, how many tagged events carry it. */
 export function hitTechniques(techniques: { id: string; count: number }[]): LayerTechnique[] {
-  return techniques.map((t) => ({ techniqueID: t.id.toUpperCase(), score: t.count, comment: `${t.count} tagged event(s)` }));
+  return techniques.map((t) => ({
+    techniqueID: t.id.toUpperCase(),
+    score: t.count,
+    comment: `${t.count} tagged event(s)`,
+  }));
 }

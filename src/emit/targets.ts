@@ -76,7 +76,8 @@ export const dslTarget: Target = {
 /** `ee-outliers`: one use-case file with a `[simplequery_sigma_…]` section per rule. */
 export const eeOutliersTarget: Target = {
   name: "ee-outliers",
-  description: "ee-outliers use-case file, one [simplequery_sigma_<name>] section per rule (as sigmac's ee-outliers backend)",
+  description:
+    "ee-outliers use-case file, one [simplequery_sigma_<name>] section per rule (as sigmac's ee-outliers backend)",
   emit(rules) {
     const failures: EmitFailure[] = [];
     const taken = new Set<string>();

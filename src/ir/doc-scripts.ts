@@ -63,4 +63,3 @@ for (def x : doc[params.a]) {
   }
 }
 return false;`;
-

@@ -53,7 +53,10 @@ export function ipBytes(s: string): number[] {
   let tail: number[] = [];
   const last = text.lastIndexOf(":");
   if (text.indexOf(".", last) >= 0) {
-    tail = text.slice(last + 1).split(".").map(Number);
+    tail = text
+      .slice(last + 1)
+      .split(".")
+      .map(Number);
     text = text.slice(0, last + 1) + "0:0";
   }
   const [head, rest] = text.includes("::") ? text.split("::") : [text, undefined];

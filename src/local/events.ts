@@ -98,7 +98,11 @@ export function* readEvents(files: string[], format: DocsFormat = "auto"): Gener
   for (const file of files) {
     if (isEvtx(file)) {
       // Record by record: a multi-gigabyte .evtx never sits in memory whole (docs-file reads it whole).
-      for (const e of evtxFileEntries(file)) yield local(file, evtxDocEntry(e, file, (raw) => evtxToWinlogbeat(raw)));
+      for (const e of evtxFileEntries(file))
+        yield local(
+          file,
+          evtxDocEntry(e, file, (raw) => evtxToWinlogbeat(raw)),
+        );
       continue;
     }
     if (!isNdjson(file)) {

@@ -56,7 +56,8 @@ function readFile(name: string, file: string, matchCount: number | undefined): R
 function eventFile(dir: string, named: string): string | undefined {
   const base = path.basename(named);
   const stem = base.replace(/\.[^.]+$/, "");
-  for (const candidate of [path.join(dir, `${stem}.json`), path.join(dir, base)]) if (existsSync(candidate)) return candidate;
+  for (const candidate of [path.join(dir, `${stem}.json`), path.join(dir, base)])
+    if (existsSync(candidate)) return candidate;
   return undefined;
 }
 
@@ -71,7 +72,9 @@ export function readCase(dir: string): RegressionCase {
     return c;
   }
   const rules = Array.isArray(meta?.rule_metadata) ? meta.rule_metadata : [];
-  c.ruleIds = rules.filter((r: any) => r && typeof r.id === "string").map((r: any) => ({ id: r.id, ...(typeof r.title === "string" ? { title: r.title } : {}) }));
+  c.ruleIds = rules
+    .filter((r: any) => r && typeof r.id === "string")
+    .map((r: any) => ({ id: r.id, ...(typeof r.title === "string" ? { title: r.title } : {}) }));
   if (c.ruleIds.length === 0) {
     c.error = `${info}: rule_metadata names no rule id`;
     return c;
@@ -79,13 +82,21 @@ export function readCase(dir: string): RegressionCase {
   const tests = Array.isArray(meta?.regression_tests_info) ? meta.regression_tests_info : [];
   if (tests.length === 0) {
     // No test list: every JSON file of the folder, each to be hit at least once.
-    for (const f of readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) c.files.push(readFile(f, path.join(dir, f), undefined));
+    for (const f of readdirSync(dir)
+      .filter((n) => n.endsWith(".json"))
+      .sort())
+      c.files.push(readFile(f, path.join(dir, f), undefined));
   }
   tests.forEach((t: any, i: number) => {
     const name = typeof t?.name === "string" ? t.name : `test ${i + 1}`;
     const count = t?.match_count;
     if (count !== undefined && !(Number.isInteger(count) && count >= 0)) {
-      c.files.push({ name, file: info, docs: [], errors: [`${info}: regression_tests_info[${i}].match_count ${JSON.stringify(count)} is not a count`] });
+      c.files.push({
+        name,
+        file: info,
+        docs: [],
+        errors: [`${info}: regression_tests_info[${i}].match_count ${JSON.stringify(count)} is not a count`],
+      });
       return;
     }
     if (typeof t?.path !== "string") {
@@ -94,7 +105,14 @@ export function readCase(dir: string): RegressionCase {
     }
     const file = eventFile(dir, t.path);
     if (!file) {
-      c.files.push({ name, file: path.join(dir, path.basename(t.path)), docs: [], errors: [`${info}: regression_tests_info[${i}].path: ${path.basename(t.path)} (or its .json export) not found beside info.yml`] });
+      c.files.push({
+        name,
+        file: path.join(dir, path.basename(t.path)),
+        docs: [],
+        errors: [
+          `${info}: regression_tests_info[${i}].path: ${path.basename(t.path)} (or its .json export) not found beside info.yml`,
+        ],
+      });
       return;
     }
     c.files.push(readFile(name, file, count));
@@ -111,7 +129,8 @@ export function readRegression(root: string): RegressionCase[] {
   } catch {
     throw new InputError(root, "no such folder");
   }
-  if (!st.isDirectory()) throw new InputError(root, "is not a folder (expected SigmaHQ's regression layout: folders with info.yml)");
+  if (!st.isDirectory())
+    throw new InputError(root, "is not a folder (expected SigmaHQ's regression layout: folders with info.yml)");
   const dirs: string[] = [];
   walk(root, dirs);
   return dirs.map(readCase);

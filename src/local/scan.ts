@@ -45,7 +45,15 @@ export class Scanner {
   constructor(rules: Rule[], opts: { guardCosts?: GuardCosts } = {}) {
     this.matcher = new Matcher(rules, opts);
     this.tags = tagSet(this.rules);
-    this.counts = { events: 0, unreadable: [], matched: 0, pairs: 0, errored: 0, perRule: new Array(this.rules.length).fill(0), perTechnique: new Map() };
+    this.counts = {
+      events: 0,
+      unreadable: [],
+      matched: 0,
+      pairs: 0,
+      errored: 0,
+      perRule: new Array(this.rules.length).fill(0),
+      perTechnique: new Map(),
+    };
   }
 
   /** The rules that run (in rule-set order); `matcher.skipped` lists the others. */

@@ -142,7 +142,8 @@ export function parseSigmacConfig(file: string, text: string): SigmacConfig {
     }
     cfg.merging = top.logsourcemerging as "and" | "or";
   }
-  if (top.defaultindex !== undefined) cfg.defaultIndex = strings(["defaultindex"], top.defaultindex, "an index pattern");
+  if (top.defaultindex !== undefined)
+    cfg.defaultIndex = strings(["defaultindex"], top.defaultindex, "an index pattern");
   if (top.keywordfields !== undefined) cfg.keywordFields = strings(["keywordfields"], top.keywordfields, "field names");
 
   if (top.logsources !== undefined && top.logsources !== null) {
@@ -161,7 +162,10 @@ export function parseSigmacConfig(file: string, text: string): SigmacConfig {
         if (typeof v !== "string" || v === "") fail([...p, k], `expected a ${k} name`);
         match[k] = (v as string).toLowerCase();
       }
-      const index = entry.index === undefined || entry.index === null ? [] : strings([...p, "index"], entry.index, "an index pattern");
+      const index =
+        entry.index === undefined || entry.index === null
+          ? []
+          : strings([...p, "index"], entry.index, "an index pattern");
       const conditions: LogsourceEntry["conditions"] = [];
       if (entry.conditions !== undefined && entry.conditions !== null) {
         if (!isObject(entry.conditions)) fail([...p, "conditions"], "expected a map of field to value(s)");
@@ -201,7 +205,10 @@ export function parseSigmacConfig(file: string, text: string): SigmacConfig {
         const eq = cond.indexOf("=");
         if (eq <= 0) fail([...p, cond], "expected `default` or a condition `product=…`, `category=…`, `service=…`");
         const key = cond.slice(0, eq).trim();
-        const value = cond.slice(eq + 1).trim().toLowerCase();
+        const value = cond
+          .slice(eq + 1)
+          .trim()
+          .toLowerCase();
         if ((LS_KEYS as string[]).includes(key)) m.byLogsource.push({ key: key as LsKey, value, targets });
         else m.byValue.push(cond);
       }
@@ -318,7 +325,10 @@ export function loadSigmacProfile(file: string): Profile {
     text = readFileSync(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(file, code === "ENOENT" ? "no such mapping file" : `cannot read mapping file: ${(e as Error).message}`);
+    throw new InputError(
+      file,
+      code === "ENOENT" ? "no such mapping file" : `cannot read mapping file: ${(e as Error).message}`,
+    );
   }
   return sigmacProfile(file, parseSigmacConfig(file, text));
 }

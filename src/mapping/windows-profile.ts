@@ -117,7 +117,8 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
         for (const n of spec.windowsFieldNames(one, ls)) {
           add(n);
           // UserData sources: the same name under user_data (event data only, not System fields).
-          if (s?.userData && n.startsWith(spec.eventDataPrefix)) add(spec.userDataPrefix + n.slice(spec.eventDataPrefix.length));
+          if (s?.userData && n.startsWith(spec.eventDataPrefix))
+            add(spec.userDataPrefix + n.slice(spec.eventDataPrefix.length));
         }
       }
     }

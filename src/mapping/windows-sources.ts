@@ -70,9 +70,7 @@ export const SERVICE_CHANNELS: Readonly<Record<string, readonly string[]>> = {
   "firewall-as": ["Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"],
   "bits-client": ["Microsoft-Windows-Bits-Client/Operational"],
   windefend: ["Microsoft-Windows-Windows Defender/Operational"],
-  "terminalservices-localsessionmanager": [
-    "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational",
-  ],
+  "terminalservices-localsessionmanager": ["Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"],
   "microsoft-servicebus-client": ["Microsoft-ServiceBus-Client"],
   ldap: ["Microsoft-Windows-LDAP-Client/Debug"],
   ldap_debug: ["Microsoft-Windows-LDAP-Client/Debug"],
@@ -101,15 +99,50 @@ export const SERVICE_CHANNELS: Readonly<Record<string, readonly string[]>> = {
  * Sigma rules write them without the spaces (`ThreatName`) or with underscores (`Feature_Name`).
  */
 export const DEFENDER_NAMES: readonly string[] = [
-  "Action ID", "Action Name", "Additional Actions ID", "Additional Actions String", "Category ID",
-  "Category Name", "Detection ID", "Detection Time", "Detection User", "Engine Version",
-  "Error Code", "Error Description", "Execution ID", "Execution Name", "Feature ID", "Feature Name",
-  "New Value", "Old Value", "Origin ID", "Origin Name", "Post Clean Status", "Pre Execution Status",
-  "Process Name", "Product Name", "Product Version", "Remediation User", "Scan ID", "Scan Parameters",
-  "Scan Parameters Index", "Scan Resources", "Scan Type", "Scan Type Index",
-  "Security intelligence Type", "Security intelligence Version", "Severity ID", "Severity Name",
-  "Source ID", "Source Name", "Status Code", "Status Description", "Threat ID", "Threat Name",
-  "Type ID", "Type Name",
+  "Action ID",
+  "Action Name",
+  "Additional Actions ID",
+  "Additional Actions String",
+  "Category ID",
+  "Category Name",
+  "Detection ID",
+  "Detection Time",
+  "Detection User",
+  "Engine Version",
+  "Error Code",
+  "Error Description",
+  "Execution ID",
+  "Execution Name",
+  "Feature ID",
+  "Feature Name",
+  "New Value",
+  "Old Value",
+  "Origin ID",
+  "Origin Name",
+  "Post Clean Status",
+  "Pre Execution Status",
+  "Process Name",
+  "Product Name",
+  "Product Version",
+  "Remediation User",
+  "Scan ID",
+  "Scan Parameters",
+  "Scan Parameters Index",
+  "Scan Resources",
+  "Scan Type",
+  "Scan Type Index",
+  "Security intelligence Type",
+  "Security intelligence Version",
+  "Severity ID",
+  "Severity Name",
+  "Source ID",
+  "Source Name",
+  "Status Code",
+  "Status Description",
+  "Threat ID",
+  "Threat Name",
+  "Type ID",
+  "Type Name",
 ];
 
 /** Sigma's spellings of each Defender name (`ThreatName`, `Threat_Name`) → the name as written, and the Sigma one. */
@@ -199,9 +232,7 @@ export const CATEGORY_SOURCES: Readonly<Record<string, readonly WindowsSource[]>
   ps_module: [{ label: "PowerShell 4103", channels: PS_OPERATIONAL, eventIds: [4103] }],
   ps_script: [{ label: "PowerShell 4104", channels: PS_OPERATIONAL, eventIds: [4104] }],
   ps_classic_start: [{ label: "Windows PowerShell 400", channels: [PS_CLASSIC], eventIds: [400] }],
-  ps_classic_provider_start: [
-    { label: "Windows PowerShell 600", channels: [PS_CLASSIC], eventIds: [600] },
-  ],
+  ps_classic_provider_start: [{ label: "Windows PowerShell 600", channels: [PS_CLASSIC], eventIds: [600] }],
   ps_classic_script: [{ label: "Windows PowerShell 800", channels: [PS_CLASSIC], eventIds: [800] }],
   // Sysmon has no file access or rename event: these rules need the Kernel-File ETW provider
   // (as their `definition:` says) forwarded into its analytic channel; the guard is the channel only.
@@ -215,10 +246,7 @@ export const CATEGORY_SOURCES: Readonly<Record<string, readonly WindowsSource[]>
  * converter name them `param1`, `param2`, …; Sigma calls the list `Data`.
  */
 export const UNNAMED_DATA_PARAMS = 24;
-export const PARAM_FIELDS: readonly string[] = Array.from(
-  { length: UNNAMED_DATA_PARAMS },
-  (_, i) => `param${i + 1}`,
-);
+export const PARAM_FIELDS: readonly string[] = Array.from({ length: UNNAMED_DATA_PARAMS }, (_, i) => `param${i + 1}`);
 
 /** The sources of a Windows logsource, or why there are none. */
 export function windowsSources(ls: {

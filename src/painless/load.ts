@@ -25,7 +25,9 @@ export function loadPainless(file: string, text: string, tables: ConstantTables 
     const table = tables[group]!;
     if (!Object.hasOwn(table, name)) {
       const line = body.slice(0, at).split("\n").length;
-      throw new PainlessSourceError(`${file}:${line}: ${whole} is not in the ${group} table (${Object.keys(table).join(", ")})`);
+      throw new PainlessSourceError(
+        `${file}:${line}: ${whole} is not in the ${group} table (${Object.keys(table).join(", ")})`,
+      );
     }
     return String(table[name]);
   });

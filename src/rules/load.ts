@@ -38,7 +38,11 @@ export interface RuleKind {
  * `.ini`) are added here by src/rules/eeoutliers (its `compileEeOutliersTexts` fits `compile`).
  */
 export const RULE_KINDS: RuleKind[] = [
-  { name: "Sigma", extensions: [".yml", ".yaml"], compile: (files, opts) => files.flatMap((f) => compileSigmaText(f.path, f.text, opts)) },
+  {
+    name: "Sigma",
+    extensions: [".yml", ".yaml"],
+    compile: (files, opts) => files.flatMap((f) => compileSigmaText(f.path, f.text, opts)),
+  },
   { name: "ee-outliers", extensions: [".conf", ".ini"], compile: compileEeOutliersTexts },
 ];
 
@@ -56,7 +60,9 @@ export function readRuleText(file: string, maxBytes = MAX_RULE_FILE_BYTES): { te
   try {
     const size = statSync(file).size;
     if (size > maxBytes)
-      return { error: `${file}: ${(size / 1048576).toFixed(1)} MB is more than a rule file may be (${maxBytes / 1048576} MB); not read` };
+      return {
+        error: `${file}: ${(size / 1048576).toFixed(1)} MB is more than a rule file may be (${maxBytes / 1048576} MB); not read`,
+      };
     buf = readFileSync(file);
   } catch (e) {
     return { error: `${file}: cannot read: ${(e as Error).message}` };
@@ -100,7 +106,9 @@ export function findRuleFiles(paths: string[]): { files: string[]; missing: stri
           const st = statSync(p);
           if (st.isDirectory()) walk(p);
           else if (FOLDER_EXTENSIONS.has(extname(e.name).toLowerCase())) add(p);
-        } catch { /* dangling link */ }
+        } catch {
+          /* dangling link */
+        }
       }
     }
   };
@@ -144,7 +152,8 @@ function resultPath(r: CompileResult): string {
 export function loadRules(paths: string[], opts: LoadOptions): CompileResult[] {
   const { files, missing } = findRuleFiles(paths);
   const results: CompileResult[] = [];
-  for (const m of missing) results.push({ status: "error", path: m, error: `${m}: no such file, folder or matching glob` });
+  for (const m of missing)
+    results.push({ status: "error", path: m, error: `${m}: no such file, folder or matching glob` });
   const byKind = new Map<RuleKind, RuleFile[]>();
   for (const file of files) {
     const kind = kindOf(file);
@@ -169,7 +178,12 @@ export function loadRules(paths: string[], opts: LoadOptions): CompileResult[] {
       results.push(...kind.compile(list, opts));
     } catch (e) {
       // A compiler bug must not lose the other kinds' rules.
-      for (const f of list) results.push({ status: "error", path: f.path, error: `${f.path}: ${kind.name} compiler failed: ${(e as Error)?.message ?? e}` });
+      for (const f of list)
+        results.push({
+          status: "error",
+          path: f.path,
+          error: `${f.path}: ${kind.name} compiler failed: ${(e as Error)?.message ?? e}`,
+        });
     }
   }
   // Stable: a file's rules keep their document order.
@@ -193,7 +207,12 @@ export function rejectDuplicateIds(results: CompileResult[]): CompileResult[] {
         error: `${here}: duplicate rule id '${r.rule.id}' (already used by ${prev})`,
       };
     }
-    firstSeen.set(r.rule.id, r.rule.source.section !== undefined && r.rule.source.format === "simplequery" ? `${here} [${r.rule.source.section}]` : here);
+    firstSeen.set(
+      r.rule.id,
+      r.rule.source.section !== undefined && r.rule.source.format === "simplequery"
+        ? `${here} [${r.rule.source.section}]`
+        : here,
+    );
     return r;
   });
 }

@@ -14,7 +14,9 @@ export function parseTimeArg(value: string, flag: string, now = new Date()): Dat
     const d = new Date(value);
     if (!Number.isNaN(d.getTime())) return d;
   }
-  throw new UsageError(`${flag} ${JSON.stringify(value)}: expected a duration like 30d, 12h, 15m or an ISO-8601 time like 2026-01-31T00:00:00Z`);
+  throw new UsageError(
+    `${flag} ${JSON.stringify(value)}: expected a duration like 30d, 12h, 15m or an ISO-8601 time like 2026-01-31T00:00:00Z`,
+  );
 }
 
 /** A `range` clause on the time field for [since, until). */

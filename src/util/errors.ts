@@ -10,7 +10,10 @@ export class UsageError extends Error {
 /** Input that could not be read or parsed; `where` names the file and the place in it. */
 export class InputError extends Error {
   override name = "InputError";
-  constructor(public where: string, message: string) {
+  constructor(
+    public where: string,
+    message: string,
+  ) {
     super(`${where}: ${message}`);
   }
 }
@@ -23,7 +26,10 @@ export class ClusterError extends Error {
 /** The HTTP status of a cluster's error answer (the client's ResponseError, rest.ts' EsRequestError). */
 function httpStatus(err: unknown): number | undefined {
   const e = err as { statusCode?: unknown; status?: unknown; meta?: { statusCode?: unknown } } | undefined;
-  const s = e?.statusCode ?? e?.meta?.statusCode ?? (err instanceof Error && err.name === "EsRequestError" ? e?.status : undefined);
+  const s =
+    e?.statusCode ??
+    e?.meta?.statusCode ??
+    (err instanceof Error && err.name === "EsRequestError" ? e?.status : undefined);
   return typeof s === "number" ? s : undefined;
 }
 
@@ -36,7 +42,8 @@ export function isTooDeep(e: unknown): boolean {
   return e instanceof RangeError && /call stack/i.test(e.message);
 }
 
-export const TOO_DEEP = "the condition is nested too deeply to compile (the call stack ran out); flatten it (fewer nested levels)";
+export const TOO_DEEP =
+  "the condition is nested too deeply to compile (the call stack ran out); flatten it (fewer nested levels)";
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof ClusterError) return 3;

@@ -15,7 +15,10 @@ export class Progress {
   private lastDraw = 0;
   private drawn = false;
 
-  constructor(private readonly label: string, opts: { json?: boolean; stream?: NodeJS.WriteStream } = {}) {
+  constructor(
+    private readonly label: string,
+    opts: { json?: boolean; stream?: NodeJS.WriteStream } = {},
+  ) {
     const stream = opts.stream ?? process.stderr;
     this.enabled = !opts.json && Boolean(stream.isTTY) && process.env.CI !== "true";
     this.stream = stream;

@@ -19,7 +19,8 @@ const MIN_LENGTH = 3;
 function add(v: string | undefined): void {
   if (!v || v.length < MIN_LENGTH) return;
   const enc = encodeURIComponent(v);
-  for (const form of [v, enc, enc.replace(/%20/g, "+"), enc.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())]) if (form.length >= MIN_LENGTH) secrets.add(form);
+  for (const form of [v, enc, enc.replace(/%20/g, "+"), enc.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())])
+    if (form.length >= MIN_LENGTH) secrets.add(form);
   // JSON-escaped (a body echoing the value inside a string).
   const json = JSON.stringify(v).slice(1, -1);
   if (json !== v) secrets.add(json);
@@ -122,7 +123,10 @@ export function redact(text: string): string {
   let out = text;
   // Longest first, so that a secret containing another is hidden whole.
   for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (out.includes(s)) out = out.split(s).join(MASK);
-  out = out.replace(/(authorization\\?"?\s*[:=]\s*\\?"?\s*(?:Basic|ApiKey|Bearer)(?:\s+|%20|\+))(?!\*\*\*)[A-Za-z0-9+/=._~%:-]+/gi, `$1${MASK}`);
+  out = out.replace(
+    /(authorization\\?"?\s*[:=]\s*\\?"?\s*(?:Basic|ApiKey|Bearer)(?:\s+|%20|\+))(?!\*\*\*)[A-Za-z0-9+/=._~%:-]+/gi,
+    `$1${MASK}`,
+  );
   return out.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s"']*:[^@/\s"']*@/gi, "$1");
 }
 
@@ -145,7 +149,12 @@ export function clearSecrets(): void {
 }
 
 /** The connection options a command resolved (flags, then environment). */
-export function registerConnection(conn: { node?: string; apiKey?: string; username?: string; password?: string }): void {
+export function registerConnection(conn: {
+  node?: string;
+  apiKey?: string;
+  username?: string;
+  password?: string;
+}): void {
   registerNode(conn.node);
   registerApiKey(conn.apiKey);
   let user = conn.username;

@@ -58,7 +58,12 @@ export async function createIndex(index: string, settings: Record<string, unknow
   const t = PROFILE.indexTemplate();
   // Same key form as the profile template (`number_of_shards`), so that these win over its values.
   const spread = SHARDS > 1 ? { number_of_shards: SHARDS, number_of_replicas: 1 } : {};
-  await client.indices.create({ index, settings: { ...(t.settings ?? {}), ...spread, ...settings }, mappings: t.mappings, wait_for_active_shards: "all" } as any);
+  await client.indices.create({
+    index,
+    settings: { ...(t.settings ?? {}), ...spread, ...settings },
+    mappings: t.mappings,
+    wait_for_active_shards: "all",
+  } as any);
 }
 
 export async function bulk(index: string, docs: Doc[], pipeline?: string): Promise<void> {
@@ -103,7 +108,9 @@ export function tagFields(src: any): unknown {
 /** JSON with object keys sorted: equality "byte for byte apart from key order". */
 export function canonical(v: unknown): string {
   return JSON.stringify(v, (_k, x) =>
-    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+    x && typeof x === "object" && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b)))
+      : x,
   );
 }
 

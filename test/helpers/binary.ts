@@ -27,6 +27,10 @@ export async function runBin(args: string[], env: Record<string, string> = {}): 
     stderr: "pipe",
     env: { ...process.env, ES_URL: "", ES_API_KEY: "", ES_PASSWORD: "", ES_USERNAME: "", ...env },
   });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { code, stdout, stderr };
 }

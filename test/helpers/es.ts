@@ -10,7 +10,9 @@ let shared: Promise<Cluster> | undefined;
 
 export function cluster(): Promise<Cluster> {
   shared ??= connect({ node: ES_URL }).catch((e) => {
-    throw new Error(`integration tests need Elasticsearch at ${ES_URL} (start it with scripts/es-start): ${(e as Error).message}`);
+    throw new Error(
+      `integration tests need Elasticsearch at ${ES_URL} (start it with scripts/es-start): ${(e as Error).message}`,
+    );
   });
   return shared;
 }
@@ -26,7 +28,12 @@ export async function dropIndices(...names: string[]): Promise<void> {
 }
 
 /** A raw REST call on the test node (bodies exactly as Elasticsearch sends them); a 404 answers undefined. */
-export async function rest(method: string, path: string, body?: unknown, querystring?: Record<string, unknown>): Promise<any> {
+export async function rest(
+  method: string,
+  path: string,
+  body?: unknown,
+  querystring?: Record<string, unknown>,
+): Promise<any> {
   const { client } = await cluster();
   const res = await client.transport
     .request({ method, path, body: body as any, querystring: querystring as any }, { meta: true })

@@ -95,7 +95,11 @@ export function compactRecord(chunk: Uint8Array, off: number): Uint8Array {
 }
 
 /** A full chunk: the source's records as they are, then compact copies until `limit` bytes. */
-export function fillChunk(src: SourceChunk, firstId: number, limit = CHUNK_SIZE): { chunk: Uint8Array; records: number } {
+export function fillChunk(
+  src: SourceChunk,
+  firstId: number,
+  limit = CHUNK_SIZE,
+): { chunk: Uint8Array; records: number } {
   const out = new Uint8Array(CHUNK_SIZE);
   out.set(src.chunk.subarray(0, src.free), 0);
   const dv = new DataView(out.buffer);

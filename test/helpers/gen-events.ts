@@ -41,10 +41,49 @@ function hashSeed(seed: string): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-const DIRS = ["C:\\Windows\\System32", "C:\\Windows\\SysWOW64", "C:\\Program Files\\Common Files", "C:\\Users\\alice\\AppData\\Local\\Temp", "C:\\ProgramData", "D:\\tools"];
-const EXES = ["cmd.exe", "powershell.exe", "rundll32.exe", "svchost.exe", "explorer.exe", "chrome.exe", "mshta.exe", "regsvr32.exe", "wmic.exe", "notepad.exe", "msiexec.exe", "certutil.exe"];
-const USERS = ["NT AUTHORITY\\SYSTEM", "CORP\\alice", "CORP\\bob", "WORKGROUP\\Administrator", "NT AUTHORITY\\NETWORK SERVICE"];
-const WORDS = ["-nop", "-w hidden", "/c", "start", "update", "--silent", "-enc", "http://example.com/a", "/s", "install", "C:\\Temp\\x.dll", "École"];
+const DIRS = [
+  "C:\\Windows\\System32",
+  "C:\\Windows\\SysWOW64",
+  "C:\\Program Files\\Common Files",
+  "C:\\Users\\alice\\AppData\\Local\\Temp",
+  "C:\\ProgramData",
+  "D:\\tools",
+];
+const EXES = [
+  "cmd.exe",
+  "powershell.exe",
+  "rundll32.exe",
+  "svchost.exe",
+  "explorer.exe",
+  "chrome.exe",
+  "mshta.exe",
+  "regsvr32.exe",
+  "wmic.exe",
+  "notepad.exe",
+  "msiexec.exe",
+  "certutil.exe",
+];
+const USERS = [
+  "NT AUTHORITY\\SYSTEM",
+  "CORP\\alice",
+  "CORP\\bob",
+  "WORKGROUP\\Administrator",
+  "NT AUTHORITY\\NETWORK SERVICE",
+];
+const WORDS = [
+  "-nop",
+  "-w hidden",
+  "/c",
+  "start",
+  "update",
+  "--silent",
+  "-enc",
+  "http://example.com/a",
+  "/s",
+  "install",
+  "C:\\Temp\\x.dll",
+  "École",
+];
 
 function pick<T>(r: () => number, xs: readonly T[]): T {
   return xs[Math.floor(r() * xs.length)]!;
@@ -69,7 +108,8 @@ function fromParts(r: () => number, parts: WildcardPart[]): string {
 
 function ipIn(r: () => number, cidr: string): string {
   const [ip, bits] = cidr.split("/");
-  if (ip!.includes(":")) return r() < 0.5 ? ip!.replace(/::$/, "::1") : "2001:db8::" + Math.floor(r() * 65535).toString(16);
+  if (ip!.includes(":"))
+    return r() < 0.5 ? ip!.replace(/::$/, "::1") : "2001:db8::" + Math.floor(r() * 65535).toString(16);
   const o = ip!.split(".").map(Number);
   const base = ((o[0]! << 24) >>> 0) + (o[1]! << 16) + (o[2]! << 8) + o[3]!;
   const span = 2 ** Math.min(24, 32 - Number(bits ?? 32));
@@ -106,7 +146,14 @@ function satisfy(r: () => number, n: Node, flat: Flat): void {
       return;
     case "contains": {
       const old = str(flat.get(n.field.name));
-      set(n.field, (old ?? pick(r, DIRS) + "\\" + pick(r, EXES)) + " " + (n.cased ? n.value : mutateCase(r, n.value)) + " " + pick(r, WORDS));
+      set(
+        n.field,
+        (old ?? pick(r, DIRS) + "\\" + pick(r, EXES)) +
+          " " +
+          (n.cased ? n.value : mutateCase(r, n.value)) +
+          " " +
+          pick(r, WORDS),
+      );
       return;
     }
     case "wildcard":
@@ -175,14 +222,20 @@ function background(r: () => number, flat: Flat): void {
     case 2:
       sysmon(3);
       flat.set("winlog.event_data.Image", img);
-      flat.set("winlog.event_data.DestinationIp", pick(r, ["10.0.0.5", "192.168.1.20", "8.8.8.8", "fe80::1", "-", "2001:db8::7"]));
+      flat.set(
+        "winlog.event_data.DestinationIp",
+        pick(r, ["10.0.0.5", "192.168.1.20", "8.8.8.8", "fe80::1", "-", "2001:db8::7"]),
+      );
       flat.set("winlog.event_data.DestinationPort", pick(r, [443, "80", 4444, "3389"]));
       flat.set("winlog.event_data.Initiated", pick(r, ["true", true]));
       return;
     case 3:
       sysmon(11);
       flat.set("winlog.event_data.Image", img);
-      flat.set("winlog.event_data.TargetFilename", pick(r, DIRS) + "\\" + junk(r) + pick(r, [".dll", ".ps1", ".exe", ".txt"]));
+      flat.set(
+        "winlog.event_data.TargetFilename",
+        pick(r, DIRS) + "\\" + junk(r) + pick(r, [".dll", ".ps1", ".exe", ".txt"]),
+      );
       return;
     case 4:
       sysmon(13);
@@ -193,7 +246,10 @@ function background(r: () => number, flat: Flat): void {
     case 5:
       sysmon(7);
       flat.set("winlog.event_data.Image", img);
-      flat.set("winlog.event_data.ImageLoaded", pick(r, DIRS) + "\\" + pick(r, ["amsi.dll", "dbghelp.dll", "clr.dll", "wininet.dll"]));
+      flat.set(
+        "winlog.event_data.ImageLoaded",
+        pick(r, DIRS) + "\\" + pick(r, ["amsi.dll", "dbghelp.dll", "clr.dll", "wininet.dll"]),
+      );
       flat.set("winlog.event_data.Signed", pick(r, ["true", "false"]));
       return;
     default:
@@ -253,7 +309,12 @@ export interface GeneratedEvent {
  * random processes, files, registry keys and connections, so they still trip the SigmaHQ set's
  * generic rules (at 0.99, about 58% of events match some rule): more background, not fewer hits.
  */
-export function generateEvents(rules: Rule[], count: number, seed = 1, opts: { background?: number } = {}): GeneratedEvent[] {
+export function generateEvents(
+  rules: Rule[],
+  count: number,
+  seed = 1,
+  opts: { background?: number } = {},
+): GeneratedEvent[] {
   const r = rng(seed);
   const share = opts.background ?? 0.35;
   const flats: Flat[] = [];

@@ -62,7 +62,11 @@ export function writtenTags(src: any): Tagged {
   return out;
 }
 
-async function bulk(index: string, docs: { id: string; source: object }[], pipeline?: string): Promise<{ doc: string; reason: string }[]> {
+async function bulk(
+  index: string,
+  docs: { id: string; source: object }[],
+  pipeline?: string,
+): Promise<{ doc: string; reason: string }[]> {
   const { client } = await cluster();
   const failed: { doc: string; reason: string }[] = [];
   for (let i = 0; i < docs.length; i += 2000) {
@@ -72,7 +76,11 @@ async function bulk(index: string, docs: { id: string; source: object }[], pipel
     if (res.errors)
       for (const it of res.items) {
         const r = it.index;
-        if (r?.error) failed.push({ doc: r._id, reason: `${r.error.type}: ${r.error.reason}${r.error.caused_by ? ` (${r.error.caused_by.reason})` : ""}` });
+        if (r?.error)
+          failed.push({
+            doc: r._id,
+            reason: `${r.error.type}: ${r.error.reason}${r.error.caused_by ? ` (${r.error.caused_by.reason})` : ""}`,
+          });
       }
   }
   await client.indices.refresh({ index });
@@ -80,7 +88,12 @@ async function bulk(index: string, docs: { id: string; source: object }[], pipel
 }
 
 /** Every (id, source subset) of an index, by scroll. */
-async function scrollAll(index: string, query: object, source: string[] | false, each: (id: string, src: any) => void): Promise<void> {
+async function scrollAll(
+  index: string,
+  query: object,
+  source: string[] | false,
+  each: (id: string, src: any) => void,
+): Promise<void> {
   const { client } = await cluster();
   let res: any = await client.search({ index, scroll: "2m", size: 5000, query, _source: source } as any);
   while (res.hits.hits.length) {
@@ -102,7 +115,8 @@ async function queryPairs(
   for (let i = 0; i < rules.length; i += 20) {
     const batch = rules.slice(i, i + 20);
     const searches: object[] = [];
-    for (const r of batch) searches.push({ index }, { size: 10000, _source: false, track_total_hits: true, query: r.query });
+    for (const r of batch)
+      searches.push({ index }, { size: 10000, _source: false, track_total_hits: true, query: r.query });
     const res: any = await client.msearch({ searches } as any);
     for (let j = 0; j < batch.length; j++) {
       const resp = res.responses[j];
@@ -133,7 +147,10 @@ export async function liveVsQuery(
       excluded.push({ id: rule.id, reason: `dsl: ${(e as Error).message}` });
     }
   }
-  const built = buildPipeline(usable.map((u) => u.rule), { guardCosts: WINDOWS_GUARD_COSTS });
+  const built = buildPipeline(
+    usable.map((u) => u.rule),
+    { guardCosts: WINDOWS_GUARD_COSTS },
+  );
   for (const s of built.skipped) excluded.push({ id: s.id, reason: `pipeline: ${s.reason}` });
   const live = new Set(built.ruleIds);
   const byId = new Map(usable.map((u) => [u.rule.id, u.rule]));
@@ -144,9 +161,17 @@ export async function liveVsQuery(
   const a = testIndex(`${prefix}-live`);
   const b = testIndex(`${prefix}-plain`);
   try {
-    await client.ingest.putPipeline({ id: pipeline, processors: built.processors, on_failure: built.on_failure } as any);
+    await client.ingest.putPipeline({
+      id: pipeline,
+      processors: built.processors,
+      on_failure: built.on_failure,
+    } as any);
     const settings = { ...(opts.template.settings ?? {}) };
-    await client.indices.create({ index: a, settings: { ...settings, "index.default_pipeline": pipeline }, mappings: opts.template.mappings } as any);
+    await client.indices.create({
+      index: a,
+      settings: { ...settings, "index.default_pipeline": pipeline },
+      mappings: opts.template.mappings,
+    } as any);
     await client.indices.create({ index: b, settings, mappings: opts.template.mappings } as any);
     const lost = await bulk(a, docs);
     const lostB = await bulk(
@@ -156,7 +181,8 @@ export async function liveVsQuery(
         return setAside(source).length ? { id: d.id, source } : d;
       }),
     );
-    if (lostB.length) throw new Error(`the plain index refused ${lostB.length} documents, e.g. ${JSON.stringify(lostB.slice(0, 3))}`);
+    if (lostB.length)
+      throw new Error(`the plain index refused ${lostB.length} documents, e.g. ${JSON.stringify(lostB.slice(0, 3))}`);
 
     const livePairs = new Set<string>();
     const liveTags = new Map<string, string[]>();
@@ -183,9 +209,25 @@ export async function liveVsQuery(
     // A rule whose query the cluster refuses has no reference answer: left out of the comparison.
     for (const p of [...livePairs]) if (broken.has(p.split("\u0000")[1]!)) livePairs.delete(p);
     const diffs: Diff[] = [];
-    for (const p of livePairs) if (!qPairs.has(p)) diffs.push({ doc: p.split("\u0000")[0]!, rule: p.split("\u0000")[1]!, live: true, query: false });
-    for (const p of qPairs) if (!livePairs.has(p)) diffs.push({ doc: p.split("\u0000")[0]!, rule: p.split("\u0000")[1]!, live: false, query: true });
-    return { docs: docs.length, rules: compared.length - broken.size, excluded, livePairs: livePairs.size, queryPairs: qPairs.size, diffs, errors, lost, liveTags, liveWritten, liveRules: built.ruleIds.map((id) => byId.get(id)!) };
+    for (const p of livePairs)
+      if (!qPairs.has(p))
+        diffs.push({ doc: p.split("\u0000")[0]!, rule: p.split("\u0000")[1]!, live: true, query: false });
+    for (const p of qPairs)
+      if (!livePairs.has(p))
+        diffs.push({ doc: p.split("\u0000")[0]!, rule: p.split("\u0000")[1]!, live: false, query: true });
+    return {
+      docs: docs.length,
+      rules: compared.length - broken.size,
+      excluded,
+      livePairs: livePairs.size,
+      queryPairs: qPairs.size,
+      diffs,
+      errors,
+      lost,
+      liveTags,
+      liveWritten,
+      liveRules: built.ruleIds.map((id) => byId.get(id)!),
+    };
   } finally {
     if (!opts.keep) {
       await dropIndices(a, b);

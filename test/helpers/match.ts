@@ -10,7 +10,11 @@ export async function createIndexWithDocs(
   docs: Record<string, Record<string, unknown>>,
 ): Promise<void> {
   const { client } = await cluster();
-  await client.indices.create({ index, settings: { number_of_shards: 1, number_of_replicas: 0, ...(body.settings ?? {}) }, mappings: body.mappings });
+  await client.indices.create({
+    index,
+    settings: { number_of_shards: 1, number_of_replicas: 0, ...(body.settings ?? {}) },
+    mappings: body.mappings,
+  });
   const ops: object[] = [];
   for (const [id, doc] of Object.entries(docs)) ops.push({ index: { _index: index, _id: id } }, doc);
   if (ops.length) {
@@ -32,7 +36,8 @@ export async function matchIds(index: string, queries: object[]): Promise<Array<
     for (const q of batch) searches.push({ index }, { query: q, size: 1000, _source: false });
     const r: any = await client.msearch({ searches });
     for (const resp of r.responses) {
-      if (resp.error) out.push({ error: resp.error.root_cause?.[0]?.reason ?? resp.error.reason ?? JSON.stringify(resp.error) });
+      if (resp.error)
+        out.push({ error: resp.error.root_cause?.[0]?.reason ?? resp.error.reason ?? JSON.stringify(resp.error) });
       else out.push(resp.hits.hits.map((h: any) => h._id as string).sort());
     }
   }

@@ -38,7 +38,10 @@ export function corpusRegexes(dirs?: string[]): { values: number; distinct: Corp
       }
       for (const x of Array.isArray(v) ? v : [v]) {
         values++;
-        const regex: RegexValue = { pattern: String(x), flags: { i: mods.includes("i"), m: mods.includes("m"), s: mods.includes("s") } };
+        const regex: RegexValue = {
+          pattern: String(x),
+          flags: { i: mods.includes("i"), m: mods.includes("m"), s: mods.includes("s") },
+        };
         const key = JSON.stringify(regex);
         const e = byKey.get(key) ?? { regex, files: [] };
         e.files.push(file);
@@ -66,7 +69,8 @@ export function corpusRegexes(dirs?: string[]): { values: number; distinct: Corp
 export function jsOracle(rx: RegexValue): RegExp {
   let src = rx.pattern;
   const f = { ...rx.flags };
-  for (let m; (m = /^\(\?([ims]*)\)/.exec(src)); src = src.slice(m[0].length)) for (const c of m[1]!) f[c as "i"] = true;
+  for (let m; (m = /^\(\?([ims]*)\)/.exec(src)); src = src.slice(m[0].length))
+    for (const c of m[1]!) f[c as "i"] = true;
   return new RegExp(src, (f.i ? "i" : "") + (f.m ? "m" : "") + (f.s ? "s" : ""));
 }
 
@@ -95,7 +99,43 @@ export { rng };
  */
 export const ORACLE_SAFE: CharSet = union([0x09, 0x0c], [0x20, 0x2027], [0x202a, 0xd7ff], [0xe000, 0xfffd]);
 
-const EXTRA = ["a", "Z", "0", "9", " ", "_", "-", "\\", "/", ".", ":", "\n", "\t", "é", "É", "ß", "ſ", "K", "k", "s", "S", "\u00a0", "\u3000", "σ", "Σ", "ς", '"', "'", "{", "}", "$", "^", "[", "]", "`"];
+const EXTRA = [
+  "a",
+  "Z",
+  "0",
+  "9",
+  " ",
+  "_",
+  "-",
+  "\\",
+  "/",
+  ".",
+  ":",
+  "\n",
+  "\t",
+  "é",
+  "É",
+  "ß",
+  "ſ",
+  "K",
+  "k",
+  "s",
+  "S",
+  "\u00a0",
+  "\u3000",
+  "σ",
+  "Σ",
+  "ς",
+  '"',
+  "'",
+  "{",
+  "}",
+  "$",
+  "^",
+  "[",
+  "]",
+  "`",
+];
 
 function pick<T>(r: () => number, xs: T[]): T {
   return xs[Math.floor(r() * xs.length)]!;
@@ -121,7 +161,15 @@ function gen(r: () => number, n: ReNode, budget: { left: number }): string {
       return cp === undefined ? "" : String.fromCodePoint(cp);
     }
     case "assert":
-      return n.kind === "bol" || n.kind === "eol" ? (r() < 0.5 ? "\n" : "") : n.kind === "wordb" || n.kind === "nwordb" ? (r() < 0.3 ? " " : "") : "";
+      return n.kind === "bol" || n.kind === "eol"
+        ? r() < 0.5
+          ? "\n"
+          : ""
+        : n.kind === "wordb" || n.kind === "nwordb"
+          ? r() < 0.3
+            ? " "
+            : ""
+          : "";
     case "seq":
       return n.items.map((x) => gen(r, x, budget)).join("");
     case "alt":
@@ -188,15 +236,79 @@ export function inputsFor(rx: RegexValue, count: number, seed: number): string[]
 const F = (i = false, m = false, s = false) => ({ i, m, s });
 
 export const HAND: RegexValue[] = [
-  ["abc"], ["a.c"], ["a.c", "s"], ["^abc"], ["abc$"], ["^abc$"], ["^$"], ["^"], ["$"], ["x*"], ["(a|b)*c"], ["a(b|)c"],
-  ["(^|/)\\.[^./]"], ["(a$|b)c?"], ["(^a|b$)"], ["^(?:a|b)+$"], ["(?:^a)*b"], ["(?:a$|b)*"], ["(?:a|^b){2}c"], ["(x$)?y"],
-  ["[a-f0-9]{4,8}\\.x"], ["[^a-z]+"], ["[^\\s\\d]{2}"], ["\\w+\\W\\w"], ["\\S+?:"], ["\\d{2,3}?x"],
-  ["colou?r", "i"], ["[a-z]+", "i"], ["[^a-z]", "i"], ["straße", "i"], ["σ", "i"], ["k", "i"], ["[é-ë]", "i"], ["[\\s]", "i"],
-  ["^b", "m"], ["a$", "m"], ["^a$", "m"], ["(^|x)y$", "m"], [".+", "m"], ["a.b", "ms"],
-  ["\\bfoo\\b"], ["\\Bo\\B"], ["\\b"], ["a\\b"], ["\\bx", "i"],
-  [".{12,}"], [".{3,12}x"], ["x[0-9]{9}y"], ["[ab]{8,9}"], ["(?:[ab]{8}){2}"], ["[^/]{10,}$"], ["^[a-z]{8,10}$"], ["(a{8,})*b"],
-  ["\\x41\\u00e9\\t\\n"], ["\\{\\}\\[\\]\\(\\)\\|\\*\\+\\?\\.\\^\\$\\\\\\/"], ["[\\]\\[\\-\\\\]"], ["a{"], ["a{,"], ["a}"], ["x{2}{"],
-  ['"<>#@&~'], ["[#@&~<>\"]+"], ["a|"], ["|"], ["(?:)"], ["((a)|(b))+?c"], ["(?<n>ab)+"], ["(?i)ab"], ["(?s)a.b"], ["(?m)^a"],
-  ["(?i:a)b"], ["a(?i:b)c"], ["[\\w.-]+@[\\w-]+\\.[a-z]{2,4}"], ["\\s-[FTd]\\s"], ["[-/–][Ee^]{1,2}"],
+  ["abc"],
+  ["a.c"],
+  ["a.c", "s"],
+  ["^abc"],
+  ["abc$"],
+  ["^abc$"],
+  ["^$"],
+  ["^"],
+  ["$"],
+  ["x*"],
+  ["(a|b)*c"],
+  ["a(b|)c"],
+  ["(^|/)\\.[^./]"],
+  ["(a$|b)c?"],
+  ["(^a|b$)"],
+  ["^(?:a|b)+$"],
+  ["(?:^a)*b"],
+  ["(?:a$|b)*"],
+  ["(?:a|^b){2}c"],
+  ["(x$)?y"],
+  ["[a-f0-9]{4,8}\\.x"],
+  ["[^a-z]+"],
+  ["[^\\s\\d]{2}"],
+  ["\\w+\\W\\w"],
+  ["\\S+?:"],
+  ["\\d{2,3}?x"],
+  ["colou?r", "i"],
+  ["[a-z]+", "i"],
+  ["[^a-z]", "i"],
+  ["straße", "i"],
+  ["σ", "i"],
+  ["k", "i"],
+  ["[é-ë]", "i"],
+  ["[\\s]", "i"],
+  ["^b", "m"],
+  ["a$", "m"],
+  ["^a$", "m"],
+  ["(^|x)y$", "m"],
+  [".+", "m"],
+  ["a.b", "ms"],
+  ["\\bfoo\\b"],
+  ["\\Bo\\B"],
+  ["\\b"],
+  ["a\\b"],
+  ["\\bx", "i"],
+  [".{12,}"],
+  [".{3,12}x"],
+  ["x[0-9]{9}y"],
+  ["[ab]{8,9}"],
+  ["(?:[ab]{8}){2}"],
+  ["[^/]{10,}$"],
+  ["^[a-z]{8,10}$"],
+  ["(a{8,})*b"],
+  ["\\x41\\u00e9\\t\\n"],
+  ["\\{\\}\\[\\]\\(\\)\\|\\*\\+\\?\\.\\^\\$\\\\\\/"],
+  ["[\\]\\[\\-\\\\]"],
+  ["a{"],
+  ["a{,"],
+  ["a}"],
+  ["x{2}{"],
+  ['"<>#@&~'],
+  ['[#@&~<>"]+'],
+  ["a|"],
+  ["|"],
+  ["(?:)"],
+  ["((a)|(b))+?c"],
+  ["(?<n>ab)+"],
+  ["(?i)ab"],
+  ["(?s)a.b"],
+  ["(?m)^a"],
+  ["(?i:a)b"],
+  ["a(?i:b)c"],
+  ["[\\w.-]+@[\\w-]+\\.[a-z]{2,4}"],
+  ["\\s-[FTd]\\s"],
+  ["[-/–][Ee^]{1,2}"],
 ].map(([p, f = ""]) => ({ pattern: p!, flags: F(f.includes("i"), f.includes("m"), f.includes("s")) }));
-

@@ -3,7 +3,11 @@ import type { CompileResult, Node, Rule } from "../../src/ir/types.ts";
 import { compileSigmaText } from "../../src/rules/sigma/index.ts";
 import { testProfile } from "./sigma-test-profile.ts";
 
-export function compileYaml(text: string, placeholders?: Record<string, string[]>, path = "rules/test_rule.yml"): CompileResult[] {
+export function compileYaml(
+  text: string,
+  placeholders?: Record<string, string[]>,
+  path = "rules/test_rule.yml",
+): CompileResult[] {
   return compileSigmaText(path, text, { profile: testProfile, placeholders });
 }
 

@@ -21,19 +21,33 @@ export const testProfile: Profile = {
   name: "test",
   timeField: "@timestamp",
   logsource(ls: Logsource) {
-    if (ls.product === "unsupportedproduct") return { unsupported: `logsource product 'unsupportedproduct' is not supported by profile 'test'` };
+    if (ls.product === "unsupportedproduct")
+      return { unsupported: `logsource product 'unsupportedproduct' is not supported by profile 'test'` };
     const guards = [];
     if (ls.service) guards.push({ kind: "equals" as const, field: SPECIAL.Channel!, value: ls.service, cased: false });
-    if (ls.category) guards.push({ kind: "equals" as const, field: { name: "event.category", type: "keyword" as const }, value: ls.category, cased: false });
+    if (ls.category)
+      guards.push({
+        kind: "equals" as const,
+        field: { name: "event.category", type: "keyword" as const },
+        value: ls.category,
+        cased: false,
+      });
     return { index: [`${ls.product ?? "logs"}-*`], guard: guards.length ? and(guards) : TRUE };
   },
   field(name: string) {
     if (name === "Unmapped") return { unsupported: "field 'Unmapped' is not mapped by profile 'test'" };
-    if (name === "Hashes") return [{ name: "winlog.event_data.Hashes", type: "keyword" }, { name: "hash.all", type: "keyword" }];
+    if (name === "Hashes")
+      return [
+        { name: "winlog.event_data.Hashes", type: "keyword" },
+        { name: "hash.all", type: "keyword" },
+      ];
     return [SPECIAL[name] ?? { name: `winlog.event_data.${name}`, type: "keyword" }];
   },
   keywordFields() {
-    return [{ name: "message", type: "text", keywordSubfield: "keyword" }, { name: "winlog.event_data.CommandLine", type: "keyword" }];
+    return [
+      { name: "message", type: "text", keywordSubfield: "keyword" },
+      { name: "winlog.event_data.CommandLine", type: "keyword" },
+    ];
   },
   guardCosts: {},
   fieldType(name: string) {

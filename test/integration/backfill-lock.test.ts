@@ -32,12 +32,31 @@ function locks(d: string): string[] {
 
 beforeAll(async () => {
   ensureBinary();
-  writeFileSync(rule, `[simplequery_lock]\nes_dsl_filter = {"query": {"term": {"x": "hit"}}}\nes_index = ${index}\noutlier_type = t\noutlier_reason = r\noutlier_summary = s\nrun_model = 1\ntest_model = 0\n`);
-  await rest("PUT", `/${index}`, { mappings: { properties: { x: { type: "keyword" }, "@timestamp": { type: "date" }, outliers: { properties: { rule_id: { type: "keyword" } } } } } });
+  writeFileSync(
+    rule,
+    `[simplequery_lock]\nes_dsl_filter = {"query": {"term": {"x": "hit"}}}\nes_index = ${index}\noutlier_type = t\noutlier_reason = r\noutlier_summary = s\nrun_model = 1\ntest_model = 0\n`,
+  );
+  await rest("PUT", `/${index}`, {
+    mappings: {
+      properties: {
+        x: { type: "keyword" },
+        "@timestamp": { type: "date" },
+        outliers: { properties: { rule_id: { type: "keyword" } } },
+      },
+    },
+  });
   const ts = new Date().toISOString();
-  const lines = Array.from({ length: N }, (_, i) => `{"index":{"_id":"${i}"}}\n{"x":"hit","@timestamp":"${ts}"}\n`).join("");
+  const lines = Array.from(
+    { length: N },
+    (_, i) => `{"index":{"_id":"${i}"}}\n{"x":"hit","@timestamp":"${ts}"}\n`,
+  ).join("");
   const { client } = await (await import("../helpers/es.ts")).cluster();
-  await client.transport.request({ method: "POST", path: `/${index}/_bulk`, querystring: { refresh: "true" }, bulkBody: lines } as any);
+  await client.transport.request({
+    method: "POST",
+    path: `/${index}/_bulk`,
+    querystring: { refresh: "true" },
+    bulkBody: lines,
+  } as any);
 }, 120_000);
 
 afterAll(async () => {
@@ -51,8 +70,26 @@ async function taggedCount(): Promise<number> {
 
 test("a second backfill on the same state refuses while the first runs; the first finishes cleanly", async () => {
   const state = path.join(dir, "shared");
-  const args = ["backfill", rule, "--since", "1d", "--index", index, "--json", "--requests-per-second", "100", "--batch-size", "10", "--slices", "1"];
-  const first = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ES_URL, OUTLIERS_STATE_DIR: state } });
+  const args = [
+    "backfill",
+    rule,
+    "--since",
+    "1d",
+    "--index",
+    index,
+    "--json",
+    "--requests-per-second",
+    "100",
+    "--batch-size",
+    "10",
+    "--slices",
+    "1",
+  ];
+  const first = Bun.spawn([BIN, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ES_URL, OUTLIERS_STATE_DIR: state },
+  });
   // Wait until the first holds its lock (it is written before the task starts).
   for (let i = 0; i < 300 && locks(state).length === 0; i++) await Bun.sleep(50);
   expect(locks(state)).toHaveLength(1);
@@ -75,13 +112,20 @@ test("a lock left by a process that is gone is taken over", async () => {
   const dead = Bun.spawnSync(["true"]);
   const deadPid = dead.pid;
   const args = ["backfill", rule, "--since", "1d", "--index", index, "--json"];
-  const p = Bun.spawn([BIN, ...args, "--requests-per-second", "50", "--batch-size", "10", "--slices", "1"], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ES_URL, OUTLIERS_STATE_DIR: state } });
+  const p = Bun.spawn([BIN, ...args, "--requests-per-second", "50", "--batch-size", "10", "--slices", "1"], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ES_URL, OUTLIERS_STATE_DIR: state },
+  });
   for (let i = 0; i < 300 && locks(state).length === 0; i++) await Bun.sleep(50);
   p.kill("SIGKILL");
   await p.exited;
   const [lock] = locks(state);
   expect(lock).toBeString();
-  writeFileSync(lock!, JSON.stringify({ pid: deadPid, host: hostname(), started: new Date().toISOString(), label: "backfill" }));
+  writeFileSync(
+    lock!,
+    JSON.stringify({ pid: deadPid, host: hostname(), started: new Date().toISOString(), label: "backfill" }),
+  );
   const r = await runBin(args, { ES_URL, OUTLIERS_STATE_DIR: state });
   expect(r.code, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout).failures).toEqual([]);

@@ -54,7 +54,9 @@ async function midway(state: string, total: number): Promise<number> {
     })();
     if (files.length) {
       const { task } = JSON.parse(readFileSync(path.join(dir, files[0]!), "utf8"));
-      const t: any = await client.tasks.get({ task_id: task, filter_path: ["completed", "task.status"] } as any).catch(() => undefined);
+      const t: any = await client.tasks
+        .get({ task_id: task, filter_path: ["completed", "task.status"] } as any)
+        .catch(() => undefined);
       const st = t?.task?.status ?? {};
       const done = (st.updated ?? 0) + (st.noops ?? 0);
       if (t?.completed) throw new Error("the backfill finished before the test could interrupt it; throttle it more");
@@ -67,7 +69,10 @@ async function midway(state: string, total: number): Promise<number> {
 
 /** Backfills `index` with the rule set through the CLI, JSON output parsed. */
 async function backfill(index: string, extra: string[] = [], env: Record<string, string> = {}) {
-  const r = await cli(["backfill", ...set.paths, "--since", "30d", "--index", index, "--json", ...extra], { OUTLIERS_STATE_DIR: stateDir(), ...env });
+  const r = await cli(["backfill", ...set.paths, "--since", "30d", "--index", index, "--json", ...extra], {
+    OUTLIERS_STATE_DIR: stateDir(),
+    ...env,
+  });
   if (r.code !== 0 && r.code !== 1) throw new Error(`backfill exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
   return { ...r, json: JSON.parse(r.stdout) };
 }
@@ -107,7 +112,9 @@ beforeAll(async () => {
   await bulk(live, docs, pipeline);
   reference = await sources(live);
   const tagged = [...reference.values()].filter((s) => s.outliers).length;
-  console.log(`backfill checks: ${set.rules.length} rules from ${set.origin}, ${docs.length} events, ${tagged} tagged live`);
+  console.log(
+    `backfill checks: ${set.rules.length} rules from ${set.origin}, ${docs.length} events, ${tagged} tagged live`,
+  );
 }, 600_000);
 
 afterAll(async () => {
@@ -135,7 +142,9 @@ describe("backfill", () => {
       expect(new Set(shards.map((s) => s.node)).size).toBe(nodes.length);
       expect(first.json.slices).toBe(SHARDS);
     }
-    console.log(`backfill: ${first.json.checked} checked, ${first.json.tagged} tagged (${pairs} pairs) in ${first.json.seconds}s`);
+    console.log(
+      `backfill: ${first.json.checked} checked, ${first.json.tagged} tagged (${pairs} pairs) in ${first.json.seconds}s`,
+    );
 
     // Re-running writes nothing: every candidate already carries what it matches.
     const second = await backfill(plain);
@@ -200,8 +209,27 @@ describe("backfill", () => {
     const idx = await loadedIndex("bf-kill", docs);
     const state = stateDir();
     // Throttled so that the task is still running when the CLI dies.
-    const args = cliArgs(["backfill", ...set.paths, "--since", "30d", "--index", idx, "--json", "--requests-per-second", "300", "--batch-size", "50", "--slices", "1"]);
-    const p = Bun.spawn(args, { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, OUTLIERS_STATE_DIR: state } });
+    const args = cliArgs([
+      "backfill",
+      ...set.paths,
+      "--since",
+      "30d",
+      "--index",
+      idx,
+      "--json",
+      "--requests-per-second",
+      "300",
+      "--batch-size",
+      "50",
+      "--slices",
+      "1",
+    ]);
+    const p = Bun.spawn(args, {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, OUTLIERS_STATE_DIR: state },
+    });
     const progressed = await midway(state, docs.length);
     p.kill("SIGKILL");
     await p.exited;
@@ -226,9 +254,28 @@ describe("backfill", () => {
     await bulk(idx, docs, "_none");
     const fresh = docs.slice(0, Math.min(500, docs.length)).map((d) => ({ id: `new-${d.id}`, source: d.source }));
     const rewritten = docs.slice(-Math.min(500, docs.length));
-    const args = cliArgs(["backfill", ...set.paths, "--since", "30d", "--index", idx, "--json", "--requests-per-second", "300", "--batch-size", "50", "--slices", "1"]);
+    const args = cliArgs([
+      "backfill",
+      ...set.paths,
+      "--since",
+      "30d",
+      "--index",
+      idx,
+      "--json",
+      "--requests-per-second",
+      "300",
+      "--batch-size",
+      "50",
+      "--slices",
+      "1",
+    ]);
     const state = stateDir();
-    const p = Bun.spawn(args, { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, OUTLIERS_STATE_DIR: state } });
+    const p = Bun.spawn(args, {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, OUTLIERS_STATE_DIR: state },
+    });
     await midway(state, docs.length);
     // New events go through the live pipeline; old ones are rewritten untagged under the backfill's
     // feet (version conflicts), as a re-shipping agent would.
@@ -250,7 +297,11 @@ describe("backfill", () => {
 
 describe("backfill with the bundled rules", () => {
   const bundled = path.join(ROOT, "rules");
-  const small = events(loadRules([bundled], { profile: PROFILE }).flatMap((r) => (r.status === "ok" ? [r.rule] : [])), 1500, 11);
+  const small = events(
+    loadRules([bundled], { profile: PROFILE }).flatMap((r) => (r.status === "ok" ? [r.rule] : [])),
+    1500,
+    11,
+  );
   const pipe = testIndex("bf-bundled-pipe");
   const ref = testIndex("bf-bundled-live");
   let refSources = new Map<string, any>();
@@ -275,7 +326,9 @@ describe("backfill with the bundled rules", () => {
     const id = `outliers-${createHash("sha256").update(`painless\n${source}`).digest("hex").slice(0, 16)}`;
     await client.deleteScript({ id }).catch(() => {});
     const idx = await loadedIndex("bf-stored", small);
-    const run = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--json"], { OUTLIERS_STATE_DIR: stateDir() });
+    const run = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--json"], {
+      OUTLIERS_STATE_DIR: stateDir(),
+    });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).tagged).toBeGreaterThan(0);
     const stored: any = await client.getScript({ id });
@@ -287,30 +340,41 @@ describe("backfill with the bundled rules", () => {
   test("--dry-run counts exactly the tags a run then writes, and writes nothing itself", async () => {
     const idx = await loadedIndex("bf-dry", small);
     const before = await sources(idx);
-    const dry = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--dry-run", "--json"], { OUTLIERS_STATE_DIR: stateDir() });
+    const dry = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--dry-run", "--json"], {
+      OUTLIERS_STATE_DIR: stateDir(),
+    });
     expect(dry.code).toBe(0);
     const counts = JSON.parse(dry.stdout);
     expect(counts.dryRun).toBe(true);
     const untouched = await sources(idx);
     for (const [id, src] of before) expect(canonical(untouched.get(id))).toBe(canonical(src));
 
-    const run = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--json"], { OUTLIERS_STATE_DIR: stateDir() });
+    const run = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--json"], {
+      OUTLIERS_STATE_DIR: stateDir(),
+    });
     expect(run.code).toBe(0);
     const after = await sources(idx);
     const perRule = new Map<string, number>();
-    for (const src of after.values()) for (const r of src.outliers?.rule_id ?? []) perRule.set(r, (perRule.get(r) ?? 0) + 1);
+    for (const src of after.values())
+      for (const r of src.outliers?.rule_id ?? []) perRule.set(r, (perRule.get(r) ?? 0) + 1);
     expect([...perRule.values()].reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    for (const c of counts.rules) expect({ id: c.id, count: c.count }).toEqual({ id: c.id, count: perRule.get(c.id) ?? 0 });
+    for (const c of counts.rules)
+      expect({ id: c.id, count: c.count }).toEqual({ id: c.id, count: perRule.get(c.id) ?? 0 });
   });
 
   test("every --prefilter (exact, terms, window, auto) tags the same as live tagging", async () => {
     for (const prefilter of ["exact", "terms", "window", "auto"]) {
       const idx = await loadedIndex(`bf-${prefilter}`, small);
-      const r = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--prefilter", prefilter, "--json"], { OUTLIERS_STATE_DIR: stateDir() });
+      const r = await cli(["backfill", bundled, "--since", "30d", "--index", idx, "--prefilter", prefilter, "--json"], {
+        OUTLIERS_STATE_DIR: stateDir(),
+      });
       expect(r.code).toBe(0);
       // exact and auto (12 rules: exact) run the rules' own queries; terms and window a broad prefilter.
       const chosen = JSON.parse(r.stdout).prefilter;
-      if (prefilter === "window") expect(chosen).toEqual([{ index: [idx], kind: "window", windowEvents: small.length, unionEvents: small.length }]);
+      if (prefilter === "window")
+        expect(chosen).toEqual([
+          { index: [idx], kind: "window", windowEvents: small.length, unionEvents: small.length },
+        ]);
       else if (prefilter === "terms") expect(["union", "window"]).toContain(chosen[0].kind);
       else expect(chosen).toEqual([]);
       const after = await sources(idx);

@@ -24,8 +24,16 @@ interface Run {
 
 /** Runs the binary asynchronously, so that servers of this process keep answering meanwhile. */
 async function run(...args: string[]): Promise<Run> {
-  const p = Bun.spawn([BIN, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, ES_URL: "", ES_API_KEY: "", ES_PASSWORD: "", ES_USERNAME: "" } });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const p = Bun.spawn([BIN, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ES_URL: "", ES_API_KEY: "", ES_PASSWORD: "", ES_USERNAME: "" },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -42,7 +50,8 @@ function expectOneClearLine(r: Run, url: string, cause: RegExp): void {
 
 function expectNoSecrets(r: Run): void {
   const all = r.stdout + r.stderr;
-  for (const secret of [PASSWORD, API_KEY, Buffer.from(`elastic:${PASSWORD}`).toString("base64")]) expect(all).not.toContain(secret);
+  for (const secret of [PASSWORD, API_KEY, Buffer.from(`elastic:${PASSWORD}`).toString("base64")])
+    expect(all).not.toContain(secret);
 }
 
 const secrets = ["--username", "elastic", "--password", PASSWORD, "--api-key", API_KEY];
@@ -94,7 +103,16 @@ describe("dist/outliers doctor against the real node", () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.ready).toBe(true);
-    expect(report.checks.map((c: { name: string }) => c.name)).toEqual(["version", "engine", "health", "ingest nodes", "painless regex", "script limits", "painless pipeline", "privileges"]);
+    expect(report.checks.map((c: { name: string }) => c.name)).toEqual([
+      "version",
+      "engine",
+      "health",
+      "ingest nodes",
+      "painless regex",
+      "script limits",
+      "painless pipeline",
+      "privileges",
+    ]);
     expect(report.checks.every((c: { status: string }) => c.status === "ok")).toBe(true);
     const info = (await (await fetch(ES_URL)).json()) as { version: { number: string } };
     expect(report.version).toBe(info.version.number);
@@ -105,11 +123,19 @@ describe("dist/outliers doctor against the real node", () => {
       body: JSON.stringify({ description: "probe", _meta: { a: 1 }, processors: [] }),
     });
     if (meta.ok) await fetch(`${ES_URL}/_ingest/pipeline/outliers-doctor-meta-probe`, { method: "DELETE" });
-    expect(report.engine.differences).toContain(meta.ok ? "pipeline _meta: yes" : "pipeline _meta: no (metadata kept as JSON in the pipeline description)");
+    expect(report.engine.differences).toContain(
+      meta.ok ? "pipeline _meta: yes" : "pipeline _meta: no (metadata kept as JSON in the pipeline description)",
+    );
     const streams = (await fetch(`${ES_URL}/_data_stream`)).ok;
-    expect(report.engine.differences.some((d: string) => d.startsWith(`data streams: ${streams ? "yes" : "no"}`))).toBe(true);
+    expect(report.engine.differences.some((d: string) => d.startsWith(`data streams: ${streams ? "yes" : "no"}`))).toBe(
+      true,
+    );
     if (Number(info.version.number.split(".")[0]) < 8 || !(await securityOn()))
-      expect(report.checks.at(-1)).toEqual({ name: "privileges", status: "ok", detail: "security disabled: all privileges available" });
+      expect(report.checks.at(-1)).toEqual({
+        name: "privileges",
+        status: "ok",
+        detail: "security disabled: all privileges available",
+      });
   });
 });
 
@@ -171,9 +197,32 @@ describe("dist/outliers doctor against unreachable or wrong clusters: one line, 
   test("self-signed certificate: rejected, then accepted with --insecure", async () => {
     const key = path.join(certDir, "key.pem");
     const cert = path.join(certDir, "cert.pem");
-    const gen = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stderr: "pipe" });
+    const gen = Bun.spawnSync(
+      [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stderr: "pipe" },
+    );
     if (gen.exitCode !== 0) throw new Error(`openssl could not make a test certificate: ${gen.stderr.toString()}`);
-    const url = serve(() => new Response("<html>not a cluster</html>"), { cert: await Bun.file(cert).text(), key: await Bun.file(key).text() });
+    const url = serve(() => new Response("<html>not a cluster</html>"), {
+      cert: await Bun.file(cert).text(),
+      key: await Bun.file(key).text(),
+    });
     const r = await run("doctor", "--node", url, ...secrets);
     expectOneClearLine(r, url, /TLS error .*--ca-cert FILE, or --insecure/);
     expectNoSecrets(r);
@@ -197,7 +246,9 @@ describe("dist/outliers doctor against unreachable or wrong clusters: one line, 
   });
 
   test("some other HTTP server (not Elasticsearch)", async () => {
-    const url = serve(() => new Response("<!doctype html><title>hello</title>", { headers: { "content-type": "text/html" } }));
+    const url = serve(
+      () => new Response("<!doctype html><title>hello</title>", { headers: { "content-type": "text/html" } }),
+    );
     const r = await run("doctor", "--node", url, ...secrets);
     expectOneClearLine(r, url, /not Elasticsearch/);
     expectNoSecrets(r);
@@ -207,7 +258,9 @@ describe("dist/outliers doctor against unreachable or wrong clusters: one line, 
   });
 
   test("a server that echoes the credentials back in an error", async () => {
-    const url = serve((req) => Response.json({ error: "boom", headers: Object.fromEntries(req.headers) }, { status: 500 }));
+    const url = serve((req) =>
+      Response.json({ error: "boom", headers: Object.fromEntries(req.headers) }, { status: 500 }),
+    );
     for (const args of [secrets.slice(0, 4), secrets.slice(4)]) {
       const r = await run("doctor", "--node", url, ...args);
       expectOneClearLine(r, url, /HTTP 500/);

@@ -21,7 +21,10 @@ const ROOT = path.resolve(import.meta.dir, "../..");
 const BIN = path.join(ROOT, "dist/outliers");
 const RULES = path.join(ROOT, "rules/windows/process_creation");
 const CERTUTIL = "e62a9f0c-ca1e-46b2-85d5-a6da77f86d1a";
-const RULE_FILES = [path.join(RULES, "proc_creation_win_certutil_encode.yml"), path.join(RULES, "proc_creation_win_cmd_assoc_execution.yml")];
+const RULE_FILES = [
+  path.join(RULES, "proc_creation_win_certutil_encode.yml"),
+  path.join(RULES, "proc_creation_win_cmd_assoc_execution.yml"),
+];
 
 const P = testIndex("ds");
 const NAME = `${P}-tag`;
@@ -46,7 +49,10 @@ const { info } = await cluster();
 const SUPPORTED = await hasDataStreams();
 const SKIP = `data-streams.test.ts: skipped: ${info.distribution} ${info.version} at ${ES_URL} has no data streams (Elasticsearch 7.10 OSS); scripts/test runs these on OpenSearch 2.19`;
 if (!SUPPORTED) {
-  if (ENGINE.startsWith("opensearch")) throw new Error(`OUTLIERS_TEST_ENGINE=${ENGINE} but ${ES_URL} (${info.distribution} ${info.version}) answers no data stream API`);
+  if (ENGINE.startsWith("opensearch"))
+    throw new Error(
+      `OUTLIERS_TEST_ENGINE=${ENGINE} but ${ES_URL} (${info.distribution} ${info.version}) answers no data stream API`,
+    );
   console.warn(SKIP);
 }
 
@@ -57,7 +63,11 @@ interface Run {
 }
 async function cli(...args: string[]): Promise<Run> {
   const p = Bun.spawn([BIN, ...args, "--node", ES_URL], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { code, stdout, stderr };
 }
 function ok(r: Run, what: string): Run {
@@ -79,7 +89,8 @@ function sysmon(id: string, image: string, commandLine: string, minutesAgo: numb
     },
   };
 }
-const certutil = (id: string, m: number) => sysmon(id, "C:\\Windows\\System32\\certutil.exe", "certutil -encode in.bin out.b64", m);
+const certutil = (id: string, m: number) =>
+  sysmon(id, "C:\\Windows\\System32\\certutil.exe", "certutil -encode in.bin out.b64", m);
 const quiet = (id: string, m: number) => sysmon(id, "C:\\Windows\\System32\\notepad.exe", "notepad a.txt", m);
 
 function ndjson(file: string, docs: unknown[]): string {
@@ -143,71 +154,92 @@ afterAll(async () => {
 }, 120_000);
 
 describe("data streams", () => {
-  test.skipIf(!SUPPORTED)("install wires the stream's template and backing index; ingest into the stream is tagged live", async () => {
-    const [first] = await backing();
-    expect(first).toMatch(/^\.ds-/);
-    const r = ok(await cli("pipeline", "install", ...RULE_FILES, "--name", NAME, "--index", PATTERN), "install");
-    expect(r.stdout).toContain(`composable template ${TEMPLATE}: update`);
-    expect(r.stdout).toContain(`index ${first}: index.final_pipeline (absent) → ${NAME}`);
-    expect(await finalPipelines([first!])).toEqual({ [first!]: NAME });
-    const t = (await template()) as any;
-    expect(t.template.settings.index.final_pipeline).toBe(NAME);
-    expect(t.data_stream).toBeDefined();
+  test.skipIf(!SUPPORTED)(
+    "install wires the stream's template and backing index; ingest into the stream is tagged live",
+    async () => {
+      const [first] = await backing();
+      expect(first).toMatch(/^\.ds-/);
+      const r = ok(await cli("pipeline", "install", ...RULE_FILES, "--name", NAME, "--index", PATTERN), "install");
+      expect(r.stdout).toContain(`composable template ${TEMPLATE}: update`);
+      expect(r.stdout).toContain(`index ${first}: index.final_pipeline (absent) → ${NAME}`);
+      expect(await finalPipelines([first!])).toEqual({ [first!]: NAME });
+      const t = (await template()) as any;
+      expect(t.template.settings.index.final_pipeline).toBe(NAME);
+      expect(t.data_stream).toBeDefined();
 
-    const docs = [certutil("live-cert", 20), quiet("live-quiet", 19)];
-    for (const d of docs) originals.set(d.test_id as string, d);
-    ok(await cli("ingest", ndjson("live.ndjson", docs), "--index", STREAM), "ingest after install");
-    const ev = await events();
-    expect(tagged(ev.get("live-cert"))).toEqual([CERTUTIL]);
-    expect(tagged(ev.get("live-quiet"))).toEqual([]);
-    expect(tagged(ev.get("pre-cert"))).toEqual([]); // not yet: backfill's job
-  }, 180_000);
+      const docs = [certutil("live-cert", 20), quiet("live-quiet", 19)];
+      for (const d of docs) originals.set(d.test_id as string, d);
+      ok(await cli("ingest", ndjson("live.ndjson", docs), "--index", STREAM), "ingest after install");
+      const ev = await events();
+      expect(tagged(ev.get("live-cert"))).toEqual([CERTUTIL]);
+      expect(tagged(ev.get("live-quiet"))).toEqual([]);
+      expect(tagged(ev.get("pre-cert"))).toEqual([]); // not yet: backfill's job
+    },
+    180_000,
+  );
 
-  test.skipIf(!SUPPORTED)("rollover after install: the new backing index takes the pipeline from the template and keeps tagging", async () => {
-    const roll = await rest("POST", `/${STREAM}/_rollover`);
-    expect(roll.rolled_over).toBe(true);
-    const indices = await backing();
-    expect(indices.length).toBe(2);
-    expect(await finalPipelines(indices)).toEqual(Object.fromEntries(indices.map((i) => [i, NAME])));
-    const docs = [certutil("rolled-cert", 10), quiet("rolled-quiet", 9)];
-    for (const d of docs) originals.set(d.test_id as string, d);
-    ok(await cli("ingest", ndjson("rolled.ndjson", docs), "--index", STREAM), "ingest after rollover");
-    const ev = await events();
-    expect(ev.get("rolled-cert")!.index).toBe(indices[1]);
-    expect(tagged(ev.get("rolled-cert"))).toEqual([CERTUTIL]);
-    expect(tagged(ev.get("rolled-quiet"))).toEqual([]);
-  }, 180_000);
+  test.skipIf(!SUPPORTED)(
+    "rollover after install: the new backing index takes the pipeline from the template and keeps tagging",
+    async () => {
+      const roll = await rest("POST", `/${STREAM}/_rollover`);
+      expect(roll.rolled_over).toBe(true);
+      const indices = await backing();
+      expect(indices.length).toBe(2);
+      expect(await finalPipelines(indices)).toEqual(Object.fromEntries(indices.map((i) => [i, NAME])));
+      const docs = [certutil("rolled-cert", 10), quiet("rolled-quiet", 9)];
+      for (const d of docs) originals.set(d.test_id as string, d);
+      ok(await cli("ingest", ndjson("rolled.ndjson", docs), "--index", STREAM), "ingest after rollover");
+      const ev = await events();
+      expect(ev.get("rolled-cert")!.index).toBe(indices[1]);
+      expect(tagged(ev.get("rolled-cert"))).toEqual([CERTUTIL]);
+      expect(tagged(ev.get("rolled-quiet"))).toEqual([]);
+    },
+    180_000,
+  );
 
-  test.skipIf(!SUPPORTED)("backfill over the stream tags the event indexed before install, on its backing index, like live", async () => {
-    const r = ok(await cli("backfill", ...RULE_FILES, "--index", STREAM, "--since", "1d", "--json"), "backfill");
-    const out = JSON.parse(r.stdout);
-    expect(out.tagged).toBe(1);
-    const ev = await events();
-    expect(tagged(ev.get("pre-cert"))).toEqual([CERTUTIL]);
-    expect(tagged(ev.get("pre-quiet"))).toEqual([]);
-    // Same tag fields as the live pipeline wrote (apart from the event's own fields).
-    const strip = (s: any) => ({ outliers: s.outliers, tags: s.tags, threat: s.threat });
-    expect(strip(ev.get("pre-cert")!.source)).toEqual(strip(ev.get("live-cert")!.source));
-    const again = JSON.parse(ok(await cli("backfill", ...RULE_FILES, "--index", STREAM, "--since", "1d", "--json"), "backfill again").stdout);
-    expect(again.tagged).toBe(0);
-  }, 180_000);
+  test.skipIf(!SUPPORTED)(
+    "backfill over the stream tags the event indexed before install, on its backing index, like live",
+    async () => {
+      const r = ok(await cli("backfill", ...RULE_FILES, "--index", STREAM, "--since", "1d", "--json"), "backfill");
+      const out = JSON.parse(r.stdout);
+      expect(out.tagged).toBe(1);
+      const ev = await events();
+      expect(tagged(ev.get("pre-cert"))).toEqual([CERTUTIL]);
+      expect(tagged(ev.get("pre-quiet"))).toEqual([]);
+      // Same tag fields as the live pipeline wrote (apart from the event's own fields).
+      const strip = (s: any) => ({ outliers: s.outliers, tags: s.tags, threat: s.threat });
+      expect(strip(ev.get("pre-cert")!.source)).toEqual(strip(ev.get("live-cert")!.source));
+      const again = JSON.parse(
+        ok(await cli("backfill", ...RULE_FILES, "--index", STREAM, "--since", "1d", "--json"), "backfill again").stdout,
+      );
+      expect(again.tagged).toBe(0);
+    },
+    180_000,
+  );
 
-  test.skipIf(!SUPPORTED)("uninstall puts template and backing indices back exactly; untag over the stream restores every event", async () => {
-    ok(await cli("pipeline", "uninstall", "--name", NAME), "uninstall");
-    const after = (await template()) as any;
-    expect(after).toEqual(templateBefore);
-    expect(after.template.settings.index.final_pipeline).toBeUndefined();
-    const indices = await backing();
-    expect(await finalPipelines(indices)).toEqual(Object.fromEntries(indices.map((i) => [i, undefined])));
-    expect(await rest("GET", `/_ingest/pipeline/${NAME}`)).toBeUndefined();
+  test.skipIf(!SUPPORTED)(
+    "uninstall puts template and backing indices back exactly; untag over the stream restores every event",
+    async () => {
+      ok(await cli("pipeline", "uninstall", "--name", NAME), "uninstall");
+      const after = (await template()) as any;
+      expect(after).toEqual(templateBefore);
+      expect(after.template.settings.index.final_pipeline).toBeUndefined();
+      const indices = await backing();
+      expect(await finalPipelines(indices)).toEqual(Object.fromEntries(indices.map((i) => [i, undefined])));
+      expect(await rest("GET", `/_ingest/pipeline/${NAME}`)).toBeUndefined();
 
-    const u = ok(await cli("untag", "--index", STREAM, "--json"), "untag");
-    expect(JSON.parse(u.stdout).untagged).toBe(3); // pre-cert (backfilled), live-cert, rolled-cert
-    const ev = await events();
-    expect(ev.size).toBe(originals.size);
-    for (const [id, doc] of originals) expect({ id, source: ev.get(id)!.source }).toEqual({ id, source: doc });
-    // A new event after uninstall is indexed untagged into the stream (no dangling final pipeline).
-    ok(await cli("ingest", ndjson("post.ndjson", [certutil("post-cert", 1)]), "--index", STREAM), "ingest after uninstall");
-    expect(tagged((await events()).get("post-cert"))).toEqual([]);
-  }, 180_000);
+      const u = ok(await cli("untag", "--index", STREAM, "--json"), "untag");
+      expect(JSON.parse(u.stdout).untagged).toBe(3); // pre-cert (backfilled), live-cert, rolled-cert
+      const ev = await events();
+      expect(ev.size).toBe(originals.size);
+      for (const [id, doc] of originals) expect({ id, source: ev.get(id)!.source }).toEqual({ id, source: doc });
+      // A new event after uninstall is indexed untagged into the stream (no dangling final pipeline).
+      ok(
+        await cli("ingest", ndjson("post.ndjson", [certutil("post-cert", 1)]), "--index", STREAM),
+        "ingest after uninstall",
+      );
+      expect(tagged((await events()).get("post-cert"))).toEqual([]);
+    },
+    180_000,
+  );
 });

@@ -101,13 +101,29 @@ const cases: Array<[string, Node, string[]]> = [
   ["number gte on long", { kind: "number", field: N, op: "gte", value: 4689 }, ["num2"]],
   ["equals '04688' on long is numeric", eq(N, "04688"), ["num", "numstr"]],
   ["equals non-numeric on long matches nothing", eq(N, "abc"), []],
-  ["prefix on long compares the text", { kind: "prefix", field: N, value: "468", cased: false }, ["num", "num2", "numstr"]],
+  [
+    "prefix on long compares the text",
+    { kind: "prefix", field: N, value: "468", cased: false },
+    ["num", "num2", "numstr"],
+  ],
   ["literal * in equals is not a wildcard", eq(S, "a*b"), ["star"]],
-  ["wildcard * between literals", { kind: "wildcard", field: S, parts: [lit("a"), ANY, lit("b")], cased: false }, ["axxb", "bs", "star"]],
+  [
+    "wildcard * between literals",
+    { kind: "wildcard", field: S, parts: [lit("a"), ANY, lit("b")], cased: false },
+    ["axxb", "bs", "star"],
+  ],
   ["literal ? in equals is not a wildcard", eq(S, "a?c"), ["q"]],
-  ["? is exactly one code point", { kind: "wildcard", field: S, parts: [lit("a"), ONE, lit("c")], cased: false }, ["abc", "aec", "emoji", "q"]],
+  [
+    "? is exactly one code point",
+    { kind: "wildcard", field: S, parts: [lit("a"), ONE, lit("c")], cased: false },
+    ["abc", "aec", "emoji", "q"],
+  ],
   ["backslash is literal", eq(S, "a\\b"), ["bs"]],
-  ["backslash before and after *", { kind: "wildcard", field: S, parts: [lit("C:\\"), ANY, lit("\\x.exe")], cased: false }, ["path"]],
+  [
+    "backslash before and after *",
+    { kind: "wildcard", field: S, parts: [lit("C:\\"), ANY, lit("\\x.exe")], cased: false },
+    ["path"],
+  ],
   ["trailing backslash: equals", eq(S, "C:\\temp\\"), ["trail"]],
   ["trailing backslash: suffix", { kind: "suffix", field: S, value: "\\", cased: false }, ["trail"]],
   ["prefix with backslash", { kind: "prefix", field: S, value: "c:\\TEMP", cased: false }, ["trail", "trail2"]],
@@ -117,10 +133,41 @@ const cases: Array<[string, Node, string[]]> = [
   ["suffix", { kind: "suffix", field: S, value: ".EXE", cased: false }, ["path", "path1"]],
   ["array: any element matches", eq(S, "x"), ["arr"]],
   ["empty string equals only the empty value", eq(S, ""), ["empty"]],
-  ["exists: '' counts, null/[]/[null]/missing do not", { kind: "exists", field: S, exists: true }, ALL_IDS.filter((i) => docs[i]!.s !== undefined && docs[i]!.s !== null && !(Array.isArray(docs[i]!.s) && (docs[i]!.s as unknown[]).every((x) => x === null)))],
-  ["exists false", { kind: "exists", field: S, exists: false }, ALL_IDS.filter((i) => docs[i]!.s === undefined || docs[i]!.s === null || (Array.isArray(docs[i]!.s) && (docs[i]!.s as unknown[]).every((x) => x === null)))],
-  ["contains '' is exists", { kind: "contains", field: S, value: "", cased: false }, ALL_IDS.filter((i) => docs[i]!.s !== undefined && docs[i]!.s !== null && !(Array.isArray(docs[i]!.s) && (docs[i]!.s as unknown[]).every((x) => x === null)))],
-  ["not matches documents without the field", { kind: "not", child: { kind: "prefix", field: S, value: "a", cased: false } }, except("star", "axxb", "q", "abc", "aec", "emoji", "bs", "long", "long2")],
+  [
+    "exists: '' counts, null/[]/[null]/missing do not",
+    { kind: "exists", field: S, exists: true },
+    ALL_IDS.filter(
+      (i) =>
+        docs[i]!.s !== undefined &&
+        docs[i]!.s !== null &&
+        !(Array.isArray(docs[i]!.s) && (docs[i]!.s as unknown[]).every((x) => x === null)),
+    ),
+  ],
+  [
+    "exists false",
+    { kind: "exists", field: S, exists: false },
+    ALL_IDS.filter(
+      (i) =>
+        docs[i]!.s === undefined ||
+        docs[i]!.s === null ||
+        (Array.isArray(docs[i]!.s) && (docs[i]!.s as unknown[]).every((x) => x === null)),
+    ),
+  ],
+  [
+    "contains '' is exists",
+    { kind: "contains", field: S, value: "", cased: false },
+    ALL_IDS.filter(
+      (i) =>
+        docs[i]!.s !== undefined &&
+        docs[i]!.s !== null &&
+        !(Array.isArray(docs[i]!.s) && (docs[i]!.s as unknown[]).every((x) => x === null)),
+    ),
+  ],
+  [
+    "not matches documents without the field",
+    { kind: "not", child: { kind: "prefix", field: S, value: "a", cased: false } },
+    except("star", "axxb", "q", "abc", "aec", "emoji", "bs", "long", "long2"),
+  ],
   ["text field through .keyword, whole value", eq(T, "hello world"), ["text"]],
   ["text field: a word alone does not match", eq(T, "hello"), []],
   ["cidr IPv4 (IPv4-mapped IPv6 included)", { kind: "cidr", field: IP, cidr: "10.0.0.0/8" }, ["ip4", "mapped"]],
@@ -129,20 +176,44 @@ const cases: Array<[string, Node, string[]]> = [
   ["equals on ip is address equality", eq(IP, "fe80:0::1"), ["ip6"]],
   ["equals invalid ip matches nothing", eq(IP, "10.1.2"), []],
   ["contains on ip compares the address text", { kind: "contains", field: IP, value: ".168.", cased: false }, ["ip4b"]],
-  ["keyword (no field) searches every listed field", { kind: "keyword", fields: [S, T], parts: [ANY, lit("world"), ANY], cased: false }, ["text"]],
-  ["keyword over two fields", { kind: "keyword", fields: [S, A], parts: [lit("same")], cased: false }, ["ref1", "ref2"]],
+  [
+    "keyword (no field) searches every listed field",
+    { kind: "keyword", fields: [S, T], parts: [ANY, lit("world"), ANY], cased: false },
+    ["text"],
+  ],
+  [
+    "keyword over two fields",
+    { kind: "keyword", fields: [S, A], parts: [lit("same")], cased: false },
+    ["ref1", "ref2"],
+  ],
   ["fieldref case-insensitive", { kind: "fieldref", field: A, other: B, cased: false }, ["ref1", "ref2", "ref4"]],
   ["fieldref cased", { kind: "fieldref", field: A, other: B, cased: true }, ["ref2", "ref4"]],
   ["ip + keyword sub-field: cidr on the address", { kind: "cidr", field: IPK, cidr: "10.0.0.0/8" }, ["ipk4"]],
-  ["ip + keyword sub-field: cidr IPv6 on the address (any case)", { kind: "cidr", field: IPK, cidr: "fe80::/16" }, ["ipk6"]],
+  [
+    "ip + keyword sub-field: cidr IPv6 on the address (any case)",
+    { kind: "cidr", field: IPK, cidr: "fe80::/16" },
+    ["ipk6"],
+  ],
   ["ip + keyword sub-field: equals compares the text as written", eq(IPK, "-"), ["ipkdash"]],
   ["ip + keyword sub-field: equals is ASCII case-insensitive text", eq(IPK, "fe80::ab"), ["ipk6"]],
-  ["ip + keyword sub-field: prefix on the text", { kind: "prefix", field: IPK, value: "10.20.", cased: false }, ["ipk4"]],
-  ["ip + keyword sub-field: exists counts a malformed address", { kind: "exists", field: IPK, exists: true }, ["ipk4", "ipk6", "ipkdash"]],
+  [
+    "ip + keyword sub-field: prefix on the text",
+    { kind: "prefix", field: IPK, value: "10.20.", cased: false },
+    ["ipk4"],
+  ],
+  [
+    "ip + keyword sub-field: exists counts a malformed address",
+    { kind: "exists", field: IPK, exists: true },
+    ["ipk4", "ipk6", "ipkdash"],
+  ],
   ["a JSON boolean in a keyword field is its text", eq(S, "TRUE"), ["bool"]],
   ["a JSON number in a keyword field is its text", eq(S, "1.5"), ["f150"]],
   ["values over ignore_above are not indexed: no equals", eq(T, "x".repeat(1100)), []],
-  ["values over ignore_above are not indexed: no contains", { kind: "contains", field: T, value: "xxx", cased: false }, []],
+  [
+    "values over ignore_above are not indexed: no contains",
+    { kind: "contains", field: T, value: "xxx", cased: false },
+    [],
+  ],
   ["values over ignore_above are not indexed: no exists", { kind: "exists", field: T, exists: true }, ["text"]],
   // automaton-backed queries are limited to MAX_AUTOMATON_BYTES; longer literals go through a script
   ["long value: equals ci", eq(S, "a" + "B".repeat(1200) + "z"), ["long"]],
@@ -152,11 +223,29 @@ const cases: Array<[string, Node, string[]]> = [
   ["long value: suffix", { kind: "suffix", field: S, value: "b".repeat(1000) + "y", cased: false }, ["long2"]],
   ["long value: contains", { kind: "contains", field: S, value: "b".repeat(1100), cased: false }, ["long", "long2"]],
   ["long value: contains, too long", { kind: "contains", field: S, value: "b".repeat(1201), cased: false }, []],
-  ["long value: wildcard with ?", { kind: "wildcard", field: S, parts: [lit("a"), ANY, lit("b".repeat(1000)), ONE], cased: false }, ["long", "long2"]],
-  ["long value: wildcard, case-sensitive miss", { kind: "wildcard", field: S, parts: [lit("a"), ANY, lit("b".repeat(1000)), ONE], cased: true }, []],
+  [
+    "long value: wildcard with ?",
+    { kind: "wildcard", field: S, parts: [lit("a"), ANY, lit("b".repeat(1000)), ONE], cased: false },
+    ["long", "long2"],
+  ],
+  [
+    "long value: wildcard, case-sensitive miss",
+    { kind: "wildcard", field: S, parts: [lit("a"), ANY, lit("b".repeat(1000)), ONE], cased: true },
+    [],
+  ],
   ["boolean equals", eq(F, "TRUE"), ["yes"]],
   ["boolean number 0", { kind: "number", field: F, op: "eq", value: 0 }, ["no"]],
-  ["and / or / not", { kind: "and", children: [{ kind: "or", children: [eq(S, "foo", true), eq(S, "FOO", true), eq(S, "x")] }, { kind: "not", child: eq(S, "x") }] }, ["FOO", "foo"]],
+  [
+    "and / or / not",
+    {
+      kind: "and",
+      children: [
+        { kind: "or", children: [eq(S, "foo", true), eq(S, "FOO", true), eq(S, "x")] },
+        { kind: "not", child: eq(S, "x") },
+      ],
+    },
+    ["FOO", "foo"],
+  ],
   ["const true / false", { kind: "or", children: [{ kind: "const", value: false }, eq(S, "abc")] }, ["abc"]],
   ["match_all", { kind: "const", value: true }, ALL_IDS],
 ];
@@ -179,7 +268,8 @@ const refusedHere = (name: string): RegExp | undefined =>
   ENGINE.startsWith("opensearch") ? REFUSALS.find(([n]) => n.test(name))?.[1] : undefined;
 const refusalsMet: string[] = [];
 afterAll(() => {
-  if (refusalsMet.length) console.warn(`dsl-ir-semantics.test.ts: ${ENGINE} refused (as allowed there): ${refusalsMet.join("; ")}`);
+  if (refusalsMet.length)
+    console.warn(`dsl-ir-semantics.test.ts: ${ENGINE} refused (as allowed there): ${refusalsMet.join("; ")}`);
 });
 
 beforeAll(async () => {
@@ -192,7 +282,10 @@ afterAll(async () => {
 
 describe("DSL semantics on Elasticsearch (representation-level)", () => {
   test("every case matches exactly the expected documents", async () => {
-    const results = await matchIds(index, cases.map(([, node]) => nodeToQuery(node)));
+    const results = await matchIds(
+      index,
+      cases.map(([, node]) => nodeToQuery(node)),
+    );
     const wrong: string[] = [];
     cases.forEach(([name, node, want], i) => {
       const got = results[i]!;
@@ -200,7 +293,10 @@ describe("DSL semantics on Elasticsearch (representation-level)", () => {
       const refused = refusedHere(name);
       if (refused && "error" in got && refused.test(String(got.error))) refusalsMet.push(name);
       else if ("error" in got) wrong.push(`${name}: ERROR ${got.error}\n  query: ${JSON.stringify(nodeToQuery(node))}`);
-      else if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push(`${name}: got ${JSON.stringify(got)} want ${JSON.stringify(expected)}\n  query: ${JSON.stringify(nodeToQuery(node))}`);
+      else if (JSON.stringify(got) !== JSON.stringify(expected))
+        wrong.push(
+          `${name}: got ${JSON.stringify(got)} want ${JSON.stringify(expected)}\n  query: ${JSON.stringify(nodeToQuery(node))}`,
+        );
     });
     expect(wrong).toEqual([]);
   }, 60_000);
@@ -213,12 +309,18 @@ describe("DSL semantics on Elasticsearch (representation-level)", () => {
     expect(q.bool.should.length).toBeLessThanOrEqual(MAX_CLAUSES);
     const [got] = await matchIds(index, [q]);
     const refused = refusedHere("or of more clauses than max_clause_count");
-    if (refused && "error" in (got as object) && refused.test(String((got as { error?: string }).error))) refusalsMet.push("or of more clauses than max_clause_count");
+    if (refused && "error" in (got as object) && refused.test(String((got as { error?: string }).error)))
+      refusalsMet.push("or of more clauses than max_clause_count");
     else expect(got).toEqual(["abc"]);
   }, 60_000);
 
   test("case-sensitive equals on one field merge into one terms query", () => {
     const q = nodeToQuery({ kind: "or", children: [eq(S, "a", true), eq(S, "b", true), eq(S, "1"), eq(S, "x")] });
-    expect(q).toEqual({ bool: { should: [{ terms: { s: ["a", "b", "1"] } }, { term: { s: { value: "x", case_insensitive: true } } }], minimum_should_match: 1 } });
+    expect(q).toEqual({
+      bool: {
+        should: [{ terms: { s: ["a", "b", "1"] } }, { term: { s: { value: "x", case_insensitive: true } } }],
+        minimum_should_match: 1,
+      },
+    });
   });
 });

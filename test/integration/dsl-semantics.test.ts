@@ -15,7 +15,9 @@ import { createIndexWithDocs, matchIds } from "../helpers/match.ts";
 const profile = loadProfile("winlogbeat");
 const b64 = (s: string, enc: BufferEncoding = "utf8") => Buffer.from(s, enc).toString("base64");
 const utf16be = (s: string) => Buffer.from(s, "utf16le").swap16();
-const ev = (data: Record<string, unknown>) => ({ winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: data } });
+const ev = (data: Record<string, unknown>) => ({
+  winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: data },
+});
 
 const docs: Record<string, Record<string, unknown>> = {
   // plain values and modifiers
@@ -54,7 +56,9 @@ const docs: Record<string, Record<string, unknown>> = {
   u_le1: ev({ U: b64("xcmd /c", "utf16le") }),
   u_le2: ev({ U: b64("xxcmd /c", "utf16le") }),
   u_be: ev({ U: utf16be("cmd /c whoami").toString("base64") }),
-  u_bom: ev({ U: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("cmd /c whoami", "utf16le")]).toString("base64") }),
+  u_bom: ev({
+    U: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("cmd /c whoami", "utf16le")]).toString("base64"),
+  }),
   u_ascii: ev({ U: b64("cmd /c whoami") }),
   // cidr (DestinationIp is an ip field with a keyword sub-field in the winlogbeat profile)
   ip_10: ev({ DestinationIp: "10.2.3.4" }),
@@ -123,43 +127,103 @@ const except = (...ids: string[]) => ALL.filter((i) => !ids.includes(i));
 
 /** [name, detection YAML (indented under `detection:`), expected ids] */
 const cases: Array<[string, string, string[]]> = [
-  ["contains (case-insensitive)", "sel:\n    CommandLine|contains: 'foo.exe'\n  condition: sel", ["c_arr", "c_foo", "c_start"]],
+  [
+    "contains (case-insensitive)",
+    "sel:\n    CommandLine|contains: 'foo.exe'\n  condition: sel",
+    ["c_arr", "c_foo", "c_start"],
+  ],
   ["startswith", "sel:\n    CommandLine|startswith: 'FOO.EXE'\n  condition: sel", ["c_start"]],
   ["endswith", "sel:\n    CommandLine|endswith: ' now'\n  condition: sel", ["c_foo"]],
   ["array in the document: any element", "sel:\n    CommandLine: 'x foo.exe'\n  condition: sel", ["c_arr"]],
-  ["value list is OR", "sel:\n    CommandLine|startswith:\n      - 'foo'\n      - 'run'\n  condition: sel", ["c_foo", "c_start"]],
+  [
+    "value list is OR",
+    "sel:\n    CommandLine|startswith:\n      - 'foo'\n      - 'run'\n  condition: sel",
+    ["c_foo", "c_start"],
+  ],
   ["|all is AND", "sel:\n    CommandLine|contains|all:\n      - 'run'\n      - 'now'\n  condition: sel", ["c_foo"]],
-  ["\\* after a path is an escaped (literal) star", "sel:\n    W1: 'C:\\Windows\\*\\cmd.exe'\n  condition: sel", ["w_literal"]],
-  ["\\\\* is a backslash then a wildcard, inside a path", "sel:\n    W1: 'C:\\Windows\\\\*\\cmd.exe'\n  condition: sel", ["w_sys32", "w_upper"]],
-  ["wildcard inside a value", "sel:\n    W1: 'C:*cmd.exe'\n  condition: sel", ["w_literal", "w_root", "w_sys32", "w_upper"]],
+  [
+    "\\* after a path is an escaped (literal) star",
+    "sel:\n    W1: 'C:\\Windows\\*\\cmd.exe'\n  condition: sel",
+    ["w_literal"],
+  ],
+  [
+    "\\\\* is a backslash then a wildcard, inside a path",
+    "sel:\n    W1: 'C:\\Windows\\\\*\\cmd.exe'\n  condition: sel",
+    ["w_sys32", "w_upper"],
+  ],
+  [
+    "wildcard inside a value",
+    "sel:\n    W1: 'C:*cmd.exe'\n  condition: sel",
+    ["w_literal", "w_root", "w_sys32", "w_upper"],
+  ],
   ["escaped \\* is a literal star", "sel:\n    W2: 'a\\*b'\n  condition: sel", ["w_star"]],
   ["unescaped * is a wildcard", "sel:\n    W2: 'a*b'\n  condition: sel", ["w_axb", "w_star"]],
   ["escaped \\? is a literal question mark", "sel:\n    W3: 'a\\?c'\n  condition: sel", ["w_q"]],
   ["? is one character", "sel:\n    W3: 'a?c'\n  condition: sel", ["w_abc", "w_q"]],
   ["trailing backslash is literal", "sel:\n    W4: 'C:\\temp\\'\n  condition: sel", ["w_trail"]],
   ["\\\\* is a backslash then a wildcard", "sel:\n    W5: 'x\\\\*'\n  condition: sel", ["w_bs", "w_bsany"]],
-  ["windash: - / en dash, em dash, horizontal bar", "sel:\n    Wd|windash|contains: ' -enc '\n  condition: sel", ["wd_bar", "wd_em", "wd_en", "wd_hyphen", "wd_slash"]],
+  [
+    "windash: - / en dash, em dash, horizontal bar",
+    "sel:\n    Wd|windash|contains: ' -enc '\n  condition: sel",
+    ["wd_bar", "wd_em", "wd_en", "wd_hyphen", "wd_slash"],
+  ],
   ["base64 (whole value)", "sel:\n    B|base64: 'ping'\n  condition: sel", ["b_plain"]],
-  ["base64offset|contains: all three alignments", "sel:\n    B|base64offset|contains: 'ping'\n  condition: sel", ["b_off0", "b_off1", "b_off2", "b_plain"]],
+  [
+    "base64offset|contains: all three alignments",
+    "sel:\n    B|base64offset|contains: 'ping'\n  condition: sel",
+    ["b_off0", "b_off1", "b_off2", "b_plain"],
+  ],
   // Expected sets from an independent implementation of the spec's three offset variants (below):
   // a UTF-16LE "cmd" shifted by one byte shares its inner bytes with UTF-16BE, and the spec's
   // variants drop the partial characters at both ends, so some cross matches are correct.
-  ["utf16le|base64offset|contains", "sel:\n    U|utf16le|base64offset|contains: 'cmd'\n  condition: sel", offsetOracle("U", Buffer.from("cmd", "utf16le"))],
-  ["wide|base64offset|contains (= utf16le)", "sel:\n    U|wide|base64offset|contains: 'cmd'\n  condition: sel", offsetOracle("U", Buffer.from("cmd", "utf16le"))],
-  ["utf16be|base64offset|contains", "sel:\n    U|utf16be|base64offset|contains: 'cmd'\n  condition: sel", offsetOracle("U", utf16be("cmd"))],
-  ["utf16 (BOM + LE)|base64offset|contains", "sel:\n    U|utf16|base64offset|contains: 'cmd'\n  condition: sel", offsetOracle("U", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("cmd", "utf16le")]))],
-  ["base64offset oracle agrees on ASCII", "sel:\n    B|base64offset|contains: 'ping'\n  condition: sel", offsetOracle("B", Buffer.from("ping"))],
+  [
+    "utf16le|base64offset|contains",
+    "sel:\n    U|utf16le|base64offset|contains: 'cmd'\n  condition: sel",
+    offsetOracle("U", Buffer.from("cmd", "utf16le")),
+  ],
+  [
+    "wide|base64offset|contains (= utf16le)",
+    "sel:\n    U|wide|base64offset|contains: 'cmd'\n  condition: sel",
+    offsetOracle("U", Buffer.from("cmd", "utf16le")),
+  ],
+  [
+    "utf16be|base64offset|contains",
+    "sel:\n    U|utf16be|base64offset|contains: 'cmd'\n  condition: sel",
+    offsetOracle("U", utf16be("cmd")),
+  ],
+  [
+    "utf16 (BOM + LE)|base64offset|contains",
+    "sel:\n    U|utf16|base64offset|contains: 'cmd'\n  condition: sel",
+    offsetOracle("U", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("cmd", "utf16le")])),
+  ],
+  [
+    "base64offset oracle agrees on ASCII",
+    "sel:\n    B|base64offset|contains: 'ping'\n  condition: sel",
+    offsetOracle("B", Buffer.from("ping")),
+  ],
   ["cidr IPv4", "sel:\n    DestinationIp|cidr: '10.0.0.0/8'\n  condition: sel", ["ip_10"]],
   ["cidr IPv6", "sel:\n    DestinationIp|cidr: '2001:db8::/32'\n  condition: sel", ["ip_v6"]],
-  ["startswith on an ip field (keyword text)", "sel:\n    DestinationIp|startswith: '2001:DB'\n  condition: sel", ["ip_v6", "ip_v6other"]],
+  [
+    "startswith on an ip field (keyword text)",
+    "sel:\n    DestinationIp|startswith: '2001:DB'\n  condition: sel",
+    ["ip_v6", "ip_v6other"],
+  ],
   ["equals on an ip field, malformed value", "sel:\n    DestinationIp: '-'\n  condition: sel", ["ip_dash"]],
   ["null: missing or null", "sel:\n    Nv: null\n  condition: sel", except("n_empty", "n_val")],
   ["empty string: only the empty value", "sel:\n    Nv: ''\n  condition: sel", ["n_empty"]],
   ["exists: true", "sel:\n    Nv|exists: true\n  condition: sel", ["n_empty", "n_val"]],
   ["exists: false", "sel:\n    Nv|exists: false\n  condition: sel", except("n_empty", "n_val")],
   ["not null", "sel:\n    Nv: null\n  condition: not sel", ["n_empty", "n_val"]],
-  ["number on a long field, stored as number or string", "sel:\n    EventID: 4688\n  condition: sel", ["e_num", "e_str"]],
-  ["number on a keyword field, stored as number or string", "sel:\n    LogonType: 3\n  condition: sel", ["l_num", "l_str"]],
+  [
+    "number on a long field, stored as number or string",
+    "sel:\n    EventID: 4688\n  condition: sel",
+    ["e_num", "e_str"],
+  ],
+  [
+    "number on a keyword field, stored as number or string",
+    "sel:\n    LogonType: 3\n  condition: sel",
+    ["l_num", "l_str"],
+  ],
   ["string '3' on a keyword field", "sel:\n    LogonType: '3'\n  condition: sel", ["l_num", "l_str"]],
   ["gt", "sel:\n    Ln|gt: 10\n  condition: sel", ["g_15", "g_20"]],
   ["gte", "sel:\n    Ln|gte: 15\n  condition: sel", ["g_15", "g_20"]],
@@ -176,10 +240,26 @@ const cases: Array<[string, string, string[]]> = [
   ["re|m: $ before a newline (script query)", "sel:\n    R|re|m: 'foo$'\n  condition: sel", ["r_newline"]],
   ["re word boundary (script query)", "sel:\n    R|re: '\\bbar\\b'\n  condition: sel", ["r_lower", "r_newline"]],
   ["keyword list (no field), with wildcards", "keywords:\n    - '*mimikatz*'\n  condition: keywords", ["kw_hit"]],
-  ["keyword list (no field), whole value", "keywords:\n    - 'invoke-mimikatz -dump'\n    - 'not there'\n  condition: keywords", ["kw_hit"]],
-  ["keyword list (no field), found inside a value as a full-text search", "keywords:\n    - 'MIMIKATZ'\n  condition: keywords", ["kw_hit"]],
-  ["and binds tighter than or", "s1:\n    C1: a\n  s2:\n    C2: a\n  s3:\n    C3: a\n  condition: s1 or s2 and s3", ["p1", "p123", "p23"]],
-  ["parentheses", "s1:\n    C1: a\n  s2:\n    C2: a\n  s3:\n    C3: a\n  condition: (s1 or s2) and s3", ["p123", "p23"]],
+  [
+    "keyword list (no field), whole value",
+    "keywords:\n    - 'invoke-mimikatz -dump'\n    - 'not there'\n  condition: keywords",
+    ["kw_hit"],
+  ],
+  [
+    "keyword list (no field), found inside a value as a full-text search",
+    "keywords:\n    - 'MIMIKATZ'\n  condition: keywords",
+    ["kw_hit"],
+  ],
+  [
+    "and binds tighter than or",
+    "s1:\n    C1: a\n  s2:\n    C2: a\n  s3:\n    C3: a\n  condition: s1 or s2 and s3",
+    ["p1", "p123", "p23"],
+  ],
+  [
+    "parentheses",
+    "s1:\n    C1: a\n  s2:\n    C2: a\n  s3:\n    C3: a\n  condition: (s1 or s2) and s3",
+    ["p123", "p23"],
+  ],
   ["1 of s*", "s1:\n    C1: a\n  s2:\n    C2: a\n  condition: 1 of s*", ["p1", "p123", "p2", "p23"]],
   ["all of s*", "s2:\n    C2: a\n  s3:\n    C3: a\n  condition: all of s*", ["p123", "p23"]],
   ["1 of them", "s1:\n    C1: a\n  s3:\n    C3: a\n  condition: 1 of them", ["p1", "p123", "p23", "p3"]],
@@ -223,7 +303,9 @@ describe("Sigma semantics through the DSL on Elasticsearch", () => {
       const expected = [...want].sort();
       if ("error" in got) wrong.push(`${name}: ERROR ${got.error}`);
       else if (JSON.stringify(got) !== JSON.stringify(expected))
-        wrong.push(`${name}: got ${JSON.stringify(got)} want ${JSON.stringify(expected)}\n  detection: ${det.replace(/\n/g, " ")}\n  query: ${JSON.stringify(runnable[i]).slice(0, 600)}`);
+        wrong.push(
+          `${name}: got ${JSON.stringify(got)} want ${JSON.stringify(expected)}\n  detection: ${det.replace(/\n/g, " ")}\n  query: ${JSON.stringify(runnable[i]).slice(0, 600)}`,
+        );
     });
     expect(wrong).toEqual([]);
   }, 120_000);

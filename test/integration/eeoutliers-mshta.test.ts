@@ -37,7 +37,11 @@ const sigmacQuery = {
 };
 
 const sysmon = (image: string, cmd: string) => ({
-  winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: { Image: image, CommandLine: cmd } },
+  winlog: {
+    channel: "Microsoft-Windows-Sysmon/Operational",
+    event_id: 1,
+    event_data: { Image: image, CommandLine: cmd },
+  },
 });
 const MSHTA = "C:\\Windows\\System32\\mshta.exe";
 /** Documents written in the rule's own case: sigmac and we must agree on every one. */
@@ -65,7 +69,11 @@ let status = -1;
 let index = "";
 
 beforeAll(async () => {
-  const r = spawnSync(path.join(ROOT, "node_modules/.bin/bun"), ["src/cli.ts", "compile", RULE, "--target", "ee-outliers", "--mapping", "winlogbeat"], { cwd: ROOT, encoding: "utf8" });
+  const r = spawnSync(
+    path.join(ROOT, "node_modules/.bin/bun"),
+    ["src/cli.ts", "compile", RULE, "--target", "ee-outliers", "--mapping", "winlogbeat"],
+    { cwd: ROOT, encoding: "utf8" },
+  );
   out = r.stdout;
   status = r.status ?? -1;
   if (status !== 0) throw new Error(`compile exited ${status}: ${r.stderr}`);
@@ -116,11 +124,16 @@ describe("MSHTA Suspicious Execution 01 as an ee-outliers use case", () => {
     expect(Object.keys(filter)).toEqual(["query"]);
     const ls = leaves(filter.query);
     expect(ls).toContainEqual(["wildcard", "winlog.event_data.Image", "*\\\\mshta.exe"]);
-    const cmd = ls.filter(([, f]) => f === "winlog.event_data.CommandLine").map(([k, , v]) => `${k}:${v}`).sort();
+    const cmd = ls
+      .filter(([, f]) => f === "winlog.event_data.CommandLine")
+      .map(([k, , v]) => `${k}:${v}`)
+      .sort();
     expect(cmd).toEqual(SEVEN.map((v) => `wildcard:*${v}*`).sort());
     // the CommandLine alternatives sit in one OR, ANDed with the image test
     const and = filter.query.bool.filter as object[];
-    expect(and.some((c) => leaves(c).every(([, f]) => f === "winlog.event_data.CommandLine") && leaves(c).length === 7)).toBe(true);
+    expect(
+      and.some((c) => leaves(c).every(([, f]) => f === "winlog.event_data.CommandLine") && leaves(c).length === 7),
+    ).toBe(true);
   });
 
   test("matches the same documents as sigmac's published query on the real cluster", async () => {

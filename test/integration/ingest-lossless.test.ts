@@ -21,7 +21,10 @@ const ROOT = path.resolve(import.meta.dir, "../..");
 const BIN = path.join(ROOT, "dist/outliers");
 const REGRESSION = path.resolve(ROOT, "../shared/sigma/regression");
 const haveShared = existsSync(REGRESSION);
-if (!haveShared) console.warn(`ingest-lossless: the regression part is skipped: ${REGRESSION} is missing (fresh clone without ../shared)`);
+if (!haveShared)
+  console.warn(
+    `ingest-lossless: the regression part is skipped: ${REGRESSION} is missing (fresh clone without ../shared)`,
+  );
 const tmp = mkdtempSync(path.join(tmpdir(), "outliers-lossless-"));
 const indices: string[] = [];
 const THROWAWAY_PORT = "9335";
@@ -37,7 +40,11 @@ function spawn(args: string[], node = ES_URL) {
 }
 async function cli(...args: string[]): Promise<Run> {
   const p = spawn(args);
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { code, stdout, stderr };
 }
 async function count(index: string, node = ES_URL): Promise<number> {
@@ -59,7 +66,9 @@ function raw(channel: string, provider: string, eventId: number, section: Record
       System: {
         Provider: { "#attributes": { Name: provider } },
         EventID: eventId,
-        TimeCreated: { "#attributes": { SystemTime: `2026-12-01T10:00:${String(record % 60).padStart(2, "0")}.000000Z` } },
+        TimeCreated: {
+          "#attributes": { SystemTime: `2026-12-01T10:00:${String(record % 60).padStart(2, "0")}.000000Z` },
+        },
         EventRecordID: record,
         Channel: channel,
         Computer: "ws1.corp.local",
@@ -70,12 +79,25 @@ function raw(channel: string, provider: string, eventId: number, section: Record
 }
 const EVENTS = {
   sysmon1: raw(SYSMON, "Microsoft-Windows-Sysmon", 1, {
-    EventData: { Image: "C:\\Windows\\System32\\cmd.exe", CommandLine: "cmd.exe /c whoami", ProcessId: 8752, LogonId: "0x3e7", TerminalSessionId: 1 },
+    EventData: {
+      Image: "C:\\Windows\\System32\\cmd.exe",
+      CommandLine: "cmd.exe /c whoami",
+      ProcessId: 8752,
+      LogonId: "0x3e7",
+      TerminalSessionId: 1,
+    },
   }),
   sec4688: raw("Security", "Microsoft-Windows-Security-Auditing", 4688, {
-    EventData: { NewProcessName: "C:\\Windows\\System32\\cmd.exe", NewProcessId: "0x2230", ProcessId: "0x378", TokenElevationType: "%%1936" },
+    EventData: {
+      NewProcessName: "C:\\Windows\\System32\\cmd.exe",
+      NewProcessId: "0x2230",
+      ProcessId: "0x378",
+      TokenElevationType: "%%1936",
+    },
   }),
-  sec4624: raw("Security", "Microsoft-Windows-Security-Auditing", 4624, { EventData: { LogonType: 3, IpPort: "-", TargetUserName: "bob" } }),
+  sec4624: raw("Security", "Microsoft-Windows-Security-Auditing", 4624, {
+    EventData: { LogonType: 3, IpPort: "-", TargetUserName: "bob" },
+  }),
   defender1116: raw(DEFENDER, "Microsoft-Windows-Windows Defender", 1116, {
     EventData: {
       "Product Name": "Microsoft Defender Antivirus",
@@ -95,7 +117,8 @@ const EVENTS = {
         User: "CORP\\bob",
         ClientProcessId: 4040,
         Component: "Unknown",
-        Operation: "Start IWbemServices::ExecMethod - root\\cimv2 : Win32_NTEventlogFile.Name='C:\\Windows\\System32\\Config\\Security.evtx'::ClearEventlog",
+        Operation:
+          "Start IWbemServices::ExecMethod - root\\cimv2 : Win32_NTEventlogFile.Name='C:\\Windows\\System32\\Config\\Security.evtx'::ClearEventlog",
         ResultCode: "0x80041003",
         PossibleCause: "Unknown",
       },
@@ -190,7 +213,11 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await dropIndices(...indices);
-  Bun.spawnSync(["bash", path.join(ROOT, "scripts/es-stop")], { cwd: ROOT, env: { ...process.env, ES_PORT: THROWAWAY_PORT }, stderr: "pipe" });
+  Bun.spawnSync(["bash", path.join(ROOT, "scripts/es-stop")], {
+    cwd: ROOT,
+    env: { ...process.env, ES_PORT: THROWAWAY_PORT },
+    stderr: "pipe",
+  });
   rmSync(tmp, { recursive: true, force: true });
 }, 120_000);
 
@@ -232,7 +259,12 @@ describe("ingest into an index without our template", () => {
     expect(wmi.winlog.user_data.ClientProcessId).toBe("4040");
     expect(wmi.winlog.user_data.xml_name).toBe("Operation_ClientFailure");
     const sys104 = docs.find((d) => d.winlog.event_id === 104);
-    expect(sys104.winlog.user_data).toEqual({ SubjectUserName: "bob", SubjectDomainName: "CORP", Channel: SYSMON, xml_name: "LogFileCleared" });
+    expect(sys104.winlog.user_data).toEqual({
+      SubjectUserName: "bob",
+      SubjectDomainName: "CORP",
+      Channel: SYSMON,
+      xml_name: "LogFileCleared",
+    });
     const sec = docs.find((d) => d.winlog.event_id === 4688);
     expect(sec.winlog.event_data.ProcessId).toBe("0x378");
   }, 120_000);
@@ -245,7 +277,9 @@ describe("ingest into an index without our template", () => {
     await client.indices.create({
       index,
       settings: { number_of_replicas: 0 },
-      mappings: { properties: { winlog: { properties: { event_data: { properties: { "Threat Name": { type: "long" } } } } } } },
+      mappings: {
+        properties: { winlog: { properties: { event_data: { properties: { "Threat Name": { type: "long" } } } } } },
+      },
     } as any);
     const mixed = evtxFile(MIXED);
     const file = path.join(tmp, "refuse.json");
@@ -254,9 +288,14 @@ describe("ingest into an index without our template", () => {
     const r = await cli("ingest", file, "--index", index, "--format", "evtx-json", "--errors", errors);
     expect(r.code).toBe(1);
     const line = mixed.lines.defender1116!;
-    expect(r.stderr.split("\n")[0]).toStartWith(`${file}:${line}: mapper_parsing_exception: failed to parse field [winlog.event_data.Threat Name] of type [long]`);
+    expect(r.stderr.split("\n")[0]).toStartWith(
+      `${file}:${line}: mapper_parsing_exception: failed to parse field [winlog.event_data.Threat Name] of type [long]`,
+    );
     expect(r.stdout).toContain(`${MIXED.length - 1} of ${MIXED.length} document(s) indexed into ${index} (1 failed)`);
-    const reported = readFileSync(errors, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const reported = readFileSync(errors, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(reported).toEqual([{ file, line, error: expect.stringContaining("Threat Name") }]);
     expect(await count(index)).toBe(MIXED.length - 1);
   }, 60_000);
@@ -276,8 +315,16 @@ describe("ingest into an index without our template", () => {
     const r = await cli("ingest", file, "--index", index, "--json");
     const out = JSON.parse(r.stdout);
     expect(out.warnings).toEqual([
-      { line: 2, warning: 'n: the number 9007199254740993 does not fit a JSON number exactly; sent as the string "9007199254740993"' },
-      { line: 3, warning: 'big: the number 18446744073709551615 does not fit a JSON number exactly; sent as the string "18446744073709551615"' },
+      {
+        line: 2,
+        warning:
+          'n: the number 9007199254740993 does not fit a JSON number exactly; sent as the string "9007199254740993"',
+      },
+      {
+        line: 3,
+        warning:
+          'big: the number 18446744073709551615 does not fit a JSON number exactly; sent as the string "18446744073709551615"',
+      },
       { line: 4, warning: 'x.f: the number 1e400 does not fit a JSON number exactly; sent as the string "1e400"' },
       { line: 5, warning: expect.stringContaining("18446744073709551615") },
     ]);
@@ -326,8 +373,17 @@ describe("live tagging of Windows' own names, and values that clash with the tag
 
   const clashing = (tag: string) =>
     [
-      { n: `${tag}-1`, outliers: "legacy verdict", winlog: { channel: SYSMON, event_id: 1, event_data: { Image: "C:\\Windows\\System32\\cmd.exe" } } },
-      { n: `${tag}-2`, threat: "high", tags: { team: "red" }, winlog: { channel: SYSMON, event_id: 1, event_data: { Image: "C:\\x\\cmd.exe" } } },
+      {
+        n: `${tag}-1`,
+        outliers: "legacy verdict",
+        winlog: { channel: SYSMON, event_id: 1, event_data: { Image: "C:\\Windows\\System32\\cmd.exe" } },
+      },
+      {
+        n: `${tag}-2`,
+        threat: "high",
+        tags: { team: "red" },
+        winlog: { channel: SYSMON, event_id: 1, event_data: { Image: "C:\\x\\cmd.exe" } },
+      },
       { n: `${tag}-3`, threat: { technique: "T0000" }, tags: ["a", { b: 1 }] },
       { n: `${tag}-4`, outliers: 7, tags: ["kept"] },
     ]
@@ -363,7 +419,9 @@ describe("live tagging of Windows' own names, and values that clash with the tag
     writeFileSync(file, clashing("after"));
     const r = await cli("ingest", file, "--index", index);
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain(`${file}:1: warning: outliers: clashed with the tag fields' mappings; moved to outliers_original`);
+    expect(r.stderr).toContain(
+      `${file}:1: warning: outliers: clashed with the tag fields' mappings; moved to outliers_original`,
+    );
     const docs = (await sources(index)).filter((d) => String(d.n).startsWith("after-"));
     expect(docs.length).toBe(4);
     checkAside(docs, "after");
@@ -440,11 +498,25 @@ describe("interrupted runs", () => {
     while ((await count(index, url)) === 0 && p.exitCode === null) await Bun.sleep(50);
     expect(p.exitCode).toBeNull();
     const stopped = Date.now();
-    Bun.spawnSync(["bash", path.join(ROOT, "scripts/es-stop")], { cwd: ROOT, env: { ...process.env, ES_PORT: THROWAWAY_PORT }, stderr: "pipe" });
-    const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-    console.log(`ingest ran ${((stopped - started) / 1000).toFixed(1)}s, exited ${((Date.now() - stopped) / 1000).toFixed(1)}s after the node was told to stop`);
+    Bun.spawnSync(["bash", path.join(ROOT, "scripts/es-stop")], {
+      cwd: ROOT,
+      env: { ...process.env, ES_PORT: THROWAWAY_PORT },
+      stderr: "pipe",
+    });
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(p.stdout).text(),
+      new Response(p.stderr).text(),
+      p.exited,
+    ]);
+    console.log(
+      `ingest ran ${((stopped - started) / 1000).toFixed(1)}s, exited ${((Date.now() - stopped) / 1000).toFixed(1)}s after the node was told to stop`,
+    );
     expect(code).toBe(3);
-    expect(stderr).toMatch(new RegExp(`outliers: http://127\\.0\\.0\\.1:${THROWAWAY_PORT}: bulk into ${index}: .*; stopped after \\d+ of ${N} document\\(s\\); run the same command again to send the rest`));
+    expect(stderr).toMatch(
+      new RegExp(
+        `outliers: http://127\\.0\\.0\\.1:${THROWAWAY_PORT}: bulk into ${index}: .*; stopped after \\d+ of ${N} document\\(s\\); run the same command again to send the rest`,
+      ),
+    );
     expect(stdout).toMatch(new RegExp(`^\\d+ of ${N} document\\(s\\) indexed into ${index}`));
   }, 180_000);
 });

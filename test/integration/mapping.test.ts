@@ -112,14 +112,17 @@ const lit = (s: string): WildcardPart => ({ lit: s });
 const ANY: WildcardPart = { any: true };
 
 async function ids(...nodes: Node[]): Promise<Array<string[] | { error: string }>> {
-  return matchIds(index, nodes.map((n) => nodeToQuery(n)));
+  return matchIds(
+    index,
+    nodes.map((n) => nodeToQuery(n)),
+  );
 }
 
 describe("winlogbeat template on the real node", () => {
   beforeAll(async () => {
     index = testIndex("mapping-wb");
     await createIndexWithDocs(index, wb.indexTemplate(), winlogbeatDocs);
-   }, 120_000);
+  }, 120_000);
   afterAll(async () => {
     await dropIndices(index);
   });
@@ -215,7 +218,9 @@ describe("winlogbeat template on the real node", () => {
 
   test("Data searches the unnamed params", async () => {
     const f = fields(wb, "Data", { product: "windows", category: "ps_classic_start" });
-    const r = await ids(or(f.map((field) => ({ kind: "contains", field, value: "HostApplication=powershell", cased: false }) as Node)));
+    const r = await ids(
+      or(f.map((field) => ({ kind: "contains", field, value: "HostApplication=powershell", cased: false }) as Node)),
+    );
     expect(r).toEqual([["ps400"]]);
   });
 
@@ -309,7 +314,7 @@ describe("ecs template on the real node", () => {
   beforeAll(async () => {
     ecsIndex = testIndex("mapping-ecs");
     await createIndexWithDocs(ecsIndex, ecs.indexTemplate(), ecsDocs);
-   }, 120_000);
+  }, 120_000);
   afterAll(async () => {
     await dropIndices(ecsIndex);
   });

@@ -54,7 +54,12 @@ const preds: Record<string, Predicate | Node> = {
   glob: { kind: "wildcard", field: CMD, parts: [ANY, lit("a?b"), ONE, lit("c"), ANY], cased: false },
   globLitStar: { kind: "wildcard", field: CMD, parts: [lit("*"), ANY, lit("\\"), ONE], cased: false },
   globOne: { kind: "wildcard", field: USER, parts: [lit("x"), ONE, lit("y")], cased: true },
-  globSegs: { kind: "wildcard", field: IMG, parts: [lit("c:"), ANY, lit("\\"), ANY, lit("s"), ANY, lit(".exe")], cased: false },
+  globSegs: {
+    kind: "wildcard",
+    field: IMG,
+    parts: [lit("c:"), ANY, lit("\\"), ANY, lit("s"), ANY, lit(".exe")],
+    cased: false,
+  },
   globSegsTight: { kind: "wildcard", field: CMD, parts: [lit("ab"), ANY, lit("ba")], cased: true },
   globStarOnly: { kind: "wildcard", field: USER, parts: [ANY], cased: false },
   eidNum: { kind: "number", field: EID, op: "eq", value: 1 },
@@ -88,11 +93,25 @@ const preds: Record<string, Predicate | Node> = {
   dblContains: { kind: "contains", field: DBL, value: ".5", cased: false },
   flagTrue: { kind: "equals", field: FLAG, value: "TRUE", cased: false },
   flagNum: { kind: "number", field: FLAG, op: "eq", value: 0 },
-  andNot: and({ kind: "number", field: EID, op: "eq", value: 1 }, not({ kind: "contains", field: CMD, value: "safe", cased: false })),
-  orMixed: or({ kind: "suffix", field: IMG, value: "\\rundll32.exe", cased: false }, { kind: "equals", field: USER, value: "SYSTEM", cased: false }),
+  andNot: and(
+    { kind: "number", field: EID, op: "eq", value: 1 },
+    not({ kind: "contains", field: CMD, value: "safe", cased: false }),
+  ),
+  orMixed: or(
+    { kind: "suffix", field: IMG, value: "\\rundll32.exe", cased: false },
+    { kind: "equals", field: USER, value: "SYSTEM", cased: false },
+  ),
   constFalse: { kind: "const", value: false },
-  regex: { kind: "regex", field: CMD, regex: { pattern: "-e(nc?)?\\s+[a-z0-9+/=]{3,}", flags: { i: true, m: false, s: false } } },
-  regexAnchored: { kind: "regex", field: IMG, regex: { pattern: "^c:\\\\x\\\\", flags: { i: false, m: false, s: false } } },
+  regex: {
+    kind: "regex",
+    field: CMD,
+    regex: { pattern: "-e(nc?)?\\s+[a-z0-9+/=]{3,}", flags: { i: true, m: false, s: false } },
+  },
+  regexAnchored: {
+    kind: "regex",
+    field: IMG,
+    regex: { pattern: "^c:\\\\x\\\\", flags: { i: false, m: false, s: false } },
+  },
   regexIp: { kind: "regex", field: DSTK, regex: { pattern: "^10\\.", flags: { i: false, m: false, s: false } } },
 };
 
@@ -100,17 +119,39 @@ const long = "A".repeat(8191);
 const tooLong = "mimikatz " + "B".repeat(8200);
 
 const docs: Record<string, object> = {
-  nested: { winlog: { event_id: 1, event_data: { Image: "C:\\Windows\\System32\\cmd.exe", CommandLine: "powershell -enc AAA", User: "SYSTEM" } } },
-  dottedTop: { "winlog.event_id": "1", "winlog.event_data.Image": "C:\\WINDOWS\\System32\\CMD.EXE", "winlog.event_data.CommandLine": "x -ENC y" },
-  dottedMid: { winlog: { "event_data.Image": ["foo", "C:\\Temp\\MSHTA.EXE"], "event_data.User": "x\u00e9y", event_id: "4688" } },
-  dottedMix: { "winlog.event_data": { Image: "c:\\x\\mshta.exe" }, winlog: { event_data: { CommandLine: "cmd mimikatz" } } },
-  arrays: { winlog: { event_id: [4624, "4688"], event_data: { Image: [null, "a", ["C:\\nested\\rundll32.exe"]], User: [] } }, event: { code: [4688, "11"] } },
-  numbersAsStrings: { winlog: { event_id: "01", event_data: { Image: 12, CommandLine: true } }, event: { code: "4688" } },
+  nested: {
+    winlog: {
+      event_id: 1,
+      event_data: { Image: "C:\\Windows\\System32\\cmd.exe", CommandLine: "powershell -enc AAA", User: "SYSTEM" },
+    },
+  },
+  dottedTop: {
+    "winlog.event_id": "1",
+    "winlog.event_data.Image": "C:\\WINDOWS\\System32\\CMD.EXE",
+    "winlog.event_data.CommandLine": "x -ENC y",
+  },
+  dottedMid: {
+    winlog: { "event_data.Image": ["foo", "C:\\Temp\\MSHTA.EXE"], "event_data.User": "x\u00e9y", event_id: "4688" },
+  },
+  dottedMix: {
+    "winlog.event_data": { Image: "c:\\x\\mshta.exe" },
+    winlog: { event_data: { CommandLine: "cmd mimikatz" } },
+  },
+  arrays: {
+    winlog: { event_id: [4624, "4688"], event_data: { Image: [null, "a", ["C:\\nested\\rundll32.exe"]], User: [] } },
+    event: { code: [4688, "11"] },
+  },
+  numbersAsStrings: {
+    winlog: { event_id: "01", event_data: { Image: 12, CommandLine: true } },
+    event: { code: "4688" },
+  },
   nulls: { winlog: { event_id: null, event_data: { Image: null, User: "" } }, event: { code: "abc" } },
   missing: { message: "hello world, MIMIKATZ here" },
   nonAscii: { winlog: { event_data: { User: "école\\admin", ParentUser: "ÉCOLE\\ADMIN" } }, message: "Hello World" },
   nonAscii2: { winlog: { event_data: { User: "ÉCOLE\\ADMIN", ParentUser: "école\\admin" } } },
-  fieldrefEq: { winlog: { event_data: { User: "NT AUTHORITY\\System", ParentUser: ["other", "nt authority\\SYSTEM"] } } },
+  fieldrefEq: {
+    winlog: { event_data: { User: "NT AUTHORITY\\System", ParentUser: ["other", "nt authority\\SYSTEM"] } },
+  },
   fieldrefCased: { winlog: { event_data: { User: "A", ParentUser: "A" } } },
   ipv4: { winlog: { event_data: { DestinationIp: "10.1.2.3" } } },
   ipv4b: { winlog: { event_data: { DestinationIp: "172.31.255.255" } } },
@@ -143,7 +184,9 @@ describe("Painless matcher = DSL query, predicate by predicate (real node)", () 
     const rules: Rule[] = Object.entries(preds).map(([id, n]) => rule(id, n as Node));
     const entries = Object.entries(docs).map(([id, source]) => ({ id, source }));
     const r = await liveVsQuery(rules, entries, { template, prefix: "psem" });
-    console.log(`semantics: ${r.docs} docs × ${r.rules} predicates: live ${r.livePairs} pairs, query ${r.queryPairs} pairs, ${r.diffs.length} differences`);
+    console.log(
+      `semantics: ${r.docs} docs × ${r.rules} predicates: live ${r.livePairs} pairs, query ${r.queryPairs} pairs, ${r.diffs.length} differences`,
+    );
     const report = describeDiffs(r, new Map(Object.entries(docs)), new Map(rules.map((x) => [x.id, x])), 20);
     expect(r.excluded).toEqual([]);
     expect(r.lost).toEqual([]);
@@ -190,7 +233,8 @@ describe("Painless matcher = DSL query, predicate by predicate (real node)", () 
       scanned.set(e.id, writtenTags(doc));
     }
     const s = scanVsLive(r, scanned);
-    for (const d of s.tagDiffs.slice(0, 5)) console.log(`scan differs on ${d.doc}:\n  live ${JSON.stringify(d.live)}\n  scan ${JSON.stringify(d.scan)}`);
+    for (const d of s.tagDiffs.slice(0, 5))
+      console.log(`scan differs on ${d.doc}:\n  live ${JSON.stringify(d.live)}\n  scan ${JSON.stringify(d.scan)}`);
     expect(s.pairDiffs).toEqual([]);
     expect(s.tagDiffs.map((d) => d.doc)).toEqual([]);
     expect(s.scanPairs).toBe(r.livePairs);

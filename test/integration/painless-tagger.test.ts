@@ -14,21 +14,29 @@ const IMG = kw("winlog.event_data.Image");
 const mshta: Node = { kind: "suffix", field: IMG, value: "\\mshta.exe", cased: false };
 const eid1: Node = { kind: "number", field: long("winlog.event_id"), op: "eq", value: 1 };
 
-const r1: Rule = rule("r-mshta", { kind: "and", children: [eid1, mshta] }, {
-  title: "MSHTA",
-  tags: ["attack.defense_evasion", "attack.t1140", "attack.t1059.001"],
-  tagsOut: {
-    type: ["Sigma hit", "attack.defense_evasion", "attack.t1140"],
-    reason: "Sigma hit - MSHTA",
-    summary: "Sigma hit - MSHTA {winlog.event_data.Image} by {winlog.event_data.User} {no.such.field}",
-    modelName: "MSHTA",
-    modelType: "sigma",
-    techniques: ["T1140"],
-    extra: { severity: "high" },
+const r1: Rule = rule(
+  "r-mshta",
+  { kind: "and", children: [eid1, mshta] },
+  {
+    title: "MSHTA",
+    tags: ["attack.defense_evasion", "attack.t1140", "attack.t1059.001"],
+    tagsOut: {
+      type: ["Sigma hit", "attack.defense_evasion", "attack.t1140"],
+      reason: "Sigma hit - MSHTA",
+      summary: "Sigma hit - MSHTA {winlog.event_data.Image} by {winlog.event_data.User} {no.such.field}",
+      modelName: "MSHTA",
+      modelType: "sigma",
+      techniques: ["T1140"],
+      extra: { severity: "high" },
+    },
   },
-});
+);
 const r2: Rule = rule("r-eid1", eid1, { tags: ["attack.t1140"] });
-const r3: Rule = rule("r-late", { kind: "contains", field: IMG, value: "windows", cased: false }, { tags: ["attack.t1218"] });
+const r3: Rule = rule(
+  "r-late",
+  { kind: "contains", field: IMG, value: "windows", cased: false },
+  { tags: ["attack.t1218"] },
+);
 
 const doc = {
   tags: ["beats"],
@@ -46,7 +54,10 @@ afterAll(async () => {
 
 async function simulate(processors: object[], docs: object[]): Promise<any[]> {
   const { client } = await cluster();
-  const res: any = await client.ingest.simulate({ pipeline: { processors }, docs: docs.map((d) => ({ _source: d })) } as any);
+  const res: any = await client.ingest.simulate({
+    pipeline: { processors },
+    docs: docs.map((d) => ({ _source: d })),
+  } as any);
   return res.docs.map((d: any) => d.doc?._source ?? d);
 }
 
@@ -58,7 +69,10 @@ describe("tagger", () => {
     // As ee-outliers writes outlier_type: split on commas, appended rule after rule.
     expect(out.outliers.type).toEqual(["Sigma hit", "attack.defense_evasion", "attack.t1140", "Sigma hit"]);
     expect(out.outliers.reason).toEqual(["Sigma hit - MSHTA", "Sigma hit - Rule r-eid1"]);
-    expect(out.outliers.summary).toEqual(["Sigma hit - MSHTA C:\\Windows\\MSHTA.exe by CORP\\bob, x {no.such.field}", "Sigma hit - Rule r-eid1"]);
+    expect(out.outliers.summary).toEqual([
+      "Sigma hit - MSHTA C:\\Windows\\MSHTA.exe by CORP\\bob, x {no.such.field}",
+      "Sigma hit - Rule r-eid1",
+    ]);
     expect(out.outliers.model_name).toEqual(["MSHTA", "Rule r-eid1"]);
     expect(out.outliers.model_type).toEqual(["sigma", "sigma"]);
     expect(out.outliers.severity).toEqual(["high", ""]);
@@ -68,7 +82,10 @@ describe("tagger", () => {
       outliers_created: true,
       outlier_tag: true,
       threat_created: ["threat", "threat.technique"],
-      techniques: [["T1140", "r-mshta", "r-eid1"], ["T1059.001", "r-mshta"]],
+      techniques: [
+        ["T1140", "r-mshta", "r-eid1"],
+        ["T1059.001", "r-mshta"],
+      ],
       type_counts: [3, 1],
     });
   });
@@ -91,11 +108,19 @@ describe("tagger", () => {
     pipelines.push(pipeline);
     indices.push(index);
     await client.ingest.putPipeline({ id: pipeline, processors: buildPipeline([r1]).processors } as any);
-    await client.indices.create({ index, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    await client.indices.create({
+      index,
+      settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 },
+    } as any);
     await client.index({ index, id: "live", document: doc, refresh: true } as any);
     await client.index({ index, id: "other", document: { winlog: { event_id: 2 } }, refresh: true } as any);
     const ubq = async (rules: Rule[]) =>
-      (await client.updateByQuery({ index, refresh: true, conflicts: "proceed", script: updateScript(rules) } as any)) as any;
+      (await client.updateByQuery({
+        index,
+        refresh: true,
+        conflicts: "proceed",
+        script: updateScript(rules),
+      } as any)) as any;
     let res = await ubq([r1]);
     expect([res.updated, res.noops]).toEqual([0, 2]);
     res = await ubq([r1, r2, r3]);
@@ -123,7 +148,10 @@ describe("events another writer tagged before", () => {
     pipelines.push(pipeline);
     indices.push(live, back);
     await client.ingest.putPipeline({ id: pipeline, processors: buildPipeline([r1]).processors } as any);
-    await client.indices.create({ index: live, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    await client.indices.create({
+      index: live,
+      settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 },
+    } as any);
     await client.indices.create({ index: back, settings: { number_of_replicas: 0 } } as any);
     await client.index({ index: live, id: "e", document: older, refresh: true } as any);
     await client.index({ index: back, id: "e", document: older, refresh: true } as any);
@@ -171,8 +199,15 @@ describe("never lose an event", () => {
     const index = testIndex("tag-fault");
     pipelines.push(pipeline);
     indices.push(index);
-    await client.ingest.putPipeline({ id: pipeline, processors: built.processors, on_failure: built.on_failure } as any);
-    await client.indices.create({ index, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    await client.ingest.putPipeline({
+      id: pipeline,
+      processors: built.processors,
+      on_failure: built.on_failure,
+    } as any);
+    await client.indices.create({
+      index,
+      settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 },
+    } as any);
     const res: any = await client.index({ index, id: "e1", document: doc, refresh: true } as any);
     expect(res.result).toBe("created");
     const got: any = await client.get({ index, id: "e1" });
@@ -189,14 +224,23 @@ describe("never lose an event", () => {
     pipelines.push(pipeline);
     indices.push(index);
     const built = buildPipeline([r2]);
-    await client.ingest.putPipeline({ id: pipeline, processors: built.processors, on_failure: built.on_failure } as any);
-    await client.indices.create({ index, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    await client.ingest.putPipeline({
+      id: pipeline,
+      processors: built.processors,
+      on_failure: built.on_failure,
+    } as any);
+    await client.indices.create({
+      index,
+      settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 },
+    } as any);
     // (An object `tags` is set aside before the tagger runs: see ingest-keeps.test.ts.)
     await client.index({ index, id: "e2", document: { tags: 5, winlog: { event_id: 1 } }, refresh: true } as any);
     const got: any = await client.get({ index, id: "e2" });
     expect(got._source.tags).toEqual(5);
     expect(got._source.outliers.rule_id).toBeUndefined();
-    expect(got._source.outliers.error).toEqual([expect.stringMatching(/^r-eid1: tagging failed: .*tags is not a list/)]);
+    expect(got._source.outliers.error).toEqual([
+      expect.stringMatching(/^r-eid1: tagging failed: .*tags is not a list/),
+    ]);
   });
 
   test("a crash of the whole script: the processor's on_failure records it and the event is indexed", async () => {
@@ -207,8 +251,15 @@ describe("never lose an event", () => {
     const index = testIndex("tag-crash");
     pipelines.push(pipeline);
     indices.push(index);
-    await client.ingest.putPipeline({ id: pipeline, processors: built.processors, on_failure: built.on_failure } as any);
-    await client.indices.create({ index, settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 } } as any);
+    await client.ingest.putPipeline({
+      id: pipeline,
+      processors: built.processors,
+      on_failure: built.on_failure,
+    } as any);
+    await client.indices.create({
+      index,
+      settings: { "index.default_pipeline": pipeline, number_of_replicas: 0 },
+    } as any);
     const res: any = await client.index({ index, id: "e3", document: doc, refresh: true } as any);
     expect(res.result).toBe("created");
     const got: any = await client.get({ index, id: "e3" });

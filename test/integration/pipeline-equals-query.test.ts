@@ -27,52 +27,62 @@ const SIZE = Number(process.env.OUTLIERS_EQ_DOCS ?? 20000);
 const SEED = Number(process.env.OUTLIERS_EQ_SEED ?? 7);
 
 describe("live tags = query matches, full Windows ruleset", () => {
-  test.skipIf(!SHARED)(`regression events + ${SIZE} generated events`, async () => {
-    const rules = windowsRules();
-    const docs = [
-      ...regressionEvents().map((e) => ({ id: `reg:${e.id}`, source: e.doc })),
-      ...generateEvents(rules, SIZE, SEED),
-    ];
-    const t0 = Date.now();
-    const r = await liveVsQuery(rules, docs, { template: loadProfile("winlogbeat").indexTemplate(), prefix: "eq" });
-    const matchedRules = new Set<string>();
-    for (const ids of r.liveTags.values()) for (const id of ids) matchedRules.add(id);
-    console.log(
-      `equality: ${r.docs} events × ${r.rules} rules (${r.excluded.length} excluded): live ${r.livePairs} pairs, query ${r.queryPairs} pairs, ` +
-        `${r.diffs.length} differences; ${matchedRules.size} rules matched something; ${r.errors.length} tagging errors; ${((Date.now() - t0) / 1000).toFixed(0)}s`,
-    );
-    if (r.excluded.length) console.log(`excluded: ${r.excluded.map((e) => `${e.id}: ${e.reason}`).join("; ")}`);
-    const report = describeDiffs(r, new Map(docs.map((d) => [d.id, d.source])), new Map(rules.map((x) => [x.id, x])));
-    if (report) console.log(report);
-    expect(r.lost).toEqual([]);
-    expect(r.errors.slice(0, 10)).toEqual([]);
-    expect(r.diffs.length).toBe(0);
-    expect(r.livePairs).toBeGreaterThan(SIZE / 4);
-    expect(matchedRules.size).toBeGreaterThan(500);
+  test.skipIf(!SHARED)(
+    `regression events + ${SIZE} generated events`,
+    async () => {
+      const rules = windowsRules();
+      const docs = [
+        ...regressionEvents().map((e) => ({ id: `reg:${e.id}`, source: e.doc })),
+        ...generateEvents(rules, SIZE, SEED),
+      ];
+      const t0 = Date.now();
+      const r = await liveVsQuery(rules, docs, { template: loadProfile("winlogbeat").indexTemplate(), prefix: "eq" });
+      const matchedRules = new Set<string>();
+      for (const ids of r.liveTags.values()) for (const id of ids) matchedRules.add(id);
+      console.log(
+        `equality: ${r.docs} events × ${r.rules} rules (${r.excluded.length} excluded): live ${r.livePairs} pairs, query ${r.queryPairs} pairs, ` +
+          `${r.diffs.length} differences; ${matchedRules.size} rules matched something; ${r.errors.length} tagging errors; ${((Date.now() - t0) / 1000).toFixed(0)}s`,
+      );
+      if (r.excluded.length) console.log(`excluded: ${r.excluded.map((e) => `${e.id}: ${e.reason}`).join("; ")}`);
+      const report = describeDiffs(r, new Map(docs.map((d) => [d.id, d.source])), new Map(rules.map((x) => [x.id, x])));
+      if (report) console.log(report);
+      expect(r.lost).toEqual([]);
+      expect(r.errors.slice(0, 10)).toEqual([]);
+      expect(r.diffs.length).toBe(0);
+      expect(r.livePairs).toBeGreaterThan(SIZE / 4);
+      expect(matchedRules.size).toBeGreaterThan(500);
 
-    // scan == live: the binary, on the same events and the rules the pipeline ran (their files).
-    const dir = mkdtempSync(path.join(tmpdir(), "outliers-scan-eq-"));
-    try {
-      const events = path.join(dir, "events.ndjson");
-      writeFileSync(events, docs.map((d) => JSON.stringify(d.source)).join("\n") + "\n");
-      const files = [...new Set(r.liveRules.map((x) => x.source.path))];
-      const t1 = Date.now();
-      const run = await runBin(["scan", ...files, "--events", events, "--json", "--all"]);
-      const lines = run.stdout.split("\n").filter((l) => l !== "");
-      expect(lines.length).toBe(docs.length);
-      const scanned = new Map<string, Tagged>(lines.map((l, i) => [docs[i]!.id, writtenTags(JSON.parse(l))]));
-      const s = scanVsLive(r, scanned);
-      console.log(`scan: ${s.scanPairs} pairs in ${((Date.now() - t1) / 1000).toFixed(0)}s, ${s.pairDiffs.length} pair differences, ${s.tagDiffs.length} events with different tags`);
-      for (const d of s.pairDiffs.slice(0, 5)) console.log(`  doc ${d.doc} rule ${d.rule}: live=${d.live} scan=${d.query}`);
-      for (const d of s.tagDiffs.slice(0, 3)) console.log(`  doc ${d.doc}\n    live: ${JSON.stringify(d.live).slice(0, 1200)}\n    scan: ${JSON.stringify(d.scan).slice(0, 1200)}`);
-      expect(run.stderr).toBe("");
-      expect(s.scanPairs).toBe([...r.liveTags.values()].reduce((a, ids) => a + ids.length, 0));
-      expect(s.pairDiffs).toEqual([]);
-      expect(s.tagDiffs.length).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 1_800_000);
+      // scan == live: the binary, on the same events and the rules the pipeline ran (their files).
+      const dir = mkdtempSync(path.join(tmpdir(), "outliers-scan-eq-"));
+      try {
+        const events = path.join(dir, "events.ndjson");
+        writeFileSync(events, docs.map((d) => JSON.stringify(d.source)).join("\n") + "\n");
+        const files = [...new Set(r.liveRules.map((x) => x.source.path))];
+        const t1 = Date.now();
+        const run = await runBin(["scan", ...files, "--events", events, "--json", "--all"]);
+        const lines = run.stdout.split("\n").filter((l) => l !== "");
+        expect(lines.length).toBe(docs.length);
+        const scanned = new Map<string, Tagged>(lines.map((l, i) => [docs[i]!.id, writtenTags(JSON.parse(l))]));
+        const s = scanVsLive(r, scanned);
+        console.log(
+          `scan: ${s.scanPairs} pairs in ${((Date.now() - t1) / 1000).toFixed(0)}s, ${s.pairDiffs.length} pair differences, ${s.tagDiffs.length} events with different tags`,
+        );
+        for (const d of s.pairDiffs.slice(0, 5))
+          console.log(`  doc ${d.doc} rule ${d.rule}: live=${d.live} scan=${d.query}`);
+        for (const d of s.tagDiffs.slice(0, 3))
+          console.log(
+            `  doc ${d.doc}\n    live: ${JSON.stringify(d.live).slice(0, 1200)}\n    scan: ${JSON.stringify(d.scan).slice(0, 1200)}`,
+          );
+        expect(run.stderr).toBe("");
+        expect(s.scanPairs).toBe([...r.liveTags.values()].reduce((a, ids) => a + ids.length, 0));
+        expect(s.pairDiffs).toEqual([]);
+        expect(s.tagDiffs.length).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    1_800_000,
+  );
 });
 
 const WHOAMI = "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
@@ -118,7 +128,12 @@ const PRESET_EVENTS: [string, string][] = [
   ["numberOutliers", whoami(`"outliers":5,"threat":["a","b"]`)],
   ["objectTags", whoami(`"tags":{"source":"edr","level":3,"seen":true}`)],
   // Written as Painless writes it: keys in Java HashMap order, Java number texts, its string escapes.
-  ["objectTagsMixed", whoami(String.raw`"tags":{"zeta":[1,2.5,{"b":null,"a":"x"}],"ratio":0.00001,"huge":1e21,"note":"q\"b\\c\u0001\b\t","k1":true,"k2":false,"k3":"é☃"}`)],
+  [
+    "objectTagsMixed",
+    whoami(
+      String.raw`"tags":{"zeta":[1,2.5,{"b":null,"a":"x"}],"ratio":0.00001,"huge":1e21,"note":"q\"b\\c\u0001\b\t","k1":true,"k2":false,"k3":"é☃"}`,
+    ),
+  ],
   ["listTagsWithObject", whoami(`"tags":["edr",{"k":"v"}]`)],
   ["scalarThreat", whoami(`"threat":"T1059"`)],
   ["scalarTechnique", whoami(`"threat":{"framework":"MITRE ATT&CK","technique":"T1033"}`)],
@@ -128,11 +143,20 @@ const PRESET_EVENTS: [string, string][] = [
       `"tags":["outlier","endpoint"],"outliers":{"rule_id":["ee-rule"],"type":["sigma"],"reason":["ee reason"],"summary":["ee summary"],"model_name":["ee model"],"model_type":["simplequery"],"total_outliers":1}`,
     ),
   ],
-  ["unmatchedScalarOutliers", `{"winlog":{"channel":"Security","event_id":4624,"event_data":{"TargetUserName":"bob"}},"outliers":"x","tags":{"a":1}}`],
+  [
+    "unmatchedScalarOutliers",
+    `{"winlog":{"channel":"Security","event_id":4624,"event_data":{"TargetUserName":"bob"}},"outliers":"x","tags":{"a":1}}`,
+  ],
   ["bigint", `{"winlog":{"channel":"Security","event_id":4624,"event_data":{"TargetLogonId":18446744073709551615}}}`],
   // The same double as the rule's value, another integer: no hit live, so none locally either.
-  ["bigintNeighbour", `{"winlog":{"channel":"Security","event_id":4624,"event_data":{"TargetLogonId":18446744073709551616}}}`],
-  ["bigintString", `{"winlog":{"channel":"Security","event_id":4624,"event_data":{"TargetLogonId":"18446744073709551615"}},"tags":"single"}`],
+  [
+    "bigintNeighbour",
+    `{"winlog":{"channel":"Security","event_id":4624,"event_data":{"TargetLogonId":18446744073709551616}}}`,
+  ],
+  [
+    "bigintString",
+    `{"winlog":{"channel":"Security","event_id":4624,"event_data":{"TargetLogonId":"18446744073709551615"}},"tags":"single"}`,
+  ],
 ];
 
 describe("scan = live pipeline on events that already carry tag fields and big integers", () => {
@@ -150,7 +174,10 @@ describe("scan = live pipeline on events that already carry tag fields and big i
       const parsed = parseDocs(text, "auto");
       expect(parsed.map((e) => e.error ?? null)).toEqual(PRESET_EVENTS.map(() => null));
       const docs = parsed.map((e, i) => ({ id: PRESET_EVENTS[i]![0], source: e.doc! }));
-      const r = await liveVsQuery(rules, docs, { template: loadProfile("winlogbeat").indexTemplate(), prefix: "preset" });
+      const r = await liveVsQuery(rules, docs, {
+        template: loadProfile("winlogbeat").indexTemplate(),
+        prefix: "preset",
+      });
       expect(r.lost).toEqual([]);
       expect(r.errors).toEqual([]);
       expect(r.diffs).toEqual([]);
@@ -159,14 +186,19 @@ describe("scan = live pipeline on events that already carry tag fields and big i
       expect(run.code).toBe(0);
       // The two big integers are named, as ingest names them.
       const lineOf = (name: string) => PRESET_EVENTS.findIndex(([n]) => n === name) + 1;
-      expect(run.stderr).toContain(`${events}:${lineOf("bigint")}: warning: winlog.event_data.TargetLogonId: the number 18446744073709551615 `);
-      expect(run.stderr).toContain(`${events}:${lineOf("bigintNeighbour")}: warning: winlog.event_data.TargetLogonId: the number 18446744073709551616 `);
+      expect(run.stderr).toContain(
+        `${events}:${lineOf("bigint")}: warning: winlog.event_data.TargetLogonId: the number 18446744073709551615 `,
+      );
+      expect(run.stderr).toContain(
+        `${events}:${lineOf("bigintNeighbour")}: warning: winlog.event_data.TargetLogonId: the number 18446744073709551616 `,
+      );
       const lines = run.stdout.split("\n").filter((l) => l !== "");
       expect(lines).toHaveLength(PRESET_EVENTS.length);
       const scannedDocs = new Map(lines.map((l, i) => [PRESET_EVENTS[i]![0], JSON.parse(l)]));
       const scanned = new Map<string, Tagged>([...scannedDocs].map(([id, d]) => [id, writtenTags(d)]));
       const s = scanVsLive(r, scanned);
-      for (const d of s.tagDiffs) console.log(`  ${d.doc}\n    live: ${JSON.stringify(d.live)}\n    scan: ${JSON.stringify(d.scan)}`);
+      for (const d of s.tagDiffs)
+        console.log(`  ${d.doc}\n    live: ${JSON.stringify(d.live)}\n    scan: ${JSON.stringify(d.scan)}`);
       expect(s.pairDiffs).toEqual([]);
       expect(s.tagDiffs.map((d) => d.doc)).toEqual([]);
 

@@ -22,8 +22,16 @@ const COMPOSABLE = `${P}-tpl`;
 const tmp = mkdtempSync(path.join(tmpdir(), "outliers-pedge-"));
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([process.execPath, "src/cli.ts", ...args, "--node", ES_URL], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const p = Bun.spawn([process.execPath, "src/cli.ts", ...args, "--node", ES_URL], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -53,18 +61,36 @@ let before: Record<string, unknown>;
 beforeAll(async () => {
   es = await cluster();
   await req("PUT", `/_ingest/pipeline/${FINAL}`, { processors: [{ set: { field: "final.seen", value: true } }] });
-  await req("PUT", `/_ingest/pipeline/${HOOK}`, { description: "the user's own customisation", processors: [{ set: { field: "custom.seen", value: true } }] });
+  await req("PUT", `/_ingest/pipeline/${HOOK}`, {
+    description: "the user's own customisation",
+    processors: [{ set: { field: "custom.seen", value: true } }],
+  });
   await req("PUT", `/_ingest/pipeline/${INTEGRATION}`, {
     description: "stand-in for a Fleet integration pipeline",
     processors: [{ set: { field: "integration.seen", value: true } }, { pipeline: { name: HOOK } }],
   });
   await req("PUT", `/_component_template/${COMPONENT}`, { template: { settings: { "index.final_pipeline": FINAL } } });
-  await req("PUT", `/_index_template/${COMPOSABLE}`, { index_patterns: [`${P}-ds-*`], composed_of: [COMPONENT], priority: 432, template: { settings: { number_of_replicas: 0 } } });
-  await req("PUT", `/_template/${P}-lo`, { index_patterns: [`${P}-lg-*`], order: 1, settings: { "index.final_pipeline": FINAL, number_of_replicas: 0 } });
-  await req("PUT", `/_template/${P}-hi`, { index_patterns: [`${P}-lg-x-*`], order: 2, settings: { number_of_shards: 1 } });
+  await req("PUT", `/_index_template/${COMPOSABLE}`, {
+    index_patterns: [`${P}-ds-*`],
+    composed_of: [COMPONENT],
+    priority: 432,
+    template: { settings: { number_of_replicas: 0 } },
+  });
+  await req("PUT", `/_template/${P}-lo`, {
+    index_patterns: [`${P}-lg-*`],
+    order: 1,
+    settings: { "index.final_pipeline": FINAL, number_of_replicas: 0 },
+  });
+  await req("PUT", `/_template/${P}-hi`, {
+    index_patterns: [`${P}-lg-x-*`],
+    order: 2,
+    settings: { number_of_shards: 1 },
+  });
   await req("PUT", `/${P}-ds-1`);
   await req("PUT", `/${P}-none-1`, { settings: { "index.final_pipeline": "_none", number_of_replicas: 0 } });
-  await req("PUT", `/${P}-fleet-1`, { settings: { "index.default_pipeline": INTEGRATION, "index.final_pipeline": FINAL, number_of_replicas: 0 } });
+  await req("PUT", `/${P}-fleet-1`, {
+    settings: { "index.default_pipeline": INTEGRATION, "index.final_pipeline": FINAL, number_of_replicas: 0 },
+  });
   before = await snapshot();
 }, 60_000);
 
@@ -90,12 +116,25 @@ describe("pipeline install edge cases", () => {
   }, 60_000);
 
   test("install: component-template final pipeline chained, _none replaced, @custom hook reported", async () => {
-    const r = await cli("pipeline", "install", RULE, "--name", NAME, "--index", `${P}-ds-*`, `${P}-none-*`, `${P}-fleet-*`, `${P}-lg-*`);
+    const r = await cli(
+      "pipeline",
+      "install",
+      RULE,
+      "--name",
+      NAME,
+      "--index",
+      `${P}-ds-*`,
+      `${P}-none-*`,
+      `${P}-fleet-*`,
+      `${P}-lg-*`,
+    );
     expect(r.code).toBe(0);
     // A higher-order legacy template without a final pipeline is left alone: setting one there would
     // override the lower-order template's (now chained) final pipeline for indices matching both.
     expect(r.stderr).toContain(`legacy template ${P}-hi: not wired`);
-    expect(r.stdout).toContain(`legacy template ${P}-lo: update, index.final_pipeline ${FINAL} → ${NAME}-chain-${FINAL}`);
+    expect(r.stdout).toContain(
+      `legacy template ${P}-lo: update, index.final_pipeline ${FINAL} → ${NAME}-chain-${FINAL}`,
+    );
     expect(r.stderr).toContain(`default pipeline ${INTEGRATION} has the integration hook ${HOOK}`);
     const tpl = (await req("GET", `/_index_template/${COMPOSABLE}`)).index_templates[0].index_template;
     expect(tpl.template.settings.index.final_pipeline).toBe(`${NAME}-chain-${FINAL}`);
@@ -105,7 +144,8 @@ describe("pipeline install edge cases", () => {
     expect(s[`${P}-fleet-1`].settings["index.final_pipeline"]).toBe(`${NAME}-chain-${FINAL}`);
     const file = path.join(tmp, "one.ndjson");
     writeFileSync(file, JSON.stringify(CERTUTIL_DOC) + "\n");
-    for (const index of [`${P}-ds-2`, `${P}-fleet-1`, `${P}-lg-x-1`]) expect((await cli("ingest", file, "--index", index)).code).toBe(0);
+    for (const index of [`${P}-ds-2`, `${P}-fleet-1`, `${P}-lg-x-1`])
+      expect((await cli("ingest", file, "--index", index)).code).toBe(0);
     const [lg] = (await req("POST", `/${P}-lg-x-1/_search`)).hits.hits.map((h: any) => h._source);
     expect(lg.final.seen).toBe(true);
     expect(lg.outliers.rule_id).toEqual(["e62a9f0c-ca1e-46b2-85d5-a6da77f86d1a"]);

@@ -31,8 +31,16 @@ interface Run {
 }
 
 async function cli(...args: string[]): Promise<Run> {
-  const p = Bun.spawn([process.execPath, "src/cli.ts", ...args, "--node", ES_URL], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const p = Bun.spawn([process.execPath, "src/cli.ts", ...args, "--node", ES_URL], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
@@ -68,7 +76,9 @@ async function snapshot(): Promise<Record<string, unknown>> {
   return {
     settings,
     legacy: (await req("GET", `/_template/${P}-*`)) ?? {},
-    composable: ((await req("GET", `/_index_template/${P}-*`))?.index_templates ?? []).sort((a: any, b: any) => a.name.localeCompare(b.name)),
+    composable: ((await req("GET", `/_index_template/${P}-*`))?.index_templates ?? []).sort((a: any, b: any) =>
+      a.name.localeCompare(b.name),
+    ),
     pipelines: (await req("GET", `/_ingest/pipeline/${P}-*`)) ?? {},
     state: (await req("GET", `/.outliers-state/_doc/${NAME}`)) ?? null,
   };
@@ -84,8 +94,14 @@ let before: Record<string, unknown>;
 
 beforeAll(async () => {
   await cluster();
-  await req("PUT", `/_ingest/pipeline/${FLEET}`, { description: "stand-in for .fleet_final_pipeline-1", processors: [{ set: { field: "fleet.seen", value: true } }] });
-  await req("PUT", `/_ingest/pipeline/${MODULE}`, { description: "stand-in for a winlogbeat module pipeline", processors: [{ set: { field: "module.parsed", value: true } }] });
+  await req("PUT", `/_ingest/pipeline/${FLEET}`, {
+    description: "stand-in for .fleet_final_pipeline-1",
+    processors: [{ set: { field: "fleet.seen", value: true } }],
+  });
+  await req("PUT", `/_ingest/pipeline/${MODULE}`, {
+    description: "stand-in for a winlogbeat module pipeline",
+    processors: [{ set: { field: "module.parsed", value: true } }],
+  });
   await req("PUT", `/_template/${LEGACY}`, {
     index_patterns: [`${P}-a-*`],
     order: 3,
@@ -95,7 +111,18 @@ beforeAll(async () => {
   await req("PUT", `/_index_template/${COMPOSABLE}`, {
     index_patterns: [`${P}-b-*`],
     priority: 321,
-    template: { settings: { index: { final_pipeline: FLEET, number_of_replicas: 0 } }, mappings: { dynamic: "strict", properties: { "@timestamp": { type: "date" }, event: { type: "object", dynamic: true }, winlog: { type: "object", dynamic: true }, fleet: { type: "object", dynamic: true } } } },
+    template: {
+      settings: { index: { final_pipeline: FLEET, number_of_replicas: 0 } },
+      mappings: {
+        dynamic: "strict",
+        properties: {
+          "@timestamp": { type: "date" },
+          event: { type: "object", dynamic: true },
+          winlog: { type: "object", dynamic: true },
+          fleet: { type: "object", dynamic: true },
+        },
+      },
+    },
     _meta: { owner: "test" },
     version: 7,
   });
@@ -117,7 +144,8 @@ afterAll(async () => {
 
 const ruleA = [path.join(RULES, "proc_creation_win_certutil_encode.yml")];
 const ruleAB = [...ruleA, path.join(RULES, "proc_creation_win_cmd_assoc_execution.yml")];
-const install = (rules: string[], ...more: string[]) => cli("pipeline", "install", ...rules, "--name", NAME, "--index", ...PATTERNS, ...more);
+const install = (rules: string[], ...more: string[]) =>
+  cli("pipeline", "install", ...rules, "--name", NAME, "--index", ...PATTERNS, ...more);
 
 describe("pipeline install / uninstall on the real node", () => {
   test("--dry-run prints the plan and writes nothing", async () => {
@@ -127,7 +155,9 @@ describe("pipeline install / uninstall on the real node", () => {
     expect(r.stdout).toContain("dry run");
     expect(r.stdout).toContain(`index ${P}-a-1: index.final_pipeline ${FLEET} → ${NAME}-chain-${FLEET}`);
     expect(r.stdout).toContain(`index ${P}-c-1: index.final_pipeline (absent) → ${NAME}`);
-    expect(r.stdout).toContain(`legacy template ${LEGACY}: update, index.final_pipeline ${FLEET} → ${NAME}-chain-${FLEET}`);
+    expect(r.stdout).toContain(
+      `legacy template ${LEGACY}: update, index.final_pipeline ${FLEET} → ${NAME}-chain-${FLEET}`,
+    );
     expect(r.stdout).toContain(`composable template ${COMPOSABLE}: update`);
     expect(r.stdout).toContain(`legacy template ${NAME}-wiring: create`);
     const json = await install(ruleA, "--dry-run", "--json");
@@ -148,7 +178,10 @@ describe("pipeline install / uninstall on the real node", () => {
     expect(meta.rule_ids).toEqual([CERTUTIL]);
     expect(meta.tool).toBe("outliers");
     const chain = (await req("GET", `/_ingest/pipeline/${NAME}-chain-${FLEET}`))[`${NAME}-chain-${FLEET}`];
-    expect(chain.processors).toEqual([{ pipeline: { name: FLEET } }, { pipeline: { name: NAME, ignore_failure: true } }]);
+    expect(chain.processors).toEqual([
+      { pipeline: { name: FLEET } },
+      { pipeline: { name: NAME, ignore_failure: true } },
+    ]);
     const s = await req("GET", `/${P}-*/_settings`, undefined, { flat_settings: true });
     expect(s[`${P}-a-1`].settings["index.final_pipeline"]).toBe(`${NAME}-chain-${FLEET}`);
     expect(s[`${P}-b-1`].settings["index.final_pipeline"]).toBe(`${NAME}-chain-${FLEET}`);
@@ -220,9 +253,18 @@ describe("pipeline install / uninstall on the real node", () => {
     expect(s.version).toBe(2);
     expect(s.ruleCount).toBe(2);
     expect([...s.ruleIds].sort()).toEqual([CERTUTIL, ASSOC].sort());
-    expect(s.indices.map((i: any) => i.index)).toEqual([`${P}-a-1`, `${P}-a-2`, `${P}-b-1`, `${P}-b-2`, `${P}-c-1`, `${P}-d-1`]);
+    expect(s.indices.map((i: any) => i.index)).toEqual([
+      `${P}-a-1`,
+      `${P}-a-2`,
+      `${P}-b-1`,
+      `${P}-b-2`,
+      `${P}-c-1`,
+      `${P}-d-1`,
+    ]);
     expect(s.indices.find((i: any) => i.index === `${P}-a-2`).previous).toBe(FLEET);
-    expect(s.templates.map((t: any) => `${t.kind}:${t.name}`).sort()).toEqual([`composable:${COMPOSABLE}`, `legacy:${LEGACY}`, `legacy:${NAME}-wiring`].sort());
+    expect(s.templates.map((t: any) => `${t.kind}:${t.name}`).sort()).toEqual(
+      [`composable:${COMPOSABLE}`, `legacy:${LEGACY}`, `legacy:${NAME}-wiring`].sort(),
+    );
     expect(Object.values(s.chains)).toEqual([FLEET]);
     // 6 certutil events (one per index) + 1 assoc event; 1 failure.
     expect(s.tagged).toBe(7);
@@ -245,7 +287,13 @@ describe("pipeline install / uninstall on the real node", () => {
     expect(r.stdout).toContain(`${f}:5: error: not read:`);
     expect(r.code).toBe(1);
     const j = JSON.parse((await cli("pipeline", "simulate", ...ruleAB, "--docs", f, "--json")).stdout);
-    expect(j.docs.map((d: any) => [d.line, d.matched])).toEqual([[1, [CERTUTIL]], [2, []], [3, [ASSOC]], [4, []], [5, []]]);
+    expect(j.docs.map((d: any) => [d.line, d.matched])).toEqual([
+      [1, [CERTUTIL]],
+      [2, []],
+      [3, [ASSOC]],
+      [4, []],
+      [5, []],
+    ]);
     expect(j.docs[4].errors[0]).toStartWith("not read:");
     expect(await snapshot()).toEqual(snap);
   }, 60_000);
@@ -259,14 +307,20 @@ describe("pipeline install / uninstall on the real node", () => {
     expect(after.pipelines).toEqual(before.pipelines);
     expect(after.state).toBeNull();
     const s = after.settings as Record<string, any>;
-    for (const index of Object.keys(before.settings as object)) expect(s[index]).toEqual((before.settings as any)[index]);
+    for (const index of Object.keys(before.settings as object))
+      expect(s[index]).toEqual((before.settings as any)[index]);
     // Indices the wired templates created meanwhile get what their template gives without us.
     expect(s[`${P}-a-2`].settings["index.final_pipeline"]).toBe(FLEET);
     expect(s[`${P}-b-2`].settings["index.final_pipeline"]).toBe(FLEET);
     expect(s[`${P}-d-1`].settings["index.final_pipeline"]).toBeUndefined();
     // And they keep taking events: the fleet-like pipeline runs, nothing tags.
     // (A new event: ingest gives identical content the same id, so the same document again is not re-added.)
-    const ing = await cli("ingest", ndjson("post.ndjson", [{ ...CERTUTIL_DOC, after: "uninstall" }]), "--index", `${P}-a-2`);
+    const ing = await cli(
+      "ingest",
+      ndjson("post.ndjson", [{ ...CERTUTIL_DOC, after: "uninstall" }]),
+      "--index",
+      `${P}-a-2`,
+    );
     expect(ing.code).toBe(0);
     const docs = await search(`${P}-a-2`);
     expect(docs[3].fleet.seen).toBe(true);

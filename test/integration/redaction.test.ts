@@ -52,14 +52,25 @@ beforeAll(() => {
       const url = new URL(req.url);
       const headers = Object.fromEntries(req.headers.entries());
       if (req.method === "GET" && url.pathname === "/")
-        return Response.json({ name: "proxy", cluster_name: "c", version: { number: "7.10.2", build_flavor: "default" }, tagline: "You Know, for Search" });
+        return Response.json({
+          name: "proxy",
+          cluster_name: "c",
+          version: { number: "7.10.2", build_flavor: "default" },
+          tagline: "You Know, for Search",
+        });
       const auth = headers.authorization ?? "";
       const decoded = Buffer.from(auth.replace(/^\S+\s+/, ""), "base64").toString("utf8");
       const reason = `proxy refused ${req.method} ${url.pathname}: headers ${JSON.stringify(headers)} credentials ${decoded}`;
-      return Response.json({ error: { root_cause: [{ type: "proxy_exception", reason }], type: "proxy_exception", reason }, status }, { status });
+      return Response.json(
+        { error: { root_cause: [{ type: "proxy_exception", reason }], type: "proxy_exception", reason }, status },
+        { status },
+      );
     },
   });
-  writeFileSync(rule, `[simplequery_r]\nes_dsl_filter = {"query": {"term": {"x": "hit"}}}\nes_index = red-*\noutlier_type = t\noutlier_reason = r\noutlier_summary = s\nrun_model = 1\ntest_model = 0\n`);
+  writeFileSync(
+    rule,
+    `[simplequery_r]\nes_dsl_filter = {"query": {"term": {"x": "hit"}}}\nes_index = red-*\noutlier_type = t\noutlier_reason = r\noutlier_summary = s\nrun_model = 1\ntest_model = 0\n`,
+  );
   writeFileSync(docs, `{"x":"hit","@timestamp":"2026-01-01T00:00:00Z"}\n`);
 }, 120_000);
 
@@ -87,7 +98,8 @@ function everything(r: Run): string {
 
 function expectClean(r: Run, label: string): void {
   const all = everything(r);
-  for (const f of forms) expect(all.includes(f), `${label} printed ${JSON.stringify(f)}:\n${all.slice(0, 2000)}`).toBe(false);
+  for (const f of forms)
+    expect(all.includes(f), `${label} printed ${JSON.stringify(f)}:\n${all.slice(0, 2000)}`).toBe(false);
 }
 
 const commands: Array<[string, string[]]> = [
@@ -109,8 +121,14 @@ describe("every command, every way of giving credentials, answers 400/403/500 ec
   const ways: Array<[string, () => { args: string[]; env: Record<string, string> }]> = [
     ["--username/--password", () => ({ args: ["--node", url(), "--username", USER, "--password", PASSWORD], env: {} })],
     ["--api-key", () => ({ args: ["--node", url(), "--api-key", API_KEY], env: {} })],
-    ["ES_API_KEY (decoded id:key)", () => ({ args: ["--node", url()], env: { ES_API_KEY: `${API_ID}:${API_SECRET}` } })],
-    ["user:pass@ in ES_URL", () => ({ args: [], env: { ES_URL: `http://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}` } })],
+    [
+      "ES_API_KEY (decoded id:key)",
+      () => ({ args: ["--node", url()], env: { ES_API_KEY: `${API_ID}:${API_SECRET}` } }),
+    ],
+    [
+      "user:pass@ in ES_URL",
+      () => ({ args: [], env: { ES_URL: `http://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${server.port}` } }),
+    ],
   ];
   for (const code of [400, 403, 500])
     for (const [way, make] of ways)
@@ -122,7 +140,8 @@ describe("every command, every way of giving credentials, answers 400/403/500 ec
           // The command failed (the proxy refuses everything) and said so.
           expect(r.code, `${label}: ${r.stderr}`).not.toBe(0);
           // A server error is a cluster failure (3); ingest reports the refused documents (1).
-          if (code === 500) expect(label.startsWith("ingest") ? [1, 3] : [3], `${label}: exit ${r.code}`).toContain(r.code);
+          if (code === 500)
+            expect(label.startsWith("ingest") ? [1, 3] : [3], `${label}: exit ${r.code}`).toContain(r.code);
           expect(r.stderr.length + r.stdout.length, label).toBeGreaterThan(0);
           expectClean(r, `${label} (${code}, ${way})`);
         }

@@ -31,7 +31,19 @@ async function retry<T>(f: () => Promise<T>): Promise<T> {
 afterAll(() => dropIndices(index), 120_000);
 
 /** Strings where our semantics knowingly differ from JS RegExp: compared across our engines only. */
-const NON_ORACLE = ["a😀c", "😀", "x\r\ny", "a\rb", "\u2028", "ſ", "\u212a", "K\u212ak", "😀😀.exe", "ipconfig\r\n/all", "a\r"];
+const NON_ORACLE = [
+  "a😀c",
+  "😀",
+  "x\r\ny",
+  "a\rb",
+  "\u2028",
+  "ſ",
+  "\u212a",
+  "K\u212ak",
+  "😀😀.exe",
+  "ipconfig\r\n/all",
+  "a\r",
+];
 
 interface Case {
   rx: RegexValue;
@@ -57,17 +69,26 @@ function cases(): Case[] {
 }
 
 /** Ids matched by each query, in small msearch batches. */
-async function idsPerQuery(queries: Record<string, unknown>[], size: number): Promise<{ ids: Set<number>[]; errors: string[]; took: number[] }> {
+async function idsPerQuery(
+  queries: Record<string, unknown>[],
+  size: number,
+): Promise<{ ids: Set<number>[]; errors: string[]; took: number[] }> {
   const { client } = await cluster();
   const ids: Set<number>[] = [];
   const errors: string[] = [];
   const took: number[] = [];
   for (let b = 0; b < queries.length; b += 20) {
     const batch = queries.slice(b, b + 20);
-    const searches = batch.flatMap((query) => [{ index }, { size, _source: false, query: { bool: { filter: [query] } } }]);
+    const searches = batch.flatMap((query) => [
+      { index },
+      { size, _source: false, query: { bool: { filter: [query] } } },
+    ]);
     const r: any = await retry(() => client.msearch({ searches } as any, { requestTimeout: 300_000 }));
     r.responses.forEach((resp: any, k: number) => {
-      if (resp.error) errors.push(`${JSON.stringify(batch[k]).slice(0, 200)}: ${JSON.stringify(resp.error.root_cause?.[0]?.reason ?? resp.error).slice(0, 300)}`);
+      if (resp.error)
+        errors.push(
+          `${JSON.stringify(batch[k]).slice(0, 200)}: ${JSON.stringify(resp.error.root_cause?.[0]?.reason ?? resp.error).slice(0, 300)}`,
+        );
       ids[b + k] = new Set((resp.hits?.hits ?? []).map((h: any) => Number(h._id)));
       took[b + k] = resp.took ?? 0;
     });
@@ -83,26 +104,41 @@ describe("query clauses, Painless reMatch and the JS VM agree on the real node",
     cs.forEach((c, i) => inputsFor(c.rx, 8, 7000 + i).forEach((s) => strings.add(s)));
     const docs = [...strings].filter((s) => s.length <= 8000);
 
-    await client.indices.create({ index, mappings: { properties: { v: { type: "keyword", ignore_above: 8191 } } } } as any);
+    await client.indices.create({
+      index,
+      mappings: { properties: { v: { type: "keyword", ignore_above: 8191 } } },
+    } as any);
     const body = docs.flatMap((v, i) => [{ index: { _index: index, _id: String(i) } }, { v }]);
     const bulk: any = await retry(() => client.bulk({ body, refresh: true } as any, { requestTimeout: 300_000 }));
     expect(bulk.errors).toBe(false);
 
-    const routed = await idsPerQuery(cs.map((c) => c.routed), docs.length);
-    const scripted = await idsPerQuery(cs.map((c) => c.script), docs.length);
+    const routed = await idsPerQuery(
+      cs.map((c) => c.routed),
+      docs.length,
+    );
+    const scripted = await idsPerQuery(
+      cs.map((c) => c.script),
+      docs.length,
+    );
     expect(routed.errors).toEqual([]);
     expect(scripted.errors).toEqual([]);
 
     // Painless at ingest: one script processor per pattern, its program in params; results in ctx.r.
     const source = `${REGEX_PAINLESS}\nctx.r.add(reMatch(params.p, ctx.v) ? 1 : 0);`;
-    const processors = [{ script: { source: "ctx.r = new ArrayList();" } }, ...cs.map((c) => ({ script: { source, params: { p: c.prog } } }))];
+    const processors = [
+      { script: { source: "ctx.r = new ArrayList();" } },
+      ...cs.map((c) => ({ script: { source, params: { p: c.prog } } })),
+    ];
     const painless: number[][] = [];
     const failures: string[] = [];
     for (let b = 0; b < docs.length; b += 50) {
       const chunk = docs.slice(b, b + 50).map((v) => ({ _source: { v } }));
-      const r: any = await retry(() => client.ingest.simulate({ pipeline: { processors }, docs: chunk } as any, { requestTimeout: 300_000 }));
+      const r: any = await retry(() =>
+        client.ingest.simulate({ pipeline: { processors }, docs: chunk } as any, { requestTimeout: 300_000 }),
+      );
       r.docs.forEach((d: any, k: number) => {
-        if (d.error) failures.push(`${JSON.stringify(docs[b + k]).slice(0, 80)}: ${JSON.stringify(d.error).slice(0, 300)}`);
+        if (d.error)
+          failures.push(`${JSON.stringify(docs[b + k]).slice(0, 80)}: ${JSON.stringify(d.error).slice(0, 300)}`);
         painless[b + k] = d.doc?._source?.r ?? [];
       });
     }
@@ -129,7 +165,10 @@ describe("query clauses, Painless reMatch and the JS VM agree on the real node",
       });
     });
     const viaRegexp = cs.filter((c) => c.engine === "regexp").length;
-    const slowest = cs.map((c, i) => ({ c, ms: routed.took[i]! })).filter((x) => x.c.engine === "regexp").sort((x, y) => y.ms - x.ms)[0];
+    const slowest = cs
+      .map((c, i) => ({ c, ms: routed.took[i]! }))
+      .filter((x) => x.c.engine === "regexp")
+      .sort((x, y) => y.ms - x.ms)[0];
     if (slowest) console.log(`slowest regexp query: ${slowest.ms} ms for ${JSON.stringify(slowest.c.rx.pattern)}`);
     console.log(
       `regex engines: ${cs.length} patterns (${viaRegexp} via Lucene regexp, ${cs.length - viaRegexp} via script query) × ` +
@@ -143,9 +182,18 @@ describe("query clauses, Painless reMatch and the JS VM agree on the real node",
 describe("the step budget on the real node", () => {
   test("Painless throws the VM's message on exactly the values where the VM throws", async () => {
     const { client } = await cluster();
-    const p = toNfa({ pattern: "(a|aa|aaa)*b[0-9]{8,}c", flags: { i: false, m: false, s: false } }, { stepLimit: 3000 });
+    const p = toNfa(
+      { pattern: "(a|aa|aaa)*b[0-9]{8,}c", flags: { i: false, m: false, s: false } },
+      { stepLimit: 3000 },
+    );
     if ("unsupported" in p) throw new Error(p.unsupported);
-    const values = ["aab12345678c", "a".repeat(200) + "b12345678c", "a".repeat(600) + "bc", "a".repeat(2000) + "b", "x".repeat(5000) + "b123c"];
+    const values = [
+      "aab12345678c",
+      "a".repeat(200) + "b12345678c",
+      "a".repeat(600) + "bc",
+      "a".repeat(2000) + "b",
+      "x".repeat(5000) + "b123c",
+    ];
     const expected = values.map((v) => {
       try {
         return String(runProgram(p, v));
@@ -156,7 +204,10 @@ describe("the step budget on the real node", () => {
     expect(expected.filter((x) => x.startsWith("regex: step budget 3000 exceeded")).length).toBeGreaterThanOrEqual(2);
     const source = `${REGEX_PAINLESS}\ntry { ctx.m = String.valueOf(reMatch(params.p, ctx.v)); } catch (IllegalArgumentException e) { ctx.m = e.getMessage(); }`;
     const r: any = await retry(() =>
-      client.ingest.simulate({ pipeline: { processors: [{ script: { source, params: { p } } }] }, docs: values.map((v) => ({ _source: { v } })) } as any),
+      client.ingest.simulate({
+        pipeline: { processors: [{ script: { source, params: { p } } }] },
+        docs: values.map((v) => ({ _source: { v } })),
+      } as any),
     );
     expect(r.docs.map((d: any) => d.doc?._source?.m ?? JSON.stringify(d.error))).toEqual(expected);
   }, 120_000);

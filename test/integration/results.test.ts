@@ -9,7 +9,16 @@
  * parses on the node and finds the tagged events.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { cluster, dropIndices, ES_URL, rest, testIndex } from "../helpers/es.ts";
@@ -18,8 +27,16 @@ import { createIndex } from "../helpers/backfill-fixture.ts";
 const ROOT = path.resolve(import.meta.dir, "../..");
 const BIN = path.join(ROOT, "dist", process.platform === "win32" ? "outliers.exe" : "outliers");
 const BUNDLED = path.join(ROOT, "rules/windows/process_creation");
-const CERTUTIL = { id: "e62a9f0c-ca1e-46b2-85d5-a6da77f86d1a", title: "File Encoded To Base64 Via Certutil.EXE", technique: "T1027" };
-const WMIC = { id: "3e3ceccd-6c06-48b8-b5ff-ab1d25db8c1d", title: "Hardware Model Reconnaissance Via Wmic.EXE", technique: "T1047" };
+const CERTUTIL = {
+  id: "e62a9f0c-ca1e-46b2-85d5-a6da77f86d1a",
+  title: "File Encoded To Base64 Via Certutil.EXE",
+  technique: "T1027",
+};
+const WMIC = {
+  id: "3e3ceccd-6c06-48b8-b5ff-ab1d25db8c1d",
+  title: "Hardware Model Reconnaissance Via Wmic.EXE",
+  technique: "T1047",
+};
 const SC_STOP = "81bcb81b-5b1f-474b-b373-52c871aaa7b1";
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
@@ -37,12 +54,26 @@ interface Run {
 }
 
 async function run(...args: string[]): Promise<Run> {
-  const p = Bun.spawn([BIN, ...args, "--node", ES_URL], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, OUTLIERS_STATE_DIR: tmp } });
-  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const p = Bun.spawn([BIN, ...args, "--node", ES_URL], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, OUTLIERS_STATE_DIR: tmp },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   return { code, stdout, stderr };
 }
 
-function sysmon(image: string, commandLine: string, i: number, extra: Record<string, string> = {}): Record<string, unknown> {
+function sysmon(
+  image: string,
+  commandLine: string,
+  i: number,
+  extra: Record<string, string> = {},
+): Record<string, unknown> {
   return {
     "@timestamp": new Date(Date.now() - 3_600_000 * (1 + i)).toISOString(),
     event: { code: "1" },
@@ -62,14 +93,26 @@ function sysmon(image: string, commandLine: string, i: number, extra: Record<str
  */
 function knownEvents(): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
-  for (let i = 0; i < 5; i++) out.push(sysmon("C:\\Windows\\System32\\certutil.exe", `certutil -encode in${i}.bin out.b64`, out.length));
-  for (let i = 0; i < 3; i++) out.push(sysmon("C:\\Windows\\System32\\wbem\\wmic.exe", `wmic csproduct get name /node:h${i}`, out.length));
+  for (let i = 0; i < 5; i++)
+    out.push(sysmon("C:\\Windows\\System32\\certutil.exe", `certutil -encode in${i}.bin out.b64`, out.length));
+  for (let i = 0; i < 3; i++)
+    out.push(sysmon("C:\\Windows\\System32\\wbem\\wmic.exe", `wmic csproduct get name /node:h${i}`, out.length));
   for (let i = 0; i < 2; i++)
-    out.push(sysmon("C:\\Temp\\certutil.exe", `certutil -encode csproduct${i}.txt out.b64`, out.length, { OriginalFileName: "wmic.exe" }));
-  for (let i = 0; i < 4; i++) out.push(sysmon("C:\\Windows\\System32\\notepad.exe", `notepad note${i}.txt`, out.length));
+    out.push(
+      sysmon("C:\\Temp\\certutil.exe", `certutil -encode csproduct${i}.txt out.b64`, out.length, {
+        OriginalFileName: "wmic.exe",
+      }),
+    );
+  for (let i = 0; i < 4; i++)
+    out.push(sysmon("C:\\Windows\\System32\\notepad.exe", `notepad note${i}.txt`, out.length));
   return out;
 }
-const EXPECTED = { tagged: 10, pairs: 12, rules: { [CERTUTIL.id]: 7, [WMIC.id]: 5 }, techniques: { T1027: 7, T1047: 5 } };
+const EXPECTED = {
+  tagged: 10,
+  pairs: 12,
+  rules: { [CERTUTIL.id]: 7, [WMIC.id]: 5 },
+  techniques: { T1027: 7, T1047: 5 },
+};
 
 function ndjson(file: string, docs: unknown[]): string {
   const f = path.join(tmp, file);
@@ -187,7 +230,9 @@ describe("report", () => {
 describe("compile --navigator", () => {
   test("writes the coverage layer: techniques and sub-techniques, rule counts, titles in comments", async () => {
     const file = path.join(tmp, "coverage.json");
-    const p = Bun.spawnSync([BIN, "compile", BUNDLED, "--out", path.join(tmp, "dsl.json"), "--navigator", file], { cwd: ROOT });
+    const p = Bun.spawnSync([BIN, "compile", BUNDLED, "--out", path.join(tmp, "dsl.json"), "--navigator", file], {
+      cwd: ROOT,
+    });
     expect(p.exitCode).toBe(0);
     const layer = JSON.parse(readFileSync(file, "utf8"));
     expect(layer).toMatchObject({ domain: "enterprise-attack", versions: { layer: "4.5" } });
@@ -218,7 +263,11 @@ describe("pipeline status", () => {
     expect(v.stdout).toContain(`0  Stop Windows Service Via Sc.EXE (${SC_STOP})`);
     const j = JSON.parse((await run("pipeline", "status", "--name", NAME, "--json")).stdout);
     expect(j.ruleIds).toHaveLength(12);
-    expect(j.rules.find((x: any) => x.id === CERTUTIL.id)).toEqual({ id: CERTUTIL.id, title: CERTUTIL.title, tagged: 7 });
+    expect(j.rules.find((x: any) => x.id === CERTUTIL.id)).toEqual({
+      id: CERTUTIL.id,
+      title: CERTUTIL.title,
+      tagged: 7,
+    });
   });
 });
 
@@ -227,12 +276,20 @@ describe("pipeline install diff", () => {
     const b = ruleCopy("rules-b");
     rmSync(path.join(b, "proc_creation_win_sc_stop_service.yml"));
     const certFile = path.join(b, "proc_creation_win_certutil_encode.yml");
-    writeFileSync(certFile, readFileSync(certFile, "utf8").replace("CommandLine|contains|windash: '-encode'", "CommandLine|contains|windash: '-encodehex'"));
+    writeFileSync(
+      certFile,
+      readFileSync(certFile, "utf8").replace(
+        "CommandLine|contains|windash: '-encode'",
+        "CommandLine|contains|windash: '-encodehex'",
+      ),
+    );
     const newId = "0b6a1a52-1d1c-4e8d-9a0e-5d1c2a9f7e01";
     const wmicFile = path.join(b, "proc_creation_win_wmic_recon_csproduct.yml");
     writeFileSync(
       path.join(b, "new_rule.yml"),
-      readFileSync(wmicFile, "utf8").replace(WMIC.id, newId).replace(/^title: .*$/m, "title: A New Rule For The Diff"),
+      readFileSync(wmicFile, "utf8")
+        .replace(WMIC.id, newId)
+        .replace(/^title: .*$/m, "title: A New Rule For The Diff"),
     );
 
     const dry = await run("pipeline", "install", b, "--name", NAME, "--index", `${P}-live-*`, "--dry-run");
@@ -268,8 +325,11 @@ describe("backfill summary", () => {
 
     const dryText = await run("backfill", RULES_A, "--since", "2d", "--index", BACKFILL, "--dry-run");
     expect(dryText.code).toBe(0);
-    for (const unit of ["events checked", "events to tag", "new rule hits", "tags in window"]) expect(dryText.stdout).toContain(unit);
-    const dry = JSON.parse((await run("backfill", RULES_A, "--since", "2d", "--index", BACKFILL, "--dry-run", "--json")).stdout);
+    for (const unit of ["events checked", "events to tag", "new rule hits", "tags in window"])
+      expect(dryText.stdout).toContain(unit);
+    const dry = JSON.parse(
+      (await run("backfill", RULES_A, "--since", "2d", "--index", BACKFILL, "--dry-run", "--json")).stdout,
+    );
     expect(dry.dryRun).toBe(true);
     expect(dry.events).toBe(9);
     expect(dry.newRuleHits).toBe(11);
@@ -280,7 +340,9 @@ describe("backfill summary", () => {
     expect(done.tagged).toBe(dry.events);
     expect(done.checked).toBe(dry.checked);
     expect(done.newRuleHits).toBe(dry.newRuleHits);
-    expect(countsOf(dry.rules.map((r: any) => ({ id: r.id, count: r.added })))).toEqual(countsOf(done.rules.map((r: any) => ({ id: r.id, count: r.added }))));
+    expect(countsOf(dry.rules.map((r: any) => ({ id: r.id, count: r.added })))).toEqual(
+      countsOf(done.rules.map((r: any) => ({ id: r.id, count: r.added }))),
+    );
     expect(done.rules.find((r: any) => r.id === CERTUTIL.id)).toMatchObject({ added: 6, inWindow: 7 });
     expect(done.rules.find((r: any) => r.id === WMIC.id)).toMatchObject({ added: 5, inWindow: 5 });
 
@@ -302,14 +364,22 @@ describe("Kibana saved objects (docs/kibana/outliers.ndjson)", () => {
   /** What Kibana sends for a Lucene query bar. */
   const lucene = (q: string) => ({ query_string: { query: q, analyze_wildcard: true } });
   /** A saved filter's query: its `query` part, or the filter without Kibana's own keys. */
-  const filterQuery = (f: any) => f.query ?? Object.fromEntries(Object.entries(f).filter(([k]) => k !== "meta" && k !== "$state"));
+  const filterQuery = (f: any) =>
+    f.query ?? Object.fromEntries(Object.entries(f).filter(([k]) => k !== "meta" && k !== "$state"));
 
   test("a saved search, visualizations and a dashboard whose references all resolve", () => {
     const have = new Set(objects.map((o) => `${o.type}:${o.id}`));
-    expect([...new Set(objects.map((o) => o.type))].sort()).toEqual(["dashboard", "index-pattern", "search", "visualization"]);
+    expect([...new Set(objects.map((o) => o.type))].sort()).toEqual([
+      "dashboard",
+      "index-pattern",
+      "search",
+      "visualization",
+    ]);
     for (const o of objects) for (const r of o.references) expect(have.has(`${r.type}:${r.id}`)).toBe(true);
     const dash = objects.find((o) => o.type === "dashboard");
-    expect(JSON.parse(dash.attributes.panelsJSON).map((p: any) => p.panelRefName)).toEqual(dash.references.map((r: any) => r.name));
+    expect(JSON.parse(dash.attributes.panelsJSON).map((p: any) => p.panelRefName)).toEqual(
+      dash.references.map((r: any) => r.name),
+    );
   });
 
   test("every query and filter is Lucene or query DSL that the node parses and that finds the tagged events", async () => {
@@ -338,9 +408,16 @@ describe("Kibana saved objects (docs/kibana/outliers.ndjson)", () => {
       const vis = JSON.parse(o.attributes.visState);
       const query = lucene(searchSource(o).query.query);
       for (const a of vis.aggs.filter((x: any) => x.params?.field)) {
-        const agg = a.type === "date_histogram" ? { date_histogram: { field: a.params.field, fixed_interval: "1h" } } : { terms: { field: a.params.field } };
+        const agg =
+          a.type === "date_histogram"
+            ? { date_histogram: { field: a.params.field, fixed_interval: "1h" } }
+            : { terms: { field: a.params.field } };
         const r = await rest("POST", `/${LIVE}/_search`, { size: 0, query, aggs: { a: agg } });
-        expect({ vis: o.id, field: a.params.field, buckets: r.aggregations.a.buckets.length > 0 }).toEqual({ vis: o.id, field: a.params.field, buckets: true });
+        expect({ vis: o.id, field: a.params.field, buckets: r.aggregations.a.buckets.length > 0 }).toEqual({
+          vis: o.id,
+          field: a.params.field,
+          buckets: true,
+        });
       }
     }
   });

@@ -25,7 +25,17 @@ const installed: string[] = [];
 
 /** Installs `rules` as pipeline `name`, wired to an index pattern no index uses. */
 async function install(name: string, rules: string[]): Promise<void> {
-  const r = await runBin(["pipeline", "install", ...rules, "--name", name, "--index", `t-scan-nothing-${suffix}-*`, "--node", ES_URL]);
+  const r = await runBin([
+    "pipeline",
+    "install",
+    ...rules,
+    "--name",
+    name,
+    "--index",
+    `t-scan-nothing-${suffix}-*`,
+    "--node",
+    ES_URL,
+  ]);
   if (r.code !== 0) throw new Error(`pipeline install exited ${r.code}: ${r.stderr}`);
   installed.push(name);
 }
@@ -42,13 +52,16 @@ describe("outliers scan", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("3 event(s), 2 tagged; 2 (event, rule) hit(s) by 1 of 1 rule(s)");
     expect(r.stdout).toMatch(new RegExp(`\\n\\s+2  ${RULE_ID}  Fixture - Whoami Execution`));
-    expect(r.stdout).toMatch(/\n\s+2  T1033\s+1\n?/);
+    expect(r.stdout).toMatch(/\n\s+2 {2}T1033\s+1\n?/);
   });
 
   test("--json prints the matched events tagged as the pipeline tags them; --all every event", async () => {
     const r = await runBin(["scan", RULES, "--docs", HIT_EVENTS, MISS_EVENTS, "--json"]);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(2);
     for (const e of lines) {
       expect(e.winlog.event_data.Image.toLowerCase()).toEndWith("\\whoami.exe");
@@ -62,7 +75,10 @@ describe("outliers scan", () => {
       expect(e.outliers.added.techniques).toEqual([["T1033", RULE_ID]]);
     }
     const all = await runBin(["scan", RULES, "--events", HIT_EVENTS, MISS_EVENTS, "--json", "--all"]);
-    const every = all.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const every = all.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(every).toHaveLength(3);
     expect(every[2].winlog.event_data.Image).toEndWith("\\notepad.exe");
     expect(every[2].outliers).toBeUndefined();
@@ -70,7 +86,13 @@ describe("outliers scan", () => {
 
   test("a line that does not parse is reported with its file and line (exit 1); the others are scanned", async () => {
     const file = path.join(tmp, "broken.ndjson");
-    const ok = { winlog: { channel: "Microsoft-Windows-Sysmon/Operational", event_id: 1, event_data: { Image: "C:\\x\\whoami.exe" } } };
+    const ok = {
+      winlog: {
+        channel: "Microsoft-Windows-Sysmon/Operational",
+        event_id: 1,
+        event_data: { Image: "C:\\x\\whoami.exe" },
+      },
+    };
     writeFileSync(file, `${JSON.stringify(ok)}\n{not json\n${JSON.stringify(ok)}\n`);
     const r = await runBin(["scan", RULES, "--events", file, "--json"]);
     expect(r.code).toBe(1);
@@ -112,7 +134,10 @@ describe("outliers test --regression", () => {
     const empty = path.join(tmp, "empty");
     for (const d of [other, empty]) rmSync(d, { recursive: true, force: true });
     Bun.spawnSync(["mkdir", "-p", other, empty]);
-    writeFileSync(path.join(other, "r.yml"), "title: other\nid: 11111111-2222-4333-8444-555555555555\nlogsource: {product: windows, category: process_creation}\ndetection: {sel: {Image: x}, condition: sel}\n");
+    writeFileSync(
+      path.join(other, "r.yml"),
+      "title: other\nid: 11111111-2222-4333-8444-555555555555\nlogsource: {product: windows, category: process_creation}\ndetection: {sel: {Image: x}, condition: sel}\n",
+    );
     const r = await runBin(["test", other, "--regression", HIT, "--json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ passed: 0, skipped: 1 });
@@ -141,30 +166,50 @@ describe("outliers test --regression", () => {
 
 describe("outliers test on SigmaHQ's regression cases (../shared)", () => {
   if (!SHARED) console.warn(SKIP_MESSAGE);
-  test.skipIf(!SHARED)("every case's rule hits its events, locally and through the installed pipeline", async () => {
-    const regression = path.join(SHARED!, "regression");
-    const local = await runBin(["test", ...["rules", "rules-emerging-threats"].map((d) => path.join(SHARED!, d)), "--regression", regression, "--json"]);
-    const j = JSON.parse(local.stdout);
-    const bad = j.results.filter((x: any) => x.status !== "pass");
-    expect(bad).toEqual([]);
-    expect(local.code).toBe(0);
-    expect(j.cases).toBeGreaterThan(50);
-    expect(j.passed).toBe(j.results.length);
+  test.skipIf(!SHARED)(
+    "every case's rule hits its events, locally and through the installed pipeline",
+    async () => {
+      const regression = path.join(SHARED!, "regression");
+      const local = await runBin([
+        "test",
+        ...["rules", "rules-emerging-threats"].map((d) => path.join(SHARED!, d)),
+        "--regression",
+        regression,
+        "--json",
+      ]);
+      const j = JSON.parse(local.stdout);
+      const bad = j.results.filter((x: any) => x.status !== "pass");
+      expect(bad).toEqual([]);
+      expect(local.code).toBe(0);
+      expect(j.cases).toBeGreaterThan(50);
+      expect(j.passed).toBe(j.results.length);
 
-    // Through the node: the pipeline of the rules the cases name (their files).
-    const ids = new Set(j.results.map((x: any) => x.rule));
-    const windows = windowsRules().filter((r) => ids.has(r.id));
-    const files = [...new Set(windows.map((r) => r.source.path))];
-    expect(files.length).toBeGreaterThan(50);
-    const notWindows = j.results.filter((x: any) => !windows.some((r) => r.id === x.rule)).length;
-    const name = `outliers-test-reg-${suffix}`;
-    await install(name, files);
-    const node = await runBin(["test", ...files, "--regression", regression, "--node", ES_URL, "--name", name, "--json"]);
-    const n = JSON.parse(node.stdout);
-    expect(n.results.filter((x: any) => x.status !== "pass" && x.status !== "skipped")).toEqual([]);
-    expect(n.skipped).toBe(notWindows);
-    expect(n.passed).toBe(n.results.length - notWindows);
-    expect(n.results.every((x: any) => x.status === "skipped" || x.node === x.local)).toBe(true);
-    expect(node.code).toBe(0);
-  }, 600_000);
+      // Through the node: the pipeline of the rules the cases name (their files).
+      const ids = new Set(j.results.map((x: any) => x.rule));
+      const windows = windowsRules().filter((r) => ids.has(r.id));
+      const files = [...new Set(windows.map((r) => r.source.path))];
+      expect(files.length).toBeGreaterThan(50);
+      const notWindows = j.results.filter((x: any) => !windows.some((r) => r.id === x.rule)).length;
+      const name = `outliers-test-reg-${suffix}`;
+      await install(name, files);
+      const node = await runBin([
+        "test",
+        ...files,
+        "--regression",
+        regression,
+        "--node",
+        ES_URL,
+        "--name",
+        name,
+        "--json",
+      ]);
+      const n = JSON.parse(node.stdout);
+      expect(n.results.filter((x: any) => x.status !== "pass" && x.status !== "skipped")).toEqual([]);
+      expect(n.skipped).toBe(notWindows);
+      expect(n.passed).toBe(n.results.length - notWindows);
+      expect(n.results.every((x: any) => x.status === "skipped" || x.node === x.local)).toBe(true);
+      expect(node.code).toBe(0);
+    },
+    600_000,
+  );
 });

@@ -27,9 +27,13 @@ function ruleFile(name: string, prefix: string): string {
 async function snapshot(prefix: string) {
   const settings = await rest("GET", `/${prefix}-*/_settings/index.final_pipeline`, undefined, { flat_settings: true });
   const templates = (await rest("GET", "/_template")) ?? {};
-  const pipelines = Object.keys((await rest("GET", "/_ingest/pipeline")) ?? {}).filter((p) => p.startsWith(prefix)).sort();
+  const pipelines = Object.keys((await rest("GET", "/_ingest/pipeline")) ?? {})
+    .filter((p) => p.startsWith(prefix))
+    .sort();
   return {
-    finals: Object.fromEntries(Object.entries(settings ?? {}).map(([k, v]: [string, any]) => [k, v.settings?.["index.final_pipeline"] ?? null])),
+    finals: Object.fromEntries(
+      Object.entries(settings ?? {}).map(([k, v]: [string, any]) => [k, v.settings?.["index.final_pipeline"] ?? null]),
+    ),
     templates: Object.fromEntries(Object.entries(templates).filter(([k]) => k.startsWith(prefix))),
     pipelines,
   };
@@ -38,7 +42,10 @@ async function snapshot(prefix: string) {
 beforeAll(() => ensureBinary(), 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-for (const order of [["lower", "upper"], ["upper", "lower"]] as const) {
+for (const order of [
+  ["lower", "upper"],
+  ["upper", "lower"],
+] as const) {
   test(`two installs on the same indices, uninstalled ${order.join(" then ")}: no write fails, tags follow, everything restored`, async () => {
     const prefix = `stk${order[0][0]}-${Date.now().toString(36)}`;
     const lower = `${prefix}-p3`;
@@ -62,7 +69,10 @@ for (const order of [["lower", "upper"], ["upper", "lower"]] as const) {
     };
     try {
       await writeAndCheck([]);
-      let r = await runBin(["pipeline", "install", ruleFile("a", prefix), "--index", `${prefix}-*`, "--name", lower], env);
+      let r = await runBin(
+        ["pipeline", "install", ruleFile("a", prefix), "--index", `${prefix}-*`, "--name", lower],
+        env,
+      );
       expect(r.code, r.stderr).toBe(0);
       await writeAndCheck(["simplequery_a"]);
       r = await runBin(["pipeline", "install", ruleFile("b", prefix), "--index", `${prefix}-*`, "--name", upper], env);
@@ -70,7 +80,10 @@ for (const order of [["lower", "upper"], ["upper", "lower"]] as const) {
       await writeAndCheck(["simplequery_a", "simplequery_b"]);
       // Re-installing either one (a rule update, say) keeps the stack as it is.
       const settled = await snapshot(prefix);
-      for (const [n, f] of [[lower, "a"], [upper, "b"]]) {
+      for (const [n, f] of [
+        [lower, "a"],
+        [upper, "b"],
+      ]) {
         r = await runBin(["pipeline", "install", ruleFile(f, prefix), "--index", `${prefix}-*`, "--name", n], env);
         expect(r.code, r.stderr).toBe(0);
       }

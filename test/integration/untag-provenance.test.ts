@@ -35,7 +35,7 @@ const docs: Record<string, object> = {
   "ee-only-match": { x: "hit", tags: ["outlier"], outliers: eeOnly },
   "ee-id-match": { x: "hit", tags: ["outlier"], outliers: eeWithId },
   "ours-only": { x: "hit", keep: 1 },
-  "nothing": { x: "other" },
+  nothing: { x: "other" },
 };
 
 beforeAll(async () => {
@@ -50,7 +50,8 @@ beforeAll(async () => {
   // events go through it by name, as the live pipeline would tag them.
   const r = await runBin(["pipeline", "install", rule, "--index", `${index}-unused`, "--name", name], env);
   expect(r.code, r.stderr).toBe(0);
-  for (const [id, src] of Object.entries(docs)) await rest("PUT", `/${index}/_doc/${id}`, src, { refresh: "true", pipeline: name });
+  for (const [id, src] of Object.entries(docs))
+    await rest("PUT", `/${index}/_doc/${id}`, src, { refresh: "true", pipeline: name });
 }, 120_000);
 
 afterAll(async () => {
@@ -61,7 +62,9 @@ afterAll(async () => {
 
 async function raw(): Promise<Map<string, { text: string; source: any; version: number }>> {
   const res = await rest("GET", `/${index}/_search`, { size: 100, version: true, query: { match_all: {} } });
-  return new Map(res.hits.hits.map((h: any) => [h._id, { text: JSON.stringify(h._source), source: h._source, version: h._version }]));
+  return new Map(
+    res.hits.hits.map((h: any) => [h._id, { text: JSON.stringify(h._source), source: h._source, version: h._version }]),
+  );
 }
 
 test("untag without --rule removes our tags only; ee-outliers' tags stay byte for byte; --dry-run counts and writes nothing", async () => {
@@ -88,7 +91,8 @@ test("untag without --rule removes our tags only; ee-outliers' tags stay byte fo
     expect(after.get(id)!.version, id).toBe(tagged.get(id)!.version);
   }
   // Events with both: exactly what ee-outliers wrote is back (Painless maps reorder keys only).
-  for (const id of ["ee-only-match", "ee-id-match", "ours-only"]) expect(canonical(after.get(id)!.source), id).toBe(canonical(docs[id]));
+  for (const id of ["ee-only-match", "ee-id-match", "ours-only"])
+    expect(canonical(after.get(id)!.source), id).toBe(canonical(docs[id]));
 
   // Nothing of ours left: a second run and a dry run find nothing.
   const again = await runBin(["untag", "--index", index, "--dry-run", "--json"], env);

@@ -13,7 +13,11 @@ import {
 
 describe("doctor checks", () => {
   test("health: green and yellow are fine, red says what to do", () => {
-    expect(healthCheck({ status: "green", number_of_nodes: 3 })).toEqual({ name: "health", status: "ok", detail: "green, 3 node(s)" });
+    expect(healthCheck({ status: "green", number_of_nodes: 3 })).toEqual({
+      name: "health",
+      status: "ok",
+      detail: "green, 3 node(s)",
+    });
     expect(healthCheck({ status: "yellow", number_of_nodes: 1, unassigned_shards: 2 }).status).toBe("ok");
     const red = healthCheck({ status: "red", number_of_nodes: 1 });
     expect(red.status).toBe("fail");
@@ -30,7 +34,12 @@ describe("doctor checks", () => {
 
   test("settings: transient beats persistent beats defaults", () => {
     const flat = { transient: { a: "1" }, persistent: { a: "2", b: "2" }, defaults: { a: "3", b: "3", c: "3" } };
-    expect([setting(flat, "a"), setting(flat, "b"), setting(flat, "c"), setting(flat, "d")]).toEqual(["1", "2", "3", undefined]);
+    expect([setting(flat, "a"), setting(flat, "b"), setting(flat, "c"), setting(flat, "d")]).toEqual([
+      "1",
+      "2",
+      "3",
+      undefined,
+    ]);
   });
 
   test("regex setting is reported, never a failure", () => {
@@ -45,14 +54,20 @@ describe("doctor checks", () => {
   });
 
   test("script limits: 7.x per-context defaults are fine", () => {
-    const c = scriptLimitsCheck({ defaults: { "script.max_compilations_rate": "use-context", "script.max_size_in_bytes": "65535" } });
+    const c = scriptLimitsCheck({
+      defaults: { "script.max_compilations_rate": "use-context", "script.max_size_in_bytes": "65535" },
+    });
     expect(c.status).toBe("ok");
     expect(c.detail).toContain("script.context.ingest.max_compilations_rate: 75/5m");
   });
 
   test("script limits: too low a rate, too small a size, inline scripts off", () => {
     const c = scriptLimitsCheck({
-      persistent: { "script.max_compilations_rate": "5/5m", "script.max_size_in_bytes": "1000", "script.allowed_types": ["stored"] },
+      persistent: {
+        "script.max_compilations_rate": "5/5m",
+        "script.max_size_in_bytes": "1000",
+        "script.allowed_types": ["stored"],
+      },
     });
     expect(c.status).toBe("fail");
     expect(c.fix).toBe(
@@ -63,7 +78,11 @@ describe("doctor checks", () => {
   test("security off is recognised in its several shapes", () => {
     expect(securityUnavailable(400, { error: { type: "invalid_index_name_exception" } })).toBe(true);
     expect(securityUnavailable(404, {})).toBe(true);
-    expect(securityUnavailable(500, { error: { reason: "Security must be explicitly enabled when using a [basic] license" } })).toBe(true);
+    expect(
+      securityUnavailable(500, {
+        error: { reason: "Security must be explicitly enabled when using a [basic] license" },
+      }),
+    ).toBe(true);
     expect(securityUnavailable(500, { error: { reason: "something else" } })).toBe(false);
   });
 

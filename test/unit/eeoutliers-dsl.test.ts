@@ -26,9 +26,24 @@ function fails(q: unknown) {
 
 describe("leaf queries", () => {
   test("term / terms: exact and case-sensitive unless case_insensitive; .keyword addresses the whole value", () => {
-    expect(ir({ term: { "winlog.event_data.Image.keyword": "C:\\x.exe" } })).toEqual({ kind: "equals", field: IMG, value: "C:\\x.exe", cased: true });
-    expect(ir({ term: { "winlog.event_data.Image": { value: "a", case_insensitive: true } } })).toEqual({ kind: "equals", field: IMG, value: "a", cased: false });
-    expect(ir({ term: { "message.keyword": "x y" } })).toEqual({ kind: "equals", field: MSG, value: "x y", cased: true });
+    expect(ir({ term: { "winlog.event_data.Image.keyword": "C:\\x.exe" } })).toEqual({
+      kind: "equals",
+      field: IMG,
+      value: "C:\\x.exe",
+      cased: true,
+    });
+    expect(ir({ term: { "winlog.event_data.Image": { value: "a", case_insensitive: true } } })).toEqual({
+      kind: "equals",
+      field: IMG,
+      value: "a",
+      cased: false,
+    });
+    expect(ir({ term: { "message.keyword": "x y" } })).toEqual({
+      kind: "equals",
+      field: MSG,
+      value: "x y",
+      cased: true,
+    });
     expect(ir({ term: { "winlog.event_id": "4688" } })).toEqual({ kind: "number", field: EID, op: "eq", value: 4688 });
     expect(ir({ terms: { "winlog.event_id": [1, 4688] } })).toEqual({
       kind: "or",
@@ -39,14 +54,36 @@ describe("leaf queries", () => {
     });
     // `.keyword` of an ip field with a keyword sub-field: string comparison on the sub-field
     const IPF = { name: "winlog.event_data.IpAddress", type: "ip", keywordSubfield: "keyword" } as const;
-    expect(ir({ prefix: { "winlog.event_data.IpAddress.keyword": "127." } })).toEqual({ kind: "prefix", field: IPF, value: "127.", cased: true });
-    expect(ir({ term: { "winlog.event_data.IpAddress": "10.0.0.0/8" } })).toEqual({ kind: "cidr", field: IPF, cidr: "10.0.0.0/8" });
-    expect(fails({ term: { "winlog.event_id": "abc" } })).toMatchObject({ kind: "invalid", reason: 'term.winlog.event_id: "abc" is not a number for numeric field winlog.event_id (long)' });
+    expect(ir({ prefix: { "winlog.event_data.IpAddress.keyword": "127." } })).toEqual({
+      kind: "prefix",
+      field: IPF,
+      value: "127.",
+      cased: true,
+    });
+    expect(ir({ term: { "winlog.event_data.IpAddress": "10.0.0.0/8" } })).toEqual({
+      kind: "cidr",
+      field: IPF,
+      cidr: "10.0.0.0/8",
+    });
+    expect(fails({ term: { "winlog.event_id": "abc" } })).toMatchObject({
+      kind: "invalid",
+      reason: 'term.winlog.event_id: "abc" is not a number for numeric field winlog.event_id (long)',
+    });
   });
 
   test("match / match_phrase: exact on keyword fields, live-unsupported on analysed text", () => {
-    expect(ir({ match: { "winlog.event_data.Image": "C:\\x.exe" } })).toEqual({ kind: "equals", field: IMG, value: "C:\\x.exe", cased: true });
-    expect(ir({ match_phrase: { "winlog.event_data.Image": { query: "a b" } } })).toEqual({ kind: "equals", field: IMG, value: "a b", cased: true });
+    expect(ir({ match: { "winlog.event_data.Image": "C:\\x.exe" } })).toEqual({
+      kind: "equals",
+      field: IMG,
+      value: "C:\\x.exe",
+      cased: true,
+    });
+    expect(ir({ match_phrase: { "winlog.event_data.Image": { query: "a b" } } })).toEqual({
+      kind: "equals",
+      field: IMG,
+      value: "a b",
+      cased: true,
+    });
     expect(fails({ match: { message: "mimikatz" } })).toEqual({
       ok: false,
       kind: "unsupported",
@@ -55,32 +92,61 @@ describe("leaf queries", () => {
   });
 
   test("wildcard (value or wildcard key) and prefix become the cheapest shape; ES escapes are honoured", () => {
-    expect(ir({ wildcard: { "winlog.event_data.Image.keyword": "*\\\\mshta.exe" } })).toEqual({ kind: "suffix", field: IMG, value: "\\mshta.exe", cased: true });
+    expect(ir({ wildcard: { "winlog.event_data.Image.keyword": "*\\\\mshta.exe" } })).toEqual({
+      kind: "suffix",
+      field: IMG,
+      value: "\\mshta.exe",
+      cased: true,
+    });
     // `\m` in an ES wildcard is an escaped `m`
-    expect(ir({ wildcard: { "winlog.event_data.Image.keyword": "*\\mshta.exe" } })).toEqual({ kind: "suffix", field: IMG, value: "mshta.exe", cased: true });
-    expect(ir({ wildcard: { "winlog.event_data.CommandLine": { wildcard: "*a?b\\*c*", case_insensitive: true } } })).toEqual({
+    expect(ir({ wildcard: { "winlog.event_data.Image.keyword": "*\\mshta.exe" } })).toEqual({
+      kind: "suffix",
+      field: IMG,
+      value: "mshta.exe",
+      cased: true,
+    });
+    expect(
+      ir({ wildcard: { "winlog.event_data.CommandLine": { wildcard: "*a?b\\*c*", case_insensitive: true } } }),
+    ).toEqual({
       kind: "wildcard",
       field: CMD,
       parts: [{ any: true }, { lit: "a" }, { one: true }, { lit: "b*c" }, { any: true }],
       cased: false,
     });
-    expect(ir({ wildcard: { "winlog.event_data.CommandLine": "*" } })).toEqual({ kind: "exists", field: CMD, exists: true });
-    expect(ir({ prefix: { "winlog.event_data.Image": { value: "C:\\Win", case_insensitive: true } } })).toEqual({ kind: "prefix", field: IMG, value: "C:\\Win", cased: false });
+    expect(ir({ wildcard: { "winlog.event_data.CommandLine": "*" } })).toEqual({
+      kind: "exists",
+      field: CMD,
+      exists: true,
+    });
+    expect(ir({ prefix: { "winlog.event_data.Image": { value: "C:\\Win", case_insensitive: true } } })).toEqual({
+      kind: "prefix",
+      field: IMG,
+      value: "C:\\Win",
+      cased: false,
+    });
     expect(fails({ wildcard: { "winlog.event_id": "4*" } }).kind).toBe("invalid");
   });
 
   test("regexp: Lucene syntax into an anchored PCRE-like pattern", () => {
-    expect(ir({ regexp: { "winlog.event_data.Image": { value: ".*\\\\(cmd|powershell)\\.exe", case_insensitive: true } } })).toEqual({
+    expect(
+      ir({ regexp: { "winlog.event_data.Image": { value: ".*\\\\(cmd|powershell)\\.exe", case_insensitive: true } } }),
+    ).toEqual({
       kind: "regex",
       field: IMG,
       regex: { pattern: "^(?:.*\\\\(?:cmd|powershell)\\.exe)$", flags: { i: true, m: false, s: true } },
     });
     expect(fails({ regexp: { "winlog.event_data.Image": "a&b" } }).kind).toBe("unsupported");
-    expect(ir({ regexp: { "winlog.event_data.Image": { value: "a&b", flags: "NONE" } } })).toMatchObject({ regex: { pattern: "^(?:a&b)$" } });
+    expect(ir({ regexp: { "winlog.event_data.Image": { value: "a&b", flags: "NONE" } } })).toMatchObject({
+      regex: { pattern: "^(?:a&b)$" },
+    });
   });
 
   test("exists, numeric range, date range, ids, match_all/none, unknown query types", () => {
-    expect(ir({ exists: { field: "winlog.event_data.Image.keyword" } })).toEqual({ kind: "exists", field: IMG, exists: true });
+    expect(ir({ exists: { field: "winlog.event_data.Image.keyword" } })).toEqual({
+      kind: "exists",
+      field: IMG,
+      exists: true,
+    });
     expect(ir({ range: { "winlog.event_id": { gte: 4000, lt: 5000.5 } } })).toEqual({
       kind: "and",
       children: [
@@ -109,7 +175,9 @@ describe("bool", () => {
   const e = (v: string): Node => ({ kind: "equals", field: IMG, value: v, cased: true });
 
   test("must/filter AND, must_not NOT(OR), constant_score unwraps", () => {
-    expect(ir({ constant_score: { filter: { bool: { must: [t("a")], filter: t("b"), must_not: [t("c"), t("d")] } } } })).toEqual({
+    expect(
+      ir({ constant_score: { filter: { bool: { must: [t("a")], filter: t("b"), must_not: [t("c"), t("d")] } } } }),
+    ).toEqual({
       kind: "and",
       children: [e("a"), e("b"), { kind: "not", child: { kind: "or", children: [e("c"), e("d")] } }],
     });
@@ -156,7 +224,13 @@ describe("es_dsl_filter shapes", () => {
     expect(dslFilterToIr([{ query: a }, { query: b }], { profile })).toEqual({
       ok: true,
       warnings: [],
-      node: { kind: "and", children: [{ kind: "equals", field: IMG, value: "a", cased: true }, { kind: "equals", field: CMD, value: "b", cased: true }] },
+      node: {
+        kind: "and",
+        children: [
+          { kind: "equals", field: IMG, value: "a", cased: true },
+          { kind: "equals", field: CMD, value: "b", cased: true },
+        ],
+      },
     });
   });
 
@@ -177,7 +251,8 @@ describe("es_dsl_filter shapes", () => {
       const back = dslToIr(q, { profile });
       expect(back.ok).toBe(true);
       if (!back.ok) continue;
-      if (n.kind === "exists") expect(back.node).toEqual({ kind: "not", child: { kind: "exists", field: IMG, exists: true } });
+      if (n.kind === "exists")
+        expect(back.node).toEqual({ kind: "not", child: { kind: "exists", field: IMG, exists: true } });
       else expect(back.node).toEqual(n);
     }
   });

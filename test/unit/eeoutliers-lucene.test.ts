@@ -29,7 +29,12 @@ describe("terms and values", () => {
   });
 
   test("wildcards (escaped ones are literal), field:* and _exists_ are presence", () => {
-    expect(ir("winlog.event_data.Image:*\\\\mshta.exe")).toEqual({ kind: "suffix", field: IMG, value: "\\mshta.exe", cased: true });
+    expect(ir("winlog.event_data.Image:*\\\\mshta.exe")).toEqual({
+      kind: "suffix",
+      field: IMG,
+      value: "\\mshta.exe",
+      cased: true,
+    });
     expect(ir("winlog.event_data.CommandLine:*a?b\\*")).toEqual({
       kind: "wildcard",
       field: CMD,
@@ -50,7 +55,10 @@ describe("terms and values", () => {
     expect(ir("winlog.event_id:[10 TO *]")).toEqual(n("gte", 10));
     expect(ir("winlog.event_id:>=4000")).toEqual(n("gte", 4000));
     expect(ir("winlog.event_id:<10")).toEqual(n("lt", 10));
-    expect(luceneToIr("winlog.event_data.Image:[a TO c]", { profile })).toMatchObject({ ok: false, kind: "unsupported" });
+    expect(luceneToIr("winlog.event_data.Image:[a TO c]", { profile })).toMatchObject({
+      ok: false,
+      kind: "unsupported",
+    });
   });
 
   test("/regexp/ on a keyword field", () => {
@@ -91,7 +99,10 @@ describe("operators, as Lucene's classic parser combines them", () => {
   test("default operator AND (query_string default_operator)", () => {
     const r = ir("winlog.event_data.Image:a winlog.event_data.Image:b", { defaultOperator: "AND" });
     expect(r).toEqual({ kind: "and", children: [a, b] });
-    expect(ir("winlog.event_data.Image:a OR winlog.event_data.Image:b", { defaultOperator: "AND" })).toEqual({ kind: "or", children: [a, b] });
+    expect(ir("winlog.event_data.Image:a OR winlog.event_data.Image:b", { defaultOperator: "AND" })).toEqual({
+      kind: "or",
+      children: [a, b],
+    });
   });
 });
 
@@ -108,7 +119,9 @@ describe("where live matching follows a documented rule", () => {
           { kind: "contains", field: MSG, value: "power", cased: false },
         ],
       },
-      warnings: ["message is an analysed text field: the query matches its tokens, live matching uses a case-insensitive substring of the whole value"],
+      warnings: [
+        "message is an analysed text field: the query matches its tokens, live matching uses a case-insensitive substring of the whole value",
+      ],
     });
   });
 
@@ -116,8 +129,16 @@ describe("where live matching follows a documented rule", () => {
     const r = ir('mimikatz OR "sekurlsa::logonpasswords"');
     if (r.kind !== "or") throw new Error(JSON.stringify(r));
     const [t1, t2] = r.children;
-    expect(t1).toMatchObject({ kind: "keyword", parts: [{ any: true }, { lit: "mimikatz" }, { any: true }], cased: false });
-    expect(t2).toMatchObject({ kind: "keyword", parts: [{ any: true }, { lit: "sekurlsa::logonpasswords" }, { any: true }], cased: false });
+    expect(t1).toMatchObject({
+      kind: "keyword",
+      parts: [{ any: true }, { lit: "mimikatz" }, { any: true }],
+      cased: false,
+    });
+    expect(t2).toMatchObject({
+      kind: "keyword",
+      parts: [{ any: true }, { lit: "sekurlsa::logonpasswords" }, { any: true }],
+      cased: false,
+    });
     if (t1!.kind !== "keyword") throw new Error();
     expect(t1!.fields.map((f) => f.name)).toContain("winlog.event_data.CommandLine");
     expect(t1!.fields.map((f) => f.name)).toContain("message");
@@ -127,13 +148,23 @@ describe("where live matching follows a documented rule", () => {
 
 describe("errors and live-unsupported constructs", () => {
   test("syntax errors are invalid with the position", () => {
-    expect(luceneToIr("a:(b", { profile })).toMatchObject({ ok: false, kind: "invalid", reason: 'query string "a:(b": missing \')\' at the end' });
+    expect(luceneToIr("a:(b", { profile })).toMatchObject({
+      ok: false,
+      kind: "invalid",
+      reason: "query string \"a:(b\": missing ')' at the end",
+    });
     expect(luceneToIr('a:"b', { profile })).toMatchObject({ ok: false, kind: "invalid" });
     expect(luceneToIr("a:[1 5]", { profile })).toMatchObject({ ok: false, kind: "invalid" });
     expect(luceneToIr("winlog.event_id:abc", { profile })).toMatchObject({ ok: false, kind: "invalid" });
   });
   test("fuzzy, slop, field patterns, _id, date ranges cannot be evaluated live", () => {
-    for (const s of ["winlog.event_data.Image:foo~", 'winlog.event_data.Image:"a b"~2', "winlog.event_data.*:x", "_id:abc", "@timestamp:[now-1d TO now]"]) {
+    for (const s of [
+      "winlog.event_data.Image:foo~",
+      'winlog.event_data.Image:"a b"~2',
+      "winlog.event_data.*:x",
+      "_id:abc",
+      "@timestamp:[now-1d TO now]",
+    ]) {
       expect(luceneToIr(s, { profile })).toMatchObject({ ok: false, kind: "unsupported" });
     }
     // a boost changes scores only

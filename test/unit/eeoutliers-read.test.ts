@@ -14,7 +14,10 @@ import type { CompileResult, Node, Rule } from "../../src/ir/types.ts";
 
 const profile = loadProfile("winlogbeat");
 const compile = (files: Record<string, string>) =>
-  compileEeOutliersTexts(Object.entries(files).map(([path, text]) => ({ path, text })), { profile });
+  compileEeOutliersTexts(
+    Object.entries(files).map(([path, text]) => ({ path, text })),
+    { profile },
+  );
 
 function ok(r: CompileResult | undefined): Rule {
   if (!r || r.status !== "ok") throw new Error(`expected ok, got ${JSON.stringify(r)}`);
@@ -28,15 +31,18 @@ const Q = (x: string) => `es_query_filter = ${x}`;
 
 describe("configparser-compatible reading", () => {
   test("values keep ; and #, continuation lines join, ':' delimits, keys are lower-cased, comments are whole lines", () => {
-    const f = parseIni("a.conf", [
-      "# comment",
-      "[simplequery_x]",
-      "ES_Query_Filter = a:\"x;y\" AND b:#1",
-      "es_dsl_filter: {\"query\":",
-      "   {\"match_all\": {}}}",
-      "; another comment",
-      "outlier_summary = 100% {winlog.event_data.Image}",
-    ].join("\n"));
+    const f = parseIni(
+      "a.conf",
+      [
+        "# comment",
+        "[simplequery_x]",
+        'ES_Query_Filter = a:"x;y" AND b:#1',
+        'es_dsl_filter: {"query":',
+        '   {"match_all": {}}}',
+        "; another comment",
+        "outlier_summary = 100% {winlog.event_data.Image}",
+      ].join("\n"),
+    );
     expect(f.errors).toEqual([]);
     const s = f.sections[0]!;
     expect(s.name).toBe("simplequery_x");
@@ -65,7 +71,7 @@ describe("configparser-compatible reading", () => {
 describe("use cases", () => {
   const file = `
 [simplequery_one]
-${Q("winlog.event_data.Image:\"C:\\\\Windows\\\\System32\\\\cmd.exe\"")}
+${Q('winlog.event_data.Image:"C:\\\\Windows\\\\System32\\\\cmd.exe"')}
 es_index = winlogbeat-*, logs-*
 outlier_type = IDS, attack.execution, attack.t1059.001
 outlier_reason = cmd started
@@ -118,7 +124,12 @@ es_index_pattern = x
     const two = ok(byId(results, "simplequery_two"));
     expect(two.timeField).toBe("@timestamp");
     expect(two.historyWindowHours).toBeUndefined();
-    expect(two.condition).toEqual({ kind: "number", field: { name: "winlog.event_id", type: "long" }, op: "eq", value: 1 });
+    expect(two.condition).toEqual({
+      kind: "number",
+      field: { name: "winlog.event_id", type: "long" },
+      op: "eq",
+      value: 1,
+    });
   });
 
   test("other ee-outliers model types are reported as unsupported by name; settings sections are ignored", () => {
@@ -126,7 +137,8 @@ es_index_pattern = x
     expect(results.map((r) => r.status)).toEqual(["ok", "ok", "unsupported", "unsupported"]);
     expect(byId(results, "metrics_cmdline_length")).toMatchObject({
       status: "unsupported",
-      error: "uc.conf:22: [metrics_cmdline_length]: metrics models are statistical ee-outliers models and are not supported (only simplequery use cases are)",
+      error:
+        "uc.conf:22: [metrics_cmdline_length]: metrics models are statistical ee-outliers models and are not supported (only simplequery use cases are)",
     });
     expect((byId(results, "terms_rare") as { error: string }).error).toContain("terms models");
   });
@@ -135,9 +147,9 @@ es_index_pattern = x
     const results = compile({
       "bad.conf": [
         "[simplequery_badjson]", // 1
-        "es_dsl_filter = {\"query\": {\"term\": ", // 2
+        'es_dsl_filter = {"query": {"term": ', // 2
         "[simplequery_both]", // 3
-        "es_dsl_filter = {\"query\": {\"match_all\": {}}}", // 4
+        'es_dsl_filter = {"query": {"match_all": {}}}', // 4
         "es_query_filter = *", // 5
         "[simplequery_none]", // 6
         "outlier_type = x", // 7
@@ -160,31 +172,55 @@ es_index_pattern = x
       expect(r?.status).toBe("error");
       return (r as { error: string }).error;
     };
-    expect(err("simplequery_badjson")).toStartWith("bad.conf:2: [simplequery_badjson]: es_dsl_filter is not valid JSON");
+    expect(err("simplequery_badjson")).toStartWith(
+      "bad.conf:2: [simplequery_badjson]: es_dsl_filter is not valid JSON",
+    );
     expect(err("simplequery_both")).toBe(
       "bad.conf:5: [simplequery_both]: both es_dsl_filter (line 4) and es_query_filter (line 5) are set; keep one (ee-outliers would ignore es_query_filter)",
     );
     expect(err("simplequery_none")).toBe("bad.conf:6: [simplequery_none]: no es_dsl_filter or es_query_filter");
-    expect(err("simplequery_dupkey")).toBe("bad.conf:10: [simplequery_dupkey]: duplicate key 'es_query_filter' (first on line 9)");
-    expect(err("simplequery_badquery")).toStartWith("bad.conf:14: [simplequery_badquery]: es_query_filter: query string \"a:(b\"");
+    expect(err("simplequery_dupkey")).toBe(
+      "bad.conf:10: [simplequery_dupkey]: duplicate key 'es_query_filter' (first on line 9)",
+    );
+    expect(err("simplequery_badquery")).toStartWith(
+      'bad.conf:14: [simplequery_badquery]: es_query_filter: query string "a:(b"',
+    );
     expect(err("simplequery_badrun")).toBe('bad.conf:17: [simplequery_badrun]: run_model must be 0 or 1, got "maybe"');
     const dupSection = results.find((r) => r.status === "error" && r.error.includes("duplicate section"));
-    expect(dupSection).toMatchObject({ path: "bad.conf", error: "bad.conf:18: [simplequery_good]: duplicate section (first defined on line 11)" });
-    expect(ok(byId(results, "simplequery_good")).condition).toMatchObject({ kind: "equals", value: "Security", cased: true });
+    expect(dupSection).toMatchObject({
+      path: "bad.conf",
+      error: "bad.conf:18: [simplequery_good]: duplicate section (first defined on line 11)",
+    });
+    expect(ok(byId(results, "simplequery_good")).condition).toMatchObject({
+      kind: "equals",
+      value: "Security",
+      cased: true,
+    });
   });
 
   test("the same use case in two files is an error naming both", () => {
-    const results = compile({ "a.conf": "[simplequery_x]\nes_query_filter = *\n", "b.conf": "\n[simplequery_x]\nes_query_filter = *\n" });
+    const results = compile({
+      "a.conf": "[simplequery_x]\nes_query_filter = *\n",
+      "b.conf": "\n[simplequery_x]\nes_query_filter = *\n",
+    });
     expect(results[0]!.status).toBe("ok");
-    expect(results[1]).toMatchObject({ status: "error", path: "b.conf", error: "b.conf:2: [simplequery_x]: use case already defined at a.conf:1" });
+    expect(results[1]).toMatchObject({
+      status: "error",
+      path: "b.conf",
+      error: "b.conf:2: [simplequery_x]: use case already defined at a.conf:1",
+    });
   });
 
   test("run_model = 0: checked, then reported unsupported (ee-outliers does not run it)", () => {
-    const results = compile({ "r.conf": "[simplequery_off]\nes_query_filter = *\nrun_model = 0\n[simplequery_off_bad]\nes_dsl_filter = nope\nrun_model = 0\n" });
+    const results = compile({
+      "r.conf":
+        "[simplequery_off]\nes_query_filter = *\nrun_model = 0\n[simplequery_off_bad]\nes_dsl_filter = nope\nrun_model = 0\n",
+    });
     expect(results[0]).toMatchObject({
       status: "unsupported",
       id: "simplequery_off",
-      error: "r.conf:1: [simplequery_off]: run_model = 0: ee-outliers does not run this use case (set run_model = 1 to tag with it)",
+      error:
+        "r.conf:1: [simplequery_off]: run_model = 0: ee-outliers does not run this use case (set run_model = 1 to tag with it)",
     });
     expect(results[1]!.status).toBe("error");
   });
@@ -232,7 +268,11 @@ backup = ^backup-.*$
     // (literal) or one regex predicate per searched field (regexp).
     const wa = entries(a.whitelist);
     const literals = wa.filter((n) => n.kind === "keyword");
-    expect(literals.map((n) => (n.kind === "keyword" ? n.parts : []))).toEqual([[{ lit: "Slack.exe" }], [{ lit: "reason b" }], [{ lit: "ADMIN-PC" }]]);
+    expect(literals.map((n) => (n.kind === "keyword" ? n.parts : []))).toEqual([
+      [{ lit: "Slack.exe" }],
+      [{ lit: "reason b" }],
+      [{ lit: "ADMIN-PC" }],
+    ]);
     const slack = literals[0]!;
     if (slack.kind !== "keyword") throw new Error();
     expect(slack.cased).toBe(true);
@@ -272,7 +312,10 @@ type = T, host9
     const [combo, summary, viaSummary, type] = entries(s.whitelist);
     expect(combo!.kind).toBe("and");
     if (combo!.kind !== "and") throw new Error();
-    expect(combo!.children.map((c) => (c.kind === "keyword" ? c.parts : c.kind))).toEqual([[{ lit: "host1" }], [{ lit: "alice" }]]);
+    expect(combo!.children.map((c) => (c.kind === "keyword" ? c.parts : c.kind))).toEqual([
+      [{ lit: "host1" }],
+      [{ lit: "alice" }],
+    ]);
     expect(summary).toMatchObject({ kind: "keyword", parts: [{ lit: "rare process C:\\Tools\\ok.exe" }] });
     // or the summary it would write equals the literal: its placeholder field holds the rest
     expect(viaSummary).toEqual({ kind: "equals", field: IMG, value: "C:\\Tools\\ok.exe", cased: true });
@@ -287,10 +330,14 @@ describe("through the CLI", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "outliers-ee-cli-"));
     try {
       const report = path.join(dir, "report.json");
-      const run = spawnSync(path.join(root, "node_modules/.bin/bun"), ["src/cli.ts", "compile", "test/fixtures/ee-outliers/", "--report", report, "--out", path.join(dir, "p.json")], {
-        cwd: root,
-        encoding: "utf8",
-      });
+      const run = spawnSync(
+        path.join(root, "node_modules/.bin/bun"),
+        ["src/cli.ts", "compile", "test/fixtures/ee-outliers/", "--report", report, "--out", path.join(dir, "p.json")],
+        {
+          cwd: root,
+          encoding: "utf8",
+        },
+      );
       expect(run.status).toBe(1); // the statistical examples are unsupported
       const r = JSON.parse(readFileSync(report, "utf8"));
       expect(r.failed).toBe(2);

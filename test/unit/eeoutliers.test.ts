@@ -41,10 +41,18 @@ function rule(id: string, title: string, condition: Node, tags: string[] = []): 
 }
 
 const F = { name: "winlog.event_data.CommandLine", type: "keyword" as const };
-const nasty = "100% ; # \\ \\\\ trailing\\ \"quoted\" \u00e9 \n newline";
+const nasty = '100% ; # \\ \\\\ trailing\\ "quoted" \u00e9 \n newline';
 const rules: Rule[] = [
-  rule("r1", "MSHTA Suspicious Execution 01", { kind: "suffix", field: F, value: "\\mshta.exe", cased: false }, ["attack.defense_evasion", "attack.t1140"]),
-  rule("r2", "Odd (title); with #hash, 50% and a.dot\nsecond line", { kind: "contains", field: F, value: nasty, cased: false }),
+  rule("r1", "MSHTA Suspicious Execution 01", { kind: "suffix", field: F, value: "\\mshta.exe", cased: false }, [
+    "attack.defense_evasion",
+    "attack.t1140",
+  ]),
+  rule("r2", "Odd (title); with #hash, 50% and a.dot\nsecond line", {
+    kind: "contains",
+    field: F,
+    value: nasty,
+    cased: false,
+  }),
   rule("r3", "MSHTA Suspicious Execution 01", { kind: "equals", field: F, value: "C:\\temp\\", cased: true }),
 ];
 const profile = {} as Profile;
@@ -133,8 +141,12 @@ if (!haveCorpus) console.warn(`eeoutliers corpus round trip: SKIPPED, ${SIGMA} n
 describe.skipIf(!haveCorpus)("ee-outliers file for the whole SigmaHQ corpus", () => {
   test("reads back with Python configparser, src/rules/eeoutliers and the ini package: every query identical", () => {
     const profile = loadProfile("winlogbeat");
-    const dirs = readdirSync(SIGMA).filter((d) => d.startsWith("rules")).map((d) => path.join(SIGMA, d));
-    const compiled = loadRules(dirs, { profile }).filter((r) => r.status === "ok").map((r) => (r as { rule: Rule }).rule);
+    const dirs = readdirSync(SIGMA)
+      .filter((d) => d.startsWith("rules"))
+      .map((d) => path.join(SIGMA, d));
+    const compiled = loadRules(dirs, { profile })
+      .filter((r) => r.status === "ok")
+      .map((r) => (r as { rule: Rule }).rule);
     const out = eeOutliersTarget.emit(compiled, { profile });
     expect(out.failures).toEqual([]);
     const want = compiled.map((r) => ({ query: ruleQuery(r) }));

@@ -14,8 +14,13 @@ import { evtxEntries } from "../../src/events/evtx/index.ts";
 import { ChunkWriter, le, type Content, type SubValue } from "../helpers/binxml-write.ts";
 import { evtxFile } from "../helpers/evtx-build.ts";
 
-const sid = new Uint8Array([1, 6, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 0x39, 0x30, 0, 0, 0xd2, 0x04, 0, 0, 0x10, 0x27, 0, 0, 0xe8, 0x03, 0, 0, 0xf4, 0x01, 0, 0]);
-const guid = new Uint8Array([0x5f, 0x38, 0x70, 0x57, 0x2a, 0xc2, 0xe0, 0x43, 0xbf, 0x4c, 0x06, 0xf5, 0x69, 0x8f, 0xfb, 0xd9]);
+const sid = new Uint8Array([
+  1, 6, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 0x39, 0x30, 0, 0, 0xd2, 0x04, 0, 0, 0x10, 0x27, 0, 0, 0xe8, 0x03, 0, 0, 0xf4,
+  0x01, 0, 0,
+]);
+const guid = new Uint8Array([
+  0x5f, 0x38, 0x70, 0x57, 0x2a, 0xc2, 0xe0, 0x43, 0xbf, 0x4c, 0x06, 0xf5, 0x69, 0x8f, 0xfb, 0xd9,
+]);
 const GUID = "5770385F-C22A-43E0-BF4C-06F5698FFBD9";
 const FT = 133900000001234567n; // 2025-04-24T20:26:40.1234567Z
 
@@ -53,13 +58,30 @@ const VALUES: [string, SubValue, unknown][] = [
   ["U64Arr", { type: 0x8a, bytes: le.u64(1n, 2n) }, [1, 2]],
   ["GuidArr", { type: 0x8f, bytes: new Uint8Array([...guid, ...guid]) }, [GUID, GUID]],
   ["Hex32Arr", { type: 0x94, bytes: le.u32(255, 16) }, ["0xff", "0x10"]],
-  ["SidArr", { type: 0x93, bytes: new Uint8Array([...sid, 1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0]) }, ["S-1-5-21-12345-1234-10000-1000-500", "S-1-5-18"]],
-  ["FtArr", { type: 0x91, bytes: le.u64(FT, 116444736000000000n) }, ["2025-04-24T20:26:40.123456Z", "1970-01-01T00:00:00.000000Z"]],
+  [
+    "SidArr",
+    { type: 0x93, bytes: new Uint8Array([...sid, 1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0]) },
+    ["S-1-5-21-12345-1234-10000-1000-500", "S-1-5-18"],
+  ],
+  [
+    "FtArr",
+    { type: 0x91, bytes: le.u64(FT, 116444736000000000n) },
+    ["2025-04-24T20:26:40.123456Z", "1970-01-01T00:00:00.000000Z"],
+  ],
   ["BoolArr", { type: 0x8d, bytes: le.u32(1, 0) }, [true, false]],
   ["F64Arr", { type: 0x8c, bytes: new Uint8Array(new Float64Array([1.5, -2]).buffer) }, ["1.5", "-2.0"]],
   ["EmptyStr", { type: 0x01, bytes: new Uint8Array() }, ""],
   ["NullOpt", { type: 0x00 }, ""],
-  ["Nested", { type: 0x21, fragment: [{ el: "Inner", attrs: [["A", [{ text: "x" }]]], children: [{ el: "Leaf", children: [{ text: "v" }] }] }] }, { Inner: { "#attributes": { A: "x" }, Leaf: "v" } }],
+  [
+    "Nested",
+    {
+      type: 0x21,
+      fragment: [
+        { el: "Inner", attrs: [["A", [{ text: "x" }]]], children: [{ el: "Leaf", children: [{ text: "v" }] }] },
+      ],
+    },
+    { Inner: { "#attributes": { A: "x" }, Leaf: "v" } },
+  ],
 ];
 
 const n = VALUES.length;
@@ -72,8 +94,18 @@ const TEMPLATE: Content[] = [
       {
         el: "System",
         children: [
-          { el: "Provider", attrs: [["Name", [{ text: "Test-Provider" }]], ["Guid", [{ text: `{${GUID}}` }]]] },
-          { el: "EventID", attrs: [["Qualifiers", [{ sub: n + 1, type: 0x06, optional: true }]]], children: [{ sub: n, type: 0x06 }] },
+          {
+            el: "Provider",
+            attrs: [
+              ["Name", [{ text: "Test-Provider" }]],
+              ["Guid", [{ text: `{${GUID}}` }]],
+            ],
+          },
+          {
+            el: "EventID",
+            attrs: [["Qualifiers", [{ sub: n + 1, type: 0x06, optional: true }]]],
+            children: [{ sub: n, type: 0x06 }],
+          },
           { el: "TimeCreated", attrs: [["SystemTime", [{ sub: n + 2, type: 0x11 }]]] },
           { el: "Correlation" },
           { el: "Header", children: [{ text: "first" }] },
@@ -84,7 +116,14 @@ const TEMPLATE: Content[] = [
           { el: "TwoPartAttr", attrs: [["V", [{ text: "p-" }, { sub: n, type: 0x06 }]]] },
         ],
       },
-      { el: "EventData", children: VALUES.map(([name, v], i) => ({ el: "Data", attrs: [["Name", [{ text: name }]]], children: [{ sub: i, type: v.type, optional: true }] })) },
+      {
+        el: "EventData",
+        children: VALUES.map(([name, v], i) => ({
+          el: "Data",
+          attrs: [["Name", [{ text: name }]]],
+          children: [{ sub: i, type: v.type, optional: true }],
+        })),
+      },
     ],
   },
 ];
@@ -112,24 +151,72 @@ const TEMPLATE_2: Content[] = [
   {
     el: "Event",
     children: [
-      { el: "System", children: [{ el: "OptNull", children: [{ sub: 0, type: 0x01, optional: true }] }, { el: "NormNull", children: [{ sub: 0, type: 0x01 }] }, { el: "EmptyS", children: [{ sub: 1, type: 0x01 }] }, { el: "AttrNull", attrs: [["A", [{ sub: 0, type: 0x01, optional: true }]]], children: [{ text: "t" }] }, { el: "Z", children: [{ text: "p" }, { el: "Q", children: [{ text: "q" }] }] }] },
-      { el: "EventData", children: [{ el: "Data", children: [{ text: "u1" }] }, { el: "Data", children: [{ sub: 3, type: 0x06 }] }, { el: "Data", children: [{ sub: 2, type: 0x81 }] }] },
-      { el: "UserData", children: [{ el: "Rec", attrs: [["xmlns", [{ text: "ns" }]]], children: [{ el: "Item", children: [{ text: "a" }] }, { el: "Item", children: [{ text: "b" }] }, { el: "X", attrs: [["a", [{ text: "1" }]]] }, { el: "X", attrs: [["a", [{ text: "2" }]]] }] }] },
+      {
+        el: "System",
+        children: [
+          { el: "OptNull", children: [{ sub: 0, type: 0x01, optional: true }] },
+          { el: "NormNull", children: [{ sub: 0, type: 0x01 }] },
+          { el: "EmptyS", children: [{ sub: 1, type: 0x01 }] },
+          { el: "AttrNull", attrs: [["A", [{ sub: 0, type: 0x01, optional: true }]]], children: [{ text: "t" }] },
+          { el: "Z", children: [{ text: "p" }, { el: "Q", children: [{ text: "q" }] }] },
+        ],
+      },
+      {
+        el: "EventData",
+        children: [
+          { el: "Data", children: [{ text: "u1" }] },
+          { el: "Data", children: [{ sub: 3, type: 0x06 }] },
+          { el: "Data", children: [{ sub: 2, type: 0x81 }] },
+        ],
+      },
+      {
+        el: "UserData",
+        children: [
+          {
+            el: "Rec",
+            attrs: [["xmlns", [{ text: "ns" }]]],
+            children: [
+              { el: "Item", children: [{ text: "a" }] },
+              { el: "Item", children: [{ text: "b" }] },
+              { el: "X", attrs: [["a", [{ text: "1" }]]] },
+              { el: "X", attrs: [["a", [{ text: "2" }]]] },
+            ],
+          },
+        ],
+      },
     ],
   },
 ];
-const VALUES_2: SubValue[] = [{ type: 0x00 }, { type: 0x01, bytes: new Uint8Array() }, { type: 0x81, bytes: le.utf16("x\0y\0") }, { type: 0x06, bytes: le.u16(5) }];
+const VALUES_2: SubValue[] = [
+  { type: 0x00 },
+  { type: 0x01, bytes: new Uint8Array() },
+  { type: 0x81, bytes: le.utf16("x\0y\0") },
+  { type: 0x06, bytes: le.u16(5) },
+];
 const EXPECTED_2 = {
   Event: {
     System: { OptNull: null, NormNull: null, EmptyS: null, AttrNull: "t", Z: { "#text": "p", Q: "q" } },
     EventData: { Data: { "#text": ["u1", 5, "x", "y"] } },
-    UserData: { Rec: { "#attributes": { xmlns: "ns" }, Item: "a", Item_1: "b", X: { "#attributes": { a: "1" } }, X_1: { "#attributes": { a: "2" } } } },
+    UserData: {
+      Rec: {
+        "#attributes": { xmlns: "ns" },
+        Item: "a",
+        Item_1: "b",
+        X: { "#attributes": { a: "1" } },
+        X_1: { "#attributes": { a: "2" } },
+      },
+    },
   },
 };
 
 function typesFile(): Uint8Array {
   const w = new ChunkWriter();
-  w.record(TEMPLATE, [...VALUES.map(([, v]) => v), { type: 0x06, bytes: le.u16(4624) }, { type: 0x00 }, { type: 0x11, bytes: le.u64(FT) }]);
+  w.record(TEMPLATE, [
+    ...VALUES.map(([, v]) => v),
+    { type: 0x06, bytes: le.u16(4624) },
+    { type: 0x00 },
+    { type: 0x11, bytes: le.u64(FT) },
+  ]);
   w.record(TEMPLATE_2, VALUES_2);
   return evtxFile([w.finish()], 3);
 }
@@ -148,32 +235,59 @@ describe("value types and JSON shapes", () => {
 
   test("character references and CDATA are text", () => {
     const w = new ChunkWriter();
-    w.record([{ el: "Event", children: [{ el: "A", children: [{ text: "x" }, { charRef: 0x41 }, { cdata: "<c>" }] }] }], []);
+    w.record(
+      [{ el: "Event", children: [{ el: "A", children: [{ text: "x" }, { charRef: 0x41 }, { cdata: "<c>" }] }] }],
+      [],
+    );
     const [e] = [...evtxEntries(evtxFile([w.finish()], 2), "refs.evtx")];
     expect(e!.record).toEqual({ Event: { A: "xA<c>" } });
   });
 
   const python = spawnSync("python3", ["-c", "import evtx"], { encoding: "utf8" });
-  if (python.status !== 0) console.warn("skipping the Python evtx oracle check: `python3 -c 'import evtx'` failed (pip install evtx to run it)");
+  if (python.status !== 0)
+    console.warn(
+      "skipping the Python evtx oracle check: `python3 -c 'import evtx'` failed (pip install evtx to run it)",
+    );
 
-  test.skipIf(python.status !== 0)("Python's evtx reads the same (but for the trimming and whole arrays we choose)", () => {
-    const tmp = mkdtempSync(path.join(tmpdir(), "outliers-evtx-"));
-    try {
-      const file = path.join(tmp, "types.evtx");
-      writeFileSync(file, typesFile());
-      const py = spawnSync("python3", ["-c", "import evtx,sys\nfor r in evtx.PyEvtxParser(sys.argv[1]).records_json(): print(r['data'].replace('\\n', ''))", file], { encoding: "utf8" });
-      expect(py.stderr).toBe("");
-      const theirs = py.stdout.trim().split("\n").map((l) => JSON.parse(l));
-      const trim = (v: any): any =>
-        typeof v === "string" ? v.trim() : Array.isArray(v) ? v.map(trim) : v && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, trim(x)])) : v;
-      // evtx writes an array in named Data as repeated Data elements, of which the JSON keeps the last.
-      const ours = entries.map((e) => structuredClone(e.record) as any);
-      for (const [k, v] of Object.entries(ours[0].Event.EventData)) if (Array.isArray(v)) ours[0].Event.EventData[k] = v[v.length - 1];
-      // JSON.parse rounds Python's exact 64-bit numbers as JS numbers; ours are their exact digits.
-      for (const k of ["U64Big", "I64Big"]) ours[0].Event.EventData[k] = Number(ours[0].Event.EventData[k]);
-      expect(ours).toEqual(theirs.map(trim));
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+  test.skipIf(python.status !== 0)(
+    "Python's evtx reads the same (but for the trimming and whole arrays we choose)",
+    () => {
+      const tmp = mkdtempSync(path.join(tmpdir(), "outliers-evtx-"));
+      try {
+        const file = path.join(tmp, "types.evtx");
+        writeFileSync(file, typesFile());
+        const py = spawnSync(
+          "python3",
+          [
+            "-c",
+            "import evtx,sys\nfor r in evtx.PyEvtxParser(sys.argv[1]).records_json(): print(r['data'].replace('\\n', ''))",
+            file,
+          ],
+          { encoding: "utf8" },
+        );
+        expect(py.stderr).toBe("");
+        const theirs = py.stdout
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l));
+        const trim = (v: any): any =>
+          typeof v === "string"
+            ? v.trim()
+            : Array.isArray(v)
+              ? v.map(trim)
+              : v && typeof v === "object"
+                ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, trim(x)]))
+                : v;
+        // evtx writes an array in named Data as repeated Data elements, of which the JSON keeps the last.
+        const ours = entries.map((e) => structuredClone(e.record) as any);
+        for (const [k, v] of Object.entries(ours[0].Event.EventData))
+          if (Array.isArray(v)) ours[0].Event.EventData[k] = v[v.length - 1];
+        // JSON.parse rounds Python's exact 64-bit numbers as JS numbers; ours are their exact digits.
+        for (const k of ["U64Big", "I64Big"]) ours[0].Event.EventData[k] = Number(ours[0].Event.EventData[k]);
+        expect(ours).toEqual(theirs.map(trim));
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -16,7 +16,19 @@ const kw = (name: string): Field => ({ name, type: "keyword" });
 const text256 = { type: "text", fields: { keyword: { type: "keyword", ignore_above: 256 } } };
 
 const d = discoveryFromMappings({
-  dyn: { mappings: { properties: { a: text256, n: { type: "long" }, t: { type: "text" }, r: { type: "text", fields: { raw: { type: "keyword" } } }, w: { type: "wildcard" }, o: { type: "object", enabled: false }, k1024: { type: "keyword", ignore_above: 1024 } } } },
+  dyn: {
+    mappings: {
+      properties: {
+        a: text256,
+        n: { type: "long" },
+        t: { type: "text" },
+        r: { type: "text", fields: { raw: { type: "keyword" } } },
+        w: { type: "wildcard" },
+        o: { type: "object", enabled: false },
+        k1024: { type: "keyword", ignore_above: 1024 },
+      },
+    },
+  },
 });
 const mixed = discoveryFromMappings({
   "old-1": { mappings: { properties: { a: text256 } } },
@@ -33,8 +45,16 @@ const J = (x: unknown) => JSON.stringify(x);
 
 describe("field discovery", () => {
   test("text + keyword sub-field, sub-field of any name, text only, keyword limits, typed, unknown, absent", () => {
-    expect(d.fields.variants("a")[0]!.field).toEqual({ kind: "text", path: "a", sub: { path: "a.keyword", ignoreAbove: 256 } });
-    expect(d.fields.variants("r")[0]!.field).toEqual({ kind: "text", path: "r", sub: { path: "r.raw", ignoreAbove: Infinity } });
+    expect(d.fields.variants("a")[0]!.field).toEqual({
+      kind: "text",
+      path: "a",
+      sub: { path: "a.keyword", ignoreAbove: 256 },
+    });
+    expect(d.fields.variants("r")[0]!.field).toEqual({
+      kind: "text",
+      path: "r",
+      sub: { path: "r.raw", ignoreAbove: Infinity },
+    });
     expect(d.fields.variants("t")[0]!.field).toEqual({ kind: "text", path: "t" });
     expect(d.fields.variants("k1024")[0]!.field).toEqual({ kind: "keyword", path: "k1024", ignoreAbove: 1024 });
     expect(d.fields.variants("n")[0]!.field).toMatchObject({ kind: "typed", type: "long" });
@@ -60,20 +80,33 @@ describe("predicates compiled for the real mapping", () => {
     expect(J(down.query)).not.toContain('"exists"');
   });
   test("sub-field of any name: r.raw", () => {
-    expect(q({ kind: "prefix", field: kw("r"), value: "C:", cased: true }).query).toEqual({ prefix: { "r.raw": { value: "C:" } } });
+    expect(q({ kind: "prefix", field: kw("r"), value: "C:", cased: true }).query).toEqual({
+      prefix: { "r.raw": { value: "C:" } },
+    });
   });
   test("text only: widened to 'the field exists' (and to nothing under a not)", () => {
     expect(q({ kind: "contains", field: kw("t"), value: "x", cased: false }).query).toEqual({ exists: { field: "t" } });
-    expect(q({ kind: "not", child: { kind: "contains", field: kw("t"), value: "x", cased: false } }).query).toEqual({ match_all: {} });
+    expect(q({ kind: "not", child: { kind: "contains", field: kw("t"), value: "x", cased: false } }).query).toEqual({
+      match_all: {},
+    });
   });
   test("a keyword with ignore_above 1024 (Winlogbeat): long values are selected by 'no indexed value'", () => {
-    expect(J(q({ kind: "suffix", field: kw("k1024"), value: "\\\\x.exe", cased: false }).query)).toContain('{"bool":{"must_not":[{"exists":{"field":"k1024"}}]}}');
+    expect(J(q({ kind: "suffix", field: kw("k1024"), value: "\\\\x.exe", cased: false }).query)).toContain(
+      '{"bool":{"must_not":[{"exists":{"field":"k1024"}}]}}',
+    );
     // an equality with a value shorter than the limit cannot be cut: exact
-    expect(q({ kind: "equals", field: kw("k1024"), value: "x", cased: true })).toEqual({ query: { term: { k1024: "x" } }, widened: [] });
+    expect(q({ kind: "equals", field: kw("k1024"), value: "x", cased: true })).toEqual({
+      query: { term: { k1024: "x" } },
+      widened: [],
+    });
   });
   test("number on a keyword-typed rule field, a disabled object: widened", () => {
-    expect(q({ kind: "number", field: { name: "k1024", type: "long" }, op: "eq", value: 1 }).query).toEqual({ match_all: {} });
-    expect(q({ kind: "number", field: { name: "n", type: "long" }, op: "eq", value: 1 }).query).toEqual({ term: { n: 1 } });
+    expect(q({ kind: "number", field: { name: "k1024", type: "long" }, op: "eq", value: 1 }).query).toEqual({
+      match_all: {},
+    });
+    expect(q({ kind: "number", field: { name: "n", type: "long" }, op: "eq", value: 1 }).query).toEqual({
+      term: { n: 1 },
+    });
     expect(q({ kind: "equals", field: kw("o.x"), value: "v", cased: true }).query).toEqual({ match_all: {} });
     expect(q({ kind: "equals", field: kw("o.x"), value: "v", cased: true }, false).query).toEqual({ match_none: {} });
   });
@@ -104,7 +137,10 @@ describe("tag fields", () => {
   });
   test("--tag-mapping ee-outliers: keyword with a keyword sub-field", () => {
     const add = missingTagMappings({}, [], "ee-outliers");
-    expect(add.properties.tags).toEqual({ type: "keyword", fields: { keyword: { type: "keyword", ignore_above: 8191 } } });
+    expect(add.properties.tags).toEqual({
+      type: "keyword",
+      fields: { keyword: { type: "keyword", ignore_above: 8191 } },
+    });
     expect(add.properties.outliers.properties.type.fields.keyword.type).toBe("keyword");
     expect(missingTagMappings({}).properties.tags).toEqual({ type: "keyword" });
   });
@@ -112,13 +148,37 @@ describe("tag fields", () => {
 
 describe("doctor --index report", () => {
   const rule = (id: string, condition: Node): Rule =>
-    ({ id, title: id, condition, index: ["x"], timeField: "@timestamp", tags: [], references: [], falsepositives: [], logsource: {}, source: { format: "sigma", path: "r.yml" }, tagsOut: {} as any }) as Rule;
+    ({
+      id,
+      title: id,
+      condition,
+      index: ["x"],
+      timeField: "@timestamp",
+      tags: [],
+      references: [],
+      falsepositives: [],
+      logsource: {},
+      source: { format: "sigma", path: "r.yml" },
+      tagsOut: {} as any,
+    }) as Rule;
   test("text-only, ignore_above, conflicts, missing time field", () => {
-    const rules = [rule("r1", { kind: "contains", field: kw("t"), value: "x", cased: false }), rule("r2", { kind: "contains", field: kw("a"), value: "x", cased: false })];
+    const rules = [
+      rule("r1", { kind: "contains", field: kw("t"), value: "x", cased: false }),
+      rule("r2", { kind: "contains", field: kw("a"), value: "x", cased: false }),
+    ];
     const r = indexReport(d, ["dyn"], rules, "@timestamp");
-    expect(r.findings.map((f) => `${f.kind}:${f.field}:${f.status}`).sort()).toEqual(["ignore-above:a:warn", "text-only:t:warn", "time-field:@timestamp:fail"]);
+    expect(r.findings.map((f) => `${f.kind}:${f.field}:${f.status}`).sort()).toEqual([
+      "ignore-above:a:warn",
+      "text-only:t:warn",
+      "time-field:@timestamp:fail",
+    ]);
     expect(r.ready).toBe(false);
-    const c = indexReport(mixed, ["*"], [rule("r3", { kind: "contains", field: kw("a"), value: "x", cased: false })], "@timestamp");
+    const c = indexReport(
+      mixed,
+      ["*"],
+      [rule("r3", { kind: "contains", field: kw("a"), value: "x", cased: false })],
+      "@timestamp",
+    );
     expect(c.findings.some((f) => f.kind === "conflict" && f.field === "a" && f.rules[0] === "r3")).toBe(true);
   });
 });

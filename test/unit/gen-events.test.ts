@@ -56,14 +56,19 @@ describe("gen-events", () => {
     expect(values.some((v) => Array.isArray(v))).toBe(true);
     expect(values.some((v) => v === "")).toBe(true);
     expect(values.some((v) => typeof v === "number")).toBe(true);
-    expect(docs.some((d) => typeof d.winlog.event_id === "string") && docs.some((d) => typeof d.winlog.event_id === "number")).toBe(true);
+    expect(
+      docs.some((d) => typeof d.winlog.event_id === "string") &&
+        docs.some((d) => typeof d.winlog.event_id === "number"),
+    ).toBe(true);
     expect(values.some((v) => typeof v === "string" && /[^\x00-\x7f]/.test(v))).toBe(true);
     expect(values.some((v) => typeof v === "string" && v.includes("\\WINDOWS\\system32\\"))).toBe(true);
     expect(docs.some((d) => Array.isArray(d.tags)) && docs.some((d) => typeof d.tags === "string")).toBe(true);
   });
 
   test("hits are built from the rules given, and listed", () => {
-    writeFileSync(path.join(dir, "a.yml"), `title: Evil Image
+    writeFileSync(
+      path.join(dir, "a.yml"),
+      `title: Evil Image
 id: 11111111-1111-1111-1111-111111111111
 logsource: { category: process_creation, product: windows }
 detection:
@@ -74,8 +79,11 @@ detection:
   filter:
     ParentImage: 'C:\\good.exe'
   condition: all of selection_* and not filter
-`);
-    writeFileSync(path.join(dir, "b.yml"), `title: Failed logon of admin
+`,
+    );
+    writeFileSync(
+      path.join(dir, "b.yml"),
+      `title: Failed logon of admin
 id: 22222222-2222-2222-2222-222222222222
 logsource: { service: security, product: windows }
 detection:
@@ -83,14 +91,21 @@ detection:
     EventID: 4625
     TargetUserName: 'Administrator'
   condition: selection
-`);
-    writeFileSync(path.join(dir, "c.yml"), `title: Linux, not ours
+`,
+    );
+    writeFileSync(
+      path.join(dir, "c.yml"),
+      `title: Linux, not ours
 logsource: { category: process_creation, product: linux }
 detection: { selection: { Image: /bin/sh }, condition: selection }
-`);
+`,
+    );
     writeFileSync(path.join(dir, "d.yml"), "this: is: not yaml: [");
     const rules = loadHitRules(dir);
-    expect(rules.map((r) => r.id)).toEqual(["11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"]);
+    expect(rules.map((r) => r.id)).toEqual([
+      "11111111-1111-1111-1111-111111111111",
+      "22222222-2222-2222-2222-222222222222",
+    ]);
     const out = [...generate({ ...base, count: 400, rules, hitRate: 0.5 })];
     const hits = out.filter((g) => g.hit);
     expect(hits.length).toBeGreaterThan(100);
@@ -103,7 +118,9 @@ detection: { selection: { Image: /bin/sh }, condition: selection }
         sources.add(doc.event.code);
         expect(["1", "4688"]).toContain(doc.event.code);
         expect(doc.winlog.channel).toBe(doc.event.code === "1" ? "Microsoft-Windows-Sysmon/Operational" : "Security");
-        expect([d.Image, d.NewProcessName].some((v) => typeof v === "string" && v.toLowerCase().endsWith("\\evil.exe"))).toBe(true);
+        expect(
+          [d.Image, d.NewProcessName].some((v) => typeof v === "string" && v.toLowerCase().endsWith("\\evil.exe")),
+        ).toBe(true);
         expect(d.CommandLine!.toLowerCase()).toContain("sekurlsa::logonpasswords");
         expect(d.ParentImage ?? d.ParentProcessName).not.toBe("C:\\good.exe");
       } else {
@@ -119,7 +136,24 @@ detection: { selection: { Image: /bin/sh }, condition: selection }
     const root = path.resolve(import.meta.dir, "../..");
     const outs = ["a", "b"].map((n) => path.join(dir, `${n}.ndjson`));
     for (const out of outs) {
-      const r = Bun.spawnSync(["bash", path.join(root, "scripts/gen-events"), "--count", "50", "--seed", "9", "--rules", dir, "--out", out, "--hits", `${out}.hits`, "--since", "2025-03-01T00:00:00Z", "--until", "2025-03-01T01:00:00Z"]);
+      const r = Bun.spawnSync([
+        "bash",
+        path.join(root, "scripts/gen-events"),
+        "--count",
+        "50",
+        "--seed",
+        "9",
+        "--rules",
+        dir,
+        "--out",
+        out,
+        "--hits",
+        `${out}.hits`,
+        "--since",
+        "2025-03-01T00:00:00Z",
+        "--until",
+        "2025-03-01T01:00:00Z",
+      ]);
       expect(r.exitCode).toBe(0);
       expect(r.stderr.toString()).toContain("gen-events: 50 events");
     }

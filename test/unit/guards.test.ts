@@ -3,7 +3,13 @@ import { reachable, searchTargets } from "../../src/cluster/guards.ts";
 
 describe("guards: what patterns reach", () => {
   test("wildcards exclude '.' indices but keep the backing indices of the data streams they name; exact names come after the exclusion", () => {
-    expect(searchTargets(["winlogbeat-*", "logs-app", ".tasks"])).toEqual(["winlogbeat-*", "-.*", ".ds-winlogbeat-*", "logs-app", ".tasks"]);
+    expect(searchTargets(["winlogbeat-*", "logs-app", ".tasks"])).toEqual([
+      "winlogbeat-*",
+      "-.*",
+      ".ds-winlogbeat-*",
+      "logs-app",
+      ".tasks",
+    ]);
     expect(searchTargets(["logs-app"])).toEqual(["logs-app"]);
   });
   test("a '.' index is reachable only by its exact name, or as the backing index of a named data stream", () => {

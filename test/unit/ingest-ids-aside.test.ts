@@ -14,7 +14,10 @@ describe("document ids for ingest", () => {
     expect(run(docs)).toEqual(first);
   });
   test("auto: a Windows event is keyed by channel, computer, record id and time, whatever else it holds", () => {
-    const w = (extra: object) => ({ "@timestamp": "t", winlog: { channel: "Security", computer_name: "dc1", record_id: 7, ...extra } });
+    const w = (extra: object) => ({
+      "@timestamp": "t",
+      winlog: { channel: "Security", computer_name: "dc1", record_id: 7, ...extra },
+    });
     const [a] = run([w({ event_data: { X: "1" } })]);
     const [b] = run([w({ event_data: { X: "other export" } })]);
     expect(a).toBe(b as string);
@@ -46,7 +49,11 @@ describe("setAside (the JavaScript twin of the set-aside processor)", () => {
   test("moves scalar outliers/threat/threat.technique and object tags, as strings", () => {
     const d: any = { outliers: 5, threat: { technique: "T1", x: 1 }, tags: { a: [1, "b"] }, other: 1 };
     expect(setAside(d)).toEqual(["outliers", "threat.technique", "tags"]);
-    expect(d).toEqual({ threat: { x: 1 }, other: 1, outliers_original: { outliers: "5", threat_technique: "T1", tags: '{"a":[1,"b"]}' } });
+    expect(d).toEqual({
+      threat: { x: 1 },
+      other: 1,
+      outliers_original: { outliers: "5", threat_technique: "T1", tags: '{"a":[1,"b"]}' },
+    });
   });
   test("leaves ee-outliers' own tags and plain tag lists alone", () => {
     const d: any = { outliers: { rule_id: ["r"] }, tags: ["outlier", "x"], threat: { technique: { id: ["T1"] } } };
@@ -56,15 +63,21 @@ describe("setAside (the JavaScript twin of the set-aside processor)", () => {
   });
   test("objects and lists as Painless writes them: Java HashMap key order, Java number texts, its escapes", () => {
     // The text the set-aside processor wrote for this object on Elasticsearch 7.10.2 (_simulate).
-    const d: any = { tags: { source: "edr", level: 3, seen: true, note: 'q"b\\c\u0001\b', r: 0.00001, h: 1e21, n: null } };
+    const d: any = {
+      tags: { source: "edr", level: 3, seen: true, note: 'q"b\\c\u0001\b', r: 0.00001, h: 1e21, n: null },
+    };
     setAside(d);
-    expect(d.outliers_original.tags).toBe('{"note":"q\\"b\\\\c\\u0001\\u0008","r":1.0E-5,"level":3,"h":1.0E21,"source":"edr","seen":true,"n":null}');
+    expect(d.outliers_original.tags).toBe(
+      '{"note":"q\\"b\\\\c\\u0001\\u0008","r":1.0E-5,"level":3,"h":1.0E21,"source":"edr","seen":true,"n":null}',
+    );
     expect(javaHashMapOrder(["source", "level", "seen"])).toEqual(["level", "source", "seen"]);
     // More than 12 keys: the table has 32 buckets ("p" is in bucket 16; in a 16-bucket table it would
     // come first). Both orders as the node wrote them.
     expect(javaHashMapOrder([..."pabcdefghijklmno"])).toEqual([..."abcdefghijklmnop"]);
     expect(javaHashMapOrder([..."pabcdefghijk"])).toEqual([..."pabcdefghijk"]);
-    expect(javaHashMapOrder(Array.from({ length: 14 }, (_, i) => `key${i}`)).join(" ")).toBe("key1 key2 key0 key5 key6 key3 key4 key9 key7 key8 key11 key10 key13 key12");
+    expect(javaHashMapOrder(Array.from({ length: 14 }, (_, i) => `key${i}`)).join(" ")).toBe(
+      "key1 key2 key0 key5 key6 key3 key4 key9 key7 key8 key11 key10 key13 key12",
+    );
   });
   test("an outliers_original that is not an object: nothing is moved", () => {
     const d: any = { outliers: "x", outliers_original: "taken" };

@@ -3,7 +3,13 @@ import { describe, expect, test } from "bun:test";
 import { checkPatterns, globCovers, globMatch, globOverlaps } from "../../src/cluster/patterns.ts";
 import { mergeProperties, missingTagMappings } from "../../src/cluster/tag-mappings.ts";
 import { getIndexSetting, withIndexSetting } from "../../src/cluster/settings-access.ts";
-import { bodyHash, chainDocument, pipelineDocument, readPipelineMeta, type PipelineMeta } from "../../src/cluster/pipeline-body.ts";
+import {
+  bodyHash,
+  chainDocument,
+  pipelineDocument,
+  readPipelineMeta,
+  type PipelineMeta,
+} from "../../src/cluster/pipeline-body.ts";
 import { impliedBefore, isOurs } from "../../src/cluster/install.ts";
 import type { ClusterInfo } from "../../src/cluster/client.ts";
 
@@ -34,7 +40,8 @@ describe("patterns", () => {
   });
   test("checkPatterns refuses every-index patterns and splits commas", () => {
     expect(checkPatterns(["a-*,b-*", "a-*"])).toEqual(["a-*", "b-*"]);
-    for (const bad of ["*", "_all", "**", "a-*,*"]) expect(() => checkPatterns([bad])).toThrow(/refusing to touch every index/);
+    for (const bad of ["*", "_all", "**", "a-*,*"])
+      expect(() => checkPatterns([bad])).toThrow(/refusing to touch every index/);
     expect(() => checkPatterns(["-a"])).toThrow(/exclusions/);
     expect(() => checkPatterns([])).toThrow(/no index patterns/);
   });
@@ -73,7 +80,10 @@ describe("tag mappings", () => {
     expect(add.fields).not.toContain("outliers.bad.key");
   });
   test("mergeProperties is additive", () => {
-    const merged = mergeProperties({ dynamic: "strict", properties: { outliers: { properties: { x: { type: "long" } } } } }, missingTagMappings({}).properties);
+    const merged = mergeProperties(
+      { dynamic: "strict", properties: { outliers: { properties: { x: { type: "long" } } } } },
+      missingTagMappings({}).properties,
+    );
     expect(merged.dynamic).toBe("strict");
     expect(merged.properties.outliers.properties.x).toEqual({ type: "long" });
     expect(merged.properties.outliers.properties.type).toEqual({ type: "keyword" });
@@ -82,20 +92,44 @@ describe("tag mappings", () => {
 
 describe("settings access", () => {
   test("nested and flat forms", () => {
-    expect(getIndexSetting({ index: { final_pipeline: "a" } }, "final_pipeline")).toEqual({ present: true, value: "a" });
+    expect(getIndexSetting({ index: { final_pipeline: "a" } }, "final_pipeline")).toEqual({
+      present: true,
+      value: "a",
+    });
     expect(getIndexSetting({ "index.final_pipeline": "b" }, "final_pipeline")).toEqual({ present: true, value: "b" });
     expect(getIndexSetting({ index: { number_of_shards: "1" } }, "final_pipeline")).toEqual({ present: false });
-    expect(withIndexSetting({ "index.final_pipeline": "b", index: { number_of_shards: "1" } }, "final_pipeline", "c")).toEqual({ index: { number_of_shards: "1", final_pipeline: "c" } });
+    expect(
+      withIndexSetting({ "index.final_pipeline": "b", index: { number_of_shards: "1" } }, "final_pipeline", "c"),
+    ).toEqual({ index: { number_of_shards: "1", final_pipeline: "c" } });
     expect(withIndexSetting({ index: { final_pipeline: "c" } }, "final_pipeline", undefined)).toEqual({});
   });
 });
 
 describe("pipeline metadata", () => {
-  const info = (major: number): ClusterInfo => ({ url: "u", version: `${major}.0.0`, major, minor: 0, distribution: "elasticsearch", clusterName: "c" });
-  const compiled = { processors: [{ set: { field: "x", value: 1 } }], on_failure: [{ set: { field: "e", value: 1 } }], ruleIds: ["r1"], hash: "h" };
+  const info = (major: number): ClusterInfo => ({
+    url: "u",
+    version: `${major}.0.0`,
+    major,
+    minor: 0,
+    distribution: "elasticsearch",
+    clusterName: "c",
+  });
+  const compiled = {
+    processors: [{ set: { field: "x", value: 1 } }],
+    on_failure: [{ set: { field: "e", value: 1 } }],
+    ruleIds: ["r1"],
+    hash: "h",
+  };
   const meta: PipelineMeta = {
-    tool: "outliers", tool_version: "0.1.0", rule_count: 1, rule_ids: ["r1"], hash: "h", body_hash: bodyHash(compiled),
-    installed_at: "t0", updated_at: "t1", state: ".outliers-state/x",
+    tool: "outliers",
+    tool_version: "0.1.0",
+    rule_count: 1,
+    rule_ids: ["r1"],
+    hash: "h",
+    body_hash: bodyHash(compiled),
+    installed_at: "t0",
+    updated_at: "t1",
+    state: ".outliers-state/x",
   };
   test("7.x keeps metadata as JSON in description, 8.x in _meta; both read back", () => {
     const d7 = pipelineDocument(info(7), compiled, meta, 3);
@@ -108,8 +142,12 @@ describe("pipeline metadata", () => {
     expect(readPipelineMeta({ description: "someone else's", processors: [] })).toBeUndefined();
   });
   test("body hash ignores key order but not content", () => {
-    expect(bodyHash({ processors: [{ set: { value: 1, field: "x" } }] })).toBe(bodyHash({ processors: [{ set: { field: "x", value: 1 } }] }));
-    expect(bodyHash({ processors: [{ set: { field: "x", value: 2 } }] })).not.toBe(bodyHash({ processors: [{ set: { field: "x", value: 1 } }] }));
+    expect(bodyHash({ processors: [{ set: { value: 1, field: "x" } }] })).toBe(
+      bodyHash({ processors: [{ set: { field: "x", value: 1 } }] }),
+    );
+    expect(bodyHash({ processors: [{ set: { field: "x", value: 2 } }] })).not.toBe(
+      bodyHash({ processors: [{ set: { field: "x", value: 1 } }] }),
+    );
   });
   test("the chain runs the previous final pipeline first, then ours, ignoring our failures", () => {
     expect(chainDocument(info(7), "outliers", ".fleet_final_pipeline-1").processors).toEqual([
@@ -122,7 +160,10 @@ describe("pipeline metadata", () => {
     expect(isOurs("o", "o-chain-x")).toBe(true);
     expect(isOurs("o", "other")).toBe(false);
     expect(impliedBefore("o", "o", {})).toEqual({ present: false });
-    expect(impliedBefore("o", "o-chain-fleet", { "o-chain-fleet": "fleet" })).toEqual({ present: true, value: "fleet" });
+    expect(impliedBefore("o", "o-chain-fleet", { "o-chain-fleet": "fleet" })).toEqual({
+      present: true,
+      value: "fleet",
+    });
   });
 });
 
@@ -130,8 +171,21 @@ describe("applyPlan guard", () => {
   test("a plan made for a cluster without ingest nodes is refused before any request", async () => {
     const { applyPlan } = await import("../../src/cluster/install.ts");
     const calls: string[] = [];
-    const cluster = { url: "http://x", client: { transport: { request: async (p: { path: string }) => void calls.push(p.path) } } } as any;
-    const plan = { name: "o", version: 1, ruleCount: 1, hash: "h", actions: [{ kind: "state", op: "write" }], warnings: [], state: {}, pendingState: {}, noIngestNode: true } as any;
+    const cluster = {
+      url: "http://x",
+      client: { transport: { request: async (p: { path: string }) => void calls.push(p.path) } },
+    } as any;
+    const plan = {
+      name: "o",
+      version: 1,
+      ruleCount: 1,
+      hash: "h",
+      actions: [{ kind: "state", op: "write" }],
+      warnings: [],
+      state: {},
+      pendingState: {},
+      noIngestNode: true,
+    } as any;
     await expect(applyPlan(cluster, plan)).rejects.toThrow(/no node with the ingest role/);
     expect(calls).toEqual([]);
   });

@@ -41,7 +41,11 @@ function corpusLogsources(): Map<string, { ls: Logsource; fields: Set<string>; f
         const det = { ...(global.detection ?? {}), ...(r.detection ?? {}) };
         for (const [name, v] of Object.entries(det)) {
           if (name === "condition" || name === "timeframe") continue;
-          const maps = Array.isArray(v) ? v.filter((x) => x && typeof x === "object") : v && typeof v === "object" ? [v] : [];
+          const maps = Array.isArray(v)
+            ? v.filter((x) => x && typeof x === "object")
+            : v && typeof v === "object"
+              ? [v]
+              : [];
           for (const m of maps) for (const k of Object.keys(m)) e.fields.add(k.split("|")[0]!);
         }
         out.set(key, e);

@@ -21,8 +21,18 @@ function target(ls: Logsource): LogsourceTarget {
   if (isUnsupported(r)) throw new Error(`unexpected unsupported: ${r.unsupported}`);
   return r;
 }
-const code = (c: string): Node => ({ kind: "equals", field: { name: "event.code", type: "keyword" }, value: c, cased: true });
-const ch = (c: string): Node => ({ kind: "equals", field: { name: "winlog.channel", type: "keyword" }, value: c, cased: false });
+const code = (c: string): Node => ({
+  kind: "equals",
+  field: { name: "event.code", type: "keyword" },
+  value: c,
+  cased: true,
+});
+const ch = (c: string): Node => ({
+  kind: "equals",
+  field: { name: "winlog.channel", type: "keyword" },
+  value: c,
+  cased: false,
+});
 
 const pc = { product: "windows", category: "process_creation" };
 
@@ -38,13 +48,23 @@ describe("ecs fields", () => {
   });
 
   test("logsource-dependent names", () => {
-    expect(names("OriginalFileName", { product: "windows", category: "image_load" })).toEqual(["file.pe.original_file_name"]);
+    expect(names("OriginalFileName", { product: "windows", category: "image_load" })).toEqual([
+      "file.pe.original_file_name",
+    ]);
     expect(names("ImageLoaded", { product: "windows", category: "image_load" })).toEqual(["file.path"]);
-    expect(names("Signature", { product: "windows", category: "driver_load" })).toEqual(["file.code_signature.subject_name"]);
+    expect(names("Signature", { product: "windows", category: "driver_load" })).toEqual([
+      "file.code_signature.subject_name",
+    ]);
     expect(names("SubjectUserName", { product: "windows", service: "security" })).toEqual(["user.name"]);
-    expect(names("SubjectUserName", { product: "windows", service: "system" })).toEqual(["winlog.event_data.SubjectUserName"]);
-    expect(names("CommandLine", { product: "windows", service: "powershell-classic" })).toEqual(["powershell.command.value"]);
-    expect(names("Description", { product: "windows", category: "sysmon_error" })).toEqual(["winlog.event_data.Description"]);
+    expect(names("SubjectUserName", { product: "windows", service: "system" })).toEqual([
+      "winlog.event_data.SubjectUserName",
+    ]);
+    expect(names("CommandLine", { product: "windows", service: "powershell-classic" })).toEqual([
+      "powershell.command.value",
+    ]);
+    expect(names("Description", { product: "windows", category: "sysmon_error" })).toEqual([
+      "winlog.event_data.Description",
+    ]);
   });
 
   test("ECS names for the common fields", () => {
@@ -52,10 +72,16 @@ describe("ecs fields", () => {
     expect(names("TargetObject", { product: "windows", category: "registry_set" })).toEqual(["registry.path"]);
     expect(names("Details", { product: "windows", category: "registry_set" })).toEqual(["winlog.event_data.Details"]);
     expect(names("QueryName", { product: "windows", category: "dns_query" })).toEqual(["dns.question.name"]);
-    expect(names("ScriptBlockText", { product: "windows", category: "ps_script" })).toEqual(["powershell.file.script_block_text"]);
-    expect(names("Payload", { product: "windows", category: "ps_module" })).toEqual(["powershell.file.script_block_text"]);
+    expect(names("ScriptBlockText", { product: "windows", category: "ps_script" })).toEqual([
+      "powershell.file.script_block_text",
+    ]);
+    expect(names("Payload", { product: "windows", category: "ps_module" })).toEqual([
+      "powershell.file.script_block_text",
+    ]);
     expect(names("SourceImage", { product: "windows", category: "process_access" })).toEqual(["process.executable"]);
-    expect(names("TargetImage", { product: "windows", category: "process_access" })).toEqual(["winlog.event_data.TargetImage"]);
+    expect(names("TargetImage", { product: "windows", category: "process_access" })).toEqual([
+      "winlog.event_data.TargetImage",
+    ]);
     expect(names("PipeName", { product: "windows", category: "pipe_created" })).toEqual(["file.name"]);
   });
 
@@ -94,7 +120,9 @@ describe("ecs logsources", () => {
 
   test("unsupported reasons name the profile", () => {
     const r = p.logsource({ product: "windows", category: "nosuch" });
-    expect(isUnsupported(r) && r.unsupported).toMatch(/^logsource category 'nosuch' is not mapped for product windows .* in profile ecs$/);
+    expect(isUnsupported(r) && r.unsupported).toMatch(
+      /^logsource category 'nosuch' is not mapped for product windows .* in profile ecs$/,
+    );
   });
 
   test("keyword fields are string fields only", () => {

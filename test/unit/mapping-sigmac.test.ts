@@ -28,7 +28,12 @@ const eq = (field: string, value: string): Node => ({
   value,
   cased: false,
 });
-const num = (field: string, value: number): Node => ({ kind: "number", field: { name: field, type: "long" }, op: "eq", value });
+const num = (field: string, value: number): Node => ({
+  kind: "number",
+  field: { name: field, type: "long" },
+  op: "eq",
+  value,
+});
 
 /** Writes a mapping file and returns the error loading it gives. */
 function loadError(name: string, text: string): Error {
@@ -57,7 +62,9 @@ describe("sigmac mapping file: fieldmappings", () => {
     expect(names("User", { product: "linux" })).toEqual(["user.name"]);
     // no matching condition and no default: the name stays
     expect(names("ScriptBlockText", { product: "linux" })).toEqual(["ScriptBlockText"]);
-    expect(names("ScriptBlockText", { product: "Windows", category: "ps_script" })).toEqual(["powershell.file.script_block_text"]);
+    expect(names("ScriptBlockText", { product: "Windows", category: "ps_script" })).toEqual([
+      "powershell.file.script_block_text",
+    ]);
   });
 
   test("types come from the winlogbeat table", () => {
@@ -87,7 +94,10 @@ describe("sigmac mapping file: logsources", () => {
       guard: {
         kind: "and",
         children: [
-          { kind: "or", children: [eq("winlog.channel", "Microsoft-Windows-Sysmon/Operational"), eq("winlog.channel", "Security")] },
+          {
+            kind: "or",
+            children: [eq("winlog.channel", "Microsoft-Windows-Sysmon/Operational"), eq("winlog.channel", "Security")],
+          },
           { kind: "or", children: [num("winlog.event_id", 1), num("winlog.event_id", 4688)] },
         ],
       },
@@ -99,7 +109,10 @@ describe("sigmac mapping file: logsources", () => {
       index: ["auditbeat-*", "logs-linux-*"],
       guard: eq("event.module", "auditd"),
     });
-    expect(target({ product: "aws", service: "cloudtrail" })).toEqual({ index: ["logs-*"], guard: { kind: "const", value: true } });
+    expect(target({ product: "aws", service: "cloudtrail" })).toEqual({
+      index: ["logs-*"],
+      guard: { kind: "const", value: true },
+    });
     // windows entry gives the index; an unknown category adds no condition
     expect(target({ product: "windows", category: "nosuch" })).toEqual({
       index: ["winlogbeat-*"],
@@ -115,7 +128,11 @@ describe("sigmac mapping file: logsources", () => {
     expect(kw[kw.length - 1]).toBe("message");
     const f = path.join(tmp, "kw.yml");
     writeFileSync(f, "keywordfields: [message, winlog.event_data.Data]\n");
-    expect(loadProfile(f).keywordFields({ product: "windows" }).map((x) => x.name)).toEqual(["message", "winlog.event_data.Data"]);
+    expect(
+      loadProfile(f)
+        .keywordFields({ product: "windows" })
+        .map((x) => x.name),
+    ).toEqual(["message", "winlog.event_data.Data"]);
   });
 });
 
@@ -145,7 +162,10 @@ describe("sigmac mapping file: other forms", () => {
       index: ["*"],
       guard: { kind: "or", children: [eq("event.category", "process"), eq("event.module", "sysmon")] },
     });
-    expect(q.logsource({ product: "linux", category: "process_creation" })).toEqual({ index: ["*"], guard: eq("event.category", "process") });
+    expect(q.logsource({ product: "linux", category: "process_creation" })).toEqual({
+      index: ["*"],
+      guard: eq("event.category", "process"),
+    });
     expect(q.field("Image", { product: "windows" })).toEqual([{ name: "Image", type: "keyword" }]);
   });
 });
@@ -154,7 +174,9 @@ describe("sigmac mapping file: errors name the file and the place", () => {
   test("bad YAML", () => {
     const e = loadError("bad.yml", "fieldmappings:\n  Image: [a, b\n  Other: c\n");
     expect(e).toBeInstanceOf(InputError);
-    expect(e.message).toMatch(new RegExp(`^${path.join(tmp, "bad.yml").replace(/[.\\/]/g, "\\$&")}:\\d+:\\d+: invalid YAML: `));
+    expect(e.message).toMatch(
+      new RegExp(`^${path.join(tmp, "bad.yml").replace(/[.\\/]/g, "\\$&")}:\\d+:\\d+: invalid YAML: `),
+    );
   });
 
   test("unknown top-level key", () => {

@@ -75,31 +75,49 @@ describe("winlogbeat fields", () => {
 
   test("Defender: Sigma's ThreatName reaches the name Windows writes (Threat Name), and its own spelling", () => {
     const ls = { product: "windows", service: "windefend" };
-    expect(fields("ThreatName", ls).map((f) => f.name)).toEqual(["winlog.event_data.Threat Name", "winlog.event_data.ThreatName"]);
-    expect(fields("SourceName", ls).map((f) => f.name)).toEqual(["winlog.event_data.Source Name", "winlog.event_data.SourceName"]);
-    expect(fields("Feature_Name", ls).map((f) => f.name)).toEqual(["winlog.event_data.Feature Name", "winlog.event_data.Feature_Name"]);
+    expect(fields("ThreatName", ls).map((f) => f.name)).toEqual([
+      "winlog.event_data.Threat Name",
+      "winlog.event_data.ThreatName",
+    ]);
+    expect(fields("SourceName", ls).map((f) => f.name)).toEqual([
+      "winlog.event_data.Source Name",
+      "winlog.event_data.SourceName",
+    ]);
+    expect(fields("Feature_Name", ls).map((f) => f.name)).toEqual([
+      "winlog.event_data.Feature Name",
+      "winlog.event_data.Feature_Name",
+    ]);
     expect(fields("Path", ls).map((f) => f.name)).toEqual(["winlog.event_data.Path"]);
     expect(fields("EventID", ls).map((f) => f.name)).toEqual(["winlog.event_id"]);
     // Other services keep the name as the rule writes it.
-    expect(fields("ThreatName", { product: "windows", service: "security" }).map((f) => f.name)).toEqual(["winlog.event_data.ThreatName"]);
+    expect(fields("ThreatName", { product: "windows", service: "security" }).map((f) => f.name)).toEqual([
+      "winlog.event_data.ThreatName",
+    ]);
     // ecs: the name as written first, then its own ECS name for the Sigma spelling.
     const ecs = loadProfile("ecs").field("ProcessName", ls);
-    expect(isUnsupported(ecs) ? ecs : ecs.map((f) => f.name)).toEqual(["winlog.event_data.Process Name", "process.executable"]);
+    expect(isUnsupported(ecs) ? ecs : ecs.map((f) => f.name)).toEqual([
+      "winlog.event_data.Process Name",
+      "process.executable",
+    ]);
   });
 
   test("UserData services: event data fields are also searched under winlog.user_data; System fields are not", () => {
     const wmi = { product: "windows", service: "wmi" };
-    expect(fields("Operation", wmi).map((f) => f.name)).toEqual(["winlog.event_data.Operation", "winlog.user_data.Operation"]);
+    expect(fields("Operation", wmi).map((f) => f.name)).toEqual([
+      "winlog.event_data.Operation",
+      "winlog.user_data.Operation",
+    ]);
     expect(fields("EventID", wmi).map((f) => f.name)).toEqual(["winlog.event_id"]);
     const data = fields("Data", { product: "windows", service: "printservice-operational" }).map((f) => f.name);
     expect(data).toContain("winlog.user_data.param1");
     expect(data).toContain("winlog.event_data.param1");
-    expect(fields("Address", { product: "windows", service: "terminalservices-localsessionmanager" }).map((f) => f.name)).toEqual([
-      "winlog.event_data.Address",
-      "winlog.user_data.Address",
-    ]);
+    expect(
+      fields("Address", { product: "windows", service: "terminalservices-localsessionmanager" }).map((f) => f.name),
+    ).toEqual(["winlog.event_data.Address", "winlog.user_data.Address"]);
     // System 104 names the cleared log in its UserData Channel.
-    expect(fields("Channel", { product: "windows", service: "system" }).map((f) => f.name)).toEqual(["winlog.user_data.Channel"]);
+    expect(fields("Channel", { product: "windows", service: "system" }).map((f) => f.name)).toEqual([
+      "winlog.user_data.Channel",
+    ]);
     expect(p.keywordFields(wmi).map((f) => f.name)).toContain("winlog.user_data.Query");
   });
 
@@ -151,7 +169,9 @@ describe("winlogbeat fields", () => {
 
   test("unsupported: unknown windows category/service, empty field name", () => {
     const r1 = p.field("Image", { product: "windows", category: "nosuch" });
-    expect(isUnsupported(r1) && r1.unsupported).toContain("logsource category 'nosuch' is not mapped for product windows");
+    expect(isUnsupported(r1) && r1.unsupported).toContain(
+      "logsource category 'nosuch' is not mapped for product windows",
+    );
     const r2 = p.logsource({ product: "windows", service: "nosuch" });
     expect(isUnsupported(r2) && r2.unsupported).toBe(
       "logsource service 'nosuch' is not mapped for product windows (no known event log channel) in profile winlogbeat",
@@ -229,13 +249,18 @@ describe("winlogbeat logsources", () => {
   });
 
   test("other products go to logs-* with no guard", () => {
-    expect(target({ product: "linux", service: "auditd" })).toEqual({ index: ["logs-*"], guard: { kind: "const", value: true } });
+    expect(target({ product: "linux", service: "auditd" })).toEqual({
+      index: ["logs-*"],
+      guard: { kind: "const", value: true },
+    });
     expect(target({ category: "proxy" })).toEqual({ index: ["logs-*"], guard: { kind: "const", value: true } });
   });
 
   test("every category and service in the tables resolves", () => {
-    for (const c of Object.keys(CATEGORY_SOURCES)) expect(isUnsupported(p.logsource({ product: "windows", category: c }))).toBe(false);
-    for (const s of Object.keys(SERVICE_CHANNELS)) expect(isUnsupported(p.logsource({ product: "windows", service: s }))).toBe(false);
+    for (const c of Object.keys(CATEGORY_SOURCES))
+      expect(isUnsupported(p.logsource({ product: "windows", category: c }))).toBe(false);
+    for (const s of Object.keys(SERVICE_CHANNELS))
+      expect(isUnsupported(p.logsource({ product: "windows", service: s }))).toBe(false);
   });
 });
 
@@ -260,7 +285,9 @@ describe("winlogbeat keyword fields and types", () => {
   });
 
   test("other products search message only", () => {
-    expect(p.keywordFields({ product: "linux" })).toEqual([{ name: "message", type: "text", keywordSubfield: "keyword" }]);
+    expect(p.keywordFields({ product: "linux" })).toEqual([
+      { name: "message", type: "text", keywordSubfield: "keyword" },
+    ]);
   });
 
   test("fieldType", () => {
@@ -314,4 +341,3 @@ describe("outside names never reach Object.prototype", () => {
     expect(isUnsupported(r) && r.unsupported).toContain("logsource category '42' is not mapped");
   });
 });
-

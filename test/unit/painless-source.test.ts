@@ -52,7 +52,9 @@ describe("src/painless sources and their constant tables", () => {
 
   test("an unknown name is an error naming the file and line", () => {
     expect(() => loadPainless("x.painless", "int a = 1;\nif (op == OP_NOPE) {}", { OP })).toThrow(PainlessSourceError);
-    expect(() => loadPainless("x.painless", "int a = 1;\nif (op == OP_NOPE) {}", { OP })).toThrow("x.painless:2: OP_NOPE");
+    expect(() => loadPainless("x.painless", "int a = 1;\nif (op == OP_NOPE) {}", { OP })).toThrow(
+      "x.painless:2: OP_NOPE",
+    );
     expect(loadPainless("x.painless", "/// note\nif (op == OP_EQ) {}\n", { OP })).toBe(`if (op == ${OP.EQ}) {}\n`);
   });
 
@@ -68,7 +70,8 @@ describe("src/painless sources and their constant tables", () => {
   test("the regex interpreter handles every NFA op by name, and dispatches on no bare number", () => {
     const text = read("regex.painless");
     const used = constantTokens(text, ["RE"]);
-    for (const name of Object.keys(NFA_OP)) if (name !== "MATCH") expect(used.has(`RE_${name}`), `RE_${name} in regex.painless`).toBe(true);
+    for (const name of Object.keys(NFA_OP))
+      if (name !== "MATCH") expect(used.has(`RE_${name}`), `RE_${name} in regex.painless`).toBe(true);
     expect(text.match(/\b(?:op|a)\s*(?:==|<=)\s*\d|\bv\[\d\]/)?.[0]).toBeUndefined();
   });
 

@@ -12,7 +12,10 @@ import { runProgram } from "../../src/ir/regex/vm.ts";
 import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle, luceneAsJs, rng } from "../helpers/regex.ts";
 import { parseRegex } from "../../src/ir/regex/parse.ts";
 
-function check(list: RegexValue[], inputsPer: number): { pairs: number; positives: number; luceneSkipped: string[]; bad: string[] } {
+function check(
+  list: RegexValue[],
+  inputsPer: number,
+): { pairs: number; positives: number; luceneSkipped: string[]; bad: string[] } {
   const bad: string[] = [];
   const luceneSkipped: string[] = [];
   let pairs = 0;
@@ -30,7 +33,8 @@ function check(list: RegexValue[], inputsPer: number): { pairs: number; positive
       if (want) positives++;
       const vm = runProgram(prog, s);
       if (vm !== want) bad.push(`VM ${JSON.stringify(rx)} on ${JSON.stringify(s)}: ${vm}, JS ${want}`);
-      if (lre && lre.test(s) !== want) bad.push(`Lucene ${JSON.stringify(luc)} on ${JSON.stringify(s)}: ${!want}, JS ${want}`);
+      if (lre && lre.test(s) !== want)
+        bad.push(`Lucene ${JSON.stringify(luc)} on ${JSON.stringify(s)}: ${!want}, JS ${want}`);
     }
   });
   return { pairs, positives, luceneSkipped, bad };
@@ -39,24 +43,91 @@ function check(list: RegexValue[], inputsPer: number): { pairs: number; positive
 describe("regex engines against JavaScript RegExp", () => {
   test("hand-written patterns", () => {
     const r = check(HAND, 60);
-    console.log(`hand patterns: ${HAND.length} patterns, ${r.pairs} (pattern, input) pairs, ${r.positives} matching; Lucene-less: ${r.luceneSkipped.join(" ")}`);
+    console.log(
+      `hand patterns: ${HAND.length} patterns, ${r.pairs} (pattern, input) pairs, ${r.positives} matching; Lucene-less: ${r.luceneSkipped.join(" ")}`,
+    );
     expect(r.bad.slice(0, 15)).toEqual([]);
     expect(r.pairs).toBeGreaterThan(3000);
     expect(r.positives).toBeGreaterThan(r.pairs / 5);
   });
 
-  test.skipIf(!HAVE_CORPUS)("every supported corpus regex", () => {
-    const { distinct } = corpusRegexes();
-    const supported = distinct.filter((d) => !("unsupported" in toNfa(d.regex)));
-    const r = check(supported.map((d) => d.regex), 40);
-    console.log(`corpus: ${supported.length}/${distinct.length} distinct regexes, ${r.pairs} pairs, ${r.positives} matching; Lucene-less: ${r.luceneSkipped.length}`);
-    expect(r.bad.slice(0, 15)).toEqual([]);
-    expect(r.positives).toBeGreaterThan(r.pairs / 5);
-  }, 120_000);
+  test.skipIf(!HAVE_CORPUS)(
+    "every supported corpus regex",
+    () => {
+      const { distinct } = corpusRegexes();
+      const supported = distinct.filter((d) => !("unsupported" in toNfa(d.regex)));
+      const r = check(
+        supported.map((d) => d.regex),
+        40,
+      );
+      console.log(
+        `corpus: ${supported.length}/${distinct.length} distinct regexes, ${r.pairs} pairs, ${r.positives} matching; Lucene-less: ${r.luceneSkipped.length}`,
+      );
+      expect(r.bad.slice(0, 15)).toEqual([]);
+      expect(r.positives).toBeGreaterThan(r.pairs / 5);
+    },
+    120_000,
+  );
   test("random patterns from regex tokens: never a crash; where JS accepts and we do, same answers", () => {
-    const TOK = ["a", "b", "A", "é", "É", "ß", ".", "^", "$", "|", "(", ")", "(?:", "(?<n>", "*", "+", "?", "{2}", "{1,3}", "{0,}", "{", "}",
-      "[", "]", "[^", "-", "\\d", "\\w", "\\s", "\\W", "\\S", "\\D", "\\b", "\\B", "\\.", "\\\\", "\\n", "\\t", "\\x41",
-      "\\u00e9", "\\-", "\\]", "\\[", "\\/", " ", "_", "0", "9", "\n", "*?", "+?", "??", "(?=", "(?!", "\\1", "\\k", "\\p"];
+    const TOK = [
+      "a",
+      "b",
+      "A",
+      "é",
+      "É",
+      "ß",
+      ".",
+      "^",
+      "$",
+      "|",
+      "(",
+      ")",
+      "(?:",
+      "(?<n>",
+      "*",
+      "+",
+      "?",
+      "{2}",
+      "{1,3}",
+      "{0,}",
+      "{",
+      "}",
+      "[",
+      "]",
+      "[^",
+      "-",
+      "\\d",
+      "\\w",
+      "\\s",
+      "\\W",
+      "\\S",
+      "\\D",
+      "\\b",
+      "\\B",
+      "\\.",
+      "\\\\",
+      "\\n",
+      "\\t",
+      "\\x41",
+      "\\u00e9",
+      "\\-",
+      "\\]",
+      "\\[",
+      "\\/",
+      " ",
+      "_",
+      "0",
+      "9",
+      "\n",
+      "*?",
+      "+?",
+      "??",
+      "(?=",
+      "(?!",
+      "\\1",
+      "\\k",
+      "\\p",
+    ];
     const r = rng(42);
     const list: RegexValue[] = [];
     let refused = 0;
@@ -78,7 +149,9 @@ describe("regex engines against JavaScript RegExp", () => {
       list.push(rx);
     }
     const res = check(list, 15);
-    console.log(`random patterns: ${list.length} compared (${refused} refused), ${res.pairs} pairs, ${res.positives} matching`);
+    console.log(
+      `random patterns: ${list.length} compared (${refused} refused), ${res.pairs} pairs, ${res.positives} matching`,
+    );
     expect(res.bad.slice(0, 15)).toEqual([]);
     expect(list.length).toBeGreaterThan(300);
   }, 120_000);

@@ -9,7 +9,10 @@ import { compileRegex } from "../../src/ir/regex/index.ts";
 import { REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
 import { REGEX_QUERY_SCRIPT, regexQuery } from "../../src/ir/regex/query.ts";
 
-const rx = (pattern: string, f = ""): RegexValue => ({ pattern, flags: { i: f.includes("i"), m: f.includes("m"), s: f.includes("s") } });
+const rx = (pattern: string, f = ""): RegexValue => ({
+  pattern,
+  flags: { i: f.includes("i"), m: f.includes("m"), s: f.includes("s") },
+});
 const lucene = (p: string, f = "") => {
   const r = toLuceneRegexp(rx(p, f));
   return "unsupported" in r ? r : r.value;
@@ -119,8 +122,32 @@ describe("Lucene emitter", () => {
 describe("NFA program and JS VM", () => {
   test("program layout", () => {
     const p = prog("^a[bc]x{9,}");
-    expect(p.code).toEqual([OP.ASSERT, 0, 0, 0, OP.CHAR, 97, 0, 0, OP.SET, 0, 0, 0, OP.RUN, 1, 0, 0, OP.MATCH, 0, 0, 0]);
-    expect(p.sets).toEqual([[98, 99], [120, 120]]);
+    expect(p.code).toEqual([
+      OP.ASSERT,
+      0,
+      0,
+      0,
+      OP.CHAR,
+      97,
+      0,
+      0,
+      OP.SET,
+      0,
+      0,
+      0,
+      OP.RUN,
+      1,
+      0,
+      0,
+      OP.MATCH,
+      0,
+      0,
+      0,
+    ]);
+    expect(p.sets).toEqual([
+      [98, 99],
+      [120, 120],
+    ]);
     expect(p.runs).toEqual([3, 1, 9, -1]);
     expect(p.anch).toBe(1);
     expect(p.lits).toEqual(["a", "x"]);
@@ -185,7 +212,9 @@ describe("NFA program and JS VM", () => {
     const p = toNfa(rx("(a|aa|aaa)*b.{0,7}c"), { stepLimit: 5000 });
     if ("unsupported" in p) throw new Error(p.unsupported);
     expect(() => runProgram(p, "a".repeat(3000) + "bc")).toThrow(RegexBudgetError);
-    expect(() => runProgram(p, "a".repeat(3000) + "bc")).toThrow("regex: step budget 5000 exceeded (value length 3002)");
+    expect(() => runProgram(p, "a".repeat(3000) + "bc")).toThrow(
+      "regex: step budget 5000 exceeded (value length 3002)",
+    );
     expect(runProgram(p, "aab12c")).toBe(true);
   });
 
@@ -200,7 +229,14 @@ describe("query clause routing (query.ts)", () => {
   test("cheap Lucene forms use regexp with flags NONE", () => {
     expect(regexQuery("f", rx("net\\s+user"))).toEqual({
       engine: "regexp",
-      query: { regexp: { f: { value: ".*net[\t-\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+user.*", flags: "NONE" } } },
+      query: {
+        regexp: {
+          f: {
+            value: ".*net[\t-\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+user.*",
+            flags: "NONE",
+          },
+        },
+      },
     });
   });
   test.each([

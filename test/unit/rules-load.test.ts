@@ -43,13 +43,17 @@ describe("loadRules", () => {
   });
 
   test("globs (Bun.Glob), files, and a missing path", () => {
-    const rs = loadRules([join(dir, "rules/*.yml"), join(dir, "rules/sub/c.yml"), join(dir, "nope.yml")], { profile: testProfile });
+    const rs = loadRules([join(dir, "rules/*.yml"), join(dir, "rules/sub/c.yml"), join(dir, "nope.yml")], {
+      profile: testProfile,
+    });
     expect(rs.map((r) => [pathOf(r).slice(dir.length + 1), r.status])).toEqual([
       ["nope.yml", "error"],
       ["rules/b.yml", "ok"],
       ["rules/sub/c.yml", "ok"],
     ]);
-    expect(rs[0]!.status !== "ok" && rs[0]!.error).toBe(`${join(dir, "nope.yml")}: no such file, folder or matching glob`);
+    expect(rs[0]!.status !== "ok" && rs[0]!.error).toBe(
+      `${join(dir, "nope.yml")}: no such file, folder or matching glob`,
+    );
   });
 
   test("an explicit file of unknown kind is an error; the others still load", () => {
@@ -63,7 +67,13 @@ describe("loadRules", () => {
     process.chdir(dir);
     try {
       const { files } = findRuleFiles([]);
-      expect(files.map((f) => f.replace(/^\.\//, ""))).toEqual(["rules/a.yaml", "rules/b.yml", "rules/sub/broken.yml", "rules/sub/c.yml", "rules/sub/deeper/dup.yml"]);
+      expect(files.map((f) => f.replace(/^\.\//, ""))).toEqual([
+        "rules/a.yaml",
+        "rules/b.yml",
+        "rules/sub/broken.yml",
+        "rules/sub/c.yml",
+        "rules/sub/deeper/dup.yml",
+      ]);
     } finally {
       process.chdir(cwd);
     }

@@ -22,46 +22,52 @@ if (!haveShared) console.warn(`skipping scan on .evtx: ${REGRESSION} is missing 
 const EXPORT_DIFFERS = "proc_creation_win_susp_right_to_left_override/ad691d92-15f2-4181-9aa4-723c74f9ddc3.evtx";
 
 describe("scan on a native .evtx file", () => {
-  test.skipIf(!haveShared)("same hits and tags as on its JSON export", () => {
-    const sources = [...new Glob("**/*.evtx").scanSync({ cwd: REGRESSION })]
-      .sort()
-      .map((f) => path.join(REGRESSION, f))
-      .filter((f) => !f.endsWith(EXPORT_DIFFERS) && existsSync(f.replace(/\.evtx$/, ".json")));
-    expect(sources.length).toBeGreaterThan(80);
-    const chunks = sources.flatMap((f) => sourceChunks(readFileSync(f)).map((c) => c.chunk));
-    const tmp = mkdtempSync(path.join(tmpdir(), "outliers-scan-evtx-"));
-    try {
-      // Any name: the reader goes by the "ElfFile" magic.
-      const evtx = path.join(tmp, "all-events.log");
-      writeFileSync(evtx, evtxFile(chunks, 1_000_000));
-      const json = path.join(tmp, "all-events.json");
-      writeFileSync(json, sources.map((f) => readFileSync(f.replace(/\.evtx$/, ".json"), "utf8").trim()).join("\n"));
+  test.skipIf(!haveShared)(
+    "same hits and tags as on its JSON export",
+    () => {
+      const sources = [...new Glob("**/*.evtx").scanSync({ cwd: REGRESSION })]
+        .sort()
+        .map((f) => path.join(REGRESSION, f))
+        .filter((f) => !f.endsWith(EXPORT_DIFFERS) && existsSync(f.replace(/\.evtx$/, ".json")));
+      expect(sources.length).toBeGreaterThan(80);
+      const chunks = sources.flatMap((f) => sourceChunks(readFileSync(f)).map((c) => c.chunk));
+      const tmp = mkdtempSync(path.join(tmpdir(), "outliers-scan-evtx-"));
+      try {
+        // Any name: the reader goes by the "ElfFile" magic.
+        const evtx = path.join(tmp, "all-events.log");
+        writeFileSync(evtx, evtxFile(chunks, 1_000_000));
+        const json = path.join(tmp, "all-events.json");
+        writeFileSync(json, sources.map((f) => readFileSync(f.replace(/\.evtx$/, ".json"), "utf8").trim()).join("\n"));
 
-      const rules = windowsRules();
-      const run = (file: string) => {
-        const scanner = new Scanner(rules);
-        const out = [...readEvents([file])].map((e) => {
-          const r = scanner.scan(e);
-          return { line: e.line, error: e.error, ruleIds: r.ruleIds, doc: r.doc };
-        });
-        return { out, counts: scanner.counts };
-      };
-      const fromEvtx = run(evtx);
-      const fromJson = run(json);
-      console.log(`scan .evtx (${chunks.length} chunks): ${fromEvtx.out.length} events, ${fromEvtx.counts.matched} tagged, ${fromEvtx.counts.pairs} hits`);
-      expect(fromEvtx.counts.unreadable).toEqual([]);
-      expect(fromJson.counts.unreadable).toEqual([]);
-      expect(fromEvtx.out.length).toBe(fromJson.out.length);
-      // Record positions in the file, 1-based.
-      expect(fromEvtx.out.map((e) => e.line)).toEqual(fromEvtx.out.map((_, k) => k + 1));
-      expect(fromEvtx.out.map((e) => e.ruleIds)).toEqual(fromJson.out.map((e) => e.ruleIds));
-      expect(fromEvtx.out.map((e) => e.doc)).toEqual(fromJson.out.map((e) => e.doc));
-      expect(fromEvtx.counts.pairs).toBe(fromJson.counts.pairs);
-      expect(fromEvtx.counts.perRule).toEqual(fromJson.counts.perRule);
-      // Regression events are made to hit: most of them are tagged.
-      expect(fromEvtx.counts.matched).toBeGreaterThan(fromEvtx.out.length / 2);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  }, 120_000);
+        const rules = windowsRules();
+        const run = (file: string) => {
+          const scanner = new Scanner(rules);
+          const out = [...readEvents([file])].map((e) => {
+            const r = scanner.scan(e);
+            return { line: e.line, error: e.error, ruleIds: r.ruleIds, doc: r.doc };
+          });
+          return { out, counts: scanner.counts };
+        };
+        const fromEvtx = run(evtx);
+        const fromJson = run(json);
+        console.log(
+          `scan .evtx (${chunks.length} chunks): ${fromEvtx.out.length} events, ${fromEvtx.counts.matched} tagged, ${fromEvtx.counts.pairs} hits`,
+        );
+        expect(fromEvtx.counts.unreadable).toEqual([]);
+        expect(fromJson.counts.unreadable).toEqual([]);
+        expect(fromEvtx.out.length).toBe(fromJson.out.length);
+        // Record positions in the file, 1-based.
+        expect(fromEvtx.out.map((e) => e.line)).toEqual(fromEvtx.out.map((_, k) => k + 1));
+        expect(fromEvtx.out.map((e) => e.ruleIds)).toEqual(fromJson.out.map((e) => e.ruleIds));
+        expect(fromEvtx.out.map((e) => e.doc)).toEqual(fromJson.out.map((e) => e.doc));
+        expect(fromEvtx.counts.pairs).toBe(fromJson.counts.pairs);
+        expect(fromEvtx.counts.perRule).toEqual(fromJson.counts.perRule);
+        // Regression events are made to hit: most of them are tagged.
+        expect(fromEvtx.counts.matched).toBeGreaterThan(fromEvtx.out.length / 2);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+    120_000,
+  );
 });

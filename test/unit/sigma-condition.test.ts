@@ -1,10 +1,20 @@
 import { describe, expect, test } from "bun:test";
 import type { Node } from "../../src/ir/types.ts";
-import { ConditionError, ConditionUnsupported, evalCondition, parseCondition } from "../../src/rules/sigma/condition.ts";
+import {
+  ConditionError,
+  ConditionUnsupported,
+  evalCondition,
+  parseCondition,
+} from "../../src/rules/sigma/condition.ts";
 import { cond, failure } from "../helpers/sigma-compile.ts";
 
 // Search identifiers stand for themselves: a predicate whose value is the name.
-const leaf = (name: string): Node => ({ kind: "equals", field: { name: "f", type: "keyword" }, value: name, cased: false });
+const leaf = (name: string): Node => ({
+  kind: "equals",
+  field: { name: "f", type: "keyword" },
+  value: name,
+  cased: false,
+});
 const names = ["selection", "sel_a", "sel_b", "filter_1", "filter_2", "keywords", "_helper"];
 const ev = (c: string, ns = names) => evalCondition(parseCondition(c), ns, leaf);
 const A = (...c: Node[]): Node => ({ kind: "and", children: c });
@@ -84,7 +94,9 @@ describe("condition errors and unsupported forms", () => {
   });
   test("aggregations and near are unsupported with the reason", () => {
     expect(() => parseCondition("selection | count() by host > 5")).toThrow(ConditionUnsupported);
-    expect(() => parseCondition("selection | count() by host > 5")).toThrow("aggregation '| count() by host > 5' is not supported");
+    expect(() => parseCondition("selection | count() by host > 5")).toThrow(
+      "aggregation '| count() by host > 5' is not supported",
+    );
     expect(() => parseCondition("selection | near other")).toThrow("aggregation '| near other'");
     expect(() => parseCondition("count(x) by y > 3 and not z")).toThrow(ConditionUnsupported);
   });
@@ -92,8 +104,11 @@ describe("condition errors and unsupported forms", () => {
 
 describe("conditions in rules", () => {
   test("a list of conditions is their OR", () => {
-    expect(cond(`    a:\n        Image: x\n    b:\n        Image: y\n    condition:\n        - a\n        - b`)).toEqual({
-      kind: "or", children: [
+    expect(
+      cond(`    a:\n        Image: x\n    b:\n        Image: y\n    condition:\n        - a\n        - b`),
+    ).toEqual({
+      kind: "or",
+      children: [
         { kind: "equals", field: { name: "winlog.event_data.Image", type: "keyword" }, value: "x", cased: false },
         { kind: "equals", field: { name: "winlog.event_data.Image", type: "keyword" }, value: "y", cased: false },
       ],
@@ -106,7 +121,8 @@ describe("conditions in rules", () => {
     const f = failure(`    a:\n        Image: x\n    timeframe: 5m\n    condition: a | count() by Computer > 3`);
     expect(f).toEqual({
       status: "unsupported",
-      error: "rules/test_rule.yml:10: detection.condition: aggregation '| count() by Computer > 3' is not supported (it needs several events)",
+      error:
+        "rules/test_rule.yml:10: detection.condition: aggregation '| count() by Computer > 3' is not supported (it needs several events)",
     });
   });
   test("an unknown identifier is an error quoting the condition", () => {

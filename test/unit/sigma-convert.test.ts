@@ -3,22 +3,31 @@ import { compileYaml, cond, failure, F, okRule, ruleWith } from "../helpers/sigm
 
 const IMG = F("Image");
 const EID = { name: "winlog.event_id", type: "long" } as const;
-const KW = [{ name: "message", type: "text", keywordSubfield: "keyword" }, F("CommandLine")] as { name: string; type: "text" | "keyword"; keywordSubfield?: string }[];
+const KW = [{ name: "message", type: "text", keywordSubfield: "keyword" }, F("CommandLine")] as {
+  name: string;
+  type: "text" | "keyword";
+  keywordSubfield?: string;
+}[];
 
 describe("detection shapes", () => {
   test("a map is the AND of its fields; a list of maps is the OR of the maps", () => {
     expect(cond(`    s:\n        Image: a\n        User: b\n    condition: s`)).toEqual({
-      kind: "and", children: [
+      kind: "and",
+      children: [
         { kind: "equals", field: IMG, value: "a", cased: false },
         { kind: "equals", field: F("User"), value: "b", cased: false },
       ],
     });
     expect(cond(`    s:\n        - Image: a\n          User: b\n        - Image: c\n    condition: s`)).toEqual({
-      kind: "or", children: [
-        { kind: "and", children: [
-          { kind: "equals", field: IMG, value: "a", cased: false },
-          { kind: "equals", field: F("User"), value: "b", cased: false },
-        ] },
+      kind: "or",
+      children: [
+        {
+          kind: "and",
+          children: [
+            { kind: "equals", field: IMG, value: "a", cased: false },
+            { kind: "equals", field: F("User"), value: "b", cased: false },
+          ],
+        },
         { kind: "equals", field: IMG, value: "c", cased: false },
       ],
     });
@@ -26,7 +35,8 @@ describe("detection shapes", () => {
 
   test("a keyword list is ORed keyword predicates over the profile's keyword fields, each found anywhere in a value", () => {
     expect(cond(`    keywords:\n        - 'event::clear'\n        - '*mimikatz*'\n    condition: keywords`)).toEqual({
-      kind: "or", children: [
+      kind: "or",
+      children: [
         { kind: "keyword", fields: KW, parts: [{ any: true }, { lit: "event::clear" }, { any: true }], cased: false },
         { kind: "keyword", fields: KW, parts: [{ any: true }, { lit: "mimikatz" }, { any: true }], cased: false },
       ],
@@ -34,20 +44,27 @@ describe("detection shapes", () => {
   });
 
   test("'|all': keywords are ANDed; '|contains': keywords get wildcards", () => {
-    expect(cond(`    k:\n        '|all':\n            - 'Oab'\n            - ' -ExternalUrl '\n    condition: k`)).toEqual({
-      kind: "and", children: [
+    expect(
+      cond(`    k:\n        '|all':\n            - 'Oab'\n            - ' -ExternalUrl '\n    condition: k`),
+    ).toEqual({
+      kind: "and",
+      children: [
         { kind: "keyword", fields: KW, parts: [{ any: true }, { lit: "Oab" }, { any: true }], cased: false },
         { kind: "keyword", fields: KW, parts: [{ any: true }, { lit: " -ExternalUrl " }, { any: true }], cased: false },
       ],
     });
     expect(cond(`    k:\n        '|contains': 'abc'\n    condition: k`)).toEqual({
-      kind: "keyword", fields: KW, parts: [{ any: true }, { lit: "abc" }, { any: true }], cased: false,
+      kind: "keyword",
+      fields: KW,
+      parts: [{ any: true }, { lit: "abc" }, { any: true }],
+      cased: false,
     });
   });
 
   test("a field on several index fields is their OR", () => {
     expect(cond(`    s:\n        Hashes|contains: 'abc'\n    condition: s`)).toEqual({
-      kind: "or", children: [
+      kind: "or",
+      children: [
         { kind: "contains", field: F("Hashes"), value: "abc", cased: false },
         { kind: "contains", field: { name: "hash.all", type: "keyword" }, value: "abc", cased: false },
       ],
@@ -56,21 +73,32 @@ describe("detection shapes", () => {
 
   test("an unmapped field makes the rule unsupported with the profile's reason", () => {
     expect(failure(`    s:\n        Unmapped: x\n    condition: s`)).toEqual({
-      status: "unsupported", error: "rules/test_rule.yml:8: detection.s.Unmapped: field 'Unmapped' is not mapped by profile 'test'",
+      status: "unsupported",
+      error: "rules/test_rule.yml:8: detection.s.Unmapped: field 'Unmapped' is not mapped by profile 'test'",
     });
   });
 });
 
 describe("special values", () => {
   test("null is exists:false; '' is equals ''; '*' alone is exists:true", () => {
-    expect(cond(`    s:\n        Image: null\n    condition: s`)).toEqual({ kind: "exists", field: IMG, exists: false });
-    expect(cond(`    s:\n        Image: ''\n    condition: s`)).toEqual({ kind: "equals", field: IMG, value: "", cased: false });
+    expect(cond(`    s:\n        Image: null\n    condition: s`)).toEqual({
+      kind: "exists",
+      field: IMG,
+      exists: false,
+    });
+    expect(cond(`    s:\n        Image: ''\n    condition: s`)).toEqual({
+      kind: "equals",
+      field: IMG,
+      value: "",
+      cased: false,
+    });
     expect(cond(`    s:\n        Image: '*'\n    condition: s`)).toEqual({ kind: "exists", field: IMG, exists: true });
   });
 
   test("null among other values", () => {
     expect(cond(`    s:\n        Image:\n            - null\n            - ''\n    condition: s`)).toEqual({
-      kind: "or", children: [
+      kind: "or",
+      children: [
         { kind: "exists", field: IMG, exists: false },
         { kind: "equals", field: IMG, value: "", cased: false },
       ],
@@ -79,30 +107,69 @@ describe("special values", () => {
 
   test("numbers: number eq on numeric fields, the text as written on keyword fields", () => {
     expect(cond(`    s:\n        EventID:\n            - 4688\n            - '1'\n    condition: s`)).toEqual({
-      kind: "or", children: [
+      kind: "or",
+      children: [
         { kind: "number", field: EID, op: "eq", value: 4688 },
         { kind: "number", field: EID, op: "eq", value: 1 },
       ],
     });
-    expect(cond(`    s:\n        Status: 0x17\n    condition: s`)).toEqual({ kind: "equals", field: F("Status"), value: "0x17", cased: false });
-    expect(cond(`    s:\n        Version: 1.0\n    condition: s`)).toEqual({ kind: "equals", field: F("Version"), value: "1.0", cased: false });
-    expect(cond(`    s:\n        LogonType: 3\n    condition: s`)).toEqual({ kind: "equals", field: F("LogonType"), value: "3", cased: false });
+    expect(cond(`    s:\n        Status: 0x17\n    condition: s`)).toEqual({
+      kind: "equals",
+      field: F("Status"),
+      value: "0x17",
+      cased: false,
+    });
+    expect(cond(`    s:\n        Version: 1.0\n    condition: s`)).toEqual({
+      kind: "equals",
+      field: F("Version"),
+      value: "1.0",
+      cased: false,
+    });
+    expect(cond(`    s:\n        LogonType: 3\n    condition: s`)).toEqual({
+      kind: "equals",
+      field: F("LogonType"),
+      value: "3",
+      cased: false,
+    });
   });
 
   test("booleans compare as their text", () => {
-    expect(cond(`    s:\n        Enabled: true\n    condition: s`)).toEqual({ kind: "equals", field: F("Enabled"), value: "true", cased: false });
+    expect(cond(`    s:\n        Enabled: true\n    condition: s`)).toEqual({
+      kind: "equals",
+      field: F("Enabled"),
+      value: "true",
+      cased: false,
+    });
   });
 
   test("string predicate values are the raw strings, not lowercased", () => {
-    expect(cond(`    s:\n        Image|endswith: '\\PowerShell.EXE'\n    condition: s`)).toEqual({ kind: "suffix", field: IMG, value: "\\PowerShell.EXE", cased: false });
+    expect(cond(`    s:\n        Image|endswith: '\\PowerShell.EXE'\n    condition: s`)).toEqual({
+      kind: "suffix",
+      field: IMG,
+      value: "\\PowerShell.EXE",
+      cased: false,
+    });
   });
 
   test("Windows paths with single and trailing backslashes stay literal", () => {
-    expect(cond(`    s:\n        Image|startswith: 'C:\\Windows\\'\n    condition: s`)).toEqual({ kind: "prefix", field: IMG, value: "C:\\Windows\\", cased: false });
+    expect(cond(`    s:\n        Image|startswith: 'C:\\Windows\\'\n    condition: s`)).toEqual({
+      kind: "prefix",
+      field: IMG,
+      value: "C:\\Windows\\",
+      cased: false,
+    });
     // a single backslash before * escapes the star (spec): literal text
-    expect(cond(`    s:\n        Image: 'C:\\Windows\\*\\cmd.exe'\n    condition: s`)).toEqual({ kind: "equals", field: IMG, value: "C:\\Windows*\\cmd.exe", cased: false });
+    expect(cond(`    s:\n        Image: 'C:\\Windows\\*\\cmd.exe'\n    condition: s`)).toEqual({
+      kind: "equals",
+      field: IMG,
+      value: "C:\\Windows*\\cmd.exe",
+      cased: false,
+    });
     expect(cond(`    s:\n        Image: 'C:\\Windows\\\\*\\cmd.exe'\n    condition: s`)).toEqual({
-      kind: "wildcard", field: IMG, parts: [{ lit: "C:\\Windows\\" }, { any: true }, { lit: "\\cmd.exe" }], cased: false,
+      kind: "wildcard",
+      field: IMG,
+      parts: [{ lit: "C:\\Windows\\" }, { any: true }, { lit: "\\cmd.exe" }],
+      cased: false,
     });
   });
 });

@@ -32,7 +32,9 @@ detection:
 
 describe("rule documents", () => {
   test("metadata is read into the rule", () => {
-    const r = okRule(compileYaml(`title: T
+    const r = okRule(
+      compileYaml(
+        `title: T
 id: 0b7f1d4f-1f1a-4a4a-9c9c-000000000001
 status: experimental
 description: what it finds
@@ -56,7 +58,11 @@ detection:
         Image: x
     condition: sel
 level: medium
-`, undefined, "rules/win_mshta_thing.yml")[0]);
+`,
+        undefined,
+        "rules/win_mshta_thing.yml",
+      )[0],
+    );
     expect(r).toMatchObject({
       id: "0b7f1d4f-1f1a-4a4a-9c9c-000000000001",
       title: "T",
@@ -102,7 +108,12 @@ level: medium
       kind: "and",
       children: [
         { kind: "equals", field: { name: "winlog.channel", type: "keyword" }, value: "security", cased: false },
-        { kind: "suffix", field: { name: "winlog.event_data.Image", type: "keyword" }, value: "\\evil.exe", cased: false },
+        {
+          kind: "suffix",
+          field: { name: "winlog.event_data.Image", type: "keyword" },
+          value: "\\evil.exe",
+          cased: false,
+        },
         { kind: "number", field: { name: "winlog.event_id", type: "long" }, op: "eq", value: 4688 },
       ],
     });
@@ -157,17 +168,24 @@ detection:
   });
 
   test("plain multi-document files are independent rules", () => {
-    const one = (n: number) => `title: R${n}\nid: 00000000-0000-0000-0000-00000000000${n}\nlogsource:\n    product: windows\ndetection:\n    s:\n        Image: v${n}\n    condition: s\n`;
+    const one = (n: number) =>
+      `title: R${n}\nid: 00000000-0000-0000-0000-00000000000${n}\nlogsource:\n    product: windows\ndetection:\n    s:\n        Image: v${n}\n    condition: s\n`;
     const rs = compileYaml(`${one(1)}---\n${one(2)}`);
     expect(rs.map((r) => okRule(r).title)).toEqual(["R1", "R2"]);
   });
 
   test("deepMerge: maps merge recursively, lists and scalars are replaced", () => {
-    expect(deepMerge({ a: { b: 1, c: [1] }, d: 1 }, { a: { c: [2], e: 3 } })).toEqual({ a: { b: 1, c: [2], e: 3 }, d: 1 });
+    expect(deepMerge({ a: { b: 1, c: [1] }, d: 1 }, { a: { c: [2], e: 3 } })).toEqual({
+      a: { b: 1, c: [2], e: 3 },
+      d: 1,
+    });
   });
 
   test("numbers keep their source text when it is not canonical", () => {
-    const docs = parseSigmaFile("x.yml", `title: t\nlogsource:\n    product: windows\ndetection:\n    s:\n        A: 0x17\n        B: 1.0\n        C: 4688\n    condition: s\n`);
+    const docs = parseSigmaFile(
+      "x.yml",
+      `title: t\nlogsource:\n    product: windows\ndetection:\n    s:\n        A: 0x17\n        B: 1.0\n        C: 4688\n    condition: s\n`,
+    );
     const s = "rule" in docs[0]! ? (docs[0].rule.detection.searches.get("s") as Record<string, unknown>) : {};
     expect(s).toEqual({ A: new NumLit(23, "0x17"), B: new NumLit(1, "1.0"), C: 4688 });
   });
@@ -184,46 +202,76 @@ describe("validation errors name the file, the line and the place", () => {
     expect(bad("title: x\ndetection:\n  a: [1, 2\n")).toMatch(/^rules\/bad\.yml:\d+: invalid YAML: /);
   });
   test("a YAML file that is not a Sigma rule", () => {
-    expect(bad("id: 1\nregression_tests_info:\n    - name: x\n")).toBe("rules/bad.yml:1: not a Sigma rule (no title, logsource or detection)");
+    expect(bad("id: 1\nregression_tests_info:\n    - name: x\n")).toBe(
+      "rules/bad.yml:1: not a Sigma rule (no title, logsource or detection)",
+    );
   });
   test("a key repeated in one map is an error (the native parser would keep only the last)", () => {
-    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s:\n        CommandLine|contains: a\n        CommandLine|contains: b\n    condition: s\n"))
-      .toBe("rules/bad.yml:7: duplicate key 'CommandLine|contains' in one map (YAML keys must be unique; one value would be lost)");
+    expect(
+      bad(
+        "title: t\nlogsource:\n    product: x\ndetection:\n    s:\n        CommandLine|contains: a\n        CommandLine|contains: b\n    condition: s\n",
+      ),
+    ).toBe(
+      "rules/bad.yml:7: duplicate key 'CommandLine|contains' in one map (YAML keys must be unique; one value would be lost)",
+    );
   });
   test("not a map", () => {
     expect(bad("- a\n- b\n")).toBe("rules/bad.yml:1: a Sigma rule document must be a YAML map, not a list");
   });
   test("missing title / logsource / detection / condition", () => {
-    expect(bad("logsource:\n    product: x\ndetection:\n    s: a\n    condition: s\n")).toBe("rules/bad.yml:1: title: missing title");
-    expect(bad("title: t\ndetection:\n    s: a\n    condition: s\n")).toBe("rules/bad.yml:1: logsource: missing logsource");
+    expect(bad("logsource:\n    product: x\ndetection:\n    s: a\n    condition: s\n")).toBe(
+      "rules/bad.yml:1: title: missing title",
+    );
+    expect(bad("title: t\ndetection:\n    s: a\n    condition: s\n")).toBe(
+      "rules/bad.yml:1: logsource: missing logsource",
+    );
     expect(bad("title: t\nlogsource:\n    product: x\n")).toBe("rules/bad.yml:1: detection: missing detection");
-    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s: a\n")).toBe("rules/bad.yml:4: detection: missing detection.condition");
+    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s: a\n")).toBe(
+      "rules/bad.yml:4: detection: missing detection.condition",
+    );
   });
   test("wrong shapes in the detection", () => {
-    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s:\n        Image:\n            a: 1\n    condition: s\n"))
-      .toBe("rules/bad.yml:6: detection.s.Image: a value must be a string, number, boolean or null, not a map");
-    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s:\n        Image: []\n    condition: s\n"))
-      .toBe("rules/bad.yml:6: detection.s.Image: empty value list");
-    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s:\n    condition: s\n"))
-      .toBe("rules/bad.yml:5: detection.s: empty search identifier");
-    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s: a\n    condition: 5\n"))
-      .toBe("rules/bad.yml:6: detection.condition: condition must be a string or a list of strings");
+    expect(
+      bad(
+        "title: t\nlogsource:\n    product: x\ndetection:\n    s:\n        Image:\n            a: 1\n    condition: s\n",
+      ),
+    ).toBe("rules/bad.yml:6: detection.s.Image: a value must be a string, number, boolean or null, not a map");
+    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s:\n        Image: []\n    condition: s\n")).toBe(
+      "rules/bad.yml:6: detection.s.Image: empty value list",
+    );
+    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s:\n    condition: s\n")).toBe(
+      "rules/bad.yml:5: detection.s: empty search identifier",
+    );
+    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s: a\n    condition: 5\n")).toBe(
+      "rules/bad.yml:6: detection.condition: condition must be a string or a list of strings",
+    );
   });
   test("errors inside lists of maps point at the list item", () => {
-    expect(bad("title: t\nlogsource:\n    product: x\ndetection:\n    s:\n        - Image: a\n        - Image|nope: b\n    condition: s\n"))
-      .toBe("rules/bad.yml:7: detection.s.1.Image|nope: unknown modifier 'nope'");
+    expect(
+      bad(
+        "title: t\nlogsource:\n    product: x\ndetection:\n    s:\n        - Image: a\n        - Image|nope: b\n    condition: s\n",
+      ),
+    ).toBe("rules/bad.yml:7: detection.s.1.Image|nope: unknown modifier 'nope'");
   });
   test("an unsupported logsource names the reason", () => {
-    const r = compileYaml("title: t\nid: x1\nlogsource:\n    product: unsupportedproduct\ndetection:\n    s: a\n    condition: s\n")[0]!;
+    const r = compileYaml(
+      "title: t\nid: x1\nlogsource:\n    product: unsupportedproduct\ndetection:\n    s: a\n    condition: s\n",
+    )[0]!;
     expect(r).toEqual({
-      status: "unsupported", id: "x1", title: "t", path: "rules/test_rule.yml",
-      error: "rules/test_rule.yml:3: logsource: logsource product 'unsupportedproduct' is not supported by profile 'test'",
+      status: "unsupported",
+      id: "x1",
+      title: "t",
+      path: "rules/test_rule.yml",
+      error:
+        "rules/test_rule.yml:3: logsource: logsource product 'unsupportedproduct' is not supported by profile 'test'",
     });
   });
   test("correlation rules are unsupported", () => {
     const r = compileYaml("title: c\nid: c1\ncorrelation:\n    type: event_count\n    rules: [a]\n")[0]!;
     expect(r.status).toBe("unsupported");
-    expect(r.status !== "ok" && r.error).toBe("rules/test_rule.yml:3: correlation: correlation rules are not supported (they need several events)");
+    expect(r.status !== "ok" && r.error).toBe(
+      "rules/test_rule.yml:3: correlation: correlation rules are not supported (they need several events)",
+    );
   });
 });
 

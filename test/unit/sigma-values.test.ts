@@ -2,7 +2,6 @@ import { describe, expect, test } from "bun:test";
 import { formatSigmaString, parseSigmaString, parseSigmaStringWithPlaceholders } from "../../src/rules/sigma/values.ts";
 import type { WildcardPart } from "../../src/ir/types.ts";
 
-
 const lit = (s: string): WildcardPart => ({ lit: s });
 const ANY: WildcardPart = { any: true };
 const ONE: WildcardPart = { one: true };
@@ -23,7 +22,9 @@ describe("Sigma string values: wildcards and escaping per the specification", ()
   });
 
   test("a plain backslash not followed by a wildcard stays a backslash (single notation)", () => {
-    expect(parseSigmaString(String.raw`C:\Windows\System32\cmd.exe`)).toEqual([lit(String.raw`C:\Windows\System32\cmd.exe`)]);
+    expect(parseSigmaString(String.raw`C:\Windows\System32\cmd.exe`)).toEqual([
+      lit(String.raw`C:\Windows\System32\cmd.exe`),
+    ]);
     expect(parseSigmaString(String.raw`\cmd.exe`)).toEqual([lit(String.raw`\cmd.exe`)]);
   });
 
@@ -71,7 +72,10 @@ describe("Sigma string values: wildcards and escaping per the specification", ()
   test("wildcards and backslashes mixed as in real rules", () => {
     // SigmaHQ writes `\\*` for "a backslash, then anything"
     expect(parseSigmaString(String.raw`*\AppData\Local\Temp\\*.exe`)).toEqual([
-      ANY, lit("\\AppData\\Local\\Temp\\"), ANY, lit(".exe"),
+      ANY,
+      lit("\\AppData\\Local\\Temp\\"),
+      ANY,
+      lit(".exe"),
     ]);
     // ... because a single backslash before * makes the star literal
     expect(parseSigmaString(String.raw`*\Temp\*.exe`)).toEqual([ANY, lit("\\Temp*.exe")]);

@@ -49,7 +49,14 @@ export function globMatch(s: string, p: string, m: string): boolean {
       const k = m.charCodeAt(pi);
       if (k === 50) {
         const hc = s.charCodeAt(si);
-        if (hc >= 0xd800 && hc <= 0xdbff && si + 1 < n && s.charCodeAt(si + 1) >= 0xdc00 && s.charCodeAt(si + 1) <= 0xdfff) si += 2;
+        if (
+          hc >= 0xd800 &&
+          hc <= 0xdbff &&
+          si + 1 < n &&
+          s.charCodeAt(si + 1) >= 0xdc00 &&
+          s.charCodeAt(si + 1) <= 0xdfff
+        )
+          si += 2;
         else si++;
         pi++;
         continue;
@@ -135,7 +142,11 @@ interface Dimension {
 
 /** gramHash of s[i, i+n) for the gram lengths the keys use (4, 2, 1), without a substring. */
 function hashAt(s: string, i: number, n: number): number {
-  if (n === 4) return ((((s.charCodeAt(i) * 31 + s.charCodeAt(i + 1)) | 0) * 31 + s.charCodeAt(i + 2)) * 31 + s.charCodeAt(i + 3)) & 0xffff;
+  if (n === 4)
+    return (
+      ((((s.charCodeAt(i) * 31 + s.charCodeAt(i + 1)) | 0) * 31 + s.charCodeAt(i + 2)) * 31 + s.charCodeAt(i + 3)) &
+      0xffff
+    );
   if (n === 2) return (s.charCodeAt(i) * 31 + s.charCodeAt(i + 1)) & 0xffff;
   return n === 1 ? s.charCodeAt(i) & 0xffff : gramHash(s.substr(i, n));
 }
@@ -213,7 +224,8 @@ export class Compiler {
     if (cached) return { test: cached, key };
     const children = n.kind === "not" ? [n.child] : n.children;
     // An OR's keyword searches become one: per field path of the event, the patterns on that path.
-    const keywords = n.kind === "or" ? children.filter((c): c is Extract<Node, { kind: "keyword" }> => c.kind === "keyword") : [];
+    const keywords =
+      n.kind === "or" ? children.filter((c): c is Extract<Node, { kind: "keyword" }> => c.kind === "keyword") : [];
     const merged = keywords.length > 1 ? this.keywordTest(keywords) : undefined;
     const ts = children.filter((c) => !merged || c.kind !== "keyword").map((c) => this.node(c).test);
     if (merged) ts.push(merged);
@@ -222,15 +234,27 @@ export class Compiler {
       const c = ts[0]!;
       t = (ev) => !c(ev);
     } else if (n.kind === "and") {
-      t = ts.length === 2 ? ((a, b) => (ev: EventValues) => a(ev) && b(ev))(ts[0]!, ts[1]!) : (ev) => {
-        for (let i = 0; i < ts.length; i++) if (!ts[i]!(ev)) return false;
-        return true;
-      };
+      t =
+        ts.length === 2
+          ? (
+              (a, b) => (ev: EventValues) =>
+                a(ev) && b(ev)
+            )(ts[0]!, ts[1]!)
+          : (ev) => {
+              for (let i = 0; i < ts.length; i++) if (!ts[i]!(ev)) return false;
+              return true;
+            };
     } else {
-      t = ts.length === 2 ? ((a, b) => (ev: EventValues) => a(ev) || b(ev))(ts[0]!, ts[1]!) : (ev) => {
-        for (let i = 0; i < ts.length; i++) if (ts[i]!(ev)) return true;
-        return false;
-      };
+      t =
+        ts.length === 2
+          ? (
+              (a, b) => (ev: EventValues) =>
+                a(ev) || b(ev)
+            )(ts[0]!, ts[1]!)
+          : (ev) => {
+              for (let i = 0; i < ts.length; i++) if (ts[i]!(ev)) return true;
+              return false;
+            };
     }
     if ((this.counts.get(key) ?? 0) >= 2) {
       const slot = this.memoSlots++;
@@ -370,7 +394,9 @@ export class Compiler {
       case "fieldref": {
         const a = this.stringView(p.field);
         const b = this.stringView(p.other);
-        const vals = p.cased ? (ev: EventValues, vi: number) => ev.txt(vi) : (ev: EventValues, vi: number) => ev.low(vi);
+        const vals = p.cased
+          ? (ev: EventValues, vi: number) => ev.txt(vi)
+          : (ev: EventValues, vi: number) => ev.low(vi);
         return (ev) => {
           const xs = vals(ev, a);
           if (xs.length === 0) return false;
@@ -405,15 +431,20 @@ export class Compiler {
         throw new JsEmitError(`${f.name}: numeric comparison on a field of type ${f.type}`);
       }
       case "regex": {
-        if (!isStringField(p.field)) throw new JsEmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
+        if (!isStringField(p.field))
+          throw new JsEmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
         // Supported exactly when the ingest program exists (src/ir/regex compileRegex).
         const prog = toNfa(p.regex);
         if ("unsupported" in prog) throw new JsEmitError(`${p.field.name}|re: ${prog.unsupported}`);
         const vi = this.stringView(p.field);
-        return anyValue((ev) => ev.txt(vi), (s) => runProgram(prog, s));
+        return anyValue(
+          (ev) => ev.txt(vi),
+          (s) => runProgram(prog, s),
+        );
       }
       case "cidr": {
-        if (p.field.type !== "ip") throw new JsEmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
+        if (p.field.type !== "ip")
+          throw new JsEmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
         if (!isCidr(p.cidr)) throw new JsEmitError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`);
         const net = cidrNetwork(p.cidr);
         return this.cidrTest(p.field, net.bytes, net.bits);
@@ -458,7 +489,11 @@ export class Matcher {
       }
       let compiled: CompiledRule;
       try {
-        compiled = { rule, cond: c.node(rule.condition).test, whitelist: rule.whitelist ? c.node(rule.whitelist).test : null };
+        compiled = {
+          rule,
+          cond: c.node(rule.condition).test,
+          whitelist: rule.whitelist ? c.node(rule.whitelist).test : null,
+        };
       } catch (e) {
         if (!(e instanceof JsEmitError)) throw e;
         this.skipped.push({ id: rule.id, reason: e.message });

@@ -25,7 +25,8 @@ export interface TagSet {
 
 export function tagSet(rules: Rule[]): TagSet {
   const extraKeys: string[] = [];
-  for (const r of rules) for (const k of Object.keys(r.tagsOut.extra ?? {})) if (!extraKeys.includes(k)) extraKeys.push(k);
+  for (const r of rules)
+    for (const k of Object.keys(r.tagsOut.extra ?? {})) if (!extraKeys.includes(k)) extraKeys.push(k);
   return { meta: rules.map((r) => ruleMeta(r) as RuleMeta), extraKeys };
 }
 
@@ -116,7 +117,8 @@ export function tagEvent(doc: Obj, set: TagSet, hits: number[], errs: string[]):
       const techs = m[6];
       if (techs.length && th !== undefined && th !== null && !isObj(th)) throw new Error("threat is not an object");
       let tt = th === undefined || th === null ? undefined : (th as Obj).technique;
-      if (techs.length && tt !== undefined && tt !== null && !isObj(tt)) throw new Error("threat.technique is not an object");
+      if (techs.length && tt !== undefined && tt !== null && !isObj(tt))
+        throw new Error("threat.technique is not an object");
       const ids = list(o, "rule_id");
       const types = list(o, "type");
       const reasons = list(o, "reason");

@@ -137,7 +137,14 @@ export class EventValues {
       case "keyword":
       case "date":
         for (const x of this.raw(vi)) {
-          const s = typeof x === "string" ? x : typeof x === "number" ? javaNumberText(x) : typeof x === "boolean" ? String(x) : null;
+          const s =
+            typeof x === "string"
+              ? x
+              : typeof x === "number"
+                ? javaNumberText(x)
+                : typeof x === "boolean"
+                  ? String(x)
+                  : null;
           if (s !== null && (v.ignoreAbove < 0 || s.length <= v.ignoreAbove)) out.push(s);
         }
         break;

@@ -67,7 +67,21 @@ export interface Encoded {
 /** Encodes rules (those with `liveUnsupported` or that cannot be encoded are skipped and listed). */
 export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const enc = new Encoder(opts.ignoreAbove ?? DEFAULT_IGNORE_ABOVE);
-  const params: Params = { f: enc.fields, r: [], m: [], xk: [], a: [], dk: [], dm: [], dg: [], dp: Object.create(null) as Record<string, number[]>, gf: "", gl: GRAM_SCAN_LIMIT, x: enc.regexes, mc: 0 };
+  const params: Params = {
+    f: enc.fields,
+    r: [],
+    m: [],
+    xk: [],
+    a: [],
+    dk: [],
+    dm: [],
+    dg: [],
+    dp: Object.create(null) as Record<string, number[]>,
+    gf: "",
+    gl: GRAM_SCAN_LIMIT,
+    x: enc.regexes,
+    mc: 0,
+  };
   const kept: Rule[] = [];
   const skipped: { id: string; reason: string }[] = [];
   const dims = new Map<string, number>();
@@ -127,7 +141,8 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   // A gram dimension whose every key holds a non-ASCII character: [fieldIdx, 3, length, 1], so that
   // the matcher skips its scan on the (usual) all-ASCII value.
   params.dk.forEach((dim, d) => {
-    if (dim[1] === MODE.GRAM && Object.keys(params.dm[d]!).every((k) => /[^\x00-\x7f]/.test(k))) params.dk[d] = [dim[0], MODE.GRAM, dim[2]!, 1];
+    if (dim[1] === MODE.GRAM && Object.keys(params.dm[d]!).every((k) => /[^\x00-\x7f]/.test(k)))
+      params.dk[d] = [dim[0], MODE.GRAM, dim[2]!, 1];
   });
   params.dk.forEach(([fi], d) => (params.dp[params.f[fi]![0]] ??= []).push(d));
   params.gf = gramFilter(params.dk.flatMap((dim, d) => (dim[1] === MODE.GRAM ? Object.keys(params.dm[d]!) : [])));

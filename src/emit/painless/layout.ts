@@ -10,11 +10,26 @@ import type { Params } from "./encode.ts";
 
 /** Node op codes: a node is a list headed by one (see encode-nodes.ts for each node's layout). */
 export const OP = {
-  AND: 0, OR: 1, NOT: 2, TRUE: 3, FALSE: 4,
+  AND: 0,
+  OR: 1,
+  NOT: 2,
+  TRUE: 3,
+  FALSE: 4,
   MEMO: 5,
-  EQ: 10, CONTAINS: 11, PREFIX: 12, SUFFIX: 13, GLOB: 14, REGEX: 15, CIDR: 16, EXISTS: 17,
-  FIELDREF: 18, NUM: 19, KNUM: 20, BOOL: 21,
-  ANYSTR: 22, KEYWORD: 23,
+  EQ: 10,
+  CONTAINS: 11,
+  PREFIX: 12,
+  SUFFIX: 13,
+  GLOB: 14,
+  REGEX: 15,
+  CIDR: 16,
+  EXISTS: 17,
+  FIELDREF: 18,
+  NUM: 19,
+  KNUM: 20,
+  BOOL: 21,
+  ANYSTR: 22,
+  KEYWORD: 23,
 } as const;
 
 /** Value views of a field (`f[i][1]`): how the matcher reads its values. */
@@ -22,7 +37,13 @@ export const VIEW = { KEYWORD: 0, LONG: 1, DOUBLE: 2, BOOLEAN: 3, IP: 4, DATE: 5
 
 /** The view of each index type (text fields are read as their keyword text). */
 export const TYPE: Record<Field["type"], number> = {
-  keyword: VIEW.KEYWORD, text: VIEW.KEYWORD, long: VIEW.LONG, double: VIEW.DOUBLE, boolean: VIEW.BOOLEAN, ip: VIEW.IP, date: VIEW.DATE,
+  keyword: VIEW.KEYWORD,
+  text: VIEW.KEYWORD,
+  long: VIEW.LONG,
+  double: VIEW.DOUBLE,
+  boolean: VIEW.BOOLEAN,
+  ip: VIEW.IP,
+  date: VIEW.DATE,
 };
 
 /** Numeric comparisons of NUM / KNUM nodes. */
@@ -66,7 +87,14 @@ export const FIELD = { PATH: 0, VIEW: 1, IGNORE_ABOVE: 2 } as const;
 
 /** Positions in a rule's metadata `m[i]` (rule-meta.ts ruleMeta writes them in this order). */
 export const META = {
-  ID: 0, TYPES: 1, REASON: 2, SUMMARY: 3, MODEL_NAME: 4, MODEL_TYPE: 5, TECHNIQUES: 6, EXTRAS: 7,
+  ID: 0,
+  TYPES: 1,
+  REASON: 2,
+  SUMMARY: 3,
+  MODEL_NAME: 4,
+  MODEL_TYPE: 5,
+  TECHNIQUES: 6,
+  EXTRAS: 7,
 } as const;
 
 /**
@@ -75,11 +103,30 @@ export const META = {
  * unknown, 1 true, 2 false), the document's leaves by dotted path, and the empty list absent fields
  * read (never written). SIZE is the array length.
  */
-export const STATE = { DOC: 0, PARAMS: 1, RAW: 2, TXT: 3, LOW: 4, NUM: 5, MEMO: 6, FLAT: 7, EMPTY: 8, SIZE: 9 } as const;
+export const STATE = {
+  DOC: 0,
+  PARAMS: 1,
+  RAW: 2,
+  TXT: 3,
+  LOW: 4,
+  NUM: 5,
+  MEMO: 6,
+  FLAT: 7,
+  EMPTY: 8,
+  SIZE: 9,
+} as const;
 
 /** Every table the matcher and tagger sources use, under the prefix their names carry there. */
 export const PAINLESS_CONSTANTS = {
-  OP, VIEW, CMP, MODE, DIM, P: PARAM, F: FIELD, M: META, S: STATE,
+  OP,
+  VIEW,
+  CMP,
+  MODE,
+  DIM,
+  P: PARAM,
+  F: FIELD,
+  M: META,
+  S: STATE,
 } as const;
 
 // Compile-time drift check: PARAM's values are exactly the keys of Params.

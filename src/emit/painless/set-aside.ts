@@ -80,7 +80,10 @@ function json(v: unknown): string {
   if (typeof v === "string") return `"${esc(v)}"`;
   if (typeof v === "number") return javaNumberText(v);
   if (Array.isArray(v)) return `[${v.map(json).join(",")}]`;
-  if (isObj(v)) return `{${javaHashMapOrder(Object.keys(v)).map((k) => `"${esc(k)}":${json(v[k])}`).join(",")}}`;
+  if (isObj(v))
+    return `{${javaHashMapOrder(Object.keys(v))
+      .map((k) => `"${esc(k)}":${json(v[k])}`)
+      .join(",")}}`;
   return String(v);
 }
 
@@ -114,6 +117,7 @@ export function setAside(doc: Obj): string[] {
   else if (isObj(th) && th.technique !== undefined && th.technique !== null && !isObj(th.technique))
     move(th, "technique", "threat_technique", "threat.technique");
   const tg = doc.tags;
-  if (isObj(tg) || (Array.isArray(tg) && tg.some((x) => typeof x === "object" && x !== null))) move(doc, "tags", "tags", "tags");
+  if (isObj(tg) || (Array.isArray(tg) && tg.some((x) => typeof x === "object" && x !== null)))
+    move(doc, "tags", "tags", "tags");
   return moved;
 }

@@ -9,11 +9,23 @@ import { buildPipeline, updateScript } from "./pipeline.ts";
 
 function failuresOf(rules: Rule[], skipped: { id: string; reason: string }[]): EmitFailure[] {
   const byId = new Map(rules.map((r) => [r.id, r]));
-  return skipped.map((s) => ({ rule: byId.get(s.id)!, status: "unsupported" as const, error: `not live: ${s.reason}` }));
+  return skipped.map((s) => ({
+    rule: byId.get(s.id)!,
+    status: "unsupported" as const,
+    error: `not live: ${s.reason}`,
+  }));
 }
 
 /** The pipeline body `PUT _ingest/pipeline/<name>` takes (description, processors, on_failure). */
-export function pipelineBody(rules: Rule[], ctx: EmitContext): { body: { description: string; processors: object[]; on_failure?: object[] }; failures: EmitFailure[]; ruleIds: string[]; hash: string } {
+export function pipelineBody(
+  rules: Rule[],
+  ctx: EmitContext,
+): {
+  body: { description: string; processors: object[]; on_failure?: object[] };
+  failures: EmitFailure[];
+  ruleIds: string[];
+  hash: string;
+} {
   const built = buildPipeline(rules, { guardCosts: ctx.profile.guardCosts });
   const description = `outliers live tagging: ${built.ruleIds.length} rule(s), sha256 ${built.hash.slice(0, 16)}`;
   return {
@@ -35,12 +47,16 @@ export const pipelineTarget: Target = {
 
 export const painlessTarget: Target = {
   name: "painless",
-  description: "the fixed Painless matcher and tagger with the rules as params ({lang, source, params}; the _update_by_query form)",
+  description:
+    "the fixed Painless matcher and tagger with the rules as params ({lang, source, params}; the _update_by_query form)",
   emit(rules, ctx) {
     const opts = { guardCosts: ctx.profile.guardCosts };
     const built = buildPipeline(rules, opts);
     const keep = new Set(built.ruleIds);
-    const script = updateScript(rules.filter((r) => keep.has(r.id)), opts);
+    const script = updateScript(
+      rules.filter((r) => keep.has(r.id)),
+      opts,
+    );
     return { text: JSON.stringify(script, null, 1) + "\n", json: script, failures: failuresOf(rules, built.skipped) };
   },
 };

@@ -24,7 +24,6 @@ export const UNTAG_FUNCTIONS = loadPainless("untag-functions.painless", untagFun
 /** Also marks the events of wired indices (params.wired) so that the live tagger lets them through (rewrite.ts). */
 export const UNTAG_SOURCE = UNTAG_FUNCTIONS + MARK_FUNCTIONS + loadPainless("untag.painless", untagText);
 
-
 /**
  * A `scripted_metric` aggregation counting what untag would remove (`untag --dry-run`): events it
  * would change and rule entries it would take off them, by the same reading of `outliers.added`.
@@ -40,7 +39,8 @@ def o = params['_source'].get('outliers');
 List g = utGone(o, utOurs(o), params.all ? null : params.ids);
 if (!g.isEmpty()) { state.events += 1; state.entries += g.size(); }`,
       combine_script: "return [state.events, state.entries];",
-      reduce_script: "long e = 0; long n = 0; for (def s : states) { if (s != null) { e += s[0]; n += s[1]; } } return [e, n];",
+      reduce_script:
+        "long e = 0; long n = 0; for (def s : states) { if (s != null) { e += s[0]; n += s[1]; } } return [e, n];",
     },
   };
 }

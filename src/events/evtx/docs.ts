@@ -23,7 +23,11 @@ export function evtxDocEntries(
 }
 
 /** One record or problem (from `evtxEntries` or the streaming `evtxFileEntries`) as a document entry. */
-export function evtxDocEntry(e: EvtxEntry, file: string, convert: (record: EvtxRecord) => Record<string, unknown>): EvtxDocEntry {
+export function evtxDocEntry(
+  e: EvtxEntry,
+  file: string,
+  convert: (record: EvtxRecord) => Record<string, unknown>,
+): EvtxDocEntry {
   if (e.error !== undefined) {
     // The caller prints the file name itself.
     const prefix = `${file}: `;
@@ -32,6 +36,9 @@ export function evtxDocEntry(e: EvtxEntry, file: string, convert: (record: EvtxR
   try {
     return { line: e.index, doc: convert(e.record) };
   } catch (err) {
-    return { line: e.index, error: `record ${e.recordId} at offset 0x${e.offset.toString(16)}: ${(err as Error).message}` };
+    return {
+      line: e.index,
+      error: `record ${e.recordId} at offset 0x${e.offset.toString(16)}: ${(err as Error).message}`,
+    };
   }
 }

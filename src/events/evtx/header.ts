@@ -56,7 +56,8 @@ export function readFileHeader(bytes: Uint8Array): FileHeader {
   };
   const stored = dv.getUint32(124, true);
   const actual = crc32(bytes.subarray(0, 120));
-  if (stored !== actual) h.problem = `file header checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)})`;
+  if (stored !== actual)
+    h.problem = `file header checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)})`;
   return h;
 }
 
@@ -73,7 +74,8 @@ export interface ChunkHeader {
 
 /** `empty` for a block never written (all zero magic), else the header or a thrown Error. */
 export function readChunkHeader(chunk: Uint8Array): ChunkHeader | "empty" {
-  if (chunk.length < CHUNK_HEADER_SIZE) throw new Error(`truncated chunk header (${chunk.length} of ${CHUNK_HEADER_SIZE} bytes)`);
+  if (chunk.length < CHUNK_HEADER_SIZE)
+    throw new Error(`truncated chunk header (${chunk.length} of ${CHUNK_HEADER_SIZE} bytes)`);
   if (!magicAt(chunk, 0, CHUNK_MAGIC)) {
     let zero = true;
     for (let i = 0; i < 8; i++) if (chunk[i] !== 0) zero = false;
@@ -95,16 +97,24 @@ export function readChunkHeader(chunk: Uint8Array): ChunkHeader | "empty" {
   hdr.set(chunk.subarray(0, 120), 0);
   hdr.set(chunk.subarray(128, 512), 120);
   const actualHeader = crc32(hdr);
-  if (storedHeader !== actualHeader) h.problems.push(`chunk header checksum mismatch (stored 0x${storedHeader.toString(16)}, computed 0x${actualHeader.toString(16)})`);
+  if (storedHeader !== actualHeader)
+    h.problems.push(
+      `chunk header checksum mismatch (stored 0x${storedHeader.toString(16)}, computed 0x${actualHeader.toString(16)})`,
+    );
   const free = h.freeSpaceOffset;
   if (free < CHUNK_HEADER_SIZE || free > CHUNK_SIZE) {
     h.problems.push(`free space offset 0x${free.toString(16)} out of range`);
   } else if (free <= chunk.length) {
     const storedData = dv.getUint32(52, true);
     const actualData = crc32(chunk.subarray(CHUNK_HEADER_SIZE, free));
-    if (storedData !== actualData) h.problems.push(`records checksum mismatch (stored 0x${storedData.toString(16)}, computed 0x${actualData.toString(16)})`);
+    if (storedData !== actualData)
+      h.problems.push(
+        `records checksum mismatch (stored 0x${storedData.toString(16)}, computed 0x${actualData.toString(16)})`,
+      );
   } else {
-    h.problems.push(`chunk truncated: records end at 0x${free.toString(16)} but only 0x${chunk.length.toString(16)} bytes remain`);
+    h.problems.push(
+      `chunk truncated: records end at 0x${free.toString(16)} but only 0x${chunk.length.toString(16)} bytes remain`,
+    );
   }
   return h;
 }

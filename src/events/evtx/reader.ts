@@ -4,7 +4,14 @@
  * the chunk and the file offset) and skipped; the other records still come out.
  */
 import { closeSync, openSync, readSync, fstatSync } from "node:fs";
-import { CHUNK_HEADER_SIZE, CHUNK_SIZE, FILE_HEADER_SIZE, hasEvtxMagic, readChunkHeader, readFileHeader } from "./header.ts";
+import {
+  CHUNK_HEADER_SIZE,
+  CHUNK_SIZE,
+  FILE_HEADER_SIZE,
+  hasEvtxMagic,
+  readChunkHeader,
+  readFileHeader,
+} from "./header.ts";
 import { ChunkContext, TokenReader } from "./tokens.ts";
 import { toJson } from "./to-json.ts";
 
@@ -42,8 +49,15 @@ class Counter {
 }
 
 /** The records (and problems) of one chunk read from `fileOffset`. */
-function* chunkEntries(chunk: Uint8Array, ci: number, fileOffset: number, file: string, counter: Counter): Generator<EvtxEntry> {
-  const where = (off: number) => `${file}: chunk ${ci} (file offset ${hex(fileOffset)}), offset ${hex(fileOffset + off)}`;
+function* chunkEntries(
+  chunk: Uint8Array,
+  ci: number,
+  fileOffset: number,
+  file: string,
+  counter: Counter,
+): Generator<EvtxEntry> {
+  const where = (off: number) =>
+    `${file}: chunk ${ci} (file offset ${hex(fileOffset)}), offset ${hex(fileOffset + off)}`;
   let header;
   try {
     header = readChunkHeader(chunk);
@@ -55,7 +69,10 @@ function* chunkEntries(chunk: Uint8Array, ci: number, fileOffset: number, file: 
   for (const p of header.problems) yield { index: ++counter.index, offset: fileOffset, error: `${where(0)}: ${p}` };
   const ctx = new ChunkContext(chunk);
   const dv = ctx.dv;
-  const end = Math.min(header.freeSpaceOffset >= CHUNK_HEADER_SIZE ? header.freeSpaceOffset : chunk.length, chunk.length);
+  const end = Math.min(
+    header.freeSpaceOffset >= CHUNK_HEADER_SIZE ? header.freeSpaceOffset : chunk.length,
+    chunk.length,
+  );
   let p = CHUNK_HEADER_SIZE;
   while (p + 24 <= end) {
     const magic = dv.getUint32(p, true);
@@ -63,7 +80,8 @@ function* chunkEntries(chunk: Uint8Array, ci: number, fileOffset: number, file: 
     let problem: string | null = null;
     if (magic !== RECORD_MAGIC) problem = `bad record magic ${hex(magic)}`;
     else if (size < 28 || p + size > chunk.length) problem = `record size ${size} does not fit in the chunk`;
-    else if (dv.getUint32(p + size - 4, true) !== size) problem = `record size ${size} does not match its copy at the record's end`;
+    else if (dv.getUint32(p + size - 4, true) !== size)
+      problem = `record size ${size} does not match its copy at the record's end`;
     if (problem !== null) {
       const next = resync(dv, p, end);
       yield {
@@ -95,7 +113,12 @@ function* fileHeaderEntries(head: Uint8Array, file: string, counter: Counter): G
   } catch (e) {
     yield { index: ++counter.index, offset: 0, error: `${file}: ${(e as Error).message}` };
   }
-  if (head.length < FILE_HEADER_SIZE) yield { index: ++counter.index, offset: 0, error: `${file}: truncated file header (${head.length} of ${FILE_HEADER_SIZE} bytes), no chunks` };
+  if (head.length < FILE_HEADER_SIZE)
+    yield {
+      index: ++counter.index,
+      offset: 0,
+      error: `${file}: truncated file header (${head.length} of ${FILE_HEADER_SIZE} bytes), no chunks`,
+    };
 }
 
 /** Every record and problem of an .evtx file held in memory. Throws only when the magic is missing. */

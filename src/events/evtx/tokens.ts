@@ -6,7 +6,7 @@
  */
 import { type Json, readInline, readSized, T_BINXML, utf16 } from "./values.ts";
 
-export const enum K {
+export enum K {
   Element = 0,
   Value = 1,
   Subst = 2,

@@ -56,9 +56,21 @@ function hex64(dv: DataView, off: number): string {
 
 export function guid(b: Buffer, _dv: DataView, off: number): string {
   return (
-    HEX[b[off + 3]!]! + HEX[b[off + 2]!] + HEX[b[off + 1]!] + HEX[b[off]!] + "-" +
-    HEX[b[off + 5]!] + HEX[b[off + 4]!] + "-" + HEX[b[off + 7]!] + HEX[b[off + 6]!] + "-" +
-    HEX[b[off + 8]!] + HEX[b[off + 9]!] + "-" + hexUpper(b, off + 10, 6)
+    HEX[b[off + 3]!]! +
+    HEX[b[off + 2]!] +
+    HEX[b[off + 1]!] +
+    HEX[b[off]!] +
+    "-" +
+    HEX[b[off + 5]!] +
+    HEX[b[off + 4]!] +
+    "-" +
+    HEX[b[off + 7]!] +
+    HEX[b[off + 6]!] +
+    "-" +
+    HEX[b[off + 8]!] +
+    HEX[b[off + 9]!] +
+    "-" +
+    hexUpper(b, off + 10, 6)
   );
 }
 
@@ -85,7 +97,7 @@ function rfc3339(unixSeconds: number, nanos: number): string {
   const d = new Date(unixSeconds * 1000);
   const y = d.getUTCFullYear();
   const ys = y >= 0 && y <= 9999 ? String(y).padStart(4, "0") : y < 0 ? `-${String(-y).padStart(4, "0")}` : `+${y}`;
-  let s = `${ys}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
+  const s = `${ys}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}`;
   return `${s}.${String(Math.floor(nanos / 1000)).padStart(6, "0")}Z`;
 }
 

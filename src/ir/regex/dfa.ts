@@ -100,10 +100,11 @@ export function determinizeCost(whole: ReNode, caps: { states: number; work: num
       for (const pc of st) {
         const tok = tokenOf[pc]!;
         if (tok < 0 || !acc[tok]) continue;
-        for (const t of closeOf(pc + 1)) if (mark[t] !== gen) {
-          mark[t] = gen;
-          next.push(t);
-        }
+        for (const t of closeOf(pc + 1))
+          if (mark[t] !== gen) {
+            mark[t] = gen;
+            next.push(t);
+          }
       }
       if (!next.length) continue;
       next.sort((x, y) => x - y);

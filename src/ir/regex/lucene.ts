@@ -66,7 +66,9 @@ function toLuceneRegexpUncached(regex: RegexValue): LuceneRegexp | Unsupported {
     const out = searchLanguage(parsed.ast);
     const value = out ? print(out) : NEVER;
     if (value.length > LUCENE_MAX_REGEX_LENGTH)
-      return { unsupported: `regex: Lucene form is ${value.length} characters, over index.max_regex_length ${LUCENE_MAX_REGEX_LENGTH}` };
+      return {
+        unsupported: `regex: Lucene form is ${value.length} characters, over index.max_regex_length ${LUCENE_MAX_REGEX_LENGTH}`,
+      };
     const c = out ? determinizeCost(out, LUCENE_COST_LIMIT) : { states: 0, work: 0, capped: false };
     const cost = { states: c.states, work: c.work, expensive: c.capped };
     return { value, caseInsensitive: false, flags: "NONE", cost };
@@ -227,7 +229,9 @@ function trUncached(n: ReNode, s: boolean, e: boolean): Tr {
     case "assert":
       if (n.kind === "bos") return { eps: s, ne: null };
       if (n.kind === "eos") return { eps: e, ne: null };
-      throw new LuceneUnsup(`regex: ${n.kind === "wordb" || n.kind === "nwordb" ? "word boundary" : "multi-line anchor"} has no Lucene translation`);
+      throw new LuceneUnsup(
+        `regex: ${n.kind === "wordb" || n.kind === "nwordb" ? "word boundary" : "multi-line anchor"} has no Lucene translation`,
+      );
     case "alt": {
       const ts = n.alts.map((a) => tr(a, s, e));
       return { eps: ts.some((t) => t.eps), ne: alt(...ts.map((t) => t.ne)) };
@@ -250,12 +254,19 @@ function trUncached(n: ReNode, s: boolean, e: boolean): Tr {
       if (max === 0) return { eps: true, ne: null };
       if (max !== -1) {
         // x{0,k} = (x x{0,k-1})?
-        const inner: ReNode = { t: "alt", alts: [{ t: "seq", items: [node, { t: "rep", node, min: 0, max: max - 1 }] }, EPS] };
+        const inner: ReNode = {
+          t: "alt",
+          alts: [{ t: "seq", items: [node, { t: "rep", node, min: 0, max: max - 1 }] }, EPS],
+        };
         return tr(inner, s, e);
       }
       const one = tr(node, s, e).ne;
       const mid = tr(node, false, false).ne;
-      const many = seq(tr(node, s, false).ne, mid ? { t: "rep", node: mid, min: 0, max: -1 } : EPS, tr(node, false, e).ne);
+      const many = seq(
+        tr(node, s, false).ne,
+        mid ? { t: "rep", node: mid, min: 0, max: -1 } : EPS,
+        tr(node, false, e).ne,
+      );
       return { eps: true, ne: alt(one, many) };
     }
     case "set":
@@ -289,7 +300,9 @@ function printCached(n: ReNode): string {
 }
 
 function same(x: Tr, y: Tr): boolean {
-  return x.eps === y.eps && (x.ne === y.ne || (x.ne !== null && y.ne !== null && printCached(x.ne) === printCached(y.ne)));
+  return (
+    x.eps === y.eps && (x.ne === y.ne || (x.ne !== null && y.ne !== null && printCached(x.ne) === printCached(y.ne)))
+  );
 }
 
 /** The whole-value language of the unanchored search for `ast`: `.*ast.*` with anchors resolved. */
@@ -383,4 +396,3 @@ function print(n: ReNode): string {
       throw new Error("assertion left after translation");
   }
 }
-

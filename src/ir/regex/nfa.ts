@@ -30,7 +30,7 @@
  * The value is read as Unicode code points (surrogate pairs combined), like Lucene.
  */
 import type { RegexValue } from "../types.ts";
-import { type CharSet } from "./charset.ts";
+import type { CharSet } from "./charset.ts";
 import { type AssertKind, type ReNode, isUnsupported, parseRegex, type Unsupported } from "./parse.ts";
 
 export interface Program {
@@ -77,7 +77,11 @@ export function toNfa(regex: RegexValue, opts: { stepLimit?: number } = {}): Pro
   return out;
 }
 
-export function compileAst(ast: ReNode, lim = DEFAULT_STEP_LIMIT, opts: { runs?: boolean; maxInstructions?: number } = {}): Program | Unsupported {
+export function compileAst(
+  ast: ReNode,
+  lim = DEFAULT_STEP_LIMIT,
+  opts: { runs?: boolean; maxInstructions?: number } = {},
+): Program | Unsupported {
   const c = new Compiler(opts.runs ?? true, opts.maxInstructions ?? MAX_INSTRUCTIONS);
   try {
     c.emit(ast);
@@ -99,7 +103,10 @@ class Compiler {
   sets: CharSet[] = [];
   runs: number[] = [];
   private setIndex = new Map<string, number>();
-  constructor(readonly useRuns: boolean, readonly maxInstructions: number) {}
+  constructor(
+    readonly useRuns: boolean,
+    readonly maxInstructions: number,
+  ) {}
 
   get pc(): number {
     return this.code.length / 4;
@@ -208,7 +215,14 @@ const exactToken: Token = (set) => (set.length === 2 && set[0] === set[1] ? Stri
  */
 const upperToken: Token = (set) => {
   if (set.length === 2 && set[0] === set[1] && set[0]! < 128) return String.fromCharCode(set[0]!).toUpperCase();
-  if (set.length === 4 && set[0] === set[1] && set[2] === set[3] && set[0]! >= 65 && set[0]! <= 90 && set[2] === set[0]! + 32)
+  if (
+    set.length === 4 &&
+    set[0] === set[1] &&
+    set[2] === set[3] &&
+    set[0]! >= 65 &&
+    set[0]! <= 90 &&
+    set[2] === set[0]! + 32
+  )
     return String.fromCharCode(set[0]!);
   return undefined;
 };
@@ -247,7 +261,8 @@ function lits(n: ReNode, tok: Token): Lits {
     case "rep": {
       if (n.min === 0) return { must: [] };
       const l = lits(n.node, tok);
-      if (l.exact !== undefined) return n.min === n.max ? { exact: l.exact.repeat(n.min), must: [] } : { must: l.exact ? [l.exact] : [] };
+      if (l.exact !== undefined)
+        return n.min === n.max ? { exact: l.exact.repeat(n.min), must: [] } : { must: l.exact ? [l.exact] : [] };
       return { must: l.must };
     }
   }

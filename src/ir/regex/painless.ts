@@ -16,14 +16,29 @@ export const REGEX_FUNCTION_NAME = "reMatch";
  * the steps taken, the position in UTF-16 units, the code point index, the previous and current
  * code points, the value's length, the generation mark, the step budget; SIZE is the array length.
  */
-export const VM_STATE = { NCL: 0, STEPS: 1, POS: 2, INDEX: 3, PREV: 4, CUR: 5, LEN: 6, GEN: 7, LIMIT: 8, SIZE: 9 } as const;
+export const VM_STATE = {
+  NCL: 0,
+  STEPS: 1,
+  POS: 2,
+  INDEX: 3,
+  PREV: 4,
+  CUR: 5,
+  LEN: 6,
+  GEN: 7,
+  LIMIT: 8,
+  SIZE: 9,
+} as const;
 
 /** Every table regex.painless uses, under the prefix its names carry there. */
 export const REGEX_CONSTANTS = {
   RE: OP,
   AT: {
-    BOS: ASSERT_CODE.bos, EOS: ASSERT_CODE.eos, BOL: ASSERT_CODE.bol, EOL: ASSERT_CODE.eol,
-    WORDB: ASSERT_CODE.wordb, NWORDB: ASSERT_CODE.nwordb,
+    BOS: ASSERT_CODE.bos,
+    EOS: ASSERT_CODE.eos,
+    BOL: ASSERT_CODE.bol,
+    EOL: ASSERT_CODE.eol,
+    WORDB: ASSERT_CODE.wordb,
+    NWORDB: ASSERT_CODE.nwordb,
   },
   RUN: RUN_FIELD,
   V: VM_STATE,

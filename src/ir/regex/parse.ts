@@ -14,7 +14,16 @@
  */
 import type { RegexValue } from "../types.ts";
 import {
-  ALL, DIGIT, NOT_NEWLINE, SPACE, WORD, type CharSet, caseClose, complement, normalize, single,
+  ALL,
+  DIGIT,
+  NOT_NEWLINE,
+  SPACE,
+  WORD,
+  type CharSet,
+  caseClose,
+  complement,
+  normalize,
+  single,
 } from "./charset.ts";
 
 export type AssertKind = "bos" | "eos" | "bol" | "eol" | "wordb" | "nwordb";
@@ -65,7 +74,10 @@ const HEX = /^[0-9a-fA-F]$/;
 
 class Parser {
   private pos = 0;
-  constructor(private readonly src: string, private readonly flags: Flags) {}
+  constructor(
+    private readonly src: string,
+    private readonly flags: Flags,
+  ) {}
 
   private fail(what: string, at = this.pos): never {
     throw new Unsup(`regex: ${what} at offset ${at}`);
@@ -101,7 +113,10 @@ class Parser {
   }
 
   private applyFlags(on: string, off: string, f: Flags, at: number): void {
-    for (const [chars, value] of [[on, true], [off, false]] as const) {
+    for (const [chars, value] of [
+      [on, true],
+      [off, false],
+    ] as const) {
       for (const c of chars) {
         if (c === "i" || c === "m" || c === "s") f[c] = value;
         else this.fail(`inline flag '${c}'`, at);
@@ -383,4 +398,3 @@ export function hasAssert(n: ReNode, kinds?: AssertKind[]): boolean {
       return hasAssert(n.node, kinds);
   }
 }
-

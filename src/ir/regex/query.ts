@@ -29,7 +29,11 @@ export type RegexQuery = { engine: "regexp" | "script"; query: Record<string, un
  * the field cannot be read by a script (a `text` field without keyword sub-field): a regex that
  * needs the script query is then unsupported.
  */
-export function regexQuery(field: string, regex: RegexValue, opts: { forceScript?: boolean; docValues?: boolean } = {}): RegexQuery {
+export function regexQuery(
+  field: string,
+  regex: RegexValue,
+  opts: { forceScript?: boolean; docValues?: boolean } = {},
+): RegexQuery {
   const program = toNfa(regex);
   if ("unsupported" in program) return program;
   const lucene = toLuceneRegexp(regex);
@@ -37,13 +41,24 @@ export function regexQuery(field: string, regex: RegexValue, opts: { forceScript
     return { engine: "regexp", query: { regexp: { [field]: { value: lucene.value, flags: lucene.flags } } } };
   }
   if (opts.docValues === false) {
-    const why = "unsupported" in lucene ? lucene.unsupported : `Lucene regexp too costly to build (~${lucene.cost.states}+ states)`;
+    const why =
+      "unsupported" in lucene
+        ? lucene.unsupported
+        : `Lucene regexp too costly to build (~${lucene.cost.states}+ states)`;
     return { unsupported: `${why}, and ${field} has no doc values for the script query` };
   }
   return {
     engine: "script",
     // `re` (unused by the script) keeps the regex readable: ee-outliers files written by
     // `compile --target ee-outliers` are read back into the representation from it.
-    query: { script: { script: { lang: "painless", source: REGEX_QUERY_SCRIPT, params: { f: field, p: program, re: { pattern: regex.pattern, flags: regex.flags } } } } },
+    query: {
+      script: {
+        script: {
+          lang: "painless",
+          source: REGEX_QUERY_SCRIPT,
+          params: { f: field, p: program, re: { pattern: regex.pattern, flags: regex.flags } },
+        },
+      },
+    },
   };
 }

@@ -36,14 +36,30 @@ export function compileEeOutliersFiles(paths: string[], opts: EeOutliersOptions)
   return [...out, ...compileEeOutliersTexts(files, opts)];
 }
 
-export function compileEeOutliersTexts(files: { path: string; text: string }[], opts: EeOutliersOptions): CompileResult[] {
+export function compileEeOutliersTexts(
+  files: { path: string; text: string }[],
+  opts: EeOutliersOptions,
+): CompileResult[] {
   return readUseCaseFiles(files).map((r): CompileResult => {
-    if (r.status !== "ok") return { status: r.status, id: r.section, title: r.section?.replace(/^simplequery_/, ""), path: r.path, error: r.error };
+    if (r.status !== "ok")
+      return {
+        status: r.status,
+        id: r.section,
+        title: r.section?.replace(/^simplequery_/, ""),
+        path: r.path,
+        error: r.error,
+      };
     try {
       return compileUseCase(r.spec, r.warnings, opts);
     } catch (e) {
       if (!isTooDeep(e)) throw e;
-      return { status: "error", id: r.spec.section, title: r.spec.modelName, path: r.spec.path, error: `${r.spec.path}:${r.spec.line}: [${r.spec.section}]: ${TOO_DEEP}` };
+      return {
+        status: "error",
+        id: r.spec.section,
+        title: r.spec.modelName,
+        path: r.spec.path,
+        error: `${r.spec.path}:${r.spec.line}: [${r.spec.section}]: ${TOO_DEEP}`,
+      };
     }
   });
 }
@@ -68,7 +84,11 @@ export function compileUseCase(spec: UseCaseSpec, warnings: string[], opts: EeOu
     try {
       parsed = JSON.parse(spec.dslFilter.text);
     } catch (e) {
-      return { status: "error", ...base, error: `${place(spec.dslFilter.line)}: es_dsl_filter is not valid JSON: ${(e as Error).message}` };
+      return {
+        status: "error",
+        ...base,
+        error: `${place(spec.dslFilter.line)}: es_dsl_filter is not valid JSON: ${(e as Error).message}`,
+      };
     }
     if (Array.isArray(parsed) && parsed.length === 0) {
       return { status: "error", ...base, error: `${place(spec.dslFilter.line)}: es_dsl_filter is an empty list` };
@@ -83,7 +103,11 @@ export function compileUseCase(spec: UseCaseSpec, warnings: string[], opts: EeOu
     return { status: "error", ...base, error: `${place(filterLine)}: ${filterKey}: ${translation.reason}` };
   }
   if (!spec.runModel) {
-    return { status: "unsupported", ...base, error: `${place(spec.line)}: run_model = 0: ee-outliers does not run this use case (set run_model = 1 to tag with it)` };
+    return {
+      status: "unsupported",
+      ...base,
+      error: `${place(spec.line)}: run_model = 0: ee-outliers does not run this use case (set run_model = 1 to tag with it)`,
+    };
   }
 
   let condition: Node;

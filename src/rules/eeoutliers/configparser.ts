@@ -84,7 +84,9 @@ export function parseIni(path: string, text: string): IniFile {
       continue;
     }
     if (!m || m[1] === "") {
-      current.errors.push(`${path}:${lineNo}: [${current.name}]: expected 'key = value', got ${JSON.stringify(stripped.slice(0, 60))}`);
+      current.errors.push(
+        `${path}:${lineNo}: [${current.name}]: expected 'key = value', got ${JSON.stringify(stripped.slice(0, 60))}`,
+      );
       continue;
     }
     const key = m[1]!.toLowerCase();

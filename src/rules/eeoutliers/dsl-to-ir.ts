@@ -87,8 +87,12 @@ function located<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if ((e instanceof LiveUnsupported || e instanceof InvalidQuery) && !(e as unknown as Record<symbol, boolean>)[LOCATED]) {
-      const err = e instanceof LiveUnsupported ? new LiveUnsupported(at(path, e.message)) : new InvalidQuery(at(path, e.message));
+    if (
+      (e instanceof LiveUnsupported || e instanceof InvalidQuery) &&
+      !(e as unknown as Record<symbol, boolean>)[LOCATED]
+    ) {
+      const err =
+        e instanceof LiveUnsupported ? new LiveUnsupported(at(path, e.message)) : new InvalidQuery(at(path, e.message));
       (err as unknown as Record<symbol, boolean>)[LOCATED] = true;
       throw err;
     }
@@ -99,12 +103,14 @@ function located<T>(path: string, fn: () => T): T {
 function single(path: string, body: unknown): [string, unknown] {
   if (!isObj(body)) throw new InvalidQuery(at(path, "expected an object"));
   const keys = Object.keys(body).filter((k) => k !== "boost" && k !== "_name");
-  if (keys.length !== 1) throw new InvalidQuery(at(path, `expected exactly one field, got ${keys.length ? keys.join(", ") : "none"}`));
+  if (keys.length !== 1)
+    throw new InvalidQuery(at(path, `expected exactly one field, got ${keys.length ? keys.join(", ") : "none"}`));
   return [keys[0]!, body[keys[0]!]];
 }
 
 function fieldOf(ctx: DslContext, path: string, name: string) {
-  if (isMetadataField(name)) throw new LiveUnsupported(at(path, `${name} is assigned by the cluster and cannot be evaluated at ingest time`));
+  if (isMetadataField(name))
+    throw new LiveUnsupported(at(path, `${name} is assigned by the cluster and cannot be evaluated at ingest time`));
   return resolveField(ctx.profile, name);
 }
 
@@ -116,7 +122,10 @@ function clauses(v: unknown): unknown[] {
 function translate(q: unknown, path: string, ctx: DslContext, warnings: string[]): Node {
   if (!isObj(q)) throw new InvalidQuery(at(path, "a query must be an object"));
   const types = Object.keys(q);
-  if (types.length !== 1) throw new InvalidQuery(at(path, `a query object must have exactly one query type, got ${types.join(", ") || "none"}`));
+  if (types.length !== 1)
+    throw new InvalidQuery(
+      at(path, `a query object must have exactly one query type, got ${types.join(", ") || "none"}`),
+    );
   const type = types[0]!;
   const body = q[type];
   const here = path ? `${path}.${type}` : type;
@@ -174,7 +183,8 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
           throw new LiveUnsupported(`${type} on analysed text field ${name} matches tokens, not the whole value`);
         }
         if (opts.analyzer !== undefined) throw new LiveUnsupported(`${type} with a custom analyzer`);
-        if (opts.fuzziness !== undefined && opts.fuzziness !== 0 && opts.fuzziness !== "0") throw new LiveUnsupported("fuzzy match");
+        if (opts.fuzziness !== undefined && opts.fuzziness !== 0 && opts.fuzziness !== "0")
+          throw new LiveUnsupported("fuzzy match");
         // On keyword, numeric, boolean and ip fields match is an exact term query.
         return exactNode(rf, value, true, type);
       });
@@ -211,7 +221,8 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
     case "exists": {
       if (!isObj(body) || typeof body.field !== "string") throw new InvalidQuery("exists needs a field");
       const name = body.field;
-      if (name.includes("*")) throw new LiveUnsupported(`exists on a field pattern ${name} depends on the index mapping`);
+      if (name.includes("*"))
+        throw new LiveUnsupported(`exists on a field pattern ${name} depends on the index mapping`);
       return existsNode(fieldOf(ctx, "", name));
     }
     case "range": {
@@ -226,7 +237,8 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
           else if (["gt", "gte", "lt", "lte"].includes(k)) b[k] = v;
           else if (k === "format" || k === "time_zone") throw new LiveUnsupported(`date range (${k})`);
           else if (k === "relation") throw new LiveUnsupported("range relation applies to range fields");
-          else if (!["boost", "_name", "include_lower", "include_upper"].includes(k)) throw new InvalidQuery(`unknown range option '${k}'`);
+          else if (!["boost", "_name", "include_lower", "include_upper"].includes(k))
+            throw new InvalidQuery(`unknown range option '${k}'`);
         }
         return rangeNode(fieldOf(ctx, "", name), b);
       });
@@ -271,7 +283,18 @@ function valueAndOptions(spec: unknown, ...valueKeys: string[]): { value: Scalar
 function bool(body: unknown, here: string, ctx: DslContext, warnings: string[]): Node {
   if (!isObj(body)) throw new InvalidQuery("bool needs an object");
   for (const k of Object.keys(body)) {
-    if (!["must", "filter", "should", "must_not", "minimum_should_match", "boost", "_name", "adjust_pure_negative"].includes(k)) {
+    if (
+      ![
+        "must",
+        "filter",
+        "should",
+        "must_not",
+        "minimum_should_match",
+        "boost",
+        "_name",
+        "adjust_pure_negative",
+      ].includes(k)
+    ) {
       throw new InvalidQuery(`unknown bool clause '${k}'`);
     }
   }
@@ -311,9 +334,14 @@ function ownScript(body: unknown, here: string, ctx: DslContext): Node {
   if (source === REGEX_QUERY_SCRIPT) {
     // A regex the emitter runs by script (no cheap Lucene form); `re` holds the regex itself.
     const re = params.re;
-    if (!isObj(re) || typeof re.pattern !== "string" || !isObj(re.flags)) throw new LiveUnsupported("regex script query without its regex (params.re)");
+    if (!isObj(re) || typeof re.pattern !== "string" || !isObj(re.flags))
+      throw new LiveUnsupported("regex script query without its regex (params.re)");
     const fl = re.flags;
-    return { kind: "regex", field: field("f"), regex: { pattern: re.pattern, flags: { i: fl.i === true, m: fl.m === true, s: fl.s === true } } };
+    return {
+      kind: "regex",
+      field: field("f"),
+      regex: { pattern: re.pattern, flags: { i: fl.i === true, m: fl.m === true, s: fl.s === true } },
+    };
   }
   if (source === FIELDREF_SCRIPT) {
     return { kind: "fieldref", field: field("a"), other: field("b"), cased: params.cased === true };

@@ -22,7 +22,17 @@ export interface ResolvedField {
 }
 
 /** Metadata fields a document cannot be matched on at ingest time. */
-const METADATA = new Set(["_id", "_index", "_type", "_routing", "_seq_no", "_version", "_score", "_source", "_ignored"]);
+const METADATA = new Set([
+  "_id",
+  "_index",
+  "_type",
+  "_routing",
+  "_seq_no",
+  "_version",
+  "_score",
+  "_source",
+  "_ignored",
+]);
 
 export function isMetadataField(name: string): boolean {
   return METADATA.has(name);
@@ -56,7 +66,8 @@ const OWN_FIELDS = /^(outliers|threat|tags)(\.|$)/;
 export function searchFields(profile: Profile): Field[] {
   const byName = new Map<string, Field>();
   const add = (f: Field) => {
-    if ((f.type === "keyword" || f.type === "text") && !OWN_FIELDS.test(f.name) && !byName.has(f.name)) byName.set(f.name, f);
+    if ((f.type === "keyword" || f.type === "text") && !OWN_FIELDS.test(f.name) && !byName.has(f.name))
+      byName.set(f.name, f);
   };
   [...profile.keywordFields({ product: "windows" }), ...profile.keywordFields({})].forEach(add);
   const walk = (props: unknown, prefix: string) => {

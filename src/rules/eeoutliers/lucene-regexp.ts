@@ -67,12 +67,14 @@ export function luceneRegexToIr(
   }
   function inter(): string {
     const c = concat();
-    if (flags.has("INTERSECTION") && peek() === "&") throw new Unsupported("regexp intersection '&' has no live equivalent");
+    if (flags.has("INTERSECTION") && peek() === "&")
+      throw new Unsupported("regexp intersection '&' has no live equivalent");
     return c;
   }
   function concat(): string {
     let out = "";
-    while (more() && peek() !== "|" && peek() !== ")" && !(flags.has("INTERSECTION") && peek() === "&")) out += repeat();
+    while (more() && peek() !== "|" && peek() !== ")" && !(flags.has("INTERSECTION") && peek() === "&"))
+      out += repeat();
     return out;
   }
   function repeat(): string {
@@ -98,7 +100,8 @@ export function luceneRegexToIr(
     }
   }
   function complement(): string {
-    if (flags.has("COMPLEMENT") && peek() === "~") throw new Unsupported("regexp complement '~' has no live equivalent");
+    if (flags.has("COMPLEMENT") && peek() === "~")
+      throw new Unsupported("regexp complement '~' has no live equivalent");
     return charClass();
   }
   function charClass(): string {
@@ -128,7 +131,9 @@ export function luceneRegexToIr(
     const e = chars[i++];
     if (e === undefined) throw new Error("trailing backslash");
     if (SHORTHAND[e]) {
-      warnings.add(`\\${e} is a character class on Elasticsearch 8+ but the letter '${e}' on Elasticsearch 7; the class is used`);
+      warnings.add(
+        `\\${e} is a character class on Elasticsearch 8+ but the letter '${e}' on Elasticsearch 7; the class is used`,
+      );
       return SHORTHAND[e]!;
     }
     return classLit(e);
@@ -160,7 +165,9 @@ export function luceneRegexToIr(
       const e = chars[i++];
       if (e === undefined) throw new Error("trailing backslash");
       if (SHORTHAND[e]) {
-        warnings.add(`\\${e} is a character class on Elasticsearch 8+ but the letter '${e}' on Elasticsearch 7; the class is used`);
+        warnings.add(
+          `\\${e} is a character class on Elasticsearch 8+ but the letter '${e}' on Elasticsearch 7; the class is used`,
+        );
         return SHORTHAND[e]!;
       }
       return lit(e);
@@ -170,7 +177,8 @@ export function luceneRegexToIr(
       return "(?:.*)";
     }
     if (flags.has("EMPTY") && c === "#") throw new Unsupported("regexp empty language '#' has no live equivalent");
-    if (flags.has("INTERVAL") && c === "<") throw new Unsupported("regexp numeric interval '<n-m>' has no live equivalent");
+    if (flags.has("INTERVAL") && c === "<")
+      throw new Unsupported("regexp numeric interval '<n-m>' has no live equivalent");
     if (c === ")" || c === "|") throw new Error(`unexpected '${c}'`);
     i++;
     return lit(c);
@@ -186,6 +194,10 @@ export function luceneRegexToIr(
     };
   } catch (e) {
     if (e instanceof Unsupported) return { ok: false, unsupported: e.message };
-    return { ok: false, invalid: true, unsupported: `regexp ${JSON.stringify(source)} is not valid: ${(e as Error).message}` };
+    return {
+      ok: false,
+      invalid: true,
+      unsupported: `regexp ${JSON.stringify(source)} is not valid: ${(e as Error).message}`,
+    };
   }
 }

@@ -75,8 +75,8 @@ type Token =
   | { t: "RANGE"; pos: number; lowIncl: boolean; low: string | null; high: string | null; highIncl: boolean };
 
 const WS = /[\s\u3000]/;
-const NOT_TERM_START = new Set([..."+-!():^[]\"{}~\\/"]);
-const NOT_TERM_CHAR = new Set([..."!():^[]\"{}~/"]);
+const NOT_TERM_START = new Set([...'+-!():^[]"{}~\\/']);
+const NOT_TERM_CHAR = new Set([...'!():^[]"{}~/']);
 
 function tokenize(q: string): Token[] {
   const s = [...q];
@@ -90,14 +90,14 @@ function tokenize(q: string): Token[] {
       continue;
     }
     const pos = i;
-    if (c === "(") (out.push({ t: "LP", pos }), i++);
-    else if (c === ")") (out.push({ t: "RP", pos }), i++);
-    else if (c === ":") (out.push({ t: "COLON", pos }), i++);
-    else if (c === "+") (out.push({ t: "PLUS", pos }), i++);
-    else if (c === "-") (out.push({ t: "MINUS", pos }), i++);
-    else if (c === "!") (out.push({ t: "NOT", pos }), i++);
-    else if (c === "&" && s[i + 1] === "&") (out.push({ t: "AND", pos }), (i += 2));
-    else if (c === "|" && s[i + 1] === "|") (out.push({ t: "OR", pos }), (i += 2));
+    if (c === "(") out.push({ t: "LP", pos }), i++;
+    else if (c === ")") out.push({ t: "RP", pos }), i++;
+    else if (c === ":") out.push({ t: "COLON", pos }), i++;
+    else if (c === "+") out.push({ t: "PLUS", pos }), i++;
+    else if (c === "-") out.push({ t: "MINUS", pos }), i++;
+    else if (c === "!") out.push({ t: "NOT", pos }), i++;
+    else if (c === "&" && s[i + 1] === "&") out.push({ t: "AND", pos }), (i += 2);
+    else if (c === "|" && s[i + 1] === "|") out.push({ t: "OR", pos }), (i += 2);
     else if (c === "^" || c === "~") {
       i++;
       let v = "";
@@ -240,7 +240,9 @@ class Parser {
   }
   private err(msg: string): InvalidQuery {
     const t = this.peek();
-    return new InvalidQuery(`query string ${JSON.stringify(this.source)}: ${msg}${t ? ` at position ${t.pos}` : " at the end"}`);
+    return new InvalidQuery(
+      `query string ${JSON.stringify(this.source)}: ${msg}${t ? ` at position ${t.pos}` : " at the end"}`,
+    );
   }
 
   top(): Node {
@@ -381,17 +383,21 @@ class Parser {
     if (name.includes("*") || name.includes("?")) {
       throw new LiveUnsupported(`field pattern ${name} depends on the index mapping`);
     }
-    if (isMetadataField(name)) throw new LiveUnsupported(`${name} is assigned by the cluster and cannot be evaluated at ingest time`);
+    if (isMetadataField(name))
+      throw new LiveUnsupported(`${name} is assigned by the cluster and cannot be evaluated at ingest time`);
     return fn(resolveField(this.opts.profile, name));
   }
 
   private bare(v: Value): Node {
     if (v.kind === "term" && text(v.chars) === "*" && !v.chars[0]!.esc) return { kind: "const", value: true };
     if (this.opts.defaultFields && !this.opts.defaultFields.includes("*")) {
-      return or(this.opts.defaultFields.map((name) => this.onFields(name.replace(/\^[\d.]+$/, ""), (rf) => this.match(rf, v))));
+      return or(
+        this.opts.defaultFields.map((name) => this.onFields(name.replace(/\^[\d.]+$/, ""), (rf) => this.match(rf, v))),
+      );
     }
     const fields = searchFields(this.opts.profile);
-    if (fields.length === 0) throw new LiveUnsupported("a term without a field, and the profile names no keyword fields");
+    if (fields.length === 0)
+      throw new LiveUnsupported("a term without a field, and the profile names no keyword fields");
     this.warnings.add(
       "a term without a field searches every field in the query; live, it is matched as a case-insensitive substring of the profile's keyword fields",
     );

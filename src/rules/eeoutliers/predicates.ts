@@ -61,7 +61,8 @@ function typeName(f: Field): string {
 
 function asNumber(v: Scalar, f: Field): number {
   const n = typeof v === "number" ? v : typeof v === "boolean" ? NaN : v.trim() === "" ? NaN : Number(v);
-  if (!Number.isFinite(n)) throw new InvalidQuery(`${JSON.stringify(v)} is not a number for numeric field ${typeName(f)}`);
+  if (!Number.isFinite(n))
+    throw new InvalidQuery(`${JSON.stringify(v)} is not a number for numeric field ${typeName(f)}`);
   return n;
 }
 
@@ -71,14 +72,16 @@ export function exactNode(rf: ResolvedField, value: Scalar, cased: boolean, what
   switch (rf.asKeyword ? "keyword" : f.type) {
     case "keyword":
     case "text":
-      if (!rf.exact) throw new LiveUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
+      if (!rf.exact)
+        throw new LiveUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
       return { kind: "equals", field: f, value: String(value), cased };
     case "long":
     case "double":
       return { kind: "number", field: f, op: "eq", value: asNumber(value, f) };
     case "boolean": {
       const s = String(value).toLowerCase();
-      if (s !== "true" && s !== "false") throw new InvalidQuery(`${JSON.stringify(value)} is not a boolean for ${typeName(f)}`);
+      if (s !== "true" && s !== "false")
+        throw new InvalidQuery(`${JSON.stringify(value)} is not a boolean for ${typeName(f)}`);
       return { kind: "equals", field: f, value: s, cased: false };
     }
     case "ip": {
@@ -94,8 +97,10 @@ function stringField(rf: ResolvedField, what: string): Field {
   const f = rf.field;
   if (rf.asKeyword) return f;
   if (f.type === "date") throw new LiveUnsupported(`${what} on date field ${f.name}`);
-  if (f.type !== "keyword" && f.type !== "text") throw new InvalidQuery(`${what} is only allowed on keyword and text fields, not ${typeName(f)}`);
-  if (!rf.exact) throw new LiveUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
+  if (f.type !== "keyword" && f.type !== "text")
+    throw new InvalidQuery(`${what} is only allowed on keyword and text fields, not ${typeName(f)}`);
+  if (!rf.exact)
+    throw new LiveUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
   return f;
 }
 
@@ -128,9 +133,12 @@ export interface Bounds {
 export function rangeNode(rf: ResolvedField, b: Bounds): Node {
   const f = rf.field;
   if (rf.asKeyword) throw new LiveUnsupported(`range on the keyword sub-field of ${f.name} compares strings`);
-  if (f.type === "date") throw new LiveUnsupported(`range on date field ${f.name} (date math and formats) is evaluated by the cluster only`);
+  if (f.type === "date")
+    throw new LiveUnsupported(`range on date field ${f.name} (date math and formats) is evaluated by the cluster only`);
   if (f.type !== "long" && f.type !== "double") {
-    throw new LiveUnsupported(`range on ${f.type} field ${f.name} (term order of strings or addresses) has no live equivalent`);
+    throw new LiveUnsupported(
+      `range on ${f.type} field ${f.name} (term order of strings or addresses) has no live equivalent`,
+    );
   }
   const parts: Node[] = [];
   for (const op of ["gt", "gte", "lt", "lte"] as const) {
@@ -156,7 +164,8 @@ export function atLeast(k: number, nodes: Node[]): Node {
   if (k > n) return { kind: "const", value: false };
   if (k === 1) return or(nodes);
   if (k === n) return and(nodes);
-  if (binomial(n, k) > 512) throw new LiveUnsupported(`minimum_should_match ${k} of ${n} clauses expands to more than 512 combinations`);
+  if (binomial(n, k) > 512)
+    throw new LiveUnsupported(`minimum_should_match ${k} of ${n} clauses expands to more than 512 combinations`);
   const out: Node[] = [];
   const pick = (start: number, chosen: Node[]) => {
     if (chosen.length === k) {

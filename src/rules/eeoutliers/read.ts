@@ -130,7 +130,12 @@ export function readUseCaseFiles(files: { path: string; text: string }[]): UseCa
       }
       const prev = firstSeen.get(name);
       if (prev) {
-        out.push({ status: "error", path: file.path, section: name, error: `${place}: use case already defined at ${prev}` });
+        out.push({
+          status: "error",
+          path: file.path,
+          section: name,
+          error: `${place}: use case already defined at ${prev}`,
+        });
         continue;
       }
       firstSeen.set(name, `${file.path}:${sec.line}`);
@@ -160,7 +165,10 @@ function readSection(path: string, sec: IniSection, global: WhitelistEntry[], pe
   const qs = get("es_query_filter");
   if (dsl && qs) {
     // ee-outliers silently lets es_dsl_filter win; two filters are almost always a mistake.
-    return fail(`both es_dsl_filter (line ${dsl.line}) and es_query_filter (line ${qs.line}) are set; keep one (ee-outliers would ignore es_query_filter)`, qs.line);
+    return fail(
+      `both es_dsl_filter (line ${dsl.line}) and es_query_filter (line ${qs.line}) are set; keep one (ee-outliers would ignore es_query_filter)`,
+      qs.line,
+    );
   }
   if (!dsl && !qs) return fail("no es_dsl_filter or es_query_filter");
   if (dsl && dsl.value.trim() === "") return fail("es_dsl_filter is empty", dsl.line);
@@ -173,20 +181,28 @@ function readSection(path: string, sec: IniSection, global: WhitelistEntry[], pe
     runModel = b;
   }
   const test = get("test_model");
-  if (test && bool(test.value) === undefined) return fail(`test_model must be 0 or 1, got ${JSON.stringify(test.value)}`, test.line);
+  if (test && bool(test.value) === undefined)
+    return fail(`test_model must be 0 or 1, got ${JSON.stringify(test.value)}`, test.line);
 
   let historyWindowHours: number | undefined;
-  for (const [k, mult] of [["history_window_days", 24], ["history_window_hours", 1]] as const) {
+  for (const [k, mult] of [
+    ["history_window_days", 24],
+    ["history_window_hours", 1],
+  ] as const) {
     const e = get(k);
     if (!e) continue;
-    if (!/^\s*\d+\s*$/.test(e.value)) return fail(`${k} must be a whole number, got ${JSON.stringify(e.value)}`, e.line);
+    if (!/^\s*\d+\s*$/.test(e.value))
+      return fail(`${k} must be a whole number, got ${JSON.stringify(e.value)}`, e.line);
     historyWindowHours = (historyWindowHours ?? 0) + Number(e.value) * mult;
   }
 
   for (const k of ["outlier_type", "outlier_reason", "outlier_summary"]) {
     if (!get(k)) warnings.push(`${place}: ${k} is missing (ee-outliers requires it)`);
   }
-  const types = (get("outlier_type")?.value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const types = (get("outlier_type")?.value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const reason = get("outlier_reason")?.value ?? "";
   const summary = get("outlier_summary")?.value ?? reason;
 
@@ -195,8 +211,12 @@ function readSection(path: string, sec: IniSection, global: WhitelistEntry[], pe
   for (const e of sec.keys.values()) {
     if (KNOWN.has(e.key)) continue;
     if (e.key.startsWith("whitelist_literals")) own.push(entry("literal", e, `${path}:${e.line}: [${name}] ${e.key}`));
-    else if (e.key.startsWith("whitelist_regexps")) own.push(entry("regexp", e, `${path}:${e.line}: [${name}] ${e.key}`));
-    else if (e.key.startsWith("whitelist_")) warnings.push(`${path}:${e.line}: [${name}]: key ${e.key} ignored (whitelist_ keys are whitelists: whitelist_literals… or whitelist_regexps…)`);
+    else if (e.key.startsWith("whitelist_regexps"))
+      own.push(entry("regexp", e, `${path}:${e.line}: [${name}] ${e.key}`));
+    else if (e.key.startsWith("whitelist_"))
+      warnings.push(
+        `${path}:${e.line}: [${name}]: key ${e.key} ignored (whitelist_ keys are whitelists: whitelist_literals… or whitelist_regexps…)`,
+      );
     else extra[e.key] = e.value;
   }
 
@@ -207,7 +227,10 @@ function readSection(path: string, sec: IniSection, global: WhitelistEntry[], pe
     modelName: name.slice("simplequery_".length),
     dslFilter: dsl ? { text: dsl.value, line: dsl.line } : undefined,
     queryFilter: qs ? { text: qs.value, line: qs.line } : undefined,
-    index: (get("es_index")?.value ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    index: (get("es_index")?.value ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
     types,
     reason,
     summary,

@@ -61,7 +61,12 @@ export function whitelistNode(
         e.parts.map((part) => {
           if (e.kind === "regexp") {
             const pattern = `^(?:${part})`;
-            const anyField = or(fields.map((field) => ({ kind: "regex", field, regex: { pattern, flags: { i: true, m: false, s: false } } }) as Node));
+            const anyField = or(
+              fields.map(
+                (field) =>
+                  ({ kind: "regex", field, regex: { pattern, flags: { i: true, m: false, s: false } } }) as Node,
+              ),
+            );
             // The outlier's own constant values can match the regexp too.
             const rx = safeRegExp(pattern);
             const constHit = rx !== undefined && [...constants].some((c) => rx.test(c));

@@ -18,7 +18,11 @@ export type CondAst =
 export class ConditionError extends Error {}
 export class ConditionUnsupported extends Error {}
 
-type Tok = { t: "(" | ")" | "and" | "or" | "not" | "of" | "them" | "all" | "num" | "id" | "pipe" | "near"; v: string; at: number };
+type Tok = {
+  t: "(" | ")" | "and" | "or" | "not" | "of" | "them" | "all" | "num" | "id" | "pipe" | "near";
+  v: string;
+  at: number;
+};
 
 const WORD = /[A-Za-z0-9_.*\-$@:]+/y;
 const KEYWORDS = new Set(["and", "or", "not", "of", "them", "all", "near"]);
@@ -56,12 +60,15 @@ function tokenize(src: string): Tok[] {
 export function parseCondition(src: string): CondAst {
   const pipe = src.indexOf("|");
   if (pipe >= 0) {
-    throw new ConditionUnsupported(`aggregation '| ${src.slice(pipe + 1).trim()}' is not supported (it needs several events)`);
+    throw new ConditionUnsupported(
+      `aggregation '| ${src.slice(pipe + 1).trim()}' is not supported (it needs several events)`,
+    );
   }
   const agg = /\b(count|sum|min|max|avg)\s*\(/i.exec(src);
   if (agg) throw new ConditionUnsupported(`aggregation '${agg[1]}(…)' is not supported (it needs several events)`);
   const toks = tokenize(src);
-  if (toks.some((t) => t.t === "near")) throw new ConditionUnsupported("'near' is not supported (it needs several events)");
+  if (toks.some((t) => t.t === "near"))
+    throw new ConditionUnsupported("'near' is not supported (it needs several events)");
   let i = 0;
   const peek = () => toks[i];
   const fail = (what: string): never => {

@@ -41,7 +41,11 @@ export interface ConvertOptions {
 
 /** A problem at a place in the rule; `unsupported` when the rule is valid but cannot be compiled. */
 class RuleProblem extends Error {
-  constructor(public status: "error" | "unsupported", public place: Place, message: string) {
+  constructor(
+    public status: "error" | "unsupported",
+    public place: Place,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -61,7 +65,11 @@ interface Ctx {
  * `ordinal`: this rule's position (1-based) among the `count` rule documents of its file, for the
  * model name of multi-document files.
  */
-export function convertSigmaRule(rule: SigmaRule, opts: ConvertOptions, ordinal = { index: 1, count: 1 }): CompileResult {
+export function convertSigmaRule(
+  rule: SigmaRule,
+  opts: ConvertOptions,
+  ordinal = { index: 1, count: 1 },
+): CompileResult {
   const warnings: string[] = [];
   const meta = { id: rule.id, title: rule.title, path: rule.path };
   try {
@@ -72,11 +80,13 @@ export function convertSigmaRule(rule: SigmaRule, opts: ConvertOptions, ordinal 
     // Every search identifier is compiled (so errors in unused ones are reported too).
     const names = [...rule.detection.searches.keys()];
     const nodes = new Map<string, Node>();
-    for (const name of names) nodes.set(name, convertSearch(ctx, rule.detection.searches.get(name), ["detection", name]));
+    for (const name of names)
+      nodes.set(name, convertSearch(ctx, rule.detection.searches.get(name), ["detection", name]));
 
     const conds: Node[] = [];
     rule.detection.conditions.forEach((c, i) => {
-      const place: Place = rule.detection.conditions.length > 1 ? ["detection", "condition", i] : ["detection", "condition"];
+      const place: Place =
+        rule.detection.conditions.length > 1 ? ["detection", "condition", i] : ["detection", "condition"];
       try {
         conds.push(evalCondition(parseCondition(c), names, (n) => nodes.get(n)!));
       } catch (e) {
@@ -86,7 +96,9 @@ export function convertSigmaRule(rule: SigmaRule, opts: ConvertOptions, ordinal 
       }
     });
     if (rule.detection.timeframe !== undefined) {
-      warnings.push(`${rule.where(["detection", "timeframe"])}: timeframe ignored (no aggregation; each event is matched on its own)`);
+      warnings.push(
+        `${rule.where(["detection", "timeframe"])}: timeframe ignored (no aggregation; each event is matched on its own)`,
+      );
     }
 
     let id = rule.id;
@@ -142,7 +154,9 @@ export function convertSigmaRule(rule: SigmaRule, opts: ConvertOptions, ordinal 
 
 /** A stable id for a rule without one: a UUID-shaped hash of its path and document number. */
 export function derivedId(path: string, docIndex: number): string {
-  const h = createHash("sha1").update(`${path.replace(/\\/g, "/")}#${docIndex}`).digest("hex");
+  const h = createHash("sha1")
+    .update(`${path.replace(/\\/g, "/")}#${docIndex}`)
+    .digest("hex");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
@@ -185,7 +199,9 @@ function convertMap(ctx: Ctx, m: Record<string, unknown>, place: Place): Node {
 
 function flatten(a: unknown[]): unknown[] {
   const out: unknown[] = [];
-  for (const x of a) if (Array.isArray(x)) out.push(...flatten(x)); else out.push(x);
+  for (const x of a)
+    if (Array.isArray(x)) out.push(...flatten(x));
+    else out.push(x);
   return out;
 }
 
@@ -197,7 +213,11 @@ function toValue(raw: unknown, withPlaceholders: boolean, place: Place): SigmaVa
   if (raw instanceof NumLit) return { t: "num", value: raw.value, src: raw.src };
   if (typeof raw === "boolean") return { t: "bool", value: raw };
   if (raw === null || raw === undefined) return { t: "null" };
-  throw new RuleProblem("error", place, `a value must be a string, number, boolean or null, not a ${Array.isArray(raw) ? "list" : "map"}`);
+  throw new RuleProblem(
+    "error",
+    place,
+    `a value must be a string, number, boolean or null, not a ${Array.isArray(raw) ? "list" : "map"}`,
+  );
 }
 
 /** One detection item: a field (or none, for keywords), its modifiers and its values. */
@@ -254,7 +274,12 @@ function resolveField(ctx: Ctx, name: string, place: Place): Field[] {
   if (!f) {
     const r = ctx.opts.profile.field(name, ctx.ls);
     if (isUnsupported(r)) throw new RuleProblem("unsupported", place, r.unsupported);
-    if (r.length === 0) throw new RuleProblem("unsupported", place, `field '${name}' has no index field in profile '${ctx.opts.profile.name}'`);
+    if (r.length === 0)
+      throw new RuleProblem(
+        "unsupported",
+        place,
+        `field '${name}' has no index field in profile '${ctx.opts.profile.name}'`,
+      );
     f = r;
     ctx.fieldCache.set(name, f);
   }
@@ -264,7 +289,11 @@ function resolveField(ctx: Ctx, name: string, place: Place): Field[] {
 function keywordFields(ctx: Ctx, place: Place): Field[] {
   if (!ctx.keywordFields) ctx.keywordFields = ctx.opts.profile.keywordFields(ctx.ls);
   if (ctx.keywordFields.length === 0) {
-    throw new RuleProblem("unsupported", place, `keyword search (a value with no field) but profile '${ctx.opts.profile.name}' names no keyword fields for this logsource`);
+    throw new RuleProblem(
+      "unsupported",
+      place,
+      `keyword search (a value with no field) but profile '${ctx.opts.profile.name}' names no keyword fields for this logsource`,
+    );
   }
   return ctx.keywordFields;
 }

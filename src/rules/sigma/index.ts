@@ -23,7 +23,9 @@ export function compileSigmaText(path: string, text: string, opts: LoadOptions):
       const n = ids.get(r.rule.id);
       if (n !== undefined) {
         const newId = `${r.rule.id}:${d.rule.docIndex}`;
-        (r.warnings ??= []).push(`${d.rule.where(["id"])}: id '${r.rule.id}' shared with an earlier document of this file; this one is '${newId}'`);
+        (r.warnings ??= []).push(
+          `${d.rule.where(["id"])}: id '${r.rule.id}' shared with an earlier document of this file; this one is '${newId}'`,
+        );
         r.rule.id = newId;
       }
       ids.set(r.rule.id, (n ?? 0) + 1);

@@ -58,16 +58,26 @@ const ANY: ValuePart = { any: true };
 
 function describe(v: SigmaValue): string {
   switch (v.t) {
-    case "str": return `string '${v.raw}'`;
-    case "num": return `number ${v.src}`;
-    case "bool": return `boolean ${v.value}`;
-    case "null": return "null";
-    case "re": return "regular expression";
-    case "cidr": return "cidr network";
-    case "cmp": return "comparison";
-    case "exists": return "exists check";
-    case "fieldref": return "field reference";
-    case "expansion": return "expansion";
+    case "str":
+      return `string '${v.raw}'`;
+    case "num":
+      return `number ${v.src}`;
+    case "bool":
+      return `boolean ${v.value}`;
+    case "null":
+      return "null";
+    case "re":
+      return "regular expression";
+    case "cidr":
+      return "cidr network";
+    case "cmp":
+      return "comparison";
+    case "exists":
+      return "exists check";
+    case "fieldref":
+      return "field reference";
+    case "expansion":
+      return "expansion";
   }
 }
 
@@ -113,7 +123,8 @@ function positional(name: string, atStart: boolean, atEnd: boolean): Modifier {
 function plainOf(mod: string, v: SigmaValue): string {
   const s = asString(v);
   if (s.t !== "str") throw wrongType(mod, s, "a string");
-  if (hasWildcard(s.parts)) throw new ModifierError(`modifier '${mod}' cannot encode a value with wildcards or placeholders ('${s.raw}')`);
+  if (hasWildcard(s.parts))
+    throw new ModifierError(`modifier '${mod}' cannot encode a value with wildcards or placeholders ('${s.raw}')`);
   let out = "";
   for (const p of s.parts) if ("lit" in p) out += p.lit;
   return out;
@@ -323,7 +334,8 @@ const exists: Modifier = {
 
 function numberOf(mod: string, v: SigmaValue): number {
   if (v.t === "num") return v.value;
-  if (v.t === "str" && !hasWildcard(v.parts) && v.raw.trim() !== "" && Number.isFinite(Number(v.raw))) return Number(v.raw);
+  if (v.t === "str" && !hasWildcard(v.parts) && v.raw.trim() !== "" && Number.isFinite(Number(v.raw)))
+    return Number(v.raw);
   throw wrongType(mod, v, "a number");
 }
 

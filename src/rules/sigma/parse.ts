@@ -12,12 +12,25 @@
  * - line numbers for error messages (`path:line: detection.selection: …`), computed lazily, only
  *   when a message is produced.
  */
-import { LineCounter, parseAllDocuments, isAlias, isMap, isScalar, isSeq, type Document, type Node as YNode, type YAMLError } from "yaml";
+import {
+  LineCounter,
+  parseAllDocuments,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type Document,
+  type Node as YNode,
+  type YAMLError,
+} from "yaml";
 import type { Logsource } from "../../mapping/profile.ts";
 
 /** A YAML number whose source text differs from its canonical JavaScript text (`0x17`, `1.0`). */
 export class NumLit {
-  constructor(public value: number, public src: string) {}
+  constructor(
+    public value: number,
+    public src: string,
+  ) {}
 }
 
 export type Place = (string | number)[];
@@ -67,9 +80,20 @@ const YAML = (Bun as unknown as { YAML: { parse(s: string): unknown } }).YAML;
 /** A document separator or end marker at the start of a line. */
 const MULTI_DOC = /^(---|\.\.\.)(\s|$)/m;
 /** Unquoted scalars that look like numbers (block `key: 1`, `- 1` and flow `[1, 2]` positions). */
-const NUMBERISH = /(?:[:\-[,] |^\s*- )([-+]?(?:0[xXoO][0-9a-fA-F]+|[0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?))[ \t]*(?=$|[,\]}#\r])/gm;
+const NUMBERISH =
+  /(?:[:\-[,] |^\s*- )([-+]?(?:0[xXoO][0-9a-fA-F]+|[0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?|\.[0-9]+(?:[eE][-+]?[0-9]+)?))[ \t]*(?=$|[,\]}#\r])/gm;
 
-const SP = 32, TAB = 9, NL = 10, CR = 13, HASH = 35, DASH = 45, COLON = 58, SQ = 39, DQ = 34, PIPE = 124, GT = 62;
+const SP = 32,
+  TAB = 9,
+  NL = 10,
+  CR = 13,
+  HASH = 35,
+  DASH = 45,
+  COLON = 58,
+  SQ = 39,
+  DQ = 34,
+  PIPE = 124,
+  GT = 62;
 
 /**
  * A cheap scan for a key repeated in one block map (a trigger only: `yaml` decides, so a false
@@ -101,7 +125,11 @@ export function mayHaveDuplicateKeys(text: string): boolean {
     }
     // list item dashes: `- key: v`, `- - key: v`
     let dashed = false;
-    while (j + 1 < eol && text.charCodeAt(j) === DASH && (text.charCodeAt(j + 1) === SP || text.charCodeAt(j + 1) === TAB)) {
+    while (
+      j + 1 < eol &&
+      text.charCodeAt(j) === DASH &&
+      (text.charCodeAt(j + 1) === SP || text.charCodeAt(j + 1) === TAB)
+    ) {
       dashed = true;
       j += 2;
       while (j < eol && text.charCodeAt(j) === SP) j++;
@@ -120,7 +148,8 @@ export function mayHaveDuplicateKeys(text: string): boolean {
       keyEnd = close + 1;
       afterColon = k + 1;
     } else {
-      if (k0 === HASH || k0 === 91 || k0 === 123 || k0 === 38 || k0 === 42 || k0 === 33 || k0 === 124 || k0 === 62) continue; // [ { & * ! | >
+      if (k0 === HASH || k0 === 91 || k0 === 123 || k0 === 38 || k0 === 42 || k0 === 33 || k0 === 124 || k0 === 62)
+        continue; // [ { & * ! | >
       for (let k = j; k < eol; k++) {
         const ch = text.charCodeAt(k);
         if (ch === HASH && k > j && (text.charCodeAt(k - 1) === SP || text.charCodeAt(k - 1) === TAB)) break;
@@ -181,7 +210,10 @@ function hasNonCanonicalNumber(text: string): boolean {
 class SourceDocs {
   private docs?: Document.Parsed[];
   private lc = new LineCounter();
-  constructor(public path: string, public text: string) {}
+  constructor(
+    public path: string,
+    public text: string,
+  ) {}
 
   get parsed(): Document.Parsed[] {
     if (!this.docs) this.docs = parseAllDocuments(this.text, { lineCounter: this.lc }) as Document.Parsed[];
@@ -344,7 +376,13 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
     const raw = raws[i];
     if (raw === null || raw === undefined) continue; // empty document (e.g. a trailing `---`)
     if (!isObj(raw)) {
-      out.push({ failure: docFailure(path, i, `${where(src, i, [], [])}: a Sigma rule document must be a YAML map, not ${kindOf(raw)}`) });
+      out.push({
+        failure: docFailure(
+          path,
+          i,
+          `${where(src, i, [], [])}: a Sigma rule document must be a YAML map, not ${kindOf(raw)}`,
+        ),
+      });
       continue;
     }
     const action = raw.action;
@@ -368,12 +406,24 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
     let merged: Record<string, unknown>;
     if (action === "repeat") {
       if (!previous) {
-        out.push({ failure: docFailure(path, i, `${where(src, i, ["action"], [])}: 'action: repeat' needs an earlier rule document`) });
+        out.push({
+          failure: docFailure(
+            path,
+            i,
+            `${where(src, i, ["action"], [])}: 'action: repeat' needs an earlier rule document`,
+          ),
+        });
         continue;
       }
       merged = deepMerge(previous.raw, rest);
     } else if (action !== undefined) {
-      out.push({ failure: docFailure(path, i, `${where(src, i, ["action"], [])}: unknown action '${String(action)}' (global, reset or repeat)`) });
+      out.push({
+        failure: docFailure(
+          path,
+          i,
+          `${where(src, i, ["action"], [])}: unknown action '${String(action)}' (global, reset or repeat)`,
+        ),
+      });
       continue;
     } else {
       merged = deepMerge(global, rest);
@@ -392,7 +442,10 @@ function yamlFailure(path: string, text: string, e: YAMLError): ParsedDocument {
   if (e.code === "DUPLICATE_KEY" && line) {
     const src = text.split("\n")[line - 1] ?? "";
     const key = /^[\s-]*(.*?)\s*:(\s|$)/.exec(src)?.[1] ?? "";
-    return fileFailure(path, `${at}: duplicate key '${key}' in one map (YAML keys must be unique; one value would be lost)`);
+    return fileFailure(
+      path,
+      `${at}: duplicate key '${key}' in one map (YAML keys must be unique; one value would be lost)`,
+    );
   }
   return fileFailure(path, `${at}: invalid YAML: ${firstLine(e.message)}`);
 }
@@ -418,7 +471,12 @@ function fileFailure(path: string, error: string): ParsedDocument {
   return { failure: { path, docIndex: 0, status: "error", error } };
 }
 
-function docFailure(path: string, docIndex: number, error: string, meta: { id?: string; title?: string } = {}): SigmaParseFailure {
+function docFailure(
+  path: string,
+  docIndex: number,
+  error: string,
+  meta: { id?: string; title?: string } = {},
+): SigmaParseFailure {
   return { path, docIndex, status: "error", error, ...meta };
 }
 
@@ -445,10 +503,28 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
     failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
   });
   if (raw.correlation !== undefined) {
-    return { failure: { path, docIndex, status: "unsupported", id, title, error: `${at(["correlation"])}: correlation rules are not supported (they need several events)` } };
+    return {
+      failure: {
+        path,
+        docIndex,
+        status: "unsupported",
+        id,
+        title,
+        error: `${at(["correlation"])}: correlation rules are not supported (they need several events)`,
+      },
+    };
   }
   if (raw.filter !== undefined && raw.detection === undefined) {
-    return { failure: { path, docIndex, status: "unsupported", id, title, error: `${at(["filter"])}: Sigma filter documents are not supported` } };
+    return {
+      failure: {
+        path,
+        docIndex,
+        status: "unsupported",
+        id,
+        title,
+        error: `${at(["filter"])}: Sigma filter documents are not supported`,
+      },
+    };
   }
   if (raw.title === undefined && raw.logsource === undefined && raw.detection === undefined) {
     return fail([], "not a Sigma rule (no title, logsource or detection)");

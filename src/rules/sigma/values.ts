@@ -37,10 +37,7 @@ export function parseSigmaStringWithPlaceholders(s: string): ValuePart[] {
 
 function parseParts(s: string, placeholders: boolean): ValuePart[] {
   // Fast path: no special characters at all (most values).
-  if (
-    s.indexOf("*") < 0 && s.indexOf("?") < 0 && s.indexOf("\\") < 0 &&
-    (!placeholders || s.indexOf("%") < 0)
-  ) {
+  if (s.indexOf("*") < 0 && s.indexOf("?") < 0 && s.indexOf("\\") < 0 && (!placeholders || s.indexOf("%") < 0)) {
     return s === "" ? [] : [{ lit: s }];
   }
   const out: ValuePart[] = [];
