@@ -259,7 +259,13 @@ describe.skipIf(!SHARED)("live == backfill on real-world mappings, full Windows 
       expect(first.json.failures).toEqual([]);
       expect(first.json.warnings).toEqual([]);
       expect(first.code).toBe(0);
-      expect(first.json.prefilter.map((p: any) => p.kind)).toEqual(["union"]);
+      const kinds = first.json.prefilter.map((p: any) => p.kind);
+      // OpenSearch counts its 1,024-clause limit over the whole query: where the union compiled for a
+      // mapping exceeds it (the dynamic mapping's widened clauses), the backfill falls back to the
+      // window and the script decides, as everywhere. Elasticsearch takes the union.
+      if ((process.env.OUTLIERS_TEST_ENGINE ?? "elasticsearch").startsWith("opensearch"))
+        expect(["union", "window"]).toContain(kinds[0]);
+      else expect(kinds).toEqual(["union"]);
       const { diffs, tagged } = compare(await sources(plain), ref, refused);
       console.log(
         `${name}: ${corpus.length - refused.size} events, ${tagged} tagged live, backfill checked ${first.json.checked} tagged ${first.json.tagged} (${first.json.prefilter?.[0]?.kind ?? "exact"} prefilter: ${first.json.prefilter?.[0]?.unionEvents} of ${first.json.prefilter?.[0]?.windowEvents} events) in ${secs.toFixed(0)}s, ${diffs.length} differences`,
