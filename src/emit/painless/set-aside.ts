@@ -31,31 +31,13 @@ export function setAsideProcessor(onFailure: object[]): object {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** Java's `String.hashCode`. */
-function javaHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
-  return h;
-}
-
 /**
- * The keys of an object in the order the Painless twin meets them: Elasticsearch parses the event's
- * objects into `java.util.HashMap`s (keys put in document order), iterated bucket by bucket. The table
- * is the smallest power of two from 16 holding the keys at load factor 0.75; a key's bucket is its
- * spread hash (`h ^ h >>> 16`) masked to the table; keys in one bucket come in insertion order.
- * (Bins of 8+ colliding keys, which Java turns into trees, are not followed.)
+ * An object's keys in the order both twins write them: sorted by UTF-16 code units (Java's
+ * `String.compareTo`, JavaScript's default sort), so the text is the same whatever map an engine
+ * parses the event into (Elasticsearch 7.10 and OpenSearch 3 iterate the same keys differently).
  */
-export function javaHashMapOrder(keys: string[]): string[] {
-  let cap = 16;
-  while (keys.length > cap * 0.75) cap *= 2;
-  const bucket = (k: string) => {
-    const h = javaHash(k);
-    return (h ^ (h >>> 16)) & (cap - 1);
-  };
-  return keys
-    .map((k, i) => ({ k, i, b: bucket(k) }))
-    .sort((x, y) => x.b - y.b || x.i - y.i)
-    .map((x) => x.k);
+export function keyOrder(keys: string[]): string[] {
+  return [...keys].sort();
 }
 
 /** oxsEsc: `"` `\\` \n \r \t escaped short, other control characters as \u00xx. */
@@ -74,14 +56,14 @@ function esc(s: string): string {
   return b;
 }
 
-/** oxsJson: the JSON text the Painless twin writes (Java number texts, HashMap key order). */
+/** oxsJson: the JSON text the Painless twin writes (Java number texts, keys sorted). */
 function json(v: unknown): string {
   if (v === null || v === undefined) return "null";
   if (typeof v === "string") return `"${esc(v)}"`;
   if (typeof v === "number") return javaNumberText(v);
   if (Array.isArray(v)) return `[${v.map(json).join(",")}]`;
   if (isObj(v))
-    return `{${javaHashMapOrder(Object.keys(v))
+    return `{${keyOrder(Object.keys(v))
       .map((k) => `"${esc(k)}":${json(v[k])}`)
       .join(",")}}`;
   return String(v);
