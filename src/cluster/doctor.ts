@@ -320,17 +320,11 @@ async function checkPrivileges(cluster: Cluster): Promise<Check> {
     const answer = await request(cluster, "privileges", "POST", "/_security/user/_has_privileges", body);
     return privilegesCheck(answer.body);
   } catch (e) {
-    const meta = (e as { meta?: { statusCode?: number; body?: unknown } }).meta;
-    if (meta && securityUnavailable(meta.statusCode, meta.body))
-      return { name: "privileges", status: "ok", detail: "security disabled: all privileges available" };
-    if (meta)
-      return {
-        name: "privileges",
-        status: "warn",
-        detail: `cannot check privileges: ${esReason(e)}`,
-        fix: "make sure the user has manage_pipeline, manage_index_templates, monitor and write/manage/read on the indices",
-      };
-    throw e;
+    return privilegesUnknown(
+      e,
+      "cannot check privileges",
+      "make sure the user has manage_pipeline, manage_index_templates, monitor and write/manage/read on the indices",
+    );
   }
 }
 
@@ -349,18 +343,24 @@ async function openSearchAccount(cluster: Cluster): Promise<Check> {
       detail: `OpenSearch security: ${user}, roles ${roles.length ? roles.join(", ") : "(none)"}; OpenSearch has no privilege check API, so a missing permission shows as a 403 naming it`,
     };
   } catch (e) {
-    const meta = (e as { meta?: { statusCode?: number; body?: unknown } }).meta;
-    if (meta && securityUnavailable(meta.statusCode, meta.body))
-      return { name: "privileges", status: "ok", detail: "security disabled: all privileges available" };
-    if (meta)
-      return {
-        name: "privileges",
-        status: "warn",
-        detail: `cannot read the security account: ${esReason(e)}`,
-        fix: "make sure the user may manage pipelines, index templates and settings, and read and write the indices",
-      };
-    throw e;
+    return privilegesUnknown(
+      e,
+      "cannot read the security account",
+      "make sure the user may manage pipelines, index templates and settings, and read and write the indices",
+    );
   }
+}
+
+/**
+ * A privilege check the server answered with an error: security disabled means every privilege;
+ * another answer is a warning with what to do; no answer at all (not a server error) is rethrown.
+ */
+function privilegesUnknown(e: unknown, what: string, fix: string): Check {
+  const meta = (e as { meta?: { statusCode?: number; body?: unknown } }).meta;
+  if (meta && securityUnavailable(meta.statusCode, meta.body))
+    return { name: "privileges", status: "ok", detail: "security disabled: all privileges available" };
+  if (meta) return { name: "privileges", status: "warn", detail: `${what}: ${esReason(e)}`, fix };
+  throw e;
 }
 
 const MARK: Record<CheckStatus, string> = { ok: "ok  ", warn: "warn", fail: "FAIL" };
