@@ -29,12 +29,12 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { connect } from "../src/cluster/client.ts";
+import { connect } from "../src/cluster/connection/client.ts";
 import { recordSection } from "./benchmarks-file.ts";
-import { engineOf } from "../src/cluster/engine.ts";
+import { engineOf } from "../src/cluster/connection/engine.ts";
 import { ruleQuery } from "../src/emit/dsl.ts";
-import { mappedFor } from "../src/cluster/backfill-queries.ts";
-import { discoverFields } from "../src/cluster/field-discovery.ts";
+import { mappedFor } from "../src/cluster/history/backfill-queries.ts";
+import { discoverFields } from "../src/cluster/connection/field-discovery.ts";
 import { updateScript } from "../src/emit/painless/pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { WINDOWS_GUARD_COSTS } from "../src/mapping/windows-profile.ts";

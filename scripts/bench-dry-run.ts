@@ -14,8 +14,8 @@
  */
 import os from "node:os";
 import path from "node:path";
-import { connect } from "../src/cluster/client.ts";
-import { untaggedQuery } from "../src/cluster/backfill-queries.ts";
+import { connect } from "../src/cluster/connection/client.ts";
+import { untaggedQuery } from "../src/cluster/history/backfill-queries.ts";
 import { recordSection } from "./benchmarks-file.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";

@@ -18,8 +18,8 @@
  * own section.
  */
 import os from "node:os";
-import { connect } from "../src/cluster/client.ts";
-import { engineOf } from "../src/cluster/engine.ts";
+import { connect } from "../src/cluster/connection/client.ts";
+import { engineOf } from "../src/cluster/connection/engine.ts";
 import { recordSection } from "./benchmarks-file.ts";
 import { buildPipeline } from "../src/emit/painless/pipeline.ts";
 import { buildNaivePipeline, withoutIndexKeys } from "./lib/naive-pipeline.ts";

@@ -11,7 +11,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { connect } from "../src/cluster/client.ts";
+import { connect } from "../src/cluster/connection/client.ts";
 import { buildPipeline } from "../src/emit/painless/pipeline.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { WINDOWS_GUARD_COSTS } from "../src/mapping/windows-profile.ts";

@@ -8,7 +8,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "./version.ts";
 import { UsageError, exitCodeFor, formatError } from "./util/errors.ts";
 import { commands } from "./commands/index.ts";
-import { addGlobalConnectionOptions } from "./cluster/client.ts";
+import { addGlobalConnectionOptions } from "./cluster/connection/client.ts";
 import { redactOutput, registerFromArgs } from "./util/redact.ts";
 
 export function buildProgram(): Command {

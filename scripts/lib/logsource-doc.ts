@@ -105,7 +105,7 @@ export function renderLogsourceDoc(): string {
     "### Services whose fields have other names",
     "",
     "Winlogbeat sends `<EventData>` pairs as `winlog.event_data.<Name>` with the name as Windows writes",
-    "it, and the pairs of `<UserData>` as `winlog.user_data.<Name>` (src/cluster/evtx.ts converts raw",
+    "it, and the pairs of `<UserData>` as `winlog.user_data.<Name>` (src/events/evtx-json.ts converts raw",
     "evtx JSON the same way). Where the corpus's rules name such fields differently, a field resolves",
     "to every name below (ORed; for `null`, none may be present):",
     "",

@@ -6,7 +6,7 @@
  *   new rule hits        (event, rule) pairs added: an event two rules newly hit counts twice
  *   tags in window       (event, rule) pairs carried in the window, older tags included
  */
-import type { RuleCount } from "../cluster/backfill.ts";
+import type { RuleCount } from "../cluster/history/backfill.ts";
 import { fmtInt } from "./count-tables.ts";
 
 /** Rules listed in the summary; `--json` carries every rule. */

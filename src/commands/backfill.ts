@@ -1,16 +1,21 @@
 /** `outliers backfill`: tag historical events with `_update_by_query`, using the live pipeline's rules. */
 import type { Command } from "commander";
-import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { countTagged, prepareTagMappings, runBackfill, type RuleCount } from "../cluster/backfill.ts";
-import { autoPrefilter, type Relaxation } from "../cluster/backfill-queries.ts";
-import { planTargets, prepareTarget, type BackfillOptions, type PreparedTarget } from "../cluster/backfill-target.ts";
-import { dryRunBackfill } from "../cluster/backfill-dry-run.ts";
-import { discoverFields } from "../cluster/field-discovery.ts";
-import { preflight } from "../cluster/preflight.ts";
-import { TAG_LAYOUTS, type TagLayout } from "../cluster/tag-mappings.ts";
+import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
+import { countTagged, prepareTagMappings, runBackfill, type RuleCount } from "../cluster/history/backfill.ts";
+import { autoPrefilter, type Relaxation } from "../cluster/history/backfill-queries.ts";
+import {
+  planTargets,
+  prepareTarget,
+  type BackfillOptions,
+  type PreparedTarget,
+} from "../cluster/history/backfill-target.ts";
+import { dryRunBackfill } from "../cluster/history/backfill-dry-run.ts";
+import { discoverFields } from "../cluster/connection/field-discovery.ts";
+import { preflight } from "../cluster/history/preflight.ts";
+import { TAG_LAYOUTS, type TagLayout } from "../cluster/live/tag-mappings.ts";
 import { addedTags, formatSummary, ruleJson, summaryOf } from "./backfill-summary.ts";
 import { parseTimeArg } from "../util/duration.ts";
-import { checkIndexPatterns, guardRules, searchTargets } from "../cluster/guards.ts";
+import { checkIndexPatterns, guardRules, searchTargets } from "../cluster/connection/guards.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 
@@ -78,7 +83,7 @@ export function register(program: Command): void {
     const now = new Date();
     const set = loadRuleSet(paths, opts);
     if (set.rules.length === 0) throw new UsageError("no rule compiled; nothing to backfill");
-    // The guards install applies too (src/cluster/guards.ts): no every-index or hidden patterns, no code on the cluster.
+    // The guards install applies too (src/cluster/connection/guards.ts): no every-index or hidden patterns, no code on the cluster.
     if (opts.index) opts.index = searchTargets(checkIndexPatterns(opts.index));
     const guarded = guardRules(set.rules, Boolean(opts.index));
     for (const m of guarded.refused) process.stderr.write(`outliers: ${m}\n`);

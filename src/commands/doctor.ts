@@ -1,13 +1,13 @@
 /**
  * `outliers doctor`: tells whether the cluster can run the tool, one line per check with what to do.
  * With `--index PATTERN [RULES]`: how those indices really index the fields the rules read, and what
- * that means for backfill (src/cluster/doctor-index.ts).
+ * that means for backfill (src/cluster/connection/doctor-index.ts).
  */
 import type { Command } from "commander";
-import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { formatReport, runDoctor } from "../cluster/doctor.ts";
-import { formatIndexReport, indexReport } from "../cluster/doctor-index.ts";
-import { discoverFields } from "../cluster/field-discovery.ts";
+import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
+import { formatReport, runDoctor } from "../cluster/connection/doctor.ts";
+import { formatIndexReport, indexReport } from "../cluster/connection/doctor-index.ts";
+import { discoverFields } from "../cluster/connection/field-discovery.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 

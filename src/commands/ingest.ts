@@ -1,16 +1,16 @@
 /** `outliers ingest FILE --index NAME`: bulk-load events through the index's pipelines (tagged live). */
 import { writeFileSync } from "node:fs";
 import { redact } from "../util/redact.ts";
-import { checkIndexPatterns } from "../cluster/guards.ts";
+import { checkIndexPatterns } from "../cluster/connection/guards.ts";
 import type { Command } from "commander";
-import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { parseFormat, readDocsFile } from "../cluster/docs-file.ts";
-import { ingestDocs } from "../cluster/ingest.ts";
-import type { IdMode } from "../cluster/doc-ids.ts";
+import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
+import { parseFormat, readDocsFile } from "../events/docs-file.ts";
+import { ingestDocs } from "../cluster/ingest/ingest.ts";
+import type { IdMode } from "../events/doc-ids.ts";
 import { UsageError } from "../util/errors.ts";
 import { loadProfile } from "../mapping/index.ts";
 import type { Profile } from "../mapping/profile.ts";
-import { call, type Cluster } from "../cluster/client.ts";
+import { call, type Cluster } from "../cluster/connection/client.ts";
 
 /** Creates `index` with the profile's mappings unless it exists already (then it is left alone). */
 async function createWithProfile(cluster: Cluster, index: string, profile: Profile): Promise<void> {

@@ -1,13 +1,13 @@
 /** `outliers pipeline install|uninstall|status|simulate`: the live tagging pipeline on a cluster. */
 import type { Command } from "commander";
-import { addConnectionOptions, connect, connectionFrom, type Cluster } from "../cluster/client.ts";
-import { parseFormat, readDocsFile } from "../cluster/docs-file.ts";
-import { applyPlan, describeAction, planInstall, planJson, type Plan } from "../cluster/install.ts";
-import { discoverInstall } from "../cluster/install-discovery.ts";
-import { checkPatterns } from "../cluster/patterns.ts";
-import { formatStatus, pipelineStatus } from "../cluster/pipeline-status.ts";
-import { simulateDocs } from "../cluster/simulate.ts";
-import { planUninstall } from "../cluster/uninstall.ts";
+import { addConnectionOptions, connect, connectionFrom, type Cluster } from "../cluster/connection/client.ts";
+import { parseFormat, readDocsFile } from "../events/docs-file.ts";
+import { applyPlan, describeAction, planInstall, planJson, type Plan } from "../cluster/live/install.ts";
+import { discoverInstall } from "../cluster/live/install-discovery.ts";
+import { checkPatterns } from "../cluster/connection/patterns.ts";
+import { formatStatus, pipelineStatus } from "../cluster/live/pipeline-status.ts";
+import { simulateDocs } from "../cluster/live/simulate.ts";
+import { planUninstall } from "../cluster/live/uninstall.ts";
 import { buildPipeline, type BuiltPipeline } from "../emit/painless/pipeline.ts";
 import { UsageError } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
@@ -19,7 +19,7 @@ import {
   ruleDigest,
   type RuleChanges,
   type RuleRef,
-} from "../cluster/rule-changes.ts";
+} from "../cluster/live/rule-changes.ts";
 import type { Rule } from "../ir/types.ts";
 
 const DEFAULT_NAME = "outliers";

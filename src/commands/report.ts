@@ -4,9 +4,9 @@
  * first, with totals), and optionally an ATT&CK Navigator layer of the techniques scored by hits.
  */
 import type { Command } from "commander";
-import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { readState } from "../cluster/install-state.ts";
-import { resultsReport, type ResultsReport } from "../cluster/report.ts";
+import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
+import { readState } from "../cluster/live/install-state.ts";
+import { resultsReport, type ResultsReport } from "../cluster/history/report.ts";
 import { hitTechniques, navigatorLayer } from "../emit/navigator.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { writeFile } from "./compile.ts";

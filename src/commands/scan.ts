@@ -5,7 +5,7 @@
  * (matched ones, or every event with `--all`).
  */
 import type { Command } from "commander";
-import { parseFormat } from "../cluster/docs-file.ts";
+import { parseFormat } from "../events/docs-file.ts";
 import { readEvents } from "../local/events.ts";
 import { Scanner } from "../local/scan.ts";
 import { UsageError } from "../util/errors.ts";

@@ -5,8 +5,8 @@
  * (`_ingest/pipeline/<name>/_simulate`). Exit 1 on any miss; a table, or `--json`.
  */
 import type { Command } from "commander";
-import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { pipelineExists, simulateInstalled } from "../cluster/simulate-installed.ts";
+import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
+import { pipelineExists, simulateInstalled } from "../cluster/live/simulate-installed.ts";
 import { Matcher } from "../emit/js/matcher.ts";
 import { setAside } from "../emit/painless/set-aside.ts";
 import { readRegression, type RegressionCase } from "../local/regression.ts";

@@ -1,11 +1,11 @@
 /** `outliers untag`: remove the tags this tool wrote, for some rules or all, and nothing else. */
 import type { Command } from "commander";
-import { addConnectionOptions, connect, connectionFrom } from "../cluster/client.ts";
-import { countUntag, oldTaggerWarnings, runUntag } from "../cluster/untag.ts";
-import { readWiring } from "../cluster/wired.ts";
-import { checkIndexPatterns, searchTargets } from "../cluster/guards.ts";
-import { discoverFields } from "../cluster/field-discovery.ts";
-import { preflight, unknownRules } from "../cluster/preflight.ts";
+import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
+import { countUntag, oldTaggerWarnings, runUntag } from "../cluster/history/untag.ts";
+import { readWiring } from "../cluster/live/wired.ts";
+import { checkIndexPatterns, searchTargets } from "../cluster/connection/guards.ts";
+import { discoverFields } from "../cluster/connection/field-discovery.ts";
+import { preflight, unknownRules } from "../cluster/history/preflight.ts";
 import { parseTimeArg } from "../util/duration.ts";
 
 export function register(program: Command): void {
@@ -31,7 +31,7 @@ export function register(program: Command): void {
     const checks = { patterns: opts.index, timeField: opts.timeField, since, until };
     const pre = await preflight(cluster, discovery, checks);
     // Writes to indices wired to our live tagger are marked so that it does not tag them again; an older
-    // tagger without that check would, so its indices are left alone with a warning (src/cluster/wired.ts).
+    // tagger without that check would, so its indices are left alone with a warning (src/cluster/live/wired.ts).
     const wiring = pre.stop ? { marked: {}, old: [] } : await readWiring(cluster, opts.index);
     const scope = { wired: wiring.marked, skip: wiring.old.map((o) => o.index) };
     const warnings = [

@@ -2,7 +2,7 @@
  * How the fields of the representation are REALLY indexed on a set of indices: the input the DSL
  * emitter (src/emit/dsl.ts, `Mapped`) takes to compile each predicate for the field as it is, not
  * as the mapping profile assumed. The rule representation stays mapping-free; the cluster side
- * (src/cluster/field-discovery.ts) builds a FieldIndex from the indices' `_mapping`.
+ * (src/cluster/connection/field-discovery.ts) builds a FieldIndex from the indices' `_mapping`.
  */
 
 /** A keyword-valued path: a `keyword` (or `wildcard`) field, or the keyword sub-field of a text field. */

@@ -2,15 +2,15 @@
  * Events for a local run (`scan`, `test`), one at a time, exactly as `ingest` sends them: NDJSON files
  * are streamed line by line (a million events never sit in memory at once) and native .evtx files
  * record by record (src/events/evtx/); other layouts (a JSON array, evtx_dump's objects back to back)
- * go through the ingest reader (src/cluster/docs-file.ts). Every document goes through ingest's parser
+ * go through the ingest reader (src/events/docs-file.ts). Every document goes through ingest's parser
  * and conversion (`parseJson` + `entryOf`: raw evtx JSON to the Winlogbeat shape, a number a JavaScript
  * number cannot hold kept as its exact text, as the string ingest sends; `asSent`). A document that
  * does not parse is reported with its file and line, and the others go on.
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { entryOf, readDocsFile, type DocEntry, type DocsFormat } from "../cluster/docs-file.ts";
-import { evtxToWinlogbeat } from "../cluster/evtx.ts";
-import { asSent, parseJson } from "../cluster/json-numbers.ts";
+import { entryOf, readDocsFile, type DocEntry, type DocsFormat } from "../events/docs-file.ts";
+import { evtxToWinlogbeat } from "../events/evtx-json.ts";
+import { asSent, parseJson } from "../events/json-numbers.ts";
 import { evtxDocEntry, evtxFileEntries, hasEvtxMagic } from "../events/evtx/index.ts";
 import { InputError } from "../util/errors.ts";
 

@@ -1,6 +1,6 @@
 /**
  * The `winlogbeat` profile (the default), as sigmac's tools/config/winlogbeat.yml mapped Sigma onto
- * Winlogbeat 7+ documents (and as src/cluster/evtx.ts builds them from raw evtx JSON):
+ * Winlogbeat 7+ documents (and as src/events/evtx-json.ts builds them from raw evtx JSON):
  *
  *   Sigma field X              -> winlog.event_data.X   (keyword)
  *   EventID                    -> winlog.event_id       (long, see below)
@@ -33,7 +33,7 @@ import { makeWindowsProfile, paramFields } from "./windows-profile.ts";
 import { own } from "./lookup.ts";
 
 export const EVENT_DATA = "winlog.event_data.";
-/** Where Winlogbeat puts the pairs of an event's `<UserData>` element (see src/cluster/evtx.ts). */
+/** Where Winlogbeat puts the pairs of an event's `<UserData>` element (see src/events/evtx-json.ts). */
 export const USER_DATA = "winlog.user_data.";
 
 /** Sigma names of Windows System fields (not under EventData). */

@@ -2,7 +2,7 @@
  * The real Elasticsearch node for integration tests: the one `scripts/es-start` started (ES_URL, or
  * http://127.0.0.1:9200). A test that needs it and finds none fails with the reason; it never skips.
  */
-import { connect, type Cluster } from "../../src/cluster/client.ts";
+import { connect, type Cluster } from "../../src/cluster/connection/client.ts";
 
 export const ES_URL = process.env.ES_URL ?? "http://127.0.0.1:9200";
 

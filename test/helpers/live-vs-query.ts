@@ -10,7 +10,7 @@ import { ruleQuery } from "../../src/emit/dsl.ts";
 import { buildPipeline } from "../../src/emit/painless/pipeline.ts";
 import { setAside } from "../../src/emit/painless/set-aside.ts";
 import { WINDOWS_GUARD_COSTS } from "../../src/mapping/windows-profile.ts";
-import { connect, type Cluster } from "../../src/cluster/client.ts";
+import { connect, type Cluster } from "../../src/cluster/connection/client.ts";
 import { dropIndices, ES_URL, testIndex } from "./es.ts";
 
 /** Own client with a long request timeout: some rule queries take minutes on a loaded node. */

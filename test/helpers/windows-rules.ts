@@ -10,7 +10,7 @@ import { parse as parseYaml } from "yaml";
 import type { Rule } from "../../src/ir/types.ts";
 import { loadProfile } from "../../src/mapping/index.ts";
 import { loadRules } from "../../src/rules/load.ts";
-import { readDocsFile } from "../../src/cluster/docs-file.ts";
+import { readDocsFile } from "../../src/events/docs-file.ts";
 
 const SHARED_DIR = path.resolve(import.meta.dir, "../../../shared/sigma");
 export const SHARED: string | null = existsSync(SHARED_DIR) ? SHARED_DIR : null;

@@ -17,7 +17,7 @@ import { forEachPredicate } from "../../src/ir/build.ts";
 import { EmitError, ruleQuery } from "../../src/emit/dsl.ts";
 import { loadProfile } from "../../src/mapping/index.ts";
 import { loadRules } from "../../src/rules/load.ts";
-import { readDocsFile } from "../../src/cluster/docs-file.ts";
+import { readDocsFile } from "../../src/events/docs-file.ts";
 import { cluster, dropIndices, testIndex } from "../helpers/es.ts";
 import { createIndexWithDocs } from "../helpers/match.ts";
 

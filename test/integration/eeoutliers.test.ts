@@ -14,8 +14,8 @@ import { loadProfile } from "../../src/mapping/index.ts";
 import { compileEeOutliersFiles, compileEeOutliersTexts } from "../../src/rules/eeoutliers/compile.ts";
 import { buildPipeline } from "../../src/emit/painless/pipeline.ts";
 import { ruleQuery } from "../../src/emit/dsl.ts";
-import { runBackfill } from "../../src/cluster/backfill.ts";
-import { planTargets, prepareTarget } from "../../src/cluster/backfill-target.ts";
+import { runBackfill } from "../../src/cluster/history/backfill.ts";
+import { planTargets, prepareTarget } from "../../src/cluster/history/backfill-target.ts";
 import { cluster, dropIndices, ES_URL, testIndex } from "../helpers/es.ts";
 import { liveVsQuery } from "../helpers/live-vs-query.ts";
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Glob } from "bun";
 import { cluster, dropIndices, ES_URL, testIndex } from "../helpers/es.ts";
-import { parseDocs } from "../../src/cluster/docs-file.ts";
+import { parseDocs } from "../../src/events/docs-file.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
 const REGRESSION = path.resolve(ROOT, "../shared/sigma/regression");

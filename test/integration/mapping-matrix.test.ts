@@ -30,8 +30,8 @@ import {
 } from "../helpers/backfill-fixture.ts";
 import { SHARED, SKIP_MESSAGE } from "../helpers/windows-rules.ts";
 import { compileEeOutliersFiles } from "../../src/rules/eeoutliers/compile.ts";
-import { automatonLeaves, candidateQuery } from "../../src/cluster/backfill-queries.ts";
-import { discoverFields } from "../../src/cluster/field-discovery.ts";
+import { automatonLeaves, candidateQuery } from "../../src/cluster/history/backfill-queries.ts";
+import { discoverFields } from "../../src/cluster/connection/field-discovery.ts";
 import type { Rule } from "../../src/ir/types.ts";
 
 const N = Number(process.env.OUTLIERS_MATRIX_EVENTS ?? 20000);

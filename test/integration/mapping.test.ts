@@ -1,12 +1,12 @@
 /**
  * The profiles' index templates on the real Elasticsearch: create an index with each template,
- * index winlogbeat-shaped events (some built from raw evtx JSON by src/cluster/evtx.ts), and check
+ * index winlogbeat-shaped events (some built from raw evtx JSON by src/events/evtx-json.ts), and check
  * the resulting field types and that logsource guards, mapped fields, keyword fields and typed
  * predicates select exactly the expected events.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import path from "node:path";
-import { evtxToWinlogbeat } from "../../src/cluster/evtx.ts";
+import { evtxToWinlogbeat } from "../../src/events/evtx-json.ts";
 import { nodeToQuery } from "../../src/emit/dsl.ts";
 import { or } from "../../src/ir/build.ts";
 import type { Field, Node, WildcardPart } from "../../src/ir/types.ts";

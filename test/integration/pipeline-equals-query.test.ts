@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runBin } from "../helpers/binary.ts";
-import { parseDocs } from "../../src/cluster/docs-file.ts";
+import { parseDocs } from "../../src/events/docs-file.ts";
 import { loadRules } from "../../src/rules/load.ts";
 import { loadProfile } from "../../src/mapping/index.ts";
 import { describeDiffs, liveVsQuery, scanVsLive, writtenTags, type Tagged } from "../helpers/live-vs-query.ts";

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { cluster, ES_URL, rest, testIndex } from "../helpers/es.ts";
-import type { Cluster } from "../../src/cluster/client.ts";
+import type { Cluster } from "../../src/cluster/connection/client.ts";
 
 const ROOT = path.resolve(import.meta.dir, "../..");
 const RULE = path.join(ROOT, "rules/windows/process_creation/proc_creation_win_certutil_encode.yml");
@@ -199,9 +199,9 @@ describe("pipeline install edge cases", () => {
 
 describe("concurrent installs", () => {
   test("an install whose record changed after planning stops before touching anything", async () => {
-    const { planInstall, applyPlan } = await import("../../src/cluster/install.ts");
-    const { discoverInstall } = await import("../../src/cluster/install-discovery.ts");
-    const { readState } = await import("../../src/cluster/install-state.ts");
+    const { planInstall, applyPlan } = await import("../../src/cluster/live/install.ts");
+    const { discoverInstall } = await import("../../src/cluster/live/install-discovery.ts");
+    const { readState } = await import("../../src/cluster/live/install-state.ts");
     const name = `${P}-race`;
     const compiled = { processors: [{ set: { field: "x", value: 1 } }], ruleIds: ["r"], hash: "h1" };
     const opts = { name, patterns: [`${P}-race-*`], compiled, toolVersion: "test" };
@@ -211,7 +211,7 @@ describe("concurrent installs", () => {
     await expect(applyPlan(es, second)).rejects.toThrow(/changed meanwhile: another install or uninstall/);
     expect((await readState(es, name))!.hash).toBe("h1");
     expect((await req("GET", `/_ingest/pipeline/${name}`))[name].version).toBe(1);
-    const { planUninstall } = await import("../../src/cluster/uninstall.ts");
+    const { planUninstall } = await import("../../src/cluster/live/uninstall.ts");
     await applyPlan(es, await planUninstall(es, name));
     expect(await readState(es, name)).toBeUndefined();
   }, 60_000);

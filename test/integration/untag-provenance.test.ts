@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ES_URL, rest, testIndex } from "../helpers/es.ts";
 import { ensureBinary, runBin } from "../helpers/binary.ts";
-import { canonical } from "../../src/cluster/pipeline-body.ts";
+import { canonical } from "../../src/cluster/live/pipeline-body.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "outliers-untag-"));
 const index = testIndex("untag-own");

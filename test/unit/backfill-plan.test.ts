@@ -1,7 +1,7 @@
 /** The backfill's planning, without a cluster: prefilter choice, relaxation and union absorption. */
 import { describe, expect, test } from "bun:test";
 import type { Node, Predicate } from "../../src/ir/types.ts";
-import { absorbed, choosePrefilter, relaxForQuery } from "../../src/cluster/backfill-queries.ts";
+import { absorbed, choosePrefilter, relaxForQuery } from "../../src/cluster/history/backfill-queries.ts";
 
 const kw = (name: string) => ({ name, type: "keyword" as const });
 const eq = (f: string, v: string): Predicate => ({ kind: "equals", field: kw(f), value: v, cased: false });

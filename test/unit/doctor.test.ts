@@ -9,7 +9,7 @@ import {
   scriptLimitsCheck,
   securityUnavailable,
   setting,
-} from "../../src/cluster/doctor.ts";
+} from "../../src/cluster/connection/doctor.ts";
 
 describe("doctor checks", () => {
   test("health: green and yellow are fine, red says what to do", () => {

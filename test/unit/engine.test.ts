@@ -1,8 +1,8 @@
 /** engine.ts: what each engine can do, from its GET / answer. */
 import { describe, expect, test } from "bun:test";
-import type { Cluster } from "../../src/cluster/client.ts";
-import { versionCheck } from "../../src/cluster/doctor.ts";
-import { engineDifferences, engineOf } from "../../src/cluster/engine.ts";
+import type { Cluster } from "../../src/cluster/connection/client.ts";
+import { versionCheck } from "../../src/cluster/connection/doctor.ts";
+import { engineDifferences, engineOf } from "../../src/cluster/connection/engine.ts";
 
 const es = (version: string, flavor?: string) => {
   const [major, minor] = version.split(".").map(Number);

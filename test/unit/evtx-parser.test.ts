@@ -14,7 +14,7 @@ import { Glob } from "bun";
 import { evtxEntries, evtxFileEntries, readEvtxFile, type EvtxEntry } from "../../src/events/evtx/index.ts";
 import { crc32, tableCrc32 } from "../../src/events/evtx/crc32.ts";
 import { filetime, systemtime } from "../../src/events/evtx/values.ts";
-import { readDocsFile } from "../../src/cluster/docs-file.ts";
+import { readDocsFile } from "../../src/events/docs-file.ts";
 import { fullChunksFile, sourceChunks } from "../helpers/evtx-build.ts";
 
 const REGRESSION = path.resolve(import.meta.dir, "../../../shared/sigma/regression");

@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Glob } from "bun";
-import { eventDataOf, evtxToWinlogbeat, isEvtxEvent, userDataOf } from "../../src/cluster/evtx.ts";
-import { isExact, LosslessNumber, parseJson } from "../../src/cluster/json-numbers.ts";
-import { parseDocs } from "../../src/cluster/docs-file.ts";
+import { eventDataOf, evtxToWinlogbeat, isEvtxEvent, userDataOf } from "../../src/events/evtx-json.ts";
+import { isExact, LosslessNumber, parseJson } from "../../src/events/json-numbers.ts";
+import { parseDocs } from "../../src/events/docs-file.ts";
 
 const REGRESSION = path.resolve(import.meta.dir, "../../../shared/sigma/regression");
 const haveShared = existsSync(REGRESSION);

@@ -5,11 +5,11 @@
  * a `not`. The live == backfill checks on the real node are test/integration/mapping-matrix.test.ts.
  */
 import { describe, expect, test } from "bun:test";
-import { discoveryFromMappings, ruleIdFields, carriesRule } from "../../src/cluster/field-discovery.ts";
+import { discoveryFromMappings, ruleIdFields, carriesRule } from "../../src/cluster/connection/field-discovery.ts";
 import { nodeToQuery, type Mapped } from "../../src/emit/dsl.ts";
 import type { Field, Node } from "../../src/ir/types.ts";
-import { indexReport } from "../../src/cluster/doctor-index.ts";
-import { missingTagMappings } from "../../src/cluster/tag-mappings.ts";
+import { indexReport } from "../../src/cluster/connection/doctor-index.ts";
+import { missingTagMappings } from "../../src/cluster/live/tag-mappings.ts";
 import type { Rule } from "../../src/ir/types.ts";
 
 const kw = (name: string): Field => ({ name, type: "keyword" });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { reachable, searchTargets } from "../../src/cluster/guards.ts";
+import { reachable, searchTargets } from "../../src/cluster/connection/guards.ts";
 
 describe("guards: what patterns reach", () => {
   test("wildcards exclude '.' indices but keep the backing indices of the data streams they name; exact names come after the exclusion", () => {

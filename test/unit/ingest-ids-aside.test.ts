@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { IdMaker, valueAt } from "../../src/cluster/doc-ids.ts";
+import { IdMaker, valueAt } from "../../src/events/doc-ids.ts";
 import { keyOrder, setAside } from "../../src/emit/painless/set-aside.ts";
 
 describe("document ids for ingest", () => {

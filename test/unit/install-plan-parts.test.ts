@@ -1,17 +1,17 @@
 /** The pure parts of `pipeline install`: pattern coverage, tag mappings, settings access, pipeline metadata. */
 import { describe, expect, test } from "bun:test";
-import { checkPatterns, globCovers, globMatch, globOverlaps } from "../../src/cluster/patterns.ts";
-import { mergeProperties, missingTagMappings } from "../../src/cluster/tag-mappings.ts";
-import { getIndexSetting, withIndexSetting } from "../../src/cluster/settings-access.ts";
+import { checkPatterns, globCovers, globMatch, globOverlaps } from "../../src/cluster/connection/patterns.ts";
+import { mergeProperties, missingTagMappings } from "../../src/cluster/live/tag-mappings.ts";
+import { getIndexSetting, withIndexSetting } from "../../src/cluster/connection/settings-access.ts";
 import {
   bodyHash,
   chainDocument,
   pipelineDocument,
   readPipelineMeta,
   type PipelineMeta,
-} from "../../src/cluster/pipeline-body.ts";
-import { impliedBefore, isOurs } from "../../src/cluster/install.ts";
-import type { ClusterInfo } from "../../src/cluster/client.ts";
+} from "../../src/cluster/live/pipeline-body.ts";
+import { impliedBefore, isOurs } from "../../src/cluster/live/install.ts";
+import type { ClusterInfo } from "../../src/cluster/connection/client.ts";
 
 describe("patterns", () => {
   test("match", () => {
@@ -169,7 +169,7 @@ describe("pipeline metadata", () => {
 
 describe("applyPlan guard", () => {
   test("a plan made for a cluster without ingest nodes is refused before any request", async () => {
-    const { applyPlan } = await import("../../src/cluster/install.ts");
+    const { applyPlan } = await import("../../src/cluster/live/install.ts");
     const calls: string[] = [];
     const cluster = {
       url: "http://x",

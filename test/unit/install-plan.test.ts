@@ -1,9 +1,9 @@
 /** `planInstall` from a hand-written discovery: the whole install plan with no cluster and no request. */
 import { describe, expect, test } from "bun:test";
-import type { ClusterInfo } from "../../src/cluster/client.ts";
-import type { InstallDiscovery } from "../../src/cluster/install-discovery.ts";
-import { planInstall, type Action, type InstallOptions, type Plan } from "../../src/cluster/install.ts";
-import type { PipelineDoc } from "../../src/cluster/pipeline-body.ts";
+import type { ClusterInfo } from "../../src/cluster/connection/client.ts";
+import type { InstallDiscovery } from "../../src/cluster/live/install-discovery.ts";
+import { planInstall, type Action, type InstallOptions, type Plan } from "../../src/cluster/live/install.ts";
+import type { PipelineDoc } from "../../src/cluster/live/pipeline-body.ts";
 
 const info: ClusterInfo = {
   url: "u",

@@ -12,7 +12,7 @@ import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "../../src/emit/painless/sou
 import { UNTAG_FUNCTIONS, UNTAG_SOURCE } from "../../src/emit/painless/untag.ts";
 import { SET_ASIDE_SOURCE } from "../../src/emit/painless/set-aside.ts";
 import { MARK, MARK_FUNCTIONS, SKIP_REWRITE } from "../../src/emit/painless/rewrite.ts";
-import { MATCH_SOURCE } from "../../src/cluster/backfill-dry-run.ts";
+import { MATCH_SOURCE } from "../../src/cluster/history/backfill-dry-run.ts";
 import { OP as NFA_OP } from "../../src/ir/regex/nfa.ts";
 import { REGEX_CONSTANTS, REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
 import { REGEX_QUERY_SCRIPT } from "../../src/ir/regex/query.ts";

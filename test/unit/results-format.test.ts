@@ -1,8 +1,8 @@
 /** The pure parts of seeing results: tag-field groups, Navigator layers, rule changes, summaries and tables. */
 import { describe, expect, test } from "bun:test";
-import { groupsFor } from "../../src/cluster/tag-fields.ts";
-import { ruleChanges } from "../../src/cluster/rule-changes.ts";
-import { titleFromTag } from "../../src/cluster/report.ts";
+import { groupsFor } from "../../src/cluster/history/tag-fields.ts";
+import { ruleChanges } from "../../src/cluster/live/rule-changes.ts";
+import { titleFromTag } from "../../src/cluster/history/report.ts";
 import { coverageTechniques, navigatorLayer } from "../../src/emit/navigator.ts";
 import { formatSummary } from "../../src/commands/backfill-summary.ts";
 import { topTable } from "../../src/commands/count-tables.ts";

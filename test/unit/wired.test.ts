@@ -1,9 +1,9 @@
-// Which indices untag and backfill mark (src/cluster/wired.ts): taggers reached through chains, counted
+// Which indices untag and backfill mark (src/cluster/live/wired.ts): taggers reached through chains, counted
 // per write (stacked installs run two), old taggers (no marker check) told apart.
 import { describe, expect, test } from "bun:test";
 import { INGEST_SOURCE } from "../../src/emit/painless/pipeline.ts";
 import { checksRewrite, SKIP_REWRITE, TAGGER_TAG } from "../../src/emit/painless/rewrite.ts";
-import { reachedTaggers, taggerRuns } from "../../src/cluster/wired.ts";
+import { reachedTaggers, taggerRuns } from "../../src/cluster/live/wired.ts";
 
 const tagger = (source: string) => ({
   processors: [{ script: { tag: "outliers-set-aside", source: "x" } }, { script: { tag: TAGGER_TAG, source } }],

@@ -90,7 +90,7 @@ export function buildPipeline(rules: Rule[], opts: { description?: string } & En
 
 /**
  * The `_update_by_query` script: the pipeline's matcher and tagger over `ctx._source`. `wired`: the
- * indices whose pipelines reach a tagger that lets marked rewrites through (src/cluster/wired.ts).
+ * indices whose pipelines reach a tagger that lets marked rewrites through (src/cluster/live/wired.ts).
  */
 export function updateScript(
   rules: Rule[],

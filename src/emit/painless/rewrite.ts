@@ -1,10 +1,10 @@
 /**
  * Rewrites that the live pipeline lets through untouched. `_update_by_query` writes go through the
- * index's default and final pipelines, so on an index wired to our live tagger (src/cluster/install.ts)
+ * index's default and final pipelines, so on an index wired to our live tagger (src/cluster/live/install.ts)
  * an event untag has just cleaned would be tagged again, and every backfill write would run the tagger a
  * second time. The update scripts of untag and backfill therefore set a marker field on the events of
  * the indices whose pipelines reach taggers that know it (params.wired: index name → how many taggers a
- * write goes through, two for stacked installs; tested with `ctx._index`; src/cluster/wired.ts finds
+ * write goes through, two for stacked installs; tested with `ctx._index`; src/cluster/live/wired.ts finds
  * them); each tagger's first statement counts the marker down (the last removes it) and skips the event.
  * Indices not wired never get the marker, so nothing is left behind. A tagger installed by an older
  * version lacks the check: its indices are not marked (wired.ts reports them).
@@ -31,5 +31,5 @@ export function checksRewrite(source: unknown): boolean {
   return typeof source === "string" && source.includes(SKIP_REWRITE);
 }
 
-/** `params.wired`: index name → how many of our taggers a write to it goes through (src/cluster/wired.ts). */
+/** `params.wired`: index name → how many of our taggers a write to it goes through (src/cluster/live/wired.ts). */
 export type WiredParam = Record<string, number>;

@@ -47,7 +47,7 @@ if (!g.isEmpty()) { state.events += 1; state.entries += g.size(); }`,
 
 /**
  * The `_update_by_query` script that removes tags for `ids` (null: every rule this tool tagged);
- * `wired`: the indices whose pipelines reach a tagger that lets marked rewrites through (src/cluster/wired.ts).
+ * `wired`: the indices whose pipelines reach a tagger that lets marked rewrites through (src/cluster/live/wired.ts).
  */
 export function untagScript(
   ids: string[] | null,

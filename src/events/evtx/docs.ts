@@ -1,6 +1,6 @@
 /**
  * An .evtx file as the document entries `ingest`, `pipeline simulate` and `scan` read
- * (src/cluster/docs-file.ts): one entry per record, `line` being the record's position in the file
+ * (src/events/docs-file.ts): one entry per record, `line` being the record's position in the file
  * (1-based), and one failed entry per corrupt chunk or record, its message naming the chunk and the
  * file offset (`evtxDocEntry`: the same for one entry, for readers that stream the file). `convert` turns a record (evtx_dump layout) into the document to index.
  */

@@ -2,7 +2,7 @@
  * Reading and writing `index.*` settings inside settings objects as Elasticsearch returns them in
  * templates: nested (`{"index": {"final_pipeline": …}}`) or flat (`{"index.final_pipeline": …}`).
  */
-import type { SettingValue } from "./install-state.ts";
+import type { SettingValue } from "../live/install-state.ts";
 
 type Obj = Record<string, any>;
 

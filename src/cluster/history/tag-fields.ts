@@ -5,7 +5,7 @@
  * so the answer is a list of groups: the indices that map the field one way, and the field to use
  * there. Read from `_field_caps`, never assumed.
  */
-import { call, type Cluster } from "./client.ts";
+import { call, type Cluster } from "../connection/client.ts";
 
 export interface FieldGroup {
   /** The indices of this group, or the caller's patterns when every index maps the field the same way. */

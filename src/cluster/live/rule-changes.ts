@@ -5,11 +5,11 @@
  * (its params, `m`: see src/emit/painless/encode.ts), so a rule removed from disk is still named.
  */
 import { createHash } from "node:crypto";
-import type { Rule } from "../ir/types.ts";
+import type { Rule } from "../../ir/types.ts";
 import { canonical, type PipelineDoc, readPipelineMeta } from "./pipeline-body.ts";
-import type { Cluster } from "./client.ts";
-import { titleFromTag } from "./report.ts";
-import { rest, seg } from "./rest.ts";
+import type { Cluster } from "../connection/client.ts";
+import { titleFromTag } from "../history/report.ts";
+import { rest, seg } from "../connection/rest.ts";
 
 export interface RuleRef {
   id: string;

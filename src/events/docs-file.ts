@@ -8,8 +8,8 @@
  */
 import { readFileSync } from "node:fs";
 import { InputError, UsageError } from "../util/errors.ts";
-import { evtxToWinlogbeat, isEvtxEvent } from "./evtx.ts";
-import { evtxDocEntries, hasEvtxMagic } from "../events/evtx/index.ts";
+import { evtxToWinlogbeat, isEvtxEvent } from "./evtx-json.ts";
+import { evtxDocEntries, hasEvtxMagic } from "./evtx/index.ts";
 import { LosslessNumber, losslessPaths, parseJson } from "./json-numbers.ts";
 
 /** `auto` converts documents that look like raw evtx (`Event.System`) and keeps the others as they are. */

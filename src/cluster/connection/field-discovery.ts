@@ -4,7 +4,7 @@
  * (src/emit/field-index.ts), the input the DSL emitter compiles predicates against; the rules
  * themselves never change.
  */
-import { fieldIndexOf, type FieldIndex, type IndexedField, type KeywordPath } from "../emit/field-index.ts";
+import { fieldIndexOf, type FieldIndex, type IndexedField, type KeywordPath } from "../../emit/field-index.ts";
 import { call, type Cluster } from "./client.ts";
 
 type Props = Record<string, any>;

@@ -4,11 +4,11 @@
  * window is inverted or holds no event, a named rule is carried by no event. Each finding is a
  * warning; `stop` says there is nothing to do at all (the command exits 1 without writing).
  */
-import { timeRange } from "../util/duration.ts";
-import type { Cluster } from "./client.ts";
-import { call } from "./client.ts";
-import { carriesRule, ruleIdFields, type Discovery } from "./field-discovery.ts";
-import { describeIndexed } from "../emit/field-index.ts";
+import { timeRange } from "../../util/duration.ts";
+import type { Cluster } from "../connection/client.ts";
+import { call } from "../connection/client.ts";
+import { carriesRule, ruleIdFields, type Discovery } from "../connection/field-discovery.ts";
+import { describeIndexed } from "../../emit/field-index.ts";
 
 export interface Preflight {
   warnings: string[];

@@ -13,13 +13,13 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Rule } from "../ir/types.ts";
-import { TRUE } from "../ir/build.ts";
-import { updateScript } from "../emit/painless/pipeline.ts";
-import { call, type Cluster } from "./client.ts";
-import { ensureTagMappings, type TagLayout } from "./tag-mappings.ts";
+import type { Rule } from "../../ir/types.ts";
+import { TRUE } from "../../ir/build.ts";
+import { updateScript } from "../../emit/painless/pipeline.ts";
+import { call, type Cluster } from "../connection/client.ts";
+import { ensureTagMappings, type TagLayout } from "../live/tag-mappings.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
-import { readWiring } from "./wired.ts";
+import { readWiring } from "../live/wired.ts";
 import { DEFAULT_BATCH, passQuery, windowed, type BackfillOptions, type PreparedTarget } from "./backfill-target.ts";
 
 export interface RuleCount {

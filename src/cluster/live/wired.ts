@@ -6,10 +6,10 @@
  * through; a tagger installed by an older version lacks the check and is reported (`old`), its
  * indices left unmarked (a marker there would stay on the event).
  */
-import { checksRewrite, TAGGER_TAG, type WiredParam } from "../emit/painless/rewrite.ts";
-import type { Cluster } from "./client.ts";
-import { EsRequestError, rest, seg } from "./rest.ts";
-import { getIndexSetting } from "./settings-access.ts";
+import { checksRewrite, TAGGER_TAG, type WiredParam } from "../../emit/painless/rewrite.ts";
+import type { Cluster } from "../connection/client.ts";
+import { EsRequestError, rest, seg } from "../connection/rest.ts";
+import { getIndexSetting } from "../connection/settings-access.ts";
 
 type Obj = Record<string, any>;
 

@@ -3,13 +3,13 @@
  * templates, chained previous pipelines), how many events carry tags or tagging errors, and the
  * ingest counters of our pipelines from `_nodes/stats/ingest`.
  */
-import type { Cluster } from "./client.ts";
+import type { Cluster } from "../connection/client.ts";
 import { discoverIndices } from "./install-discovery.ts";
 import { impliedBefore, isOurs } from "./install.ts";
 import { readState, type InstallState } from "./install-state.ts";
 import { type PipelineDoc, type PipelineMeta, readPipelineMeta } from "./pipeline-body.ts";
-import { rest, seg } from "./rest.ts";
-import { ruleHits } from "./report.ts";
+import { rest, seg } from "../connection/rest.ts";
+import { ruleHits } from "../history/report.ts";
 import { installedRules } from "./rule-changes.ts";
 
 export interface IngestCounters {

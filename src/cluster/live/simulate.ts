@@ -2,9 +2,9 @@
  * `pipeline simulate`: documents through the compiled pipeline on the cluster with
  * `POST _ingest/pipeline/_simulate` (inline pipeline: nothing is installed), and what each got.
  */
-import type { Cluster } from "./client.ts";
-import type { DocEntry } from "./docs-file.ts";
-import { rest } from "./rest.ts";
+import type { Cluster } from "../connection/client.ts";
+import type { DocEntry } from "../../events/docs-file.ts";
+import { rest } from "../connection/rest.ts";
 
 export interface SimulatedDoc {
   line: number;

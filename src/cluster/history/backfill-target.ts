@@ -4,14 +4,14 @@
  * candidate query checked (and widened where refused), and the broad rules' prefilter chosen (their
  * union or the bare window). `passQuery` is a pass's query from a prepared target.
  */
-import type { Rule } from "../ir/types.ts";
-import { TRUE } from "../ir/build.ts";
-import { MATCH_ALL, nodeToQuery, orOf } from "../emit/dsl.ts";
-import type { FieldIndex } from "../emit/field-index.ts";
-import { call, type Cluster } from "./client.ts";
-import { discoverFields, ruleIdFields, type Discovery, type IdField } from "./field-discovery.ts";
-import type { TagLayout } from "./tag-mappings.ts";
-import { timeRange } from "../util/duration.ts";
+import type { Rule } from "../../ir/types.ts";
+import { TRUE } from "../../ir/build.ts";
+import { MATCH_ALL, nodeToQuery, orOf } from "../../emit/dsl.ts";
+import type { FieldIndex } from "../../emit/field-index.ts";
+import { call, type Cluster } from "../connection/client.ts";
+import { discoverFields, ruleIdFields, type Discovery, type IdField } from "../connection/field-discovery.ts";
+import type { TagLayout } from "../live/tag-mappings.ts";
+import { timeRange } from "../../util/duration.ts";
 import {
   absorbed,
   candidateQuery,

@@ -4,7 +4,7 @@
  * named by the user's patterns (its pattern is covered), so that we never reach indices outside them.
  * Patterns use `*` only, as Elasticsearch's index patterns do.
  */
-import { UsageError } from "../util/errors.ts";
+import { UsageError } from "../../util/errors.ts";
 import { checkIndexPatterns } from "./guards.ts";
 
 /** Whether `name` matches the pattern (`*` = any run of characters). */
@@ -61,7 +61,7 @@ export function globOverlaps(a: string, b: string): boolean {
 }
 
 /**
- * Checks the patterns an install will wire (the guards every command shares, src/cluster/guards.ts):
+ * Checks the patterns an install will wire (the guards every command shares, src/cluster/connection/guards.ts):
  * patterns that name every index, exclusions, and patterns reaching hidden indices are refused.
  */
 export function checkPatterns(patterns: string[]): string[] {

@@ -15,7 +15,7 @@
  * Everything is planned first (the plan is what `--dry-run` prints) and then applied; an install with
  * nothing to change writes nothing.
  */
-import type { Cluster } from "./client.ts";
+import type { Cluster } from "../connection/client.ts";
 import {
   type CompiledPipeline,
   type PipelineDoc,
@@ -41,12 +41,12 @@ import {
 } from "./install-state.ts";
 import { asList, type InstallDiscovery, type TemplateInfo } from "./install-discovery.ts";
 import { isOurs, spliceOut } from "./install-stack.ts";
-import { globCovers, globOverlaps } from "./patterns.ts";
-import { reachable } from "./guards.ts";
-import { rest, seg } from "./rest.ts";
-import { getIndexSetting, showSetting, withIndexSetting } from "./settings-access.ts";
+import { globCovers, globOverlaps } from "../connection/patterns.ts";
+import { reachable } from "../connection/guards.ts";
+import { rest, seg } from "../connection/rest.ts";
+import { getIndexSetting, showSetting, withIndexSetting } from "../connection/settings-access.ts";
 import { mergeProperties, missingTagMappings } from "./tag-mappings.ts";
-import { UsageError } from "../util/errors.ts";
+import { UsageError } from "../../util/errors.ts";
 
 type Obj = Record<string, any>;
 

@@ -4,10 +4,10 @@
  * per ATT&CK technique (`threat.technique.id`). Tag fields are aggregated as each index maps them
  * (tag-fields.ts), so indices mapped by ee-outliers' dynamic layout (text + `.keyword`) count too.
  */
-import type { Cluster } from "./client.ts";
-import { call } from "./client.ts";
+import type { Cluster } from "../connection/client.ts";
+import { call } from "../connection/client.ts";
 import { aggregatableGroups, type FieldGroup } from "./tag-fields.ts";
-import { timeRange } from "../util/duration.ts";
+import { timeRange } from "../../util/duration.ts";
 
 export const RULE_ID = "outliers.rule_id";
 export const TECHNIQUE_ID = "threat.technique.id";

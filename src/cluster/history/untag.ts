@@ -4,13 +4,13 @@
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { untagCountAggregation, untagScript } from "../emit/painless/untag.ts";
-import { call, type Cluster } from "./client.ts";
-import { carriesRule, discoverFields, ruleIdFields, type Discovery } from "./field-discovery.ts";
+import { untagCountAggregation, untagScript } from "../../emit/painless/untag.ts";
+import { call, type Cluster } from "../connection/client.ts";
+import { carriesRule, discoverFields, ruleIdFields, type Discovery } from "../connection/field-discovery.ts";
 import { runUpdate, stateDir, type UpdateTotals } from "./update-task.ts";
-import type { Wiring } from "./wired.ts";
-import type { WiredParam } from "../emit/painless/rewrite.ts";
-import { timeRange } from "../util/duration.ts";
+import type { Wiring } from "../live/wired.ts";
+import type { WiredParam } from "../../emit/painless/rewrite.ts";
+import { timeRange } from "../../util/duration.ts";
 
 export interface UntagOptions {
   index: string[];
@@ -21,7 +21,7 @@ export interface UntagOptions {
   timeField?: string;
   slices?: "auto" | number;
   json?: boolean;
-  /** Indices wired to a tagger that lets marked rewrites through: their writes are marked (src/cluster/wired.ts). */
+  /** Indices wired to a tagger that lets marked rewrites through: their writes are marked (src/cluster/live/wired.ts). */
   wired?: WiredParam;
   /** Indices left alone: wired to a tagger of an older version, which would tag them again. */
   skip?: string[];

@@ -4,9 +4,9 @@
  * written before any index or template is touched, so that an interrupted install can still be undone
  * by `uninstall`.
  */
-import type { Cluster } from "./client.ts";
-import { type EsRequestError, rest, seg } from "./rest.ts";
-import { UsageError } from "../util/errors.ts";
+import type { Cluster } from "../connection/client.ts";
+import { type EsRequestError, rest, seg } from "../connection/rest.ts";
+import { UsageError } from "../../util/errors.ts";
 
 export const STATE_INDEX = ".outliers-state";
 

@@ -16,8 +16,8 @@
 import { readFileSync } from "node:fs";
 import type { Client, Transport } from "@elastic/elasticsearch";
 import type { Command } from "commander";
-import { ClusterError, UsageError } from "../util/errors.ts";
-import { redact as redactText, registerConnection } from "../util/redact.ts";
+import { ClusterError, UsageError } from "../../util/errors.ts";
+import { redact as redactText, registerConnection } from "../../util/redact.ts";
 import { engineOf } from "./engine.ts";
 
 export interface ConnectionOptions {

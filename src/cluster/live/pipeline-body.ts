@@ -3,9 +3,9 @@
  * version, rule ids, content hash, install record). Elasticsearch 8+ keeps metadata in `_meta`; 7.x
  * rejects `_meta` on pipelines (measured on 7.10.2), so there it is JSON in `description`.
  */
-import { engineOf } from "./engine.ts";
+import { engineOf } from "../connection/engine.ts";
 import { createHash } from "node:crypto";
-import type { ClusterInfo } from "./client.ts";
+import type { ClusterInfo } from "../connection/client.ts";
 
 /** What the Painless emitter gives (src/emit/painless/pipeline.ts `buildPipeline`). */
 export interface CompiledPipeline {

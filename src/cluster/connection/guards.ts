@@ -12,8 +12,8 @@
  * - a query that runs code on the cluster (a `script` query, `script_score`, any `*script*` key)
  *   is refused per rule with a clear message; the other rules still run.
  */
-import type { Rule } from "../ir/types.ts";
-import { UsageError } from "../util/errors.ts";
+import type { Rule } from "../../ir/types.ts";
+import { UsageError } from "../../util/errors.ts";
 
 const EVERY_INDEX = /^(_all|\**)$/;
 

@@ -14,14 +14,14 @@
  * each request costs the parsing of the rules' params again (~1.4 s for the 2,856 SigmaHQ Windows
  * rules, 3 MB, measured on 7.10), so slices are few and large, and pipes and --json get one request.
  */
-import { FUNCTIONS } from "../emit/painless/pipeline.ts";
-import { loadPainless } from "../painless/load.ts";
-import dryRunText from "../painless/dry-run.painless" with { type: "text" };
-import { call, type Cluster } from "./client.ts";
+import { FUNCTIONS } from "../../emit/painless/pipeline.ts";
+import { loadPainless } from "../../painless/load.ts";
+import dryRunText from "../../painless/dry-run.painless" with { type: "text" };
+import { call, type Cluster } from "../connection/client.ts";
 import { type BackfillPass, planPasses, type RuleCount } from "./backfill.ts";
 import type { BackfillOptions, PreparedTarget } from "./backfill-target.ts";
-import { timeRange } from "../util/duration.ts";
-import { Progress } from "../util/progress.ts";
+import { timeRange } from "../../util/duration.ts";
+import { Progress } from "../../util/progress.ts";
 
 /**
  * Runs the pass's matcher on a candidate's `_source` (the aggregation's own copy) and returns what

@@ -3,7 +3,7 @@
  * templates the patterns reach, the pipelines already there. `discoverInstall` reads everything into
  * one plain object (InstallDiscovery); install.ts `planInstall` plans from it without a request.
  */
-import type { Cluster, ClusterInfo } from "./client.ts";
+import type { Cluster, ClusterInfo } from "../connection/client.ts";
 import type { PipelineDoc } from "./pipeline-body.ts";
 import {
   type InstallState,
@@ -14,9 +14,9 @@ import {
   readAllStates,
   readStateVersioned,
 } from "./install-state.ts";
-import { reachable } from "./guards.ts";
-import { rest, seg } from "./rest.ts";
-import { getIndexSetting } from "./settings-access.ts";
+import { reachable } from "../connection/guards.ts";
+import { rest, seg } from "../connection/rest.ts";
+import { getIndexSetting } from "../connection/settings-access.ts";
 
 type Obj = Record<string, any>;
 

@@ -12,12 +12,12 @@
  * - When the node cannot be reached any more (refused, reset, timed out), the run stops at once
  *   and says how far it got: `aborted` holds the reason; the command exits 3.
  */
-import { call, esReason, type Cluster } from "./client.ts";
-import type { DocEntry } from "./docs-file.ts";
-import { IdMaker, type IdMode } from "./doc-ids.ts";
-import { Progress } from "../util/progress.ts";
-import { ClusterError } from "../util/errors.ts";
-import { setAside } from "../emit/painless/set-aside.ts";
+import { call, esReason, type Cluster } from "../connection/client.ts";
+import type { DocEntry } from "../../events/docs-file.ts";
+import { IdMaker, type IdMode } from "../../events/doc-ids.ts";
+import { Progress } from "../../util/progress.ts";
+import { ClusterError } from "../../util/errors.ts";
+import { setAside } from "../../emit/painless/set-aside.ts";
 
 export interface IngestOptions {
   index: string;

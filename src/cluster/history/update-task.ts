@@ -11,10 +11,10 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { basename, join } from "node:path";
-import { call, esReason, type Cluster } from "./client.ts";
-import { Progress } from "../util/progress.ts";
-import { redact } from "../util/redact.ts";
-import { UsageError } from "../util/errors.ts";
+import { call, esReason, type Cluster } from "../connection/client.ts";
+import { Progress } from "../../util/progress.ts";
+import { redact } from "../../util/redact.ts";
+import { UsageError } from "../../util/errors.ts";
 
 export interface UpdateRequest {
   index: string[];

@@ -3,11 +3,11 @@
  * level on the indices' real mappings, the level `--prefilter auto` starts from, and whether the broad
  * rules' union pays for itself against the bare window. No request: backfill-target.ts runs them.
  */
-import type { Node, Predicate, Rule } from "../ir/types.ts";
-import { and, not, or } from "../ir/build.ts";
-import { andOf, EmitError, MATCH_ALL, nodeToQuery, predicateQuery, ruleQuery, type Mapped } from "../emit/dsl.ts";
-import type { FieldIndex } from "../emit/field-index.ts";
-import { carriesRule, type IdField } from "./field-discovery.ts";
+import type { Node, Predicate, Rule } from "../../ir/types.ts";
+import { and, not, or } from "../../ir/build.ts";
+import { andOf, EmitError, MATCH_ALL, nodeToQuery, predicateQuery, ruleQuery, type Mapped } from "../../emit/dsl.ts";
+import type { FieldIndex } from "../../emit/field-index.ts";
+import { carriesRule, type IdField } from "../connection/field-discovery.ts";
 
 /**
  * How far a rule's candidate query is widened. The query only selects candidates; the shared

@@ -3,8 +3,8 @@
  * _simulate`): what `outliers test --node` checks, the rule set as it really runs there. Returns,
  * per document, the rule ids on it afterwards and its tagging errors.
  */
-import type { Cluster } from "./client.ts";
-import { rest } from "./rest.ts";
+import type { Cluster } from "../connection/client.ts";
+import { rest } from "../connection/rest.ts";
 
 export interface InstalledResult {
   ruleIds: string[];

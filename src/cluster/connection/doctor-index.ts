@@ -5,8 +5,8 @@
  * "Mapping-aware emission" in src/emit/dsl.ts): tags stay exact, the run gets slower. Each finding
  * names the field, the indices, the rules and what to do. Read-only.
  */
-import type { Field, Node, Rule } from "../ir/types.ts";
-import { describeIndexed, keywordPathOf, type FieldVariant, type IndexedField } from "../emit/field-index.ts";
+import type { Field, Node, Rule } from "../../ir/types.ts";
+import { describeIndexed, keywordPathOf, type FieldVariant, type IndexedField } from "../../emit/field-index.ts";
 import type { Discovery } from "./field-discovery.ts";
 import { ruleIdFields } from "./field-discovery.ts";
 

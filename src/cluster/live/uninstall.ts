@@ -11,15 +11,15 @@
  * uninstall restores it). New chains are put before anything points at them; a pipeline is deleted
  * only when nothing (index, template, other pipeline) still calls it, so no write fails in between.
  */
-import type { Cluster } from "./client.ts";
+import type { Cluster } from "../connection/client.ts";
 import { discoverTemplates } from "./install-discovery.ts";
 import { type Action, type Plan, impliedBefore, isOurs, ownSettings, templateRestore } from "./install.ts";
 import { type Resolved, spliceOut, usable } from "./install-stack.ts";
 import { type StateVersion, type TemplateRecord, readAllStates, readState, templateKey } from "./install-state.ts";
 import { type PipelineDoc, chainDocument, readPipelineMeta } from "./pipeline-body.ts";
-import { rest, seg } from "./rest.ts";
-import { getIndexSetting, showSetting, withIndexSetting } from "./settings-access.ts";
-import { UsageError } from "../util/errors.ts";
+import { rest, seg } from "../connection/rest.ts";
+import { getIndexSetting, showSetting, withIndexSetting } from "../connection/settings-access.ts";
+import { UsageError } from "../../util/errors.ts";
 
 type Obj = Record<string, any>;
 
