@@ -6,14 +6,15 @@
  * matcher passes the value as indexed, unfolded.
  */
 import type { RegexValue } from "../../ir/types.ts";
-import { compileRegex, REGEX_FUNCTION_NAME, REGEX_PAINLESS } from "../../ir/regex/index.ts";
+import { REGEX_FUNCTION_NAME, REGEX_PAINLESS, toNfa } from "../../ir/regex/index.ts";
 
 export type RegexProgram = { program: unknown; folded: boolean } | { unsupported: string };
 
 export function regexProgram(regex: RegexValue): RegexProgram {
-  const c = compileRegex(regex);
-  if ("unsupported" in c) return { unsupported: c.unsupported };
-  return { program: c.program, folded: false };
+  // Only the program: its Lucene form (compileRegex) is the query side's, and costs a determinization.
+  const program = toNfa(regex);
+  if ("unsupported" in program) return { unsupported: program.unsupported };
+  return { program, folded: false };
 }
 
 /** Painless: `boolean oxRegex(def prog, String s)`, unanchored search of s. */
