@@ -22,6 +22,7 @@ import { findRuleFiles } from "../rules/load.ts";
 import { coverageTechniques, navigatorLayer } from "../emit/navigator.ts";
 import type { Rule } from "../ir/types.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { formatSelection } from "./rule-selection.ts";
 
 export interface ReportEntry {
   id: string;
@@ -115,13 +116,14 @@ export function register(program: Command): void {
       writeFile(opts.navigator, JSON.stringify(coverageLayer(set.rules, where), null, 2) + "\n", "--navigator");
 
     if (opts.json) {
-      const body: Record<string, unknown> = { target: target.name, ...report };
+      const body: Record<string, unknown> = { target: target.name, ...report, selection: set.selection };
       if (!opts.out) body.output = output.json ?? output.text;
       else body.out = opts.out;
       process.stdout.write(JSON.stringify(body) + "\n");
     } else if (!opts.out) {
       process.stdout.write(output.text);
     }
+    if (!opts.json) for (const l of formatSelection(set.selection)) process.stderr.write(`${l}\n`);
     if (process.stderr.isTTY && !opts.json)
       process.stderr.write(
         `compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n`,

@@ -14,6 +14,7 @@ import { UsageError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { textTable } from "../util/text-table.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { formatSelection } from "./rule-selection.ts";
 
 type Status = "pass" | "miss" | "error" | "skipped";
 
@@ -94,8 +95,11 @@ export function register(program: Command): void {
       errors: count("error"),
       skipped: count("skipped"),
     };
-    if (opts.json) process.stdout.write(JSON.stringify({ ...summary, node: useNode, results }, null, 2) + "\n");
-    else process.stdout.write(report(results, summary, useNode) + "\n");
+    if (opts.json)
+      process.stdout.write(
+        JSON.stringify({ ...summary, node: useNode, selection: set.selection, results }, null, 2) + "\n",
+      );
+    else process.stdout.write([report(results, summary, useNode), ...formatSelection(set.selection)].join("\n") + "\n");
     process.exitCode = summary.missed + summary.errors > 0 ? 1 : 0;
   });
 }
