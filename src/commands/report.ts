@@ -7,7 +7,8 @@ import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
 import { readState } from "../cluster/live/install-state.ts";
 import { resultsReport, type ResultsReport } from "../cluster/history/report.ts";
-import { hitTechniques, navigatorLayer } from "../emit/navigator.ts";
+import { rulesPerTechnique } from "../cluster/history/technique-rules.ts";
+import { hitTechniques, navigatorLayer, parseAttackVersion } from "../emit/navigator.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { writeFile } from "./compile.ts";
 import { fmtInt, parseTop, ruleLabel, topTable } from "./count-tables.ts";
@@ -24,12 +25,17 @@ export function register(program: Command): void {
     .option("--name <name>", "pipeline whose install record gives the default patterns", "outliers")
     .option("--time-field <field>", "time field of --since/--until", "@timestamp")
     .option("--top <n>", "rules and techniques listed (0 for all)", parseTop, 20)
-    .option("--navigator <file>", "also write an ATT&CK Navigator layer: techniques scored by tagged events")
+    .option(
+      "--navigator <file>",
+      "also write an ATT&CK Navigator layer: techniques scored by tagged events, the rules' titles in comments",
+    )
+    .option("--attack-version <n>", "ATT&CK version the layer declares (default: the newest its techniques need)")
     .option("--json", "print JSON only (every rule and technique)");
   addConnectionOptions(cmd).action(async (opts: Record<string, any>) => {
     const now = new Date();
     const since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
+    const attackVersion = opts.attackVersion ? parseAttackVersion(opts.attackVersion) : undefined;
     const cluster = await connect(connectionFrom(opts));
     const index: string[] = opts.index ?? (await readState(cluster, opts.name))?.patterns ?? ["*"];
     const report = await resultsReport(cluster, { index, since, until, timeField: opts.timeField });
@@ -37,7 +43,12 @@ export function register(program: Command): void {
       const layer = navigatorLayer(
         `outliers hits${opts.since ? ` since ${opts.since}` : ""}`,
         `Tagged events per ATT&CK technique on ${index.join(", ")}${since ? ` from ${since.toISOString()}` : ""}${until ? ` until ${until.toISOString()}` : ""} (outliers report)`,
-        hitTechniques(report.techniques),
+        hitTechniques(
+          report.techniques,
+          await rulesPerTechnique(cluster, { index, since, until, timeField: opts.timeField }),
+          new Map(report.rules.map((r) => [r.id, r.title])),
+        ),
+        { attackVersion },
       );
       writeFile(opts.navigator, JSON.stringify(layer, null, 2) + "\n", "--navigator");
     }
