@@ -7,7 +7,7 @@
  */
 import { call, type Cluster } from "../connection/client.ts";
 import { timeRange } from "../../util/duration.ts";
-import { RULE_ID, TECHNIQUE_ID, type ReportOptions } from "./report.ts";
+import { RULE_ID, ruleFilter, TECHNIQUE_ID, type ReportOptions } from "./report.ts";
 import { aggregatableGroups } from "./tag-fields.ts";
 
 /** Rules listed per technique at most. */
@@ -32,7 +32,15 @@ export async function rulesPerTechnique(
         ignore_unavailable: true,
         allow_no_indices: true,
         size: 0,
-        query: { bool: { filter: [...(range ? [range] : []), { exists: { field: g.field } }] } },
+        query: {
+          bool: {
+            filter: [
+              ...(range ? [range] : []),
+              { exists: { field: g.field } },
+              ...(opts.rules ? [ruleFilter(opts.rules)] : []),
+            ],
+          },
+        },
         aggs: {
           t: {
             terms: { field: g.field, size: 10_000 },
@@ -44,7 +52,9 @@ export async function rulesPerTechnique(
     for (const b of r.aggregations?.t?.buckets ?? []) {
       const key = String(b.key);
       const m = out.get(key) ?? new Map<string, number>();
-      for (const rb of b.r?.buckets ?? []) m.set(String(rb.key), (m.get(String(rb.key)) ?? 0) + rb.doc_count);
+      for (const rb of b.r?.buckets ?? [])
+        if (!opts.rules || opts.rules.includes(String(rb.key)))
+          m.set(String(rb.key), (m.get(String(rb.key)) ?? 0) + rb.doc_count);
       out.set(key, m);
     }
   }
