@@ -33,6 +33,8 @@ export function register(program: Command): void {
     const now = new Date();
     // Rule PATHS or a selection flag scope the untag to the selected rules (with --rule: those of them).
     const selected = ruleScope(paths, opts);
+    // The ids named with --rule are checked against the index (a typo is a warning); selected rules need not all be there.
+    const named: string[] | undefined = opts.rule;
     if (selected) {
       opts.rule = opts.rule ? opts.rule.filter((id: string) => selected.ids.includes(id)) : selected.ids;
       if (opts.rule.length === 0)
@@ -53,7 +55,7 @@ export function register(program: Command): void {
     const scope = { wired: wiring.marked, skip: wiring.old.map((o) => o.index) };
     const warnings = [
       ...pre.warnings,
-      ...(pre.stop ? [] : await unknownRules(cluster, discovery, checks, opts.rule)),
+      ...(pre.stop ? [] : await unknownRules(cluster, discovery, checks, named)),
       ...oldTaggerWarnings(wiring),
     ];
     if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);

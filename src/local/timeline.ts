@@ -139,7 +139,8 @@ export function shortField(f: string): string {
 }
 
 function fit(s: string, width: number): string {
-  const flat = s.replace(/\s+/g, " ");
+  // Control characters (new lines in a command line) would break the row.
+  const flat = s.replace(/[\u0000-\u001f\u007f]+/g, " ");
   if (width <= 0) return "";
   return flat.length <= width ? flat.padEnd(width) : `${flat.slice(0, Math.max(0, width - 1))}…`;
 }
@@ -165,20 +166,27 @@ export function formatTimeline(rows: TimelineRow[], width: number): string[] {
     `${shortChannel(r.channel) || "-"}:${r.eventId || "-"}`,
     r.level || "-",
     r.ruleTitle,
-    r.values.map(([f, v]) => `${shortField(f)}=${v}`).join("  "),
+    r.values.map(([f, v]) => `${shortField(f)}=${v.replace(/\s+/g, " ")}`).join("  "),
   ]);
   // Caps per column before the values: wide enough to read, narrow enough to leave room.
   const caps = [23, 16, 24, 13, 40];
+  // (A reduce, not Math.max(...cells): a spread of 100,000 rows would exhaust the stack.)
   const widths = caps.map((cap, i) =>
-    Math.min(cap, Math.max(TIMELINE_COLUMNS[i]!.length, ...cells.map((c) => c[i]!.length))),
+    Math.min(
+      cap,
+      cells.reduce((a, c) => Math.max(a, c[i]!.length), TIMELINE_COLUMNS[i]!.length),
+    ),
   );
+  // The values column gets what is left, at least MIN_VALUES: narrow terminals shorten the title, then the computer.
+  const MIN_VALUES = 24;
+  for (const i of [4, 1, 2]) {
+    const over = widths.reduce((a, w) => a + w + 2, 0) + MIN_VALUES - width;
+    if (over > 0) widths[i] = Math.max(8, widths[i]! - over);
+  }
   const used = widths.reduce((a, w) => a + w + 2, 0);
-  const rest = Math.max(20, width - used);
+  const rest = Math.max(MIN_VALUES, width - used);
   const line = (c: string[]) =>
-    [...widths.map((w, i) => fit(c[i]!, w)), fit(c[5]!, rest)]
-      .join("  ")
-      .slice(0, Math.max(width, used + 20))
-      .trimEnd();
+    [...widths.map((w, i) => fit(c[i]!, w)), fit(c[5]!, rest)].join("  ").slice(0, Math.max(width, 40)).trimEnd();
   return [line(TIMELINE_COLUMNS), ...cells.map(line)];
 }
 
