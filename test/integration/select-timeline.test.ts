@@ -275,6 +275,33 @@ describe.skipIf(!SHARED)("scan timeline on the real .evtx samples", () => {
   });
 });
 
+describe.skipIf(!SHARED)("test with a selection", () => {
+  test("checks the selected rules' cases and skips the others, saying why; --json carries the selection", async () => {
+    const r = await runBin([
+      "test",
+      RULES,
+      "--regression",
+      path.join(SHARED!, "regression"),
+      "--min-level",
+      "high",
+      "--json",
+    ]);
+    const out = JSON.parse(r.stdout);
+    const want = expectedHigh();
+    expect(out.selection.kept).toBe(want.size);
+    const checked = out.results.filter((x: any) => x.status !== "skipped");
+    const skipped = out.results.filter((x: any) => x.status === "skipped");
+    expect(checked.length).toBeGreaterThan(0);
+    expect(skipped.length).toBeGreaterThan(0);
+    for (const x of checked) expect(want.has(x.rule)).toBe(true);
+    for (const x of skipped) {
+      expect(want.has(x.rule)).toBe(false);
+      expect(x.reason).toContain("left out by the rule selection");
+    }
+    expect(r.code).toBe(out.missed + out.errors > 0 ? 1 : 0);
+  });
+});
+
 describe.skipIf(!SHARED)("--min-level high selects the same rules in scan, pipeline install and backfill", () => {
   beforeAll(async () => {
     if (!SHARED) throw new Error(SKIP_MESSAGE);
