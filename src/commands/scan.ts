@@ -58,6 +58,9 @@ export function register(program: Command): void {
     // On a terminal by default (not with --json, whose stdout is the events).
     const showTimeline = !opts.json && (opts.timeline ?? Boolean(process.stdout.isTTY));
     const timeline = showTimeline || opts.csv || opts.jsonl ? new Timeline() : undefined;
+    // Opened before the scan: a path that cannot be written fails now, not after a long run.
+    const csvFd = opts.csv ? openOut(opts.csv, "--csv") : undefined;
+    const jsonlFd = opts.jsonl ? openOut(opts.jsonl, "--jsonl") : undefined;
     const scanner = new Scanner(set.rules, { guardCosts: set.profile.guardCosts });
     if (!opts.json)
       for (const s of scanner.matcher.skipped)
@@ -96,8 +99,8 @@ export function register(program: Command): void {
     for (const w of warnings) process.stderr.write(`${w}\n`);
     if (warned > warnings.length) process.stderr.write(`… ${warned - warnings.length} more warning(s)\n`);
     const rows = timeline?.sorted() ?? [];
-    if (opts.csv) writeRows(opts.csv, "--csv", csvHeader(), rows, csvRow);
-    if (opts.jsonl) writeRows(opts.jsonl, "--jsonl", "", rows, jsonlRow);
+    if (csvFd !== undefined) writeRows(csvFd, csvHeader(), rows, csvRow);
+    if (jsonlFd !== undefined) writeRows(jsonlFd, "", rows, jsonlRow);
     if (showTimeline) {
       const width = process.stdout.columns || Number(process.env.COLUMNS) || 160;
       process.stdout.write(rows.length ? formatTimeline(rows, width).join("\n") + "\n\n" : "timeline: no hit\n\n");
@@ -157,20 +160,16 @@ function levelRows(c: { hits: LevelCounts; events: LevelCounts }): (string | num
   return keys.filter((k) => c.hits[k] > 0).map((k) => [k === "none" ? "(no level)" : k, c.events[k], c.hits[k]]);
 }
 
-/** Writes timeline rows to `file` in blocks (the rows are already sorted). */
-function writeRows(
-  file: string,
-  flag: string,
-  header: string,
-  rows: TimelineRow[],
-  format: (r: TimelineRow) => string,
-): void {
-  let fd: number;
+function openOut(file: string, flag: string): number {
   try {
-    fd = openSync(file, "w");
+    return openSync(file, "w");
   } catch (e) {
     throw new InputError(file, `cannot write ${flag}: ${(e as Error).message}`);
   }
+}
+
+/** Writes timeline rows to `fd` in blocks (the rows are already sorted), then closes it. */
+function writeRows(fd: number, header: string, rows: TimelineRow[], format: (r: TimelineRow) => string): void {
   try {
     let buf = header;
     for (const r of rows) {

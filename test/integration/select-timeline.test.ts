@@ -254,6 +254,10 @@ describe.skipIf(!SHARED)("scan timeline on the real .evtx samples", () => {
     expect(forced.code).toBe(0);
     expect(forced.stdout.split("\n")[0]).toMatch(/^time \(UTC\)\s+computer/);
     for (const l of forced.stdout.split("\n\n")[0]!.split("\n")) expect(l.length).toBeLessThanOrEqual(120);
+    const bad = path.join(tmp, "no-such-folder", "rows.csv");
+    const unwritable = await runBin(["scan", RULES, "--events", ...EVTX.slice(0, 1), "--csv", bad]);
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toContain(`${bad}: cannot write --csv`);
     const json = await runBin(["scan", RULES, "--events", ...EVTX.slice(0, 10), "--json"]);
     expect(json.stdout).not.toContain("time (UTC)");
     for (const l of json.stdout.trim().split("\n")) expect(JSON.parse(l).outliers).toBeDefined();
