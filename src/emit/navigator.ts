@@ -25,7 +25,10 @@ export const BASE_ATTACK_VERSION = 14;
  * places every technique: T1660 to T1665 are v15 (Hide Infrastructure, T1665), T1666 to T1668 v16,
  * T1669 to T1672 v17, T1673 to T1684 v18, and T1685 on v19 (Disable or Modify Tools, T1685, moved
  * out of T1562.001 when v19 split Defense Evasion into the Stealth and Defense Impairment tactics).
- * Sources: attack.mitre.org release notes (v15 to v19) and the technique pages.
+ * The v19 entries are what the rules need (the v19 release split Defense Evasion into Stealth and
+ * Defense Impairment; T1685 is Disable or Modify Tools there). The v15 to v18 boundaries follow the
+ * order ids were handed out and are approximate (T1665 Hide Infrastructure is v15; no SigmaHQ rule of
+ * the snapshot uses T1660 to T1684); `--attack-version` overrides.
  */
 export const ATTACK_FIRST_VERSION = {
   techniques: [
