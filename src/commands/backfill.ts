@@ -18,6 +18,7 @@ import { parseTimeArg } from "../util/duration.ts";
 import { checkIndexPatterns, guardRules, searchTargets } from "../cluster/connection/guards.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { formatSelection } from "./rule-selection.ts";
 
 /** The options commander hands the action (connection and rule options are read by their own helpers). */
 interface BackfillCliOptions {
@@ -172,6 +173,7 @@ export function register(program: Command): void {
             ...totals,
             newRuleHits: sum(dry.rules),
             failedRules: set.failed,
+            selection: set.selection,
             warnings,
             notes,
             widened,
@@ -180,7 +182,7 @@ export function register(program: Command): void {
           }) + "\n",
         );
       } else {
-        writeLines(formatSummary({ ...summary, failedEvents: dry.failed }));
+        writeLines([...formatSelection(set.selection), ...formatSummary({ ...summary, failedEvents: dry.failed })]);
       }
       process.exitCode = set.failed > 0 || warnings.length > 0 ? 1 : 0;
       return;
@@ -218,6 +220,7 @@ export function register(program: Command): void {
           newRuleHits: sum(added),
           failures,
           failedRules: set.failed,
+          selection: set.selection,
           warnings,
           notes,
           tagMappings: mapped,
@@ -234,14 +237,15 @@ export function register(program: Command): void {
             "run the same command again to finish (already tagged events are skipped)\n",
         );
       else
-        writeLines(
-          formatSummary({
+        writeLines([
+          ...formatSelection(set.selection),
+          ...formatSummary({
             ...summary,
             versionConflictsRetried: totals.versionConflictsRetried,
             seconds: totals.seconds,
             failedEvents: failures.length,
           }),
-        );
+        ]);
       for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
     }
     process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 || warnings.length > 0 ? 1 : 0;

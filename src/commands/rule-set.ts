@@ -10,9 +10,11 @@ import type { CompileResult, Rule } from "../ir/types.ts";
 import { loadProfile } from "../mapping/index.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { loadRules } from "../rules/load.ts";
+import { addSelectionOptions, applySelection, selectionFrom, type SelectionReport } from "./rule-selection.ts";
 import { InputError } from "../util/errors.ts";
 
 export function addRuleOptions(cmd: Command): Command {
+  addSelectionOptions(cmd);
   return cmd
     .option(
       "--mapping <name|file>",
@@ -28,6 +30,8 @@ export interface RuleSet {
   rules: Rule[];
   /** Rules that did not compile (error or unsupported). */
   failed: number;
+  /** What `--min-level`, `--status`, `--tag` and `--exclude` kept and dropped (src/rules/select.ts). */
+  selection: SelectionReport;
 }
 
 /** Reads a placeholders file: a YAML map of name to a value or a list of values. */
@@ -53,6 +57,7 @@ export function readPlaceholders(file: string): Record<string, string[]> {
  * caller reports them, e.g. under --json).
  */
 export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = false): RuleSet {
+  const selection = selectionFrom(opts);
   const profile = loadProfile(opts.mapping ?? "winlogbeat");
   const placeholders = opts.placeholders ? readPlaceholders(opts.placeholders) : undefined;
   const results = loadRules(paths.length ? paths : ["./rules"], { profile, placeholders });
@@ -65,5 +70,5 @@ export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = 
       if (!quiet) process.stderr.write(`${r.path}: ${r.status === "unsupported" ? "unsupported: " : ""}${r.error}\n`);
     }
   }
-  return { profile, results, rules, failed };
+  return { profile, failed, ...applySelection(results, rules, selection) };
 }
