@@ -106,7 +106,11 @@ export function register(program: Command): void {
       );
     const set = loadRuleSet(paths, opts, true);
     const output = target.emit(set.rules, { profile: set.profile });
-    const report = buildReport(set.results, output.failures);
+    const report = {
+      ...buildReport(set.results, output.failures),
+      ...(set.filters.length ? { filters: set.filters } : {}),
+    };
+    for (const w of set.filters.flatMap((f) => f.warnings)) process.stderr.write(`warning: ${w}\n`);
 
     for (const e of report.rules) if (e.status !== "ok") process.stderr.write(failureLine(e) + "\n");
     if (opts.report) writeFile(opts.report, JSON.stringify(report, null, 1) + "\n", "--report");

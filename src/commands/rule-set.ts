@@ -11,6 +11,7 @@ import { loadProfile } from "../mapping/index.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { loadRules } from "../rules/load.ts";
 import { InputError } from "../util/errors.ts";
+import type { FilterReport } from "../rules/sigma/filters.ts";
 
 export function addRuleOptions(cmd: Command): Command {
   return cmd
@@ -28,6 +29,8 @@ export interface RuleSet {
   rules: Rule[];
   /** Rules that did not compile (error or unsupported). */
   failed: number;
+  /** Sigma filter documents: the rules each changed, and warnings (a rule named that is not loaded). */
+  filters: FilterReport[];
 }
 
 /** Reads a placeholders file: a YAML map of name to a value or a list of values. */
@@ -55,7 +58,8 @@ export function readPlaceholders(file: string): Record<string, string[]> {
 export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = false): RuleSet {
   const profile = loadProfile(opts.mapping ?? "winlogbeat");
   const placeholders = opts.placeholders ? readPlaceholders(opts.placeholders) : undefined;
-  const results = loadRules(paths.length ? paths : ["./rules"], { profile, placeholders });
+  const filters: FilterReport[] = [];
+  const results = loadRules(paths.length ? paths : ["./rules"], { profile, placeholders, filterReports: filters });
   const rules: Rule[] = [];
   let failed = 0;
   for (const r of results) {
@@ -65,5 +69,6 @@ export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = 
       if (!quiet) process.stderr.write(`${r.path}: ${r.status === "unsupported" ? "unsupported: " : ""}${r.error}\n`);
     }
   }
-  return { profile, results, rules, failed };
+  if (!quiet) for (const w of filters.flatMap((f) => f.warnings)) process.stderr.write(`warning: ${w}\n`);
+  return { profile, results, rules, failed, filters };
 }

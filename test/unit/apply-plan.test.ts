@@ -60,7 +60,13 @@ test("no record: the pipeline installed by hand is the baseline; a rule without 
 });
 
 test("no pipeline installed: every rule is added (backfill skips events already tagged); recorded rules gone are removed", () => {
-  const c = planApply([r("a", "1")], { record: record([["a", "1"], ["d", "4"]]), installed: [] });
+  const c = planApply([r("a", "1")], {
+    record: record([
+      ["a", "1"],
+      ["d", "4"],
+    ]),
+    installed: [],
+  });
   expect(ids(c.added)).toEqual(["a"]);
   expect(ids(c.removed)).toEqual(["d"]);
 });
