@@ -8,7 +8,7 @@ import { TAG_LAYOUTS, type TagLayout } from "../cluster/live/tag-mappings.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { UsageError } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
-import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { addRuleOptions, loadRuleSet, missingPlaceholders, placeholderHint } from "./rule-set.ts";
 
 /** Rules named per step before "… and N more". */
 const LISTED = 20;
@@ -55,13 +55,17 @@ export function register(program: Command): void {
     const failedRules = set.results.flatMap((r) =>
       r.status === "ok" ? [] : [{ path: r.path, id: r.id, status: r.status, error: r.error }],
     );
-    if (opts.json) process.stdout.write(JSON.stringify({ ...outcome, failedRules }) + "\n");
+    const placeholders = missingPlaceholders(set.results);
+    if (opts.json)
+      process.stdout.write(JSON.stringify({ ...outcome, failedRules, missingPlaceholders: placeholders }) + "\n");
     else {
       for (const w of outcome.warnings) process.stderr.write(`outliers: warning: ${w}\n`);
       for (const s of outcome.skipped) process.stderr.write(`outliers: rule ${s.id} does not run live: ${s.reason}\n`);
       process.stdout.write(formatApply(outcome).join("\n") + "\n");
       if (failedRules.length)
         process.stdout.write(`${failedRules.length} rule(s) did not compile and were left out (listed above)\n`);
+      const hint = placeholderHint(placeholders);
+      if (hint) process.stdout.write(`${hint}\n`);
       for (const f of outcome.failures.slice(0, 20)) process.stderr.write(`outliers: apply failure: ${f}\n`);
     }
     process.exitCode = outcome.cancelled
