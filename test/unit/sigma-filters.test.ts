@@ -97,3 +97,24 @@ test("the filter's search names get the prefix; keywords, counts and `them` are 
   expect(prefixCondition("not selection", "_f0_")).toBe("not _f0_selection");
   expect(prefixCondition("not (1 of filter_* or all of them)", "_f0_")).toBe("not (1 of _f0_filter_* or all of _f0_*)");
 });
+
+test("compile --target dsl and ee-outliers carry the filter (must_not on the named rule's query only)", async () => {
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const path = await import("node:path");
+  const { runBin } = await import("../helpers/binary.ts");
+  const dir = mkdtempSync(path.join(tmpdir(), "outliers-filter-targets-"));
+  writeFileSync(path.join(dir, "a.yml"), rule(A, "\\a.exe"));
+  writeFileSync(path.join(dir, "b.yml"), rule(B, "\\b.exe"));
+  writeFileSync(path.join(dir, "mf.yml"), filter(`[${A}]`).replace("'adm_'", "'adm_filtered_'"));
+  const dsl = await runBin(["compile", dir, "--target", "dsl"]);
+  expect(dsl.code, dsl.stderr).toBe(0);
+  const q = JSON.parse(dsl.stdout);
+  expect(JSON.stringify(q[A].query)).toContain("adm_filtered_");
+  expect(JSON.stringify(q[B].query)).not.toContain("adm_filtered_");
+  const ee = await runBin(["compile", dir, "--target", "ee-outliers"]);
+  expect(ee.code, ee.stderr).toBe(0);
+  const sections = ee.stdout.split(/\n(?=# [0-9a-f]{8}-)/);
+  expect(sections.find((s) => s.includes(A))).toContain("adm_filtered_");
+  expect(sections.find((s) => s.includes(B))).not.toContain("adm_filtered_");
+});
