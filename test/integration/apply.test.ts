@@ -116,6 +116,18 @@ function keepArriving(): () => Promise<number> {
   };
 }
 
+/**
+ * Removes an install of this test: `pipeline uninstall`, and when that fails (another suite's documents
+ * in the shared state index can make it refuse) our pipeline, wiring template and records directly.
+ */
+async function dropInstall(pipeline: string): Promise<void> {
+  const r = await runBin(["pipeline", "uninstall", "--name", pipeline], env);
+  if (r.code === 0) return;
+  await rest("DELETE", `/_template/${pipeline}-wiring`).catch(() => {});
+  await rest("DELETE", `/_ingest/pipeline/${pipeline}`).catch(() => {});
+  await rest("DELETE", `/.outliers-state/_doc/${pipeline}`, undefined, { refresh: "true" }).catch(() => {});
+}
+
 type Tags = Map<number, string[]>;
 async function tagsOf(index: string): Promise<Tags> {
   await rest("POST", `/${index}/_refresh`);
@@ -144,7 +156,7 @@ async function reference(version: string): Promise<{ fresh: Tags; scan: Tags }> 
   const bf = await runBin(["backfill", rulesDir, "--index", copy, "--since", "2d", "--json"], env);
   expect(bf.code, bf.stderr).toBe(0);
   const fresh = await tagsOf(copy);
-  await runBin(["pipeline", "uninstall", "--name", copyName], env);
+  await dropInstall(copyName);
   await rest("DELETE", `/${copy}`);
   const sc = await runBin(["scan", rulesDir, "--docs", file, "--json"], env);
   expect(sc.code, sc.stderr).toBe(0);
@@ -200,8 +212,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await runBin(["pipeline", "uninstall", "--name", name], env);
-  await runBin(["pipeline", "uninstall", "--name", `${tag}-copy-pl`], env);
+  await dropInstall(name);
+  await dropInstall(`${tag}-copy-pl`);
   await rest("DELETE", `/${APPLIED_INDEX}/_doc/${name}`).catch(() => {});
   await rest("DELETE", `/${tag}-*`).catch(() => {});
   rmSync(dir, { recursive: true, force: true });

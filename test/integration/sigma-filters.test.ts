@@ -27,6 +27,18 @@ const plainDir = path.join(dir, "plain");
 const filteredDir = path.join(dir, "filtered");
 const docsFile = path.join(dir, "events.ndjson");
 
+/**
+ * Removes an install of this test: `pipeline uninstall`, and when that fails (another suite's documents
+ * in the shared state index can make it refuse) our pipeline, wiring template and records directly.
+ */
+async function dropInstall(pipeline: string): Promise<void> {
+  const r = await runBin(["pipeline", "uninstall", "--name", pipeline], env);
+  if (r.code === 0) return;
+  await rest("DELETE", `/_template/${pipeline}-wiring`).catch(() => {});
+  await rest("DELETE", `/_ingest/pipeline/${pipeline}`).catch(() => {});
+  await rest("DELETE", `/.outliers-state/_doc/${pipeline}`, undefined, { refresh: "true" }).catch(() => {});
+}
+
 type Tags = Map<number, string[]>;
 const docs: Array<Record<string, any>> = [];
 
@@ -68,7 +80,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await runBin(["pipeline", "uninstall", "--name", name], env);
+  await dropInstall(name);
   await rest("DELETE", `/${liveIx},${histIx}`).catch(() => {});
   rmSync(dir, { recursive: true, force: true });
 });

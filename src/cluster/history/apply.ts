@@ -259,13 +259,13 @@ export async function runApply(cluster: Cluster, req: ApplyRequest): Promise<App
     }
     // 4. The record: per rule its version, when it went live, the window backfilled.
     const rulesAfter: Record<string, AppliedRule> = {};
-    const pipelineMeta = install.state.updated_at;
+    const installedAt = install.state.updated_at;
     for (const r of changes.unchanged)
       rulesAfter[r.id] = base.rules[r.id] ?? {
         id: r.id,
         title: r.title,
         digest: r.digest!,
-        live_at: pipelineMeta,
+        live_at: installedAt,
         backfill: null,
       };
     const backfilled = new Set(backfillIds);
