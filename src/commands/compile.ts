@@ -21,7 +21,7 @@ import { UsageError } from "../util/errors.ts";
 import { findRuleFiles } from "../rules/load.ts";
 import { coverageTechniques, navigatorLayer, parseAttackVersion, tacticsOf } from "../emit/navigator.ts";
 import type { Rule } from "../ir/types.ts";
-import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { addRuleOptions, loadRuleSet, missingPlaceholders, placeholderHint } from "./rule-set.ts";
 import { formatSelection } from "./rule-selection.ts";
 
 export interface ReportEntry {
@@ -109,9 +109,15 @@ export function register(program: Command): void {
       );
     const set = loadRuleSet(paths, opts, true);
     const output = target.emit(set.rules, { profile: set.profile });
-    const report = buildReport(set.results, output.failures);
+    const report = {
+      ...buildReport(set.results, output.failures),
+      ...(set.filters.length ? { filters: set.filters } : {}),
+    };
+    for (const w of set.filters.flatMap((f) => f.warnings)) process.stderr.write(`warning: ${w}\n`);
 
     for (const e of report.rules) if (e.status !== "ok") process.stderr.write(failureLine(e) + "\n");
+    const hint = placeholderHint(missingPlaceholders(set.results));
+    if (hint) process.stderr.write(`${hint}\n`);
     if (opts.report) writeFile(opts.report, JSON.stringify(report, null, 1) + "\n", "--report");
     if (opts.out) writeFile(opts.out, output.text, "--out");
     if (opts.navigator)

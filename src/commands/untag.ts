@@ -2,11 +2,8 @@
 import type { Command } from "commander";
 import { UsageError } from "../util/errors.ts";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
-import { countUntag, oldTaggerWarnings, runUntag } from "../cluster/history/untag.ts";
-import { readWiring } from "../cluster/live/wired.ts";
+import { countPreparedUntag, executeUntag, prepareUntag } from "../cluster/history/untag-use-case.ts";
 import { checkIndexPatterns, searchTargets } from "../cluster/connection/guards.ts";
-import { discoverFields } from "../cluster/connection/field-discovery.ts";
-import { preflight, unknownRules } from "../cluster/history/preflight.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { addRuleOptions } from "./rule-set.ts";
 import { formatSelection } from "./rule-selection.ts";
@@ -45,28 +42,19 @@ export function register(program: Command): void {
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
     opts.index = searchTargets(checkIndexPatterns(opts.index));
     const cluster = await connect(connectionFrom(opts));
-    // A typo (index, time field, window, rule id) is a warning and exit 1, never "0 cleaned, done".
-    const discovery = await discoverFields(cluster, opts.index);
-    const checks = { patterns: opts.index, timeField: opts.timeField, since, until };
-    const pre = await preflight(cluster, discovery, checks);
-    // Writes to indices wired to our live tagger are marked so that it does not tag them again; an older
-    // tagger without that check would, so its indices are left alone with a warning (src/cluster/live/wired.ts).
-    const wiring = pre.stop ? { marked: {}, old: [] } : await readWiring(cluster, opts.index);
-    const scope = { wired: wiring.marked, skip: wiring.old.map((o) => o.index) };
-    const warnings = [
-      ...pre.warnings,
-      ...(pre.stop ? [] : await unknownRules(cluster, discovery, checks, named)),
-      ...oldTaggerWarnings(wiring),
-    ];
+    const p = await prepareUntag(cluster, {
+      index: opts.index,
+      rules: opts.rule,
+      namedRules: named,
+      since,
+      until,
+      timeField: opts.timeField,
+      json: Boolean(opts.json),
+    });
+    const warnings = p.warnings;
     if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
     if (opts.dryRun) {
-      const c = pre.stop
-        ? { events: 0, entries: 0 }
-        : await countUntag(
-            cluster,
-            { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, ...scope },
-            discovery,
-          );
+      const c = await countPreparedUntag(cluster, p);
       if (opts.json)
         process.stdout.write(
           JSON.stringify({
@@ -84,21 +72,7 @@ export function register(program: Command): void {
       if (warnings.length) process.exitCode = 1;
       return;
     }
-    const t = pre.stop
-      ? { cancelled: false, checked: 0, updated: 0, versionConflicts: 0, failures: [] as string[], millis: 0 }
-      : await runUntag(
-          cluster,
-          {
-            index: opts.index,
-            rules: opts.rule,
-            since,
-            until,
-            timeField: opts.timeField,
-            json: Boolean(opts.json),
-            ...scope,
-          },
-          discovery,
-        );
+    const t = await executeUntag(cluster, p);
     const out = {
       cancelled: t.cancelled,
       checked: t.checked,
