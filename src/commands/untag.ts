@@ -45,7 +45,7 @@ export function register(program: Command): void {
     const p = await prepareUntag(cluster, {
       index: opts.index,
       rules: opts.rule,
-      namedRules: named,
+      namedRules: named ?? [],
       since,
       until,
       timeField: opts.timeField,

@@ -22,7 +22,7 @@ export interface UntagRequest {
   json?: boolean;
   /** Warn about rule ids no event in the scope carries (a typo); apply leaves this off. */
   checkRuleIds?: boolean;
-  /** The ids to check that way, when not `rules` (the ids the user named, of a selection). */
+  /** The ids to check that way, when not `rules` (the ids the user named with a selection; [] checks none). */
   namedRules?: string[];
 }
 
