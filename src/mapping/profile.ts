@@ -29,6 +29,21 @@ export interface LogsourceTarget {
    * The guard is the OR over these sources of (channel in `channels` AND event id in `eventIds`).
    */
   sources?: { label: string; channels: string[]; eventIds?: number[] }[];
+  /**
+   * Present when the logsource's sources name some Sigma field differently (process_creation: Sysmon 1
+   * `Image`, Security 4688 `NewProcessName`): one view per source, with its own guard and field names.
+   * A rule compiles to the OR over sources of (guard AND the detection under that source's names), so a
+   * rename applies only to its own source's events (and `not` stays right); see src/rules/sigma/convert.ts.
+   */
+  bySource?: SourceView[];
+}
+
+/** One source of a logsource: its guard, and the index fields it names each Sigma field by. */
+export interface SourceView {
+  label: string;
+  guard: Node;
+  field(sigmaField: string): Resolved<Field[]>;
+  keywordFields(): Field[];
 }
 
 export interface Profile {
