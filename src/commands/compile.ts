@@ -106,7 +106,7 @@ export function register(program: Command): void {
       );
     const set = loadRuleSet(paths, opts, true);
     const output = target.emit(set.rules, { profile: set.profile });
-    const report = buildReport(set.results, output.failures);
+    const report = { ...buildReport(set.results, output.failures), ...(output.note ? { note: output.note } : {}) };
 
     for (const e of report.rules) if (e.status !== "ok") process.stderr.write(failureLine(e) + "\n");
     if (opts.report) writeFile(opts.report, JSON.stringify(report, null, 1) + "\n", "--report");
@@ -124,7 +124,8 @@ export function register(program: Command): void {
     }
     if (process.stderr.isTTY && !opts.json)
       process.stderr.write(
-        `compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n`,
+        `compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n` +
+          (output.note ? `note: ${output.note}\n` : ""),
       );
     process.exitCode = report.failed > 0 ? 1 : 0;
   });

@@ -88,8 +88,8 @@ export interface Profile {
    * Contract with the Painless side: keyword fields have `ignore_above: 8191` (Lucene's 32,766-byte
    * term limit / 4), so a string longer than 8191 UTF-16 code units (Java/JS/Painless `length()`) is
    * not indexed and matches no keyword predicate (equals, prefix, suffix, contains, wildcard, regex,
-   * keyword, and not `exists` either: measured on 7.10, see test/integration/mapping.test.ts); the
-   * Painless matcher treats such a value as absent.
+   * keyword, and not `exists` either: measured on 7.10, see test/integration/mapping.test.ts) by a
+   * query; the matchers (live, backfill's script, scan) read `_source` and see it (issue 17 item 2).
    * `ip` fields carry a `keyword` sub-field (Field.keywordSubfield) holding the value as sent,
    * malformed addresses (`-`, hex blobs) included; the ip field itself ignores malformed values
    * (`ignore_malformed`), so queries on the ip field (cidr) see them as absent.
