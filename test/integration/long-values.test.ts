@@ -74,9 +74,14 @@ function event(id: string, cmd: string): Record<string, unknown> {
     },
   };
 }
+// An event's own object `tags` holding 1 MB: set aside to outliers_original as JSON text (live, scan).
+const TAGS_1MB = { ...event("tags1mb", PADS.pad8200!(LINE)), tags: { note: `n${"\t".repeat(1 << 20)}"` } };
+// (backfill of an own object `tags` is issue 17 item 4's: that event goes to the live indices and scan only)
 const EVENTS = Object.entries(PADS).map(([id, pad]) => event(id, pad(LINE)));
 const FILE = path.join(tmp, "events.ndjson");
 writeFileSync(FILE, EVENTS.map((e) => JSON.stringify(e)).join("\n") + "\n");
+const LIVE_FILE = path.join(tmp, "live-events.ndjson");
+writeFileSync(LIVE_FILE, [...EVENTS, TAGS_1MB].map((e) => JSON.stringify(e)).join("\n") + "\n");
 
 async function bin(args: string[], state = stateDir()): Promise<{ code: number; stdout: string; stderr: string }> {
   const p = Bun.spawn([BIN, ...args], {
@@ -90,7 +95,7 @@ async function bin(args: string[], state = stateDir()): Promise<{ code: number; 
 }
 
 /** rule ids and errors per event id (errors as rule id: the error's class and step budget, message kept out). */
-type Tags = Record<string, { rules: string[]; errors: string[] }>;
+type Tags = Record<string, { rules: string[]; errors: string[]; original?: string }>;
 function tagsOf(byId: Map<string, any>): Tags {
   const out: Tags = {};
   for (const src of byId.values()) {
@@ -100,6 +105,7 @@ function tagsOf(byId: Map<string, any>): Tags {
       errors: [...(o.error ?? [])]
         .map((e: string) => e.replace(/:.*step budget (\d+) exceeded.*/, ": step budget $1"))
         .sort(),
+      ...(src.outliers_original ? { original: JSON.stringify(src.outliers_original) } : {}),
     };
   }
   return out;
@@ -124,7 +130,7 @@ beforeAll(async () => {
   expect(compiled.code).toBe(0);
   const body = JSON.parse(compiled.stdout);
   await client.ingest.putPipeline({ id: PIPELINE, ...body } as any);
-  const s = await bin(["scan", ...RULES, "--events", FILE, "--json", "--all"]);
+  const s = await bin(["scan", ...RULES, "--events", LIVE_FILE, "--json", "--all"]);
   expect(s.code).toBe(1); // exit 1: one rule failed on one event (the regex budget on 1 MB)
   scan = tagsOf(
     new Map(
@@ -141,7 +147,16 @@ beforeAll(async () => {
       const extra = kind === "live" ? { "index.default_pipeline": PIPELINE } : {};
       await client.indices.create({ index, settings: { ...(settings ?? {}), ...extra }, mappings } as any);
       const errors = path.join(tmp, `${index}.errors`);
-      const r = await bin(["ingest", FILE, "--index", index, "--errors", errors, "--node", ES_URL]);
+      const r = await bin([
+        "ingest",
+        kind === "live" ? LIVE_FILE : FILE,
+        "--index",
+        index,
+        "--errors",
+        errors,
+        "--node",
+        ES_URL,
+      ]);
       expect({ index, code: r.code, stderr: r.stderr }).toEqual({ index, code: 0, stderr: expect.any(String) });
     }
     const bf = await bin([
@@ -181,13 +196,20 @@ describe("a padded mimikatz line is tagged like the plain one (live, backfill, s
     for (const id of Object.keys(PADS)) expect(scan[id]!.rules).not.toContain(REGEX_ID);
   });
 
+  test("an own object tags of 1 MB is set aside whole, and the event tagged", () => {
+    expect(scan.tags1mb!.rules).toEqual([...MIMIKATZ_IDS, TAIL_ID].sort());
+    expect(scan.tags1mb!.errors).toEqual([]);
+    expect(JSON.parse(JSON.parse(scan.tags1mb!.original!).tags)).toEqual(TAGS_1MB.tags);
+  });
+
   for (const m of Object.keys(MAPPINGS)) {
     test(`${m}: live = scan, every event indexed`, () => {
-      expect(Object.keys(live[m]!).sort()).toEqual(Object.keys(PADS).sort());
+      expect(Object.keys(live[m]!).sort()).toEqual([...Object.keys(PADS), "tags1mb"].sort());
       expect(live[m]).toEqual(scan);
     });
     test(`${m}: backfill = scan`, () => {
-      expect(backfilled[m]).toEqual(scan);
+      const { tags1mb: _, ...pads } = scan;
+      expect(backfilled[m]).toEqual(pads);
     });
   }
 });
