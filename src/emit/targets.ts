@@ -96,7 +96,7 @@ export const eeOutliersTarget: Target = {
       if (text !== undefined) sections.push(text);
     }
     const header = "# ee-outliers use cases compiled by `outliers compile --target ee-outliers`\n";
-    return { text: header + (sections.length ? "\n" + sections.join("\n") : ""), failures };
+    return { text: header + (sections.length ? "\n" + sections.join("\n") : ""), failures, note: DSL_NOTE };
   },
 };
 

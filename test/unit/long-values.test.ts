@@ -49,7 +49,7 @@ test("the live pipeline's field views carry no length limit", () => {
   expect(p).toContain('["winlog.event_data.CommandLine",0,-1]');
 });
 
-test("compile --target dsl notes that its queries do not see values over ignore_above", () => {
+test("compile --target dsl (and ee-outliers) notes that its queries do not see values over ignore_above", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "evade-note-"));
   writeFileSync(path.join(dir, "r.yml"), RULE);
   const r = spawnSync(
@@ -69,4 +69,9 @@ test("compile --target dsl notes that its queries do not see values over ignore_
   expect(r.status).toBe(0);
   expect(JSON.parse(r.stdout).note).toContain("ignore_above");
   expect(JSON.parse(readFileSync(path.join(dir, "report.json"), "utf8")).note).toContain("not indexed");
+  const ee = spawnSync(BUN, ["src/cli.ts", "compile", path.join(dir, "r.yml"), "--target", "ee-outliers", "--json"], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  expect(JSON.parse(ee.stdout).note).toContain("ignore_above");
 });
