@@ -112,6 +112,7 @@ export function register(program: Command): void {
     const report = {
       ...buildReport(set.results, output.failures),
       ...(set.filters.length ? { filters: set.filters } : {}),
+      ...(output.note ? { note: output.note } : {}),
     };
     for (const w of set.filters.flatMap((f) => f.warnings)) process.stderr.write(`warning: ${w}\n`);
 
@@ -138,7 +139,8 @@ export function register(program: Command): void {
     if (!opts.json) for (const l of formatSelection(set.selection)) process.stderr.write(`${l}\n`);
     if (process.stderr.isTTY && !opts.json)
       process.stderr.write(
-        `compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n`,
+        `compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n` +
+          (output.note ? `note: ${output.note}\n` : ""),
       );
     process.exitCode = report.failed > 0 ? 1 : 0;
   });

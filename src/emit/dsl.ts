@@ -516,8 +516,9 @@ export function ruleQuery(rule: Rule, m?: Mapped): Q {
 // - where the index cannot answer exactly, the query WIDENS (m.upper) or, under a `not`, narrows
 //   (so that the negation widens): text-only fields, a type other than the rules assume, objects
 //   whose values are not all mapped → "the field has some value" (or everything) / nothing; a keyword
-//   whose `ignore_above` is below the matcher's (8191) → also the events whose value was too long to
-//   be indexed (the field, or the text field, without an indexed keyword value);
+//   with an `ignore_above` (the matcher has none: it reads values of any length from `_source`) → also
+//   the events whose value was too long to be indexed (the field, or the text field, without an
+//   indexed keyword value);
 // - a field no index maps, where every value would have been mapped, holds no value: no match;
 // - indices that index a field differently each get their own clause (`_index` terms).
 // The widened query only selects candidates; the script decides, so tags never change.
@@ -525,8 +526,8 @@ export function ruleQuery(rule: Rule, m?: Mapped): Q {
 // so the "too long" widening cannot see its long element (single values, which Windows event data
 // always is, are exact).
 
-/** The matcher's keyword limit (encode-nodes.ts DEFAULT_IGNORE_ABOVE): longer values are absent to it. */
-const MATCHER_IGNORE_ABOVE = 8191;
+/** The matcher's keyword limit (encode-nodes.ts DEFAULT_IGNORE_ABOVE): none, it sees values of any length. */
+const MATCHER_IGNORE_ABOVE = Number.POSITIVE_INFINITY;
 
 export interface Mapped {
   fields: FieldIndex;
@@ -650,15 +651,20 @@ export function mappedPredicateQuery(p: Predicate, m: Mapped): Q {
       const b = m.fields.variants(p.other.name);
       const ka = a.length === 1 ? keywordPathOf(a[0]!.field) : undefined;
       const kb = b.length === 1 ? keywordPathOf(b[0]!.field) : undefined;
-      const ok = (k?: KeywordPath) => k && !k.wildcard && k.ignoreAbove === MATCHER_IGNORE_ABOVE;
-      if (ka && kb && ok(ka) && ok(kb))
-        return predicateQuery({
+      const ok = (k?: KeywordPath) => k && !k.wildcard;
+      if (ka && kb && ok(ka) && ok(kb)) {
+        const q = predicateQuery({
           ...p,
           field: { name: ka.path, type: "keyword" },
           other: { name: kb.path, type: "keyword" },
         });
+        if (ka.ignoreAbove >= MATCHER_IGNORE_ABOVE && kb.ignoreAbove >= MATCHER_IGNORE_ABOVE) return q;
+        // A value over ignore_above is in neither doc value: those events are candidates too.
+        m.widened?.(p.field.name, "field reference on keyword fields with ignore_above");
+        return m.upper ? orOf([q, tooLong(a[0]!.field), tooLong(b[0]!.field)]) : q;
+      }
       if (a.every((v) => v.field.kind === "absent") || b.every((v) => v.field.kind === "absent")) return MATCH_NONE;
-      m.widened?.(p.field.name, "field reference on fields not both keyword with ignore_above 8191");
+      m.widened?.(p.field.name, "field reference on fields not both keyword");
       return m.upper ? MATCH_ALL : MATCH_NONE;
     }
     default:

@@ -23,6 +23,8 @@ export interface EmitOutput {
   /** The same output as a JSON value, for targets whose output is JSON (embedded under --json). */
   json?: unknown;
   failures: EmitFailure[];
+  /** What the output cannot do that live tagging, backfill and scan do (--report, --json, terminal). */
+  note?: string;
 }
 
 export interface EmitContext {
@@ -47,6 +49,13 @@ export function perRule<T>(rule: Rule, failures: EmitFailure[], fn: () => T): T 
   }
 }
 
+/** What an exported query cannot see (README "Long values"). */
+export const DSL_NOTE =
+  "these queries see only what the index keeps: a value longer than a keyword field's ignore_above " +
+  "(8191 in this tool's templates, 1024 in Winlogbeat's, 256 under dynamic mapping) is not indexed and " +
+  "matches no predicate, not even exists (under a not, the opposite); live tagging, backfill and scan " +
+  "decide on _source and see values of any length";
+
 /**
  * `dsl`: one JSON object, one rule per line, rule id → { title, path, index, query } (`query` is the
  * clause to put under `"query"` of `_search`, `_count` or `_update_by_query`). Rule order is the
@@ -69,7 +78,7 @@ export const dslTarget: Target = {
     }
     // one rule per line: greppable and diffable, and cheaper than indenting 16 MB of queries
     const lines = Object.entries(out).map(([id, v]) => `${JSON.stringify(id)}:${JSON.stringify(v)}`);
-    return { text: lines.length ? `{\n${lines.join(",\n")}\n}\n` : "{}\n", json: out, failures };
+    return { text: lines.length ? `{\n${lines.join(",\n")}\n}\n` : "{}\n", json: out, failures, note: DSL_NOTE };
   },
 };
 
@@ -87,7 +96,7 @@ export const eeOutliersTarget: Target = {
       if (text !== undefined) sections.push(text);
     }
     const header = "# ee-outliers use cases compiled by `outliers compile --target ee-outliers`\n";
-    return { text: header + (sections.length ? "\n" + sections.join("\n") : ""), failures };
+    return { text: header + (sections.length ? "\n" + sections.join("\n") : ""), failures, note: DSL_NOTE };
   },
 };
 

@@ -29,6 +29,21 @@ export interface LogsourceTarget {
    * The guard is the OR over these sources of (channel in `channels` AND event id in `eventIds`).
    */
   sources?: { label: string; channels: string[]; eventIds?: number[] }[];
+  /**
+   * Present when the logsource's sources name some Sigma field differently (process_creation: Sysmon 1
+   * `Image`, Security 4688 `NewProcessName`): one view per source, with its own guard and field names.
+   * A rule compiles to the OR over sources of (guard AND the detection under that source's names), so a
+   * rename applies only to its own source's events (and `not` stays right); see src/rules/sigma/convert.ts.
+   */
+  bySource?: SourceView[];
+}
+
+/** One source of a logsource: its guard, and the index fields it names each Sigma field by. */
+export interface SourceView {
+  label: string;
+  guard: Node;
+  field(sigmaField: string): Resolved<Field[]>;
+  keywordFields(): Field[];
 }
 
 export interface Profile {
@@ -73,8 +88,8 @@ export interface Profile {
    * Contract with the Painless side: keyword fields have `ignore_above: 8191` (Lucene's 32,766-byte
    * term limit / 4), so a string longer than 8191 UTF-16 code units (Java/JS/Painless `length()`) is
    * not indexed and matches no keyword predicate (equals, prefix, suffix, contains, wildcard, regex,
-   * keyword, and not `exists` either: measured on 7.10, see test/integration/mapping.test.ts); the
-   * Painless matcher treats such a value as absent.
+   * keyword, and not `exists` either: measured on 7.10, see test/integration/mapping.test.ts) by a
+   * query; the matchers (live, backfill's script, scan) read `_source` and see it (issue 17 item 2).
    * `ip` fields carry a `keyword` sub-field (Field.keywordSubfield) holding the value as sent,
    * malformed addresses (`-`, hex blobs) included; the ip field itself ignores malformed values
    * (`ignore_malformed`), so queries on the ip field (cidr) see them as absent.

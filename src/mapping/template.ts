@@ -9,8 +9,7 @@ import type { Field, FieldType } from "../ir/types.ts";
  * i.e. UTF-16 code units (the same as JavaScript's and Painless' `length`). Lucene refuses terms
  * over 32,766 bytes and 32766 / 4 = 8191 always fits (a code unit is at most 3 bytes in UTF-8). A
  * longer value is kept in `_source` but not indexed: it matches no keyword predicate (nor
- * `exists`) in the query, and the Painless matcher must treat it the same way (see
- * Profile.indexTemplate).
+ * `exists`) in a query; the matchers read `_source` and see it (see Profile.indexTemplate).
  */
 export const IGNORE_ABOVE = 8191;
 

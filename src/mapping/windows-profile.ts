@@ -7,6 +7,7 @@
 import { and, or, TRUE } from "../ir/build.ts";
 import type { Field, Node } from "../ir/types.ts";
 import type { Logsource, LogsourceTarget, Profile, Resolved } from "./profile.ts";
+import { sourceViews } from "./source-views.ts";
 import { CORPUS_FIELDS } from "./windows-corpus-fields.ts";
 import { PARAM_FIELDS, windowsSources, type WindowsSource } from "./windows-sources.ts";
 import { normLogsource, own } from "./lookup.ts";
@@ -98,10 +99,17 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
         channels: [...s.channels],
         ...(s.eventIds ? { eventIds: [...s.eventIds] } : {}),
       })),
+      ...sourceViews(
+        r.sources,
+        sourceGuard,
+        (name, i) => cachedField(name, ls, i),
+        (i) => cachedKeywordFields(ls, i),
+      ),
     };
   }
 
-  function field(sigmaField: string, rawLs: Logsource): Resolved<Field[]> {
+  /** `only`: the index of one of the logsource's sources, whose names alone are used (see Profile.bySource). */
+  function field(sigmaField: string, rawLs: Logsource, only?: number): Resolved<Field[]> {
     const ls = normLogsource(rawLs);
     if (sigmaField.trim() === "") return { unsupported: "empty field name" };
     if (!isWindows(ls)) return [spec.fieldType(sigmaField)];
@@ -111,7 +119,8 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
     const add = (n: string) => {
       if (!names.includes(n)) names.push(n);
     };
-    for (const s of r.sources ?? [undefined]) {
+    const sources = r.sources ?? [undefined];
+    for (const s of only === undefined ? sources : sources.slice(only, only + 1)) {
       const renamed = (s?.renames && own(s.renames, sigmaField)) ?? sigmaField;
       for (const one of typeof renamed === "string" ? [renamed] : renamed) {
         for (const n of spec.windowsFieldNames(one, ls)) {
@@ -128,13 +137,13 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
     return names.map((n) => spec.fieldType(n));
   }
 
-  function keywordFields(rawLs: Logsource): Field[] {
+  function keywordFields(rawLs: Logsource, only?: number): Field[] {
     const ls = normLogsource(rawLs);
     if (!isWindows(ls)) return spec.keywordExtra.map((n) => spec.fieldType(n));
     const names = new Set<string>();
     // Keyword search is text search: numeric, boolean and ip fields are left out.
     const add = (sigmaName: string) => {
-      const f = field(sigmaName, ls);
+      const f = field(sigmaName, ls, only);
       if (Array.isArray(f)) for (const x of f) if (x.type === "keyword" || x.type === "text") names.add(x.name);
     };
     if (!("unsupported" in windowsSources(ls))) {
@@ -154,6 +163,18 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
   const targets = new Map<string, Resolved<LogsourceTarget>>();
   const fieldsBy = new Map<string, Resolved<Field[]>>();
   const keywordsBy = new Map<string, Field[]>();
+  function cachedField(sigmaField: string, ls: Logsource, only?: number): Resolved<Field[]> {
+    const k = `${lsKey(ls)}\u0000${sigmaField}\u0000${only ?? ""}`;
+    let r = fieldsBy.get(k);
+    if (!r) fieldsBy.set(k, (r = field(sigmaField, ls, only)));
+    return isUnsupportedResult(r) ? r : [...r];
+  }
+  function cachedKeywordFields(ls: Logsource, only?: number): Field[] {
+    const k = `${lsKey(ls)}\u0000${only ?? ""}`;
+    let r = keywordsBy.get(k);
+    if (!r) keywordsBy.set(k, (r = keywordFields(ls, only)));
+    return [...r];
+  }
 
   return {
     name: spec.name,
@@ -164,18 +185,8 @@ export function makeWindowsProfile(spec: WindowsProfileSpec): Profile {
       if (!r) targets.set(k, (r = logsource(ls)));
       return isUnsupportedResult(r) ? r : { ...r, index: [...r.index] };
     },
-    field(sigmaField, ls) {
-      const k = `${lsKey(ls)}\u0000${sigmaField}`;
-      let r = fieldsBy.get(k);
-      if (!r) fieldsBy.set(k, (r = field(sigmaField, ls)));
-      return isUnsupportedResult(r) ? r : [...r];
-    },
-    keywordFields(ls) {
-      const k = lsKey(ls);
-      let r = keywordsBy.get(k);
-      if (!r) keywordsBy.set(k, (r = keywordFields(ls)));
-      return [...r];
-    },
+    field: (sigmaField, ls) => cachedField(sigmaField, ls),
+    keywordFields: (ls) => cachedKeywordFields(ls),
     fieldType: spec.fieldType,
     guardCosts: WINDOWS_GUARD_COSTS,
     indexTemplate: spec.indexTemplate,

@@ -187,7 +187,23 @@ describe("Painless matcher = DSL query, predicate by predicate (real node)", () 
     console.log(
       `semantics: ${r.docs} docs × ${r.rules} predicates: live ${r.livePairs} pairs, query ${r.queryPairs} pairs, ${r.diffs.length} differences`,
     );
-    const report = describeDiffs(r, new Map(Object.entries(docs)), new Map(rules.map((x) => [x.id, x])), 20);
+    // Values over the template's ignore_above (8191) are not indexed, so the DSL cannot see them; the
+    // matcher reads _source and does (issue 17 item 2): on those documents live differs from the query
+    // exactly where the predicate holds on the long value. Every other pair agrees.
+    const beyond = new Set(["longValue", "tooLongOnly"]);
+    expect(
+      r.diffs
+        .filter((d) => beyond.has(d.doc))
+        .map((d) => `${d.doc} ${d.rule} live=${d.live}`)
+        .sort(),
+    ).toEqual([
+      "longValue keyword live=true",
+      "longValue prefixEmpty live=true",
+      "tooLongOnly existsImg live=true",
+      "tooLongOnly missingImg live=false",
+    ]);
+    const inIndex = { ...r, diffs: r.diffs.filter((d) => !beyond.has(d.doc)) };
+    const report = describeDiffs(inIndex, new Map(Object.entries(docs)), new Map(rules.map((x) => [x.id, x])), 20);
     expect(r.excluded).toEqual([]);
     expect(r.lost).toEqual([]);
     expect(r.errors).toEqual([]);
@@ -199,8 +215,8 @@ describe("Painless matcher = DSL query, predicate by predicate (real node)", () 
     expect(tags("dottedMid")).toContain("suffixBase");
     expect(tags("dottedMix")).toEqual(expect.arrayContaining(["suffixBase", "keyword"]));
     expect(tags("longValue")).toContain("existsImg");
-    expect(tags("tooLongOnly")).toContain("missingImg");
-    expect(tags("tooLongOnly")).not.toContain("existsImg");
+    expect(tags("tooLongOnly")).not.toContain("missingImg");
+    expect(tags("tooLongOnly")).toContain("existsImg");
     expect(tags("nonAscii")).not.toContain("eqNonAscii");
     expect(tags("nonAscii")).not.toContain("fieldref");
     expect(tags("nonAscii2")).toContain("eqNonAscii");

@@ -17,8 +17,12 @@ const FOLDABLE: ReadonlySet<number> = new Set([OP.EQ, OP.CONTAINS, OP.PREFIX, OP
 
 const CMP_OF = { eq: CMP.EQ, gt: CMP.GT, gte: CMP.GTE, lt: CMP.LT, lte: CMP.LTE } as const;
 
-/** The keyword `ignore_above` of the profiles' index templates (values longer are not indexed). */
-export const DEFAULT_IGNORE_ABOVE = 8191;
+/**
+ * The matchers' keyword length limit: none (-1). Live, backfill and scan decide on `_source`, so a value
+ * of any length is seen (an attacker cannot pad a command line past the index's `ignore_above`); the
+ * backfill's candidate query widens where the index kept no keyword (src/emit/dsl.ts).
+ */
+export const DEFAULT_IGNORE_ABOVE = -1;
 
 export class EncodeError extends Error {
   override name = "EncodeError";

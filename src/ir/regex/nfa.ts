@@ -51,11 +51,13 @@ export const RUN_FIELD = { PC: 0, SET: 1, MIN: 2, MAX: 3 } as const;
 /** Largest program accepted (instructions). */
 export const MAX_INSTRUCTIONS = 5000;
 /**
- * Default step budget per value: far under Painless's 1,000,000 loop iterations per script, so a
- * script can run several regexes. A step is one instruction visit; a value of length L costs at most
- * about L × (instructions + RUNs) steps, typically L × (2..10).
+ * Default step budget per value, under Painless's 1,000,000 loop iterations per call frame (the
+ * interpreter's own frame loops at most once per step, plus one per prefilter literal; see
+ * src/painless/regex.painless). A step is one instruction visit; a value of length L costs at most
+ * about L × (instructions + RUNs) steps, typically L × (2..24): a 32,767-character command line fits.
+ * A value that needs more records `outliers.error` for that rule only (the event keeps its other tags).
  */
-export const DEFAULT_STEP_LIMIT = 200_000;
+export const DEFAULT_STEP_LIMIT = 900_000;
 
 /** Sets repeated at least this often become one RUN instruction instead of copies. */
 const RUN_THRESHOLD = 8;

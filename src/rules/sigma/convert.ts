@@ -21,7 +21,8 @@ import { createHash } from "node:crypto";
 import { basename, extname } from "node:path";
 import { and, or, not, wildcardShape } from "../../ir/build.ts";
 import type { CompileResult, Field, Node, Rule, WildcardPart } from "../../ir/types.ts";
-import { isUnsupported, type Logsource, type Profile } from "../../mapping/profile.ts";
+import { isUnsupported, type Logsource, type Profile, type SourceView } from "../../mapping/profile.ts";
+import { perSource } from "./per-source.ts";
 import { ConditionError, ConditionUnsupported, evalCondition, parseCondition } from "./condition.ts";
 import {
   applyModifier,
@@ -59,6 +60,30 @@ interface Ctx {
   ls: Logsource;
   fieldCache: Map<string, Field[]>;
   keywordFields?: Field[];
+  /** One source of the logsource, whose field names alone are used (Profile.bySource). */
+  source?: SourceView;
+}
+
+/** The detection as one tree: every search identifier compiled (errors in unused ones reported too), conditions ORed. */
+function detectionNode(ctx: Ctx): Node {
+  const rule = ctx.rule;
+  const names = [...rule.detection.searches.keys()];
+  const nodes = new Map<string, Node>();
+  for (const name of names) nodes.set(name, convertSearch(ctx, rule.detection.searches.get(name), ["detection", name]));
+
+  const conds: Node[] = [];
+  rule.detection.conditions.forEach((c, i) => {
+    const place: Place =
+      rule.detection.conditions.length > 1 ? ["detection", "condition", i] : ["detection", "condition"];
+    try {
+      conds.push(evalCondition(parseCondition(c), names, (n) => nodes.get(n)!));
+    } catch (e) {
+      if (e instanceof ConditionUnsupported) throw new RuleProblem("unsupported", place, e.message);
+      if (e instanceof ConditionError) throw new RuleProblem("error", place, `${e.message} in '${c}'`);
+      throw e;
+    }
+  });
+  return or(conds);
 }
 
 /**
@@ -76,25 +101,11 @@ export function convertSigmaRule(
     const target = opts.profile.logsource(rule.logsource);
     if (isUnsupported(target)) throw new RuleProblem("unsupported", ["logsource"], target.unsupported);
     const ctx: Ctx = { rule, opts, ls: rule.logsource, fieldCache: new Map() };
-
-    // Every search identifier is compiled (so errors in unused ones are reported too).
-    const names = [...rule.detection.searches.keys()];
-    const nodes = new Map<string, Node>();
-    for (const name of names)
-      nodes.set(name, convertSearch(ctx, rule.detection.searches.get(name), ["detection", name]));
-
-    const conds: Node[] = [];
-    rule.detection.conditions.forEach((c, i) => {
-      const place: Place =
-        rule.detection.conditions.length > 1 ? ["detection", "condition", i] : ["detection", "condition"];
-      try {
-        conds.push(evalCondition(parseCondition(c), names, (n) => nodes.get(n)!));
-      } catch (e) {
-        if (e instanceof ConditionUnsupported) throw new RuleProblem("unsupported", place, e.message);
-        if (e instanceof ConditionError) throw new RuleProblem("error", place, `${e.message} in '${c}'`);
-        throw e;
-      }
-    });
+    const condition = perSource(
+      target,
+      (source) => detectionNode({ ...ctx, fieldCache: new Map(), source }),
+      () => detectionNode(ctx),
+    );
     if (rule.detection.timeframe !== undefined) {
       warnings.push(
         `${rule.where(["detection", "timeframe"])}: timeframe ignored (no aggregation; each event is matched on its own)`,
@@ -131,7 +142,7 @@ export function convertSigmaRule(
       source: { format: "sigma", path: rule.path, section: String(rule.docIndex) },
       index: target.index,
       timeField: opts.profile.timeField,
-      condition: and([target.guard, or(conds)]),
+      condition,
       tagsOut: {
         type: ["Sigma hit", ...rule.tags],
         reason: summary,
@@ -272,7 +283,7 @@ function convertItem(ctx: Ctx, field: string | undefined, mods: string[], rawVal
 function resolveField(ctx: Ctx, name: string, place: Place): Field[] {
   let f = ctx.fieldCache.get(name);
   if (!f) {
-    const r = ctx.opts.profile.field(name, ctx.ls);
+    const r = ctx.source ? ctx.source.field(name) : ctx.opts.profile.field(name, ctx.ls);
     if (isUnsupported(r)) throw new RuleProblem("unsupported", place, r.unsupported);
     if (r.length === 0)
       throw new RuleProblem(
@@ -287,7 +298,8 @@ function resolveField(ctx: Ctx, name: string, place: Place): Field[] {
 }
 
 function keywordFields(ctx: Ctx, place: Place): Field[] {
-  if (!ctx.keywordFields) ctx.keywordFields = ctx.opts.profile.keywordFields(ctx.ls);
+  if (!ctx.keywordFields)
+    ctx.keywordFields = ctx.source ? ctx.source.keywordFields() : ctx.opts.profile.keywordFields(ctx.ls);
   if (ctx.keywordFields.length === 0) {
     throw new RuleProblem(
       "unsupported",
