@@ -267,6 +267,8 @@ describe("pipeline status", () => {
       id: CERTUTIL.id,
       title: CERTUTIL.title,
       tagged: 7,
+      // The installed rule's version (its compiled digest, `outliers apply`).
+      version: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
   });
 });
