@@ -5,7 +5,7 @@
  * technique, from `attack.tNNNN[.NNN]` tags) and the hits on a cluster (score = tagged events).
  */
 import type { Rule } from "../ir/types.ts";
-import { techniquesOf } from "./painless/rule-meta.ts";
+import { techniquesOf } from "./match-plan/rule-meta.ts";
 
 export const LAYER_VERSIONS = { attack: "14", navigator: "4.9.1", layer: "4.5" } as const;
 

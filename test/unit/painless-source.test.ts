@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodeRules } from "../../src/emit/painless/encode.ts";
-import { ruleMeta } from "../../src/emit/painless/rule-meta.ts";
+import { ruleMeta } from "../../src/emit/match-plan/rule-meta.ts";
 import { META, OP, PAINLESS_CONSTANTS, PARAM } from "../../src/emit/painless/layout.ts";
 import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "../../src/emit/painless/source.ts";
 import { UNTAG_FUNCTIONS, UNTAG_SOURCE } from "../../src/emit/painless/untag.ts";

@@ -18,7 +18,7 @@ import { runProgram } from "../../ir/regex/vm.ts";
 import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../../ir/types.ts";
 import { DEFAULT_IGNORE_ABOVE } from "../painless/encode-nodes.ts";
-import { countGrams, GRAM_SCAN_LIMIT, gramHash, indexKeys, type GuardCosts } from "../painless/index-keys.ts";
+import { countGrams, GRAM_SCAN_LIMIT, gramHash, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
 import { EventValues, javaParseDouble, type View, type ViewType } from "./values.ts";
 
 /** A rule the matcher cannot take (the same cases the Painless encoder refuses). */

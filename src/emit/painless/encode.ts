@@ -30,9 +30,9 @@
  */
 import type { Rule } from "../../ir/types.ts";
 import { Encoder, EncodeError, DEFAULT_IGNORE_ABOVE, memoize, stringView, type Enc } from "./encode-nodes.ts";
-import { countGrams, GRAM_SCAN_LIMIT, gramFilter, indexKeys, type GuardCosts } from "./index-keys.ts";
+import { countGrams, GRAM_SCAN_LIMIT, gramFilter, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
 import { MODE, TYPE } from "./layout.ts";
-import { ruleMeta } from "./rule-meta.ts";
+import { ruleMeta } from "../match-plan/rule-meta.ts";
 
 export interface Params {
   f: [string, number, number][];

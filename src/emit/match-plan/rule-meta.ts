@@ -3,7 +3,7 @@
  * layout.ts): id, type entries, reason, summary template parts, model, ATT&CK techniques, extras.
  */
 import type { Rule } from "../../ir/types.ts";
-import { META } from "./layout.ts";
+import { META } from "../painless/layout.ts";
 
 /** `{field}` placeholders (ee-outliers: `\{([^\}]*)\}`) split out: [lit, field, lit, …, lit]. */
 export function summaryParts(template: string): string[] {
