@@ -29,7 +29,9 @@
  * puts them together.
  */
 import type { Rule } from "../../ir/types.ts";
-import { Encoder, EncodeError, DEFAULT_IGNORE_ABOVE, memoize, stringView, type Enc } from "./encode-nodes.ts";
+import { Unsupported } from "../match-plan/lower.ts";
+import { DEFAULT_IGNORE_ABOVE } from "../match-plan/ops.ts";
+import { Encoder, memoize, stringView, type Enc } from "./encode-nodes.ts";
 import { countGrams, GRAM_SCAN_LIMIT, gramFilter, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
 import { MODE, TYPE } from "./layout.ts";
 import { ruleMeta } from "../match-plan/rule-meta.ts";
@@ -103,7 +105,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
       cond = enc.node(rule.condition);
       wl = rule.whitelist ? enc.node(rule.whitelist) : null;
     } catch (e) {
-      if (!(e instanceof EncodeError)) throw e;
+      if (!(e instanceof Unsupported)) throw e;
       // Fields registered by the failed rule stay (harmless); its regex programs are dropped.
       enc.regexes.length = mark.x;
       skipped.push({ id: rule.id, reason: e.message });
