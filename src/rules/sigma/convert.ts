@@ -19,6 +19,7 @@
 import { TOO_DEEP, isTooDeep } from "../../util/errors.ts";
 import { createHash } from "node:crypto";
 import { basename, extname } from "node:path";
+import { techniqueOfTag } from "../../ir/attack.ts";
 import { and, or, not, wildcardShape } from "../../ir/build.ts";
 import type { CompileResult, Field, Node, Rule, WildcardPart } from "../../ir/types.ts";
 import { isUnsupported, type Logsource, type Profile } from "../../mapping/profile.ts";
@@ -51,8 +52,6 @@ class RuleProblem extends Error {
 }
 
 const NUMERIC = new Set(["long", "double"]);
-const ATTACK_TECHNIQUE = /^attack\.(t\d{4}(?:\.\d{3})?)$/i;
-
 interface Ctx {
   rule: SigmaRule;
   opts: ConvertOptions;
@@ -110,11 +109,8 @@ export function convertSigmaRule(
     const modelName = ordinal.count > 1 ? `${base}_${ordinal.index}` : base;
     const techniques: string[] = [];
     for (const t of rule.tags) {
-      const m = ATTACK_TECHNIQUE.exec(t);
-      if (m) {
-        const tid = m[1]!.toUpperCase();
-        if (!techniques.includes(tid)) techniques.push(tid);
-      }
+      const tid = techniqueOfTag(t);
+      if (tid && !techniques.includes(tid)) techniques.push(tid);
     }
     const summary = `Sigma hit - ${rule.title}`;
     const out: Rule = {
