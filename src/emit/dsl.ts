@@ -74,10 +74,10 @@
  * Backfill passes the target indices' real mappings (`Mapped`, a FieldIndex): src/emit/dsl-mapped.ts.
  */
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../ir/types.ts";
-import { regexQuery as regexClause } from "../ir/regex/query.ts";
+import { regexQuery as regexClause } from "./dsl-regex.ts";
 import { isIp } from "../ir/ip.ts";
 import { caseless, foldAscii, globParams } from "../ir/semantics.ts";
-import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../ir/doc-scripts.ts";
+import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "./dsl-scripts.ts";
 import { lowerPredicate, Unsupported } from "./match-plan/lower.ts";
 import {
   type GlobMatch,
@@ -91,7 +91,7 @@ import {
 import { flip, mappedMergeKey, mappedPredicateQuery, type Mapped } from "./dsl-mapped.ts";
 
 export { isCidr, isIp } from "../ir/ip.ts";
-export { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../ir/doc-scripts.ts";
+export { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "./dsl-scripts.ts";
 export { mappedPredicateQuery, type Mapped } from "./dsl-mapped.ts";
 /** A rule the DSL cannot express: the lowering pass's Unsupported (reported per rule by `compile`). */
 export { Unsupported as EmitError } from "./match-plan/lower.ts";

@@ -10,16 +10,16 @@ import { ruleMeta } from "../../src/emit/match-plan/rule-meta.ts";
 import { META, OP, PAINLESS_CONSTANTS, PARAM } from "../../src/emit/painless/layout.ts";
 import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "../../src/emit/painless/source.ts";
 import { UNTAG_FUNCTIONS, UNTAG_SOURCE } from "../../src/emit/painless/untag.ts";
-import { SET_ASIDE_SOURCE } from "../../src/emit/painless/set-aside.ts";
+import { SET_ASIDE_SOURCE } from "../../src/emit/js/set-aside.ts";
 import { MARK, MARK_FUNCTIONS, SKIP_REWRITE } from "../../src/emit/painless/rewrite.ts";
 import { MATCH_SOURCE } from "../../src/cluster/history/backfill-dry-run.ts";
 import { OP as NFA_OP } from "../../src/ir/regex/nfa.ts";
-import { REGEX_CONSTANTS, REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
-import { REGEX_QUERY_SCRIPT } from "../../src/ir/regex/query.ts";
-import { constantTokens, loadPainless, PainlessSourceError } from "../../src/painless/load.ts";
+import { REGEX_CONSTANTS, REGEX_PAINLESS } from "../../src/emit/painless/regex-source.ts";
+import { REGEX_QUERY_SCRIPT } from "../../src/emit/dsl-regex.ts";
+import { constantTokens, loadPainless, PainlessSourceError } from "../../src/emit/painless/load.ts";
 import { kw, rule } from "../helpers/rules.ts";
 
-const dir = join(import.meta.dir, "../../src/painless");
+const dir = join(import.meta.dir, "../../src/emit/painless");
 const read = (f: string) => readFileSync(join(dir, f), "utf8");
 const FILES: [string, Record<string, Record<string, number | string>>, string][] = [
   ["matcher.painless", PAINLESS_CONSTANTS, MATCHER_FUNCTIONS],

@@ -17,7 +17,7 @@ import type { DocEntry } from "../../events/docs-file.ts";
 import { IdMaker, type IdMode } from "../../events/doc-ids.ts";
 import { Progress } from "../../util/progress.ts";
 import { ClusterError } from "../../util/errors.ts";
-import { setAside } from "../../emit/painless/set-aside.ts";
+import { setAside } from "../../emit/js/set-aside.ts";
 
 export interface IngestOptions {
   index: string;

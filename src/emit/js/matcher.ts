@@ -11,7 +11,7 @@
  * event only runs the rules one of whose keys it holds.
  */
 import { inNetwork, parseIp } from "../../ir/ip.ts";
-import { runProgram } from "../../ir/regex/vm.ts";
+import { runProgram } from "./regex.ts";
 import type { Field, Node, Rule } from "../../ir/types.ts";
 import { lowerPredicate, stringView, Unsupported } from "../match-plan/lower.ts";
 import { type AnyFieldMatch, DEFAULT_IGNORE_ABOVE, type MatchOp, unhandledOp, type View } from "../match-plan/ops.ts";

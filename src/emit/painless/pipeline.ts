@@ -11,7 +11,7 @@ import type { Rule } from "../../ir/types.ts";
 import { encodeRules, type EncodeOptions, type Params } from "./encode.ts";
 import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "./source.ts";
 import { REGEX_FUNCTIONS } from "./regex.ts";
-import { setAsideProcessor } from "./set-aside.ts";
+import { setAsideProcessor } from "../js/set-aside.ts";
 import { MARK_FUNCTIONS, SKIP_REWRITE, TAGGER_TAG, type WiredParam } from "./rewrite.ts";
 
 /** Every function of the fixed source: tagger, regex NFA, matcher. */

@@ -6,7 +6,8 @@
  * matcher passes the value as indexed, unfolded.
  */
 import type { RegexValue } from "../../ir/types.ts";
-import { compileRegex, REGEX_FUNCTION_NAME, REGEX_PAINLESS } from "../../ir/regex/index.ts";
+import { compileRegex } from "../../ir/regex/index.ts";
+import { REGEX_FUNCTION_NAME, REGEX_PAINLESS } from "./regex-source.ts";
 
 export type RegexProgram = { program: unknown; folded: boolean } | { unsupported: string };
 

@@ -10,9 +10,9 @@
  * - `boolean outliersMatchRule(Map doc, Map P, int ri)`: one rule, no tagging (the naive baseline).
  * - `int outliersTag(Map doc, Map P, List hits, List errs)`: the tagger alone (TAGGER_FUNCTIONS).
  */
-import { loadPainless } from "../../painless/load.ts";
-import matcherText from "../../painless/matcher.painless" with { type: "text" };
-import taggerText from "../../painless/tagger.painless" with { type: "text" };
+import { loadPainless } from "./load.ts";
+import matcherText from "./matcher.painless" with { type: "text" };
+import taggerText from "./tagger.painless" with { type: "text" };
 import { PAINLESS_CONSTANTS } from "./layout.ts";
 
 export const TAGGER_FUNCTIONS = loadPainless("tagger.painless", taggerText, PAINLESS_CONSTANTS);

@@ -12,10 +12,7 @@ export type { LuceneRegexp } from "./lucene.ts";
 export type { Program } from "./nfa.ts";
 export { toLuceneRegexp } from "./lucene.ts";
 export { toNfa } from "./nfa.ts";
-export { runProgram, RegexBudgetError } from "./vm.ts";
-export { REGEX_PAINLESS, REGEX_FUNCTION_NAME } from "./painless.ts";
 export { parseRegex, isUnsupported } from "./parse.ts";
-export { regexQuery, REGEX_QUERY_SCRIPT, type RegexQuery } from "./query.ts";
 
 export interface CompiledRegex {
   /** The NFA program for `reMatch` (ingest) and the JS VM. */

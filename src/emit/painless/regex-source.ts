@@ -5,9 +5,9 @@
  * only their compiled programs (nfa.ts) do, through params. Paste `REGEX_PAINLESS` among a script's
  * function declarations (before any statement); `reIn`, `reWord`, `reClose` are declared too.
  */
-import { loadPainless } from "../../painless/load.ts";
-import regexText from "../../painless/regex.painless" with { type: "text" };
-import { ASSERT_CODE, OP, RUN_FIELD } from "./nfa.ts";
+import { loadPainless } from "./load.ts";
+import regexText from "./regex.painless" with { type: "text" };
+import { ASSERT_CODE, OP, RUN_FIELD } from "../../ir/regex/nfa.ts";
 
 export const REGEX_FUNCTION_NAME = "reMatch";
 

@@ -14,9 +14,9 @@
  * stay on existing indices).
  */
 
-import { loadPainless } from "../../painless/load.ts";
-import setAsideText from "../../painless/set-aside.painless" with { type: "text" };
-import { javaNumberText } from "../js/values.ts";
+import { loadPainless } from "../painless/load.ts";
+import setAsideText from "../painless/set-aside.painless" with { type: "text" };
+import { javaNumberText } from "./values.ts";
 
 export const ASIDE_FIELD = "outliers_original";
 
