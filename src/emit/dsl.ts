@@ -133,7 +133,7 @@ function withCase(field: string, kind: "term" | "prefix" | "wildcard", value: st
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fixed scripts (src/ir/doc-scripts.ts: constant source, values in params) for what the query DSL
+// Fixed scripts (src/emit/dsl-scripts.ts: constant source, values in params) for what the query DSL
 // has no query for.
 
 function script(source: string, params: Record<string, unknown>): Q {

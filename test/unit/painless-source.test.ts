@@ -1,4 +1,4 @@
-// The fixed Painless lives in src/painless/*.painless; every code it shares with the params is named
+// The fixed Painless lives in src/emit/painless/*.painless; every code it shares with the params is named
 // there (OP_EQ, S_RAW, P_DIMS, RE_SPLIT, …) and defined once in a TypeScript table. These tests fail
 // when the two sides drift: a name the table lacks, an op the interpreter does not handle, a bare
 // number where a code belongs, a params key the encoder does not write.
@@ -10,7 +10,7 @@ import { ruleMeta } from "../../src/emit/match-plan/rule-meta.ts";
 import { META, OP, PAINLESS_CONSTANTS, PARAM } from "../../src/emit/painless/layout.ts";
 import { MATCHER_FUNCTIONS, TAGGER_FUNCTIONS } from "../../src/emit/painless/source.ts";
 import { UNTAG_FUNCTIONS, UNTAG_SOURCE } from "../../src/emit/painless/untag.ts";
-import { SET_ASIDE_SOURCE } from "../../src/emit/js/set-aside.ts";
+import { SET_ASIDE_SOURCE } from "../../src/emit/painless/set-aside.ts";
 import { MARK, MARK_FUNCTIONS, SKIP_REWRITE } from "../../src/emit/painless/rewrite.ts";
 import { MATCH_SOURCE } from "../../src/cluster/history/backfill-dry-run.ts";
 import { OP as NFA_OP } from "../../src/ir/regex/nfa.ts";
@@ -34,7 +34,7 @@ const FILES: [string, Record<string, Record<string, number | string>>, string][]
   ["regex-query.painless", {}, REGEX_QUERY_SCRIPT.slice(REGEX_PAINLESS.length)],
 ];
 
-describe("src/painless sources and their constant tables", () => {
+describe("src/emit/painless sources and their constant tables", () => {
   test("every named code in a .painless file is in its table; none survives into the source sent", () => {
     for (const [file, tables, loaded] of FILES) {
       const text = read(file);

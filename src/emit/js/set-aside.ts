@@ -9,24 +9,14 @@
  * then indexed and tagged as usual. docs/tags.md documents it.
  *
  * Two twins with the same rules: a processor of its own placed before the tagger in the live
- * pipeline (fixed source, no params), and `setAside` for `outliers ingest` into an index whose
- * mappings refuse such an event while no pipeline of ours runs (e.g. after uninstall: the mappings
- * stay on existing indices).
+ * pipeline (src/emit/painless/set-aside.painless, fixed source, no params), and `setAside` here, for
+ * `outliers scan`/`test` and for `outliers ingest` into an index whose mappings refuse such an event
+ * while no pipeline of ours runs (e.g. after uninstall: the mappings stay on existing indices).
  */
 
-import { loadPainless } from "../painless/load.ts";
-import setAsideText from "../painless/set-aside.painless" with { type: "text" };
 import { javaNumberText } from "./values.ts";
 
 export const ASIDE_FIELD = "outliers_original";
-
-/** The fixed Painless source of the set-aside processor (ingest `ctx` is the document). */
-export const SET_ASIDE_SOURCE = "\n" + loadPainless("set-aside.painless", setAsideText);
-
-/** The processor, placed before the tagger; its failure is recorded and never stops the event. */
-export function setAsideProcessor(onFailure: object[]): object {
-  return { script: { tag: "outliers-set-aside", lang: "painless", source: SET_ASIDE_SOURCE, on_failure: onFailure } };
-}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);

@@ -1,5 +1,5 @@
 /**
- * The compiled rules as compact `params` for the fixed Painless matcher (src/painless/matcher.painless). Nothing here
+ * The compiled rules as compact `params` for the fixed Painless matcher (src/emit/painless/matcher.painless). Nothing here
  * reaches script source. Layout of the params object (keys: PARAM in layout.ts):
  *
  *   f   fields:  [[sourcePath, typeCode, ignoreAbove], …]      typeCode: see TYPE

@@ -1,6 +1,6 @@
 /**
  * The bridge to src/ir/regex: a regex predicate becomes program data (params) for the fixed NFA
- * interpreter `reMatch` of src/ir/regex/painless.ts, called here as `oxRegex(prog, s)`. A regex is
+ * interpreter `reMatch` of src/emit/painless/regex-source.ts, called here as `oxRegex(prog, s)`. A regex is
  * live only when src/ir/regex compiles it for both engines (the query's Lucene form too), so live and
  * query agree on which regexes exist. Programs are case-closed (the `i` flag is in the sets), so the
  * matcher passes the value as indexed, unfolded.

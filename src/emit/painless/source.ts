@@ -1,6 +1,6 @@
 /**
- * The FIXED Painless source of the live matcher and tagger: src/painless/tagger.painless and
- * src/painless/matcher.painless (their headers document them), with the codes of layout.ts put in
+ * The FIXED Painless source of the live matcher and tagger: src/emit/painless/tagger.painless and
+ * src/emit/painless/matcher.painless (their headers document them), with the codes of layout.ts put in
  * for their names. No rule value is ever spliced in: the compiled rules arrive in `params` (see
  * encode.ts for the layout), so one compiled script serves every rule set and Elasticsearch's script
  * compilation limits stay out of reach.
