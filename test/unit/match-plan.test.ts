@@ -203,7 +203,7 @@ const ROWS: Row[] = [
     p: { kind: "regex", field: kw("Cmd"), regex: { pattern: "a.c", flags: { i: false, m: false, s: false } } },
     op: "regex",
     dsl: { regexp: { Cmd: { value: ".*a[^\n]c.*", flags: "NONE" } } },
-    painless: [[15, 0, 0, 0], [["Cmd", 0, 8191]]],
+    painless: [[15, 0, 0], [["Cmd", 0, 8191]]],
     js: [
       [{ Cmd: "xxabcx" }, true],
       [{ Cmd: "ac" }, false],

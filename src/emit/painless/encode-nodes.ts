@@ -59,7 +59,7 @@ export class Encoder {
         return [OP.CIDR, this.field(m.field, TYPE.ip), m.bytes, m.bits];
       case "regex":
         this.regexes.push(m.program);
-        return [OP.REGEX, this.field(m.field, TYPE[m.view]), this.regexes.length - 1, 0];
+        return [OP.REGEX, this.field(m.field, TYPE[m.view]), this.regexes.length - 1];
       case "exists": {
         const e: Enc = [OP.EXISTS, this.field(m.field, TYPE[m.view])];
         return m.exists ? e : [OP.NOT, e];
