@@ -78,7 +78,8 @@ import { regexQuery as regexClause } from "./dsl-regex.ts";
 import { isIp } from "../ir/ip.ts";
 import { caseless, foldAscii, globParams } from "../ir/semantics.ts";
 import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "./dsl-scripts.ts";
-import { lowerPredicate, Unsupported } from "./match-plan/lower.ts";
+import { RuleError, RuleUnsupported } from "../ir/errors.ts";
+import { lowerPredicate } from "./match-plan/lower.ts";
 import {
   type GlobMatch,
   type MatchOp,
@@ -93,8 +94,8 @@ import { flip, mappedMergeKey, mappedPredicateQuery, type Mapped } from "./dsl-m
 export { isCidr, isIp } from "../ir/ip.ts";
 export { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "./dsl-scripts.ts";
 export { mappedPredicateQuery, type Mapped } from "./dsl-mapped.ts";
-/** A rule the DSL cannot express: the lowering pass's Unsupported (reported per rule by `compile`). */
-export { Unsupported as EmitError } from "./match-plan/lower.ts";
+/** A rule the DSL cannot express (reported per rule by `compile`): src/ir/errors.ts RuleError. */
+export { RuleError as EmitError } from "../ir/errors.ts";
 
 /** Lucene's per-bool clause limit on 7.x is 1024; stay under it. */
 export const MAX_CLAUSES = 1024;
@@ -259,7 +260,7 @@ function regexQuery(m: RegexMatch): Q {
   const r = regexClause(queryField(m.field), m.regex, {
     docValues: !(m.field.type === "text" && !m.field.keywordSubfield),
   });
-  if ("unsupported" in r) throw new Unsupported(`${m.field.name}|re: ${r.unsupported}`);
+  if ("unsupported" in r) throw new RuleUnsupported(`${m.field.name}|re: ${r.unsupported}`);
   return r.query as Q;
 }
 
@@ -291,7 +292,7 @@ export function opQuery(m: MatchOp): Q {
   }
 }
 
-/** The exact query of one predicate, as assumed mapped (throws Unsupported when none can be built). */
+/** The exact query of one predicate, as assumed mapped (throws RuleError when none can be built). */
 export function predicateQuery(p: Predicate): Q {
   return opQuery(lowerPredicate(p));
 }
@@ -350,7 +351,7 @@ export function mergeKey(n: Node, m?: Mapped): { field: string; value: string | 
   try {
     op = lowerPredicate(n);
   } catch (e) {
-    if (e instanceof Unsupported) return undefined;
+    if (e instanceof RuleError) return undefined;
     throw e;
   }
   switch (op.kind) {
@@ -396,7 +397,7 @@ function orQuery(children: Node[], mapped?: Mapped): Q {
 }
 
 /**
- * The query for one node of the rule tree. Throws Unsupported for what the DSL cannot express.
+ * The query for one node of the rule tree. Throws RuleError (src/ir/errors.ts) for what the DSL cannot express.
  * With `m` (the indices' real mappings), each predicate is compiled for its field as really
  * indexed (see "Mapping-aware emission" below).
  */
@@ -436,7 +437,7 @@ export function originalQuery(q: unknown): Q {
     if (keys.length === 1 && keys[0] === "query") return originalQuery(o.query);
     return o;
   }
-  throw new Unsupported(`original query is not a query object: ${JSON.stringify(q)}`, "error");
+  throw new RuleError(`original query is not a query object: ${JSON.stringify(q)}`);
 }
 
 /**

@@ -7,7 +7,8 @@
 import { describe, expect, test } from "bun:test";
 import { predicateQuery } from "../../src/emit/dsl.ts";
 import { Matcher } from "../../src/emit/js/matcher.ts";
-import { lowerPredicate, Unsupported } from "../../src/emit/match-plan/lower.ts";
+import { lowerPredicate } from "../../src/emit/match-plan/lower.ts";
+import { RuleError } from "../../src/ir/errors.ts";
 import { Encoder } from "../../src/emit/painless/encode-nodes.ts";
 import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../../src/emit/dsl-scripts.ts";
 import type { MatchOp } from "../../src/emit/match-plan/ops.ts";
@@ -333,8 +334,8 @@ describe("one match op per predicate, three emitters", () => {
       } catch (e) {
         thrown = e;
       }
-      expect(thrown).toBeInstanceOf(Unsupported);
-      expect([(thrown as Unsupported).message, (thrown as Unsupported).status]).toEqual([message, status]);
+      expect(thrown).toBeInstanceOf(RuleError);
+      expect([(thrown as RuleError).message, (thrown as RuleError).status]).toEqual([message, status]);
       expect(() => predicateQuery(p)).toThrow(message);
       expect(() => new Encoder(8191).node(p)).toThrow(message);
       expect(new Matcher([rule("r", p)]).skipped).toEqual([{ id: "r", reason: message }]);

@@ -13,7 +13,8 @@
 import { inNetwork, parseIp } from "../../ir/ip.ts";
 import { runProgram } from "./regex.ts";
 import type { Field, Node, Rule } from "../../ir/types.ts";
-import { lowerPredicate, stringView, Unsupported } from "../match-plan/lower.ts";
+import { RuleError } from "../../ir/errors.ts";
+import { lowerPredicate, stringView } from "../match-plan/lower.ts";
 import { type AnyFieldMatch, DEFAULT_IGNORE_ABOVE, type MatchOp, unhandledOp, type View } from "../match-plan/ops.ts";
 import { countGrams, GRAM_SCAN_LIMIT, gramHash, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
 import { EventValues, javaParseDouble, type View as ValueView, type ViewType } from "./values.ts";
@@ -418,7 +419,7 @@ export class Matcher {
           whitelist: rule.whitelist ? c.node(rule.whitelist).test : null,
         };
       } catch (e) {
-        if (!(e instanceof Unsupported)) throw e;
+        if (!(e instanceof RuleError)) throw e;
         this.skipped.push({ id: rule.id, reason: e.message });
         continue;
       }

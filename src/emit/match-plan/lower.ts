@@ -7,32 +7,19 @@
  *   decimal text, on a boolean field "true"/"false"; anything else there matches nothing;
  * - a number on a keyword field is its text (eq) or Java's parseDouble of the value (gt, …);
  * - case folding: a value is compared exactly when cased or without ASCII letters, else folded;
- * - the refusals: what no matcher can run throws `Unsupported` (one type, with the message the user
- *   sees), so the three emitters refuse the same rules with the same words.
+ * - the refusals: what no matcher can run throws `RuleUnsupported` (a rule that is wrong: `RuleError`,
+ *   src/ir/errors.ts), with the message the user sees, so the three emitters refuse the same rules
+ *   with the same words.
  * A regex is live exactly when its NFA program exists (src/ir/regex/nfa.ts toNfa); the query side
  * then always has a clause (a Lucene `regexp`, or the script query running the same program).
  */
 import { wildcardShape } from "../../ir/build.ts";
+import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
 import { cidrNetwork, ipBytes, isCidr, isIp, normalizeCidr } from "../../ir/ip.ts";
 import { toNfa } from "../../ir/regex/nfa.ts";
 import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
 import type { Field, Predicate, WildcardPart } from "../../ir/types.ts";
 import type { ExistsMatch, MatchOp, StringMatch, StringTest, View } from "./ops.ts";
-
-/**
- * A predicate (so its rule) that cannot be matched: `unsupported` when the rule asks for what the
- * matchers do not do, `error` when the rule itself is wrong (a network that is none, a number that is
- * not finite).
- */
-export class Unsupported extends Error {
-  override name = "Unsupported";
-  constructor(
-    message: string,
-    public status: "unsupported" | "error" = "unsupported",
-  ) {
-    super(message);
-  }
-}
 
 const NEVER: MatchOp = { kind: "const", value: false };
 
@@ -121,7 +108,7 @@ function pattern(field: Field, parts: WildcardPart[], cased: boolean): MatchOp {
   }
 }
 
-/** The match op of one predicate; throws Unsupported for what no matcher runs. */
+/** The match op of one predicate; throws RuleUnsupported / RuleError for what no matcher runs. */
 export function lowerPredicate(p: Predicate): MatchOp {
   switch (p.kind) {
     case "equals":
@@ -147,7 +134,7 @@ export function lowerPredicate(p: Predicate): MatchOp {
       };
     case "number": {
       const f = p.field;
-      if (!Number.isFinite(p.value)) throw new Unsupported(`${f.name}: number ${p.value} is not finite`, "error");
+      if (!Number.isFinite(p.value)) throw new RuleError(`${f.name}: number ${p.value} is not finite`);
       if (f.type === "long" || f.type === "double")
         return { kind: "number", field: f, view: f.type, cmp: p.op, value: p.value };
       if (isStringField(f))
@@ -159,22 +146,21 @@ export function lowerPredicate(p: Predicate): MatchOp {
           return p.value === 1 || p.value === 0
             ? { kind: "bool", field: f, view: stringView(f), value: p.value === 1 }
             : NEVER;
-        throw new Unsupported(`${f.name}: numeric comparison on a boolean field`);
+        throw new RuleUnsupported(`${f.name}: numeric comparison on a boolean field`);
       }
-      throw new Unsupported(`${f.name}: numeric comparison on a field of type ${f.type}`);
+      throw new RuleUnsupported(`${f.name}: numeric comparison on a field of type ${f.type}`);
     }
     case "regex": {
       if (!isStringField(p.field))
-        throw new Unsupported(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
+        throw new RuleUnsupported(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
       const program = toNfa(p.regex);
-      if ("unsupported" in program) throw new Unsupported(`${p.field.name}|re: ${program.unsupported}`);
+      if ("unsupported" in program) throw new RuleUnsupported(`${p.field.name}|re: ${program.unsupported}`);
       return { kind: "regex", field: p.field, view: "keyword", regex: p.regex, program };
     }
     case "cidr": {
       if (p.field.type !== "ip")
-        throw new Unsupported(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
-      if (!isCidr(p.cidr))
-        throw new Unsupported(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`, "error");
+        throw new RuleUnsupported(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
+      if (!isCidr(p.cidr)) throw new RuleError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`);
       const net = cidrNetwork(p.cidr);
       return { kind: "cidr", field: p.field, text: normalizeCidr(p.cidr)!, bytes: net.bytes, bits: net.bits };
     }

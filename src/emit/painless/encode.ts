@@ -29,7 +29,7 @@
  * puts them together.
  */
 import type { Rule } from "../../ir/types.ts";
-import { Unsupported } from "../match-plan/lower.ts";
+import { RuleError } from "../../ir/errors.ts";
 import { DEFAULT_IGNORE_ABOVE } from "../match-plan/ops.ts";
 import { Encoder, memoize, stringView, type Enc } from "./encode-nodes.ts";
 import { countGrams, GRAM_SCAN_LIMIT, gramFilter, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
@@ -105,7 +105,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
       cond = enc.node(rule.condition);
       wl = rule.whitelist ? enc.node(rule.whitelist) : null;
     } catch (e) {
-      if (!(e instanceof Unsupported)) throw e;
+      if (!(e instanceof RuleError)) throw e;
       // Fields registered by the failed rule stay (harmless); its regex programs are dropped.
       enc.regexes.length = mark.x;
       skipped.push({ id: rule.id, reason: e.message });
