@@ -1,5 +1,5 @@
 /**
- * A deterministic, seeded generator of winlogbeat-shaped Windows events (CONTRACT.md's event shape) for
+ * A deterministic, seeded generator of winlogbeat-shaped Windows events (the event shape of docs/contract.md) for
  * tests, demos and benchmarks: Sysmon 1/3/7/11/12/13/14, Security 4688/4624/4625 and PowerShell 4104,
  * with realistic paths and command lines, and the untidiness of real data: mixed case, numbers as
  * strings or numbers, missing fields, empty strings, one-element arrays, unicode, existing `tags`.

@@ -1,6 +1,6 @@
 /**
  * What `outliers backfill` (and its `--dry-run`) prints when done: totals first, one unit per line,
- * each explained, then the top rules. Three units that used to be mixed up:
+ * each explained, then the top rules. The units, kept apart:
  *   events checked       events the candidate query selected; the matcher looked at each
  *   events newly tagged  events rewritten because at least one rule newly matched (one write each)
  *   new rule hits        (event, rule) pairs added: an event two rules newly hit counts twice

@@ -7,7 +7,7 @@ import { discoverInstall } from "../cluster/live/install-discovery.ts";
 import { checkPatterns } from "../cluster/connection/patterns.ts";
 import { formatStatus, pipelineStatus } from "../cluster/live/pipeline-status.ts";
 import { simulateDocs } from "../cluster/live/simulate.ts";
-import { planUninstall } from "../cluster/live/uninstall.ts";
+import { discoverUninstall, planUninstall } from "../cluster/live/uninstall.ts";
 import { buildPipeline, type BuiltPipeline } from "../emit/painless/pipeline.ts";
 import { UsageError } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
@@ -162,7 +162,7 @@ export function register(program: Command): void {
     .option("--json", "print JSON only");
   addConnectionOptions(uninstall).action(async (opts: Record<string, any>) => {
     const cluster = await withCluster(opts);
-    const plan = await planUninstall(cluster, opts.name);
+    const plan = planUninstall(await discoverUninstall(cluster, opts.name));
     if (!opts.dryRun && plan.actions.length) await applyPlan(cluster, plan);
     if (!opts.json && plan.actions.length === 0) {
       out(`pipeline ${opts.name}: not installed; nothing to do`);

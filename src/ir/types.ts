@@ -81,7 +81,7 @@ export interface RuleSource {
   section?: string;
 }
 
-/** What a matching event is tagged with (ee-outliers layout, see CONTRACT.md). */
+/** What a matching event is tagged with (ee-outliers layout, see docs/contract.md). */
 export interface OutlierTags {
   /** `outliers.type` entries, e.g. ["Sigma hit", "attack.defense_evasion", "attack.t1140"]. */
   type: string[];

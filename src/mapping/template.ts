@@ -1,6 +1,6 @@
 /**
  * Index templates for the profiles: the typed fields a profile declares, the tag fields this tool
- * writes (CONTRACT.md), and dynamic templates that index every other value as a keyword.
+ * writes (docs/contract.md), and dynamic templates that index every other value as a keyword.
  */
 import type { Field, FieldType } from "../ir/types.ts";
 
@@ -58,7 +58,7 @@ function setPath(props: Record<string, unknown>, dotted: string, mapping: Record
   cur[parts[parts.length - 1]!] = mapping;
 }
 
-/** The fields this tool writes on matching events (CONTRACT.md, "The tags on a matching event"). */
+/** The fields this tool writes on matching events (docs/contract.md, "The tags on a matching event"). */
 const TAG_FIELDS: Record<string, FieldType> = {
   "outliers.rule_id": "keyword",
   "outliers.type": "keyword",

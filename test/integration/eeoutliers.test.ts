@@ -31,7 +31,7 @@ function rulesOf(results: CompileResult[]): Rule[] {
 
 type Doc = { id: string; source: Record<string, unknown> };
 let seq = 0;
-/** A winlogbeat-shaped event (CONTRACT.md) with the given event_data and top-level extras. */
+/** A winlogbeat-shaped event (docs/contract.md) with the given event_data and top-level extras. */
 function ev(
   id: string,
   data: Record<string, string>,

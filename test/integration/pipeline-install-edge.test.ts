@@ -211,8 +211,8 @@ describe("concurrent installs", () => {
     await expect(applyPlan(es, second)).rejects.toThrow(/changed meanwhile: another install or uninstall/);
     expect((await readState(es, name))!.hash).toBe("h1");
     expect((await req("GET", `/_ingest/pipeline/${name}`))[name].version).toBe(1);
-    const { planUninstall } = await import("../../src/cluster/live/uninstall.ts");
-    await applyPlan(es, await planUninstall(es, name));
+    const { discoverUninstall, planUninstall } = await import("../../src/cluster/live/uninstall.ts");
+    await applyPlan(es, planUninstall(await discoverUninstall(es, name)));
     expect(await readState(es, name)).toBeUndefined();
   }, 60_000);
 });

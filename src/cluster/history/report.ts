@@ -1,6 +1,6 @@
 /**
  * `outliers report`: what the tags on the cluster say, from aggregations on our tag fields
- * (CONTRACT.md): events tagged, per rule (`outliers.rule_id`, with the title the tag recorded) and
+ * (docs/contract.md): events tagged, per rule (`outliers.rule_id`, with the title the tag recorded) and
  * per ATT&CK technique (`threat.technique.id`). Tag fields are aggregated as each index maps them
  * (tag-fields.ts), so indices mapped by ee-outliers' dynamic layout (text + `.keyword`) count too.
  */

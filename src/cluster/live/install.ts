@@ -178,31 +178,73 @@ function wiredBody(kind: TemplateKind, body: Obj, final: string, addProps: Obj):
   return out;
 }
 
+/** What every step of `planInstall` reads and adds to: the discovery, the options, and the plan so far. */
+interface Planning {
+  d: InstallDiscovery;
+  opts: InstallOptions;
+  name: string;
+  patterns: string[];
+  now: string;
+  /** This install's record as it stands on the cluster. */
+  old?: InstallState;
+  actions: Action[];
+  warnings: string[];
+  /** Wiring pipeline id → the final pipeline it runs before ours. */
+  chains: Map<string, string>;
+  /** The setting names a pipeline of another install stacked on ours (its chain runs ours first). */
+  stackedOnUs: (v: string | undefined) => boolean;
+}
+
 /**
  * The plan of an install from what `discoverInstall` read (install-discovery.ts): makes no request.
- * Throws UsageError when a pipeline of that name exists that outliers did not install.
+ * Throws UsageError when a pipeline of that name exists that outliers did not install. The steps:
+ * the tagging pipeline, the existing indices, the index templates (and our own for bare patterns),
+ * Fleet hook warnings, what the patterns no longer name, the wiring pipelines, then the record and
+ * the order of the actions.
  */
 export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
-  const { name, patterns, compiled } = opts;
-  const now = (opts.now ?? new Date()).toISOString();
-  const actions: Action[] = [];
-  const warnings: string[] = [];
-  const { state: old, stateVersion } = d;
-  // Another install stacked on ours (its chain runs our pipeline first): what it wires stays as it is,
-  // and our record of what was there before it stays too (uninstall.ts splices us out later).
+  const old = d.state;
+  // Another install stacked on ours: what it wires stays as it is, and our record of what was there
+  // before it stays too (uninstall.ts splices us out later).
   const othersStates = old ? d.otherStates : [];
-  const stackedOnUs = (v: string | undefined) =>
-    v !== undefined && !isOurs(name, v) && spliceOut(name, v, othersStates, () => ({ present: false })) !== undefined;
+  const p: Planning = {
+    d,
+    opts,
+    name: opts.name,
+    patterns: opts.patterns,
+    now: (opts.now ?? new Date()).toISOString(),
+    old,
+    actions: [],
+    warnings: [],
+    chains: new Map(),
+    stackedOnUs: (v) =>
+      v !== undefined &&
+      !isOurs(opts.name, v) &&
+      spliceOut(opts.name, v, othersStates, () => ({ present: false })) !== undefined,
+  };
+  const noIngestNode = warnNoIngestNode(p);
+  const { version, previousVersion } = planTaggingPipeline(p);
+  const indices = planIndices(p);
+  const templates = planTemplates(p);
+  warnIntegrationHooks(p, templates);
+  const unwire = planUnwire(p, indices, templates);
+  const staleChains = planChains(p);
+  return finishPlan(p, { version, previousVersion, indices, templates, unwire, staleChains, noIngestNode });
+}
 
-  // 0. Without an ingest node, every write to an index with a final pipeline is rejected: wiring
-  // would stop the user's ingest. The plan says so; applying it is refused (applyPlan).
-  const noIngestNode = d.ingestNodes === 0;
-  if (noIngestNode)
-    warnings.push(
-      "no node of this cluster has the ingest role: wiring a pipeline would make every write to the wired indices fail; install refuses to apply",
-    );
+/** Without an ingest node, every write to an index with a final pipeline is rejected: the plan says so (applyPlan refuses it). */
+function warnNoIngestNode(p: Planning): boolean {
+  if (p.d.ingestNodes !== 0) return false;
+  p.warnings.push(
+    "no node of this cluster has the ingest role: wiring a pipeline would make every write to the wired indices fail; install refuses to apply",
+  );
+  return true;
+}
 
-  // 1. The tagging pipeline.
+/** The tagging pipeline: created, updated when its rules or body changed, else left alone. */
+function planTaggingPipeline(p: Planning): { version: number; previousVersion?: number } {
+  const { d, name, old, now } = p;
+  const { compiled } = p.opts;
   const existing = entry(d.pipelines, name);
   const existingMeta = readPipelineMeta(existing);
   if (existing && !existingMeta)
@@ -218,7 +260,7 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
   const version = !existing ? (old?.version ?? 0) + 1 : changed ? (previousVersion ?? 0) + 1 : (previousVersion ?? 1);
   const meta: PipelineMeta = {
     tool: "outliers",
-    tool_version: changed ? opts.toolVersion : existingMeta!.tool_version,
+    tool_version: changed ? p.opts.toolVersion : existingMeta!.tool_version,
     rule_count: compiled.ruleIds.length,
     rule_ids: compiled.ruleIds,
     ...(compiled.ruleHashes ? { rule_hashes: compiled.ruleHashes } : {}),
@@ -229,7 +271,7 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
     state: `${STATE_INDEX}/${name}`,
   };
   if (changed)
-    actions.push({
+    p.actions.push({
       kind: "pipeline",
       id: name,
       op: existing ? "update" : "create",
@@ -237,15 +279,17 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
       toVersion: version,
       body: pipelineDocument(d.info, compiled, meta, version),
     });
+  return { version, previousVersion };
+}
 
-  // 2. Existing indices.
-  const chains = new Map<string, string>();
-  const indices = d.indices;
+/** Existing indices: the tag fields mapped, `index.final_pipeline` set to ours (or a chain running theirs first). */
+function planIndices(p: Planning): Record<string, IndexRecord> {
+  const { name, old, chains } = p;
   const newIndices: Record<string, IndexRecord> = {};
-  for (const [index, info] of indices) {
+  for (const [index, info] of p.d.indices) {
     const rec = old?.indices[index];
     const cur = info.final;
-    if (stackedOnUs(cur.value)) {
+    if (p.stackedOnUs(cur.value)) {
       if (rec) {
         newIndices[index] = rec;
         if (old!.chains[rec.after] !== undefined) chains.set(rec.after, old!.chains[rec.after]!);
@@ -259,13 +303,13 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
       before.present && before.value !== "_none" && !isOurs(name, before.value) ? before.value : undefined;
     const target = previous ? chainName(name, previous) : name;
     if (previous) chains.set(target, previous);
-    const add = missingTagMappings(info.properties, opts.extraKeys);
+    const add = missingTagMappings(info.properties, p.opts.extraKeys);
     for (const b of add.blocked)
-      warnings.push(`index ${index}: ${b} cannot be mapped (a parent field is not an object); left alone`);
+      p.warnings.push(`index ${index}: ${b} cannot be mapped (a parent field is not an object); left alone`);
     if (add.fields.length)
-      actions.push({ kind: "index-mapping", index, fields: add.fields, properties: add.properties });
+      p.actions.push({ kind: "index-mapping", index, fields: add.fields, properties: add.properties });
     if (cur.value !== target)
-      actions.push({ kind: "index-setting", index, before: cur, after: sv(target), why: "wire" });
+      p.actions.push({ kind: "index-setting", index, before: cur, after: sv(target), why: "wire" });
     // An index a wired template created is already right and in no record: uninstall finds it by its
     // setting, so recording it would only make a re-install write.
     if (!rec && cur.value === target && add.fields.length === 0) continue;
@@ -276,195 +320,235 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
       mappings_added: [...new Set([...(rec?.mappings_added ?? []), ...add.fields])],
     };
   }
-  if (indices.size === 0) warnings.push(`no open index matches ${patterns.join(",")} yet; only templates are wired`);
+  if (p.d.indices.size === 0)
+    p.warnings.push(`no open index matches ${p.patterns.join(",")} yet; only templates are wired`);
+  return newIndices;
+}
 
-  // 3. Index templates.
-  const { templates, components } = d;
-  const ownName = ownTemplateName(name);
+/** The user's index templates that lie inside the patterns, then our own legacy template for bare patterns. */
+function planTemplates(p: Planning): Record<string, TemplateRecord> {
   const newTemplates: Record<string, TemplateRecord> = {};
-  const others = templates.filter((t) => !(t.kind === "legacy" && t.name === ownName));
+  const others = p.d.templates.filter((t) => !(t.kind === "legacy" && t.name === ownTemplateName(p.name)));
   for (const t of others) {
-    if (t.patterns.length === 0) continue;
-    if (t.patterns.some((tp) => !reachable(tp, patterns))) continue; // a template for '.' indices: never ours to wire
-    const covered = t.patterns.every((tp) => patterns.some((p) => globCovers(p, tp)));
-    if (!covered) {
-      const touches = t.patterns.some((tp) => patterns.some((p) => globOverlaps(p, tp)));
-      if (touches)
-        warnings.push(
-          `${t.kind} template ${t.name} (${t.patterns.join(",")}) reaches beyond ${patterns.join(",")}: not wired; new indices it creates are not tagged`,
-        );
-      continue;
-    }
-    const key = templateKey(t.kind, t.name);
-    const rec = old?.templates[key];
-    const ownFinal = getIndexSetting(ownSettings(t), "final_pipeline");
-    if (stackedOnUs(ownFinal.value)) {
-      if (rec) {
-        newTemplates[key] = rec;
-        if (rec.previous_final) chains.set(chainName(name, rec.previous_final), rec.previous_final);
-      }
-      continue;
-    }
-    const wiredByUs = rec !== undefined && isOurs(name, ownFinal.value);
-    if (t.kind === "legacy" && !wiredByUs && !ownFinal.present) {
-      // Legacy templates merge by order: setting a final pipeline here would override, for indices
-      // matching both, the final pipeline a lower-order template gives them. Leave it to that one.
-      const order = Number(t.body.order ?? 0);
-      const giver = others.find(
-        (o) =>
-          o !== t &&
-          o.kind === "legacy" &&
-          Number(o.body.order ?? 0) <= order &&
-          getIndexSetting(ownSettings(o), "final_pipeline").present &&
-          o.patterns.some((op) => t.patterns.some((tp) => globOverlaps(op, tp))),
-      );
-      if (giver) {
-        warnings.push(
-          `legacy template ${t.name}: not wired, its indices may take index.final_pipeline from legacy template ${giver.name} (lower order), which setting it here would override`,
-        );
-        continue;
-      }
-    }
-    const before = wiredByUs ? rec!.before : t.body;
-    const prevFinal = wiredByUs ? rec!.previous_final : effectiveFinal(t, components).value;
-    const previous = prevFinal && prevFinal !== "_none" && !isOurs(name, prevFinal) ? prevFinal : undefined;
-    const target = previous ? chainName(name, previous) : name;
-    if (previous) chains.set(target, previous);
-    const add = missingTagMappings(effectiveProperties(t, components), opts.extraKeys);
-    for (const b of add.blocked)
-      warnings.push(
-        `${t.kind} template ${t.name}: ${b} cannot be mapped (a parent field is not an object); left alone`,
-      );
-    const body = wiredBody(t.kind, t.body, target, add.properties);
-    if (!same(body, t.body))
-      actions.push({
-        kind: "template",
-        template: t.kind,
-        name: t.name,
-        op: "update",
-        finalBefore: ownFinal,
-        finalAfter: sv(target),
-        mappingsAdded: add.fields,
-        body,
-      });
-    newTemplates[key] = {
-      kind: t.kind,
-      name: t.name,
-      before,
-      after: body,
-      ...(previous ? { previous_final: previous } : {}),
-      mappings_added: [...new Set([...(rec?.mappings_added ?? []), ...add.fields])],
-    };
+    const rec = wireTemplate(p, t, others);
+    if (rec) newTemplates[templateKey(t.kind, t.name)] = rec;
   }
-  // Our own legacy template for patterns that no template touches at all.
-  const bare = patterns.filter((p) => !others.some((t) => t.patterns.some((tp) => globOverlaps(p, tp))));
-  const ownCurrent = templates.find((t) => t.kind === "legacy" && t.name === ownName);
-  const ownRec = old?.templates[templateKey("legacy", ownName)];
-  if (ownCurrent && ownRec && stackedOnUs(getIndexSetting(ownCurrent.body.settings, "final_pipeline").value)) {
-    newTemplates[templateKey("legacy", ownName)] = ownRec;
-  } else if (bare.length) {
-    const body: Obj = {
-      order: 0,
-      index_patterns: bare,
-      settings: { index: { final_pipeline: name } },
-      mappings: { properties: missingTagMappings(undefined, opts.extraKeys).properties },
-      aliases: {},
-    };
-    const key = templateKey("legacy", ownName);
-    if (!ownCurrent || !same(ownCurrent.body, body))
-      actions.push({
-        kind: "template",
-        template: "legacy",
-        name: ownName,
-        op: ownCurrent ? "update" : "create",
-        finalBefore: getIndexSetting(ownCurrent?.body.settings, "final_pipeline"),
-        finalAfter: sv(name),
-        mappingsAdded: missingTagMappings(undefined, opts.extraKeys).fields,
-        body,
-      });
-    newTemplates[key] = {
-      kind: "legacy",
-      name: ownName,
-      before: null,
-      after: body,
-      mappings_added: missingTagMappings(undefined, opts.extraKeys).fields,
-    };
-  }
+  const own = planOwnTemplate(p, others);
+  if (own) newTemplates[templateKey("legacy", ownTemplateName(p.name))] = own;
+  return newTemplates;
+}
 
-  // Fleet integration pipelines call `<type>-<dataset>@custom`. We wire through the final pipeline
-  // instead (it also covers indices without such a hook, and keeps Fleet's final pipeline), and say so:
-  // Fleet rewrites its own index templates when an integration is upgraded, so install must be re-run then.
+/** One user template: wired when all its patterns lie inside ours (else a warning when it touches them). */
+function wireTemplate(p: Planning, t: TemplateInfo, others: TemplateInfo[]): TemplateRecord | undefined {
+  const { name, patterns, old, chains } = p;
+  if (t.patterns.length === 0) return undefined;
+  if (t.patterns.some((tp) => !reachable(tp, patterns))) return undefined; // a template for '.' indices: never ours to wire
+  const covered = t.patterns.every((tp) => patterns.some((pat) => globCovers(pat, tp)));
+  if (!covered) {
+    const touches = t.patterns.some((tp) => patterns.some((pat) => globOverlaps(pat, tp)));
+    if (touches)
+      p.warnings.push(
+        `${t.kind} template ${t.name} (${t.patterns.join(",")}) reaches beyond ${patterns.join(",")}: not wired; new indices it creates are not tagged`,
+      );
+    return undefined;
+  }
+  const rec = old?.templates[templateKey(t.kind, t.name)];
+  const ownFinal = getIndexSetting(ownSettings(t), "final_pipeline");
+  if (p.stackedOnUs(ownFinal.value)) {
+    if (rec?.previous_final) chains.set(chainName(name, rec.previous_final), rec.previous_final);
+    return rec;
+  }
+  const wiredByUs = rec !== undefined && isOurs(name, ownFinal.value);
+  if (t.kind === "legacy" && !wiredByUs && !ownFinal.present) {
+    // Legacy templates merge by order: setting a final pipeline here would override, for indices
+    // matching both, the final pipeline a lower-order template gives them. Leave it to that one.
+    const order = Number(t.body.order ?? 0);
+    const giver = others.find(
+      (o) =>
+        o !== t &&
+        o.kind === "legacy" &&
+        Number(o.body.order ?? 0) <= order &&
+        getIndexSetting(ownSettings(o), "final_pipeline").present &&
+        o.patterns.some((op) => t.patterns.some((tp) => globOverlaps(op, tp))),
+    );
+    if (giver) {
+      p.warnings.push(
+        `legacy template ${t.name}: not wired, its indices may take index.final_pipeline from legacy template ${giver.name} (lower order), which setting it here would override`,
+      );
+      return undefined;
+    }
+  }
+  const before = wiredByUs ? rec!.before : t.body;
+  const prevFinal = wiredByUs ? rec!.previous_final : effectiveFinal(t, p.d.components).value;
+  const previous = prevFinal && prevFinal !== "_none" && !isOurs(name, prevFinal) ? prevFinal : undefined;
+  const target = previous ? chainName(name, previous) : name;
+  if (previous) chains.set(target, previous);
+  const add = missingTagMappings(effectiveProperties(t, p.d.components), p.opts.extraKeys);
+  for (const b of add.blocked)
+    p.warnings.push(
+      `${t.kind} template ${t.name}: ${b} cannot be mapped (a parent field is not an object); left alone`,
+    );
+  const body = wiredBody(t.kind, t.body, target, add.properties);
+  if (!same(body, t.body))
+    p.actions.push({
+      kind: "template",
+      template: t.kind,
+      name: t.name,
+      op: "update",
+      finalBefore: ownFinal,
+      finalAfter: sv(target),
+      mappingsAdded: add.fields,
+      body,
+    });
+  return {
+    kind: t.kind,
+    name: t.name,
+    before,
+    after: body,
+    ...(previous ? { previous_final: previous } : {}),
+    mappings_added: [...new Set([...(rec?.mappings_added ?? []), ...add.fields])],
+  };
+}
+
+/** Our own legacy template `<name>-wiring` for the patterns that no template touches at all. */
+function planOwnTemplate(p: Planning, others: TemplateInfo[]): TemplateRecord | undefined {
+  const { name, old } = p;
+  const ownName = ownTemplateName(name);
+  const bare = p.patterns.filter((pat) => !others.some((t) => t.patterns.some((tp) => globOverlaps(pat, tp))));
+  const ownCurrent = p.d.templates.find((t) => t.kind === "legacy" && t.name === ownName);
+  const ownRec = old?.templates[templateKey("legacy", ownName)];
+  if (ownCurrent && ownRec && p.stackedOnUs(getIndexSetting(ownCurrent.body.settings, "final_pipeline").value))
+    return ownRec;
+  if (!bare.length) return undefined;
+  const tagMappings = missingTagMappings(undefined, p.opts.extraKeys);
+  const body: Obj = {
+    order: 0,
+    index_patterns: bare,
+    settings: { index: { final_pipeline: name } },
+    mappings: { properties: tagMappings.properties },
+    aliases: {},
+  };
+  if (!ownCurrent || !same(ownCurrent.body, body))
+    p.actions.push({
+      kind: "template",
+      template: "legacy",
+      name: ownName,
+      op: ownCurrent ? "update" : "create",
+      finalBefore: getIndexSetting(ownCurrent?.body.settings, "final_pipeline"),
+      finalAfter: sv(name),
+      mappingsAdded: tagMappings.fields,
+      body,
+    });
+  return { kind: "legacy", name: ownName, before: null, after: body, mappings_added: tagMappings.fields };
+}
+
+/**
+ * Fleet integration pipelines call `<type>-<dataset>@custom`. We wire through the final pipeline
+ * instead (it also covers indices without such a hook, and keeps Fleet's final pipeline), and say so:
+ * Fleet rewrites its own index templates when an integration is upgraded, so install must be re-run then.
+ */
+function warnIntegrationHooks(p: Planning, newTemplates: Record<string, TemplateRecord>): void {
   const defaults = new Set<string>();
-  for (const info of indices.values()) if (info.default) defaults.add(info.default);
-  for (const t of others) {
+  for (const info of p.d.indices.values()) if (info.default) defaults.add(info.default);
+  for (const t of p.d.templates) {
+    if (t.kind === "legacy" && t.name === ownTemplateName(p.name)) continue;
     const def = getIndexSetting(ownSettings(t), "default_pipeline").value;
     if (def && Object.keys(newTemplates).includes(templateKey(t.kind, t.name))) defaults.add(def);
   }
   for (const def of [...defaults].sort()) {
-    const hooks = entry(d.hooks, def) ?? [];
+    const hooks = entry(p.d.hooks, def) ?? [];
     if (hooks.length)
-      warnings.push(
+      p.warnings.push(
         `default pipeline ${def} has the integration hook ${hooks.join(", ")}: outliers wires index.final_pipeline instead (chaining any final pipeline); re-run install after upgrading the integration, as Fleet rewrites its templates`,
       );
   }
+}
 
-  // 4. Items wired before that the patterns no longer name: put back what was there.
+/** Items wired before that the patterns no longer name: what was there is put back. */
+function planUnwire(
+  p: Planning,
+  newIndices: Record<string, IndexRecord>,
+  newTemplates: Record<string, TemplateRecord>,
+): Action[] {
+  const { old, d } = p;
   const unwire: Action[] = [];
-  if (old) {
-    const present = d.recorded;
-    for (const [index, rec] of Object.entries(old.indices)) {
-      if (newIndices[index]) continue;
-      const cur = present.get(index);
-      if (!cur) continue; // deleted since
-      if (cur.value === rec.after)
-        unwire.push({ kind: "index-setting", index, before: cur, after: rec.before, why: "unwire" });
-      else
-        warnings.push(`index ${index}: index.final_pipeline changed since install (${showSetting(cur)}); left as is`);
-    }
-    // Indices a wired template created (in no record) that the patterns no longer name.
-    for (const a of strayIndices(d.finals, name, old.chains, new Set([...Object.keys(old.indices), ...indices.keys()])))
-      unwire.push(a);
-    for (const [key, rec] of Object.entries(old.templates)) {
-      if (newTemplates[key]) continue;
-      unwire.push(
-        ...templateRestore(
-          rec,
-          templates.find((t) => templateKey(t.kind, t.name) === key),
-          warnings,
-        ),
-      );
-    }
+  if (!old) return unwire;
+  for (const [index, rec] of Object.entries(old.indices)) {
+    if (newIndices[index]) continue;
+    const cur = d.recorded.get(index);
+    if (!cur) continue; // deleted since
+    if (cur.value === rec.after)
+      unwire.push({ kind: "index-setting", index, before: cur, after: rec.before, why: "unwire" });
+    else
+      p.warnings.push(`index ${index}: index.final_pipeline changed since install (${showSetting(cur)}); left as is`);
   }
-
-  // 5. Wiring pipelines: create what is needed, delete what no longer is (after the rewiring).
-  for (const [id, previous] of [...chains].sort()) {
-    const body = chainDocument(d.info, name, previous);
-    const cur = entry(d.pipelines, id);
-    if (!cur || !same(cur, body)) actions.push({ kind: "chain", id, op: cur ? "update" : "create", previous, body });
+  // Indices a wired template created (in no record) that the patterns no longer name.
+  for (const a of strayIndices(
+    d.finals,
+    p.name,
+    old.chains,
+    new Set([...Object.keys(old.indices), ...d.indices.keys()]),
+  ))
+    unwire.push(a);
+  for (const [key, rec] of Object.entries(old.templates)) {
+    if (newTemplates[key]) continue;
+    unwire.push(
+      ...templateRestore(
+        rec,
+        d.templates.find((t) => templateKey(t.kind, t.name) === key),
+        p.warnings,
+      ),
+    );
   }
-  const staleChains = Object.entries(old?.chains ?? {}).filter(([id]) => !chains.has(id));
+  return unwire;
+}
 
+/** Wiring pipelines: those needed are created or updated; returns the ones no longer needed (deleted last). */
+function planChains(p: Planning): [string, string][] {
+  for (const [id, previous] of [...p.chains].sort()) {
+    const body = chainDocument(p.d.info, p.name, previous);
+    const cur = entry(p.d.pipelines, id);
+    if (!cur || !same(cur, body)) p.actions.push({ kind: "chain", id, op: cur ? "update" : "create", previous, body });
+  }
+  return Object.entries(p.old?.chains ?? {}).filter(([id]) => !p.chains.has(id));
+}
+
+/** The install record after the plan, the record written before it (with what is still to unwire), and the actions in order. */
+function finishPlan(
+  p: Planning,
+  s: {
+    version: number;
+    previousVersion?: number;
+    indices: Record<string, IndexRecord>;
+    templates: Record<string, TemplateRecord>;
+    unwire: Action[];
+    staleChains: [string, string][];
+    noIngestNode: boolean;
+  },
+): Plan {
+  const { name, old, now, actions } = p;
+  const { compiled } = p.opts;
   const base: Omit<InstallState, "updated_at" | "tool_version"> = {
     name,
-    version,
+    version: s.version,
     hash: compiled.hash,
-    patterns,
+    patterns: p.patterns,
     installed_at: old?.installed_at ?? now,
-    chains: Object.fromEntries([...chains].sort()),
-    indices: newIndices,
-    templates: newTemplates,
+    chains: Object.fromEntries([...p.chains].sort()),
+    indices: s.indices,
+    templates: s.templates,
   };
   const unchangedState = old !== undefined && same({ ...old, updated_at: undefined, tool_version: undefined }, base);
-  const state: InstallState = unchangedState ? old! : { ...base, tool_version: opts.toolVersion, updated_at: now };
+  const state: InstallState = unchangedState ? old! : { ...base, tool_version: p.opts.toolVersion, updated_at: now };
   const pendingState: InstallState = {
     ...state,
-    chains: { ...Object.fromEntries(staleChains), ...state.chains },
+    chains: { ...Object.fromEntries(s.staleChains), ...state.chains },
     indices: {
-      ...Object.fromEntries(Object.entries(old?.indices ?? {}).filter(([i]) => !newIndices[i])),
+      ...Object.fromEntries(Object.entries(old?.indices ?? {}).filter(([i]) => !s.indices[i])),
       ...state.indices,
     },
     templates: {
-      ...Object.fromEntries(Object.entries(old?.templates ?? {}).filter(([k]) => !newTemplates[k])),
+      ...Object.fromEntries(Object.entries(old?.templates ?? {}).filter(([k]) => !s.templates[k])),
       ...state.templates,
     },
   };
@@ -479,21 +563,21 @@ export function planInstall(d: InstallDiscovery, opts: InstallOptions): Plan {
     ...actions.filter((a) => a.kind === "index-mapping"),
     ...actions.filter((a) => a.kind === "template"),
     ...actions.filter((a) => a.kind === "index-setting"),
-    ...unwire,
-    ...staleChains.map(([id, previous]) => ({ kind: "chain", id, op: "delete", previous }) as Action),
+    ...s.unwire,
+    ...s.staleChains.map(([id, previous]) => ({ kind: "chain", id, op: "delete", previous }) as Action),
   ];
   return {
     name,
-    version,
-    previousVersion,
+    version: s.version,
+    previousVersion: s.previousVersion,
     ruleCount: compiled.ruleIds.length,
     hash: compiled.hash,
     actions: ordered,
-    warnings,
+    warnings: p.warnings,
     state,
     pendingState,
-    noIngestNode,
-    stateVersion,
+    noIngestNode: s.noIngestNode,
+    stateVersion: p.d.stateVersion,
   };
 }
 

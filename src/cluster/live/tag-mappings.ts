@@ -1,5 +1,5 @@
 /**
- * Mappings for the fields the tags write (CONTRACT.md), added to wired indices and templates only where
+ * Mappings for the fields the tags write (docs/contract.md), added to wired indices and templates only where
  * a field is not mapped yet: additive, never conflicting with what is there. Without them, dynamic
  * mapping would make `outliers.*` text fields, and an index with `dynamic: strict` would reject tagged
  * events.

@@ -11,11 +11,18 @@
  * uninstall restores it). New chains are put before anything points at them; a pipeline is deleted
  * only when nothing (index, template, other pipeline) still calls it, so no write fails in between.
  */
-import type { Cluster } from "../connection/client.ts";
-import { discoverTemplates } from "./install-discovery.ts";
+import type { Cluster, ClusterInfo } from "../connection/client.ts";
+import { type TemplateInfo, discoverTemplates } from "./install-discovery.ts";
 import { type Action, type Plan, impliedBefore, isOurs, ownSettings, templateRestore } from "./install.ts";
 import { type Resolved, spliceOut, usable } from "./install-stack.ts";
-import { type StateVersion, type TemplateRecord, readAllStates, readState, templateKey } from "./install-state.ts";
+import {
+  type InstallState,
+  type StateVersion,
+  type TemplateRecord,
+  readAllStates,
+  readState,
+  templateKey,
+} from "./install-state.ts";
 import { type PipelineDoc, chainDocument, readPipelineMeta } from "./pipeline-body.ts";
 import { rest, seg } from "../connection/rest.ts";
 import { getIndexSetting, showSetting, withIndexSetting } from "../connection/settings-access.ts";
@@ -41,13 +48,63 @@ function calledPipelines(doc: PipelineDoc | undefined): string[] {
   return out;
 }
 
-export async function planUninstall(cluster: Cluster, name: string): Promise<Plan> {
-  const old = await readState(cluster, name);
+/** Everything `pipeline uninstall` reads before it plans; `planUninstall` plans from it without a request. */
+export interface UninstallDiscovery {
+  name: string;
+  info: ClusterInfo;
+  /** This install's record (absent: only the pipeline, if any, is deleted). */
+  state?: InstallState;
+  /** The tagging pipeline itself. */
+  pipeline?: PipelineDoc;
+  /** The rest is read only when there is a record. Other installs' records, with their versions. */
+  otherRecords: Array<{ state: InstallState; version: StateVersion }>;
+  /** `GET /_all/_settings/index.final_pipeline,index.default_pipeline` (flat), open and hidden indices. */
+  indexSettings: Obj;
+  templates: TemplateInfo[];
+  components: Map<string, Obj>;
+  /** Every ingest pipeline. */
+  pipelines: Record<string, PipelineDoc>;
+}
+
+/** Reads what an uninstall plan needs (install-discovery.ts does the same for install). */
+export async function discoverUninstall(cluster: Cluster, name: string): Promise<UninstallDiscovery> {
+  const state = await readState(cluster, name);
   const pipeline = (
     await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(name)}`, undefined, {
       allow404: true,
     })
   )?.[name];
+  const d: UninstallDiscovery = {
+    name,
+    info: cluster.info,
+    state,
+    pipeline,
+    otherRecords: [],
+    indexSettings: {},
+    templates: [],
+    components: new Map(),
+    pipelines: {},
+  };
+  if (!state) return d;
+  d.otherRecords = (await readAllStates(cluster)).filter((r) => r.state.name !== name);
+  // Every open or hidden index, since indices that wired templates created are in no record.
+  d.indexSettings =
+    (await rest<Obj>(cluster, "GET", "/_all/_settings/index.final_pipeline,index.default_pipeline", undefined, {
+      querystring: { flat_settings: true, expand_wildcards: "open,hidden", allow_no_indices: true },
+      what: "read index.final_pipeline of every index",
+    })) ?? {};
+  Object.assign(d, await discoverTemplates(cluster));
+  d.pipelines =
+    (await rest<Record<string, PipelineDoc>>(cluster, "GET", "/_ingest/pipeline", undefined, {
+      allow404: true,
+      what: "read ingest pipelines",
+    })) ?? {};
+  return d;
+}
+
+/** The plan of an uninstall from what `discoverUninstall` read: makes no request. */
+export function planUninstall(d: UninstallDiscovery): Plan {
+  const { name, state: old, pipeline } = d;
   const meta = readPipelineMeta(pipeline);
   if (pipeline && !meta) throw new UsageError(`pipeline ${name} was not installed by outliers; not removing it`);
   const warnings: string[] = [];
@@ -57,7 +114,7 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
   const recordActions: Action[] = [];
   const deletes: Action[] = [];
   if (old) {
-    const records = (await readAllStates(cluster)).filter((r) => r.state.name !== name);
+    const records = d.otherRecords;
     const others = records.map((r) => structuredClone(r.state));
     const touched = new Set<string>();
     const newChains = new Map<string, string>();
@@ -76,11 +133,7 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
     };
 
     // Indices: every open or hidden one, since indices that wired templates created are in no record.
-    const all =
-      (await rest<Obj>(cluster, "GET", "/_all/_settings/index.final_pipeline,index.default_pipeline", undefined, {
-        querystring: { flat_settings: true, expand_wildcards: "open,hidden", allow_no_indices: true },
-        what: "read index.final_pipeline of every index",
-      })) ?? {};
+    const all = d.indexSettings;
     const finalAfter = new Map<string, string | undefined>();
     const defaults = new Set<string>();
     for (const [index, v] of Object.entries(all).sort(([a], [b]) => a.localeCompare(b))) {
@@ -115,7 +168,7 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
     }
 
     // Templates: ours are restored; other installs' templates that chain ours are re-wired.
-    const { templates, components } = await discoverTemplates(cluster);
+    const { templates, components, pipelines } = d;
     const templateFinals: string[] = [];
     for (const c of components.values()) {
       const f = getIndexSetting(c?.template?.settings, "final_pipeline").value;
@@ -197,18 +250,13 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
     }
     for (const [id, previous] of [...newChains].sort()) {
       const k = id.slice(0, id.length - `-chain-${previous}`.length);
-      const cur = (
-        await rest<Record<string, PipelineDoc>>(cluster, "GET", `/_ingest/pipeline/${seg(id)}`, undefined, {
-          allow404: true,
-        })
-      )?.[id];
-      if (!cur)
+      if (!Object.hasOwn(pipelines, id))
         createChains.push({
           kind: "chain",
           id,
           op: "create",
           previous,
-          body: chainDocument(cluster.info, k, previous),
+          body: chainDocument(d.info, k, previous),
         });
     }
 
@@ -220,11 +268,6 @@ export async function planUninstall(cluster: Cluster, name: string): Promise<Pla
       for (const id of ids)
         if (!newChains.has(id)) candidates.set(id, { kind: "chain", id, op: "delete", previous: `${k}'s previous` });
     if (pipeline) candidates.set(name, { kind: "pipeline", id: name, op: "delete", fromVersion: pipeline.version });
-    const pipelines =
-      (await rest<Record<string, PipelineDoc>>(cluster, "GET", "/_ingest/pipeline", undefined, {
-        allow404: true,
-        what: "read ingest pipelines",
-      })) ?? {};
     // Our own chains may be named by prefix only (created by a template's index): add those too.
     for (const id of Object.keys(pipelines))
       if (id !== name && isOurs(name, id) && !candidates.has(id))

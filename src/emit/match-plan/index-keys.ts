@@ -49,28 +49,46 @@ export type GuardCosts = Readonly<Record<string, number>>;
 /** No field priced as a guard: every whole-value key costs VALUE_COST. */
 const NO_GUARD_COSTS: GuardCosts = {};
 
-/** Per gram, how many distinct literals of the rule set contain it (see gramCost). */
-export type GramCounts = Map<string, number>;
+/**
+ * Per gram, how many distinct literals of the rule set contain it (see gramCost), keyed by gramId.
+ * A rule set has about a million grams: numbers hash far faster than the gram strings.
+ */
+export type GramCounts = Map<number | string, number>;
 
 const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
 const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
 
 /**
- * A literal's grams: of GRAM_LENGTH, or of SHORT_GRAM_LENGTH (or 1) when it is shorter than that or
- * has no whole GRAM_LENGTH gram (an emoji sequence can have none that does not split a pair).
+ * Calls `fn(i, n)` for each of a literal's grams `lit.slice(i, i + n)`: of GRAM_LENGTH, or of
+ * SHORT_GRAM_LENGTH (or 1) when it is shorter than that or has no whole GRAM_LENGTH gram (an emoji
+ * sequence can have none that does not split a pair). Never half a surrogate pair at either end:
+ * such a key is no text (and breaks JSON writers).
  */
-function gramsOf(lit: string): string[] {
+function forEachGram(lit: string, fn: (i: number, n: number) => void): void {
   for (const n of [GRAM_LENGTH, SHORT_GRAM_LENGTH, 1]) {
     if (n > lit.length) continue;
-    const out: string[] = [];
+    let any = false;
     for (let i = 0; i + n <= lit.length; i++) {
-      // Never half a surrogate pair at either end: such a key is no text (and breaks JSON writers).
       if (isLowSurrogate(lit.charCodeAt(i)) || isHighSurrogate(lit.charCodeAt(i + n - 1))) continue;
-      out.push(lit.slice(i, i + n));
+      any = true;
+      fn(i, n);
     }
-    if (out.length) return out;
+    if (any) return;
   }
-  return [];
+}
+
+const B = 8192; // 13 bits a character: four of them and the length tag stay below 2^53
+const SHORT = B * B * B * B;
+
+/** The gram `lit.slice(i, i + n)` as a number (characters below U+2000, lengths 4, 2, 1), else as the string. */
+function gramId(lit: string, i: number, n: number): number | string {
+  let id = 0;
+  for (let k = 0; k < n; k++) {
+    const c = lit.charCodeAt(i + k);
+    if (c >= B) return lit.slice(i, i + n);
+    id = id * B + c;
+  }
+  return n === GRAM_LENGTH ? id : SHORT * (n === SHORT_GRAM_LENGTH ? 1 : 2) + id;
 }
 
 /** The literal runs a string predicate requires in the value (folded), or null when it has none. */
@@ -98,16 +116,39 @@ export function countGrams(rules: Rule[]): GramCounts {
   };
   for (const r of rules) visit(r.condition);
   const counts: GramCounts = new Map();
-  for (const l of literals) for (const g of new Set(gramsOf(l))) counts.set(g, (counts.get(g) ?? 0) + 1);
+  const countedFor = new Map<number | string, number>(); // gram -> the literal that counted it last
+  let li = 0;
+  for (const l of literals) {
+    li++;
+    forEachGram(l, (i, n) => {
+      const g = gramId(l, i, n);
+      if (countedFor.get(g) === li) return; // once per literal
+      countedFor.set(g, li);
+      counts.set(g, (counts.get(g) ?? 0) + 1);
+    });
+  }
   return counts;
 }
 
-function gramCost(counts: GramCounts, gram: string): number {
+/** gramCost per rule set, per gram: keys ask for the same grams many times. */
+const gramCosts = new WeakMap<GramCounts, Map<number | string, number>>();
+
+/** The cost of the gram `lit.slice(i, i + n)` (the whole of `lit` when i and n are left out). */
+function gramCost(counts: GramCounts, lit: string, i = 0, n = lit.length): number {
+  let memo = gramCosts.get(counts);
+  if (!memo) gramCosts.set(counts, (memo = new Map()));
+  const id = gramId(lit, i, n);
+  let c = memo.get(id);
+  if (c === undefined) memo.set(id, (c = priceGram(counts.get(id), lit.slice(i, i + n))));
+  return c;
+}
+
+function priceGram(count: number | undefined, gram: string): number {
   // A gram of one literal only is as rare as a whole value; each other literal sharing it adds.
   // Non-ASCII text (emoji, look-alike letters) is rare in Windows events, whatever the rule set
   // shares (variation selectors, skin-tone modifiers). Short ASCII grams are common text, whatever
   // the rules say: a 2-gram at least 1, a single character as common as the guard.
-  const shared = Math.max(0, (counts.get(gram) ?? 1) - 1);
+  const shared = Math.max(0, (count ?? 1) - 1);
   if (/[^\x00-\x7f]/.test(gram)) return Math.min(100, 0.01 * (1 + shared));
   const c = Math.min(100, VALUE_COST + 0.2 * shared);
   return gram.length >= GRAM_LENGTH ? c : Math.max(c, gram.length === 1 ? 100 : 1);
@@ -147,10 +188,10 @@ function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
   let best: string | undefined;
   let bestCost = Infinity;
   for (const lit of requiredLiterals(p) ?? [])
-    for (const g of gramsOf(lit)) {
-      const c = gramCost(grams, g);
-      if (c < bestCost) [best, bestCost] = [g, c];
-    }
+    forEachGram(lit, (i, n) => {
+      const c = gramCost(grams, lit, i, n);
+      if (c < bestCost) [best, bestCost] = [lit.slice(i, i + n), c];
+    });
   return best === undefined ? null : [{ field: f, mode: MODE.GRAM, key: best }];
 }
 
