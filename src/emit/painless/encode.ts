@@ -24,8 +24,8 @@
  * Every code and key above is named once in layout.ts (OP, VIEW, CMP, MODE, DIM, PARAM, FIELD, META),
  * the table the Painless files take their names from.
  *
- * The parts: encode-nodes.ts (IR nodes → op-code lists, `f`, `r`, `x`, `mc`), index-keys.ts (the
- * keys, grams and their cost model: `a`, `dk`, `dm`, `dg`, `dp`, `gf`), rule-meta.ts (`m`). This file
+ * The parts: encode-nodes.ts (match ops → op-code lists, `f`, `r`, `x`, `mc`), ../match-plan/index-keys.ts
+ * (the keys, grams and their cost model: `a`, `dk`, `dm`, `dg`, `dp`, `gf`), ../match-plan/rule-meta.ts (`m`). This file
  * puts them together.
  */
 import type { Rule } from "../../ir/types.ts";

@@ -85,7 +85,7 @@ export const DIM = { FIELD: 0, MODE: 1, GRAM_LENGTH: 2, NON_ASCII: 3 } as const;
 /** Positions in a field entry `f[i]`: [sourcePath, view, ignoreAbove]. */
 export const FIELD = { PATH: 0, VIEW: 1, IGNORE_ABOVE: 2 } as const;
 
-/** Positions in a rule's metadata `m[i]` (rule-meta.ts ruleMeta writes them in this order). */
+/** Positions in a rule's metadata `m[i]` (src/emit/match-plan/rule-meta.ts ruleMeta writes them in this order). */
 export const META = {
   ID: 0,
   TYPES: 1,
