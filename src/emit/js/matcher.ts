@@ -15,17 +15,24 @@ import { runProgram } from "./regex.ts";
 import type { Field, Node, Rule } from "../../ir/types.ts";
 import { RuleError } from "../../ir/errors.ts";
 import { lowerPredicate, stringView } from "../match-plan/lower.ts";
-import { type AnyFieldMatch, DEFAULT_IGNORE_ABOVE, type MatchOp, unhandledOp, type View } from "../match-plan/ops.ts";
+import {
+  type AnyFieldMatch,
+  type Comparison,
+  DEFAULT_IGNORE_ABOVE,
+  type MatchOp,
+  type StringTest,
+  unhandledOp,
+  type View,
+} from "../match-plan/ops.ts";
 import { countGrams, GRAM_SCAN_LIMIT, gramHash, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
 import { EventValues, javaParseDouble, type View as ValueView, type ViewType } from "./values.ts";
 
 type Test = (ev: EventValues) => boolean;
-type Cmp = "eq" | "gt" | "gte" | "lt" | "lte";
 
 const FALSE: Test = () => false;
 const TRUE: Test = () => true;
 
-function compare(cmp: Cmp, d: number, q: number): boolean {
+function compare(cmp: Comparison, d: number, q: number): boolean {
   return cmp === "eq" ? d === q : cmp === "gt" ? d > q : cmp === "gte" ? d >= q : cmp === "lt" ? d < q : d <= q;
 }
 
@@ -92,9 +99,7 @@ export function segmentsMatch(s: string, segs: string[]): boolean {
   return true;
 }
 
-type StrOp = "eq" | "contains" | "prefix" | "suffix";
-
-function strTest(op: StrOp, q: string): (s: string) => boolean {
+function strTest(op: StringTest, q: string): (s: string) => boolean {
   switch (op) {
     case "eq":
       return (s) => s === q;
