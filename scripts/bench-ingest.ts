@@ -1,21 +1,23 @@
 /**
  * The measuring half of scripts/bench-ingest: bulk-indexes the same generated winlogbeat corpus
- * several ways in one run and records throughputs and ratios in BENCHMARKS.md:
- *   none      no pipeline
- *   naive     one script processor per rule, each with its own `if` running that rule (same
- *             matcher and tagger, params per processor): the baseline to beat
- *   ours      the compiled pipeline (one processor, every rule in params, index keys)
- *   ours-nokeys  (--ablation) ours with every rule a candidate for every event
- *   ours-noaside (--ablation) ours without the processor that sets clashing values aside
- * Each way: a fresh index with the winlogbeat template, the pipeline as `index.default_pipeline`,
- * a warm-up bulk (scripts compile, caches fill) into a throwaway index, then the timed bulk.
+ * several ways, interleaved in rounds after a shared warm-up (scripts/lib/rounds.ts), and records
+ * medians, spreads and per-round ratios in BENCHMARKS.md:
+ *   none        no pipeline
+ *   aside       the set-aside processor alone
+ *   ours-1rule  set-aside + the tagging script with one rule (the script's fixed cost)
+ *   ours        the compiled pipeline (one processor, every rule in params, index keys)
+ *   ours-nokeys (--ablation) ours with every rule a candidate for every event
+ *   naive       (--naive) one script processor per rule, each with its own `if` (a sample of the rules,
+ *               extrapolated): the baseline to beat
+ * The differences between none, aside, ours-1rule and ours are the per-phase costs.
  *
- *   bun scripts/bench-ingest.ts [--size 100000] [--naive-size 10000] [--seed 7] [--batch 1000]
- *                               [--concurrency 2] [--warmup 10000] [--ablation] [--index-mapping dynamic] [--record]
+ *   bun scripts/bench-ingest.ts [--size 50000] [--rounds 4] [--warmup 20000] [--seed 7] [--batch 1000]
+ *                               [--concurrency 2] [--ablation] [--naive [--naive-size 10000] [--naive-rules 400]]
+ *                               [--index-mapping dynamic] [--record]
  *
  * --index-mapping dynamic: the indices get no template (ES's default dynamic mapping, as a SOC's
  * indices without our template); documents it refuses are counted (column "refused"). Recorded in its
- * own section.
+ * own section. A run whose way doing more work beats a way doing less is flagged and not recorded.
  */
 import os from "node:os";
 import { connect } from "../src/cluster/connection/client.ts";
@@ -28,8 +30,12 @@ import { WINDOWS_GUARD_COSTS } from "../src/mapping/windows-profile.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";
 import { SHARED, SKIP_MESSAGE, windowsRules } from "../test/helpers/windows-rules.ts";
 import { arg, flag } from "./lib/args.ts";
+import { inversions, interleave, loadLine, type RoundsResult, showSpread, spread, waySpread } from "./lib/rounds.ts";
+import { median } from "./lib/stats.ts";
 
-const SIZE = Number(arg("size", "100000"));
+const SIZE = Number(arg("size", "50000"));
+const ROUNDS = Number(arg("rounds", "4"));
+const NAIVE = flag("naive");
 const NAIVE_SIZE = Math.min(SIZE, Number(arg("naive-size", "10000")));
 // Elasticsearch 7.x runs a pipeline's processors by nested callbacks: ~2,800 processors overflow the
 // write thread's stack (StackOverflowError, the bulk never answers). The naive pipeline is therefore
@@ -38,7 +44,7 @@ const NAIVE_RULES = Number(arg("naive-rules", "400"));
 const SEED = Number(arg("seed", "7"));
 const BATCH = Number(arg("batch", "1000"));
 const CONC = Number(arg("concurrency", "2"));
-const WARMUP = Number(arg("warmup", "10000"));
+const WARMUP = Number(arg("warmup", "20000"));
 const NODE = process.env.ES_URL ?? "http://127.0.0.1:9200";
 const DYNAMIC = arg("index-mapping", "ours") === "dynamic";
 
@@ -80,23 +86,28 @@ async function bulkAll(index: string, from: number, to: number): Promise<{ error
   return { errors };
 }
 
-async function run(way: Way): Promise<{ seconds: number; errors: number; tagged: number; pipelineMs?: number }> {
+interface Sample {
+  seconds: number;
+  errors: number;
+  tagged: number;
+  pipelineMs?: number;
+}
+
+/** Puts each way's pipeline once (kept for every round), and deletes them at the end. */
+async function putPipelines(): Promise<void> {
+  for (const way of ways)
+    if (way.processors)
+      await client.ingest.putPipeline({ id: `${tag}-${way.name}`, processors: way.processors } as any);
+}
+
+/** One run of a way: a fresh index wired to its pipeline, `docs` documents bulk-indexed and timed. Round -1: the warm-up. */
+async function run(way: Way, round: number): Promise<Sample> {
   const pipeline = `${tag}-${way.name}`;
-  const index = `${tag}-${way.name}`;
+  const index = `${tag}-${way.name}-${round < 0 ? "warm" : round}`;
   const settings: Record<string, unknown> = { ...template.settings, refresh_interval: "-1" };
-  if (way.processors) {
-    await client.ingest.putPipeline({ id: pipeline, processors: way.processors } as any);
-    settings["index.default_pipeline"] = pipeline;
-  }
+  if (way.processors) settings["index.default_pipeline"] = pipeline;
+  const docCount = round < 0 ? Math.min(way.docs, WARMUP) : way.docs;
   try {
-    // warm-up: compile the scripts, fill caches (a throwaway index)
-    await client.indices.create({
-      index: `${index}-warm`,
-      settings,
-      ...(template.mappings ? { mappings: template.mappings } : {}),
-    } as any);
-    await bulkAll(`${index}-warm`, 0, Math.min(way.docs, WARMUP));
-    await client.indices.delete({ index: `${index}-warm` });
     await client.indices.create({
       index,
       settings,
@@ -104,15 +115,14 @@ async function run(way: Way): Promise<{ seconds: number; errors: number; tagged:
     } as any);
     const before = way.processors ? await pipelineStats(pipeline) : undefined;
     const t0 = performance.now();
-    const { errors } = await bulkAll(index, 0, way.docs);
+    const { errors } = await bulkAll(index, 0, docCount);
     const seconds = (performance.now() - t0) / 1000;
     const after = way.processors ? await pipelineStats(pipeline) : undefined;
     await client.indices.refresh({ index });
     const tagged: any = await client.count({ index, query: { exists: { field: "outliers.rule_id" } } } as any);
     return { seconds, errors, tagged: tagged.count, pipelineMs: after && before ? after - before : undefined };
   } finally {
-    await client.indices.delete({ index: `${index}*` } as any).catch(() => {});
-    if (way.processors) await client.ingest.deletePipeline({ id: pipeline }).catch(() => {});
+    await client.indices.delete({ index } as any).catch(() => {});
   }
 }
 
@@ -124,8 +134,17 @@ async function pipelineStats(id: string): Promise<number> {
 }
 
 const ours = buildPipeline(rules, { guardCosts: WINDOWS_GUARD_COSTS });
+const setAside = ours.processors.filter((p: any) => p.script?.tag === "outliers-set-aside");
+const one = buildPipeline(rules.slice(0, 1), { guardCosts: WINDOWS_GUARD_COSTS });
 const ways: Way[] = [
   { name: "none", docs: SIZE, note: "no pipeline" },
+  { name: "aside", processors: setAside, docs: SIZE, note: "the set-aside processor alone (phase: set-aside)" },
+  {
+    name: "ours-1rule",
+    processors: one.processors,
+    docs: SIZE,
+    note: "set-aside + the tagging script with a single rule (phase: the script's fixed cost)",
+  },
   {
     name: "ours",
     processors: ours.processors,
@@ -141,100 +160,128 @@ if (flag("ablation")) {
     docs: SIZE,
     note: "ours, every rule a candidate for every event",
   });
-  const noAside = ours.processors.filter((p: any) => p.script?.tag !== "outliers-set-aside");
-  ways.push({
-    name: "ours-noaside",
-    processors: noAside,
-    docs: SIZE,
-    note: "ours without the set-aside processor (the cost of set-aside.ts)",
-  });
-  const one = buildPipeline(rules.slice(0, 1), { guardCosts: WINDOWS_GUARD_COSTS });
-  ways.push({
-    name: "ours-1rule",
-    processors: one.processors,
-    docs: SIZE,
-    note: "ours with a single rule (the fixed cost of the script processor)",
-  });
 }
 const step = Math.max(1, Math.floor(rules.length / NAIVE_RULES));
 const naiveRules = rules.filter((_, i) => i % step === 0).slice(0, NAIVE_RULES);
 const naive = buildNaivePipeline(naiveRules, { scriptIds: { cond: `${tag}-if`, tag: `${tag}-tag` } });
-for (const [id, script] of Object.entries(naive.scripts)) await client.putScript({ id, script } as any);
-ways.push({
-  name: "naive",
-  processors: naive.processors,
-  docs: NAIVE_SIZE,
-  note: `${naive.processors.length} script processors (every ${step}th rule), each with its own \`if\``,
-});
+if (NAIVE) {
+  for (const [id, script] of Object.entries(naive.scripts)) await client.putScript({ id, script } as any);
+  ways.push({
+    name: "naive",
+    processors: naive.processors,
+    docs: NAIVE_SIZE,
+    note: `${naive.processors.length} script processors (every ${step}th rule), each with its own \`if\``,
+  });
+}
 
-const load0 = os.loadavg()[0]!;
 const jvm: any = await client.nodes.stats({ metric: "jvm" } as any);
 const nodeCount = Object.keys(jvm.nodes).length;
 const heapGiB = Math.max(...Object.values<any>(jvm.nodes).map((n) => n.jvm.mem.heap_max_in_bytes)) / 2 ** 30;
-const results: { way: Way; seconds: number; errors: number; tagged: number; pipelineMs?: number }[] = [];
-for (const way of ways) {
-  process.stderr.write(`${way.name}: ${way.docs} docs… `);
-  const r = await run(way);
-  process.stderr.write(
-    `${r.seconds.toFixed(1)} s, ${(way.docs / r.seconds).toFixed(0)} docs/s, ${r.errors} refused, ${r.tagged} tagged\n`,
+await putPipelines();
+let res: RoundsResult<Sample>;
+try {
+  res = await interleave(
+    ways.map((way) => ({ name: way.name, run: (round: number) => run(way, round) })),
+    { rounds: ROUNDS, log: (l) => process.stderr.write(`${l}\n`) },
   );
-  results.push({ way, ...r });
+} finally {
+  for (const way of ways)
+    if (way.processors) await client.ingest.deletePipeline({ id: `${tag}-${way.name}` }).catch(() => {});
+  for (const id of Object.keys(naive.scripts)) await client.deleteScript({ id }).catch(() => {});
 }
-const load1 = os.loadavg()[0]!;
-for (const id of Object.keys(naive.scripts)) await client.deleteScript({ id }).catch(() => {});
 
-const base = results.find((r) => r.way.name === "none")!;
-const perDoc = (r: (typeof results)[number]) => r.seconds / r.way.docs;
-const rows = results.map((r) => {
-  const ratio = perDoc(r) / perDoc(base);
+const wayOf = (name: string) => ways.find((w) => w.name === name)!;
+/** Seconds per document of one sample of a way. */
+const perDoc = (name: string) => (t: Sample) => t.seconds / wayOf(name).docs;
+const usPerDoc = (name: string) => {
+  const xs = res.samples.get(name)!.map((t) => perDoc(name)(t) * 1e6);
+  return spread(xs);
+};
+/** Per round, µs per document of `a` minus `b`. */
+const phase = (a: string, b: string) =>
+  spread(res.samples.get(a)!.map((t, i) => (perDoc(a)(t) - perDoc(b)(res.samples.get(b)![i]!)) * 1e6));
+const ratioVsNone = (name: string) => {
+  const a = res.samples.get(name)!;
+  const b = res.samples.get("none")!;
+  return spread(a.map((t, i) => perDoc(name)(t) / perDoc("none")(b[i]!)));
+};
+const flags = inversions(
+  res,
+  [
+    ["aside", "none"],
+    ["ours-1rule", "aside"],
+    ["ours", "ours-1rule"],
+    ["ours-nokeys", "ours"],
+  ],
+  (t) => t.seconds,
+);
+
+const rows = ways.map((w) => {
+  const ss = res.samples.get(w.name)!;
+  const time = waySpread(res, w.name);
+  const rate = spread(ss.map((t) => w.docs / t.seconds));
+  const pipeMs = ss.map((t) => t.pipelineMs).filter((x): x is number => x !== undefined);
   // OpenSearch's ingest time_in_millis gave impossible per-document times here (more than the wall time): left out.
   const pipe =
-    r.pipelineMs !== undefined && cluster.info.distribution !== "opensearch"
-      ? `${((r.pipelineMs * 1000) / r.way.docs).toFixed(0)} µs`
+    pipeMs.length && cluster.info.distribution !== "opensearch"
+      ? `${((median(pipeMs) * 1000) / w.docs).toFixed(0)} µs`
       : "–";
-  return `| ${r.way.name} | ${r.way.note} | ${r.way.docs} | ${r.seconds.toFixed(1)} s | **${(r.way.docs / r.seconds).toFixed(0)}** | **${ratio.toFixed(2)}×** | ${pipe} | ${r.tagged} | ${r.errors} |`;
+  const ratio = w.name === "none" ? "1" : showSpread(ratioVsNone(w.name), 2, "×");
+  return `| ${w.name} | ${w.note} | ${w.docs} | ${showSpread(time, 1, " s")} | ${rate.median.toFixed(0)} | **${ratio}** | ${showSpread(usPerDoc(w.name), 0)} | ${pipe} | ${ss.at(-1)!.tagged} | ${ss.at(-1)!.errors} |`;
 });
-const nv = results.find((r) => r.way.name === "naive");
-if (nv) {
+if (NAIVE) {
   const factor = ours.ruleIds.length / naive.processors.length;
-  const extra = (perDoc(nv) - perDoc(base)) * factor + perDoc(base);
+  const extra = spread(
+    res.samples.get("naive")!.map((t, i) => {
+      const base = perDoc("none")(res.samples.get("none")![i]!);
+      return ((perDoc("naive")(t) - base) * factor + base) / base;
+    }),
+  );
   rows.push(
-    `| naive (extrapolated) | ${ours.ruleIds.length} processors: pipeline cost of the sample × ${factor.toFixed(2)} | – | – | ${(1 / extra).toFixed(0)} | ${(extra / perDoc(base)).toFixed(2)}× | ${nv.pipelineMs !== undefined && cluster.info.distribution !== "opensearch" ? `${((nv.pipelineMs * 1000 * factor) / nv.way.docs).toFixed(0)} µs` : "–"} | – | – |`,
+    `| naive (extrapolated) | ${ours.ruleIds.length} processors: the sample's cost over no pipeline × ${factor.toFixed(2)} | – | – | – | ${showSpread(extra, 2, "×")} | – | – | – | – |`,
   );
 }
+const phases = [
+  `set-aside ${showSpread(phase("aside", "none"), 1)} µs`,
+  `the script's fixed cost (params, one rule) ${showSpread(phase("ours-1rule", "aside"), 1)} µs`,
+  `the rules (candidate selection by index keys, evaluation, tagging) ${showSpread(phase("ours", "ours-1rule"), 1)} µs`,
+].join("; ");
 // OpenSearch runs get their own section (ES_URL names the node; the engine is read from it).
 const engine = engineOf(cluster.info);
 const onOpenSearch = cluster.info.distribution === "opensearch";
 const mark = (DYNAMIC ? "bench-ingest-dynamic" : "bench-ingest") + (onOpenSearch ? "-opensearch" : "");
-const cmd = `${onOpenSearch ? `ES_URL=${NODE} ` : ""}scripts/bench-ingest --size ${SIZE} --naive-size ${NAIVE_SIZE} --naive-rules ${NAIVE_RULES} --seed ${SEED} --batch ${BATCH} --concurrency ${CONC}${flag("ablation") ? " --ablation" : ""}${DYNAMIC ? " --index-mapping dynamic" : ""}`;
+const cmd = `${onOpenSearch ? `ES_URL=${NODE} ` : ""}scripts/bench-ingest --size ${SIZE} --rounds ${ROUNDS} --warmup ${WARMUP} --seed ${SEED} --batch ${BATCH} --concurrency ${CONC}${NAIVE ? ` --naive --naive-size ${NAIVE_SIZE} --naive-rules ${NAIVE_RULES}` : ""}${flag("ablation") ? " --ablation" : ""}${DYNAMIC ? " --index-mapping dynamic" : ""}`;
 const section = `<!-- ${mark}:begin -->
 ## Live tagging (ingest)${DYNAMIC ? ", ES dynamic mapping (no template)" : ""}${onOpenSearch ? ` on ${engine.label}` : ""}
 
 Command: \`${cmd}\`; measured ${new Date().toISOString().slice(0, 16)}Z against ${engine.label} at ${NODE}
-(${nodeCount} node(s), ${heapGiB.toFixed(0)} GiB heap) on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after
-(one-minute load averages of the whole machine, which may be shared).
+(${nodeCount} node(s), ${heapGiB.toFixed(0)} GiB heap) on ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}; ${loadLine(res)}.
 Corpus: ${SIZE} generated winlogbeat events (test/helpers/gen-events.ts, seed ${SEED}); rules: every Windows rule of
 ../shared/sigma/rules* (${rules.length}; ${ours.ruleIds.length} live). Bulk of ${BATCH} docs, ${CONC} requests at a time, refresh off;
-each way indexes into a fresh index with ${DYNAMIC ? "NO template (ES's default dynamic mapping; documents it refuses are counted, not retried)" : "the winlogbeat template"} after a ${WARMUP}-doc warm-up (Painless is JIT-compiled: a cold script is several times slower). The naive pipeline runs on the first
-${NAIVE_SIZE} events only (it is that slow) and with ${NAIVE_RULES} of the rules: with all of them, Elasticsearch 7.10 overflows the write
-thread's stack (its processors run by nested callbacks; the bulk request never answers), so its full-ruleset cost is extrapolated
-linearly per rule from the sample. Throughput is what compares.
+${DYNAMIC ? "NO template (ES's default dynamic mapping; documents it refuses are counted, not retried)" : "the winlogbeat template"}.
+Method (scripts/lib/rounds.ts): one warm-up run of every way (${WARMUP} docs each: Painless is JIT-compiled), then ${ROUNDS} rounds
+in which every way indexes into a fresh index in turn; each figure is the median over the rounds with min–max in
+parentheses, and each ratio is taken within its round (way / no pipeline, per document) before its median.${
+  NAIVE
+    ? ` The naive pipeline runs on ${NAIVE_SIZE} events and ${NAIVE_RULES} of the rules (with all of them Elasticsearch 7.10 overflows the write thread's stack); its full-ruleset cost is extrapolated linearly per rule.`
+    : ""
+}
 
-| way | what | docs | time | docs/s | cost vs no pipeline | pipeline time/doc | tagged docs | refused |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| way | what | docs | time | docs/s | cost vs no pipeline | µs/doc | pipeline time/doc | tagged docs | refused |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
-"cost vs no pipeline" is (time per document) / (time per document without pipeline); the goal for ours is ≤ 2×.
-"pipeline time/doc" is Elasticsearch's own ingest stat for the pipeline (time_in_millis / docs); 7.10 rounds each
-document's time down to whole milliseconds, so it undercounts a pipeline that takes well under 1 ms per document.${
-  mark === "bench-ingest"
-    ? ""
-    : "\nOn OpenSearch that stat gave per-document times above the wall time per document, so the column is left empty."
-}
+Per phase, µs per document (differences within each round): ${phases}.
+The goal for ours is ≤ 1.3× no pipeline. "pipeline time/doc" is the engine's own ingest stat (time_in_millis / docs; 7.10 rounds each
+document's time down to whole milliseconds, so it undercounts).${flags.length ? `\n\n**Flagged, not to be trusted:** ${flags.join("; ")}.` : ""}
 <!-- ${mark}:end -->`;
 console.log(section);
 
 if (flag("record")) {
+  if (flags.length) {
+    console.error(`not recorded: ${flags.join("; ")}`);
+    process.exit(1);
+  }
   const file = recordSection(new RegExp(`<!-- ${mark}:begin -->[\\s\\S]*?<!-- ${mark}:end -->`), section);
   console.error(`recorded in ${file}`);
 }

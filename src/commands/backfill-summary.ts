@@ -100,12 +100,6 @@ export function formatSummary(s: BackfillSummary, top = SUMMARY_TOP): string[] {
   return lines;
 }
 
-/** Per rule, the tags a run added: carried after minus carried before (same window, same rules). */
-export function addedTags(before: RuleCount[], after: RuleCount[]): RuleCount[] {
-  const was = new Map(before.map((c) => [c.id, c.count]));
-  return after.map((c) => ({ id: c.id, title: c.title, count: Math.max(0, c.count - (was.get(c.id) ?? 0)) }));
-}
-
 /**
  * The summary's rules: `added` per rule (what the run added, or the dry run would) and `inWindow`
  * (carried after the run; for a dry run, carried now plus what it would add).

@@ -1,23 +1,24 @@
 /** `outliers backfill`: tag historical events with `_update_by_query`, using the live pipeline's rules. */
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
-import { countTagged, prepareTagMappings, runBackfill, type RuleCount } from "../cluster/history/backfill.ts";
-import { autoPrefilter, type Relaxation } from "../cluster/history/backfill-queries.ts";
+import type { RuleCount } from "../cluster/history/backfill.ts";
+import type { Relaxation } from "../cluster/history/backfill-queries.ts";
+import type { BackfillOptions } from "../cluster/history/backfill-target.ts";
 import {
-  planTargets,
-  prepareTarget,
-  type BackfillOptions,
-  type PreparedTarget,
-} from "../cluster/history/backfill-target.ts";
-import { dryRunBackfill } from "../cluster/history/backfill-dry-run.ts";
-import { discoverFields } from "../cluster/connection/field-discovery.ts";
-import { preflight } from "../cluster/history/preflight.ts";
+  backfillRules,
+  backfillSince,
+  dryRunPrepared,
+  executeBackfill,
+  mapTagFields,
+  prepareBackfill,
+} from "../cluster/history/backfill-use-case.ts";
 import { TAG_LAYOUTS, type TagLayout } from "../cluster/live/tag-mappings.ts";
-import { addedTags, formatSummary, ruleJson, summaryOf } from "./backfill-summary.ts";
+import { formatSummary, ruleJson, summaryOf } from "./backfill-summary.ts";
 import { parseTimeArg } from "../util/duration.ts";
-import { checkIndexPatterns, guardRules, searchTargets } from "../cluster/connection/guards.ts";
+import { checkIndexPatterns, searchTargets } from "../cluster/connection/guards.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { formatSelection } from "./rule-selection.ts";
 
 /** The options commander hands the action (connection and rule options are read by their own helpers). */
 interface BackfillCliOptions {
@@ -85,22 +86,16 @@ export function register(program: Command): void {
     if (set.rules.length === 0) throw new UsageError("no rule compiled; nothing to backfill");
     // The guards install applies too (src/cluster/connection/guards.ts): no every-index or hidden patterns, no code on the cluster.
     if (opts.index) opts.index = searchTargets(checkIndexPatterns(opts.index));
-    const guarded = guardRules(set.rules, Boolean(opts.index));
+    const guarded = backfillRules(set.rules, opts.index);
     for (const m of guarded.refused) process.stderr.write(`outliers: ${m}\n`);
     set.failed += guarded.refused.length;
-    set.rules = guarded.rules;
-    for (const r of set.rules) if (!opts.index) r.index = searchTargets(checkIndexPatterns(r.index, "es_index"));
-    if (set.rules.length === 0) throw new UsageError("no rule left to backfill");
-    let since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
-    if (!since) {
-      const hours = set.rules.map((r) => r.historyWindowHours).filter((h): h is number => h !== undefined);
-      if (hours.length === 0)
-        throw new UsageError(
-          "--since is required (e.g. --since 30d) unless the use cases set history_window_days/hours",
-        );
-      since = new Date(now.getTime() - Math.max(...hours) * 3_600_000);
-    }
+    if (guarded.rules.length === 0) throw new UsageError("no rule left to backfill");
+    const since = backfillSince(guarded.rules, opts.since ? parseTimeArg(opts.since, "--since", now) : undefined, now);
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
+    if (opts.prefilter !== "auto" && !(opts.prefilter in PREFILTERS))
+      throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
+    if (!TAG_LAYOUTS.includes(opts.tagMapping))
+      throw new UsageError(`--tag-mapping ${opts.tagMapping}: expected ${TAG_LAYOUTS.join(" or ")}`);
     const bopts: BackfillOptions = {
       index: opts.index,
       since,
@@ -112,57 +107,28 @@ export function register(program: Command): void {
       json: Boolean(opts.json),
       resumeKey: JSON.stringify([opts.since ?? null, opts.until ?? null, opts.index ?? null, opts.timeField ?? null]),
       guardCosts: set.profile.guardCosts,
+      tagLayout: opts.tagMapping,
+      forceUnion: opts.prefilter === "terms",
     };
-    if (opts.prefilter !== "auto" && !(opts.prefilter in PREFILTERS))
-      throw new UsageError(`--prefilter ${opts.prefilter}: expected auto, terms, exact or window`);
-    if (!TAG_LAYOUTS.includes(opts.tagMapping))
-      throw new UsageError(`--tag-mapping ${opts.tagMapping}: expected ${TAG_LAYOUTS.join(" or ")}`);
-    bopts.tagLayout = opts.tagMapping;
-    bopts.forceUnion = opts.prefilter === "terms";
     const cluster = await connect(connectionFrom(opts as Record<string, any>));
-    const targets: PreparedTarget[] = [];
-    // The dry run selects candidates exactly as the run does (same prefilter, same matcher): same counts, same cost.
-    const start: Relaxation = opts.prefilter === "auto" ? autoPrefilter(set.rules) : PREFILTERS[opts.prefilter];
-    const warnings: string[] = [];
-    // A rule's own index pattern (no --index) matching nothing is normal when the rule set spans
-    // products; it only becomes a warning when no target has an index at all.
-    const notes: string[] = [];
-    for (const t of planTargets(set.rules, bopts)) {
-      // The real mappings first: the checks and every query are compiled for them.
-      const discovery = await discoverFields(cluster, t.index);
-      const pre = await preflight(cluster, discovery, {
-        patterns: t.index,
-        timeField: t.timeField,
-        since: bopts.since,
-        until: bopts.until,
-      });
-      if (!opts.index?.length && discovery.indices.length === 0) notes.push(...pre.warnings);
-      else warnings.push(...pre.warnings);
-      if (!pre.stop) targets.push(await prepareTarget(cluster, t, bopts, start, discovery));
-    }
-    if (targets.length === 0 && warnings.length === 0) warnings.push(...notes);
-    else if (!opts.json) for (const n of notes) process.stderr.write(`outliers: note: ${n}\n`);
+    const p = await prepareBackfill(
+      cluster,
+      guarded.rules,
+      bopts,
+      opts.prefilter === "auto" ? "auto" : PREFILTERS[opts.prefilter],
+    );
+    const { window, warnings, notes, widened, prefilter, tagsBefore } = p;
+    if (p.showNotes && !opts.json) for (const n of notes) process.stderr.write(`outliers: note: ${n}\n`);
     if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
-    const widened = targets.flatMap((t) => [...t.refused].map(([id, reason]) => ({ id, reason })));
     if (!opts.json)
       for (const w of widened)
         process.stderr.write(
           `outliers: rule ${w.id}: the cluster refused its query (${w.reason}); it is backfilled through a wider candidate query, tags unchanged\n`,
         );
-    const window = { since: since.toISOString(), until: until?.toISOString() ?? null };
-    // How the broad rules' candidates are selected, per target (see BroadPrefilter).
-    const prefilter = targets.flatMap((t) =>
-      t.broad
-        ? [{ index: t.index, kind: t.broad.kind, windowEvents: t.broad.windowEvents, unionEvents: t.broad.unionEvents }]
-        : [],
-    );
-
-    // What the window carries already (0 where the tag fields are not mapped yet).
-    const tagsBefore = await countTagged(cluster, targets, bopts).catch(() => [] as RuleCount[]);
 
     if (opts.dryRun) {
-      const dry = await dryRunBackfill(cluster, targets, bopts);
-      const summary = summaryOf(true, window, targets.length, dry.checked, dry.events, dry.rules, tagsBefore);
+      const dry = await dryRunPrepared(cluster, p);
+      const summary = summaryOf(true, window, p.targets.length, dry.checked, dry.events, dry.rules, tagsBefore);
       if (opts.json) {
         const { rules: _r, ...totals } = dry;
         process.stdout.write(
@@ -172,6 +138,7 @@ export function register(program: Command): void {
             ...totals,
             newRuleHits: sum(dry.rules),
             failedRules: set.failed,
+            selection: set.selection,
             warnings,
             notes,
             widened,
@@ -180,35 +147,20 @@ export function register(program: Command): void {
           }) + "\n",
         );
       } else {
-        writeLines(formatSummary({ ...summary, failedEvents: dry.failed }));
+        writeLines([...formatSelection(set.selection), ...formatSummary({ ...summary, failedEvents: dry.failed })]);
       }
       process.exitCode = set.failed > 0 || warnings.length > 0 ? 1 : 0;
       return;
     }
 
-    // Before the first write: the tag fields get keyword mappings wherever they are unmapped.
-    const mapped = await prepareTagMappings(cluster, targets, bopts.tagLayout);
+    const mapped = await mapTagFields(cluster, p);
     if (!opts.json) for (const l of mapped) process.stderr.write(`outliers: ${l}\n`);
-    const passes = await runBackfill(cluster, targets, bopts);
-    const cancelled = passes.some((p) => p.cancelled);
-    const failures = passes.flatMap((p) => p.failures);
-    const totals = {
-      checked: passes.reduce((a, p) => a + p.checked, 0),
-      tagged: passes.reduce((a, p) => a + p.updated, 0),
-      versionConflictsRetried: passes.reduce((a, p) => a + p.versionConflicts, 0),
-      slices: passes.reduce((a, p) => Math.max(a, p.slices), 1),
-      seconds: passes.reduce((a, p) => a + p.millis, 0) / 1000,
-    };
-    // Tags are written: whatever the counting meets, the result is printed and the exit is not 2.
-    let tagged: RuleCount[] = [];
-    if (!cancelled)
-      tagged = await countTagged(cluster, targets, bopts).catch((e) => {
-        warnings.push(`tags written, but counting them failed: ${(e as Error).message}`);
-        if (!opts.json) process.stderr.write(`outliers: warning: ${warnings[warnings.length - 1]}\n`);
-        return [];
-      });
-    const added = addedTags(tagsBefore, tagged);
-    const summary = summaryOf(false, window, targets.length, totals.checked, totals.tagged, added, tagged);
+    const { cancelled, failures, totals, tagged, added, countWarning } = await executeBackfill(cluster, p);
+    if (countWarning) {
+      warnings.push(countWarning);
+      if (!opts.json) process.stderr.write(`outliers: warning: ${countWarning}\n`);
+    }
+    const summary = summaryOf(false, window, p.targets.length, totals.checked, totals.tagged, added, tagged);
     if (opts.json) {
       process.stdout.write(
         JSON.stringify({
@@ -218,6 +170,7 @@ export function register(program: Command): void {
           newRuleHits: sum(added),
           failures,
           failedRules: set.failed,
+          selection: set.selection,
           warnings,
           notes,
           tagMappings: mapped,
@@ -234,14 +187,15 @@ export function register(program: Command): void {
             "run the same command again to finish (already tagged events are skipped)\n",
         );
       else
-        writeLines(
-          formatSummary({
+        writeLines([
+          ...formatSelection(set.selection),
+          ...formatSummary({
             ...summary,
             versionConflictsRetried: totals.versionConflictsRetried,
             seconds: totals.seconds,
             failedEvents: failures.length,
           }),
-        );
+        ]);
       for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
     }
     process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 || warnings.length > 0 ? 1 : 0;

@@ -19,9 +19,10 @@ import type { CompileResult } from "../ir/types.ts";
 import { TARGETS, targetNamed, type EmitFailure } from "../emit/targets.ts";
 import { UsageError } from "../util/errors.ts";
 import { findRuleFiles } from "../rules/load.ts";
-import { coverageTechniques, navigatorLayer } from "../emit/navigator.ts";
+import { coverageTechniques, navigatorLayer, parseAttackVersion, tacticsOf } from "../emit/navigator.ts";
 import type { Rule } from "../ir/types.ts";
-import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { addRuleOptions, loadRuleSet, missingPlaceholders, placeholderHint } from "./rule-set.ts";
+import { formatSelection } from "./rule-selection.ts";
 
 export interface ReportEntry {
   id: string;
@@ -91,12 +92,14 @@ export function register(program: Command): void {
       "--navigator <file>",
       "also write an ATT&CK Navigator layer: techniques the rules detect, scored by number of rules",
     )
+    .option("--attack-version <n>", "ATT&CK version the layer declares (default: the newest its techniques need)")
     .option("--json", "print only JSON on stdout: the report, with the output when there is no --out");
   addRuleOptions(cmd);
   cmd.action((paths: string[], opts: Record<string, any>) => {
     const target = targetNamed(opts.target);
     if (!target) throw new UsageError(`--target ${opts.target}: unknown target (choose one of: ${names.join(", ")})`);
     const where = paths.length ? paths : ["./rules"];
+    const attackVersion = opts.attackVersion ? parseAttackVersion(opts.attackVersion) : undefined;
     const found = findRuleFiles(where);
     if (found.files.length === 0)
       throw new UsageError(
@@ -106,22 +109,33 @@ export function register(program: Command): void {
       );
     const set = loadRuleSet(paths, opts, true);
     const output = target.emit(set.rules, { profile: set.profile });
-    const report = buildReport(set.results, output.failures);
+    const report = {
+      ...buildReport(set.results, output.failures),
+      ...(set.filters.length ? { filters: set.filters } : {}),
+    };
+    for (const w of set.filters.flatMap((f) => f.warnings)) process.stderr.write(`warning: ${w}\n`);
 
     for (const e of report.rules) if (e.status !== "ok") process.stderr.write(failureLine(e) + "\n");
+    const hint = placeholderHint(missingPlaceholders(set.results));
+    if (hint) process.stderr.write(`${hint}\n`);
     if (opts.report) writeFile(opts.report, JSON.stringify(report, null, 1) + "\n", "--report");
     if (opts.out) writeFile(opts.out, output.text, "--out");
     if (opts.navigator)
-      writeFile(opts.navigator, JSON.stringify(coverageLayer(set.rules, where), null, 2) + "\n", "--navigator");
+      writeFile(
+        opts.navigator,
+        JSON.stringify(coverageLayer(set.rules, where, attackVersion), null, 2) + "\n",
+        "--navigator",
+      );
 
     if (opts.json) {
-      const body: Record<string, unknown> = { target: target.name, ...report };
+      const body: Record<string, unknown> = { target: target.name, ...report, selection: set.selection };
       if (!opts.out) body.output = output.json ?? output.text;
       else body.out = opts.out;
       process.stdout.write(JSON.stringify(body) + "\n");
     } else if (!opts.out) {
       process.stdout.write(output.text);
     }
+    if (!opts.json) for (const l of formatSelection(set.selection)) process.stderr.write(`${l}\n`);
     if (process.stderr.isTTY && !opts.json)
       process.stderr.write(
         `compiled ${report.ok} rule(s) to ${target.name}${report.failed ? `, ${report.failed} failed` : ""}\n`,
@@ -131,10 +145,11 @@ export function register(program: Command): void {
 }
 
 /** The Navigator layer of what a rule set covers: techniques and sub-techniques scored by their number of rules. */
-function coverageLayer(rules: Rule[], paths: string[]) {
+function coverageLayer(rules: Rule[], paths: string[], attackVersion?: string) {
   return navigatorLayer(
     "outliers rule coverage",
     `ATT&CK coverage of ${rules.length} rule(s) from ${paths.join(" ")} (outliers compile)`,
     coverageTechniques(rules),
+    { attackVersion, tactics: tacticsOf(rules) },
   );
 }

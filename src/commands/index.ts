@@ -6,6 +6,7 @@ import { register as pipeline } from "./pipeline.ts";
 import { register as ingest } from "./ingest.ts";
 import { register as backfill } from "./backfill.ts";
 import { register as untag } from "./untag.ts";
+import { register as apply } from "./apply.ts";
 import { register as scan } from "./scan.ts";
 import { register as test } from "./test.ts";
 import { register as report } from "./report.ts";
@@ -17,6 +18,7 @@ export const commands: Array<(program: Command) => void> = [
   ingest,
   backfill,
   untag,
+  apply,
   scan,
   test,
   report,

@@ -12,6 +12,7 @@ import { buildPipeline, type BuiltPipeline } from "../emit/painless/pipeline.ts"
 import { UsageError } from "../util/errors.ts";
 import { VERSION } from "../version.ts";
 import { addRuleOptions, loadRuleSet, type RuleSet } from "./rule-set.ts";
+import { formatSelection } from "./rule-selection.ts";
 import {
   installedRules,
   readInstalledPipeline,
@@ -140,7 +141,12 @@ export function register(program: Command): void {
       extraKeys: [...new Set(set.rules.flatMap((r) => Object.keys(r.tagsOut.extra)))],
     };
     const plan = planInstall(await discoverInstall(cluster, installOpts), installOpts);
-    const extra = { failedRules: set.failed, skippedRules: built.skipped, ruleChanges: changes };
+    const extra = {
+      failedRules: set.failed,
+      skippedRules: built.skipped,
+      ruleChanges: changes,
+      selection: set.selection,
+    };
     if (!opts.dryRun && plan.actions.length) await applyPlan(cluster, plan);
     printPlan(plan, {
       json: opts.json,
@@ -148,7 +154,9 @@ export function register(program: Command): void {
       verb: `installed pipeline ${plan.name} version ${plan.version}`,
       extra,
     });
-    if (!opts.json) for (const line of formatRuleChanges(changes, Boolean(opts.dryRun))) out(line);
+    if (!opts.json)
+      for (const line of [...formatSelection(set.selection), ...formatRuleChanges(changes, Boolean(opts.dryRun))])
+        out(line);
     process.exitCode = problems > 0 ? 1 : 0;
   });
 

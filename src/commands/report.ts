@@ -7,10 +7,14 @@ import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
 import { readState } from "../cluster/live/install-state.ts";
 import { resultsReport, type ResultsReport } from "../cluster/history/report.ts";
-import { hitTechniques, navigatorLayer } from "../emit/navigator.ts";
+import { rulesPerTechnique } from "../cluster/history/technique-rules.ts";
+import { hitTechniques, navigatorLayer, parseAttackVersion } from "../emit/navigator.ts";
 import { parseTimeArg } from "../util/duration.ts";
 import { writeFile } from "./compile.ts";
 import { fmtInt, parseTop, ruleLabel, topTable } from "./count-tables.ts";
+import { addRuleOptions } from "./rule-set.ts";
+import { formatSelection } from "./rule-selection.ts";
+import { ruleScope } from "./rule-scope.ts";
 
 export function register(program: Command): void {
   const cmd = program
@@ -18,30 +22,48 @@ export function register(program: Command): void {
     .description(
       "what the tags on the cluster say: tagged events per rule and per ATT&CK technique, top N, with totals",
     )
+    .argument("[paths...]", "with a selection flag (--min-level …): the rules to select from (default ./rules)")
     .option("--since <duration>", "only events since: 7d, 12h, 15m or an ISO-8601 time (default: all)")
     .option("--until <time>", "only events before (duration ago or ISO-8601 time; default now)")
     .option("--index <pattern...>", "indices to read (default: the patterns the pipeline --name is wired to, else all)")
     .option("--name <name>", "pipeline whose install record gives the default patterns", "outliers")
     .option("--time-field <field>", "time field of --since/--until", "@timestamp")
     .option("--top <n>", "rules and techniques listed (0 for all)", parseTop, 20)
-    .option("--navigator <file>", "also write an ATT&CK Navigator layer: techniques scored by tagged events")
+    .option(
+      "--navigator <file>",
+      "also write an ATT&CK Navigator layer: techniques scored by tagged events, the rules' titles in comments",
+    )
+    .option("--attack-version <n>", "ATT&CK version the layer declares (default: the newest its techniques need)")
     .option("--json", "print JSON only (every rule and technique)");
-  addConnectionOptions(cmd).action(async (opts: Record<string, any>) => {
+  addRuleOptions(cmd);
+  addConnectionOptions(cmd).action(async (paths: string[], opts: Record<string, any>) => {
     const now = new Date();
+    const scope = ruleScope(paths, opts);
     const since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
+    const attackVersion = opts.attackVersion ? parseAttackVersion(opts.attackVersion) : undefined;
     const cluster = await connect(connectionFrom(opts));
     const index: string[] = opts.index ?? (await readState(cluster, opts.name))?.patterns ?? ["*"];
-    const report = await resultsReport(cluster, { index, since, until, timeField: opts.timeField });
+    const reportOpts = { index, since, until, timeField: opts.timeField, rules: scope?.ids };
+    const report = await resultsReport(cluster, reportOpts);
     if (opts.navigator) {
       const layer = navigatorLayer(
         `outliers hits${opts.since ? ` since ${opts.since}` : ""}`,
         `Tagged events per ATT&CK technique on ${index.join(", ")}${since ? ` from ${since.toISOString()}` : ""}${until ? ` until ${until.toISOString()}` : ""} (outliers report)`,
-        hitTechniques(report.techniques),
+        hitTechniques(
+          report.techniques,
+          await rulesPerTechnique(cluster, reportOpts),
+          new Map(report.rules.map((r) => [r.id, r.title])),
+        ),
+        { attackVersion },
       );
       writeFile(opts.navigator, JSON.stringify(layer, null, 2) + "\n", "--navigator");
     }
-    process.stdout.write(opts.json ? JSON.stringify(report) + "\n" : formatReport(report, opts.top).join("\n") + "\n");
+    process.stdout.write(
+      opts.json
+        ? JSON.stringify(scope ? { ...report, selection: scope.selection } : report) + "\n"
+        : [...(scope ? formatSelection(scope.selection) : []), ...formatReport(report, opts.top)].join("\n") + "\n",
+    );
     if (report.indicesMatched === 0) {
       if (!opts.json) process.stderr.write(`warning: no index matches ${index.join(", ")}\n`);
       process.exitCode = 1;

@@ -10,9 +10,12 @@ import type { CompileResult, Rule } from "../ir/types.ts";
 import { loadProfile } from "../mapping/index.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { loadRules } from "../rules/load.ts";
+import { addSelectionOptions, applySelection, selectionFrom, type SelectionReport } from "./rule-selection.ts";
 import { InputError } from "../util/errors.ts";
+import type { FilterReport } from "../rules/sigma/filters.ts";
 
 export function addRuleOptions(cmd: Command): Command {
+  addSelectionOptions(cmd);
   return cmd
     .option(
       "--mapping <name|file>",
@@ -28,9 +31,17 @@ export interface RuleSet {
   rules: Rule[];
   /** Rules that did not compile (error or unsupported). */
   failed: number;
+  /** What `--min-level`, `--status`, `--tag` and `--exclude` kept and dropped (src/rules/select.ts). */
+  selection: SelectionReport;
+  /** Sigma filter documents: the rules each changed, and warnings (a rule named that is not loaded). */
+  filters: FilterReport[];
 }
 
-/** Reads a placeholders file: a YAML map of name to a value or a list of values. */
+/**
+ * Reads a placeholders file: a YAML map of name to a value or a list of values, or a sigma-cli /
+ * pySigma processing pipeline file, whose `vars:` map holds the placeholder values (its other keys,
+ * such as `name`, `priority` and `transformations`, are left aside).
+ */
 export function readPlaceholders(file: string): Record<string, string[]> {
   let doc: unknown;
   try {
@@ -40,9 +51,17 @@ export function readPlaceholders(file: string): Record<string, string[]> {
   }
   if (!doc || typeof doc !== "object" || Array.isArray(doc))
     throw new InputError(file, "expected a map of placeholder name to values");
+  const vars = (doc as Record<string, unknown>).vars;
+  if (vars !== undefined && (doc as Record<string, unknown>).transformations !== undefined) {
+    if (vars === null || typeof vars !== "object" || Array.isArray(vars))
+      throw new InputError(file, "vars: expected a map of placeholder name to values");
+    doc = vars;
+  } else if (vars !== undefined && vars !== null && typeof vars === "object" && !Array.isArray(vars)) doc = vars;
   const out: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
     const list = Array.isArray(v) ? v : [v];
+    const bad = list.find((x) => x === null || typeof x === "object");
+    if (bad !== undefined) throw new InputError(file, `${k}: a placeholder's values are strings or numbers`);
     out[k] = list.map((x) => String(x));
   }
   return out;
@@ -53,9 +72,11 @@ export function readPlaceholders(file: string): Record<string, string[]> {
  * caller reports them, e.g. under --json).
  */
 export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = false): RuleSet {
+  const selection = selectionFrom(opts);
   const profile = loadProfile(opts.mapping ?? "winlogbeat");
   const placeholders = opts.placeholders ? readPlaceholders(opts.placeholders) : undefined;
-  const results = loadRules(paths.length ? paths : ["./rules"], { profile, placeholders });
+  const filters: FilterReport[] = [];
+  const results = loadRules(paths.length ? paths : ["./rules"], { profile, placeholders, filterReports: filters });
   const rules: Rule[] = [];
   let failed = 0;
   for (const r of results) {
@@ -65,5 +86,30 @@ export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = 
       if (!quiet) process.stderr.write(`${r.path}: ${r.status === "unsupported" ? "unsupported: " : ""}${r.error}\n`);
     }
   }
-  return { profile, results, rules, failed };
+  if (!quiet) for (const w of filters.flatMap((f) => f.warnings)) process.stderr.write(`warning: ${w}\n`);
+  const hint = placeholderHint(missingPlaceholders(results));
+  if (!quiet && hint) process.stderr.write(`${hint}\n`);
+  return { profile, failed, filters, ...applySelection(results, rules, selection) };
+}
+
+/** Placeholders (`%name%`, the `expand` modifier) rules failed for want of a value: name → rules. */
+export function missingPlaceholders(results: CompileResult[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results) {
+    if (r.status === "ok") continue;
+    const m = /placeholder %([^%]+)% has no value$/.exec(r.error);
+    if (m) out[m[1]!] = (out[m[1]!] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** Which placeholders are missing and how to supply them; empty when none is. */
+export function placeholderHint(missing: Record<string, number>): string {
+  const names = Object.keys(missing).sort();
+  if (names.length === 0) return "";
+  const list = names.map((n) => `%${n}% (${missing[n]} rule${missing[n] === 1 ? "" : "s"})`).join(", ");
+  return (
+    `placeholders without a value: ${list}; those rules are left out. Supply values with --placeholders FILE, ` +
+    `a YAML map (${names[0]}: [value, ...]) or a sigma-cli pipeline file with the same map under vars:`
+  );
 }

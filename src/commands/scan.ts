@@ -1,14 +1,20 @@
 /**
  * `outliers scan [PATHS] --events FILES`: evaluates the rules on local events with the JavaScript
- * matcher (src/emit/js), no cluster. Prints hits per rule and per ATT&CK technique (top N and
- * totals); `--json` prints the tagged events as NDJSON, exactly as the live pipeline would tag them
- * (matched ones, or every event with `--all`).
+ * matcher (src/emit/js), no cluster. On a terminal (or with `--timeline`) it prints a timeline, one
+ * row per (event, rule) hit sorted by time (src/local/timeline.ts), then the summary: hits by level,
+ * per rule and per ATT&CK technique (top N and totals). Outside a terminal, without `--timeline`, the
+ * summary only. `--csv FILE` / `--jsonl FILE` write the timeline rows whole. `--json` prints the
+ * tagged events as NDJSON, exactly as the live pipeline would tag them (matched ones, or every event
+ * with `--all`).
  */
 import type { Command } from "commander";
 import { parseFormat } from "../events/docs-file.ts";
 import { readEvents } from "../local/events.ts";
 import { Scanner } from "../local/scan.ts";
-import { UsageError } from "../util/errors.ts";
+import { csvHeader, csvRow, formatTimeline, jsonlRow, Timeline, type TimelineRow } from "../local/timeline.ts";
+import { formatSelection, LEVELS, type LevelCounts } from "../rules/select.ts";
+import { closeSync, openSync, writeSync } from "node:fs";
+import { InputError, UsageError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { textTable } from "../util/text-table.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
@@ -21,7 +27,7 @@ export function register(program: Command): void {
   const cmd = program
     .command("scan")
     .description(
-      "evaluate rules on local event files (NDJSON, JSON, raw evtx JSON) without a cluster; print hits per rule and technique",
+      "evaluate rules on local event files (.evtx, NDJSON, JSON, raw evtx JSON) without a cluster; print a timeline of the hits (on a terminal) and hits by level, rule and technique",
     )
     .argument("[paths...]", "rule files, folders or globs (default ./rules)")
     .option("--events <files...>", "event files: NDJSON, a JSON array, or raw evtx JSON (detected)")
@@ -29,7 +35,11 @@ export function register(program: Command): void {
     .option("--format <format>", "ndjson or evtx-json (default: detect raw evtx per document)")
     .option("--json", "print the tagged events as NDJSON (as the live pipeline would tag them), nothing else")
     .option("--all", "with --json: every event, tagged or not")
-    .option("--top <n>", "rows per table", "20");
+    .option("--top <n>", "rows per table", "20")
+    .option("--timeline", "print the timeline of hits even when stdout is not a terminal")
+    .option("--no-timeline", "print the summary tables only, even on a terminal")
+    .option("--csv <file>", "write the timeline (one row per event and rule, sorted by time) as CSV")
+    .option("--jsonl <file>", "write the timeline as JSON lines (the same rows as --csv)");
   addRuleOptions(cmd).action((paths: string[], opts: Record<string, any>) => {
     const files: string[] = [...(opts.events ?? []), ...(opts.docs ?? [])];
     if (files.length === 0) throw new UsageError("scan needs --events FILE… (the events to scan)");
@@ -39,7 +49,17 @@ export function register(program: Command): void {
     const format = parseFormat(opts.format);
     const set = loadRuleSet(paths, opts, Boolean(opts.json));
     if (set.rules.length === 0)
-      throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
+      throw new UsageError(
+        set.selection.loaded > 0
+          ? `no rule selected (${set.selection.filters.map((f) => `${f.filter}: ${f.kept} kept`).join("; ")})`
+          : `no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`,
+      );
+    // On a terminal by default (not with --json, whose stdout is the events).
+    const showTimeline = !opts.json && (opts.timeline ?? Boolean(process.stdout.isTTY));
+    const timeline = showTimeline || opts.csv || opts.jsonl ? new Timeline() : undefined;
+    // Opened before the scan: a path that cannot be written fails now, not after a long run.
+    const csvFd = opts.csv ? openOut(opts.csv, "--csv") : undefined;
+    const jsonlFd = opts.jsonl ? openOut(opts.jsonl, "--jsonl") : undefined;
     const scanner = new Scanner(set.rules, { guardCosts: set.profile.guardCosts });
     if (!opts.json)
       for (const s of scanner.matcher.skipped)
@@ -57,6 +77,12 @@ export function register(program: Command): void {
       for (const w of event.warnings ?? [])
         if (warned++ < MAX_WARNINGS) warnings.push(`${event.file}:${event.line}: warning: ${w}`);
       const r = scanner.scan(event);
+      if (timeline && r.doc && r.ruleIndices?.length)
+        timeline.add(
+          r.doc,
+          r.ruleIndices.map((i) => scanner.rules[i]!),
+          event,
+        );
       if (opts.json && r.doc && (opts.all || r.ruleIds.length || r.errors.length)) {
         buf += JSON.stringify(r.doc) + "\n";
         if (buf.length >= FLUSH_BYTES) flush();
@@ -71,7 +97,14 @@ export function register(program: Command): void {
     // As ingest warns: a number kept as its exact text is a string in the index (and here).
     for (const w of warnings) process.stderr.write(`${w}\n`);
     if (warned > warnings.length) process.stderr.write(`… ${warned - warnings.length} more warning(s)\n`);
-    if (!opts.json) process.stdout.write(report(scanner, top) + "\n");
+    const rows = timeline?.sorted() ?? [];
+    if (csvFd !== undefined) writeRows(csvFd, csvHeader(), rows, csvRow);
+    if (jsonlFd !== undefined) writeRows(jsonlFd, "", rows, jsonlRow);
+    if (showTimeline) {
+      const width = process.stdout.columns || Number(process.env.COLUMNS) || 160;
+      process.stdout.write(rows.length ? formatTimeline(rows, width).join("\n") + "\n\n" : "timeline: no hit\n\n");
+    }
+    if (!opts.json) process.stdout.write([...formatSelection(set.selection), report(scanner, top)].join("\n") + "\n");
     process.exitCode = set.failed + scanner.matcher.skipped.length + c.unreadable.length + c.errored > 0 ? 1 : 0;
   });
 }
@@ -91,6 +124,11 @@ function report(s: Scanner, top: number): string {
       (c.unreadable.length ? `; ${c.unreadable.length} unreadable document(s)` : "") +
       (c.errored ? `; ${c.errored} event(s) with rule errors` : ""),
   );
+  const levels = levelRows(c.perLevel);
+  if (levels.length) {
+    out.push("", "Hits by level (highest first):");
+    out.push(textTable(["level", "events", "hits"], levels));
+  }
   if (byRule.length) {
     out.push("", `Hits per rule (top ${Math.min(top, byRule.length)} of ${byRule.length}):`);
     out.push(
@@ -113,4 +151,35 @@ function report(s: Scanner, top: number): string {
     if (byTech.length > top) out.push(`… and ${byTech.length - top} more technique(s)`);
   }
   return out.join("\n");
+}
+
+/** Per level (highest first, then rules without one), events whose highest level it is and (event, rule) hits. */
+function levelRows(c: { hits: LevelCounts; events: LevelCounts }): (string | number)[][] {
+  const keys = [...[...LEVELS].reverse(), "none"] as (keyof LevelCounts)[];
+  return keys.filter((k) => c.hits[k] > 0).map((k) => [k === "none" ? "(no level)" : k, c.events[k], c.hits[k]]);
+}
+
+function openOut(file: string, flag: string): number {
+  try {
+    return openSync(file, "w");
+  } catch (e) {
+    throw new InputError(file, `cannot write ${flag}: ${(e as Error).message}`);
+  }
+}
+
+/** Writes timeline rows to `fd` in blocks (the rows are already sorted), then closes it. */
+function writeRows(fd: number, header: string, rows: TimelineRow[], format: (r: TimelineRow) => string): void {
+  try {
+    let buf = header;
+    for (const r of rows) {
+      buf += format(r);
+      if (buf.length >= FLUSH_BYTES) {
+        writeSync(fd, buf);
+        buf = "";
+      }
+    }
+    if (buf) writeSync(fd, buf);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -14,6 +14,7 @@ import { UsageError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { textTable } from "../util/text-table.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { formatSelection } from "./rule-selection.ts";
 
 type Status = "pass" | "miss" | "error" | "skipped";
 
@@ -82,7 +83,17 @@ export function register(program: Command): void {
     let done = 0;
     for (const c of cases) {
       for (const r of c.ruleIds)
-        results.push(...(await checkRule(c, r, { matcher, index, notLive, failed, cluster, name: opts.name })));
+        results.push(
+          ...(await checkRule(c, r, {
+            matcher,
+            index,
+            notLive,
+            failed,
+            cluster,
+            name: opts.name,
+            selected: set.selection.dropped > 0,
+          })),
+        );
       progress.update({ done: ++done, total: cases.length });
     }
     progress.done();
@@ -94,13 +105,18 @@ export function register(program: Command): void {
       errors: count("error"),
       skipped: count("skipped"),
     };
-    if (opts.json) process.stdout.write(JSON.stringify({ ...summary, node: useNode, results }, null, 2) + "\n");
-    else process.stdout.write(report(results, summary, useNode) + "\n");
+    if (opts.json)
+      process.stdout.write(
+        JSON.stringify({ ...summary, node: useNode, selection: set.selection, results }, null, 2) + "\n",
+      );
+    else process.stdout.write([report(results, summary, useNode), ...formatSelection(set.selection)].join("\n") + "\n");
     process.exitCode = summary.missed + summary.errors > 0 ? 1 : 0;
   });
 }
 
 interface Ctx {
+  /** Whether the rule selection (--min-level …) left rules out. */
+  selected?: boolean;
   matcher: Matcher;
   index: Map<string, number>;
   notLive: Map<string, string>;
@@ -133,7 +149,12 @@ async function checkRule(c: RegressionCase, r: { id: string; title?: string }, c
         return { ...row, status: "error", reason: `the rule does not compile: ${ctx.failed.get(r.id)}` };
       if (ctx.notLive.has(r.id))
         return { ...row, status: "error", reason: `the rule does not run live: ${ctx.notLive.get(r.id)}` };
-      if (ri === undefined) return { ...row, status: "skipped", reason: "the rule is not in the rule set given" };
+      if (ri === undefined)
+        return {
+          ...row,
+          status: "skipped",
+          reason: `the rule is not in the rule set given${ctx.selected ? " or was left out by the rule selection" : ""}`,
+        };
       // The matcher sees the event as the pipeline's tagger does: after its set-aside processor.
       row.local = f.docs.filter((d) => ctx.matcher.match(pipelineView(d)).hits.includes(ri)).length;
       const reasons: string[] = [];

@@ -1,17 +1,22 @@
 /** `outliers untag`: remove the tags this tool wrote, for some rules or all, and nothing else. */
 import type { Command } from "commander";
+import { UsageError } from "../util/errors.ts";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
-import { countUntag, oldTaggerWarnings, runUntag } from "../cluster/history/untag.ts";
-import { readWiring } from "../cluster/live/wired.ts";
+import { countPreparedUntag, executeUntag, prepareUntag } from "../cluster/history/untag-use-case.ts";
 import { checkIndexPatterns, searchTargets } from "../cluster/connection/guards.ts";
-import { discoverFields } from "../cluster/connection/field-discovery.ts";
-import { preflight, unknownRules } from "../cluster/history/preflight.ts";
 import { parseTimeArg } from "../util/duration.ts";
+import { addRuleOptions } from "./rule-set.ts";
+import { formatSelection } from "./rule-selection.ts";
+import { ruleScope } from "./rule-scope.ts";
 
 export function register(program: Command): void {
   const cmd = program
     .command("untag")
     .description("remove tags this tool wrote (all rules, or those given with --rule), keeping every other field")
+    .argument(
+      "[paths...]",
+      "with a selection flag (--min-level …): only the tags of the rules selected from these (default ./rules)",
+    )
     .option("--rule <id...>", "only these rule ids (default: every rule this tool tagged)")
     .option("--index <pattern...>", "indices to clean (default winlogbeat-*)", ["winlogbeat-*"])
     .option("--since <duration>", "only events newer than this: 30d, 12h or an ISO-8601 time")
@@ -19,37 +24,47 @@ export function register(program: Command): void {
     .option("--time-field <field>", "time field of the window", "@timestamp")
     .option("--dry-run", "count the events and tag entries that would be removed; write nothing")
     .option("--json", "print JSON only");
+  addRuleOptions(cmd);
   addConnectionOptions(cmd);
-  cmd.action(async (opts: Record<string, any>) => {
+  cmd.action(async (paths: string[], opts: Record<string, any>) => {
     const now = new Date();
+    // Rule PATHS or a selection flag scope the untag to the selected rules (with --rule: those of them).
+    const selected = ruleScope(paths, opts);
+    // The ids named with --rule are checked against the index (a typo is a warning); selected rules need not all be there.
+    const named: string[] | undefined = opts.rule;
+    if (selected) {
+      opts.rule = opts.rule ? opts.rule.filter((id: string) => selected.ids.includes(id)) : selected.ids;
+      if (opts.rule.length === 0)
+        throw new UsageError("none of the --rule ids is among the selected rules; nothing to untag");
+      if (!opts.json) for (const l of formatSelection(selected.selection)) process.stderr.write(`${l}\n`);
+    }
     const since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
     opts.index = searchTargets(checkIndexPatterns(opts.index));
     const cluster = await connect(connectionFrom(opts));
-    // A typo (index, time field, window, rule id) is a warning and exit 1, never "0 cleaned, done".
-    const discovery = await discoverFields(cluster, opts.index);
-    const checks = { patterns: opts.index, timeField: opts.timeField, since, until };
-    const pre = await preflight(cluster, discovery, checks);
-    // Writes to indices wired to our live tagger are marked so that it does not tag them again; an older
-    // tagger without that check would, so its indices are left alone with a warning (src/cluster/live/wired.ts).
-    const wiring = pre.stop ? { marked: {}, old: [] } : await readWiring(cluster, opts.index);
-    const scope = { wired: wiring.marked, skip: wiring.old.map((o) => o.index) };
-    const warnings = [
-      ...pre.warnings,
-      ...(pre.stop ? [] : await unknownRules(cluster, discovery, checks, opts.rule)),
-      ...oldTaggerWarnings(wiring),
-    ];
+    const p = await prepareUntag(cluster, {
+      index: opts.index,
+      rules: opts.rule,
+      namedRules: named,
+      since,
+      until,
+      timeField: opts.timeField,
+      json: Boolean(opts.json),
+    });
+    const warnings = p.warnings;
     if (!opts.json) for (const w of warnings) process.stderr.write(`outliers: warning: ${w}\n`);
     if (opts.dryRun) {
-      const c = pre.stop
-        ? { events: 0, entries: 0 }
-        : await countUntag(
-            cluster,
-            { index: opts.index, rules: opts.rule, since, until, timeField: opts.timeField, ...scope },
-            discovery,
-          );
+      const c = await countPreparedUntag(cluster, p);
       if (opts.json)
-        process.stdout.write(JSON.stringify({ dryRun: true, events: c.events, entries: c.entries, warnings }) + "\n");
+        process.stdout.write(
+          JSON.stringify({
+            dryRun: true,
+            events: c.events,
+            entries: c.entries,
+            warnings,
+            ...(selected ? { selection: selected.selection, rules: opts.rule } : {}),
+          }) + "\n",
+        );
       else
         process.stdout.write(
           `untag --dry-run: would remove ${c.entries} tag entr${c.entries === 1 ? "y" : "ies"} written by outliers from ${c.events} event(s); nothing written\n`,
@@ -57,21 +72,7 @@ export function register(program: Command): void {
       if (warnings.length) process.exitCode = 1;
       return;
     }
-    const t = pre.stop
-      ? { cancelled: false, checked: 0, updated: 0, versionConflicts: 0, failures: [] as string[], millis: 0 }
-      : await runUntag(
-          cluster,
-          {
-            index: opts.index,
-            rules: opts.rule,
-            since,
-            until,
-            timeField: opts.timeField,
-            json: Boolean(opts.json),
-            ...scope,
-          },
-          discovery,
-        );
+    const t = await executeUntag(cluster, p);
     const out = {
       cancelled: t.cancelled,
       checked: t.checked,
@@ -79,6 +80,7 @@ export function register(program: Command): void {
       versionConflictsRetried: t.versionConflicts,
       failures: t.failures,
       warnings,
+      ...(selected ? { selection: selected.selection, rules: opts.rule } : {}),
     };
     if (opts.json) process.stdout.write(JSON.stringify(out) + "\n");
     else {

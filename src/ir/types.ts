@@ -134,6 +134,8 @@ export interface Rule {
   /** Why the rule cannot run live; set together with `backfillOnlyQuery`. */
   liveUnsupported?: string;
   tagsOut: OutlierTags;
+  /** Sigma filters applied to the condition (src/rules/sigma/filters.ts); part of the rule's digest. */
+  filters?: Array<{ id?: string; title: string; path: string }>;
 }
 
 /** The outcome of compiling one rule document. */

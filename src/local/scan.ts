@@ -11,6 +11,7 @@ import type { GuardCosts } from "../emit/match-plan/index-keys.ts";
 import { tagEvent, tagSet, type TagSet } from "../emit/js/tagger.ts";
 import { setAside } from "../emit/js/set-aside.ts";
 import type { LocalEvent } from "./events.ts";
+import { emptyCounts, LEVELS, levelOf, type Level, type LevelCounts } from "../rules/select.ts";
 
 export interface ScanCounts {
   events: number;
@@ -26,6 +27,8 @@ export interface ScanCounts {
   perRule: number[];
   /** Per technique id: events tagged with it and the rules that brought it. */
   perTechnique: Map<string, { events: number; rules: Set<string> }>;
+  /** Per level: (event, rule) hits of rules of that level, and events whose highest new level it is. */
+  perLevel: { hits: LevelCounts; events: LevelCounts };
 }
 
 export interface ScannedEvent {
@@ -34,6 +37,8 @@ export interface ScannedEvent {
   doc?: Record<string, unknown>;
   /** Ids of the rules the event matched, in rule-set order. */
   ruleIds: string[];
+  /** The same rules (indices into `Scanner.rules`). */
+  ruleIndices?: number[];
   errors: string[];
 }
 
@@ -41,9 +46,11 @@ export class Scanner {
   readonly matcher: Matcher;
   readonly tags: TagSet;
   readonly counts: ScanCounts;
+  private readonly ruleList: Rule[];
 
   constructor(rules: Rule[], opts: { guardCosts?: GuardCosts } = {}) {
     this.matcher = new Matcher(rules, opts);
+    this.ruleList = this.matcher.rules.map((r) => r.rule);
     this.tags = tagSet(this.rules);
     this.counts = {
       events: 0,
@@ -53,12 +60,13 @@ export class Scanner {
       errored: 0,
       perRule: new Array(this.rules.length).fill(0),
       perTechnique: new Map(),
+      perLevel: { hits: emptyCounts(), events: emptyCounts() },
     };
   }
 
   /** The rules that run (in rule-set order); `matcher.skipped` lists the others. */
   get rules(): Rule[] {
-    return this.matcher.rules.map((r) => r.rule);
+    return this.ruleList;
   }
 
   /** Matches and tags one event (in place) and counts it. */
@@ -80,8 +88,13 @@ export class Scanner {
     if (errs.length) c.errored++;
     c.pairs += fresh.length;
     const techs = new Set<string>();
+    const rules = this.ruleList;
+    let top: Level | undefined;
     for (const ri of fresh) {
       c.perRule[ri]!++;
+      const level = levelOf(rules[ri]!);
+      c.perLevel.hits[level ?? "none"]++;
+      if (level && (!top || LEVELS.indexOf(level) > LEVELS.indexOf(top))) top = level;
       for (const t of this.tags.meta[ri]![6]) {
         techs.add(t);
         let e = c.perTechnique.get(t);
@@ -90,7 +103,14 @@ export class Scanner {
       }
     }
     for (const t of techs) c.perTechnique.get(t)!.events++;
-    return { event, doc, ruleIds: fresh.map((ri) => this.tags.meta[ri]![0]), errors: errs };
+    if (fresh.length) c.perLevel.events[top ?? "none"]++;
+    return {
+      event,
+      doc,
+      ruleIds: fresh.map((ri) => this.tags.meta[ri]![0]),
+      ruleIndices: fresh,
+      errors: errs,
+    };
   }
 }
 

@@ -8,13 +8,16 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, isAbsolute } from "node:path";
 import type { CompileResult } from "../ir/types.ts";
 import type { Profile } from "../mapping/profile.ts";
-import { compileSigmaText } from "./sigma/index.ts";
+import { compileSigmaFiles } from "./sigma/index.ts";
+import type { FilterReport } from "./sigma/filters.ts";
 import { compileEeOutliersTexts } from "./eeoutliers/compile.ts";
 
 export interface LoadOptions {
   profile: Profile;
   /** Values for Sigma `%placeholders%` (the `expand` modifier), from `--placeholders FILE`. */
   placeholders?: Record<string, string[]>;
+  /** When given, the Sigma front end adds what each filter document did (the rules it changed, warnings). */
+  filterReports?: FilterReport[];
 }
 
 /** A rule file read from disk. */
@@ -41,7 +44,7 @@ export const RULE_KINDS: RuleKind[] = [
   {
     name: "Sigma",
     extensions: [".yml", ".yaml"],
-    compile: (files, opts) => files.flatMap((f) => compileSigmaText(f.path, f.text, opts)),
+    compile: compileSigmaFiles,
   },
   { name: "ee-outliers", extensions: [".conf", ".ini"], compile: compileEeOutliersTexts },
 ];

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { ClusterInfo } from "../../src/cluster/connection/client.ts";
 import type { InstallDiscovery } from "../../src/cluster/live/install-discovery.ts";
 import { planInstall, type Action, type InstallOptions, type Plan } from "../../src/cluster/live/install.ts";
-import type { InstallState } from "../../src/cluster/live/install-state.ts";
+import { type InstallState, isInstallRecord } from "../../src/cluster/live/install-state.ts";
 import type { PipelineDoc } from "../../src/cluster/live/pipeline-body.ts";
 import { planUninstall, type UninstallDiscovery } from "../../src/cluster/live/uninstall.ts";
 import { UsageError } from "../../src/util/errors.ts";
@@ -169,5 +169,15 @@ describe("planUninstall (pure)", () => {
     const installed = planInstall(d, opts("tagger"));
     const plan = planUninstall({ ...afterInstall(d, installed), state: undefined });
     expect(kinds(plan)).toEqual(["pipeline:delete"]);
+  });
+});
+
+describe("isInstallRecord", () => {
+  test("other records kept in the state index (correlation progress, rule history) are not install records", () => {
+    const d = installDiscovery();
+    expect(isInstallRecord(planInstall(d, opts("tagger")).state)).toBe(true);
+    expect(isInstallRecord({ kind: "correlate", round_end: "2026-01-01T00:00:00Z" })).toBe(false);
+    expect(isInstallRecord({ name: "x", chains: {}, indices: [], templates: {} })).toBe(false);
+    expect(isInstallRecord(null)).toBe(false);
   });
 });

@@ -19,6 +19,18 @@ export interface ReportOptions {
   since?: Date;
   until?: Date;
   timeField: string;
+  /** Only events tagged by these rule ids (a rule selection: `report PATHS --min-level …`); every rule when absent. */
+  rules?: string[];
+}
+
+/** Events tagged by one of `ids`, whether the index maps the rule id as keyword or as text + `.keyword`. */
+export function ruleFilter(ids: string[]): object {
+  return {
+    bool: {
+      should: [{ terms: { [RULE_ID]: ids } }, { terms: { [`${RULE_ID}.keyword`]: ids } }],
+      minimum_should_match: 1,
+    },
+  };
 }
 
 export interface Hits {
@@ -50,7 +62,8 @@ export interface ResultsReport {
 /** Events in the window that satisfy `query`, over the patterns. */
 function windowed(query: object, opts: ReportOptions): object {
   const range = timeRange(opts.timeField, opts.since, opts.until);
-  return { bool: { filter: range ? [range, query] : [query] } };
+  const rules = opts.rules ? [ruleFilter(opts.rules)] : [];
+  return { bool: { filter: range ? [range, query, ...rules] : [query, ...rules] } };
 }
 
 async function countOf(cluster: Cluster, opts: ReportOptions, query: object): Promise<number> {
@@ -148,7 +161,9 @@ export async function ruleHits(cluster: Cluster, opts: ReportOptions): Promise<R
 }
 
 export async function resultsReport(cluster: Cluster, opts: ReportOptions): Promise<ResultsReport> {
-  const rules = await ruleHits(cluster, opts);
+  const selected = opts.rules ? new Set(opts.rules) : undefined;
+  // An event tagged by a selected rule and another one: only the selected rule is counted.
+  const rules = (await ruleHits(cluster, opts)).filter((r) => !selected || selected.has(r.id));
   const groups = await aggregatableGroups(cluster, opts.index, [TECHNIQUE_ID]);
   const indicesMatched = groups.indices?.length ?? 0;
   const techniques = await termsOver(cluster, opts, groups.get(TECHNIQUE_ID) ?? [], false);

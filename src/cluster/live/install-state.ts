@@ -151,8 +151,18 @@ export async function readAllStates(cluster: Cluster): Promise<Array<{ state: In
     { size: 10000, seq_no_primary_term: true, query: { match_all: {} } },
     { allow404: true, querystring: { expand_wildcards: "all" }, what: `read install records ${STATE_INDEX}` },
   );
-  return (res?.hits?.hits ?? []).map((h) => ({
-    state: h._source,
-    version: { if_seq_no: h._seq_no, if_primary_term: h._primary_term },
-  }));
+  // The index also holds other records (rule history, correlation progress): install records only.
+  return (res?.hits?.hits ?? [])
+    .filter((h) => isInstallRecord(h._source))
+    .map((h) => ({
+      state: h._source,
+      version: { if_seq_no: h._seq_no, if_primary_term: h._primary_term },
+    }));
+}
+
+/** Whether a document of the state index is an install record (and not another kind of record kept there). */
+export function isInstallRecord(doc: unknown): doc is InstallState {
+  const d = doc as Partial<InstallState> | null;
+  const isObj = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+  return isObj(d) && typeof d!.name === "string" && isObj(d!.chains) && isObj(d!.indices) && isObj(d!.templates);
 }

@@ -11,6 +11,7 @@ import { type PipelineDoc, type PipelineMeta, readPipelineMeta } from "./pipelin
 import { rest, seg } from "../connection/rest.ts";
 import { ruleHits } from "../history/report.ts";
 import { installedRules } from "./rule-changes.ts";
+import { readApplyRecord } from "../history/apply-record.ts";
 
 export interface IngestCounters {
   count: number;
@@ -27,7 +28,19 @@ export interface PipelineStatus {
   ruleCount: number;
   ruleIds: string[];
   /** Every installed rule with its title and the events carrying it over the wired patterns, most first. */
-  rules: Array<{ id: string; title: string; tagged: number }>;
+  rules: Array<{
+    id: string;
+    title: string;
+    tagged: number;
+    /** The rule's version (digest of its representation), when the pipeline records it. */
+    version?: string;
+    /** From `outliers apply`'s record (src/cluster/history/apply-record.ts): when this version went live. */
+    live_at?: string;
+    /** From the apply record: the window its history was backfilled over (null: not backfilled by apply). */
+    backfilled?: { since: string; until: string } | null;
+  }>;
+  /** When `outliers apply` last completed for this name. */
+  applied_at?: string;
   patterns: string[];
   indices: Array<{ index: string; final_pipeline: string; previous: string | null; default_pipeline: string | null }>;
   templates: Array<{ kind: string; name: string; final_pipeline: string; previous: string | null; created: boolean }>;
@@ -54,7 +67,12 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
     ...(meta ? { meta } : {}),
     ruleCount: meta?.rule_count ?? 0,
     ruleIds: meta?.rule_ids ?? [],
-    rules: installedRules(doc).map((r) => ({ id: r.id, title: r.title, tagged: 0 })),
+    rules: installedRules(doc).map((r) => ({
+      id: r.id,
+      title: r.title,
+      tagged: 0,
+      ...(r.digest ? { version: r.digest } : {}),
+    })),
     patterns: state?.patterns ?? [],
     indices: Object.entries(state?.indices ?? {}).map(([index, r]) => ({
       index,
@@ -76,6 +94,16 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
     failed: 0,
     ingest: {},
   };
+  const applied = doc ? await readApplyRecord(cluster, name) : undefined;
+  if (applied) {
+    out.applied_at = applied.updated_at;
+    for (const r of out.rules) {
+      const a = applied.rules[r.id];
+      if (!a || a.digest !== r.version) continue;
+      r.live_at = a.live_at;
+      r.backfilled = a.backfill ? { since: a.backfill.since, until: a.backfill.until } : null;
+    }
+  }
   if (out.patterns.length) {
     // Indices created since the install by wired templates use the pipeline too.
     for (const [index, info] of await discoverIndices(cluster, out.patterns)) {
@@ -160,6 +188,10 @@ export function formatStatus(s: PipelineStatus, opts: { verbose?: boolean } = {}
       ([id, c]) => `ingest ${id}: ${c.count} processed, ${c.failed} failed, ${c.time_in_millis} ms`,
     ),
   ];
+  if (s.applied_at)
+    lines.push(
+      `last apply: ${s.applied_at}; ${s.rules.filter((r) => r.backfilled).length} rule(s) with history backfilled (--verbose: per rule its version, when it went live, the window)`,
+    );
   lines.push(...statusRuleLines(s.rules, opts.verbose ? 0 : STATUS_TOP_RULES));
   return lines.join("\n");
 }
@@ -172,7 +204,7 @@ function statusRuleLines(rules: PipelineStatus["rules"], top: number): string[] 
     return [
       `rules (${rules.length}, by events tagged):`,
       `  ${"events".padStart(w)}  rule`,
-      ...rules.map((r) => `  ${String(r.tagged).padStart(w)}  ${label(r)}`),
+      ...rules.map((r) => `  ${String(r.tagged).padStart(w)}  ${label(r)}${versionNote(r)}`),
     ];
   }
   const lines = [
@@ -190,4 +222,17 @@ function statusRuleLines(rules: PipelineStatus["rules"], top: number): string[] 
       `  (${rules.length - shown.length} more; --verbose lists every rule with its title and id, --json gives the ids)`,
     );
   return lines;
+}
+
+/** A rule's version, when it went live and the window backfilled (`outliers apply`'s record), for --verbose. */
+function versionNote(r: PipelineStatus["rules"][number]): string {
+  if (!r.version) return "";
+  const live = r.live_at ? `, live since ${r.live_at}` : "";
+  const hist =
+    r.backfilled === undefined
+      ? ""
+      : r.backfilled
+        ? `, backfilled ${r.backfilled.since} .. ${r.backfilled.until}`
+        : ", history not backfilled by apply";
+  return ` [version ${r.version}${live}${hist}]`;
 }

@@ -49,6 +49,8 @@ export interface SigmaRule {
   docIndex: number;
   title: string;
   id?: string;
+  /** Sigma 2.0 `name`: a unique name filters and correlations may refer to the rule by. */
+  name?: string;
   status?: string;
   level?: string;
   description?: string;
@@ -73,7 +75,24 @@ export interface SigmaParseFailure {
   error: string;
 }
 
-export type ParsedDocument = { rule: SigmaRule } | { failure: SigmaParseFailure };
+/**
+ * A Sigma 2.0 filter document (meta-filter specification): a logsource, `filter.rules` naming rule ids
+ * or names (or `any`), searches and one condition, applied to those rules (src/rules/sigma/filters.ts).
+ */
+export interface SigmaFilterDoc {
+  path: string;
+  docIndex: number;
+  title: string;
+  id?: string;
+  logsource: Logsource;
+  /** Rule ids or names; "any" applies the filter to every rule of a matching logsource. */
+  rules: string[] | "any";
+  searches: Map<string, unknown>;
+  condition: string;
+  where(place: Place): string;
+}
+
+export type ParsedDocument = { rule: SigmaRule } | { failure: SigmaParseFailure } | { filter: SigmaFilterDoc };
 
 const YAML = (Bun as unknown as { YAML: { parse(s: string): unknown } }).YAML;
 
@@ -514,18 +533,7 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
       },
     };
   }
-  if (raw.filter !== undefined && raw.detection === undefined) {
-    return {
-      failure: {
-        path,
-        docIndex,
-        status: "unsupported",
-        id,
-        title,
-        error: `${at(["filter"])}: Sigma filter documents are not supported`,
-      },
-    };
-  }
+  if (raw.filter !== undefined && raw.detection === undefined) return buildFilter(src, docIndex, raw, alsoIn);
   if (raw.title === undefined && raw.logsource === undefined && raw.detection === undefined) {
     return fail([], "not a Sigma rule (no title, logsource or detection)");
   }
@@ -563,6 +571,7 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
     docIndex,
     title,
     id,
+    ...(str(raw.name) !== undefined ? { name: str(raw.name) } : {}),
     status: str(raw.status),
     level: str(raw.level),
     description: str(raw.description),
@@ -576,4 +585,49 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
     where: at,
   };
   return { rule };
+}
+
+/** A filter document (`filter:` with `rules:`, searches and a `condition`, and a logsource), checked. */
+function buildFilter(
+  src: SourceDocs,
+  docIndex: number,
+  raw: Record<string, unknown>,
+  alsoIn: number[],
+): ParsedDocument {
+  const path = src.path;
+  const at = (place: Place) => where(src, docIndex, place, alsoIn);
+  const id = str(raw.id);
+  const title = str(raw.title);
+  const fail = (place: Place, msg: string): ParsedDocument => ({
+    failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
+  });
+  if (title === undefined) return fail(["title"], "missing title");
+  const ls = raw.logsource;
+  if (ls === undefined || ls === null) return fail(["logsource"], "a Sigma filter needs a logsource");
+  if (!isObj(ls)) return fail(["logsource"], `logsource must be a map, not ${kindOf(ls)}`);
+  const logsource: Logsource = {};
+  for (const k of ["product", "category", "service"] as const) {
+    if (ls[k] === undefined || ls[k] === null) continue;
+    const v = str(ls[k]);
+    if (v === undefined) return fail(["logsource", k], `must be a string, not ${kindOf(ls[k])}`);
+    logsource[k] = v;
+  }
+  const f = raw.filter;
+  if (!isObj(f)) return fail(["filter"], `filter must be a map, not ${kindOf(f)}`);
+  let rules: string[] | "any";
+  const named = f.rules;
+  if (typeof named === "string" && ["any", "all"].includes(named.toLowerCase())) rules = "any";
+  else if (typeof named === "string") rules = [named];
+  else if (Array.isArray(named) && named.length === 0) rules = "any";
+  else if (Array.isArray(named) && named.every((x) => str(x) !== undefined)) rules = named.map((x) => str(x)!);
+  else return fail(["filter", "rules"], "filter.rules must be 'any', a rule id or name, or a list of them");
+  if (typeof f.condition !== "string")
+    return fail(["filter", "condition"], "a Sigma filter needs one condition (a string)");
+  const searches = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(f)) if (k !== "rules" && k !== "condition") searches.set(k, v);
+  if (searches.size === 0)
+    return fail(["filter"], "a Sigma filter needs at least one search besides rules and condition");
+  return {
+    filter: { path, docIndex, title, id, logsource, rules, searches, condition: f.condition, where: at },
+  };
 }
