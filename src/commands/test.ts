@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
 import { pipelineExists, simulateInstalled } from "../cluster/live/simulate-installed.ts";
 import { Matcher } from "../emit/js/matcher.ts";
-import { setAside } from "../emit/painless/set-aside.ts";
+import { setAside } from "../emit/js/set-aside.ts";
 import { readRegression, type RegressionCase } from "../local/regression.ts";
 import { UsageError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";

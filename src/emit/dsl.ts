@@ -69,33 +69,36 @@
  *
  * Rule values never reach script source: every script here is a constant, values go in params.
  *
- * All of the above is for fields indexed as the mapping profile assumes. Backfill passes the target
- * indices' real mappings (`Mapped`, a FieldIndex): see "Mapping-aware emission" at the end.
+ * All of the above is for fields indexed as the mapping profile assumes. Each predicate is lowered
+ * once (src/emit/match-plan/lower.ts) and its match op becomes the exact query here (`opQuery`).
+ * Backfill passes the target indices' real mappings (`Mapped`, a FieldIndex): src/emit/dsl-mapped.ts.
  */
 import type { Field, Node, Predicate, Rule, WildcardPart } from "../ir/types.ts";
-import { describeIndexed, keywordPathOf, type FieldIndex, type IndexedField, type KeywordPath } from "./field-index.ts";
-import { wildcardShape } from "../ir/build.ts";
-import { regexQuery as regexClause } from "../ir/regex/query.ts";
-import { isCidr, isIp, normalizeCidr } from "../ir/ip.ts";
-import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../ir/semantics.ts";
-import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../ir/doc-scripts.ts";
+import { regexQuery as regexClause } from "./dsl-regex.ts";
+import { isIp } from "../ir/ip.ts";
+import { caseless, foldAscii, globParams } from "../ir/semantics.ts";
+import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "./dsl-scripts.ts";
+import { RuleError, RuleUnsupported } from "../ir/errors.ts";
+import { lowerPredicate } from "./match-plan/lower.ts";
+import {
+  type GlobMatch,
+  type MatchOp,
+  type NumberMatch,
+  type RegexMatch,
+  type StringMatch,
+  type StringTest,
+  unhandledOp,
+} from "./match-plan/ops.ts";
+import { flip, mappedMergeKey, mappedPredicateQuery, type Mapped } from "./dsl-mapped.ts";
 
 export { isCidr, isIp } from "../ir/ip.ts";
-export { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../ir/doc-scripts.ts";
+export { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "./dsl-scripts.ts";
+export { mappedPredicateQuery, type Mapped } from "./dsl-mapped.ts";
+/** A rule the DSL cannot express (reported per rule by `compile`): src/ir/errors.ts RuleError. */
+export { RuleError as EmitError } from "../ir/errors.ts";
 
 /** Lucene's per-bool clause limit on 7.x is 1024; stay under it. */
 export const MAX_CLAUSES = 1024;
-
-/** A rule the DSL cannot express (reported per rule by `compile`, the rest go on). */
-export class EmitError extends Error {
-  override name = "EmitError";
-  constructor(
-    message: string,
-    public status: "unsupported" | "error" = "unsupported",
-  ) {
-    super(message);
-  }
-}
 
 type Q = Record<string, unknown>;
 
@@ -131,7 +134,7 @@ function withCase(field: string, kind: "term" | "prefix" | "wildcard", value: st
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fixed scripts (src/ir/doc-scripts.ts: constant source, values in params) for what the query DSL
+// Fixed scripts (src/emit/dsl-scripts.ts: constant source, values in params) for what the query DSL
 // has no query for.
 
 function script(source: string, params: Record<string, unknown>): Q {
@@ -217,146 +220,81 @@ function guarded(
 // ---------------------------------------------------------------------------------------------
 // Predicates
 
-/** A string predicate expressed as a wildcard pattern, on any field type. */
-function patternQuery(f: Field, parts: WildcardPart[], cased: boolean): Q {
-  const shape = wildcardShape(parts);
-  switch (shape.kind) {
-    case "equals":
-      return equalsQuery(f, shape.value, cased);
-    case "prefix":
-      return prefixQuery(f, shape.value, cased);
-    case "suffix":
-      return suffixQuery(f, shape.value, cased);
-    case "contains":
-      return containsQuery(f, shape.value, cased);
-    default: {
-      if (!isStringField(f)) {
-        const g = globParams(parts);
-        return docStringQuery(f, "glob", g.value, cased, g.mask);
-      }
-      return guarded(f, "glob", parts, cased, withCase(queryField(f), "wildcard", wildcardPattern(parts), cased));
-    }
-  }
+const AFFIX_PARTS: Record<StringTest, (v: string) => WildcardPart[]> = {
+  eq: (v) => [{ lit: v }],
+  prefix: (v) => [{ lit: v }, { any: true }],
+  suffix: (v) => [{ any: true }, { lit: v }],
+  contains: (v) => [{ any: true }, { lit: v }, { any: true }],
+};
+
+function stringQuery(m: StringMatch): Q {
+  const { field: f, value, cased } = m;
+  if (m.view !== "keyword") return docStringQuery(f, m.test, value, cased);
+  const name = queryField(f);
+  const query =
+    m.test === "eq"
+      ? withCase(name, "term", value, cased)
+      : m.test === "prefix"
+        ? withCase(name, "prefix", value, cased)
+        : withCase(name, "wildcard", `*${escapeWildcard(value)}${m.test === "contains" ? "*" : ""}`, cased);
+  return guarded(f, m.test, AFFIX_PARTS[m.test](value), cased, query);
+}
+
+function globQuery(m: GlobMatch): Q {
+  if (m.view !== "keyword") return docStringQuery(m.field, "glob", globParams(m.parts).value, m.cased, m.mask);
+  const query = withCase(queryField(m.field), "wildcard", wildcardPattern(m.parts), m.cased);
+  return guarded(m.field, "glob", m.parts, m.cased, query);
 }
 
 function existsQuery(f: Field): Q {
   return { exists: { field: queryField(f) } };
 }
 
-function equalsQuery(f: Field, value: string, cased: boolean): Q {
-  const name = queryField(f);
-  if (isStringField(f)) return guarded(f, "eq", [{ lit: value }], cased, withCase(name, "term", value, cased));
-  switch (f.type) {
-    case "ip":
-      return isIp(value) ? { term: { [name]: value } } : MATCH_NONE;
-    case "long":
-    case "double":
-      return DECIMAL.test(value.trim()) ? { term: { [name]: Number(value) } } : MATCH_NONE;
-    case "boolean": {
-      const v = cased ? value : value.toLowerCase();
-      return v === "true" || v === "false" ? { term: { [name]: v === "true" } } : MATCH_NONE;
-    }
-    default:
-      return docStringQuery(f, "eq", value, cased);
-  }
+function numberQuery(m: NumberMatch): Q {
+  const name = m.field.name;
+  if (m.view === "keyword") return script(DOC_NUMBER_SCRIPT, { field: queryField(m.field), op: m.cmp, value: m.value });
+  return m.cmp === "eq" ? { term: { [name]: m.value } } : { range: { [name]: { [m.cmp]: m.value } } };
 }
 
-function prefixQuery(f: Field, value: string, cased: boolean): Q {
-  if (value === "") return existsQuery(f);
-  if (!isStringField(f)) return docStringQuery(f, "prefix", value, cased);
-  return guarded(f, "prefix", [{ lit: value }, { any: true }], cased, withCase(queryField(f), "prefix", value, cased));
-}
-
-function suffixQuery(f: Field, value: string, cased: boolean): Q {
-  if (value === "") return existsQuery(f);
-  if (!isStringField(f)) return docStringQuery(f, "suffix", value, cased);
-  return guarded(
-    f,
-    "suffix",
-    [{ any: true }, { lit: value }],
-    cased,
-    withCase(queryField(f), "wildcard", "*" + escapeWildcard(value), cased),
-  );
-}
-
-function containsQuery(f: Field, value: string, cased: boolean): Q {
-  if (value === "") return existsQuery(f);
-  if (!isStringField(f)) return docStringQuery(f, "contains", value, cased);
-  return guarded(
-    f,
-    "contains",
-    [{ any: true }, { lit: value }, { any: true }],
-    cased,
-    withCase(queryField(f), "wildcard", "*" + escapeWildcard(value) + "*", cased),
-  );
-}
-
-function numberText(n: number): string {
-  return String(n);
-}
-
-function numberQuery(p: Extract<Predicate, { kind: "number" }>): Q {
-  const f = p.field;
-  const name = queryField(f);
-  if (!Number.isFinite(p.value)) throw new EmitError(`${f.name}: number ${p.value} is not finite`, "error");
-  if (f.type === "long" || f.type === "double")
-    return p.op === "eq" ? { term: { [f.name]: p.value } } : { range: { [f.name]: { [p.op]: p.value } } };
-  if (isStringField(f)) {
-    if (p.op === "eq") return { term: { [name]: numberText(p.value) } };
-    return script(DOC_NUMBER_SCRIPT, { field: name, op: p.op, value: p.value });
-  }
-  switch (f.type) {
-    case "boolean":
-      if (p.op === "eq") return p.value === 1 || p.value === 0 ? { term: { [name]: p.value === 1 } } : MATCH_NONE;
-      throw new EmitError(`${f.name}: numeric comparison on a boolean field`);
-    default:
-      throw new EmitError(`${f.name}: numeric comparison on a field of type ${f.type}`);
-  }
-}
-
-function regexQuery(p: Extract<Predicate, { kind: "regex" }>): Q {
-  if (!isStringField(p.field))
-    throw new EmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
-  const r = regexClause(queryField(p.field), p.regex, {
-    docValues: !(p.field.type === "text" && !p.field.keywordSubfield),
+function regexQuery(m: RegexMatch): Q {
+  const r = regexClause(queryField(m.field), m.regex, {
+    docValues: !(m.field.type === "text" && !m.field.keywordSubfield),
   });
-  if ("unsupported" in r) throw new EmitError(`${p.field.name}|re: ${r.unsupported}`);
+  if ("unsupported" in r) throw new RuleUnsupported(`${m.field.name}|re: ${r.unsupported}`);
   return r.query as Q;
 }
 
-function cidrQuery(p: Extract<Predicate, { kind: "cidr" }>): Q {
-  if (p.field.type !== "ip")
-    throw new EmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
-  const network = normalizeCidr(p.cidr);
-  if (!network) throw new EmitError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`, "error");
-  return { term: { [p.field.name]: network } };
+/** The exact query of one match op (the leaves of every DSL query; src/emit/match-plan/ops.ts). */
+export function opQuery(m: MatchOp): Q {
+  switch (m.kind) {
+    case "string":
+      return stringQuery(m);
+    case "glob":
+      return globQuery(m);
+    case "number":
+      return numberQuery(m);
+    case "bool":
+      return { term: { [queryField(m.field)]: m.value } };
+    case "cidr":
+      return { term: { [m.field.name]: m.text } };
+    case "regex":
+      return regexQuery(m);
+    case "exists":
+      return m.exists ? existsQuery(m.field) : { bool: { must_not: [existsQuery(m.field)] } };
+    case "const":
+      return m.value ? MATCH_ALL : MATCH_NONE;
+    case "fieldref":
+      return script(FIELDREF_SCRIPT, { a: queryField(m.field), b: queryField(m.other), cased: m.cased });
+    case "anyField":
+      return orOf(m.fields.map((x) => opQuery(x.op)));
+    default:
+      return unhandledOp(m);
+  }
 }
 
+/** The exact query of one predicate, as assumed mapped (throws RuleError when none can be built). */
 export function predicateQuery(p: Predicate): Q {
-  switch (p.kind) {
-    case "equals":
-      return equalsQuery(p.field, p.value, p.cased);
-    case "prefix":
-      return prefixQuery(p.field, p.value, p.cased);
-    case "suffix":
-      return suffixQuery(p.field, p.value, p.cased);
-    case "contains":
-      return containsQuery(p.field, p.value, p.cased);
-    case "wildcard":
-      return patternQuery(p.field, p.parts, p.cased);
-    case "number":
-      return numberQuery(p);
-    case "regex":
-      return regexQuery(p);
-    case "cidr":
-      return cidrQuery(p);
-    case "exists":
-      return p.exists ? existsQuery(p.field) : { bool: { must_not: [existsQuery(p.field)] } };
-    case "fieldref":
-      return script(FIELDREF_SCRIPT, { a: queryField(p.field), b: queryField(p.other), cased: p.cased });
-    case "keyword":
-      return orOf(p.fields.map((f) => patternQuery(f, p.parts, p.cased)));
-  }
+  return opQuery(lowerPredicate(p));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,22 +341,32 @@ function isMatchNone(q: Q): boolean {
 
 /**
  * The `terms` key for an OR child that can be merged with its siblings: a case-sensitive (or
- * caseless) equals on a keyword/text/ip field, or a numeric eq on a numeric field.
+ * caseless) equals on a keyword/text field, an equals on an ip field, or a numeric eq (on a numeric
+ * field, or as its text on a keyword field).
  */
-function mergeKey(n: Node, m?: Mapped): { field: string; value: string | number } | undefined {
+export function mergeKey(n: Node, m?: Mapped): { field: string; value: string | number } | undefined {
   if (m) return mappedMergeKey(n, m);
-  if (n.kind === "equals") {
-    const f = n.field;
-    if (isStringField(f) && !ci(n.cased, n.value)) return { field: queryField(f), value: n.value };
-    if (f.type === "ip" && isIp(n.value)) return { field: f.name, value: n.value };
-    return undefined;
+  if (n.kind !== "equals" && !(n.kind === "number" && n.op === "eq")) return undefined;
+  let op: MatchOp;
+  try {
+    op = lowerPredicate(n);
+  } catch (e) {
+    if (e instanceof RuleError) return undefined;
+    throw e;
   }
-  if (n.kind === "number" && n.op === "eq" && Number.isFinite(n.value)) {
-    const f = n.field;
-    if (f.type === "long" || f.type === "double") return { field: f.name, value: n.value };
-    if (isStringField(f)) return { field: queryField(f), value: numberText(n.value) };
+  switch (op.kind) {
+    case "string":
+      if (op.test === "eq" && op.view === "keyword" && op.exact)
+        return { field: queryField(op.field), value: op.value };
+      // A case-insensitive address on an ip field with a keyword sub-field: the ip field's term.
+      return op.field.type === "ip" && isIp(op.value) ? { field: op.field.name, value: op.value } : undefined;
+    case "cidr":
+      return { field: op.field.name, value: op.text };
+    case "number":
+      return n.kind === "number" && op.view !== "keyword" ? { field: op.field.name, value: op.value } : undefined;
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 function orQuery(children: Node[], mapped?: Mapped): Q {
@@ -449,7 +397,7 @@ function orQuery(children: Node[], mapped?: Mapped): Q {
 }
 
 /**
- * The query for one node of the rule tree. Throws EmitError for what the DSL cannot express.
+ * The query for one node of the rule tree. Throws RuleError (src/ir/errors.ts) for what the DSL cannot express.
  * With `m` (the indices' real mappings), each predicate is compiled for its field as really
  * indexed (see "Mapping-aware emission" below).
  */
@@ -489,7 +437,7 @@ export function originalQuery(q: unknown): Q {
     if (keys.length === 1 && keys[0] === "query") return originalQuery(o.query);
     return o;
   }
-  throw new EmitError(`original query is not a query object: ${JSON.stringify(q)}`, "error");
+  throw new RuleError(`original query is not a query object: ${JSON.stringify(q)}`);
 }
 
 /**
@@ -501,187 +449,4 @@ export function ruleQuery(rule: Rule, m?: Mapped): Q {
     rule.backfillOnlyQuery !== undefined ? originalQuery(rule.backfillOnlyQuery) : nodeToQuery(rule.condition, m);
   if (!rule.whitelist) return base;
   return andOf([base], [nodeToQuery(rule.whitelist, m && flip(m))]);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Mapping-aware emission (backfill, untag, doctor)
-//
-// The truth is the event's `_source`: the Painless matcher decides on it, live and in backfill.
-// The mapping profile only ASSUMED how fields are indexed; an index a SOC already has may say
-// otherwise (ES's dynamic text + `.keyword` with ignore_above 256, Winlogbeat's keyword with
-// ignore_above 1024, a field missing or typed differently in some indices). Given the indices' real
-// mappings (`FieldIndex`), each predicate is compiled for its field as really indexed:
-// - a string predicate runs on the field's keyword value: the field itself (keyword, wildcard) or
-//   the keyword sub-field of a text (or typed) field, whatever its name;
-// - where the index cannot answer exactly, the query WIDENS (m.upper) or, under a `not`, narrows
-//   (so that the negation widens): text-only fields, a type other than the rules assume, objects
-//   whose values are not all mapped → "the field has some value" (or everything) / nothing; a keyword
-//   with an `ignore_above` (the matcher has none: it reads values of any length from `_source`) → also
-//   the events whose value was too long to be indexed (the field, or the text field, without an
-//   indexed keyword value);
-// - a field no index maps, where every value would have been mapped, holds no value: no match;
-// - indices that index a field differently each get their own clause (`_index` terms).
-// The widened query only selects candidates; the script decides, so tags never change.
-// Known limit: an ARRAY mixing values under and over a keyword's ignore_above has an indexed value,
-// so the "too long" widening cannot see its long element (single values, which Windows event data
-// always is, are exact).
-
-/** The matcher's keyword limit (encode-nodes.ts DEFAULT_IGNORE_ABOVE): none, it sees values of any length. */
-const MATCHER_IGNORE_ABOVE = Number.POSITIVE_INFINITY;
-
-export interface Mapped {
-  fields: FieldIndex;
-  /** true: a superset of the events the matcher would tag; false: a subset (under a `not`). */
-  upper: boolean;
-  /** Told each time a predicate could not be compiled exactly for a field. */
-  widened?: (field: string, why: string) => void;
-}
-
-function flip(m: Mapped): Mapped {
-  return { ...m, upper: !m.upper };
-}
-
-function exists(path: string): Q {
-  return { exists: { field: path } };
-}
-
-/** Some superset of the events holding a value in `f` (for widened predicates). */
-function presence(f: IndexedField): Q {
-  switch (f.kind) {
-    case "absent":
-      return MATCH_NONE;
-    case "unknown":
-      return MATCH_ALL;
-    case "keyword":
-      return Number.isFinite(f.ignoreAbove) ? MATCH_ALL : exists(f.path);
-    case "text":
-      return exists(f.path);
-    case "typed":
-      return f.ignoreMalformed ? MATCH_ALL : exists(f.path);
-  }
-}
-
-/** Events whose value may be too long for the keyword path (not indexed there). */
-function tooLong(f: IndexedField): Q {
-  if (f.kind === "keyword") return andOf([], [exists(f.path)]);
-  if ((f.kind === "text" || (f.kind === "typed" && !f.ignoreMalformed)) && f.sub)
-    return andOf([exists(f.path)], [exists(f.sub.path)]);
-  if (f.kind === "typed" && f.sub) return andOf([], [exists(f.sub.path)]);
-  return MATCH_ALL;
-}
-
-/** The predicate cannot match a value longer than `limit` (so values cut by ignore_above do not matter). */
-function lengthBounded(p: Predicate, limit: number): boolean {
-  if (p.kind === "equals") return p.value.length <= limit;
-  if (p.kind === "number") return p.op === "eq" && String(p.value).length <= limit;
-  return false;
-}
-
-function containsScript(q: unknown): boolean {
-  if (Array.isArray(q)) return q.some(containsScript);
-  if (q && typeof q === "object") return Object.entries(q).some(([k, v]) => k === "script" || containsScript(v));
-  return false;
-}
-
-function sameType(real: string, assumed: Field["type"]): boolean {
-  return real === assumed;
-}
-
-/** The real field a predicate compiles on (with its keyword path), or why it cannot compile exactly. */
-function realField(p: Predicate & { field: Field }, f: IndexedField): { field: Field; kw?: KeywordPath } | string {
-  const pf = p.field;
-  if (p.kind === "cidr")
-    return f.kind === "typed" && f.type === "ip"
-      ? { field: { name: f.path, type: "ip" } }
-      : `${describeIndexed(f)}, not ip`;
-  if (isStringField(pf)) {
-    const kw = keywordPathOf(f);
-    if (!kw) return `${describeIndexed(f)}: no keyword value to compare`;
-    return { field: { name: kw.path, type: "keyword" }, kw };
-  }
-  if (f.kind === "typed" && sameType(f.type, pf.type)) return { field: { name: f.path, type: pf.type } };
-  return `${describeIndexed(f)} where the rules assume ${pf.type}`;
-}
-
-/** One single-field predicate on one way of indexing its field. */
-function onIndexed(p: Predicate & { field: Field }, f: IndexedField, m: Mapped): Q {
-  const widen = (why: string, to: Q) => {
-    m.widened?.(p.field.name, why);
-    return m.upper ? to : MATCH_NONE;
-  };
-  if (f.kind === "absent") return MATCH_NONE;
-  if (f.kind === "unknown") return widen(describeIndexed(f), MATCH_ALL);
-  const real = realField(p, f);
-  if (typeof real === "string") return widen(real, presence(f));
-  const q = predicateQuery({ ...p, field: real.field } as Predicate);
-  const kw = real.kw;
-  if (!kw) return q;
-  if (kw.wildcard && containsScript(q))
-    return widen(`${kw.path} is a wildcard field (no doc-value script)`, presence(f));
-  if (kw.ignoreAbove < MATCHER_IGNORE_ABOVE && !lengthBounded(p, kw.ignoreAbove)) {
-    m.widened?.(p.field.name, `${kw.path} has ignore_above ${kw.ignoreAbove}`);
-    return m.upper ? orOf([q, tooLong(f)]) : q;
-  }
-  if (kw.ignoreAbove > MATCHER_IGNORE_ABOVE && !lengthBounded(p, MATCHER_IGNORE_ABOVE) && !m.upper) {
-    // The index holds values the matcher ignores (longer than 8191): a subset needs them out.
-    m.widened?.(p.field.name, `${kw.path} indexes values longer than ${MATCHER_IGNORE_ABOVE}`);
-    return MATCH_NONE;
-  }
-  return q;
-}
-
-function onFieldVariants(p: Predicate & { field: Field }, m: Mapped, one: (f: IndexedField) => Q): Q {
-  const vs = m.fields.variants(p.field.name);
-  if (vs.length === 1) return one(vs[0]!.field);
-  return orOf(vs.map((v) => andOf([{ terms: { _index: v.indices } }, one(v.field)])));
-}
-
-/** A predicate compiled for the real mappings (a superset, or under `not` a subset, of the matcher's events). */
-export function mappedPredicateQuery(p: Predicate, m: Mapped): Q {
-  switch (p.kind) {
-    case "keyword":
-      return orOf(
-        p.fields.map((f) => mappedPredicateQuery({ kind: "wildcard", field: f, parts: p.parts, cased: p.cased }, m)),
-      );
-    case "exists":
-      if (!p.exists) return andOf([], [mappedPredicateQuery({ ...p, exists: true }, flip(m))]);
-      return onFieldVariants(p, m, (f) => onIndexed(p, f, m));
-    case "fieldref": {
-      const a = m.fields.variants(p.field.name);
-      const b = m.fields.variants(p.other.name);
-      const ka = a.length === 1 ? keywordPathOf(a[0]!.field) : undefined;
-      const kb = b.length === 1 ? keywordPathOf(b[0]!.field) : undefined;
-      const ok = (k?: KeywordPath) => k && !k.wildcard;
-      if (ka && kb && ok(ka) && ok(kb)) {
-        const q = predicateQuery({
-          ...p,
-          field: { name: ka.path, type: "keyword" },
-          other: { name: kb.path, type: "keyword" },
-        });
-        if (ka.ignoreAbove >= MATCHER_IGNORE_ABOVE && kb.ignoreAbove >= MATCHER_IGNORE_ABOVE) return q;
-        // A value over ignore_above is in neither doc value: those events are candidates too.
-        m.widened?.(p.field.name, "field reference on keyword fields with ignore_above");
-        return m.upper ? orOf([q, tooLong(a[0]!.field), tooLong(b[0]!.field)]) : q;
-      }
-      if (a.every((v) => v.field.kind === "absent") || b.every((v) => v.field.kind === "absent")) return MATCH_NONE;
-      m.widened?.(p.field.name, "field reference on fields not both keyword");
-      return m.upper ? MATCH_ALL : MATCH_NONE;
-    }
-    default:
-      return onFieldVariants(p, m, (f) => onIndexed(p, f, m));
-  }
-}
-
-/** `terms` merging in mapped mode: only an equality that compiles exactly on one real field. */
-function mappedMergeKey(n: Node, m: Mapped): { field: string; value: string | number } | undefined {
-  if (n.kind !== "equals" && n.kind !== "number") return undefined;
-  const vs = m.fields.variants(n.field.name);
-  if (vs.length !== 1) return undefined;
-  const f = vs[0]!.field;
-  if (f.kind === "absent" || f.kind === "unknown") return undefined;
-  const real = realField(n, f);
-  if (typeof real === "string") return undefined;
-  if (real.kw && (real.kw.wildcard || !lengthBounded(n, Math.min(real.kw.ignoreAbove, MATCHER_IGNORE_ABOVE))))
-    return undefined;
-  return mergeKey({ ...n, field: real.field } as Node);
 }

@@ -10,7 +10,7 @@
  * (`T1685`, the `defense-impairment` tactic) does not open right in the Navigator.
  */
 import type { Rule } from "../ir/types.ts";
-import { techniquesOf } from "./painless/rule-meta.ts";
+import { techniquesOf } from "./match-plan/rule-meta.ts";
 import { UsageError } from "../util/errors.ts";
 
 /** Navigator 5.2.0 reads layer format 4.5 (the spec's own example pairs them with ATT&CK 18). */

@@ -40,10 +40,6 @@ export function not(child: Node): Node {
   return { kind: "not", child };
 }
 
-export function isPredicate(n: Node): n is Predicate {
-  return n.kind !== "and" && n.kind !== "or" && n.kind !== "not" && n.kind !== "const";
-}
-
 /** Visits every predicate in the tree. */
 export function forEachPredicate(n: Node, fn: (p: Predicate) => void): void {
   switch (n.kind) {

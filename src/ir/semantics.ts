@@ -1,9 +1,9 @@
 /**
  * What a predicate means, as every emitter needs it: which fields string predicates treat as text,
  * ASCII case folding, the numeric text Elasticsearch accepts for a number field, and the value/mask
- * form of a wildcard pattern. The DSL (src/emit/dsl.ts, whose header is the reference), the Painless
- * encoder (src/emit/painless/encode-nodes.ts, index-keys.ts) and the JavaScript matcher
- * (src/emit/js/) import these, so the three cannot drift apart on them. Addresses and networks are in ./ip.ts.
+ * form of a wildcard pattern. The lowering pass (src/emit/match-plan/lower.ts) applies them once for
+ * the three matchers, and the index keys (src/emit/match-plan/index-keys.ts) and the mapping-aware DSL
+ * (src/emit/dsl-mapped.ts) use them too. Addresses and networks are in ./ip.ts.
  */
 import type { Field, WildcardPart } from "./types.ts";
 

@@ -72,8 +72,6 @@ export type Node =
   | { kind: "const"; value: boolean }
   | Predicate;
 
-export type PredicateKind = Predicate["kind"];
-
 /** Where a rule came from. */
 export interface RuleSource {
   format: "sigma" | "simplequery";

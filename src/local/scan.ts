@@ -7,9 +7,9 @@
  */
 import type { Rule } from "../ir/types.ts";
 import { Matcher } from "../emit/js/matcher.ts";
-import type { GuardCosts } from "../emit/painless/index-keys.ts";
+import type { GuardCosts } from "../emit/match-plan/index-keys.ts";
 import { tagEvent, tagSet, type TagSet } from "../emit/js/tagger.ts";
-import { setAside } from "../emit/painless/set-aside.ts";
+import { setAside } from "../emit/js/set-aside.ts";
 import type { LocalEvent } from "./events.ts";
 import { emptyCounts, LEVELS, levelOf, type Level, type LevelCounts } from "../rules/select.ts";
 

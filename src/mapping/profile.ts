@@ -78,7 +78,7 @@ export interface Profile {
    * the percent of a source's events holding the key (the channel and provider carry every event of a
    * source, an event id most of one). Fields not named are rare values. The Painless and JavaScript
    * matchers key a rule by its guard only when every other choice costs more (see
-   * src/emit/painless/index-keys.ts).
+   * src/emit/match-plan/index-keys.ts).
    */
   guardCosts: Readonly<Record<string, number>>;
   /**

@@ -8,7 +8,7 @@
 import type { Rule } from "../../src/ir/types.ts";
 import { ruleQuery } from "../../src/emit/dsl.ts";
 import { buildPipeline } from "../../src/emit/painless/pipeline.ts";
-import { setAside } from "../../src/emit/painless/set-aside.ts";
+import { setAside } from "../../src/emit/js/set-aside.ts";
 import { WINDOWS_GUARD_COSTS } from "../../src/mapping/windows-profile.ts";
 import { connect, type Cluster } from "../../src/cluster/connection/client.ts";
 import { dropIndices, ES_URL, testIndex } from "./es.ts";

@@ -9,9 +9,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import type { RegexValue } from "../../src/ir/types.ts";
 import { toNfa, type Program } from "../../src/ir/regex/nfa.ts";
-import { runProgram } from "../../src/ir/regex/vm.ts";
-import { REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
-import { regexQuery } from "../../src/ir/regex/query.ts";
+import { runProgram } from "../../src/emit/js/regex.ts";
+import { REGEX_PAINLESS } from "../../src/emit/painless/regex-source.ts";
+import { regexQuery } from "../../src/emit/dsl-regex.ts";
 import { cluster, dropIndices, testIndex } from "../helpers/es.ts";
 import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle } from "../helpers/regex.ts";
 

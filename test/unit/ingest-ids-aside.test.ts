@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { IdMaker, valueAt } from "../../src/events/doc-ids.ts";
-import { keyOrder, setAside } from "../../src/emit/painless/set-aside.ts";
+import { keyOrder, setAside } from "../../src/emit/js/set-aside.ts";
 
 describe("document ids for ingest", () => {
   const run = (docs: Record<string, unknown>[], mode: ConstructorParameters<typeof IdMaker>[0] = { kind: "auto" }) => {

@@ -2,9 +2,9 @@
 import { describe, expect, test } from "bun:test";
 import type { Node } from "../../src/ir/types.ts";
 import { encodeRules as encode, type EncodeOptions } from "../../src/emit/painless/encode.ts";
-import { gramHash, indexKeys as keysOf } from "../../src/emit/painless/index-keys.ts";
+import { gramHash, indexKeys as keysOf } from "../../src/emit/match-plan/index-keys.ts";
 import { OP } from "../../src/emit/painless/layout.ts";
-import { summaryParts, techniquesOf } from "../../src/emit/painless/rule-meta.ts";
+import { summaryParts, techniquesOf } from "../../src/emit/match-plan/rule-meta.ts";
 import { foldAscii } from "../../src/ir/semantics.ts";
 import { ipBytes } from "../../src/ir/ip.ts";
 import {

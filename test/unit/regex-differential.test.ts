@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import type { RegexValue } from "../../src/ir/types.ts";
 import { toLuceneRegexp } from "../../src/ir/regex/lucene.ts";
 import { toNfa } from "../../src/ir/regex/nfa.ts";
-import { runProgram } from "../../src/ir/regex/vm.ts";
+import { runProgram } from "../../src/emit/js/regex.ts";
 import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle, luceneAsJs, rng } from "../helpers/regex.ts";
 import { parseRegex } from "../../src/ir/regex/parse.ts";
 

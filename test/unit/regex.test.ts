@@ -4,10 +4,10 @@ import type { RegexValue } from "../../src/ir/types.ts";
 import { parseRegex } from "../../src/ir/regex/parse.ts";
 import { toLuceneRegexp } from "../../src/ir/regex/lucene.ts";
 import { OP, toNfa, type Program } from "../../src/ir/regex/nfa.ts";
-import { RegexBudgetError, runProgram, runProgramCounted } from "../../src/ir/regex/vm.ts";
+import { RegexBudgetError, runProgram, runProgramCounted } from "../../src/emit/js/regex.ts";
 import { compileRegex } from "../../src/ir/regex/index.ts";
-import { REGEX_PAINLESS } from "../../src/ir/regex/painless.ts";
-import { REGEX_QUERY_SCRIPT, regexQuery } from "../../src/ir/regex/query.ts";
+import { REGEX_PAINLESS } from "../../src/emit/painless/regex-source.ts";
+import { REGEX_QUERY_SCRIPT, regexQuery } from "../../src/emit/dsl-regex.ts";
 
 const rx = (pattern: string, f = ""): RegexValue => ({
   pattern,

@@ -1,11 +1,7 @@
+import { RuleError, RuleUnsupported } from "../../src/ir/errors.ts";
 import { describe, expect, test } from "bun:test";
 import type { Node } from "../../src/ir/types.ts";
-import {
-  ConditionError,
-  ConditionUnsupported,
-  evalCondition,
-  parseCondition,
-} from "../../src/rules/sigma/condition.ts";
+import { evalCondition, parseCondition } from "../../src/rules/sigma/condition.ts";
 import { cond, failure } from "../helpers/sigma-compile.ts";
 
 // Search identifiers stand for themselves: a predicate whose value is the name.
@@ -77,7 +73,7 @@ describe("x of", () => {
     expect(ev("3 of sel_*")).toEqual({ kind: "const", value: false });
   });
   test("a pattern matching nothing is an error", () => {
-    expect(() => ev("1 of nothing*")).toThrow(ConditionError);
+    expect(() => ev("1 of nothing*")).toThrow(RuleError);
     expect(() => ev("1 of nothing*")).toThrow("'1 of nothing*' matches no search identifier");
   });
 });
@@ -93,12 +89,12 @@ describe("condition errors and unsupported forms", () => {
     expect(() => ev("")).toThrow("empty condition");
   });
   test("aggregations and near are unsupported with the reason", () => {
-    expect(() => parseCondition("selection | count() by host > 5")).toThrow(ConditionUnsupported);
+    expect(() => parseCondition("selection | count() by host > 5")).toThrow(RuleUnsupported);
     expect(() => parseCondition("selection | count() by host > 5")).toThrow(
       "aggregation '| count() by host > 5' is not supported",
     );
     expect(() => parseCondition("selection | near other")).toThrow("aggregation '| near other'");
-    expect(() => parseCondition("count(x) by y > 3 and not z")).toThrow(ConditionUnsupported);
+    expect(() => parseCondition("count(x) by y > 3 and not z")).toThrow(RuleUnsupported);
   });
 });
 

@@ -5,6 +5,7 @@
  * "Mapping-aware emission" in src/emit/dsl.ts): tags stay exact, the run gets slower. Each finding
  * names the field, the indices, the rules and what to do. Read-only.
  */
+import { isStringField } from "../../ir/semantics.ts";
 import type { Field, Node, Rule } from "../../ir/types.ts";
 import { describeIndexed, keywordPathOf, type FieldVariant, type IndexedField } from "../../emit/field-index.ts";
 import type { Discovery } from "./field-discovery.ts";
@@ -73,10 +74,6 @@ export function ruleFields(rule: Rule): { field: Field; partial: boolean }[] {
   return [...out.values()];
 }
 
-function stringAssumed(f: Field): boolean {
-  return f.type === "keyword" || f.type === "text" || Boolean(f.keywordSubfield);
-}
-
 /** What is wrong (for backfill) with one way of indexing a field the rules read, if anything. */
 function judge(f: Field, v: IndexedField, partial = true): Omit<Finding, "indices" | "rules" | "field"> | undefined {
   switch (v.kind) {
@@ -94,7 +91,7 @@ function judge(f: Field, v: IndexedField, partial = true): Omit<Finding, "indice
         fix: "map the field (or enable dynamic mapping for its object) in the index template; existing indices need a reindex",
       };
     case "text":
-      if (!v.sub && stringAssumed(f))
+      if (!v.sub && isStringField(f))
         return {
           kind: "text-only",
           status: "warn",
@@ -104,14 +101,14 @@ function judge(f: Field, v: IndexedField, partial = true): Omit<Finding, "indice
         };
       break;
     case "typed":
-      if (stringAssumed(f) && !v.sub)
+      if (isStringField(f) && !v.sub)
         return {
           kind: "type",
           status: "warn",
           detail: `${describeIndexed(v)} where the rules compare text: backfill widens to 'the field exists'`,
           fix: "map it keyword (or add a keyword sub-field) in the template",
         };
-      if (!stringAssumed(f) && v.type !== f.type)
+      if (!isStringField(f) && v.type !== f.type)
         return {
           kind: "type",
           status: "warn",
@@ -120,7 +117,7 @@ function judge(f: Field, v: IndexedField, partial = true): Omit<Finding, "indice
         };
       break;
     case "keyword":
-      if (!stringAssumed(f) && f.type !== "keyword")
+      if (!isStringField(f) && f.type !== "keyword")
         return {
           kind: "type",
           status: "warn",
@@ -130,7 +127,7 @@ function judge(f: Field, v: IndexedField, partial = true): Omit<Finding, "indice
       break;
   }
   const kw = keywordPathOf(v);
-  if (kw && partial && stringAssumed(f) && kw.ignoreAbove < MATCHER_IGNORE_ABOVE)
+  if (kw && partial && isStringField(f) && kw.ignoreAbove < MATCHER_IGNORE_ABOVE)
     return {
       kind: "ignore-above",
       status: "warn",

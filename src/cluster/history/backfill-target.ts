@@ -79,14 +79,6 @@ export function planTargets(rules: Rule[], opts: Pick<BackfillOptions, "index" |
   return [...byKey.values()];
 }
 
-/**
- * The name of the field that holds rule ids on these indices (keyword, or a text field's keyword
- * sub-field), from their real mappings. Where indices differ, see `ruleIdFields` / `carriesRule`.
- */
-export async function ruleIdField(cluster: Cluster, index: string[]): Promise<string> {
-  return ruleIdFields(await discoverFields(cluster, index))[0]!.field;
-}
-
 /** `query` within the run's time window on `timeField`. */
 export function windowed(query: object, timeField: string, opts: BackfillOptions): object {
   const range = timeRange(timeField, opts.since, opts.until);

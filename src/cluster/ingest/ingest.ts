@@ -8,7 +8,7 @@
  *   with backoff; every other refused document is reported with its line and the server's reason.
  * - A document refused because its `outliers`, `threat` or `tags` clash with our tag mappings (the
  *   index kept them after `pipeline uninstall`, or no pipeline of ours runs) has those values set
- *   aside (emit/painless/set-aside.ts, as the live pipeline does) and is sent once more.
+ *   aside (emit/js/set-aside.ts, as the live pipeline does) and is sent once more.
  * - When the node cannot be reached any more (refused, reset, timed out), the run stops at once
  *   and says how far it got: `aborted` holds the reason; the command exits 3.
  */
@@ -17,7 +17,7 @@ import type { DocEntry } from "../../events/docs-file.ts";
 import { IdMaker, type IdMode } from "../../events/doc-ids.ts";
 import { Progress } from "../../util/progress.ts";
 import { ClusterError } from "../../util/errors.ts";
-import { setAside } from "../../emit/painless/set-aside.ts";
+import { setAside } from "../../emit/js/set-aside.ts";
 
 export interface IngestOptions {
   index: string;

@@ -1,38 +1,38 @@
 /**
  * The third emitter: rules into JavaScript closures that match events locally (`outliers scan`,
  * `outliers test`), with the semantics the header of src/emit/dsl.ts states and the Painless matcher
- * (src/emit/painless/source.ts) implements. Each predicate is normalised exactly as the Painless
- * encoder normalises it (an empty prefix is `exists`, equals on an ip field is address equality, a
- * number on a keyword field is its text, …), using the shared helpers of src/ir/semantics.ts and
- * src/ir/ip.ts, so the three emitters answer alike; the differential test holds them to it.
+ * (src/emit/painless/source.ts) implements. Each predicate is lowered once (src/emit/match-plan/lower.ts,
+ * the same match op the Painless encoder serialises) and its op becomes a closure here; the
+ * differential test holds the three emitters to the same answers.
  *
  * Each IR node is compiled once: a subtree that occurs in more than one rule (the logsource guards
  * shared by hundreds of rules) becomes one closure evaluated at most once per event. Rules are
  * filed under index keys (`indexKeys`, the same necessary conditions the live pipeline uses), so an
  * event only runs the rules one of whose keys it holds.
  */
-import { wildcardShape } from "../../ir/build.ts";
-import { cidrNetwork, inNetwork, ipBytes, isCidr, isIp, parseIp } from "../../ir/ip.ts";
-import { toNfa } from "../../ir/regex/nfa.ts";
-import { runProgram } from "../../ir/regex/vm.ts";
-import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
-import type { Field, Node, Predicate, Rule, WildcardPart } from "../../ir/types.ts";
-import { DEFAULT_IGNORE_ABOVE } from "../painless/encode-nodes.ts";
-import { countGrams, GRAM_SCAN_LIMIT, gramHash, indexKeys, type GuardCosts } from "../painless/index-keys.ts";
-import { EventValues, javaParseDouble, type View, type ViewType } from "./values.ts";
-
-/** A rule the matcher cannot take (the same cases the Painless encoder refuses). */
-export class JsEmitError extends Error {
-  override name = "JsEmitError";
-}
+import { inNetwork, parseIp } from "../../ir/ip.ts";
+import { runProgram } from "./regex.ts";
+import type { Field, Node, Rule } from "../../ir/types.ts";
+import { RuleError } from "../../ir/errors.ts";
+import { lowerPredicate, stringView } from "../match-plan/lower.ts";
+import {
+  type AnyFieldMatch,
+  type Comparison,
+  DEFAULT_IGNORE_ABOVE,
+  type MatchOp,
+  type StringTest,
+  unhandledOp,
+  type View,
+} from "../match-plan/ops.ts";
+import { countGrams, GRAM_SCAN_LIMIT, gramHash, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
+import { EventValues, javaParseDouble, type View as ValueView, type ViewType } from "./values.ts";
 
 type Test = (ev: EventValues) => boolean;
-type Cmp = "eq" | "gt" | "gte" | "lt" | "lte";
 
 const FALSE: Test = () => false;
 const TRUE: Test = () => true;
 
-function compare(cmp: Cmp, d: number, q: number): boolean {
+function compare(cmp: Comparison, d: number, q: number): boolean {
   return cmp === "eq" ? d === q : cmp === "gt" ? d > q : cmp === "gte" ? d >= q : cmp === "lt" ? d < q : d <= q;
 }
 
@@ -99,9 +99,7 @@ export function segmentsMatch(s: string, segs: string[]): boolean {
   return true;
 }
 
-type StrOp = "eq" | "contains" | "prefix" | "suffix";
-
-function strTest(op: StrOp, q: string): (s: string) => boolean {
+function strTest(op: StringTest, q: string): (s: string) => boolean {
   switch (op) {
     case "eq":
       return (s) => s === q;
@@ -152,7 +150,7 @@ function hashAt(s: string, i: number, n: number): number {
 }
 
 export class Compiler {
-  readonly views: View[] = [];
+  readonly views: ValueView[] = [];
   private readonly viewIdx = new Map<string, number>();
   private readonly shared = new Map<string, Test>();
   private counts = new Map<string, number>();
@@ -165,7 +163,7 @@ export class Compiler {
 
   /** The view string predicates (and exists, fieldref) compare for `f`: keyword text or the typed text. */
   stringView(f: Field): number {
-    return this.view(f.name, isStringField(f) ? "keyword" : (f.type as ViewType));
+    return this.view(f.name, stringView(f));
   }
 
   view(path: string, type: ViewType): number {
@@ -216,7 +214,7 @@ export class Compiler {
     if (n.kind !== "and" && n.kind !== "or" && n.kind !== "not") {
       const key = this.keyOf(n);
       let t = this.shared.get(key);
-      if (!t) this.shared.set(key, (t = n.kind === "const" ? (n.value ? TRUE : FALSE) : this.predicate(n)));
+      if (!t) this.shared.set(key, (t = n.kind === "const" ? (n.value ? TRUE : FALSE) : this.op(lowerPredicate(n))));
       return { test: t, key };
     }
     const key = this.keyOf(n);
@@ -226,7 +224,8 @@ export class Compiler {
     // An OR's keyword searches become one: per field path of the event, the patterns on that path.
     const keywords =
       n.kind === "or" ? children.filter((c): c is Extract<Node, { kind: "keyword" }> => c.kind === "keyword") : [];
-    const merged = keywords.length > 1 ? this.keywordTest(keywords) : undefined;
+    const merged =
+      keywords.length > 1 ? this.keywordTest(keywords.map((k) => lowerPredicate(k) as AnyFieldMatch)) : undefined;
     const ts = children.filter((c) => !merged || c.kind !== "keyword").map((c) => this.node(c).test);
     if (merged) ts.push(merged);
     let t: Test;
@@ -271,99 +270,27 @@ export class Compiler {
     return { test: t, key };
   }
 
-  private str(op: StrOp, f: Field, value: string, cased: boolean): Test {
-    const exact = cased || caseless(value);
-    const vi = this.stringView(f);
-    return anyValue(exact ? (ev) => ev.txt(vi) : (ev) => ev.low(vi), strTest(op, exact ? value : foldAscii(value)));
+  private values(m: { field: Field; view: View; exact: boolean }): (ev: EventValues) => string[] {
+    const vi = this.view(m.field.name, m.view);
+    return m.exact ? (ev) => ev.txt(vi) : (ev) => ev.low(vi);
   }
 
-  private exists(f: Field): Test {
-    const vi = this.stringView(f);
+  private exists(f: Field, view: View): Test {
+    const vi = this.view(f.name, view);
     return (ev) => ev.txt(vi).length > 0;
-  }
-
-  private cidrTest(f: Field, net: number[], bits: number): Test {
-    const vi = this.view(f.name, "ip");
-    return (ev) => {
-      for (const x of ev.raw(vi)) {
-        if (typeof x !== "string") continue;
-        const r = parseIp(x);
-        if (r && inNetwork(r, net, bits)) return true;
-      }
-      return false;
-    };
-  }
-
-  private num(f: Field, type: "long" | "double", cmp: Cmp, q: number): Test {
-    const vi = this.view(f.name, type);
-    return (ev) => {
-      for (const d of ev.num(vi)) if (compare(cmp, d, q)) return true;
-      return false;
-    };
-  }
-
-  private bool(f: Field, want: boolean): Test {
-    const vi = this.stringView(f);
-    const w = want ? "true" : "false";
-    return (ev) => ev.txt(vi).includes(w);
-  }
-
-  private equals(f: Field, value: string, cased: boolean): Test {
-    if (isStringField(f)) return this.str("eq", f, value, cased);
-    switch (f.type) {
-      case "ip":
-        return isIp(value) ? this.cidrTest(f, ipBytes(value), 128) : FALSE;
-      case "long":
-      case "double":
-        return DECIMAL.test(value.trim()) ? this.num(f, f.type, "eq", Number(value)) : FALSE;
-      case "boolean": {
-        const v = cased ? value : value.toLowerCase();
-        return v === "true" || v === "false" ? this.bool(f, v === "true") : FALSE;
-      }
-      default:
-        return this.str("eq", f, value, cased);
-    }
-  }
-
-  private pattern(f: Field, parts: WildcardPart[], cased: boolean): Test {
-    const shape = wildcardShape(parts);
-    switch (shape.kind) {
-      case "equals":
-        return this.equals(f, shape.value, cased);
-      case "prefix":
-      case "suffix":
-      case "contains":
-        return shape.value === "" ? this.exists(f) : this.str(shape.kind, f, shape.value, cased);
-      default: {
-        const { value: pat, mask } = globParams(parts);
-        const exact = cased || caseless(pat.replace(/\*/g, ""));
-        const vi = this.stringView(f);
-        const vals = exact ? (ev: EventValues) => ev.txt(vi) : (ev: EventValues) => ev.low(vi);
-        if (!mask.includes("2")) {
-          const segs: string[] = [""];
-          for (const p of parts) {
-            if ("lit" in p) segs[segs.length - 1] += exact ? p.lit : foldAscii(p.lit);
-            else segs.push("");
-          }
-          return anyValue(vals, (s) => segmentsMatch(s, segs));
-        }
-        const q = exact ? pat : foldAscii(pat);
-        return anyValue(vals, (s) => globMatch(s, q, mask));
-      }
-    }
   }
 
   /**
    * Keyword searches (one, or an OR's several): per field path, looked up from the fields the event
    * holds (absent fields never match), as the Painless KEYWORD node.
    */
-  private keywordTest(ps: Extract<Predicate, { kind: "keyword" }>[]): Test {
+  private keywordTest(ms: AnyFieldMatch[]): Test {
     const byPath = new Map<string, Test[]>();
-    for (const p of ps)
-      for (const f of p.fields) {
-        const list = byPath.get(f.name) ?? [];
-        list.push(this.pattern(f, p.parts, p.cased));
-        byPath.set(f.name, list);
+    for (const m of ms)
+      for (const { field, op } of m.fields) {
+        const list = byPath.get(field.name) ?? [];
+        list.push(this.op(op));
+        byPath.set(field.name, list);
       }
     if (byPath.size === 0) return FALSE;
     return (ev) => {
@@ -375,26 +302,68 @@ export class Compiler {
     };
   }
 
-  private predicate(p: Predicate): Test {
-    switch (p.kind) {
-      case "equals":
-        return this.equals(p.field, p.value, p.cased);
-      case "prefix":
-      case "suffix":
-      case "contains":
-        return p.value === "" ? this.exists(p.field) : this.str(p.kind, p.field, p.value, p.cased);
-      case "wildcard":
-        return this.pattern(p.field, p.parts, p.cased);
-      case "keyword":
-        return this.keywordTest([p]);
-      case "exists": {
-        const t = this.exists(p.field);
-        return p.exists ? t : (ev) => !t(ev);
+  /** One match op as a closure (src/emit/match-plan/ops.ts names each). */
+  private op(m: MatchOp): Test {
+    switch (m.kind) {
+      case "string":
+        return anyValue(this.values(m), strTest(m.test, m.compare));
+      case "glob": {
+        const vals = this.values(m);
+        const { segments, pattern, mask } = m;
+        if (segments) return anyValue(vals, (s) => segmentsMatch(s, segments));
+        return anyValue(vals, (s) => globMatch(s, pattern, mask));
       }
+      case "number": {
+        const vi = this.view(m.field.name, m.view);
+        const { cmp, value } = m;
+        if (m.view !== "keyword")
+          return (ev) => {
+            for (const d of ev.num(vi)) if (compare(cmp, d, value)) return true;
+            return false;
+          };
+        return (ev) => {
+          for (const s of ev.txt(vi)) {
+            const d = javaParseDouble(s);
+            if (!Number.isNaN(d) && compare(cmp, d, value)) return true;
+          }
+          return false;
+        };
+      }
+      case "bool": {
+        const vi = this.view(m.field.name, m.view);
+        const w = m.value ? "true" : "false";
+        return (ev) => ev.txt(vi).includes(w);
+      }
+      case "cidr": {
+        const vi = this.view(m.field.name, "ip");
+        const { bytes, bits } = m;
+        return (ev) => {
+          for (const x of ev.raw(vi)) {
+            if (typeof x !== "string") continue;
+            const r = parseIp(x);
+            if (r && inNetwork(r, bytes, bits)) return true;
+          }
+          return false;
+        };
+      }
+      case "regex": {
+        const vi = this.view(m.field.name, m.view);
+        const program = m.program;
+        return anyValue(
+          (ev) => ev.txt(vi),
+          (s) => runProgram(program, s),
+        );
+      }
+      case "exists": {
+        const t = this.exists(m.field, m.view);
+        return m.exists ? t : (ev) => !t(ev);
+      }
+      case "const":
+        return m.value ? TRUE : FALSE;
       case "fieldref": {
-        const a = this.stringView(p.field);
-        const b = this.stringView(p.other);
-        const vals = p.cased
+        const a = this.view(m.field.name, m.view);
+        const b = this.view(m.other.name, m.otherView);
+        const vals = m.cased
           ? (ev: EventValues, vi: number) => ev.txt(vi)
           : (ev: EventValues, vi: number) => ev.low(vi);
         return (ev) => {
@@ -405,50 +374,10 @@ export class Compiler {
           return false;
         };
       }
-      case "number": {
-        const f = p.field;
-        if (!Number.isFinite(p.value)) throw new JsEmitError(`${f.name}: number ${p.value} is not finite`);
-        if (f.type === "long" || f.type === "double") return this.num(f, f.type, p.op, p.value);
-        if (isStringField(f)) {
-          const vi = this.stringView(f);
-          if (p.op === "eq") {
-            const q = String(p.value);
-            return (ev) => ev.txt(vi).includes(q);
-          }
-          const { op, value } = p;
-          return (ev) => {
-            for (const s of ev.txt(vi)) {
-              const d = javaParseDouble(s);
-              if (!Number.isNaN(d) && compare(op, d, value)) return true;
-            }
-            return false;
-          };
-        }
-        if (f.type === "boolean") {
-          if (p.op === "eq") return p.value === 1 || p.value === 0 ? this.bool(f, p.value === 1) : FALSE;
-          throw new JsEmitError(`${f.name}: numeric comparison on a boolean field`);
-        }
-        throw new JsEmitError(`${f.name}: numeric comparison on a field of type ${f.type}`);
-      }
-      case "regex": {
-        if (!isStringField(p.field))
-          throw new JsEmitError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
-        // Supported exactly when the ingest program exists (src/ir/regex compileRegex).
-        const prog = toNfa(p.regex);
-        if ("unsupported" in prog) throw new JsEmitError(`${p.field.name}|re: ${prog.unsupported}`);
-        const vi = this.stringView(p.field);
-        return anyValue(
-          (ev) => ev.txt(vi),
-          (s) => runProgram(prog, s),
-        );
-      }
-      case "cidr": {
-        if (p.field.type !== "ip")
-          throw new JsEmitError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
-        if (!isCidr(p.cidr)) throw new JsEmitError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`);
-        const net = cidrNetwork(p.cidr);
-        return this.cidrTest(p.field, net.bytes, net.bits);
-      }
+      case "anyField":
+        return this.keywordTest([m]);
+      default:
+        return unhandledOp(m);
     }
   }
 }
@@ -495,7 +424,7 @@ export class Matcher {
           whitelist: rule.whitelist ? c.node(rule.whitelist).test : null,
         };
       } catch (e) {
-        if (!(e instanceof JsEmitError)) throw e;
+        if (!(e instanceof RuleError)) throw e;
         this.skipped.push({ id: rule.id, reason: e.message });
         continue;
       }

@@ -9,7 +9,7 @@
  * are built from. Java exception texts (in `outliers.error`) are not reproduced word for word.
  */
 import type { Rule } from "../../ir/types.ts";
-import { ruleMeta } from "../painless/rule-meta.ts";
+import { ruleMeta } from "../match-plan/rule-meta.ts";
 import { javaNumberText } from "./values.ts";
 
 type Obj = Record<string, unknown>;

@@ -1,38 +1,26 @@
 /**
  * IR nodes as the op-code lists the fixed Painless matcher evaluates (params `r`; each node a list
- * headed by an OP code of layout.ts). Predicates are translated exactly as src/emit/dsl.ts translates
- * them (empty prefix → exists, equals on ip → address equality, …), so both sides see the same
- * predicate after normalisation. Also: the field views (params `f`), regex programs (`x`), and the
+ * headed by an OP code of layout.ts). Each predicate is lowered once (src/emit/match-plan/lower.ts)
+ * and its match op serialised here. Also: the field views (params `f`), regex programs (`x`), and the
  * memo slots shared subtrees become (`mc`).
  */
-import type { Field, Node, Predicate, WildcardPart } from "../../ir/types.ts";
-import { wildcardShape } from "../../ir/build.ts";
-import { cidrNetwork, ipBytes, isCidr, isIp } from "../../ir/ip.ts";
-import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
+import type { Field, Node } from "../../ir/types.ts";
+import { lowerPredicate, stringView as matchView } from "../match-plan/lower.ts";
+import { type MatchOp, unhandledOp } from "../match-plan/ops.ts";
 import { CMP, OP, TYPE, VIEW } from "./layout.ts";
-import { regexProgram } from "./regex.ts";
 
 /** String ops an OR of several on one field folds into one ANYSTR node. */
 const FOLDABLE: ReadonlySet<number> = new Set([OP.EQ, OP.CONTAINS, OP.PREFIX, OP.SUFFIX]);
 
 const CMP_OF = { eq: CMP.EQ, gt: CMP.GT, gte: CMP.GTE, lt: CMP.LT, lte: CMP.LTE } as const;
 
-/**
- * The matchers' keyword length limit: none (-1). Live, backfill and scan decide on `_source`, so a value
- * of any length is seen (an attacker cannot pad a command line past the index's `ignore_above`); the
- * backfill's candidate query widens where the index kept no keyword (src/emit/dsl.ts).
- */
-export const DEFAULT_IGNORE_ABOVE = -1;
-
-export class EncodeError extends Error {
-  override name = "EncodeError";
-}
+const STRING_OP = { eq: OP.EQ, contains: OP.CONTAINS, prefix: OP.PREFIX, suffix: OP.SUFFIX } as const;
 
 export type Enc = unknown[];
 
 /** The view string predicates (and exists, fieldref) compare: keyword text, or the typed doc value's text. */
 export function stringView(f: Field): number {
-  return isStringField(f) ? 0 : TYPE[f.type];
+  return TYPE[matchView(f)];
 }
 
 export class Encoder {
@@ -53,117 +41,47 @@ export class Encoder {
     return i;
   }
 
-  str(op: number, f: Field, value: string, cased: boolean): Enc {
-    const exact = cased || caseless(value);
-    return [op, this.field(f), exact ? 1 : 0, exact ? value : foldAscii(value)];
-  }
-
-  exists(f: Field): Enc {
-    return [OP.EXISTS, this.field(f)];
-  }
-
-  equals(f: Field, value: string, cased: boolean): Enc {
-    if (isStringField(f)) return this.str(OP.EQ, f, value, cased);
-    switch (f.type) {
-      case "ip":
-        return isIp(value) ? [OP.CIDR, this.field(f, TYPE.ip), ipBytes(value), 128] : [OP.FALSE];
-      case "long":
-      case "double":
-        return DECIMAL.test(value.trim()) ? [OP.NUM, this.field(f), CMP_OF.eq, Number(value)] : [OP.FALSE];
-      case "boolean": {
-        const v = cased ? value : value.toLowerCase();
-        return v === "true" || v === "false" ? [OP.BOOL, this.field(f), v === "true" ? 1 : 0] : [OP.FALSE];
-      }
-      default:
-        return this.str(OP.EQ, f, value, cased);
-    }
-  }
-
-  pattern(f: Field, parts: WildcardPart[], cased: boolean): Enc {
-    const shape = wildcardShape(parts);
-    switch (shape.kind) {
-      case "equals":
-        return this.equals(f, shape.value, cased);
-      case "prefix":
-        return shape.value === "" ? this.exists(f) : this.str(OP.PREFIX, f, shape.value, cased);
-      case "suffix":
-        return shape.value === "" ? this.exists(f) : this.str(OP.SUFFIX, f, shape.value, cased);
-      case "contains":
-        return shape.value === "" ? this.exists(f) : this.str(OP.CONTAINS, f, shape.value, cased);
-      default: {
-        const { value: pat, mask } = globParams(parts);
-        const exact = cased || caseless(pat.replace(/\*/g, ""));
-        const enc: Enc = [OP.GLOB, this.field(f), exact ? 1 : 0, exact ? pat : foldAscii(pat), mask];
-        // Only `*` wildcards: the literal segments between them, matched with indexOf (no per-character
-        // loop, so long values stay far from Painless' loop limit).
-        if (!mask.includes("2")) {
-          const segs: string[] = [""];
-          for (const p of parts) {
-            if ("lit" in p) segs[segs.length - 1] += exact ? p.lit : foldAscii(p.lit);
-            else segs.push("");
-          }
-          enc.push(segs);
-        }
+  /** One match op as its op-code list (src/emit/match-plan/ops.ts names each). */
+  op(m: MatchOp): Enc {
+    switch (m.kind) {
+      case "string":
+        return [STRING_OP[m.test], this.field(m.field, TYPE[m.view]), m.exact ? 1 : 0, m.compare];
+      case "glob": {
+        const enc: Enc = [OP.GLOB, this.field(m.field, TYPE[m.view]), m.exact ? 1 : 0, m.pattern, m.mask];
+        if (m.segments) enc.push(m.segments);
         return enc;
       }
-    }
-  }
-
-  predicate(p: Predicate): Enc {
-    switch (p.kind) {
-      case "equals":
-        return this.equals(p.field, p.value, p.cased);
-      case "prefix":
-        return p.value === "" ? this.exists(p.field) : this.str(OP.PREFIX, p.field, p.value, p.cased);
-      case "suffix":
-        return p.value === "" ? this.exists(p.field) : this.str(OP.SUFFIX, p.field, p.value, p.cased);
-      case "contains":
-        return p.value === "" ? this.exists(p.field) : this.str(OP.CONTAINS, p.field, p.value, p.cased);
-      case "wildcard":
-        return this.pattern(p.field, p.parts, p.cased);
-      case "keyword": {
-        if (p.fields.length === 0) return [OP.FALSE];
+      case "number":
+        return [m.view === "keyword" ? OP.KNUM : OP.NUM, this.field(m.field, TYPE[m.view]), CMP_OF[m.cmp], m.value];
+      case "bool":
+        return [OP.BOOL, this.field(m.field, TYPE[m.view]), m.value ? 1 : 0];
+      case "cidr":
+        return [OP.CIDR, this.field(m.field, TYPE.ip), m.bytes, m.bits];
+      case "regex":
+        this.regexes.push(m.program);
+        return [OP.REGEX, this.field(m.field, TYPE[m.view]), this.regexes.length - 1];
+      case "exists": {
+        const e: Enc = [OP.EXISTS, this.field(m.field, TYPE[m.view])];
+        return m.exists ? e : [OP.NOT, e];
+      }
+      case "const":
+        return [m.value ? OP.TRUE : OP.FALSE];
+      case "fieldref":
+        return [
+          OP.FIELDREF,
+          this.field(m.field, TYPE[m.view]),
+          this.field(m.other, TYPE[m.otherView]),
+          m.cased ? 1 : 0,
+        ];
+      case "anyField": {
+        if (m.fields.length === 0) return [OP.FALSE];
         // Per field path, so that the matcher looks only at the fields the event holds.
         const byPath: Record<string, Enc[]> = Object.create(null);
-        for (const f of p.fields) (byPath[f.name] ??= []).push(this.pattern(f, p.parts, p.cased));
+        for (const { field, op } of m.fields) (byPath[field.name] ??= []).push(this.op(op));
         return keywordNode(byPath);
       }
-      case "exists":
-        return p.exists ? this.exists(p.field) : [OP.NOT, this.exists(p.field)];
-      case "fieldref":
-        return [OP.FIELDREF, this.field(p.field), this.field(p.other), p.cased ? 1 : 0];
-      case "number": {
-        const f = p.field;
-        if (!Number.isFinite(p.value)) throw new EncodeError(`${f.name}: number ${p.value} is not finite`);
-        if (f.type === "long" || f.type === "double")
-          return [OP.NUM, this.field(f, TYPE[f.type]), CMP_OF[p.op], p.value];
-        if (isStringField(f))
-          return p.op === "eq"
-            ? [OP.EQ, this.field(f), 1, String(p.value)]
-            : [OP.KNUM, this.field(f), CMP_OF[p.op], p.value];
-        switch (f.type) {
-          case "boolean":
-            if (p.op === "eq") return p.value === 1 || p.value === 0 ? [OP.BOOL, this.field(f), p.value] : [OP.FALSE];
-            throw new EncodeError(`${f.name}: numeric comparison on a boolean field`);
-          default:
-            throw new EncodeError(`${f.name}: numeric comparison on a field of type ${f.type}`);
-        }
-      }
-      case "regex": {
-        if (!isStringField(p.field))
-          throw new EncodeError(`${p.field.name}: regular expression on a field of type ${p.field.type}`);
-        const prog = regexProgram(p.regex);
-        if ("unsupported" in prog) throw new EncodeError(`${p.field.name}|re: ${prog.unsupported}`);
-        this.regexes.push(prog.program);
-        return [OP.REGEX, this.field(p.field), this.regexes.length - 1, prog.folded ? 1 : 0];
-      }
-      case "cidr": {
-        if (p.field.type !== "ip")
-          throw new EncodeError(`${p.field.name}|cidr: the field is mapped as ${p.field.type}, not ip`);
-        if (!isCidr(p.cidr)) throw new EncodeError(`${p.field.name}|cidr: '${p.cidr}' is not an IPv4 or IPv6 network`);
-        const net = cidrNetwork(p.cidr);
-        return [OP.CIDR, this.field(p.field, TYPE.ip), net.bytes, net.bits];
-      }
+      default:
+        return unhandledOp(m);
     }
   }
 
@@ -178,7 +96,7 @@ export class Encoder {
       case "const":
         return [n.value ? OP.TRUE : OP.FALSE];
       default:
-        return this.predicate(n);
+        return this.op(lowerPredicate(n));
     }
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The compiled rules as compact `params` for the fixed Painless matcher (src/painless/matcher.painless). Nothing here
+ * The compiled rules as compact `params` for the fixed Painless matcher (src/emit/painless/matcher.painless). Nothing here
  * reaches script source. Layout of the params object (keys: PARAM in layout.ts):
  *
  *   f   fields:  [[sourcePath, typeCode, ignoreAbove], …]      typeCode: see TYPE
@@ -24,15 +24,17 @@
  * Every code and key above is named once in layout.ts (OP, VIEW, CMP, MODE, DIM, PARAM, FIELD, META),
  * the table the Painless files take their names from.
  *
- * The parts: encode-nodes.ts (IR nodes → op-code lists, `f`, `r`, `x`, `mc`), index-keys.ts (the
- * keys, grams and their cost model: `a`, `dk`, `dm`, `dg`, `dp`, `gf`), rule-meta.ts (`m`). This file
+ * The parts: encode-nodes.ts (match ops → op-code lists, `f`, `r`, `x`, `mc`), ../match-plan/index-keys.ts
+ * (the keys, grams and their cost model: `a`, `dk`, `dm`, `dg`, `dp`, `gf`), ../match-plan/rule-meta.ts (`m`). This file
  * puts them together.
  */
 import type { Rule } from "../../ir/types.ts";
-import { Encoder, EncodeError, DEFAULT_IGNORE_ABOVE, memoize, stringView, type Enc } from "./encode-nodes.ts";
-import { countGrams, GRAM_SCAN_LIMIT, gramFilter, indexKeys, type GuardCosts } from "./index-keys.ts";
+import { RuleError } from "../../ir/errors.ts";
+import { DEFAULT_IGNORE_ABOVE } from "../match-plan/ops.ts";
+import { Encoder, memoize, stringView, type Enc } from "./encode-nodes.ts";
+import { countGrams, GRAM_SCAN_LIMIT, gramFilter, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
 import { MODE, TYPE } from "./layout.ts";
-import { ruleMeta } from "./rule-meta.ts";
+import { ruleMeta } from "../match-plan/rule-meta.ts";
 
 export interface Params {
   f: [string, number, number][];
@@ -103,7 +105,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
       cond = enc.node(rule.condition);
       wl = rule.whitelist ? enc.node(rule.whitelist) : null;
     } catch (e) {
-      if (!(e instanceof EncodeError)) throw e;
+      if (!(e instanceof RuleError)) throw e;
       // Fields registered by the failed rule stay (harmless); its regex programs are dropped.
       enc.regexes.length = mark.x;
       skipped.push({ id: rule.id, reason: e.message });

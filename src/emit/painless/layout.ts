@@ -1,7 +1,7 @@
 /**
  * The one table of every code shared by the params (encode.ts writes them) and the fixed Painless
- * source (src/painless/matcher.painless and tagger.painless read them). The Painless files name each
- * code as `GROUP_NAME` (`OP_EQ`, `S_RAW`, `P_DIMS`, …) and src/painless/load.ts puts in the value
+ * source (src/emit/painless/matcher.painless and tagger.painless read them). The Painless files name each
+ * code as `GROUP_NAME` (`OP_EQ`, `S_RAW`, `P_DIMS`, …) and src/emit/painless/load.ts puts in the value
  * from here, so the two sides cannot drift (test/unit/painless-source.test.ts checks that every
  * name is known and every op is handled).
  */
@@ -85,7 +85,7 @@ export const DIM = { FIELD: 0, MODE: 1, GRAM_LENGTH: 2, NON_ASCII: 3 } as const;
 /** Positions in a field entry `f[i]`: [sourcePath, view, ignoreAbove]. */
 export const FIELD = { PATH: 0, VIEW: 1, IGNORE_ABOVE: 2 } as const;
 
-/** Positions in a rule's metadata `m[i]` (rule-meta.ts ruleMeta writes them in this order). */
+/** Positions in a rule's metadata `m[i]` (src/emit/match-plan/rule-meta.ts ruleMeta writes them in this order). */
 export const META = {
   ID: 0,
   TYPES: 1,

@@ -2,7 +2,7 @@
  * The ingest pipeline and the `_update_by_query` script, from the rule representation.
  *
  * Design (chosen by measurement, see BENCHMARKS.md): ONE script processor whose params hold every
- * rule (after a small fixed one that sets aside values clashing with the tag fields, set-aside.ts); the fixed source (src/painless/matcher.painless) picks the candidate rules for an event from index keys (channel,
+ * rule (after a small fixed one that sets aside values clashing with the tag fields, set-aside.ts); the fixed source (src/emit/painless/matcher.painless) picks the candidate rules for an event from index keys (channel,
  * event id, literal values, the base name of `endswith '\x.exe'`), folds each field at most once,
  * evaluates the candidates, and tags. The update script is the same matcher and tagger.
  */

@@ -1,21 +1,11 @@
 /**
- * The bridge to src/ir/regex: a regex predicate becomes program data (params) for the fixed NFA
- * interpreter `reMatch` of src/ir/regex/painless.ts, called here as `oxRegex(prog, s)`. A regex is
- * live only when src/ir/regex compiles it for both engines (the query's Lucene form too), so live and
- * query agree on which regexes exist. Programs are case-closed (the `i` flag is in the sets), so the
- * matcher passes the value as indexed, unfolded.
+ * The bridge to src/ir/regex: a regex match op's program (src/emit/match-plan/lower.ts) is data in
+ * params `x` for the fixed NFA interpreter `reMatch` of src/emit/painless/regex-source.ts, called here
+ * as `oxRegex(prog, s)`. Which regexes are live is decided once, in the lowering: exactly those whose
+ * NFA program exists. Programs are case-closed (the `i` flag is in the sets), so the matcher passes
+ * the value as indexed, unfolded.
  */
-import type { RegexValue } from "../../ir/types.ts";
-import { REGEX_FUNCTION_NAME, REGEX_PAINLESS, toNfa } from "../../ir/regex/index.ts";
-
-export type RegexProgram = { program: unknown; folded: boolean } | { unsupported: string };
-
-export function regexProgram(regex: RegexValue): RegexProgram {
-  // Only the program: its Lucene form (compileRegex) is the query side's, and costs a determinization.
-  const program = toNfa(regex);
-  if ("unsupported" in program) return { unsupported: program.unsupported };
-  return { program, folded: false };
-}
+import { REGEX_FUNCTION_NAME, REGEX_PAINLESS } from "./regex-source.ts";
 
 /** Painless: `boolean oxRegex(def prog, String s)`, unanchored search of s. */
 export const REGEX_FUNCTIONS = `${REGEX_PAINLESS}

@@ -9,9 +9,9 @@
  * Indices not wired never get the marker, so nothing is left behind. A tagger installed by an older
  * version lacks the check: its indices are not marked (wired.ts reports them).
  */
-import { loadPainless } from "../../painless/load.ts";
-import markText from "../../painless/rewrite-mark.painless" with { type: "text" };
-import skipText from "../../painless/rewrite-skip.painless" with { type: "text" };
+import { loadPainless } from "./load.ts";
+import markText from "./rewrite-mark.painless" with { type: "text" };
+import skipText from "./rewrite-skip.painless" with { type: "text" };
 
 /** The marker field (top level of `_source`, an integer; never stays on an event). */
 export const MARK = { FIELD: "outliers_rewrite" } as const;

@@ -1,6 +1,6 @@
 /**
- * The FIXED Painless source of the live matcher and tagger: src/painless/tagger.painless and
- * src/painless/matcher.painless (their headers document them), with the codes of layout.ts put in
+ * The FIXED Painless source of the live matcher and tagger: src/emit/painless/tagger.painless and
+ * src/emit/painless/matcher.painless (their headers document them), with the codes of layout.ts put in
  * for their names. No rule value is ever spliced in: the compiled rules arrive in `params` (see
  * encode.ts for the layout), so one compiled script serves every rule set and Elasticsearch's script
  * compilation limits stay out of reach.
@@ -10,9 +10,9 @@
  * - `boolean outliersMatchRule(Map doc, Map P, int ri)`: one rule, no tagging (the naive baseline).
  * - `int outliersTag(Map doc, Map P, List hits, List errs)`: the tagger alone (TAGGER_FUNCTIONS).
  */
-import { loadPainless } from "../../painless/load.ts";
-import matcherText from "../../painless/matcher.painless" with { type: "text" };
-import taggerText from "../../painless/tagger.painless" with { type: "text" };
+import { loadPainless } from "./load.ts";
+import matcherText from "./matcher.painless" with { type: "text" };
+import taggerText from "./tagger.painless" with { type: "text" };
 import { PAINLESS_CONSTANTS } from "./layout.ts";
 
 export const TAGGER_FUNCTIONS = loadPainless("tagger.painless", taggerText, PAINLESS_CONSTANTS);

@@ -13,9 +13,9 @@
  * When the last rule goes, everything the tagger created goes with it, so the event's `_source` is
  * what it was before tagging (apart from key order).
  */
-import { loadPainless } from "../../painless/load.ts";
-import untagFunctionsText from "../../painless/untag-functions.painless" with { type: "text" };
-import untagText from "../../painless/untag.painless" with { type: "text" };
+import { loadPainless } from "./load.ts";
+import untagFunctionsText from "./untag-functions.painless" with { type: "text" };
+import untagText from "./untag.painless" with { type: "text" };
 import { MARK_FUNCTIONS, type WiredParam } from "./rewrite.ts";
 
 /** utOurs / utGone: which entries of `outliers.*` are this tool's, shared by untag and its dry-run count. */

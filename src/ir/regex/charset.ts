@@ -115,11 +115,3 @@ export function caseClose(set: CharSet): CharSet {
   }
   return extra.length ? union(set, extra) : set;
 }
-
-/** The case-equivalence class of one character (itself when it has no other case). */
-export function caseVariants(cp: number): number[] {
-  const s = caseClose(single(cp));
-  const out: number[] = [];
-  for (let i = 0; i < s.length; i += 2) for (let c = s[i]!; c <= s[i + 1]!; c++) out.push(c);
-  return out;
-}

@@ -1,7 +1,8 @@
 /**
- * One entry point for emitters. The ingest side needs the NFA program (`toNfa`, run by `reMatch`);
- * the query side uses `regexQuery` (a Lucene `regexp` when cheap, else a script query running the
- * same interpreter). `compileRegex` gives the program and, when there is one, the Lucene form.
+ * One entry point for emitters. The matchers need the NFA program (`toNfa`, run by `reMatch` and its
+ * JavaScript twin); the query side uses `regexQuery` of src/emit/dsl-regex.ts (a Lucene `regexp` when
+ * cheap, else a script query running the same interpreter). `compileRegex` gives the program and,
+ * when there is one, the Lucene form.
  */
 import type { RegexValue } from "../types.ts";
 import { type LuceneRegexp, toLuceneRegexp } from "./lucene.ts";
@@ -12,10 +13,7 @@ export type { LuceneRegexp } from "./lucene.ts";
 export type { Program } from "./nfa.ts";
 export { toLuceneRegexp } from "./lucene.ts";
 export { toNfa } from "./nfa.ts";
-export { runProgram, RegexBudgetError } from "./vm.ts";
-export { REGEX_PAINLESS, REGEX_FUNCTION_NAME } from "./painless.ts";
 export { parseRegex, isUnsupported } from "./parse.ts";
-export { regexQuery, REGEX_QUERY_SCRIPT, type RegexQuery } from "./query.ts";
 
 export interface CompiledRegex {
   /** The NFA program for `reMatch` (ingest) and the JS VM. */
@@ -26,7 +24,7 @@ export interface CompiledRegex {
 
 /**
  * Supported exactly when the ingest program exists: the query side then always has a clause
- * (`regexQuery`: Lucene regexp, or the script query running the same program).
+ * (src/emit/dsl-regex.ts: Lucene regexp, or the script query running the same program).
  */
 export function compileRegex(regex: RegexValue): CompiledRegex | Unsupported {
   const program = toNfa(regex);

@@ -16,6 +16,7 @@
  * Word boundaries and multi-line anchors are not translated (they would need the neighbouring
  * character's class carried through the translation): such rules are reported unsupported.
  */
+import { RuleUnsupported } from "../errors.ts";
 import type { RegexValue } from "../types.ts";
 import { ALL, complement, intersect, type CharSet } from "./charset.ts";
 import { type ReNode, isUnsupported, parseRegex, type Unsupported } from "./parse.ts";
@@ -73,12 +74,10 @@ function toLuceneRegexpUncached(regex: RegexValue): LuceneRegexp | Unsupported {
     const cost = { states: c.states, work: c.work, expensive: c.capped };
     return { value, caseInsensitive: false, flags: "NONE", cost };
   } catch (e) {
-    if (e instanceof LuceneUnsup) return { unsupported: e.message };
+    if (e instanceof RuleUnsupported) return { unsupported: e.message };
     throw e;
   }
 }
-
-class LuceneUnsup extends Error {}
 
 /** A class that matches only surrogate code points, which never occur in an indexed (UTF-8) term. */
 const NEVER = "[^\u0000-\ud7ff\ue000-\u{10ffff}]";
@@ -229,7 +228,7 @@ function trUncached(n: ReNode, s: boolean, e: boolean): Tr {
     case "assert":
       if (n.kind === "bos") return { eps: s, ne: null };
       if (n.kind === "eos") return { eps: e, ne: null };
-      throw new LuceneUnsup(
+      throw new RuleUnsupported(
         `regex: ${n.kind === "wordb" || n.kind === "nwordb" ? "word boundary" : "multi-line anchor"} has no Lucene translation`,
       );
     case "alt": {
@@ -245,7 +244,7 @@ function trUncached(n: ReNode, s: boolean, e: boolean): Tr {
       const { node, min, max } = n;
       // Expand small counts; an unbounded tail uses non-empty pieces only (an empty iteration
       // consumes nothing, so leaving it out never changes which values match).
-      if (min > 16 || (max !== -1 && max > 16)) throw new LuceneUnsup("regex: repetition over 16 around an anchor");
+      if (min > 16 || (max !== -1 && max > 16)) throw new RuleUnsupported("regex: repetition over 16 around an anchor");
       if (min > 0) {
         const rest: ReNode = { t: "rep", node, min: 0, max: max === -1 ? -1 : max - min };
         const items: ReNode[] = Array.from({ length: min }, () => node);

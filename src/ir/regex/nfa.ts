@@ -1,6 +1,6 @@
 /**
- * Regex AST → a Thompson NFA program as plain JSON data, run by the fixed interpreters in vm.ts
- * (JavaScript) and painless.ts (Painless, `reMatch`). Both simulate the NFA breadth-first (Pike VM):
+ * Regex AST → a Thompson NFA program as plain JSON data, run by the fixed interpreters of
+ * src/emit/js/regex.ts (JavaScript) and src/emit/painless/regex.painless (Painless, `reMatch`). Both simulate the NFA breadth-first (Pike VM):
  * every input position is visited once, each instruction at most once per position, so the work is
  * O(input length × program size) and never backtracks.
  *

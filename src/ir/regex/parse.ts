@@ -12,6 +12,7 @@
  * - `$` without `m` is end of input only (JS); PCRE also allows it before a final `\n`;
  * - `\s` is JavaScript's set (ASCII whitespace plus Unicode spaces, U+FEFF); `\d`, `\w` are ASCII.
  */
+import { RuleUnsupported } from "../errors.ts";
 import type { RegexValue } from "../types.ts";
 import {
   ALL,
@@ -49,8 +50,6 @@ export type Unsupported = { unsupported: string };
 /** Largest `{n,m}` bound accepted (PCRE's own limit is 65535). */
 export const MAX_REPEAT = 10000;
 
-class Unsup extends Error {}
-
 interface Flags {
   i: boolean;
   m: boolean;
@@ -61,7 +60,7 @@ export function parseRegex(rx: RegexValue): ParsedRegex | Unsupported {
   try {
     return new Parser(rx.pattern, { ...rx.flags }).parse();
   } catch (e) {
-    if (e instanceof Unsup) return { unsupported: e.message };
+    if (e instanceof RuleUnsupported) return { unsupported: e.message };
     throw e;
   }
 }
@@ -80,7 +79,7 @@ class Parser {
   ) {}
 
   private fail(what: string, at = this.pos): never {
-    throw new Unsup(`regex: ${what} at offset ${at}`);
+    throw new RuleUnsupported(`regex: ${what} at offset ${at}`);
   }
   private peek(k = 0): string | undefined {
     return this.src[this.pos + k];

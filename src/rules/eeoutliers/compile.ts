@@ -10,6 +10,7 @@
  */
 import { TOO_DEEP, isTooDeep } from "../../util/errors.ts";
 import { readFileSync } from "node:fs";
+import { techniqueOfTag } from "../../ir/attack.ts";
 import { FALSE } from "../../ir/build.ts";
 import type { CompileResult, Node, Rule } from "../../ir/types.ts";
 import type { Profile } from "../../mapping/profile.ts";
@@ -125,13 +126,7 @@ export function compileUseCase(spec: UseCaseSpec, warnings: string[], opts: EeOu
 
   const fields = whitelistFields(profile, condition, spec.summary);
   const whitelist = whitelistNode(spec.whitelist, spec, fields, profile);
-  const techniques = [
-    ...new Set(
-      spec.types
-        .map((t) => /^attack\.(t\d{4}(?:\.\d{3})?)$/i.exec(t)?.[1]?.toUpperCase())
-        .filter((t): t is string => t !== undefined),
-    ),
-  ];
+  const techniques = [...new Set(spec.types.map(techniqueOfTag).filter((t): t is string => t !== undefined))];
 
   const rule: Rule = {
     id: spec.section,

@@ -9,14 +9,13 @@
 import { and, not, or } from "../../ir/build.ts";
 import type { Node, WildcardPart } from "../../ir/types.ts";
 import type { Profile } from "../../mapping/profile.ts";
-import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../../ir/doc-scripts.ts";
-import { REGEX_QUERY_SCRIPT } from "../../ir/regex/query.ts";
+import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../../emit/dsl-scripts.ts";
+import { REGEX_QUERY_SCRIPT } from "../../emit/dsl-regex.ts";
 import { isMetadataField, resolveField } from "./fields.ts";
 import { luceneRegexToIr } from "./lucene-regexp.ts";
 import { luceneToIrNode } from "./lucene-to-ir.ts";
+import { relocated, RuleError, RuleUnsupported } from "../../ir/errors.ts";
 import {
-  InvalidQuery,
-  LiveUnsupported,
   atLeast,
   exactNode,
   existsNode,
@@ -52,7 +51,7 @@ export function dslFilterToIr(value: unknown, ctx: DslContext): Translation {
     const nodes = queries.map((q, i) => {
       const where = Array.isArray(value) ? `[${i}]` : "";
       if (isObj(q) && "query" in q) return translate(q.query, `${where}${where ? "." : ""}query`, ctx, warnings);
-      if (Array.isArray(value)) throw new InvalidQuery(`${where}: expected {"query": …}`);
+      if (Array.isArray(value)) throw new RuleError(`${where}: expected {"query": …}`);
       return translate(q, "", ctx, warnings);
     });
     return { ok: true, node: and(nodes), warnings };
@@ -72,8 +71,8 @@ export function dslToIr(query: unknown, ctx: DslContext): Translation {
 }
 
 function failure(e: unknown): Translation {
-  if (e instanceof LiveUnsupported) return { ok: false, kind: "unsupported", reason: e.message };
-  if (e instanceof InvalidQuery) return { ok: false, kind: "invalid", reason: e.message };
+  if (e instanceof RuleUnsupported) return { ok: false, kind: "unsupported", reason: e.message };
+  if (e instanceof RuleError) return { ok: false, kind: "invalid", reason: e.message };
   throw e;
 }
 
@@ -82,35 +81,27 @@ function at(path: string, msg: string): string {
 }
 
 /** Re-throws an error with the innermost place in the query it came from. */
-const LOCATED = Symbol("located");
 function located<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (
-      (e instanceof LiveUnsupported || e instanceof InvalidQuery) &&
-      !(e as unknown as Record<symbol, boolean>)[LOCATED]
-    ) {
-      const err =
-        e instanceof LiveUnsupported ? new LiveUnsupported(at(path, e.message)) : new InvalidQuery(at(path, e.message));
-      (err as unknown as Record<symbol, boolean>)[LOCATED] = true;
-      throw err;
-    }
+    if (e instanceof RuleError && e.location?.place === undefined)
+      throw relocated(e, at(path, e.message), { ...e.location, place: path });
     throw e;
   }
 }
 
 function single(path: string, body: unknown): [string, unknown] {
-  if (!isObj(body)) throw new InvalidQuery(at(path, "expected an object"));
+  if (!isObj(body)) throw new RuleError(at(path, "expected an object"));
   const keys = Object.keys(body).filter((k) => k !== "boost" && k !== "_name");
   if (keys.length !== 1)
-    throw new InvalidQuery(at(path, `expected exactly one field, got ${keys.length ? keys.join(", ") : "none"}`));
+    throw new RuleError(at(path, `expected exactly one field, got ${keys.length ? keys.join(", ") : "none"}`));
   return [keys[0]!, body[keys[0]!]];
 }
 
 function fieldOf(ctx: DslContext, path: string, name: string) {
   if (isMetadataField(name))
-    throw new LiveUnsupported(at(path, `${name} is assigned by the cluster and cannot be evaluated at ingest time`));
+    throw new RuleUnsupported(at(path, `${name} is assigned by the cluster and cannot be evaluated at ingest time`));
   return resolveField(ctx.profile, name);
 }
 
@@ -120,12 +111,10 @@ function clauses(v: unknown): unknown[] {
 }
 
 function translate(q: unknown, path: string, ctx: DslContext, warnings: string[]): Node {
-  if (!isObj(q)) throw new InvalidQuery(at(path, "a query must be an object"));
+  if (!isObj(q)) throw new RuleError(at(path, "a query must be an object"));
   const types = Object.keys(q);
   if (types.length !== 1)
-    throw new InvalidQuery(
-      at(path, `a query object must have exactly one query type, got ${types.join(", ") || "none"}`),
-    );
+    throw new RuleError(at(path, `a query object must have exactly one query type, got ${types.join(", ") || "none"}`));
   const type = types[0]!;
   const body = q[type];
   const here = path ? `${path}.${type}` : type;
@@ -141,16 +130,16 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
     case "bool":
       return bool(body, here, ctx, warnings);
     case "constant_score": {
-      if (!isObj(body) || !("filter" in body)) throw new InvalidQuery("constant_score needs a filter");
+      if (!isObj(body) || !("filter" in body)) throw new RuleError("constant_score needs a filter");
       return translate(body.filter, `${here}.filter`, ctx, warnings);
     }
     case "dis_max": {
-      if (!isObj(body)) throw new InvalidQuery("dis_max needs queries");
+      if (!isObj(body)) throw new RuleError("dis_max needs queries");
       return or(clauses(body.queries).map((c, i) => translate(c, `${here}.queries[${i}]`, ctx, warnings)));
     }
     case "boosting": {
       // `negative` only lowers scores; matching is `positive`.
-      if (!isObj(body)) throw new InvalidQuery("boosting needs positive");
+      if (!isObj(body)) throw new RuleError("boosting needs positive");
       return translate(body.positive, `${here}.positive`, ctx, warnings);
     }
     case "term": {
@@ -161,14 +150,14 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       });
     }
     case "terms": {
-      if (!isObj(body)) throw new InvalidQuery("terms needs a field");
+      if (!isObj(body)) throw new RuleError("terms needs a field");
       const names = Object.keys(body).filter((k) => k !== "boost" && k !== "_name");
-      if (names.length !== 1) throw new InvalidQuery(`expected exactly one field, got ${names.join(", ") || "none"}`);
+      if (names.length !== 1) throw new RuleError(`expected exactly one field, got ${names.join(", ") || "none"}`);
       const name = names[0]!;
       const values = body[name];
       return located(`${here}.${name}`, () => {
-        if (isObj(values)) throw new LiveUnsupported("terms lookup reads another document of the cluster");
-        if (!Array.isArray(values) || !values.every(isScalar)) throw new InvalidQuery("terms needs an array of values");
+        if (isObj(values)) throw new RuleUnsupported("terms lookup reads another document of the cluster");
+        if (!Array.isArray(values) || !values.every(isScalar)) throw new RuleError("terms needs an array of values");
         const rf = fieldOf(ctx, "", name);
         return or(values.map((v) => exactNode(rf, v, true, "terms")));
       });
@@ -180,11 +169,11 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
         const { value, opts } = valueAndOptions(spec, "query");
         const rf = fieldOf(ctx, "", name);
         if (rf.field.type === "text" && !rf.exact) {
-          throw new LiveUnsupported(`${type} on analysed text field ${name} matches tokens, not the whole value`);
+          throw new RuleUnsupported(`${type} on analysed text field ${name} matches tokens, not the whole value`);
         }
-        if (opts.analyzer !== undefined) throw new LiveUnsupported(`${type} with a custom analyzer`);
+        if (opts.analyzer !== undefined) throw new RuleUnsupported(`${type} with a custom analyzer`);
         if (opts.fuzziness !== undefined && opts.fuzziness !== 0 && opts.fuzziness !== "0")
-          throw new LiveUnsupported("fuzzy match");
+          throw new RuleUnsupported("fuzzy match");
         // On keyword, numeric, boolean and ip fields match is an exact term query.
         return exactNode(rf, value, true, type);
       });
@@ -193,7 +182,7 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       const [name, spec] = single(here, body);
       return located(`${here}.${name}`, () => {
         const { value, opts } = valueAndOptions(spec, "value", "wildcard");
-        if (typeof value !== "string") throw new InvalidQuery("wildcard needs a string");
+        if (typeof value !== "string") throw new RuleError("wildcard needs a string");
         return wildcardQueryNode(fieldOf(ctx, "", name), value, !opts.case_insensitive);
       });
     }
@@ -208,43 +197,43 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       const [name, spec] = single(here, body);
       return located(`${here}.${name}`, () => {
         const { value, opts } = valueAndOptions(spec, "value");
-        if (typeof value !== "string") throw new InvalidQuery("regexp needs a string");
+        if (typeof value !== "string") throw new RuleError("regexp needs a string");
         const r = luceneRegexToIr(value, {
           caseInsensitive: !!opts.case_insensitive,
           flags: typeof opts.flags === "string" ? opts.flags : undefined,
         });
-        if (!r.ok) throw r.invalid ? new InvalidQuery(r.unsupported) : new LiveUnsupported(r.unsupported);
+        if (!r.ok) throw r.invalid ? new RuleError(r.unsupported) : new RuleUnsupported(r.unsupported);
         warnings.push(...r.warnings.map((w) => `${here}.${name}: ${w}`));
         return regexNode(fieldOf(ctx, "", name), r.regex);
       });
     }
     case "exists": {
-      if (!isObj(body) || typeof body.field !== "string") throw new InvalidQuery("exists needs a field");
+      if (!isObj(body) || typeof body.field !== "string") throw new RuleError("exists needs a field");
       const name = body.field;
       if (name.includes("*"))
-        throw new LiveUnsupported(`exists on a field pattern ${name} depends on the index mapping`);
+        throw new RuleUnsupported(`exists on a field pattern ${name} depends on the index mapping`);
       return existsNode(fieldOf(ctx, "", name));
     }
     case "range": {
       const [name, spec] = single(here, body);
       return located(`${here}.${name}`, () => {
-        if (!isObj(spec)) throw new InvalidQuery("range needs bounds");
+        if (!isObj(spec)) throw new RuleError("range needs bounds");
         const b: Record<string, Scalar | null | undefined> = {};
         for (const [k, v] of Object.entries(spec)) {
-          if (v !== null && !isScalar(v)) throw new InvalidQuery(`${k}: bound must be a value`);
+          if (v !== null && !isScalar(v)) throw new RuleError(`${k}: bound must be a value`);
           if (k === "from") b[spec.include_lower === false ? "gt" : "gte"] = v;
           else if (k === "to") b[spec.include_upper === false ? "lt" : "lte"] = v;
           else if (["gt", "gte", "lt", "lte"].includes(k)) b[k] = v;
-          else if (k === "format" || k === "time_zone") throw new LiveUnsupported(`date range (${k})`);
-          else if (k === "relation") throw new LiveUnsupported("range relation applies to range fields");
+          else if (k === "format" || k === "time_zone") throw new RuleUnsupported(`date range (${k})`);
+          else if (k === "relation") throw new RuleUnsupported("range relation applies to range fields");
           else if (!["boost", "_name", "include_lower", "include_upper"].includes(k))
-            throw new InvalidQuery(`unknown range option '${k}'`);
+            throw new RuleError(`unknown range option '${k}'`);
         }
         return rangeNode(fieldOf(ctx, "", name), b);
       });
     }
     case "query_string": {
-      if (!isObj(body) || typeof body.query !== "string") throw new InvalidQuery("query_string needs a query");
+      if (!isObj(body) || typeof body.query !== "string") throw new RuleError("query_string needs a query");
       const r = luceneToIrNode(body.query, {
         profile: ctx.profile,
         defaultOperator: String(body.default_operator ?? "OR").toUpperCase() === "AND" ? "AND" : "OR",
@@ -255,7 +244,7 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
             : undefined,
       });
       for (const opt of ["analyzer", "quote_analyzer", "fuzziness", "minimum_should_match", "quote_field_suffix"]) {
-        if (opt in body) throw new LiveUnsupported(`query_string option ${opt}`);
+        if (opt in body) throw new RuleUnsupported(`query_string option ${opt}`);
       }
       warnings.push(...r.warnings.map((w) => `${here}: ${w}`));
       return r.node;
@@ -263,9 +252,9 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
     case "script":
       return ownScript(body, here, ctx);
     case "ids":
-      throw new LiveUnsupported("ids cannot be evaluated at ingest time, ids are assigned by the cluster");
+      throw new RuleUnsupported("ids cannot be evaluated at ingest time, ids are assigned by the cluster");
     default:
-      throw new LiveUnsupported(`query type '${type}' is not evaluated live`);
+      throw new RuleUnsupported(`query type '${type}' is not evaluated live`);
   }
 }
 
@@ -277,11 +266,11 @@ function valueAndOptions(spec: unknown, ...valueKeys: string[]): { value: Scalar
       if (isScalar(v)) return { value: v, opts: spec };
     }
   }
-  throw new InvalidQuery(`expected a value or {${valueKeys.map((k) => `"${k}"`).join(" | ")}: …}`);
+  throw new RuleError(`expected a value or {${valueKeys.map((k) => `"${k}"`).join(" | ")}: …}`);
 }
 
 function bool(body: unknown, here: string, ctx: DslContext, warnings: string[]): Node {
-  if (!isObj(body)) throw new InvalidQuery("bool needs an object");
+  if (!isObj(body)) throw new RuleError("bool needs an object");
   for (const k of Object.keys(body)) {
     if (
       ![
@@ -295,7 +284,7 @@ function bool(body: unknown, here: string, ctx: DslContext, warnings: string[]):
         "adjust_pure_negative",
       ].includes(k)
     ) {
-      throw new InvalidQuery(`unknown bool clause '${k}'`);
+      throw new RuleError(`unknown bool clause '${k}'`);
     }
   }
   const list = (k: string) => clauses(body[k]).map((c, i) => translate(c, `${here}.${k}[${i}]`, ctx, warnings));
@@ -306,7 +295,7 @@ function bool(body: unknown, here: string, ctx: DslContext, warnings: string[]):
   let k = required.length > 0 ? 0 : should.length > 0 ? 1 : 0;
   const msm = body.minimum_should_match;
   if (msm !== undefined && msm !== null) {
-    if (!isScalar(msm)) throw new InvalidQuery("minimum_should_match must be a number or a string");
+    if (!isScalar(msm)) throw new RuleError("minimum_should_match must be a number or a string");
     k = minimumShouldMatch(msm, should.length);
   }
   const parts: Node[] = [...required];
@@ -325,17 +314,17 @@ function ownScript(body: unknown, here: string, ctx: DslContext): Node {
   const s = isObj(body) && isObj(body.script) ? body.script : undefined;
   const params = s && isObj(s.params) ? s.params : undefined;
   const source = s?.source;
-  if (!params || typeof source !== "string") throw new LiveUnsupported("script queries are not evaluated live");
+  if (!params || typeof source !== "string") throw new RuleUnsupported("script queries are not evaluated live");
   const field = (k: string) => {
     const v = params[k];
-    if (typeof v !== "string") throw new InvalidQuery(`script param ${k} must be a field name`);
+    if (typeof v !== "string") throw new RuleError(`script param ${k} must be a field name`);
     return fieldOf(ctx, "", v).field;
   };
   if (source === REGEX_QUERY_SCRIPT) {
     // A regex the emitter runs by script (no cheap Lucene form); `re` holds the regex itself.
     const re = params.re;
     if (!isObj(re) || typeof re.pattern !== "string" || !isObj(re.flags))
-      throw new LiveUnsupported("regex script query without its regex (params.re)");
+      throw new RuleUnsupported("regex script query without its regex (params.re)");
     const fl = re.flags;
     return {
       kind: "regex",
@@ -348,15 +337,15 @@ function ownScript(body: unknown, here: string, ctx: DslContext): Node {
   }
   if (source === DOC_NUMBER_SCRIPT) {
     const op = params.op;
-    if (op !== "gt" && op !== "gte" && op !== "lt" && op !== "lte") throw new InvalidQuery(`script op ${String(op)}`);
-    if (typeof params.value !== "number") throw new InvalidQuery("script value must be a number");
+    if (op !== "gt" && op !== "gte" && op !== "lt" && op !== "lte") throw new RuleError(`script op ${String(op)}`);
+    if (typeof params.value !== "number") throw new RuleError("script value must be a number");
     return { kind: "number", field: field("field"), op, value: params.value };
   }
   if (source === DOC_STRING_SCRIPT) {
     const f = field("field");
     const value = params.value;
     const cased = params.cased === true;
-    if (typeof value !== "string") throw new InvalidQuery("script value must be a string");
+    if (typeof value !== "string") throw new RuleError("script value must be a string");
     switch (params.op) {
       case "eq":
         return { kind: "equals", field: f, value, cased };
@@ -366,7 +355,7 @@ function ownScript(body: unknown, here: string, ctx: DslContext): Node {
         return { kind: params.op, field: f, value, cased };
       case "glob": {
         const mask = String(params.mask ?? "");
-        if (mask.length !== value.length) throw new InvalidQuery("script glob mask does not fit its value");
+        if (mask.length !== value.length) throw new RuleError("script glob mask does not fit its value");
         const parts: WildcardPart[] = [];
         let lit = "";
         for (let i = 0; i < value.length; i++) {
@@ -381,7 +370,7 @@ function ownScript(body: unknown, here: string, ctx: DslContext): Node {
         return { kind: "wildcard", field: f, parts, cased };
       }
     }
-    throw new InvalidQuery(`script op ${String(params.op)}`);
+    throw new RuleError(`script op ${String(params.op)}`);
   }
-  throw new LiveUnsupported("script queries are not evaluated live");
+  throw new RuleUnsupported("script queries are not evaluated live");
 }

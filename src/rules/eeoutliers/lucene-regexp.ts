@@ -11,6 +11,7 @@
  * classes since Lucene 9 (Elasticsearch 8); Elasticsearch 7 reads them as the letters d, s, w —
  * we follow the newer meaning and warn.
  */
+import { RuleUnsupported } from "../../ir/errors.ts";
 import type { RegexValue } from "../../ir/types.ts";
 
 export type LuceneRegexResult =
@@ -32,8 +33,6 @@ export function regexpFlags(spec: string | undefined): Set<FlagName> | { error: 
   }
   return out;
 }
-
-class Unsupported extends Error {}
 
 const PCRE_META = new Set([..."\\^$.|?*+()[]{}/"]);
 function lit(ch: string): string {
@@ -68,7 +67,7 @@ export function luceneRegexToIr(
   function inter(): string {
     const c = concat();
     if (flags.has("INTERSECTION") && peek() === "&")
-      throw new Unsupported("regexp intersection '&' has no live equivalent");
+      throw new RuleUnsupported("regexp intersection '&' has no live equivalent");
     return c;
   }
   function concat(): string {
@@ -101,7 +100,7 @@ export function luceneRegexToIr(
   }
   function complement(): string {
     if (flags.has("COMPLEMENT") && peek() === "~")
-      throw new Unsupported("regexp complement '~' has no live equivalent");
+      throw new RuleUnsupported("regexp complement '~' has no live equivalent");
     return charClass();
   }
   function charClass(): string {
@@ -176,9 +175,9 @@ export function luceneRegexToIr(
       i++;
       return "(?:.*)";
     }
-    if (flags.has("EMPTY") && c === "#") throw new Unsupported("regexp empty language '#' has no live equivalent");
+    if (flags.has("EMPTY") && c === "#") throw new RuleUnsupported("regexp empty language '#' has no live equivalent");
     if (flags.has("INTERVAL") && c === "<")
-      throw new Unsupported("regexp numeric interval '<n-m>' has no live equivalent");
+      throw new RuleUnsupported("regexp numeric interval '<n-m>' has no live equivalent");
     if (c === ")" || c === "|") throw new Error(`unexpected '${c}'`);
     i++;
     return lit(c);
@@ -193,7 +192,7 @@ export function luceneRegexToIr(
       warnings: [...warnings],
     };
   } catch (e) {
-    if (e instanceof Unsupported) return { ok: false, unsupported: e.message };
+    if (e instanceof RuleUnsupported) return { ok: false, unsupported: e.message };
     return {
       ok: false,
       invalid: true,

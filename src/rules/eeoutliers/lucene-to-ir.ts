@@ -22,16 +22,8 @@ import type { Field, Node, WildcardPart } from "../../ir/types.ts";
 import type { Profile } from "../../mapping/profile.ts";
 import { isMetadataField, resolveField, searchFields, type ResolvedField } from "./fields.ts";
 import { luceneRegexToIr } from "./lucene-regexp.ts";
-import {
-  InvalidQuery,
-  LiveUnsupported,
-  exactNode,
-  existsNode,
-  rangeNode,
-  regexNode,
-  wildcardNode,
-  type Bounds,
-} from "./predicates.ts";
+import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
+import { exactNode, existsNode, rangeNode, regexNode, wildcardNode, type Bounds } from "./predicates.ts";
 
 export interface LuceneOptions {
   profile: Profile;
@@ -48,13 +40,13 @@ export function luceneToIr(query: string, opts: LuceneOptions): LuceneTranslatio
   try {
     return { ok: true, ...luceneToIrNode(query, opts) };
   } catch (e) {
-    if (e instanceof LiveUnsupported) return { ok: false, kind: "unsupported", reason: e.message };
-    if (e instanceof InvalidQuery) return { ok: false, kind: "invalid", reason: e.message };
+    if (e instanceof RuleUnsupported) return { ok: false, kind: "unsupported", reason: e.message };
+    if (e instanceof RuleError) return { ok: false, kind: "invalid", reason: e.message };
     throw e;
   }
 }
 
-/** Throws LiveUnsupported / InvalidQuery. */
+/** Throws RuleUnsupported / RuleError. */
 export function luceneToIrNode(query: string, opts: LuceneOptions): { node: Node; warnings: string[] } {
   const tokens = tokenize(query);
   const p = new Parser(tokens, opts, query);
@@ -82,7 +74,7 @@ function tokenize(q: string): Token[] {
   const s = [...q];
   const out: Token[] = [];
   let i = 0;
-  const err = (msg: string) => new InvalidQuery(`query string ${JSON.stringify(q)}: ${msg} at position ${i}`);
+  const err = (msg: string) => new RuleError(`query string ${JSON.stringify(q)}: ${msg} at position ${i}`);
   while (i < s.length) {
     const c = s[i]!;
     if (WS.test(c)) {
@@ -238,9 +230,9 @@ class Parser {
   private peek(): Token | undefined {
     return this.tokens[this.i];
   }
-  private err(msg: string): InvalidQuery {
+  private err(msg: string): RuleError {
     const t = this.peek();
-    return new InvalidQuery(
+    return new RuleError(
       `query string ${JSON.stringify(this.source)}: ${msg}${t ? ` at position ${t.pos}` : " at the end"}`,
     );
   }
@@ -381,10 +373,10 @@ class Parser {
   /** A field name, which may be a pattern (then it needs the mapping, which live matching lacks). */
   private onFields(name: string, fn: (rf: ResolvedField) => Node): Node {
     if (name.includes("*") || name.includes("?")) {
-      throw new LiveUnsupported(`field pattern ${name} depends on the index mapping`);
+      throw new RuleUnsupported(`field pattern ${name} depends on the index mapping`);
     }
     if (isMetadataField(name))
-      throw new LiveUnsupported(`${name} is assigned by the cluster and cannot be evaluated at ingest time`);
+      throw new RuleUnsupported(`${name} is assigned by the cluster and cannot be evaluated at ingest time`);
     return fn(resolveField(this.opts.profile, name));
   }
 
@@ -397,21 +389,21 @@ class Parser {
     }
     const fields = searchFields(this.opts.profile);
     if (fields.length === 0)
-      throw new LiveUnsupported("a term without a field, and the profile names no keyword fields");
+      throw new RuleUnsupported("a term without a field, and the profile names no keyword fields");
     this.warnings.add(
       "a term without a field searches every field in the query; live, it is matched as a case-insensitive substring of the profile's keyword fields",
     );
     switch (v.kind) {
       case "term":
-        if (v.fuzzy) throw new LiveUnsupported("fuzzy term");
+        if (v.fuzzy) throw new RuleUnsupported("fuzzy term");
         return { kind: "keyword", fields, parts: padded(wildcardParts(v.chars)), cased: false };
       case "phrase":
-        if (v.slop > 0) throw new LiveUnsupported("phrase with slop");
+        if (v.slop > 0) throw new RuleUnsupported("phrase with slop");
         return { kind: "keyword", fields, parts: [{ any: true }, { lit: v.text }, { any: true }], cased: false };
       case "regex":
-        throw new LiveUnsupported("a /regexp/ without a field");
+        throw new RuleUnsupported("a /regexp/ without a field");
       case "range":
-        throw new LiveUnsupported("a range without a field");
+        throw new RuleUnsupported("a range without a field");
     }
   }
 
@@ -420,7 +412,7 @@ class Parser {
     if (f.type === "text" && !rf.exact) return this.analysed(f, v);
     switch (v.kind) {
       case "term": {
-        if (v.fuzzy) throw new LiveUnsupported(`fuzzy term on ${f.name}`);
+        if (v.fuzzy) throw new RuleUnsupported(`fuzzy term on ${f.name}`);
         const t = text(v.chars);
         if (t === "*" && !v.chars[0]!.esc) return existsNode(rf);
         const cmp = /^(>=|<=|>|<)(.+)$/.exec(t);
@@ -430,18 +422,18 @@ class Parser {
         }
         if (hasWildcard(v.chars)) {
           if (!rf.asKeyword && f.type !== "keyword" && f.type !== "text") {
-            throw new InvalidQuery(`wildcard ${JSON.stringify(t)} on ${f.type} field ${f.name}`);
+            throw new RuleError(`wildcard ${JSON.stringify(t)} on ${f.type} field ${f.name}`);
           }
           return wildcardNode(f, wildcardParts(v.chars), true);
         }
         return exactNode(rf, t, true, "term");
       }
       case "phrase":
-        if (v.slop > 0) throw new LiveUnsupported(`phrase with slop on ${f.name}`);
+        if (v.slop > 0) throw new RuleUnsupported(`phrase with slop on ${f.name}`);
         return exactNode(rf, v.text, true, "phrase");
       case "regex": {
         const r = luceneRegexToIr(v.text, {});
-        if (!r.ok) throw r.invalid ? new InvalidQuery(r.unsupported) : new LiveUnsupported(r.unsupported);
+        if (!r.ok) throw r.invalid ? new RuleError(r.unsupported) : new RuleUnsupported(r.unsupported);
         r.warnings.forEach((w) => this.warnings.add(w));
         return regexNode(rf, r.regex);
       }
@@ -461,18 +453,18 @@ class Parser {
     );
     switch (v.kind) {
       case "term": {
-        if (v.fuzzy) throw new LiveUnsupported(`fuzzy term on text field ${f.name}`);
+        if (v.fuzzy) throw new RuleUnsupported(`fuzzy term on text field ${f.name}`);
         if (text(v.chars) === "*" && !v.chars[0]!.esc) return { kind: "exists", field: f, exists: true };
         const parts = padded(wildcardParts(v.chars));
         return wildcardNode(f, parts, false);
       }
       case "phrase":
-        if (v.slop > 0) throw new LiveUnsupported(`phrase with slop on text field ${f.name}`);
+        if (v.slop > 0) throw new RuleUnsupported(`phrase with slop on text field ${f.name}`);
         return { kind: "contains", field: f, value: v.text, cased: false };
       case "regex":
-        throw new LiveUnsupported(`/regexp/ on analysed text field ${f.name} matches tokens`);
+        throw new RuleUnsupported(`/regexp/ on analysed text field ${f.name} matches tokens`);
       case "range":
-        throw new LiveUnsupported(`range on analysed text field ${f.name} compares tokens`);
+        throw new RuleUnsupported(`range on analysed text field ${f.name} compares tokens`);
     }
   }
 }

@@ -4,18 +4,12 @@
  * They follow what Elasticsearch does for the field's type: exact, case-sensitive matching on
  * keyword values unless `case_insensitive`; numbers compare numerically; ip terms are networks.
  * What Elasticsearch answers by analysing text, or by the cluster's state, is thrown as
- * `LiveUnsupported`; what Elasticsearch itself rejects is thrown as `InvalidQuery`.
+ * `RuleUnsupported`; what Elasticsearch itself rejects is thrown as `RuleError` (src/ir/errors.ts).
  */
 import { and, or, wildcardShape } from "../../ir/build.ts";
+import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
 import type { Field, Node, RegexValue, WildcardPart } from "../../ir/types.ts";
 import type { ResolvedField } from "./fields.ts";
-
-export class LiveUnsupported extends Error {
-  override name = "LiveUnsupported";
-}
-export class InvalidQuery extends Error {
-  override name = "InvalidQuery";
-}
 
 export type Scalar = string | number | boolean;
 
@@ -61,8 +55,7 @@ function typeName(f: Field): string {
 
 function asNumber(v: Scalar, f: Field): number {
   const n = typeof v === "number" ? v : typeof v === "boolean" ? NaN : v.trim() === "" ? NaN : Number(v);
-  if (!Number.isFinite(n))
-    throw new InvalidQuery(`${JSON.stringify(v)} is not a number for numeric field ${typeName(f)}`);
+  if (!Number.isFinite(n)) throw new RuleError(`${JSON.stringify(v)} is not a number for numeric field ${typeName(f)}`);
   return n;
 }
 
@@ -73,7 +66,7 @@ export function exactNode(rf: ResolvedField, value: Scalar, cased: boolean, what
     case "keyword":
     case "text":
       if (!rf.exact)
-        throw new LiveUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
+        throw new RuleUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
       return { kind: "equals", field: f, value: String(value), cased };
     case "long":
     case "double":
@@ -81,7 +74,7 @@ export function exactNode(rf: ResolvedField, value: Scalar, cased: boolean, what
     case "boolean": {
       const s = String(value).toLowerCase();
       if (s !== "true" && s !== "false")
-        throw new InvalidQuery(`${JSON.stringify(value)} is not a boolean for ${typeName(f)}`);
+        throw new RuleError(`${JSON.stringify(value)} is not a boolean for ${typeName(f)}`);
       return { kind: "equals", field: f, value: s, cased: false };
     }
     case "ip": {
@@ -89,18 +82,18 @@ export function exactNode(rf: ResolvedField, value: Scalar, cased: boolean, what
       return { kind: "cidr", field: f, cidr: s.includes("/") ? s : s.includes(":") ? `${s}/128` : `${s}/32` };
     }
     case "date":
-      throw new LiveUnsupported(`${what} on date field ${f.name} depends on date parsing and time zones`);
+      throw new RuleUnsupported(`${what} on date field ${f.name} depends on date parsing and time zones`);
   }
 }
 
 function stringField(rf: ResolvedField, what: string): Field {
   const f = rf.field;
   if (rf.asKeyword) return f;
-  if (f.type === "date") throw new LiveUnsupported(`${what} on date field ${f.name}`);
+  if (f.type === "date") throw new RuleUnsupported(`${what} on date field ${f.name}`);
   if (f.type !== "keyword" && f.type !== "text")
-    throw new InvalidQuery(`${what} is only allowed on keyword and text fields, not ${typeName(f)}`);
+    throw new RuleError(`${what} is only allowed on keyword and text fields, not ${typeName(f)}`);
   if (!rf.exact)
-    throw new LiveUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
+    throw new RuleUnsupported(`${what} on analysed text field ${f.name} matches tokens, not the whole value`);
   return f;
 }
 
@@ -132,11 +125,11 @@ export interface Bounds {
 /** Numeric ranges; string and date ranges cannot be evaluated the same way live. */
 export function rangeNode(rf: ResolvedField, b: Bounds): Node {
   const f = rf.field;
-  if (rf.asKeyword) throw new LiveUnsupported(`range on the keyword sub-field of ${f.name} compares strings`);
+  if (rf.asKeyword) throw new RuleUnsupported(`range on the keyword sub-field of ${f.name} compares strings`);
   if (f.type === "date")
-    throw new LiveUnsupported(`range on date field ${f.name} (date math and formats) is evaluated by the cluster only`);
+    throw new RuleUnsupported(`range on date field ${f.name} (date math and formats) is evaluated by the cluster only`);
   if (f.type !== "long" && f.type !== "double") {
-    throw new LiveUnsupported(
+    throw new RuleUnsupported(
       `range on ${f.type} field ${f.name} (term order of strings or addresses) has no live equivalent`,
     );
   }
@@ -165,7 +158,7 @@ export function atLeast(k: number, nodes: Node[]): Node {
   if (k === 1) return or(nodes);
   if (k === n) return and(nodes);
   if (binomial(n, k) > 512)
-    throw new LiveUnsupported(`minimum_should_match ${k} of ${n} clauses expands to more than 512 combinations`);
+    throw new RuleUnsupported(`minimum_should_match ${k} of ${n} clauses expands to more than 512 combinations`);
   const out: Node[] = [];
   const pick = (start: number, chosen: Node[]) => {
     if (chosen.length === k) {
@@ -194,7 +187,7 @@ export function minimumShouldMatch(spec: Scalar, n: number): number {
     let result = n;
     for (const part of s.split(/\s+/)) {
       const m = /^(\d+)<(.+)$/.exec(part);
-      if (!m) throw new InvalidQuery(`minimum_should_match ${JSON.stringify(s)} is not valid`);
+      if (!m) throw new RuleError(`minimum_should_match ${JSON.stringify(s)} is not valid`);
       if (n <= Number(m[1])) return result;
       result = simpleMsm(m[2]!, n);
     }
@@ -212,7 +205,7 @@ function simpleMsm(s: string, n: number): number {
   } else if (/^-?\d+$/.test(s)) {
     const v = Number(s);
     r = v < 0 ? n + v : v;
-  } else throw new InvalidQuery(`minimum_should_match ${JSON.stringify(s)} is not valid`);
+  } else throw new RuleError(`minimum_should_match ${JSON.stringify(s)} is not valid`);
   // Not capped at n: more required than there are clauses matches nothing, as in Elasticsearch.
   return Math.max(0, r);
 }

@@ -6,6 +6,7 @@
  * case-insensitive. Aggregations (`| count() …`) and `near` are reported as unsupported.
  */
 import { and, or, not, FALSE, TRUE } from "../../ir/build.ts";
+import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
 import type { Node } from "../../ir/types.ts";
 
 export type CondAst =
@@ -14,9 +15,6 @@ export type CondAst =
   | { k: "not"; item: CondAst }
   /** `1 of x`, `all of x`, `N of x`; `pattern` undefined means `them`. */
   | { k: "of"; quant: "all" | number; pattern?: string };
-
-export class ConditionError extends Error {}
-export class ConditionUnsupported extends Error {}
 
 type Tok = {
   t: "(" | ")" | "and" | "or" | "not" | "of" | "them" | "all" | "num" | "id" | "pipe" | "near";
@@ -46,7 +44,7 @@ function tokenize(src: string): Tok[] {
     }
     WORD.lastIndex = pos;
     const m = WORD.exec(src);
-    if (!m) throw new ConditionError(`unexpected '${c}' at column ${pos + 1}`);
+    if (!m) throw new RuleError(`unexpected '${c}' at column ${pos + 1}`);
     const w = m[0];
     const lw = w.toLowerCase();
     if (KEYWORDS.has(lw)) out.push({ t: lw as Tok["t"], v: w, at: pos });
@@ -60,20 +58,19 @@ function tokenize(src: string): Tok[] {
 export function parseCondition(src: string): CondAst {
   const pipe = src.indexOf("|");
   if (pipe >= 0) {
-    throw new ConditionUnsupported(
+    throw new RuleUnsupported(
       `aggregation '| ${src.slice(pipe + 1).trim()}' is not supported (it needs several events)`,
     );
   }
   const agg = /\b(count|sum|min|max|avg)\s*\(/i.exec(src);
-  if (agg) throw new ConditionUnsupported(`aggregation '${agg[1]}(…)' is not supported (it needs several events)`);
+  if (agg) throw new RuleUnsupported(`aggregation '${agg[1]}(…)' is not supported (it needs several events)`);
   const toks = tokenize(src);
-  if (toks.some((t) => t.t === "near"))
-    throw new ConditionUnsupported("'near' is not supported (it needs several events)");
+  if (toks.some((t) => t.t === "near")) throw new RuleUnsupported("'near' is not supported (it needs several events)");
   let i = 0;
   const peek = () => toks[i];
   const fail = (what: string): never => {
     const t = toks[i];
-    throw new ConditionError(t ? `${what}, found '${t.v}' at column ${t.at + 1}` : `${what}, found end of condition`);
+    throw new RuleError(t ? `${what}, found '${t.v}' at column ${t.at + 1}` : `${what}, found end of condition`);
   };
   const parseOr = (): CondAst => {
     const items = [parseAnd()];
@@ -119,7 +116,7 @@ export function parseCondition(src: string): CondAst {
       else fail("expected a search identifier pattern or 'them' after 'of'");
       i++;
       const quant = t.t === "all" ? "all" : t.t === "id" ? 1 : Number(t.v);
-      if (quant === 0) throw new ConditionError("'0 of' matches nothing; write the condition without it");
+      if (quant === 0) throw new RuleError("'0 of' matches nothing; write the condition without it");
       return { k: "of", quant, pattern };
     }
     if (t.t === "id") {
@@ -128,7 +125,7 @@ export function parseCondition(src: string): CondAst {
     }
     return fail("expected a search identifier");
   };
-  if (toks.length === 0) throw new ConditionError("empty condition");
+  if (toks.length === 0) throw new RuleError("empty condition");
   const ast = parseOr();
   if (i < toks.length) fail("expected 'and', 'or' or the end");
   return ast;
@@ -154,7 +151,7 @@ const MAX_OF_COMBINATIONS = 256;
 export function evalCondition(ast: CondAst, names: readonly string[], search: (name: string) => Node): Node {
   switch (ast.k) {
     case "id":
-      if (!names.includes(ast.name)) throw new ConditionError(`unknown search identifier '${ast.name}'`);
+      if (!names.includes(ast.name)) throw new RuleError(`unknown search identifier '${ast.name}'`);
       return search(ast.name);
     case "and":
       return and(ast.items.map((x) => evalCondition(x, names, search)));
@@ -175,7 +172,7 @@ export function evalCondition(ast: CondAst, names: readonly string[], search: (n
         matched = names.filter((n) => rx.test(n) && visible(n));
       }
       const what = ast.pattern === undefined ? "them" : ast.pattern;
-      if (matched.length === 0) throw new ConditionError(`'${ast.quant} of ${what}' matches no search identifier`);
+      if (matched.length === 0) throw new RuleError(`'${ast.quant} of ${what}' matches no search identifier`);
       const nodes = matched.map(search);
       if (ast.quant === "all") return and(nodes);
       if (ast.quant === 1) return or(nodes);
@@ -184,7 +181,7 @@ export function evalCondition(ast: CondAst, names: readonly string[], search: (n
       if (k === nodes.length) return and(nodes);
       // At least k of n: OR over the k-subsets.
       if (binomial(nodes.length, k) > MAX_OF_COMBINATIONS) {
-        throw new ConditionUnsupported(`'${k} of ${what}' over ${nodes.length} identifiers has too many combinations`);
+        throw new RuleUnsupported(`'${k} of ${what}' over ${nodes.length} identifiers has too many combinations`);
       }
       const alts: Node[] = [];
       const pick = (start: number, chosen: Node[]) => {

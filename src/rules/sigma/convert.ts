@@ -19,19 +19,14 @@
 import { TOO_DEEP, isTooDeep } from "../../util/errors.ts";
 import { createHash } from "node:crypto";
 import { basename, extname } from "node:path";
+import { techniqueOfTag } from "../../ir/attack.ts";
+import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
 import { and, or, not, wildcardShape } from "../../ir/build.ts";
 import type { CompileResult, Field, Node, Rule, WildcardPart } from "../../ir/types.ts";
 import { isUnsupported, type Logsource, type Profile, type SourceView } from "../../mapping/profile.ts";
 import { perSource } from "./per-source.ts";
-import { ConditionError, ConditionUnsupported, evalCondition, parseCondition } from "./condition.ts";
-import {
-  applyModifier,
-  MODIFIERS,
-  ModifierError,
-  ModifierUnsupported,
-  type ItemState,
-  type SigmaValue,
-} from "./modifiers.ts";
+import { evalCondition, parseCondition } from "./condition.ts";
+import { applyModifier, MODIFIERS, type ItemState, type SigmaValue } from "./modifiers.ts";
 import { NumLit, type Place, type SigmaRule } from "./parse.ts";
 import { parseSigmaString, parseSigmaStringWithPlaceholders, type ValuePart } from "./values.ts";
 
@@ -40,20 +35,14 @@ export interface ConvertOptions {
   placeholders?: Record<string, string[]>;
 }
 
-/** A problem at a place in the rule; `unsupported` when the rule is valid but cannot be compiled. */
-class RuleProblem extends Error {
-  constructor(
-    public status: "error" | "unsupported",
-    public place: Place,
-    message: string,
-  ) {
-    super(message);
-  }
+/** A problem at a place in the rule (its YAML path); `unsupported` when the rule is valid but cannot be compiled. */
+function problem(status: "error" | "unsupported", place: Place, message: string): RuleError {
+  return status === "unsupported"
+    ? new RuleUnsupported(message, { yamlPath: place })
+    : new RuleError(message, { yamlPath: place });
 }
 
 const NUMERIC = new Set(["long", "double"]);
-const ATTACK_TECHNIQUE = /^attack\.(t\d{4}(?:\.\d{3})?)$/i;
-
 interface Ctx {
   rule: SigmaRule;
   opts: ConvertOptions;
@@ -78,8 +67,10 @@ function detectionNode(ctx: Ctx): Node {
     try {
       conds.push(evalCondition(parseCondition(c), names, (n) => nodes.get(n)!));
     } catch (e) {
-      if (e instanceof ConditionUnsupported) throw new RuleProblem("unsupported", place, e.message);
-      if (e instanceof ConditionError) throw new RuleProblem("error", place, `${e.message} in '${c}'`);
+      if (e instanceof RuleError && !e.location)
+        throw e.status === "unsupported"
+          ? problem("unsupported", place, e.message)
+          : problem("error", place, `${e.message} in '${c}'`);
       throw e;
     }
   });
@@ -99,7 +90,7 @@ export function convertSigmaRule(
   const meta = { id: rule.id, title: rule.title, path: rule.path };
   try {
     const target = opts.profile.logsource(rule.logsource);
-    if (isUnsupported(target)) throw new RuleProblem("unsupported", ["logsource"], target.unsupported);
+    if (isUnsupported(target)) throw problem("unsupported", ["logsource"], target.unsupported);
     const ctx: Ctx = { rule, opts, ls: rule.logsource, fieldCache: new Map() };
     const condition = perSource(
       target,
@@ -121,11 +112,8 @@ export function convertSigmaRule(
     const modelName = ordinal.count > 1 ? `${base}_${ordinal.index}` : base;
     const techniques: string[] = [];
     for (const t of rule.tags) {
-      const m = ATTACK_TECHNIQUE.exec(t);
-      if (m) {
-        const tid = m[1]!.toUpperCase();
-        if (!techniques.includes(tid)) techniques.push(tid);
-      }
+      const tid = techniqueOfTag(t);
+      if (tid && !techniques.includes(tid)) techniques.push(tid);
     }
     const summary = `Sigma hit - ${rule.title}`;
     const out: Rule = {
@@ -155,8 +143,8 @@ export function convertSigmaRule(
     };
     return warnings.length ? { status: "ok", rule: out, warnings } : { status: "ok", rule: out };
   } catch (e) {
-    if (e instanceof RuleProblem) {
-      return { status: e.status, ...meta, error: `${rule.where(e.place)}: ${e.message}` };
+    if (e instanceof RuleError && e.location?.yamlPath) {
+      return { status: e.status, ...meta, error: `${rule.where(e.location.yamlPath)}: ${e.message}` };
     }
     if (isTooDeep(e)) return { status: "error", ...meta, error: `${rule.where([])}: ${TOO_DEEP}` };
     return { status: "error", ...meta, error: `${rule.where([])}: internal error: ${(e as Error)?.stack ?? e}` };
@@ -178,7 +166,7 @@ function isMap(v: unknown): v is Record<string, unknown> {
 function convertSearch(ctx: Ctx, v: unknown, place: Place): Node {
   if (isMap(v)) return convertMap(ctx, v, place);
   if (Array.isArray(v)) {
-    if (v.length === 0) throw new RuleProblem("error", place, "empty list");
+    if (v.length === 0) throw problem("error", place, "empty list");
     const alts: Node[] = [];
     const keywords: unknown[] = [];
     v.forEach((item, i) => {
@@ -189,20 +177,20 @@ function convertSearch(ctx: Ctx, v: unknown, place: Place): Node {
     if (keywords.length) alts.push(convertItem(ctx, undefined, [], keywords, place));
     return or(alts);
   }
-  if (v === null || v === undefined) throw new RuleProblem("error", place, "empty search identifier");
+  if (v === null || v === undefined) throw problem("error", place, "empty search identifier");
   // A single plain value: a keyword.
   return convertItem(ctx, undefined, [], [v], place);
 }
 
 function convertMap(ctx: Ctx, m: Record<string, unknown>, place: Place): Node {
   const keys = Object.keys(m);
-  if (keys.length === 0) throw new RuleProblem("error", place, "empty map");
+  if (keys.length === 0) throw problem("error", place, "empty map");
   const items: Node[] = [];
   for (const key of keys) {
     const [field, ...mods] = key.split("|");
     const val = m[key];
     const values = Array.isArray(val) ? flatten(val) : [val];
-    if (Array.isArray(val) && values.length === 0) throw new RuleProblem("error", [...place, key], "empty value list");
+    if (Array.isArray(val) && values.length === 0) throw problem("error", [...place, key], "empty value list");
     items.push(convertItem(ctx, field === "" ? undefined : field!.trim(), mods, values, [...place, key]));
   }
   return and(items);
@@ -224,7 +212,7 @@ function toValue(raw: unknown, withPlaceholders: boolean, place: Place): SigmaVa
   if (raw instanceof NumLit) return { t: "num", value: raw.value, src: raw.src };
   if (typeof raw === "boolean") return { t: "bool", value: raw };
   if (raw === null || raw === undefined) return { t: "null" };
-  throw new RuleProblem(
+  throw problem(
     "error",
     place,
     `a value must be a string, number, boolean or null, not a ${Array.isArray(raw) ? "list" : "map"}`,
@@ -236,7 +224,7 @@ function convertItem(ctx: Ctx, field: string | undefined, mods: string[], rawVal
   const state: ItemState = { field, all: false, negate: false, placeholders: ctx.opts.placeholders };
   const chain = mods.map((name) => {
     const m = MODIFIERS.get(name.trim().toLowerCase());
-    if (!m) throw new RuleProblem("error", place, `unknown modifier '${name}'`);
+    if (!m) throw problem("error", place, `unknown modifier '${name}'`);
     return m;
   });
   const expand = chain.some((m) => m.name === "expand");
@@ -254,8 +242,7 @@ function convertItem(ctx: Ctx, field: string | undefined, mods: string[], rawVal
       applied.push(m.name);
     }
   } catch (e) {
-    if (e instanceof ModifierUnsupported) throw new RuleProblem("unsupported", place, e.message);
-    if (e instanceof ModifierError) throw new RuleProblem("error", place, e.message);
+    if (e instanceof RuleError && !e.location) throw problem(e.status, place, e.message);
     throw e;
   }
 
@@ -284,13 +271,9 @@ function resolveField(ctx: Ctx, name: string, place: Place): Field[] {
   let f = ctx.fieldCache.get(name);
   if (!f) {
     const r = ctx.source ? ctx.source.field(name) : ctx.opts.profile.field(name, ctx.ls);
-    if (isUnsupported(r)) throw new RuleProblem("unsupported", place, r.unsupported);
+    if (isUnsupported(r)) throw problem("unsupported", place, r.unsupported);
     if (r.length === 0)
-      throw new RuleProblem(
-        "unsupported",
-        place,
-        `field '${name}' has no index field in profile '${ctx.opts.profile.name}'`,
-      );
+      throw problem("unsupported", place, `field '${name}' has no index field in profile '${ctx.opts.profile.name}'`);
     f = r;
     ctx.fieldCache.set(name, f);
   }
@@ -301,7 +284,7 @@ function keywordFields(ctx: Ctx, place: Place): Field[] {
   if (!ctx.keywordFields)
     ctx.keywordFields = ctx.source ? ctx.source.keywordFields() : ctx.opts.profile.keywordFields(ctx.ls);
   if (ctx.keywordFields.length === 0) {
-    throw new RuleProblem(
+    throw problem(
       "unsupported",
       place,
       `keyword search (a value with no field) but profile '${ctx.opts.profile.name}' names no keyword fields for this logsource`,
@@ -313,7 +296,7 @@ function keywordFields(ctx: Ctx, place: Place): Field[] {
 function finalParts(v: Extract<SigmaValue, { t: "str" }>, place: Place): WildcardPart[] {
   const out: WildcardPart[] = [];
   for (const p of v.parts as ValuePart[]) {
-    if ("ph" in p) throw new RuleProblem("error", place, `placeholder %${p.ph}% left after expansion`);
+    if ("ph" in p) throw problem("error", place, `placeholder %${p.ph}% left after expansion`);
     out.push(p);
   }
   return out;
@@ -341,9 +324,9 @@ function keywordNode(v: SigmaValue, fields: Field[], anyCased: boolean, place: P
     case "bool":
       return { kind: "keyword", fields, parts: unanchored([{ lit: String(v.value) }]), cased: false };
     case "re":
-      throw new RuleProblem("unsupported", place, "a regular expression with no field is not supported");
+      throw problem("unsupported", place, "a regular expression with no field is not supported");
     default:
-      throw new RuleProblem("error", place, `a ${v.t} value needs a field`);
+      throw problem("error", place, `a ${v.t} value needs a field`);
   }
 }
 

@@ -9,6 +9,7 @@
 import type { ValuePart } from "./values.ts";
 import { hasWildcard, parseSigmaString } from "./values.ts";
 import { normalizeCidr } from "../../ir/ip.ts";
+import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
 
 export type CompareOp = "gt" | "gte" | "lt" | "lte";
 
@@ -43,11 +44,6 @@ export interface ItemState {
   placeholders?: Record<string, string[]>;
 }
 
-/** A modifier that cannot apply to its value: an error in the rule. */
-export class ModifierError extends Error {}
-/** A modifier this compiler knowingly does not support. */
-export class ModifierUnsupported extends Error {}
-
 export interface Modifier {
   name: string;
   /** Transforms one value; `applied` are the modifiers before this one in the chain. */
@@ -81,8 +77,8 @@ function describe(v: SigmaValue): string {
   }
 }
 
-function wrongType(mod: string, v: SigmaValue, wants: string): ModifierError {
-  return new ModifierError(`modifier '${mod}' needs ${wants}, not ${describe(v)}`);
+function wrongType(mod: string, v: SigmaValue, wants: string): RuleError {
+  return new RuleError(`modifier '${mod}' needs ${wants}, not ${describe(v)}`);
 }
 
 /** Numbers and booleans as strings, for string modifiers (`EventID|startswith: 46`). */
@@ -113,7 +109,7 @@ function positional(name: string, atStart: boolean, atEnd: boolean): Modifier {
       }
       // Regular expressions are unanchored searches already: position modifiers change nothing.
       if (v.t === "re") return v;
-      if (v.t === "fieldref") throw new ModifierUnsupported(`modifier '${name}' on a field reference is not supported`);
+      if (v.t === "fieldref") throw new RuleUnsupported(`modifier '${name}' on a field reference is not supported`);
       throw wrongType(name, v, "a string");
     },
   };
@@ -124,7 +120,7 @@ function plainOf(mod: string, v: SigmaValue): string {
   const s = asString(v);
   if (s.t !== "str") throw wrongType(mod, s, "a string");
   if (hasWildcard(s.parts))
-    throw new ModifierError(`modifier '${mod}' cannot encode a value with wildcards or placeholders ('${s.raw}')`);
+    throw new RuleError(`modifier '${mod}' cannot encode a value with wildcards or placeholders ('${s.raw}')`);
   let out = "";
   for (const p of s.parts) if ("lit" in p) out += p.lit;
   return out;
@@ -185,7 +181,7 @@ function utf16(name: string, order: "le" | "be", bom: boolean): Modifier {
     apply(v0) {
       const v = asString(v0);
       if (v.t !== "str") throw wrongType(name, v, "a string");
-      if (v.binary) throw new ModifierError(`modifier '${name}' applied to an already encoded value`);
+      if (v.binary) throw new RuleError(`modifier '${name}' applied to an already encoded value`);
       const parts: ValuePart[] = [];
       if (bom) parts.push({ lit: order === "le" ? "\xff\xfe" : "\xfe\xff" });
       for (const p of v.parts) {
@@ -240,7 +236,7 @@ const windash: Modifier = {
     }
     if (places === 0) return v;
     if (places > MAX_WINDASH_PLACES) {
-      throw new ModifierUnsupported(`windash: ${places} flag dashes in '${v.raw}' would give ${5 ** places} variants`);
+      throw new RuleUnsupported(`windash: ${places} flag dashes in '${v.raw}' would give ${5 ** places} variants`);
     }
     let variants: ValuePart[][] = [[]];
     for (const s of segs) {
@@ -267,7 +263,7 @@ function mergeLits(parts: ValuePart[]): ValuePart[] {
 const re: Modifier = {
   name: "re",
   apply(v, _s, applied) {
-    if (applied.length > 0) throw new ModifierError(`modifier 're' must come first (after '${applied.join("|")}')`);
+    if (applied.length > 0) throw new RuleError(`modifier 're' must come first (after '${applied.join("|")}')`);
     const s = asString(v);
     if (s.t !== "str") throw wrongType("re", v, "a string");
     try {
@@ -275,7 +271,7 @@ const re: Modifier = {
     } catch (e) {
       // JavaScript and PCRE differ in corners; only reject what neither accepts.
       if (!/\(\?[a-zA-Z]|\\[AZzQE]|\(\?<[!=]|\(\?>|\+\+|\*\+/.test(s.raw)) {
-        throw new ModifierError(`invalid regular expression '${s.raw}': ${(e as Error).message}`);
+        throw new RuleError(`invalid regular expression '${s.raw}': ${(e as Error).message}`);
       }
     }
     return { t: "re", pattern: s.raw, flags: { i: false, m: false, s: false } };
@@ -286,7 +282,7 @@ function reFlag(name: string, flag: "i" | "m" | "s"): Modifier {
   return {
     name,
     apply(v) {
-      if (v.t !== "re") throw new ModifierError(`modifier '${name}' only applies after 're'`);
+      if (v.t !== "re") throw new RuleError(`modifier '${name}' only applies after 're'`);
       return { ...v, flags: { ...v.flags, [flag]: true } };
     },
   };
@@ -295,11 +291,11 @@ function reFlag(name: string, flag: "i" | "m" | "s"): Modifier {
 const cidr: Modifier = {
   name: "cidr",
   apply(v, _s, applied) {
-    if (applied.length > 0) throw new ModifierError(`modifier 'cidr' must come first (after '${applied.join("|")}')`);
+    if (applied.length > 0) throw new RuleError(`modifier 'cidr' must come first (after '${applied.join("|")}')`);
     const s = asString(v);
     if (s.t !== "str") throw wrongType("cidr", v, "a string");
     const n = normalizeCidr(s.raw);
-    if (!n) throw new ModifierError(`invalid CIDR network '${s.raw}'`);
+    if (!n) throw new RuleError(`invalid CIDR network '${s.raw}'`);
     return { t: "cidr", cidr: n };
   },
 };
@@ -324,8 +320,8 @@ const cased: Modifier = {
 const exists: Modifier = {
   name: "exists",
   apply(v, state, applied) {
-    if (state.field === undefined) throw new ModifierError("modifier 'exists' needs a field");
-    if (applied.length > 0) throw new ModifierError(`modifier 'exists' must come alone (after '${applied.join("|")}')`);
+    if (state.field === undefined) throw new RuleError("modifier 'exists' needs a field");
+    if (applied.length > 0) throw new RuleError(`modifier 'exists' must come alone (after '${applied.join("|")}')`);
     if (v.t === "bool") return { t: "exists", value: v.value };
     if (v.t === "str" && /^(true|false)$/i.test(v.raw)) return { t: "exists", value: v.raw.toLowerCase() === "true" };
     throw wrongType("exists", v, "true or false");
@@ -361,7 +357,7 @@ const fieldref: Modifier = {
   apply(v) {
     const s = asString(v);
     if (s.t !== "str") throw wrongType("fieldref", v, "a field name");
-    if (hasWildcard(s.parts)) throw new ModifierError(`a field reference cannot hold wildcards ('${s.raw}')`);
+    if (hasWildcard(s.parts)) throw new RuleError(`a field reference cannot hold wildcards ('${s.raw}')`);
     return { t: "fieldref", field: s.raw };
   },
 };
@@ -381,7 +377,7 @@ const expand: Modifier = {
         continue;
       }
       const vals = state.placeholders?.[p.ph];
-      if (!vals || vals.length === 0) throw new ModifierUnsupported(`placeholder %${p.ph}% has no value`);
+      if (!vals || vals.length === 0) throw new RuleUnsupported(`placeholder %${p.ph}% has no value`);
       const next: ValuePart[][] = [];
       for (const pre of variants) for (const val of vals) next.push([...pre, ...parseSigmaString(val)]);
       variants = next;
@@ -395,7 +391,7 @@ function timePart(name: string): Modifier {
   return {
     name,
     apply() {
-      throw new ModifierUnsupported(`time modifier '${name}' is not supported`);
+      throw new RuleUnsupported(`time modifier '${name}' is not supported`);
     },
   };
 }

@@ -6,7 +6,7 @@
 import type { Field, Node, Predicate, Rule } from "../../ir/types.ts";
 import { wildcardShape } from "../../ir/build.ts";
 import { foldAscii, isStringField } from "../../ir/semantics.ts";
-import { MODE } from "./layout.ts";
+import { MODE } from "../painless/layout.ts";
 
 // A rule is a candidate for an event only when the event holds one of its keys.
 //

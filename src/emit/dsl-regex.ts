@@ -12,13 +12,13 @@
  * A value whose interpretation exceeds the program's step budget counts as not matching (the
  * ingest side records that error and does not tag either).
  */
-import type { RegexValue } from "../types.ts";
-import { toLuceneRegexp } from "./lucene.ts";
-import { toNfa } from "./nfa.ts";
-import { loadPainless } from "../../painless/load.ts";
-import queryText from "../../painless/regex-query.painless" with { type: "text" };
-import { REGEX_PAINLESS } from "./painless.ts";
-import type { Unsupported } from "./parse.ts";
+import type { RegexValue } from "../ir/types.ts";
+import { toLuceneRegexp } from "../ir/regex/lucene.ts";
+import { toNfa } from "../ir/regex/nfa.ts";
+import { loadPainless } from "./painless/load.ts";
+import queryText from "./painless/regex-query.painless" with { type: "text" };
+import { REGEX_PAINLESS } from "./painless/regex-source.ts";
+import type { Unsupported } from "../ir/regex/parse.ts";
 
 export const REGEX_QUERY_SCRIPT = REGEX_PAINLESS + loadPainless("regex-query.painless", queryText);
 

@@ -4,7 +4,7 @@
  * local scan and by tests. Unanchored search: true when some substring of `s` matches. Steps are
  * counted exactly as the Painless version counts them, so both throw on the same values.
  */
-import type { Program } from "./nfa.ts";
+import type { Program } from "../../ir/regex/nfa.ts";
 
 export class RegexBudgetError extends Error {}
 

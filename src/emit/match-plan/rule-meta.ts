@@ -2,8 +2,9 @@
  * Tag metadata: what a rule writes when it matches (params `m`, one row per rule in the META order of
  * layout.ts): id, type entries, reason, summary template parts, model, ATT&CK techniques, extras.
  */
+import { techniqueOfTag } from "../../ir/attack.ts";
 import type { Rule } from "../../ir/types.ts";
-import { META } from "./layout.ts";
+import { META } from "../painless/layout.ts";
 
 /** `{field}` placeholders (ee-outliers: `\{([^\}]*)\}`) split out: [lit, field, lit, …, lit]. */
 export function summaryParts(template: string): string[] {
@@ -26,8 +27,8 @@ export function techniquesOf(rule: Rule): string[] {
   };
   for (const t of rule.tagsOut.techniques) add(t);
   for (const t of rule.tags) {
-    const m = /^attack\.(t\d{4}(?:\.\d{3})?)$/i.exec(t);
-    if (m) add(m[1]!);
+    const id = techniqueOfTag(t);
+    if (id) add(id);
   }
   return out;
 }
