@@ -84,11 +84,21 @@ export async function readState(cluster: Cluster, name: string): Promise<Install
 }
 
 async function ensureStateIndex(cluster: Cluster): Promise<void> {
-  const exists = await rest(cluster, "GET", `/${STATE_INDEX}`, undefined, {
-    allow404: true,
-    querystring: { expand_wildcards: "all" },
-  });
-  if (exists) return;
+  const exists = await rest<Record<string, { mappings?: { dynamic?: unknown } }>>(
+    cluster,
+    "GET",
+    `/${STATE_INDEX}`,
+    undefined,
+    { allow404: true, querystring: { expand_wildcards: "all" } },
+  );
+  if (exists) {
+    // Created by something else (a write that auto-created it): its records' keys (index names, rule
+    // ids) would each become a mapped field until the index refuses writes at its field limit.
+    const dynamic = Object.values(exists)[0]?.mappings?.dynamic;
+    if (dynamic !== false && dynamic !== "false")
+      await rest(cluster, "PUT", `/${STATE_INDEX}/_mapping`, { dynamic: false }, { what: `map ${STATE_INDEX}` });
+    return;
+  }
   try {
     await rest(
       cluster,
