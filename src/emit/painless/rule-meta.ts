@@ -3,6 +3,7 @@
  * layout.ts): id, type entries, reason, summary template parts, model, ATT&CK techniques, extras.
  */
 import type { Rule } from "../../ir/types.ts";
+import { levelOf } from "../../ir/levels.ts";
 import { META } from "./layout.ts";
 
 /** `{field}` placeholders (ee-outliers: `\{([^\}]*)\}`) split out: [lit, field, lit, …, lit]. */
@@ -52,5 +53,6 @@ export function ruleMeta(rule: Rule): unknown[] {
   meta[META.MODEL_TYPE] = t.modelType;
   meta[META.TECHNIQUES] = techniquesOf(rule);
   meta[META.EXTRAS] = extras;
+  meta[META.LEVEL] = levelOf(rule);
   return meta;
 }
