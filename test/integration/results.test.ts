@@ -162,6 +162,8 @@ describe("report", () => {
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
     expect(rep.taggedEvents).toBe(EXPECTED.tagged);
+    // Issue 18 item 1: by the events' highest level, highest first (both rules are medium).
+    expect(rep.levels).toEqual([{ level: "medium", events: EXPECTED.tagged }]);
     expect(rep.ruleEventPairs).toBe(EXPECTED.pairs);
     expect(countsOf(rep.rules)).toEqual(EXPECTED.rules);
     expect(rep.rules.map((x: any) => x.title)).toEqual([CERTUTIL.title, WMIC.title]);
