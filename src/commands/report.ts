@@ -88,6 +88,8 @@ export function formatReport(r: ResultsReport, top: number): string[] {
       `tagging errors:   ${fmtInt(r.taggingErrors).padStart(9)}  events with outliers.error (see pipeline status)`,
     );
   if (r.taggedEvents === 0) return [...lines, "no tagged events in this window"];
+  if (r.levels.length)
+    lines.push(`by highest level: ${r.levels.map((l) => `${l.level} ${fmtInt(l.events)}`).join(", ")}`);
   const what = top > 0 ? `top ${top}` : "all";
   lines.push("", `rules (${what}, by events tagged):`);
   lines.push(

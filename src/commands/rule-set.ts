@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
+import { DEFAULT_LEVEL, isLevel, LEVELS } from "../ir/levels.ts";
 import type { CompileResult, Rule } from "../ir/types.ts";
 import { loadProfile } from "../mapping/index.ts";
 import type { Profile } from "../mapping/profile.ts";
@@ -22,7 +23,12 @@ export function addRuleOptions(cmd: Command): Command {
       "field mapping: winlogbeat (default), ecs, or a sigmac-style mapping YAML",
       "winlogbeat",
     )
-    .option("--placeholders <file>", "YAML file of values for Sigma %placeholders% (the expand modifier)");
+    .option("--placeholders <file>", "YAML file of values for Sigma %placeholders% (the expand modifier)")
+    .option(
+      "--default-level <level>",
+      `level of rules that have none (ee-outliers use cases without \`level =\`): ${LEVELS.join(", ")}`,
+      DEFAULT_LEVEL,
+    );
 }
 
 export interface RuleSet {
@@ -77,11 +83,16 @@ export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = 
   const placeholders = opts.placeholders ? readPlaceholders(opts.placeholders) : undefined;
   const filters: FilterReport[] = [];
   const results = loadRules(paths.length ? paths : ["./rules"], { profile, placeholders, filterReports: filters });
+  const defaultLevel = String(opts.defaultLevel ?? DEFAULT_LEVEL).toLowerCase();
+  if (!isLevel(defaultLevel))
+    throw new InputError("--default-level", `expected one of ${LEVELS.join(", ")}, got ${opts.defaultLevel}`);
   const rules: Rule[] = [];
   let failed = 0;
   for (const r of results) {
-    if (r.status === "ok") rules.push(r.rule);
-    else {
+    if (r.status === "ok") {
+      if (!isLevel(r.rule.level?.trim().toLowerCase())) r.rule.level = defaultLevel;
+      rules.push(r.rule);
+    } else {
       failed++;
       if (!quiet) process.stderr.write(`${r.path}: ${r.status === "unsupported" ? "unsupported: " : ""}${r.error}\n`);
     }

@@ -66,6 +66,8 @@ const TAG_FIELDS: Record<string, FieldType> = {
   "outliers.model_name": "keyword",
   "outliers.model_type": "keyword",
   "outliers.error": "keyword",
+  "outliers.level": "keyword",
+  "outliers.max_level": "keyword",
   "threat.technique.id": "keyword",
   tags: "keyword",
 };
@@ -80,6 +82,7 @@ export function buildTemplate(typed: Record<string, FieldType>, timeField = "@ti
   setPath(properties, timeField, { type: "date" });
   for (const [name, type] of Object.entries(TAG_FIELDS)) setPath(properties, name, mappingFor(type));
   setPath(properties, "outliers.total_outliers", { type: "integer" });
+  setPath(properties, "outliers.max_severity", { type: "integer" });
   for (const [name, type] of Object.entries(typed)) setPath(properties, name, mappingFor(type));
   const kw = { type: "keyword", ignore_above: IGNORE_ABOVE };
   return {

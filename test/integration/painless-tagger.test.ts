@@ -78,6 +78,9 @@ describe("tagger", () => {
     expect(out.outliers.severity).toEqual(["high", ""]);
     expect(out.outliers.total_outliers).toBe(2);
     expect(out.threat.technique.id).toEqual(["T1140", "T1059.001"]);
+    expect(out.outliers.level).toEqual(["informational", "informational"]);
+    expect(out.outliers.max_level).toBe("informational");
+    expect(out.outliers.max_severity).toBe(1);
     expect(out.outliers.added).toEqual({
       outliers_created: true,
       outlier_tag: true,
@@ -86,7 +89,26 @@ describe("tagger", () => {
         ["T1140", "r-mshta", "r-eid1"],
         ["T1059.001", "r-mshta"],
       ],
-      type_counts: [3, 1],
+      // One span per run of entries this tool appended: untag removes exactly these positions.
+      entries: [
+        { r: "r-mshta", k: "rule_id", p: 0, n: 1 },
+        { r: "r-mshta", k: "type", p: 0, n: 3 },
+        { r: "r-mshta", k: "reason", p: 0, n: 1 },
+        { r: "r-mshta", k: "summary", p: 0, n: 1 },
+        { r: "r-mshta", k: "model_name", p: 0, n: 1 },
+        { r: "r-mshta", k: "model_type", p: 0, n: 1 },
+        { r: "r-mshta", k: "level", p: 0, n: 1 },
+        { r: "r-mshta", k: "severity", p: 0, n: 1 },
+        { r: "r-eid1", k: "rule_id", p: 1, n: 1 },
+        { r: "r-eid1", k: "type", p: 3, n: 1 },
+        { r: "r-eid1", k: "reason", p: 1, n: 1 },
+        { r: "r-eid1", k: "summary", p: 1, n: 1 },
+        { r: "r-eid1", k: "model_name", p: 1, n: 1 },
+        { r: "r-eid1", k: "model_type", p: 1, n: 1 },
+        { r: "r-eid1", k: "level", p: 1, n: 1 },
+        { r: "r-eid1", k: "severity", p: 1, n: 1 },
+      ],
+      total: { base: 0 },
     });
   });
 
@@ -95,7 +117,7 @@ describe("tagger", () => {
     const [twice] = await simulate(buildPipeline([r1, r2]).processors, [once]);
     expect(twice.outliers.rule_id).toEqual(["r-mshta", "r-eid1"]);
     expect(twice.outliers.type).toEqual(["Sigma hit", "attack.defense_evasion", "attack.t1140", "Sigma hit"]);
-    expect(twice.outliers.added.type_counts).toEqual([3, 1]);
+    expect(twice.outliers.added.entries).toContainEqual({ r: "r-eid1", k: "type", p: 3, n: 1 });
     expect(twice.outliers.total_outliers).toBe(2);
     expect(twice.tags).toEqual(["beats", "outlier"]);
     expect(twice.threat.technique.id).toEqual(["T1140", "T1059.001"]);
@@ -171,7 +193,11 @@ describe("events another writer tagged before", () => {
     expect(a.outliers.summary).toHaveLength(2);
     expect(a.outliers.severity).toEqual(["", "high"]);
     expect(a.outliers.type).toEqual(["old type", "Sigma hit", "attack.defense_evasion", "attack.t1140"]);
-    expect(a.outliers.added.type_counts).toEqual([0, 3]);
+    expect(a.outliers.added.scalars).toEqual([
+      { p: "outliers.rule_id", s: "old-tool-rule" },
+      { p: "outliers.type", s: "old type" },
+    ]);
+    expect(a.outliers.added.total).toEqual({ base: 1, n: 1 });
     expect(a.tags).toEqual(["beats", "outlier"]);
 
     // A second rule appends; untag of the first takes exactly its entries, in every list.
@@ -217,7 +243,7 @@ describe("never lose an event", () => {
     expect(got._source.outliers.error[0]).toContain("unknown predicate op 99");
   });
 
-  test("an event whose fields the tagger cannot write (tags is a number) is indexed with the error", async () => {
+  test("an event with a number tags (issue 17 item 4) is tagged: the number becomes its text in a list, no error", async () => {
     const { client } = await cluster();
     const pipeline = testIndex("tag-type");
     const index = testIndex("tag-type");
@@ -236,11 +262,10 @@ describe("never lose an event", () => {
     // (An object `tags` is set aside before the tagger runs: see ingest-keeps.test.ts.)
     await client.index({ index, id: "e2", document: { tags: 5, winlog: { event_id: 1 } }, refresh: true } as any);
     const got: any = await client.get({ index, id: "e2" });
-    expect(got._source.tags).toEqual(5);
-    expect(got._source.outliers.rule_id).toBeUndefined();
-    expect(got._source.outliers.error).toEqual([
-      expect.stringMatching(/^r-eid1: tagging failed: .*tags is not a list/),
-    ]);
+    expect(got._source.tags).toEqual(["5", "outlier"]);
+    expect(got._source.outliers.rule_id).toEqual(["r-eid1"]);
+    expect(got._source.outliers.error).toBeUndefined();
+    expect(got._source.outliers.added.scalars).toEqual([{ p: "tags", n: 5 }]);
   });
 
   test("a crash of the whole script: the processor's on_failure records it and the event is indexed", async () => {

@@ -138,8 +138,9 @@ beforeAll(async () => {
   await cluster();
   const inst = await run("pipeline", "install", RULES_A, "--name", NAME, "--index", `${P}-live-*`);
   if (inst.code !== 0) throw new Error(`install failed: ${inst.stderr}`);
-  // Plus one event the tagger fails on (`tags` is not a list): indexed with outliers.error, not tagged.
-  const failing = { ...knownEvents()[0], tags: 5 };
+  // Plus one event that carries a tagging error and no tag (a number `tags` no longer fails the tagger,
+  // issue 17 item 4, so the error is one an earlier run recorded on an event no rule matches).
+  const failing = { ...knownEvents()[13], outliers: { error: ["some-rule: tagging failed: earlier run"] } };
   const ing = await run("ingest", ndjson("known.ndjson", [...knownEvents(), failing]), "--index", LIVE);
   if (ing.code !== 0) throw new Error(`ingest failed: ${ing.stderr}`);
   await rest("POST", `/${LIVE}/_refresh`);
@@ -161,6 +162,8 @@ describe("report", () => {
     expect(r.code).toBe(0);
     const rep = JSON.parse(r.stdout);
     expect(rep.taggedEvents).toBe(EXPECTED.tagged);
+    // Issue 18 item 1: by the events' highest level, highest first (both rules are medium).
+    expect(rep.levels).toEqual([{ level: "medium", events: EXPECTED.tagged }]);
     expect(rep.ruleEventPairs).toBe(EXPECTED.pairs);
     expect(countsOf(rep.rules)).toEqual(EXPECTED.rules);
     expect(rep.rules.map((x: any) => x.title)).toEqual([CERTUTIL.title, WMIC.title]);

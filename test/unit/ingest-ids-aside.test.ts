@@ -74,9 +74,50 @@ describe("setAside (the JavaScript twin of the set-aside processor)", () => {
     // UTF-16 code unit order, as Java's String.compareTo: capitals before small letters, é after z.
     expect(keyOrder(["source", "level", "seen", "é", "B", "a"])).toEqual(["B", "a", "level", "seen", "source", "é"]);
   });
-  test("an outliers_original that is not an object: nothing is moved", () => {
+  test("an outliers_original of the event's own that is not an object of strings goes whole under outliers_original.outliers_original, and the rest is moved beside it", () => {
     const d: any = { outliers: "x", outliers_original: "taken" };
-    expect(setAside(d)).toEqual([]);
-    expect(d).toEqual({ outliers: "x", outliers_original: "taken" });
+    expect(setAside(d)).toEqual(["outliers_original", "outliers"]);
+    expect(d).toEqual({ outliers_original: { outliers_original: "taken", outliers: "x" } });
+    const e: any = { outliers_original: { tags: { a: 1 } }, tags: { b: 2 } };
+    expect(setAside(e)).toEqual(["outliers_original", "tags"]);
+    expect(e).toEqual({ outliers_original: { outliers_original: '{"tags":{"a":1}}', tags: '{"b":2}' } });
+    // A key already taken is never overwritten.
+    const f: any = { outliers_original: { tags: "mine" }, tags: [{ b: 2 }] };
+    setAside(f);
+    expect(f).toEqual({ outliers_original: { tags: "mine", tags_: '[{"b":2}]' } });
+  });
+
+  test("tag fields under outliers and threat.technique.id that our mappings refuse are moved; scalars stay", () => {
+    const d: any = {
+      outliers: {
+        reason: { a: 1 },
+        rule_id: [{ x: 1 }],
+        total_outliers: "3",
+        added: "forged",
+        type: 5,
+        summary: ["s"],
+      },
+      threat: { technique: { id: { x: "T1" } } },
+      tags: 42,
+    };
+    expect(setAside(d)).toEqual([
+      "outliers.rule_id",
+      "outliers.reason",
+      "outliers.total_outliers",
+      "outliers.added",
+      "threat.technique.id",
+    ]);
+    expect(d).toEqual({
+      outliers: { type: 5, summary: ["s"] },
+      threat: { technique: {} },
+      tags: 42,
+      outliers_original: {
+        outliers_rule_id: '[{"x":1}]',
+        outliers_reason: '{"a":1}',
+        outliers_total_outliers: "3",
+        outliers_added: "forged",
+        threat_technique_id: '{"x":"T1"}',
+      },
+    });
   });
 });

@@ -179,10 +179,30 @@ describe("matcher and tagger", () => {
       summary: ["Sigma hit - Rule r1", "Sigma hit - Rule r2"],
       model_name: ["Rule r1", "Rule r2"],
       model_type: ["sigma", "sigma"],
+      level: ["informational", "informational"],
+      max_level: "informational",
+      max_severity: 1,
       total_outliers: 2,
       added: {
         outliers_created: true,
-        type_counts: [1, 1],
+        entries: [
+          { r: "r1", k: "rule_id", p: 0, n: 1 },
+          { r: "r1", k: "type", p: 0, n: 1 },
+          { r: "r1", k: "reason", p: 0, n: 1 },
+          { r: "r1", k: "summary", p: 0, n: 1 },
+          { r: "r1", k: "model_name", p: 0, n: 1 },
+          { r: "r1", k: "model_type", p: 0, n: 1 },
+          { r: "r1", k: "level", p: 0, n: 1 },
+          { r: "r2", k: "rule_id", p: 1, n: 1 },
+          { r: "r2", k: "type", p: 1, n: 1 },
+          { r: "r2", k: "reason", p: 1, n: 1 },
+          { r: "r2", k: "summary", p: 1, n: 1 },
+          { r: "r2", k: "model_name", p: 1, n: 1 },
+          { r: "r2", k: "model_type", p: 1, n: 1 },
+          { r: "r2", k: "level", p: 1, n: 1 },
+        ],
+        scalars: [{ p: "tags", s: "seen" }],
+        total: { base: 0 },
         outlier_tag: true,
         threat_created: ["threat", "threat.technique"],
         techniques: [["T1033", "r1"]],
@@ -209,6 +229,19 @@ describe("matcher and tagger", () => {
     expect(o.model_type).toEqual(["", "sigma"]);
     expect(o.type).toEqual(["Sigma hit"]);
     expect(o.total_outliers).toBe(2);
-    expect((o.added as Record<string, unknown>).type_counts).toEqual([0, 1]);
+    // Provenance names exactly what this tool appended: the "" padding (owner "") and r1's entries.
+    expect((o.added as Record<string, unknown>).entries).toEqual([
+      { r: "r1", k: "rule_id", p: 1, n: 1 },
+      { r: "r1", k: "type", p: 0, n: 1 },
+      { r: "", k: "reason", p: 0, n: 1 },
+      { r: "r1", k: "reason", p: 1, n: 1 },
+      { r: "r1", k: "summary", p: 1, n: 1 },
+      { r: "", k: "model_name", p: 0, n: 1 },
+      { r: "r1", k: "model_name", p: 1, n: 1 },
+      { r: "", k: "model_type", p: 0, n: 1 },
+      { r: "r1", k: "model_type", p: 1, n: 1 },
+      { r: "", k: "level", p: 0, n: 1 },
+      { r: "r1", k: "level", p: 1, n: 1 },
+    ]);
   });
 });

@@ -9,6 +9,8 @@ import { call } from "../connection/client.ts";
 import { aggregatableGroups, type FieldGroup } from "./tag-fields.ts";
 import { timeRange } from "../../util/duration.ts";
 
+import { LEVELS_DESC } from "../../ir/levels.ts";
+
 export const RULE_ID = "outliers.rule_id";
 export const TECHNIQUE_ID = "threat.technique.id";
 /** Buckets per terms aggregation: more than any rule set has rules (SigmaHQ: ~3,000). */
@@ -57,6 +59,8 @@ export interface ResultsReport {
   rules: RuleHits[];
   /** Every technique with hits (events carrying it), most first. */
   techniques: Hits[];
+  /** Tagged events by their highest level (`outliers.max_level`), highest first; levels with none left out. */
+  levels: { level: string; events: number }[];
 }
 
 /** Events in the window that satisfy `query`, over the patterns. */
@@ -180,5 +184,16 @@ export async function resultsReport(cluster: Cluster, opts: ReportOptions): Prom
     taggingErrors: await countOf(cluster, opts, { exists: { field: "outliers.error" } }),
     rules,
     techniques: sorted([...techniques.counts].map(([id, count]) => ({ id, count }))),
+    levels: await levelCounts(cluster, opts),
   };
+}
+
+/** Events per highest level (`outliers.max_level`), highest first. */
+async function levelCounts(cluster: Cluster, opts: ReportOptions): Promise<{ level: string; events: number }[]> {
+  const out: { level: string; events: number }[] = [];
+  for (const level of LEVELS_DESC) {
+    const events = await countOf(cluster, opts, { term: { "outliers.max_level": level } });
+    if (events > 0) out.push({ level, events });
+  }
+  return out;
 }

@@ -17,6 +17,10 @@ export const TAG_FIELDS: Record<string, Record<string, unknown>> = {
   "outliers.rule_id": { type: "keyword" },
   "outliers.total_outliers": { type: "integer" },
   "outliers.error": { type: "keyword", ignore_above: 8191 },
+  // The rule's Sigma level per hit, the event's highest, and its severity 1–5 (docs/tags.md "Levels").
+  "outliers.level": { type: "keyword" },
+  "outliers.max_level": { type: "keyword" },
+  "outliers.max_severity": { type: "integer" },
   "threat.technique.id": { type: "keyword" },
   // The tagger's provenance record for untag: kept in _source, never indexed (its keys are dynamic).
   "outliers.added": { type: "object", enabled: false },

@@ -70,6 +70,11 @@ function text(v: unknown): string {
  */
 export function setAside(doc: Obj): string[] {
   const moved: string[] = [];
+  const a0 = doc[ASIDE_FIELD];
+  if (a0 !== undefined && a0 !== null && !asideShape(a0)) {
+    doc[ASIDE_FIELD] = { [ASIDE_FIELD]: text(a0) };
+    moved.push(ASIDE_FIELD);
+  }
   const aside = (): Obj | undefined => {
     if (doc[ASIDE_FIELD] === undefined || doc[ASIDE_FIELD] === null) doc[ASIDE_FIELD] = {};
     const a = doc[ASIDE_FIELD];
@@ -78,18 +83,43 @@ export function setAside(doc: Obj): string[] {
   const move = (from: Obj, name: string, key: string, label: string) => {
     const a = aside();
     if (!a) return;
-    a[key] = text(from[name]);
+    let k = key;
+    while (Object.hasOwn(a, k)) k += "_";
+    a[k] = text(from[name]);
     delete from[name];
     moved.push(label);
   };
   const o = doc.outliers;
   if (o !== undefined && o !== null && !isObj(o)) move(doc, "outliers", "outliers", "outliers");
+  else if (isObj(o)) {
+    for (const k of LIST_KEYS) if (hasObject(o[k])) move(o, k, `outliers_${k}`, `outliers.${k}`);
+    for (const k of ["total_outliers", "max_severity"]) {
+      const v = o[k];
+      if (v !== undefined && v !== null && typeof v !== "number") move(o, k, `outliers_${k}`, `outliers.${k}`);
+    }
+    if (o.added !== undefined && o.added !== null && !isObj(o.added))
+      move(o, "added", "outliers_added", "outliers.added");
+  }
   const th = doc.threat;
   if (th !== undefined && th !== null && !isObj(th)) move(doc, "threat", "threat", "threat");
   else if (isObj(th) && th.technique !== undefined && th.technique !== null && !isObj(th.technique))
     move(th, "technique", "threat_technique", "threat.technique");
-  const tg = doc.tags;
-  if (isObj(tg) || (Array.isArray(tg) && tg.some((x) => typeof x === "object" && x !== null)))
-    move(doc, "tags", "tags", "tags");
+  else if (isObj(th) && isObj(th.technique) && hasObject(th.technique.id))
+    move(th.technique, "id", "threat_technique_id", "threat.technique.id");
+  if (hasObject(doc.tags)) move(doc, "tags", "tags", "tags");
   return moved;
+}
+
+/** The `outliers.*` keys the tags write as keyword lists (an object there is moved aside). */
+const LIST_KEYS = ["rule_id", "type", "reason", "summary", "model_name", "model_type", "level", "error", "max_level"];
+
+/** oxsHasObject: an object, or a list holding an object or list. */
+function hasObject(v: unknown): boolean {
+  return isObj(v) || (Array.isArray(v) && v.some((x) => typeof x === "object" && x !== null));
+}
+
+/** oxsAsideShape: `outliers_original` as the set-aside writes it: an object of strings, keys without dots. */
+function asideShape(v: unknown): boolean {
+  if (!isObj(v)) return false;
+  return Object.entries(v).every(([k, x]) => k !== "" && !k.includes(".") && typeof x === "string");
 }

@@ -4,6 +4,7 @@
  */
 import { techniqueOfTag } from "../../ir/attack.ts";
 import type { Rule } from "../../ir/types.ts";
+import { levelOf } from "../../ir/levels.ts";
 import { META } from "../painless/layout.ts";
 
 /** `{field}` placeholders (ee-outliers: `\{([^\}]*)\}`) split out: [lit, field, lit, …, lit]. */
@@ -53,5 +54,6 @@ export function ruleMeta(rule: Rule): unknown[] {
   meta[META.MODEL_TYPE] = t.modelType;
   meta[META.TECHNIQUES] = techniquesOf(rule);
   meta[META.EXTRAS] = extras;
+  meta[META.LEVEL] = levelOf(rule);
   return meta;
 }

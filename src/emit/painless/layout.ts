@@ -95,6 +95,7 @@ export const META = {
   MODEL_TYPE: 5,
   TECHNIQUES: 6,
   EXTRAS: 7,
+  LEVEL: 8,
 } as const;
 
 /**

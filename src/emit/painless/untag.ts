@@ -2,16 +2,13 @@
  * The fixed Painless script `outliers untag` runs with `_update_by_query`: removes the entries this
  * tool wrote for some rules (params.ids) or all of them (params.ids = null), and nothing else.
  *
- * What the tagger wrote is known exactly from the event itself:
- * - one entry per rule in every `outliers.*` list, at the index of the rule in `outliers.rule_id`,
- *   except `outliers.type`, where rule i added `outliers.added.type_counts[i]` entries;
- * - `outliers.added`, the provenance record the tagger keeps (see tagger.ts):
- *     outlier_tag      true when the tagger appended "outlier" to `tags`
- *     tags_created     true when `tags` did not exist before
- *     techniques       [[technique id, rule ids that brought it…], …] for ids the tagger appended
- *     threat_created   which of "threat", "threat.technique" the tagger created
- * When the last rule goes, everything the tagger created goes with it, so the event's `_source` is
- * what it was before tagging (apart from key order).
+ * What the tagger wrote is known exactly from its provenance record `outliers.added`
+ * (src/painless/tagger.painless, docs/tags.md "Provenance"): `entries` names, per rule, the position
+ * and count of the entries it appended to each `outliers.*` list; `created`, `nulls`, `scalars`,
+ * `total`, `replaced`, `original`, `outlier_tag`, `tags_created`, `threat_created` and `techniques`
+ * what every touched field was. When the last rule goes, the event's `_source` is what it was before
+ * tagging (apart from key order); otherwise `total_outliers`, `max_level` and `max_severity` are
+ * recomputed.
  */
 import { loadPainless } from "./load.ts";
 import untagFunctionsText from "./untag-functions.painless" with { type: "text" };

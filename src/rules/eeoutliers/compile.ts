@@ -139,6 +139,7 @@ export function compileUseCase(spec: UseCaseSpec, warnings: string[], opts: EeOu
     index: spec.index,
     timeField: spec.timestampField ?? "@timestamp",
     historyWindowHours: spec.historyWindowHours,
+    ...(spec.level ? { level: spec.level } : {}),
     condition,
     whitelist,
     backfillOnlyQuery,

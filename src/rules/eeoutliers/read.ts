@@ -15,6 +15,7 @@
  * anchored at the start, case-insensitive).
  */
 import { parseIni, type IniFile, type IniKey, type IniSection } from "./configparser.ts";
+import { isLevel, LEVELS } from "../../ir/levels.ts";
 
 export interface WhitelistEntry {
   kind: "literal" | "regexp";
@@ -38,6 +39,8 @@ export interface UseCaseSpec {
   runModel: boolean;
   timestampField?: string;
   historyWindowHours?: number;
+  /** `level = high`: the Sigma level the use case's hits carry (outliers.level); unset: the default. */
+  level?: string;
   extra: Record<string, string>;
   whitelist: WhitelistEntry[];
 }
@@ -63,6 +66,7 @@ const KNOWN = new Set([
   "use_derived_fields",
   "highlight_match",
   "process_documents_chronologically",
+  "level",
 ]);
 
 /** Section prefixes of ee-outliers model types this tool does not run (they are statistical). */
@@ -206,6 +210,11 @@ function readSection(path: string, sec: IniSection, global: WhitelistEntry[], pe
   const reason = get("outlier_reason")?.value ?? "";
   const summary = get("outlier_summary")?.value ?? reason;
 
+  const levelKey = get("level");
+  const level = levelKey?.value.trim().toLowerCase() || undefined;
+  if (levelKey && !isLevel(level))
+    return fail(`level must be one of ${LEVELS.join(", ")}, got ${JSON.stringify(levelKey.value)}`, levelKey.line);
+
   const extra: Record<string, string> = {};
   const own: WhitelistEntry[] = [];
   for (const e of sec.keys.values()) {
@@ -237,6 +246,7 @@ function readSection(path: string, sec: IniSection, global: WhitelistEntry[], pe
     runModel,
     timestampField: get("timestamp_field")?.value.trim() || undefined,
     historyWindowHours,
+    ...(level ? { level } : {}),
     extra,
     whitelist: [...global, ...perModel, ...own],
   };
