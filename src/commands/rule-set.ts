@@ -26,6 +26,8 @@ export interface RuleSet {
   profile: Profile;
   results: CompileResult[];
   rules: Rule[];
+  /** Correlation rules (src/ir/correlation.ts), in rule-set order; never in `rules`. */
+  correlations: Rule[];
   /** Rules that did not compile (error or unsupported). */
   failed: number;
 }
@@ -57,13 +59,14 @@ export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = 
   const placeholders = opts.placeholders ? readPlaceholders(opts.placeholders) : undefined;
   const results = loadRules(paths.length ? paths : ["./rules"], { profile, placeholders });
   const rules: Rule[] = [];
+  const correlations: Rule[] = [];
   let failed = 0;
   for (const r of results) {
-    if (r.status === "ok") rules.push(r.rule);
+    if (r.status === "ok") (r.rule.correlation ? correlations : rules).push(r.rule);
     else {
       failed++;
       if (!quiet) process.stderr.write(`${r.path}: ${r.status === "unsupported" ? "unsupported: " : ""}${r.error}\n`);
     }
   }
-  return { profile, results, rules, failed };
+  return { profile, results, rules, correlations, failed };
 }

@@ -9,6 +9,7 @@ import { extname, join, isAbsolute } from "node:path";
 import type { CompileResult } from "../ir/types.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { compileSigmaText } from "./sigma/index.ts";
+import { resolveCorrelations } from "./sigma/correlation.ts";
 import { compileEeOutliersTexts } from "./eeoutliers/compile.ts";
 
 export interface LoadOptions {
@@ -41,7 +42,12 @@ export const RULE_KINDS: RuleKind[] = [
   {
     name: "Sigma",
     extensions: [".yml", ".yaml"],
-    compile: (files, opts) => files.flatMap((f) => compileSigmaText(f.path, f.text, opts)),
+    // Correlations reference rules of any file: resolved once all files are compiled.
+    compile: (files, opts) =>
+      resolveCorrelations(
+        files.flatMap((f) => compileSigmaText(f.path, f.text, opts)),
+        opts,
+      ),
   },
   { name: "ee-outliers", extensions: [".conf", ".ini"], compile: compileEeOutliersTexts },
 ];

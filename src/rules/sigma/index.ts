@@ -3,6 +3,7 @@ import type { CompileResult } from "../../ir/types.ts";
 import type { LoadOptions } from "../load.ts";
 import { convertSigmaRule } from "./convert.ts";
 import { parseSigmaFile } from "./parse.ts";
+import { pendingResult } from "./correlation.ts";
 
 export function compileSigmaText(path: string, text: string, opts: LoadOptions): CompileResult[] {
   const docs = parseSigmaFile(path, text);
@@ -11,6 +12,10 @@ export function compileSigmaText(path: string, text: string, opts: LoadOptions):
   const ids = new Map<string, number>();
   let ordinal = 0;
   for (const d of docs) {
+    if ("correlation" in d) {
+      out.push(pendingResult(d.correlation));
+      continue;
+    }
     if ("failure" in d) {
       const f = d.failure;
       out.push({ status: f.status, id: f.id, title: f.title, path: f.path, error: f.error });

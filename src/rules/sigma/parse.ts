@@ -24,6 +24,7 @@ import {
   type YAMLError,
 } from "yaml";
 import type { Logsource } from "../../mapping/profile.ts";
+import { parseCorrelationDoc, type SigmaCorrelationDoc } from "./correlation.ts";
 
 /** A YAML number whose source text differs from its canonical JavaScript text (`0x17`, `1.0`). */
 export class NumLit {
@@ -49,6 +50,8 @@ export interface SigmaRule {
   docIndex: number;
   title: string;
   id?: string;
+  /** `name`, by which correlation rules may reference the rule. */
+  name?: string;
   status?: string;
   level?: string;
   description?: string;
@@ -73,7 +76,10 @@ export interface SigmaParseFailure {
   error: string;
 }
 
-export type ParsedDocument = { rule: SigmaRule } | { failure: SigmaParseFailure };
+export type ParsedDocument =
+  | { rule: SigmaRule }
+  | { failure: SigmaParseFailure }
+  | { correlation: SigmaCorrelationDoc };
 
 const YAML = (Bun as unknown as { YAML: { parse(s: string): unknown } }).YAML;
 
@@ -503,16 +509,8 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
     failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
   });
   if (raw.correlation !== undefined) {
-    return {
-      failure: {
-        path,
-        docIndex,
-        status: "unsupported",
-        id,
-        title,
-        error: `${at(["correlation"])}: correlation rules are not supported (they need several events)`,
-      },
-    };
+    const c = parseCorrelationDoc(path, docIndex, raw, at);
+    return "failure" in c ? { failure: { ...c.failure, id, title } } : c;
   }
   if (raw.filter !== undefined && raw.detection === undefined) {
     return {
@@ -563,6 +561,7 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
     docIndex,
     title,
     id,
+    name: str(raw.name),
     status: str(raw.status),
     level: str(raw.level),
     description: str(raw.description),
