@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { parseFormat } from "../events/docs-file.ts";
 import { readEvents } from "../local/events.ts";
 import { Scanner } from "../local/scan.ts";
+import { correlateLocal, ruleIdsOf, type CorrelationCount } from "../local/correlate.ts";
 import { UsageError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { textTable } from "../util/text-table.ts";
@@ -40,6 +41,8 @@ export function register(program: Command): void {
     const set = loadRuleSet(paths, opts, Boolean(opts.json));
     if (set.rules.length === 0)
       throw new UsageError(`no rule compiled from ${paths.length ? paths.join(" ") : "./rules"}`);
+    // Correlations need every event first (docs/correlations.md): the events are kept until the end.
+    const held: Record<string, unknown>[] | undefined = set.correlations.length ? [] : undefined;
     const scanner = new Scanner(set.rules, { guardCosts: set.profile.guardCosts });
     if (!opts.json)
       for (const s of scanner.matcher.skipped)
@@ -57,13 +60,20 @@ export function register(program: Command): void {
       for (const w of event.warnings ?? [])
         if (warned++ < MAX_WARNINGS) warnings.push(`${event.file}:${event.line}: warning: ${w}`);
       const r = scanner.scan(event);
-      if (opts.json && r.doc && (opts.all || r.ruleIds.length || r.errors.length)) {
+      if (held && r.doc) held.push(r.doc);
+      else if (opts.json && r.doc && (opts.all || r.ruleIds.length || r.errors.length)) {
         buf += JSON.stringify(r.doc) + "\n";
         if (buf.length >= FLUSH_BYTES) flush();
       }
       if ((scanner.counts.events & 1023) === 0)
         progress.update({ done: scanner.counts.events, counters: { matched: scanner.counts.matched } });
     }
+    const correlated = held ? correlateLocal(set.correlations, held) : [];
+    if (held && opts.json)
+      for (const doc of held) {
+        if (opts.all || ruleIdsOf(doc).length || (doc.outliers as any)?.error) buf += JSON.stringify(doc) + "\n";
+        if (buf.length >= FLUSH_BYTES) flush();
+      }
     flush();
     progress.done();
     const c = scanner.counts;
@@ -71,7 +81,7 @@ export function register(program: Command): void {
     // As ingest warns: a number kept as its exact text is a string in the index (and here).
     for (const w of warnings) process.stderr.write(`${w}\n`);
     if (warned > warnings.length) process.stderr.write(`… ${warned - warnings.length} more warning(s)\n`);
-    if (!opts.json) process.stdout.write(report(scanner, top) + "\n");
+    if (!opts.json) process.stdout.write(report(scanner, top) + correlationReport(correlated) + "\n");
     process.exitCode = set.failed + scanner.matcher.skipped.length + c.unreadable.length + c.errored > 0 ? 1 : 0;
   });
 }
@@ -113,4 +123,15 @@ function report(s: Scanner, top: number): string {
     if (byTech.length > top) out.push(`… and ${byTech.length - top} more technique(s)`);
   }
   return out.join("\n");
+}
+
+function correlationReport(counts: CorrelationCount[]): string {
+  if (counts.length === 0) return "";
+  return (
+    "\n\nCorrelation rules:\n" +
+    textTable(
+      ["events", "groups", "rule id", "title"],
+      counts.map((c) => [c.events, c.groups, c.id, c.title]),
+    )
+  );
 }
