@@ -18,6 +18,7 @@ import { parseTimeArg } from "../util/duration.ts";
 import { checkIndexPatterns, guardRules, searchTargets } from "../cluster/connection/guards.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { correlateOnCluster, type CorrelationRun } from "../cluster/history/correlate.ts";
 
 /** The options commander hands the action (connection and rule options are read by their own helpers). */
 interface BackfillCliOptions {
@@ -161,6 +162,10 @@ export function register(program: Command): void {
     const tagsBefore = await countTagged(cluster, targets, bopts).catch(() => [] as RuleCount[]);
 
     if (opts.dryRun) {
+      if (set.correlations.length && !opts.json)
+        process.stderr.write(
+          `outliers: note: the dry run leaves out the ${set.correlations.length} correlation rule(s) (they need the base rules' tags)\n`,
+        );
       const dry = await dryRunBackfill(cluster, targets, bopts);
       const summary = summaryOf(true, window, targets.length, dry.checked, dry.events, dry.rules, tagsBefore);
       if (opts.json) {
@@ -191,7 +196,20 @@ export function register(program: Command): void {
     if (!opts.json) for (const l of mapped) process.stderr.write(`outliers: ${l}\n`);
     const passes = await runBackfill(cluster, targets, bopts);
     const cancelled = passes.some((p) => p.cancelled);
-    const failures = passes.flatMap((p) => p.failures);
+    // Correlations (docs/correlations.md) read the base rules' tags, so they run after the passes.
+    let correlated: CorrelationRun[] = [];
+    if (!cancelled && set.correlations.length) {
+      for (const r of set.correlations)
+        if (!opts.index) r.index = searchTargets(checkIndexPatterns(r.index, "es_index"));
+      correlated = await correlateOnCluster(cluster, set.correlations, {
+        index: opts.index,
+        since,
+        until,
+        json: Boolean(opts.json),
+        tagLayout: bopts.tagLayout,
+      });
+    }
+    const failures = [...passes.flatMap((p) => p.failures), ...correlated.flatMap((c) => c.failures)];
     const totals = {
       checked: passes.reduce((a, p) => a + p.checked, 0),
       tagged: passes.reduce((a, p) => a + p.updated, 0),
@@ -224,6 +242,7 @@ export function register(program: Command): void {
           widened,
           prefilter,
           rules: summary.rules.map((r) => ruleJson(r, false)),
+          ...(correlated.length ? { correlations: correlated } : {}),
         }) + "\n",
       );
     } else {
@@ -241,6 +260,10 @@ export function register(program: Command): void {
             seconds: totals.seconds,
             failedEvents: failures.length,
           }),
+        );
+      for (const c of correlated)
+        process.stdout.write(
+          `correlation ${c.id} (${c.title}): ${c.groupsFired} group(s) fired of ${c.groupsChecked} checked, ${c.tagged} event(s) newly tagged, ${(c.millis / 1000).toFixed(1)}s\n`,
         );
       for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
     }

@@ -5,6 +5,7 @@ import { register as compile } from "./compile.ts";
 import { register as pipeline } from "./pipeline.ts";
 import { register as ingest } from "./ingest.ts";
 import { register as backfill } from "./backfill.ts";
+import { register as correlate } from "./correlate.ts";
 import { register as untag } from "./untag.ts";
 import { register as scan } from "./scan.ts";
 import { register as test } from "./test.ts";
@@ -16,6 +17,7 @@ export const commands: Array<(program: Command) => void> = [
   pipeline,
   ingest,
   backfill,
+  correlate,
   untag,
   scan,
   test,
