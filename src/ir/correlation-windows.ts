@@ -192,11 +192,16 @@ export function effectiveCondition(c: Correlation): Correlation["condition"] {
 
 /**
  * The events of one group (any order; sorted here by time) that lie in a firing window, as indices
- * into `events` after sorting (the array is sorted in place). Only windows ending at or after
- * `anchorFrom` are evaluated (the continuous mode's rounds; the events before it are still counted
- * in those windows).
+ * into `events` after sorting (the array is sorted in place). Only windows ending in
+ * [`anchorFrom`, `anchorTo`) are evaluated (the continuous mode's rounds, the cluster's time ranges;
+ * the events before `anchorFrom` are still counted in those windows).
  */
-export function firingInGroup(c: Correlation, events: Participant[], anchorFrom = -Infinity): number[] {
+export function firingInGroup(
+  c: Correlation,
+  events: Participant[],
+  anchorFrom = Number.NEGATIVE_INFINITY,
+  anchorTo = Number.POSITIVE_INFINITY,
+): number[] {
   events.sort((a, b) => a.t - b.t);
   const cond = effectiveCondition(c);
   const out: number[] = [];
@@ -207,6 +212,7 @@ export function firingInGroup(c: Correlation, events: Participant[], anchorFrom 
     // The window ends at the last event of this timestamp.
     if (hi + 1 < events.length && events[hi + 1]!.t === t) continue;
     if (t < anchorFrom) continue;
+    if (t >= anchorTo) break;
     while (events[lo]!.t < t - c.timespanMs) lo++;
     const m = measure(c, events, lo, hi);
     if (m === undefined || !conditionHolds(cond, m)) continue;

@@ -2,17 +2,20 @@
  * Correlation rules on the cluster (docs/correlations.md), for `backfill` and the continuous
  * `correlate` command. Per correlation, inner ones first:
  *
- * 1. composite aggregations over the group-by fields (one per distinct field list, when aliases give
- *    referenced rules different fields), narrowed to the events carrying a referenced rule id in the
- *    time range, paged: a group with fewer events than the condition needs is skipped;
- * 2. for each other group, its events' time, group and value fields (sorted, paged with a scroll past
- *    10,000), from which the windows are evaluated by src/ir/correlation-windows.ts, the code `scan`
- *    uses;
+ * 1. a composite aggregation over the group-by fields and a date histogram of one timespan, narrowed
+ *    to the events carrying a referenced rule id in the time range, paged in group order: a window
+ *    ending in bucket j holds events of buckets j-1 and j only, so only buckets where those hold as
+ *    many events as the condition needs (`minEventsToFire`) are looked at;
+ * 2. for those, the events' time, group and value fields (sorted; ranges of consecutive buckets of at
+ *    most 10,000 events, a scroll for a bigger bucket), from which the windows are evaluated by
+ *    src/ir/correlation-windows.ts, the code `scan` uses;
  * 3. the events of the firing windows are tagged in batches by `_update_by_query` over their ids with
  *    the tagger (src/emit/painless/correlation-tag.ts), refreshed before the next correlation.
  *
- * Memory: one composite page of group keys, one group's events, one batch of event ids to tag (with
- * aliases over several field lists, the candidate group keys of the correlation).
+ * Memory: one composite page, one group's bucket counts, one range's events, one batch of event ids
+ * to tag. With aliases (referenced rules grouping on different fields) the groups are counted over
+ * every field list first (the group keys of the correlation in memory) and a group's events are
+ * read whole.
  */
 import { innerFirst, minEventsToFire, type Correlation } from "../../ir/correlation.ts";
 import { firingInGroup, participantOf, ruleIdsOf, type Participant } from "../../ir/correlation-windows.ts";
@@ -169,17 +172,25 @@ async function correlateOne(cluster: Cluster, rule: Rule, opts: ClusterCorrelate
     pending.clear();
   };
 
-  const evalGroup = async (values: unknown[], count: number) => {
-    if (count < min) return;
-    run.groupsChecked++;
-    const key = JSON.stringify(values.map((v) => String(v)));
+  /**
+   * Evaluates one group's windows ending in [endFrom, endTo) from its events of [endFrom - timespan,
+   * endTo) (`expected` of them at most); the events of firing windows join the pending batch.
+   */
+  const evalRange = async (values: unknown[], key: string, endFrom: number, endTo: number, expected: number) => {
     const should = lists.map((l) => ({
       bool: {
         filter: [carries(l.ruleIds), ...l.fields.map((f, i) => ({ term: { [aggField(f)]: values[i] } }))],
       },
     }));
-    const query = { bool: { filter: range ? [range] : [], should, minimum_should_match: 1 } };
-    const hits = await fetchAll(cluster, index, query, timeField, sourceFields, count);
+    const filter: object[] = range ? [range] : [];
+    if (Number.isFinite(endFrom) || Number.isFinite(endTo)) {
+      const r: Record<string, unknown> = { format: "epoch_millis" };
+      if (Number.isFinite(endFrom)) r.gte = endFrom - c.timespanMs;
+      if (Number.isFinite(endTo)) r.lt = endTo;
+      filter.push({ range: { [timeField]: r } });
+    }
+    const query = { bool: { filter, should, minimum_should_match: 1 } };
+    const hits = await fetchAll(cluster, index, query, timeField, sourceFields, expected);
     const ps: Participant[] = [];
     const of = new Map<Participant, Hit>();
     for (const h of hits) {
@@ -188,29 +199,63 @@ async function correlateOne(cluster: Cluster, rule: Rule, opts: ClusterCorrelate
       ps.push(p);
       of.set(p, h);
     }
-    const fired = firingInGroup(c, ps, opts.anchorFrom?.getTime());
-    if (fired.length === 0) return;
-    run.groupsFired++;
+    const fired = firingInGroup(
+      c,
+      ps,
+      Math.max(endFrom, opts.anchorFrom?.getTime() ?? Number.NEGATIVE_INFINITY),
+      endTo,
+    );
     for (const i of fired) {
       const h = of.get(ps[i]!)!;
       pending.set(docKey(h._index, h._id), ps[i]!.label);
     }
     if (pending.size >= (opts.tagBatch ?? 5000)) await flush();
+    return fired.length > 0;
   };
 
-  if (c.groupBy.length === 0) {
-    const r: any = await call(cluster, `count the events of ${rule.id}`, () =>
-      cluster.client.count({
-        index,
-        ignore_unavailable: true,
-        allow_no_indices: true,
-        query: { bool: { filter: filterOf(c.ruleIds) } },
-      } as any),
-    );
-    await evalGroup([], r.count ?? 0);
-  } else if (lists.length === 1) {
-    for await (const page of composite(cluster, index, lists[0]!, filterOf(lists[0]!.ruleIds), opts.pageSize))
-      for (const b of page) await evalGroup(b.values, b.count);
+  /**
+   * One group, from its event counts per time bucket of one timespan (start → count): a window ending
+   * in bucket j holds events of buckets j-1 and j only, so only buckets where those two hold enough
+   * events are looked at, in ranges of consecutive buckets of at most 10,000 events each.
+   */
+  const evalBuckets = async (values: unknown[], buckets: [number, number][]) => {
+    const T = c.timespanMs;
+    const counts = new Map(buckets);
+    const ends = buckets.filter(([s, n]) => n > 0 && n + (counts.get(s - T) ?? 0) >= min).map(([s]) => s);
+    if (ends.length === 0) return;
+    run.groupsChecked++;
+    const key = JSON.stringify(values.map((v) => String(v)));
+    let fired = false;
+    for (let i = 0; i < ends.length; ) {
+      let j = i;
+      let n = (counts.get(ends[i]! - T) ?? 0) + counts.get(ends[i]!)!;
+      while (j + 1 < ends.length && ends[j + 1] === ends[j]! + T && n + counts.get(ends[j + 1]!)! <= MAX_WINDOW) {
+        j++;
+        n += counts.get(ends[j]!)!;
+      }
+      if (await evalRange(values, key, ends[i]!, ends[j]! + T, n)) fired = true;
+      i = j + 1;
+    }
+    if (fired) run.groupsFired++;
+  };
+
+  if (lists.length === 1) {
+    // Pages of (group…, time bucket) in group order: a group is judged when the next one starts.
+    const list = lists[0]!;
+    let cur: { key: string; values: unknown[]; buckets: [number, number][] } | undefined;
+    for await (const page of composite(cluster, index, list, filterOf(list.ruleIds), opts.pageSize, {
+      field: timeField,
+      ms: c.timespanMs,
+    }))
+      for (const b of page) {
+        const k = JSON.stringify(b.values.map((v) => String(v)));
+        if (cur?.key !== k) {
+          if (cur) await evalBuckets(cur.values, cur.buckets);
+          cur = { key: k, values: b.values, buckets: [] };
+        }
+        cur.buckets.push([Number(b.time), b.count]);
+      }
+    if (cur) await evalBuckets(cur.values, cur.buckets);
   } else {
     // Aliases: a group's events are counted over every field list before it is judged.
     const counts = new Map<string, { values: unknown[]; count: number }>();
@@ -222,7 +267,11 @@ async function correlateOne(cluster: Cluster, rule: Rule, opts: ClusterCorrelate
           if (e) e.count += b.count;
           else counts.set(k, { values: b.values, count: b.count });
         }
-    for (const g of counts.values()) await evalGroup(g.values, g.count);
+    for (const [k, g] of counts) {
+      if (g.count < min) continue;
+      run.groupsChecked++;
+      if (await evalRange(g.values, k, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, g.count)) run.groupsFired++;
+    }
   }
   await flush();
   run.millis = Date.now() - started;
@@ -236,7 +285,10 @@ async function* composite(
   list: { fields: Field[] },
   filter: object[],
   pageSize = 1000,
-): AsyncGenerator<{ values: unknown[]; count: number }[]> {
+  time?: { field: string; ms: number },
+): AsyncGenerator<{ values: unknown[]; time?: unknown; count: number }[]> {
+  const sources: object[] = list.fields.map((f, i) => ({ [`g${i}`]: { terms: { field: aggField(f) } } }));
+  if (time) sources.push({ t: { date_histogram: { field: time.field, fixed_interval: `${time.ms}ms` } } });
   let after: Record<string, unknown> | undefined;
   for (;;) {
     const r: any = await call(cluster, "aggregate correlation groups", () =>
@@ -250,7 +302,7 @@ async function* composite(
           g: {
             composite: {
               size: pageSize,
-              sources: list.fields.map((f, i) => ({ [`g${i}`]: { terms: { field: aggField(f) } } })),
+              sources,
               ...(after ? { after } : {}),
             },
           },
@@ -260,7 +312,11 @@ async function* composite(
     const agg = r.aggregations?.g;
     const buckets = (agg?.buckets ?? []) as { key: Record<string, unknown>; doc_count: number }[];
     if (buckets.length === 0) return;
-    yield buckets.map((b) => ({ values: list.fields.map((_, i) => b.key[`g${i}`]), count: b.doc_count }));
+    yield buckets.map((b) => ({
+      values: list.fields.map((_, i) => b.key[`g${i}`]),
+      time: b.key.t,
+      count: b.doc_count,
+    }));
     after = agg.after_key;
     if (!after || buckets.length < pageSize) return;
   }
