@@ -11,6 +11,7 @@ import path from "node:path";
 import { runBin } from "../helpers/binary.ts";
 import { cluster, dropIndices, ES_URL } from "../helpers/es.ts";
 import { createIndex, sources } from "../helpers/backfill-fixture.ts";
+import { DEFAULT_STATE_INDEX, stateKey } from "../../src/cluster/history/correlate-state.ts";
 import {
   CORRELATIONS,
   correlationIds,
@@ -77,6 +78,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dropIndices(HIST, CONT);
+  // This test's progress document in the shared state index.
+  const { client } = await cluster();
+  const key = stateKey(
+    CORRELATIONS.map((c) => c.id),
+    [CONT],
+  );
+  await client.delete({ index: DEFAULT_STATE_INDEX, id: key } as any).catch(() => {});
 });
 
 describe("the reference itself", () => {
@@ -167,8 +175,9 @@ describe(`correlations: scan, backfill and continuous equal the brute-force refe
   test("continuous: three rounds as the stream arrives", async () => {
     const times = events.map((e) => e.t).sort((a, b) => a - b);
     const cuts = [times[Math.floor(times.length / 3)]!, times[Math.floor((2 * times.length) / 3)]!, Date.parse(UNTIL)];
-    let from = -Infinity;
-    for (const cut of cuts) {
+    let from = Number.NEGATIVE_INFINITY;
+    let previous = SINCE;
+    for (const [step, cut] of cuts.entries()) {
       // The events of this step arrive (shuffled), the base rules tag them (as the live pipeline would).
       await bulk(
         CONT,
@@ -208,10 +217,14 @@ describe(`correlations: scan, backfill and continuous equal the brute-force refe
           "--node",
           ES_URL,
         ],
-        ENV,
+        // Each round in a fresh local state directory (as on another machine): the progress is in the cluster.
+        { OUTLIERS_STATE_DIR: mkdtempSync(path.join(tmpdir(), `corr-h-round${step}-`)) },
       );
       expect(r.stderr).not.toContain("failure");
       expect(r.code).toBe(0);
+      // Round 1 starts at --since; the next ones where the last one stopped (lag 0).
+      expect(JSON.parse(r.stdout).from).toBe(new Date(previous).toISOString());
+      previous = new Date(cut).toISOString();
       from = cut;
     }
     const { wrong, tagged } = compare(await tagsOf(CONT));
