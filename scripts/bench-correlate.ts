@@ -40,10 +40,14 @@ writeFileSync(
     `title: Brute force then logon\nid: bench-chain\ncorrelation:\n    type: temporal_ordered\n    rules: [brute, ok]\n    group-by: [TargetUserName]\n    timespan: 10m\n`,
 );
 
+// mulberry32: a seeded generator whose arithmetic stays exact in 32 bits.
 let seed = 7;
 const rnd = () => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed / 0x7fffffff;
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 const doc = (t: number, eid: number, user: string) => ({
   "@timestamp": new Date(t).toISOString(),
