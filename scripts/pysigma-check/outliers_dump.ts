@@ -111,6 +111,10 @@ for (const path of process.argv.slice(2)) {
     lines.push(JSON.stringify({ path, error: "a Sigma filter document" }));
     continue;
   }
+  if ("correlation" in d) {
+    lines.push(JSON.stringify({ path, error: "correlation rule" }));
+    continue;
+  }
   const det: Record<string, unknown> = {};
   for (const [k, v] of d.rule.detection.searches) det[k] = search(v);
   const names = [...d.rule.detection.searches.keys()];

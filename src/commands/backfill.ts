@@ -19,6 +19,7 @@ import { checkIndexPatterns, searchTargets } from "../cluster/connection/guards.
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 import { formatSelection } from "./rule-selection.ts";
+import { correlateOnCluster, type CorrelationRun } from "../cluster/history/correlate.ts";
 
 /** The options commander hands the action (connection and rule options are read by their own helpers). */
 interface BackfillCliOptions {
@@ -127,6 +128,10 @@ export function register(program: Command): void {
         );
 
     if (opts.dryRun) {
+      if (set.correlations.length && !opts.json)
+        process.stderr.write(
+          `outliers: note: the dry run leaves out the ${set.correlations.length} correlation rule(s) (they need the base rules' tags)\n`,
+        );
       const dry = await dryRunPrepared(cluster, p);
       const summary = summaryOf(true, window, p.targets.length, dry.checked, dry.events, dry.rules, tagsBefore);
       if (opts.json) {
@@ -155,11 +160,26 @@ export function register(program: Command): void {
 
     const mapped = await mapTagFields(cluster, p);
     if (!opts.json) for (const l of mapped) process.stderr.write(`outliers: ${l}\n`);
-    const { cancelled, failures, totals, tagged, added, countWarning } = await executeBackfill(cluster, p);
+    const run = await executeBackfill(cluster, p);
+    const { cancelled, totals, tagged, added, countWarning } = run;
     if (countWarning) {
       warnings.push(countWarning);
       if (!opts.json) process.stderr.write(`outliers: warning: ${countWarning}\n`);
     }
+    // Correlations (docs/correlations.md) read the base rules' tags, so they run after the passes.
+    let correlated: CorrelationRun[] = [];
+    if (!cancelled && set.correlations.length) {
+      for (const r of set.correlations)
+        if (!opts.index) r.index = searchTargets(checkIndexPatterns(r.index, "es_index"));
+      correlated = await correlateOnCluster(cluster, set.correlations, {
+        index: opts.index,
+        since,
+        until,
+        json: Boolean(opts.json),
+        tagLayout: bopts.tagLayout,
+      });
+    }
+    const failures = [...run.failures, ...correlated.flatMap((c) => c.failures)];
     const summary = summaryOf(false, window, p.targets.length, totals.checked, totals.tagged, added, tagged);
     if (opts.json) {
       process.stdout.write(
@@ -177,6 +197,7 @@ export function register(program: Command): void {
           widened,
           prefilter,
           rules: summary.rules.map((r) => ruleJson(r, false)),
+          ...(correlated.length ? { correlations: correlated } : {}),
         }) + "\n",
       );
     } else {
@@ -196,6 +217,10 @@ export function register(program: Command): void {
             failedEvents: failures.length,
           }),
         ]);
+      for (const c of correlated)
+        process.stdout.write(
+          `correlation ${c.id} (${c.title}): ${c.groupsFired} group(s) fired of ${c.groupsChecked} checked, ${c.tagged} event(s) newly tagged, ${(c.millis / 1000).toFixed(1)}s\n`,
+        );
       for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
     }
     process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 || warnings.length > 0 ? 1 : 0;

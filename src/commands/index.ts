@@ -5,6 +5,7 @@ import { register as compile } from "./compile.ts";
 import { register as pipeline } from "./pipeline.ts";
 import { register as ingest } from "./ingest.ts";
 import { register as backfill } from "./backfill.ts";
+import { register as correlate } from "./correlate.ts";
 import { register as untag } from "./untag.ts";
 import { register as apply } from "./apply.ts";
 import { register as scan } from "./scan.ts";
@@ -17,6 +18,7 @@ export const commands: Array<(program: Command) => void> = [
   pipeline,
   ingest,
   backfill,
+  correlate,
   untag,
   apply,
   scan,

@@ -35,6 +35,8 @@ export interface RuleSet {
   profile: Profile;
   results: CompileResult[];
   rules: Rule[];
+  /** Correlation rules (src/ir/correlation.ts), in rule-set order; never in `rules`. */
+  correlations: Rule[];
   /** Rules that did not compile (error or unsupported). */
   failed: number;
   /** What `--min-level`, `--status`, `--tag` and `--exclude` kept and dropped (src/rules/select.ts). */
@@ -87,11 +89,12 @@ export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = 
   if (!isLevel(defaultLevel))
     throw new InputError("--default-level", `expected one of ${LEVELS.join(", ")}, got ${opts.defaultLevel}`);
   const rules: Rule[] = [];
+  const correlations: Rule[] = [];
   let failed = 0;
   for (const r of results) {
     if (r.status === "ok") {
       if (!isLevel(r.rule.level?.trim().toLowerCase())) r.rule.level = defaultLevel;
-      rules.push(r.rule);
+      (r.rule.correlation ? correlations : rules).push(r.rule);
     } else {
       failed++;
       if (!quiet) process.stderr.write(`${r.path}: ${r.status === "unsupported" ? "unsupported: " : ""}${r.error}\n`);
@@ -100,7 +103,7 @@ export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = 
   if (!quiet) for (const w of filters.flatMap((f) => f.warnings)) process.stderr.write(`warning: ${w}\n`);
   const hint = placeholderHint(missingPlaceholders(results));
   if (!quiet && hint) process.stderr.write(`${hint}\n`);
-  return { profile, failed, filters, ...applySelection(results, rules, selection) };
+  return { profile, failed, filters, correlations, ...applySelection(results, rules, selection) };
 }
 
 /** Placeholders (`%name%`, the `expand` modifier) rules failed for want of a value: name → rules. */

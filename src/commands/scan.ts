@@ -15,6 +15,7 @@ import { csvHeader, csvRow, formatTimeline, jsonlRow, Timeline, type TimelineRow
 import { formatSelection, LEVELS, type LevelCounts } from "../rules/select.ts";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { InputError, UsageError } from "../util/errors.ts";
+import { correlateLocal, ruleIdsOf, type CorrelationCount } from "../local/correlate.ts";
 import { Progress } from "../util/progress.ts";
 import { textTable } from "../util/text-table.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
@@ -60,6 +61,8 @@ export function register(program: Command): void {
     // Opened before the scan: a path that cannot be written fails now, not after a long run.
     const csvFd = opts.csv ? openOut(opts.csv, "--csv") : undefined;
     const jsonlFd = opts.jsonl ? openOut(opts.jsonl, "--jsonl") : undefined;
+    // Correlations need every event first (docs/correlations.md): the events are kept until the end.
+    const held: Record<string, unknown>[] | undefined = set.correlations.length ? [] : undefined;
     const scanner = new Scanner(set.rules, { guardCosts: set.profile.guardCosts });
     if (!opts.json)
       for (const s of scanner.matcher.skipped)
@@ -83,13 +86,20 @@ export function register(program: Command): void {
           r.ruleIndices.map((i) => scanner.rules[i]!),
           event,
         );
-      if (opts.json && r.doc && (opts.all || r.ruleIds.length || r.errors.length)) {
+      if (held && r.doc) held.push(r.doc);
+      else if (opts.json && r.doc && (opts.all || r.ruleIds.length || r.errors.length)) {
         buf += JSON.stringify(r.doc) + "\n";
         if (buf.length >= FLUSH_BYTES) flush();
       }
       if ((scanner.counts.events & 1023) === 0)
         progress.update({ done: scanner.counts.events, counters: { matched: scanner.counts.matched } });
     }
+    const correlated = held ? correlateLocal(set.correlations, held) : [];
+    if (held && opts.json)
+      for (const doc of held) {
+        if (opts.all || ruleIdsOf(doc).length || (doc.outliers as any)?.error) buf += JSON.stringify(doc) + "\n";
+        if (buf.length >= FLUSH_BYTES) flush();
+      }
     flush();
     progress.done();
     const c = scanner.counts;
@@ -104,7 +114,10 @@ export function register(program: Command): void {
       const width = process.stdout.columns || Number(process.env.COLUMNS) || 160;
       process.stdout.write(rows.length ? formatTimeline(rows, width).join("\n") + "\n\n" : "timeline: no hit\n\n");
     }
-    if (!opts.json) process.stdout.write([...formatSelection(set.selection), report(scanner, top)].join("\n") + "\n");
+    if (!opts.json)
+      process.stdout.write(
+        [...formatSelection(set.selection), report(scanner, top)].join("\n") + correlationReport(correlated) + "\n",
+      );
     process.exitCode = set.failed + scanner.matcher.skipped.length + c.unreadable.length + c.errored > 0 ? 1 : 0;
   });
 }
@@ -182,4 +195,15 @@ function writeRows(fd: number, header: string, rows: TimelineRow[], format: (r: 
   } finally {
     closeSync(fd);
   }
+}
+
+function correlationReport(counts: CorrelationCount[]): string {
+  if (counts.length === 0) return "";
+  return (
+    "\n\nCorrelation rules:\n" +
+    textTable(
+      ["events", "groups", "rule id", "title"],
+      counts.map((c) => [c.events, c.groups, c.id, c.title]),
+    )
+  );
 }

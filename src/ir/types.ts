@@ -16,6 +16,8 @@
  * - dotted field names address nested objects and literal dotted keys alike.
  */
 
+import type { Correlation } from "./correlation.ts";
+
 /** Index types a mapping profile can give a field. */
 export type FieldType = "keyword" | "text" | "ip" | "long" | "double" | "boolean" | "date";
 
@@ -102,6 +104,8 @@ export interface OutlierTags {
 export interface Rule {
   /** Sigma id, or the ee-outliers section name. Unique within a compiled rule set. */
   id: string;
+  /** Sigma `name`, by which correlation rules may reference the rule. */
+  name?: string;
   title: string;
   description?: string;
   status?: string;
@@ -136,6 +140,11 @@ export interface Rule {
   tagsOut: OutlierTags;
   /** Sigma filters applied to the condition (src/rules/sigma/filters.ts); part of the rule's digest. */
   filters?: Array<{ id?: string; title: string; path: string }>;
+  /**
+   * Set on a Sigma correlation rule (src/ir/correlation.ts): it tags the events of firing windows,
+   * never a single event (its `condition` is false; `loadRuleSet` keeps it away from the emitters).
+   */
+  correlation?: Correlation;
 }
 
 /** The outcome of compiling one rule document. */

@@ -10,6 +10,7 @@ import type { CompileResult } from "../ir/types.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { compileSigmaFiles } from "./sigma/index.ts";
 import type { FilterReport } from "./sigma/filters.ts";
+import { resolveCorrelations } from "./sigma/correlation.ts";
 import { compileEeOutliersTexts } from "./eeoutliers/compile.ts";
 
 export interface LoadOptions {
@@ -44,7 +45,8 @@ export const RULE_KINDS: RuleKind[] = [
   {
     name: "Sigma",
     extensions: [".yml", ".yaml"],
-    compile: compileSigmaFiles,
+    // Filters and correlations reference rules of any file: applied once all files are parsed.
+    compile: (files, opts) => resolveCorrelations(compileSigmaFiles(files, opts), opts),
   },
   { name: "ee-outliers", extensions: [".conf", ".ini"], compile: compileEeOutliersTexts },
 ];

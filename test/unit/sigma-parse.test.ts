@@ -266,12 +266,12 @@ describe("validation errors name the file, the line and the place", () => {
         "rules/test_rule.yml:3: logsource: logsource product 'unsupportedproduct' is not supported by profile 'test'",
     });
   });
-  test("correlation rules are unsupported", () => {
-    const r = compileYaml("title: c\nid: c1\ncorrelation:\n    type: event_count\n    rules: [a]\n")[0]!;
-    expect(r.status).toBe("unsupported");
-    expect(r.status !== "ok" && r.error).toBe(
-      "rules/test_rule.yml:3: correlation: correlation rules are not supported (they need several events)",
-    );
+  test("a correlation document is read (its references are resolved with the whole rule set: correlation-parse.test.ts)", () => {
+    const r = compileYaml(
+      "title: c\nid: c1\ncorrelation:\n    type: event_count\n    rules: [a]\n    timespan: 5m\n    condition: {gte: 2}\n",
+    )[0]!;
+    expect(r.status).toBe("ok");
+    expect(r.status === "ok" && r.rule.correlation?.type).toBe("event_count");
   });
 });
 

@@ -118,6 +118,7 @@ export function convertSigmaRule(
     const summary = `Sigma hit - ${rule.title}`;
     const out: Rule = {
       id,
+      ...(rule.name !== undefined ? { name: rule.name } : {}),
       title: rule.title,
       description: rule.description,
       status: rule.status,

@@ -4,6 +4,7 @@ import type { LoadOptions } from "../load.ts";
 import { convertSigmaRule } from "./convert.ts";
 import { applyFilters, filterReports } from "./filters.ts";
 import { type ParsedDocument, parseSigmaFile, type SigmaFilterDoc } from "./parse.ts";
+import { pendingResult } from "./correlation.ts";
 
 export function compileSigmaText(path: string, text: string, opts: LoadOptions): CompileResult[] {
   return compileSigmaFiles([{ path, text }], opts);
@@ -37,6 +38,10 @@ function compileDocs(
   let ordinal = 0;
   for (const d of docs) {
     if ("filter" in d) continue;
+    if ("correlation" in d) {
+      out.push(pendingResult(d.correlation));
+      continue;
+    }
     if ("failure" in d) {
       const f = d.failure;
       out.push({ status: f.status, id: f.id, title: f.title, path: f.path, error: f.error });

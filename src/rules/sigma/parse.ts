@@ -24,6 +24,7 @@ import {
   type YAMLError,
 } from "yaml";
 import type { Logsource } from "../../mapping/profile.ts";
+import { parseCorrelationDoc, type SigmaCorrelationDoc } from "./correlation.ts";
 
 /** A YAML number whose source text differs from its canonical JavaScript text (`0x17`, `1.0`). */
 export class NumLit {
@@ -92,7 +93,11 @@ export interface SigmaFilterDoc {
   where(place: Place): string;
 }
 
-export type ParsedDocument = { rule: SigmaRule } | { failure: SigmaParseFailure } | { filter: SigmaFilterDoc };
+export type ParsedDocument =
+  | { rule: SigmaRule }
+  | { failure: SigmaParseFailure }
+  | { filter: SigmaFilterDoc }
+  | { correlation: SigmaCorrelationDoc };
 
 const YAML = (Bun as unknown as { YAML: { parse(s: string): unknown } }).YAML;
 
@@ -522,16 +527,8 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
     failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
   });
   if (raw.correlation !== undefined) {
-    return {
-      failure: {
-        path,
-        docIndex,
-        status: "unsupported",
-        id,
-        title,
-        error: `${at(["correlation"])}: correlation rules are not supported (they need several events)`,
-      },
-    };
+    const c = parseCorrelationDoc(path, docIndex, raw, at);
+    return "failure" in c ? { failure: { ...c.failure, id, title } } : c;
   }
   if (raw.filter !== undefined && raw.detection === undefined) return buildFilter(src, docIndex, raw, alsoIn);
   if (raw.title === undefined && raw.logsource === undefined && raw.detection === undefined) {
