@@ -43,7 +43,12 @@ export function register(program: Command): void {
     .requiredOption("--index <name>", "index (or alias / data stream) to write to")
     .option("--format <format>", "ndjson or evtx-json (default: detect raw evtx per document)")
     .option("--batch <n>", "documents per _bulk request", (v) => positiveInt(v, "--batch"), 500)
-    .option("--concurrency <n>", "_bulk requests in flight at once", (v) => positiveInt(v, "--concurrency"), 2)
+    .option(
+      "--concurrency <n>",
+      "_bulk requests in flight at once (more than 1 can race dynamic mappings: two new fields typed differently)",
+      (v) => positiveInt(v, "--concurrency"),
+      1,
+    )
     .option("--errors <file>", "write every failed document's file, line and error (NDJSON) to this file")
     .option(
       "--id-field <field>",

@@ -31,7 +31,10 @@ export interface IngestOptions {
   batch: number;
   /** Also cap a request's size. */
   maxBytes?: number;
-  /** `_bulk` requests in flight at once (default 2). */
+  /**
+   * `_bulk` requests in flight at once (default 1: two requests at once can race a dynamic mapping,
+   * each typing a new field differently, and a document is refused that a sequential run would take).
+   */
   concurrency?: number;
   json?: boolean;
   refresh?: boolean;
@@ -138,7 +141,7 @@ export async function ingestStream(cluster: Cluster, inputs: InputFile[], opts: 
   let aborted: string | undefined;
   const progress = new Progress(`ingest ${opts.index}`, { json: opts.json });
   const maxBytes = opts.maxBytes ?? 8 * 1024 * 1024;
-  const concurrency = Math.max(1, opts.concurrency ?? 2);
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
   let done = 0;
   const files: FileSummary[] = [];
 
