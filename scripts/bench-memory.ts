@@ -244,7 +244,8 @@ try {
     );
   }
 } finally {
-  await fetch(`${ES}/${index},${index}-baseline`, { method: "DELETE" }).catch(() => {});
+  // One by one: a multi-index DELETE fails whole when one of them was never created.
+  for (const i of [index, `${index}-baseline`]) await fetch(`${ES}/${i}`, { method: "DELETE" }).catch(() => {});
   if (!flag("keep")) rmSync(work, { recursive: true, force: true });
 }
 
