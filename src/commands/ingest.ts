@@ -1,16 +1,20 @@
-/** `outliers ingest FILE --index NAME`: bulk-load events through the index's pipelines (tagged live). */
-import { writeFileSync } from "node:fs";
+/** `outliers ingest PATHS… --index NAME`: bulk-load events through the index's pipelines (tagged live). */
+import { closeSync, openSync, writeSync } from "node:fs";
 import { redact } from "../util/redact.ts";
 import { checkIndexPatterns } from "../cluster/connection/guards.ts";
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
-import { parseFormat, readDocsFile } from "../events/docs-file.ts";
-import { ingestDocs } from "../cluster/ingest/ingest.ts";
+import { parseFormat } from "../events/docs-file.ts";
+import { expandInputs } from "../events/input-files.ts";
+import { openEvents } from "../events/stream.ts";
+import { ingestStream, type DocError } from "../cluster/ingest/ingest.ts";
+import { checkTarget, inspectTarget } from "../cluster/ingest/target.ts";
 import type { IdMode } from "../events/doc-ids.ts";
-import { UsageError } from "../util/errors.ts";
+import { InputError, UsageError } from "../util/errors.ts";
 import { loadProfile } from "../mapping/index.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { call, type Cluster } from "../cluster/connection/client.ts";
+import { textTable } from "../util/text-table.ts";
 
 /** Creates `index` with the profile's mappings unless it exists already (then it is left alone). */
 async function createWithProfile(cluster: Cluster, index: string, profile: Profile): Promise<void> {
@@ -32,11 +36,20 @@ export function register(program: Command): void {
   const cmd = program
     .command("ingest")
     .description("bulk-load events into an index through its pipelines, so that they are tagged live")
-    .argument("<file>", "events: NDJSON, a JSON array, raw evtx JSON, or a .evtx file (- for stdin)")
+    .argument(
+      "<paths...>",
+      "events files, folders (read recursively: .evtx, .json, .ndjson, .jsonl) or globs: NDJSON, a JSON array, raw evtx JSON, or .evtx (- for stdin)",
+    )
     .requiredOption("--index <name>", "index (or alias / data stream) to write to")
     .option("--format <format>", "ndjson or evtx-json (default: detect raw evtx per document)")
     .option("--batch <n>", "documents per _bulk request", (v) => positiveInt(v, "--batch"), 500)
-    .option("--errors <file>", "write every failed document's line and error (NDJSON) to this file")
+    .option(
+      "--concurrency <n>",
+      "_bulk requests in flight at once (more than 1 can race dynamic mappings: two new fields typed differently)",
+      (v) => positiveInt(v, "--concurrency"),
+      1,
+    )
+    .option("--errors <file>", "write every failed document's file, line and error (NDJSON) to this file")
     .option(
       "--id-field <field>",
       "take each document's id from this field (default: channel + computer + record id + time for Windows events, else a hash of the content)",
@@ -48,59 +61,126 @@ export function register(program: Command): void {
       "--mapping <name|file>",
       "when the index does not exist, create it with this profile's field types (winlogbeat, ecs or a mapping YAML)",
     )
+    .option("--create", "create the index if it does not exist, even when no installed tagging reaches it")
+    .option("--allow-system-index", "allow writing events into a hidden or system index (a name starting with '.')")
     .option("--json", "print JSON only");
-  addConnectionOptions(cmd).action(async (file: string, opts: Record<string, any>) => {
+  addConnectionOptions(cmd).action(async (paths: string[], opts: Record<string, any>) => {
     const format = parseFormat(opts.format);
     // One index, named (guards.ts): a '.' index only as its exact name, never a pattern.
     const [index, ...more] = checkIndexPatterns([opts.index]);
     if (more.length || index!.includes("*"))
       throw new UsageError(`--index ${opts.index}: ingest writes to one index; give its name`);
-    const entries = readDocsFile(file, format);
-    const cluster = await connect(connectionFrom(opts));
-    if (opts.mapping) await createWithProfile(cluster, opts.index, loadProfile(opts.mapping));
     if (opts.idField !== undefined && opts.ids === false)
       throw new UsageError("--id-field and --no-ids exclude each other");
+    const { files, missing, skipped } = expandInputs(paths);
+    if (missing.length) throw new InputError(missing[0]!, "no such file, folder or matching glob");
+    if (files.length === 0)
+      throw new UsageError(
+        `no events files in ${paths.join(" ")} (folders are read for .evtx, .json, .ndjson and .jsonl files)`,
+      );
+    if (files.filter((f) => f === "-").length > 1) throw new UsageError("- (stdin) given twice");
+    // Every file opens before anything is sent: a missing or unreadable one stops the run at once.
+    for (const f of files)
+      if (f !== "-")
+        try {
+          closeSync(openSync(f, "r"));
+        } catch (e) {
+          throw new InputError(
+            f,
+            (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message,
+          );
+        }
+    const cluster = await connect(connectionFrom(opts));
+    let target = await inspectTarget(cluster, index!);
+    await checkTarget(cluster, index!, target, {
+      create: Boolean(opts.create || opts.mapping),
+      allowSystem: Boolean(opts.allowSystemIndex),
+    });
+    if (opts.mapping && !target.exists) {
+      await createWithProfile(cluster, index!, loadProfile(opts.mapping));
+      target = await inspectTarget(cluster, index!);
+    }
     const ids: IdMode =
       opts.ids === false
         ? { kind: "none" }
         : opts.idField !== undefined
           ? { kind: "field", field: String(opts.idField) }
           : { kind: "auto" };
-    const res = await ingestDocs(cluster, entries, {
-      index: opts.index,
-      batch: opts.batch,
-      json: Boolean(opts.json),
-      refresh: opts.refresh,
-      ids,
+    // --errors FILE: written as errors come (file order), readable by the owner only.
+    let errorsFd: number | undefined;
+    if (opts.errors) {
+      try {
+        errorsFd = openSync(opts.errors, "w", 0o600);
+      } catch (e) {
+        throw new InputError(opts.errors, (e as Error).message);
+      }
+    }
+    const single = files.length === 1;
+    const res = await ingestStream(
+      cluster,
+      files.map((file) => ({ file, open: () => openEvents(file, format, target.limits) })),
+      {
+        index: index!,
+        batch: opts.batch,
+        concurrency: opts.concurrency,
+        json: Boolean(opts.json),
+        refresh: opts.refresh,
+        ids,
+        keep: opts.showErrors,
+        onError:
+          errorsFd === undefined ? undefined : (e: DocError) => writeSync(errorsFd!, redact(JSON.stringify(e)) + "\n"),
+      },
+    ).finally(() => {
+      if (errorsFd !== undefined) closeSync(errorsFd);
     });
-    if (opts.errors)
-      writeFileSync(
-        opts.errors,
-        redact(res.errors.map((e) => JSON.stringify({ file, ...e })).join("\n") + (res.errors.length ? "\n" : "")),
-      );
     const rate = res.seconds > 0 ? Math.round(res.indexed / res.seconds) : res.indexed;
+    // One file: errors and warnings as before ({line, error}); several: each names its file.
+    const strip = <T extends { file: string }>(x: T) => {
+      if (!single) return x;
+      const { file: _, ...rest } = x;
+      return rest;
+    };
     if (opts.json) {
       process.stdout.write(
         JSON.stringify({
-          ...res,
-          errors: res.errors.slice(0, opts.showErrors),
-          warnings: res.warnings.slice(0, opts.showErrors),
+          index: res.index,
+          total: res.total,
+          indexed: res.indexed,
+          existing: res.existing,
+          failed: res.failed,
+          errors: res.errors.map(strip),
+          warnings: res.warnings.map(strip),
+          ...(res.aborted ? { aborted: res.aborted } : {}),
+          seconds: res.seconds,
+          files: res.files,
+          skipped,
           errorsFile: opts.errors ?? null,
         }) + "\n",
       );
     } else {
-      for (const e of res.errors.slice(0, opts.showErrors)) process.stderr.write(`${file}:${e.line}: ${e.error}\n`);
-      if (res.errors.length > opts.showErrors)
+      for (const e of res.errors) process.stderr.write(`${e.file}:${e.line}: ${e.error}\n`);
+      if (res.failed > res.errors.length)
         process.stderr.write(
-          `… ${res.errors.length - opts.showErrors} more error(s)${opts.errors ? ` in ${opts.errors}` : " (give --errors FILE for all)"}\n`,
+          `… ${res.failed - res.errors.length} more error(s)${opts.errors ? ` in ${opts.errors}` : " (give --errors FILE for all)"}\n`,
         );
-      for (const w of res.warnings.slice(0, opts.showErrors))
-        process.stderr.write(`${file}:${w.line}: warning: ${w.warning}\n`);
-      if (res.warnings.length > opts.showErrors)
-        process.stderr.write(`… ${res.warnings.length - opts.showErrors} more warning(s) (--json lists them)\n`);
+      for (const w of res.warnings) process.stderr.write(`${w.file}:${w.line}: warning: ${w.warning}\n`);
+      if (res.warningCount > res.warnings.length)
+        process.stderr.write(`… ${res.warningCount - res.warnings.length} more warning(s) (--json lists the first)\n`);
+      if (skipped.length)
+        process.stderr.write(
+          `warning: ${skipped.length} file(s) skipped, not events files by their name (e.g. ${skipped[0]}); name a file to read it anyway\n`,
+        );
+      if (!single)
+        process.stdout.write(
+          textTable(
+            ["file", "format", "loaded", "refused"],
+            res.files.map((f) => [f.file, f.format, f.indexed + f.existing, f.failed]),
+          ) + "\n",
+        );
       const already = res.existing ? `${res.existing} already there, ` : "";
+      const of = single ? "" : ` from ${res.files.length} file(s)`;
       process.stdout.write(
-        `${res.indexed} of ${res.total} document(s) indexed into ${res.index} (${already}${res.failed} failed) in ${res.seconds.toFixed(1)}s, ${rate}/s\n`,
+        `${res.indexed} of ${res.total} document(s)${of} indexed into ${res.index} (${already}${res.failed} failed) in ${res.seconds.toFixed(1)}s, ${rate}/s\n`,
       );
     }
     if (res.aborted) {

@@ -6,11 +6,11 @@
  * Binary .evtx files (found by their "ElfFile" magic) are read natively by src/events/evtx/: there
  * `line` is the record's position in the file and errors name the chunk and offset.
  */
-import { readFileSync } from "node:fs";
-import { InputError, UsageError } from "../util/errors.ts";
+import { UsageError } from "../util/errors.ts";
 import { evtxToWinlogbeat, isEvtxEvent } from "./evtx-json.ts";
-import { evtxDocEntries, hasEvtxMagic } from "./evtx/index.ts";
 import { LosslessNumber, losslessPaths, parseJson } from "./json-numbers.ts";
+import { openEvents } from "./stream.ts";
+import { DEFAULT_LIMITS, limitProblem, type MappingLimits } from "./limits.ts";
 
 /** `auto` converts documents that look like raw evtx (`Event.System`) and keeps the others as they are. */
 export type DocsFormat = "ndjson" | "evtx-json" | "auto";
@@ -108,10 +108,23 @@ function convert(value: unknown, format: DocsFormat): Record<string, unknown> {
 
 /**
  * A parsed value into an entry: converted, with a warning for every number kept as a string (the
- * local reader, src/local/events.ts, goes through it too, so scan reads what ingest sends).
+ * local reader, src/local/events.ts, goes through it too, so scan reads what ingest sends). A
+ * document that breaks the mapping `limits` (limits.ts: nested too deep, too many fields) is an
+ * error entry: checked before anything walks it recursively, and before it is ever sent.
  */
-export function entryOf(line: number, parsed: unknown, format: DocsFormat): DocEntry {
+export function entryOf(
+  line: number,
+  parsed: unknown,
+  format: DocsFormat,
+  limits: MappingLimits = DEFAULT_LIMITS,
+): DocEntry {
+  const before = limitProblem(parsed, limits);
+  if (before) return { line, error: before };
   const doc = convert(parsed, format);
+  if (doc !== parsed) {
+    const after = limitProblem(doc, limits);
+    if (after) return { line, error: after };
+  }
   const kept = losslessPaths(doc);
   if (kept.length === 0) return { line, doc };
   return {
@@ -127,7 +140,7 @@ export function entryOf(line: number, parsed: unknown, format: DocsFormat): DocE
  * Parses a whole text into documents: the one function every reader of event files goes through
  * (`ingest`, `pipeline simulate`, the tests), so another input format hooks in here.
  */
-export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
+export function parseDocs(text: string, format: DocsFormat, limits: MappingLimits = DEFAULT_LIMITS): DocEntry[] {
   const out: DocEntry[] = [];
   const body = text.replace(/^\uFEFF/, "");
   const firstNonWs = body.search(/\S/);
@@ -139,7 +152,7 @@ export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
   };
   const one = (raw: string, line: number) => {
     try {
-      out.push(entryOf(line, parseJson(raw), format));
+      out.push(entryOf(line, parseJson(raw), format, limits));
     } catch (e) {
       out.push({ line, error: (e as Error).message.split("\n")[0]! });
     }
@@ -194,7 +207,7 @@ export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
       continue;
     }
     try {
-      out.push(entryOf(v.line, parsed, format));
+      out.push(entryOf(v.line, parsed, format, limits));
     } catch (e) {
       out.push({ line: v.line, error: (e as Error).message.split("\n")[0]! });
     }
@@ -204,13 +217,7 @@ export function parseDocs(text: string, format: DocsFormat): DocEntry[] {
   return out;
 }
 
+/** Every document of a file at once (`pipeline simulate`); `ingest` and `scan` stream (stream.ts). */
 export function readDocsFile(path: string, format: DocsFormat): DocEntry[] {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path === "-" ? 0 : path);
-  } catch (e) {
-    throw new InputError(path, (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message);
-  }
-  if (hasEvtxMagic(bytes)) return evtxDocEntries(bytes, path, (raw) => convert(raw, "evtx-json"));
-  return parseDocs(bytes.toString("utf8"), format);
+  return [...openEvents(path, format).entries];
 }

@@ -35,8 +35,11 @@ interface Run {
   stderr: string;
 }
 
+// `--create`: these indices are new and no installed tagging reaches them (other tests may have tagging
+// installed on the same node); ingest refuses such a target without it (it looks like a typo).
 function spawn(args: string[], node = ES_URL) {
-  return Bun.spawn([BIN, ...args, "--node", node], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const create = args[0] === "ingest" ? ["--create"] : [];
+  return Bun.spawn([BIN, ...args, ...create, "--node", node], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
 }
 async function cli(...args: string[]): Promise<Run> {
   const p = spawn(args);
@@ -414,7 +417,7 @@ describe("live tagging of Windows' own names, and values that clash with the tag
 
   test("after uninstall the mappings stay; ingest itself moves the clashing values aside", async () => {
     const un = await cli("pipeline", "uninstall", "--name", name);
-    expect(un.code).toBe(0);
+    expect(un.code, un.stderr).toBe(0);
     const file = path.join(tmp, "clash-after.ndjson");
     writeFileSync(file, clashing("after"));
     const r = await cli("ingest", file, "--index", index);

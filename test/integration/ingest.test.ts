@@ -20,8 +20,11 @@ const tmp = mkdtempSync(path.join(tmpdir(), "outliers-ingest-"));
 const EVTX = testIndex("ingest-evtx");
 const TYPED = testIndex("ingest-typed");
 
+// `--create`: these indices are new and no installed tagging reaches them (other tests may have tagging
+// installed on the same node); ingest refuses such a target without it (it looks like a typo).
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const p = Bun.spawn([process.execPath, "src/cli.ts", ...args, "--node", ES_URL], {
+  const create = args[0] === "ingest" ? ["--create"] : [];
+  const p = Bun.spawn([process.execPath, "src/cli.ts", ...args, ...create, "--node", ES_URL], {
     cwd: ROOT,
     stdout: "pipe",
     stderr: "pipe",

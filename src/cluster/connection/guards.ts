@@ -128,3 +128,23 @@ export function guardRules(rules: Rule[], explicitIndex: boolean): { rules: Rule
   }
   return { rules: ok, refused };
 }
+
+/** Whether `index` is a hidden or system index (`.kibana`, `.security-7`, `.tasks`); data streams' `.ds-` backing indices are not. */
+export function isSystemIndex(index: string): boolean {
+  return index.startsWith(".") && !index.startsWith(".ds-");
+}
+
+/**
+ * Refuses writing events into hidden and system indices unless `allowed` (ingest's
+ * `--allow-system-index`): `index` is the name given, `resolved` the indices it stands for (an alias
+ * such as `.kibana`, or a plain alias pointing at one).
+ */
+export function checkEventTarget(index: string, resolved: string[], allowed: boolean, flag: string): void {
+  if (allowed) return;
+  const system = [index, ...resolved].filter(isSystemIndex);
+  if (system.length === 0) return;
+  const via = system[0] === index ? "" : ` (it points to ${system.join(", ")})`;
+  throw new UsageError(
+    `--index ${index}${via}: a hidden or system index (name starting with '.'); events are written there only with ${flag}`,
+  );
+}
