@@ -1,6 +1,6 @@
 /** `outliers ingest FILE --index NAME`: bulk-load events through the index's pipelines (tagged live). */
-import { writeFileSync } from "node:fs";
-import { redact } from "../util/redact.ts";
+import { writePrivateFile } from "../util/redact.ts";
+import { warning } from "../util/warn.ts";
 import { checkIndexPatterns } from "../cluster/connection/guards.ts";
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
@@ -74,9 +74,9 @@ export function register(program: Command): void {
       ids,
     });
     if (opts.errors)
-      writeFileSync(
+      writePrivateFile(
         opts.errors,
-        redact(res.errors.map((e) => JSON.stringify({ file, ...e })).join("\n") + (res.errors.length ? "\n" : "")),
+        res.errors.map((e) => JSON.stringify({ file, ...e })).join("\n") + (res.errors.length ? "\n" : ""),
       );
     const rate = res.seconds > 0 ? Math.round(res.indexed / res.seconds) : res.indexed;
     if (opts.json) {
@@ -95,7 +95,7 @@ export function register(program: Command): void {
           `… ${res.errors.length - opts.showErrors} more error(s)${opts.errors ? ` in ${opts.errors}` : " (give --errors FILE for all)"}\n`,
         );
       for (const w of res.warnings.slice(0, opts.showErrors))
-        process.stderr.write(`${file}:${w.line}: warning: ${w.warning}\n`);
+        process.stderr.write(`${warning(`${file}:${w.line}: ${w.warning}`)}\n`);
       if (res.warnings.length > opts.showErrors)
         process.stderr.write(`… ${res.warnings.length - opts.showErrors} more warning(s) (--json lists them)\n`);
       const already = res.existing ? `${res.existing} already there, ` : "";

@@ -4,8 +4,10 @@
  * first, with totals), and optionally an ATT&CK Navigator layer of the techniques scored by hits.
  */
 import type { Command } from "commander";
+import { warn } from "../util/warn.ts";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
-import { readState } from "../cluster/live/install-state.ts";
+import { countPerIndex, describeTarget, formatPerIndex, resolveTarget } from "../cluster/connection/targets.ts";
+import { timeRange } from "../util/duration.ts";
 import { resultsReport, type ResultsReport } from "../cluster/history/report.ts";
 import { hitTechniques, navigatorLayer } from "../emit/navigator.ts";
 import { parseTimeArg } from "../util/duration.ts";
@@ -20,8 +22,11 @@ export function register(program: Command): void {
     )
     .option("--since <duration>", "only events since: 7d, 12h, 15m or an ISO-8601 time (default: all)")
     .option("--until <time>", "only events before (duration ago or ISO-8601 time; default now)")
-    .option("--index <pattern...>", "indices to read (default: the patterns the pipeline --name is wired to, else all)")
-    .option("--name <name>", "pipeline whose install record gives the default patterns", "outliers")
+    .option(
+      "--index <pattern...>",
+      "indices to read (default: the patterns the pipeline --name is wired to, else winlogbeat-*)",
+    )
+    .option("--name <name>", "pipeline whose wired patterns are read when no --index is given", "outliers")
     .option("--time-field <field>", "time field of --since/--until", "@timestamp")
     .option("--top <n>", "rules and techniques listed (0 for all)", parseTop, 20)
     .option("--navigator <file>", "also write an ATT&CK Navigator layer: techniques scored by tagged events")
@@ -31,7 +36,10 @@ export function register(program: Command): void {
     const since = opts.since ? parseTimeArg(opts.since, "--since", now) : undefined;
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
     const cluster = await connect(connectionFrom(opts));
-    const index: string[] = opts.index ?? (await readState(cluster, opts.name))?.patterns ?? ["*"];
+    // One default target for every command (src/cluster/connection/targets.ts), said out loud.
+    const target = await resolveTarget(cluster, { index: opts.index, name: opts.name });
+    const index: string[] = target.patterns;
+    if (!opts.json) process.stderr.write(`outliers: ${describeTarget("report:", target)}\n`);
     const report = await resultsReport(cluster, { index, since, until, timeField: opts.timeField });
     if (opts.navigator) {
       const layer = navigatorLayer(
@@ -41,9 +49,23 @@ export function register(program: Command): void {
       );
       writeFile(opts.navigator, JSON.stringify(layer, null, 2) + "\n", "--navigator");
     }
-    process.stdout.write(opts.json ? JSON.stringify(report) + "\n" : formatReport(report, opts.top).join("\n") + "\n");
+    // The indices read, by name, with the tagged events each holds in the window.
+    const range = timeRange(opts.timeField, since, until);
+    const tagged = {
+      bool: {
+        filter: range ? [range] : [],
+        should: [{ exists: { field: "outliers.rule_id" } }, { exists: { field: "outliers.model_type" } }],
+        minimum_should_match: 1,
+      },
+    };
+    const indices = report.indicesMatched ? await countPerIndex(cluster, index, tagged) : [];
+    process.stdout.write(
+      opts.json
+        ? JSON.stringify({ ...report, indices }) + "\n"
+        : [...formatReport(report, opts.top), `tagged events per index: ${formatPerIndex(indices)}`].join("\n") + "\n",
+    );
     if (report.indicesMatched === 0) {
-      if (!opts.json) process.stderr.write(`warning: no index matches ${index.join(", ")}\n`);
+      if (!opts.json) warn(`no index matches ${index.join(", ")}`);
       process.exitCode = 1;
     }
   });

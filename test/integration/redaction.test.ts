@@ -112,8 +112,8 @@ const commands: Array<[string, string[]]> = [
   ["ingest --json", ["ingest", docs, "--index", "red-1", "--json", "--errors", path.join(stateDir, "errors.ndjson")]],
   ["backfill", ["backfill", rule, "--since", "30d", "--index", "red-1"]],
   ["backfill --json", ["backfill", rule, "--since", "30d", "--index", "red-1", "--json"]],
-  ["untag", ["untag", "--index", "red-1"]],
-  ["untag --dry-run", ["untag", "--index", "red-1", "--dry-run"]],
+  ["untag", ["untag", "--all", "--index", "red-1"]],
+  ["untag --dry-run", ["untag", "--all", "--index", "red-1", "--dry-run"]],
 ];
 
 describe("every command, every way of giving credentials, answers 400/403/500 echoing them: no secret printed", () => {
