@@ -97,7 +97,8 @@ test("untag without --rule removes our tags only; ee-outliers' tags stay byte fo
 
   // Nothing of ours left: a second run and a dry run find nothing.
   const again = await runBin(["untag", "--all", "--index", index, "--dry-run", "--json"], env);
-  expect(JSON.parse(again.stdout)).toEqual({ dryRun: true, events: 0, entries: 0, warnings: [] });
+  const { indices: _againIndices, ...againOut } = JSON.parse(again.stdout);
+  expect(againOut).toEqual({ dryRun: true, events: 0, entries: 0, warnings: [] });
 }, 120_000);
 
 test("untag --rule keeps the other rules and ee-outliers' entries", async () => {
