@@ -8,6 +8,7 @@ import { Command, CommanderError } from "commander";
 import { VERSION } from "./version.ts";
 import { UsageError, exitCodeFor, formatError } from "./util/errors.ts";
 import { commands } from "./commands/index.ts";
+import { addExamples, configureHelp } from "./commands/help.ts";
 import { addGlobalConnectionOptions } from "./cluster/connection/client.ts";
 import { redactOutput, registerFromArgs } from "./util/redact.ts";
 
@@ -19,8 +20,10 @@ export function buildProgram(): Command {
     .version(VERSION, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  configureHelp(program);
   addGlobalConnectionOptions(program);
   for (const register of commands) register(program);
+  addExamples(program);
   return program;
 }
 

@@ -20,6 +20,8 @@ import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 import { formatSelection } from "./rule-selection.ts";
 import { correlateOnCluster, type CorrelationRun } from "../cluster/history/correlate.ts";
+import { describeTarget, resolveTarget } from "../cluster/connection/targets.ts";
+import { formatTouched, touchedIndices } from "../cluster/history/touched.ts";
 
 /** The options commander hands the action (connection and rule options are read by their own helpers). */
 interface BackfillCliOptions {
@@ -55,7 +57,15 @@ export function register(program: Command): void {
       "start of the window: 30d, 12h, 15m or an ISO-8601 time (default: the use case's history window)",
     )
     .option("--until <time>", "end of the window (duration ago or ISO-8601 time; default now)")
-    .option("--index <pattern...>", "indices to backfill (default: the rules' index patterns)")
+    .option(
+      "--index <pattern...>",
+      "indices to backfill (default: the patterns pipeline --name is wired to, else the rules' index patterns)",
+    )
+    .option(
+      "--name <name>",
+      "tagging pipeline whose wired patterns are the target when no --index is given",
+      "outliers",
+    )
     .option("--time-field <field>", "time field of the window (default @timestamp, or the use case's timestamp_field)")
     .option("--requests-per-second <n>", "throttle the update (default unthrottled)", (v) =>
       positiveNumber(v, "--requests-per-second"),
@@ -112,6 +122,15 @@ export function register(program: Command): void {
       forceUnion: opts.prefilter === "terms",
     };
     const cluster = await connect(connectionFrom(opts as Record<string, any>));
+    // One default target for every command (src/cluster/connection/targets.ts), said out loud.
+    const target = await resolveTarget(cluster, {
+      index: opts.index,
+      name: opts.name as string,
+      rulePatterns: set.rules.flatMap((r) => r.index),
+    });
+    // (--index was checked above; wired patterns go through the same guards.)
+    if (!target.perRule && !opts.index) bopts.index = searchTargets(checkIndexPatterns(target.patterns));
+    if (!opts.json) process.stderr.write(`outliers: ${describeTarget("backfill:", target)}\n`);
     const p = await prepareBackfill(
       cluster,
       guarded.rules,
@@ -148,11 +167,13 @@ export function register(program: Command): void {
             notes,
             widened,
             prefilter,
+            indices: await touchedIndices(cluster, p.targets, bopts),
             rules: summary.rules.map((r) => ruleJson(r, true)),
           }) + "\n",
         );
       } else {
         writeLines([...formatSelection(set.selection), ...formatSummary({ ...summary, failedEvents: dry.failed })]);
+        writeLines([formatTouched(await touchedIndices(cluster, p.targets, bopts), true)]);
       }
       process.exitCode = set.failed > 0 || warnings.length > 0 ? 1 : 0;
       return;
@@ -181,6 +202,7 @@ export function register(program: Command): void {
     }
     const failures = [...run.failures, ...correlated.flatMap((c) => c.failures)];
     const summary = summaryOf(false, window, p.targets.length, totals.checked, totals.tagged, added, tagged);
+    const touched = cancelled ? [] : await touchedIndices(cluster, p.targets, bopts).catch(() => []);
     if (opts.json) {
       process.stdout.write(
         JSON.stringify({
@@ -196,6 +218,7 @@ export function register(program: Command): void {
           tagMappings: mapped,
           widened,
           prefilter,
+          indices: touched,
           rules: summary.rules.map((r) => ruleJson(r, false)),
           ...(correlated.length ? { correlations: correlated } : {}),
         }) + "\n",
@@ -221,6 +244,7 @@ export function register(program: Command): void {
         process.stdout.write(
           `correlation ${c.id} (${c.title}): ${c.groupsFired} group(s) fired of ${c.groupsChecked} checked, ${c.tagged} event(s) newly tagged, ${(c.millis / 1000).toFixed(1)}s\n`,
         );
+      if (!cancelled) writeLines([formatTouched(touched, false)]);
       for (const f of failures.slice(0, 20)) process.stderr.write(`outliers: backfill failure: ${f}\n`);
     }
     process.exitCode = cancelled ? 130 : failures.length > 0 || set.failed > 0 || warnings.length > 0 ? 1 : 0;

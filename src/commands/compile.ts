@@ -12,6 +12,7 @@
  * - --navigator FILE writes an ATT&CK Navigator layer of the rule set's coverage (src/emit/navigator.ts).
  * - Exit 0 when every rule compiled, 1 when some failed, 2 on bad usage or when no rule was found.
  */
+import { warn } from "../util/warn.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
@@ -114,7 +115,7 @@ export function register(program: Command): void {
       ...(set.filters.length ? { filters: set.filters } : {}),
       ...(output.note ? { note: output.note } : {}),
     };
-    for (const w of set.filters.flatMap((f) => f.warnings)) process.stderr.write(`warning: ${w}\n`);
+    for (const w of set.filters.flatMap((f) => f.warnings)) warn(w);
 
     for (const e of report.rules) if (e.status !== "ok") process.stderr.write(failureLine(e) + "\n");
     const hint = placeholderHint(missingPlaceholders(set.results));

@@ -8,6 +8,7 @@ import { addConnectionOptions, connect, connectionFrom } from "../cluster/connec
 import { formatReport, runDoctor } from "../cluster/connection/doctor.ts";
 import { formatIndexReport, indexReport } from "../cluster/connection/doctor-index.ts";
 import { discoverFields } from "../cluster/connection/field-discovery.ts";
+import { templatesFor } from "../cluster/connection/index-templates.ts";
 import { UsageError } from "../util/errors.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 
@@ -36,7 +37,17 @@ export function register(program: Command): void {
     if (opts.index) {
       const set = loadRuleSet(paths, opts, Boolean(opts.json));
       const report = indexReport(await discoverFields(cluster, opts.index), opts.index, set.rules, opts.timeField);
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + "\n" : formatIndexReport(report) + "\n");
+      // The template each index takes its mapping from, named in the fixes (or: there is none).
+      const templates = await templatesFor(cluster, report.indices);
+      process.stdout.write(
+        opts.json
+          ? JSON.stringify(
+              { ...report, templates: Object.fromEntries([...templates].map(([ix, t]) => [ix, t ?? null])) },
+              null,
+              2,
+            ) + "\n"
+          : formatIndexReport(report, templates) + "\n",
+      );
       process.exitCode = report.ready ? 0 : 1;
       return;
     }

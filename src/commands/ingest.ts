@@ -1,6 +1,7 @@
 /** `outliers ingest PATHS… --index NAME`: bulk-load events through the index's pipelines (tagged live). */
 import { closeSync, openSync, writeSync } from "node:fs";
 import { redact } from "../util/redact.ts";
+import { warning } from "../util/warn.ts";
 import { checkIndexPatterns } from "../cluster/connection/guards.ts";
 import type { Command } from "commander";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
@@ -163,12 +164,12 @@ export function register(program: Command): void {
         process.stderr.write(
           `… ${res.failed - res.errors.length} more error(s)${opts.errors ? ` in ${opts.errors}` : " (give --errors FILE for all)"}\n`,
         );
-      for (const w of res.warnings) process.stderr.write(`${w.file}:${w.line}: warning: ${w.warning}\n`);
+      for (const w of res.warnings) process.stderr.write(`${warning(`${w.file}:${w.line}: ${w.warning}`)}\n`);
       if (res.warningCount > res.warnings.length)
         process.stderr.write(`… ${res.warningCount - res.warnings.length} more warning(s) (--json lists the first)\n`);
       if (skipped.length)
         process.stderr.write(
-          `warning: ${skipped.length} file(s) skipped, not events files by their name (e.g. ${skipped[0]}); name a file to read it anyway\n`,
+          `outliers: warning: ${skipped.length} file(s) skipped, not events files by their name (e.g. ${skipped[0]}); name a file to read it anyway\n`,
         );
       if (!single)
         process.stdout.write(

@@ -1,5 +1,6 @@
 /** `outliers pipeline install|uninstall|status|simulate`: the live tagging pipeline on a cluster. */
 import type { Command } from "commander";
+import { warn as warnLine } from "../util/warn.ts";
 import { addConnectionOptions, connect, connectionFrom, type Cluster } from "../cluster/connection/client.ts";
 import { parseFormat, readDocsFile } from "../events/docs-file.ts";
 import { applyPlan, describeAction, planInstall, planJson, type Plan } from "../cluster/live/install.ts";
@@ -30,7 +31,7 @@ function out(line: string): void {
 }
 
 function warn(line: string): void {
-  process.stderr.write(`warning: ${line}\n`);
+  warnLine(line);
 }
 
 /** Compiles the rules and the pipeline; failed and live-unsupported rules are reported, the rest go on. */
@@ -189,6 +190,8 @@ export function register(program: Command): void {
     const cluster = await withCluster(opts);
     const s = await pipelineStatus(cluster, opts.name);
     out(opts.json ? JSON.stringify(s, null, 2) : formatStatus(s, { verbose: Boolean(opts.verbose) }));
+    // A wired index or template whose pipeline is gone refuses every write: not a healthy status.
+    if (s.missing.length) process.exitCode = 1;
   });
 
   const simulate = pipeline

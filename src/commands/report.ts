@@ -4,8 +4,10 @@
  * first, with totals), and optionally an ATT&CK Navigator layer of the techniques scored by hits.
  */
 import type { Command } from "commander";
+import { warn } from "../util/warn.ts";
 import { addConnectionOptions, connect, connectionFrom } from "../cluster/connection/client.ts";
-import { readState } from "../cluster/live/install-state.ts";
+import { countPerIndex, describeTarget, formatPerIndex, resolveTarget } from "../cluster/connection/targets.ts";
+import { timeRange } from "../util/duration.ts";
 import { resultsReport, type ResultsReport } from "../cluster/history/report.ts";
 import { rulesPerTechnique } from "../cluster/history/technique-rules.ts";
 import { hitTechniques, navigatorLayer, parseAttackVersion } from "../emit/navigator.ts";
@@ -25,8 +27,11 @@ export function register(program: Command): void {
     .argument("[paths...]", "with a selection flag (--min-level …): the rules to select from (default ./rules)")
     .option("--since <duration>", "only events since: 7d, 12h, 15m or an ISO-8601 time (default: all)")
     .option("--until <time>", "only events before (duration ago or ISO-8601 time; default now)")
-    .option("--index <pattern...>", "indices to read (default: the patterns the pipeline --name is wired to, else all)")
-    .option("--name <name>", "pipeline whose install record gives the default patterns", "outliers")
+    .option(
+      "--index <pattern...>",
+      "indices to read (default: the patterns the pipeline --name is wired to, else winlogbeat-*)",
+    )
+    .option("--name <name>", "pipeline whose wired patterns are read when no --index is given", "outliers")
     .option("--time-field <field>", "time field of --since/--until", "@timestamp")
     .option("--top <n>", "rules and techniques listed (0 for all)", parseTop, 20)
     .option(
@@ -43,7 +48,10 @@ export function register(program: Command): void {
     const until = opts.until ? parseTimeArg(opts.until, "--until", now) : undefined;
     const attackVersion = opts.attackVersion ? parseAttackVersion(opts.attackVersion) : undefined;
     const cluster = await connect(connectionFrom(opts));
-    const index: string[] = opts.index ?? (await readState(cluster, opts.name))?.patterns ?? ["*"];
+    // One default target for every command (src/cluster/connection/targets.ts), said out loud.
+    const target = await resolveTarget(cluster, { index: opts.index, name: opts.name });
+    const index: string[] = target.patterns;
+    if (!opts.json) process.stderr.write(`outliers: ${describeTarget("report:", target)}\n`);
     const reportOpts = { index, since, until, timeField: opts.timeField, rules: scope?.ids };
     const report = await resultsReport(cluster, reportOpts);
     if (opts.navigator) {
@@ -59,13 +67,27 @@ export function register(program: Command): void {
       );
       writeFile(opts.navigator, JSON.stringify(layer, null, 2) + "\n", "--navigator");
     }
+    // The indices read, by name, with the tagged events each holds in the window.
+    const range = timeRange(opts.timeField, since, until);
+    const tagged = {
+      bool: {
+        filter: range ? [range] : [],
+        should: [{ exists: { field: "outliers.rule_id" } }, { exists: { field: "outliers.model_type" } }],
+        minimum_should_match: 1,
+      },
+    };
+    const indices = report.indicesMatched ? await countPerIndex(cluster, index, tagged) : [];
     process.stdout.write(
       opts.json
-        ? JSON.stringify(scope ? { ...report, selection: scope.selection } : report) + "\n"
-        : [...(scope ? formatSelection(scope.selection) : []), ...formatReport(report, opts.top)].join("\n") + "\n",
+        ? JSON.stringify(scope ? { ...report, indices, selection: scope.selection } : { ...report, indices }) + "\n"
+        : [
+            ...(scope ? formatSelection(scope.selection) : []),
+            ...formatReport(report, opts.top),
+            `tagged events per index: ${formatPerIndex(indices)}`,
+          ].join("\n") + "\n",
     );
     if (report.indicesMatched === 0) {
-      if (!opts.json) process.stderr.write(`warning: no index matches ${index.join(", ")}\n`);
+      if (!opts.json) warn(`no index matches ${index.join(", ")}`);
       process.exitCode = 1;
     }
   });

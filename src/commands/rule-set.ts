@@ -3,6 +3,7 @@
  * rule set from PATHS: failed rules are reported one line each (`path: reason`) on stderr while
  * the rest go on.
  */
+import { warn } from "../util/warn.ts";
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parse as parseYaml } from "yaml";
@@ -100,7 +101,7 @@ export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = 
       if (!quiet) process.stderr.write(`${r.path}: ${r.status === "unsupported" ? "unsupported: " : ""}${r.error}\n`);
     }
   }
-  if (!quiet) for (const w of filters.flatMap((f) => f.warnings)) process.stderr.write(`warning: ${w}\n`);
+  if (!quiet) for (const w of filters.flatMap((f) => f.warnings)) warn(w);
   const hint = placeholderHint(missingPlaceholders(results));
   if (!quiet && hint) process.stderr.write(`${hint}\n`);
   return { profile, failed, filters, correlations, ...applySelection(results, rules, selection) };

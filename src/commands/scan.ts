@@ -17,21 +17,24 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { InputError, UsageError } from "../util/errors.ts";
 import { correlateLocal, ruleIdsOf, type CorrelationCount } from "../local/correlate.ts";
 import { Progress } from "../util/progress.ts";
+import { warn, warning } from "../util/warn.ts";
 import { textTable } from "../util/text-table.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 
 /** Output is written in blocks: stdout is synchronous (src/cli.ts), one write per event would crawl. */
 const FLUSH_BYTES = 1 << 20;
 const MAX_WARNINGS = 20;
+/** Unreadable events printed, as `ingest --show-errors` prints 10 by default; the rest are counted. */
+const MAX_ERRORS = 10;
 
 export function register(program: Command): void {
   const cmd = program
     .command("scan")
     .description(
-      "evaluate rules on local event files (.evtx, NDJSON, JSON, raw evtx JSON) without a cluster; print a timeline of the hits (on a terminal) and hits by level, rule and technique",
+      "evaluate rules on local event files (Windows .evtx, NDJSON, JSON, raw evtx JSON) without a cluster; print a timeline of the hits (on a terminal) and hits by level, rule and technique",
     )
     .argument("[paths...]", "rule files, folders or globs (default ./rules)")
-    .option("--events <files...>", "event files: NDJSON, a JSON array, or raw evtx JSON (detected)")
+    .option("--events <files...>", "event files: Windows .evtx, NDJSON, a JSON array, or raw evtx JSON (detected)")
     .option("--docs <files...>", "same as --events")
     .option("--format <format>", "ndjson or evtx-json (default: detect raw evtx per document)")
     .option("--json", "print the tagged events as NDJSON (as the live pipeline would tag them), nothing else")
@@ -64,9 +67,7 @@ export function register(program: Command): void {
     // Correlations need every event first (docs/correlations.md): the events are kept until the end.
     const held: Record<string, unknown>[] | undefined = set.correlations.length ? [] : undefined;
     const scanner = new Scanner(set.rules, { guardCosts: set.profile.guardCosts });
-    if (!opts.json)
-      for (const s of scanner.matcher.skipped)
-        process.stderr.write(`warning: rule ${s.id} does not run live: ${s.reason}\n`);
+    if (!opts.json) for (const s of scanner.matcher.skipped) warn(`rule ${s.id} does not run live: ${s.reason}`);
 
     const progress = new Progress("scan", { json: opts.json });
     const warnings: string[] = [];
@@ -78,7 +79,7 @@ export function register(program: Command): void {
     };
     for (const event of readEvents(files, format)) {
       for (const w of event.warnings ?? [])
-        if (warned++ < MAX_WARNINGS) warnings.push(`${event.file}:${event.line}: warning: ${w}`);
+        if (warned++ < MAX_WARNINGS) warnings.push(warning(`${event.file}:${event.line}: ${w}`));
       const r = scanner.scan(event);
       if (timeline && r.doc && r.ruleIndices?.length)
         timeline.add(
@@ -103,7 +104,12 @@ export function register(program: Command): void {
     flush();
     progress.done();
     const c = scanner.counts;
-    for (const u of c.unreadable) process.stderr.write(`${u.where}: ${u.error}\n`);
+    // Capped as ingest caps its errors: a file of another format is thousands of unreadable lines.
+    for (const u of c.unreadable.slice(0, MAX_ERRORS)) process.stderr.write(`${u.where}: ${u.error}\n`);
+    if (c.unreadable.length > MAX_ERRORS)
+      process.stderr.write(
+        `… ${c.unreadable.length - MAX_ERRORS} more unreadable event(s) (is the file NDJSON, evtx JSON or .evtx?)\n`,
+      );
     // As ingest warns: a number kept as its exact text is a string in the index (and here).
     for (const w of warnings) process.stderr.write(`${w}\n`);
     if (warned > warnings.length) process.stderr.write(`… ${warned - warnings.length} more warning(s)\n`);

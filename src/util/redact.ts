@@ -11,6 +11,8 @@
  * the value of Authorization-style headers are hidden whatever they hold.
  */
 
+import { chmodSync, writeFileSync } from "node:fs";
+
 const MASK = "***";
 const secrets = new Set<string>();
 /** Shorter values would mask ordinary words; such secrets are still caught by the header patterns. */
@@ -62,22 +64,56 @@ export function registerApiKey(key: string | undefined): void {
   add(key.replace(/=+$/, ""));
 }
 
-/** Credentials inside a node URL, with or without a scheme (`user:pass@host`). */
+/**
+ * Credentials inside a node URL, with or without a scheme (`user:pass@host`). The password may hold
+ * an unencoded `@`, space or `/` (`http://alice:P@ssw0rd@host`): the user info runs to the LAST `@`
+ * (as URL parsers read it), and every other way of splitting it at an `@` is hidden too, so that
+ * no reading of the URL leaves a piece of the password printable.
+ */
 export function registerNode(node: string | undefined): void {
   if (!node) return;
-  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?([^:@/\s]*):([^@/\s]*)@/i.exec(node);
-  if (m) {
-    let user = m[1]!;
-    let pass = m[2]!;
+  const rest = node.replace(/^\s*[a-z][a-z0-9+.-]*:\/\//i, "");
+  const last = rest.lastIndexOf("@");
+  if (last < 0) return;
+  const info = rest.slice(0, last);
+  const colon = info.indexOf(":");
+  if (colon < 0) {
+    // `token@host`: the whole user info is the secret.
+    add(info);
+    return;
+  }
+  const rawUser = info.slice(0, colon);
+  const rawPass = info.slice(colon + 1);
+  const decode = (v: string) => {
     try {
-      user = decodeURIComponent(user);
-      pass = decodeURIComponent(pass);
+      return decodeURIComponent(v);
     } catch {
-      // kept as written
+      return v;
     }
-    registerPassword(pass, user);
-    add(m[2]);
-    add(`${m[1]}:${m[2]}`);
+  };
+  registerPassword(decode(rawPass), decode(rawUser));
+  add(rawPass);
+  add(info);
+  // Each piece between `@`s (a reader that stops at the first `@` shows what follows it).
+  for (const piece of rawPass.split("@")) add(piece);
+  for (const piece of decode(rawPass).split("@")) add(piece);
+}
+
+/**
+ * A URL shown in a message: without credentials when it parses, and with everything before its last
+ * `@` masked when it does not (a password with an unencoded `/` or space makes it unparsable).
+ */
+export function safeNode(raw: string): string {
+  try {
+    const u = new URL(raw);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    const last = raw.lastIndexOf("@");
+    if (last < 0) return redact(raw);
+    const scheme = /^\s*[a-z][a-z0-9+.-]*:\/\//i.exec(raw)?.[0] ?? "";
+    return `${scheme}${MASK}@${raw.slice(last + 1)}`;
   }
 }
 
@@ -127,7 +163,26 @@ export function redact(text: string): string {
     /(authorization\\?"?\s*[:=]\s*\\?"?\s*(?:Basic|ApiKey|Bearer)(?:\s+|%20|\+))(?!\*\*\*)[A-Za-z0-9+/=._~%:-]+/gi,
     `$1${MASK}`,
   );
-  return out.replace(/([a-z][a-z0-9+.-]*:\/\/)[^@/\s"']*:[^@/\s"']*@/gi, "$1");
+  // Greedy up to the last `@` of the authority: a password may hold an unencoded `@`.
+  return out.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s"']*:[^/\s"']*@/gi, "$1");
+}
+
+/**
+ * A message cut to at most `max` characters, redacted BEFORE the cut: a cut through a secret would
+ * otherwise leave its first part, which no longer matches anything registered, printable.
+ */
+export function clip(text: string, max: number): string {
+  const clean = redact(text);
+  return clean.length > max ? `${clean.slice(0, max)}…` : clean;
+}
+
+/**
+ * Writes a file the CLI keeps (`--errors`, resume state, locks): redacted, and readable by the owner
+ * only (0600, also when the file already existed with a wider mode).
+ */
+export function writePrivateFile(file: string, text: string, opts: { flag?: string } = {}): void {
+  writeFileSync(file, redact(text), { mode: 0o600, flag: opts.flag ?? "w" });
+  chmodSync(file, 0o600);
 }
 
 let installed = false;

@@ -90,7 +90,7 @@ let nextN = 0;
 async function ingest(index: string, docs: Record<string, unknown>[]): Promise<void> {
   const file = path.join(dir, `batch-${index}-${docs[0]?.n}.ndjson`);
   writeFileSync(file, docs.map((d) => JSON.stringify(d)).join("\n") + "\n");
-  const r = await runBin(["ingest", file, "--index", index, "--id-field", "n", "--json"], env);
+  const r = await runBin(["ingest", file, "--index", index, "--create", "--id-field", "n", "--json"], env);
   expect(r.code, r.stderr).toBe(0);
 }
 async function addEvents(count: number): Promise<void> {
@@ -149,7 +149,7 @@ async function reference(version: string): Promise<{ fresh: Tags; scan: Tags }> 
   await rest("PUT", `/${copy}`, { mappings: mapping });
   const file = path.join(dir, `events-${version}.ndjson`);
   writeFileSync(file, events.map((d) => JSON.stringify(d)).join("\n") + "\n");
-  const ing = await runBin(["ingest", file, "--index", copy, "--id-field", "n", "--json"], env);
+  const ing = await runBin(["ingest", file, "--index", copy, "--create", "--id-field", "n", "--json"], env);
   expect(ing.code, ing.stderr).toBe(0);
   const inst = await runBin(["pipeline", "install", rulesDir, "--name", copyName, "--index", copy, "--json"], env);
   expect(inst.code, inst.stderr).toBe(0);

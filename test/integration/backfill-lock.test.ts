@@ -105,7 +105,7 @@ test("a second backfill on the same state refuses while the first runs; the firs
 }, 300_000);
 
 test("a lock left by a process that is gone is taken over", async () => {
-  await runBin(["untag", "--index", index], { ES_URL, OUTLIERS_STATE_DIR: path.join(dir, "untag") });
+  await runBin(["untag", "--all", "--index", index], { ES_URL, OUTLIERS_STATE_DIR: path.join(dir, "untag") });
   expect(await taggedCount()).toBe(0);
   const state = path.join(dir, "stale");
   // Learn the lock's path from a dry start: run once, killed before it ends, then replace its lock.

@@ -195,7 +195,7 @@ describe("backfill", () => {
       }
     }
 
-    const all = await cli(["untag", "--index", idx, "--json"], { OUTLIERS_STATE_DIR: stateDir() });
+    const all = await cli(["untag", "--all", "--index", idx, "--json"], { OUTLIERS_STATE_DIR: stateDir() });
     expect(all.code).toBe(0);
     const after = await sources(idx);
     expect(after.size).toBe(before.size);

@@ -228,7 +228,7 @@ describe("data streams", () => {
       expect(await finalPipelines(indices)).toEqual(Object.fromEntries(indices.map((i) => [i, undefined])));
       expect(await rest("GET", `/_ingest/pipeline/${NAME}`)).toBeUndefined();
 
-      const u = ok(await cli("untag", "--index", STREAM, "--json"), "untag");
+      const u = ok(await cli("untag", "--all", "--index", STREAM, "--json"), "untag");
       expect(JSON.parse(u.stdout).untagged).toBe(3); // pre-cert (backfilled), live-cert, rolled-cert
       const ev = await events();
       expect(ev.size).toBe(originals.size);

@@ -79,11 +79,11 @@ describe("dist/outliers ingest FILE.evtx", () => {
     "indexes the same Winlogbeat documents as the JSON export, read natively",
     async () => {
       expect(chunks.length).toBe(91);
-      const a = await run("ingest", evtx, "--index", FROM_EVTX, "--batch", "40");
+      const a = await run("ingest", evtx, "--index", FROM_EVTX, "--create", "--batch", "40");
       expect(a.stderr).toBe("");
       expect(a.code).toBe(0);
       expect(a.stdout).toContain(`107 of 107 document(s) indexed into ${FROM_EVTX} (0 failed)`);
-      const b = await run("ingest", json, "--index", FROM_JSON, "--batch", "40");
+      const b = await run("ingest", json, "--index", FROM_JSON, "--create", "--batch", "40");
       expect(b.code).toBe(0);
       expect(b.stdout).toContain(`107 of 107 document(s) indexed into ${FROM_JSON} (0 failed)`);
 
@@ -109,7 +109,7 @@ describe("dist/outliers ingest FILE.evtx", () => {
 
       // Ids: when ingest gives the same document the same id (ingesting the export again reproduces
       // them), the .evtx must give those ids too.
-      const again = await run("ingest", json, "--index", FROM_JSON_AGAIN, "--batch", "40");
+      const again = await run("ingest", json, "--index", FROM_JSON_AGAIN, "--create", "--batch", "40");
       expect(again.code).toBe(0);
       const exportedAgain = new Map((await documents(FROM_JSON_AGAIN)).map((d) => [key(d.source), d.id]));
       const idsAreStable = exported.every((d) => exportedAgain.get(key(d.source)) === d.id);
@@ -125,7 +125,7 @@ describe("dist/outliers ingest FILE.evtx", () => {
       const cut = whole.subarray(0, 4096 + 10 * 65536 + 512 + 300); // inside chunk 10's first record
       const file = path.join(tmp, "truncated.evtx");
       writeFileSync(file, cut);
-      const r = await run("ingest", file, "--index", TRUNCATED);
+      const r = await run("ingest", file, "--index", TRUNCATED, "--create");
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`${file}:`);
       expect(r.stderr).toContain("chunk 10 (file offset 0xa1000), offset 0xa1000: chunk truncated");

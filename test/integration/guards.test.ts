@@ -86,8 +86,8 @@ test("patterns never reach '.' indices; '.*', '.x*', '*' are refused by every co
   for (const bad of [".*", `.${id}*`, "*", "_all"])
     for (const cmd of [
       ["backfill", files.plain, "--since", "1d", "--index", bad],
-      ["untag", "--index", bad],
-      ["untag", "--index", bad, "--dry-run"],
+      ["untag", "--all", "--index", bad],
+      ["untag", "--all", "--index", bad, "--dry-run"],
       ["pipeline", "install", files.plain, "--name", `${id}-p`, "--index", bad, "--dry-run"],
       ["ingest", path.join(dir, "plain.conf"), "--index", bad],
     ]) {
@@ -113,11 +113,11 @@ test("patterns never reach '.' indices; '.*', '.x*', '*' are refused by every co
   expect(exact.code, exact.stderr).toBe(0);
   expect(await tagged(dot)).toEqual([["simplequery_plain"]]);
   expect(await tagged(hidden)).toEqual([[]]);
-  const un = await runBin(["untag", "--index", `*${id}*`, "--json"], env);
+  const un = await runBin(["untag", "--all", "--index", `*${id}*`, "--json"], env);
   expect(un.code, un.stderr).toBe(0);
   expect(await tagged(visible)).toEqual([[]]);
   expect(await tagged(dot)).toEqual([["simplequery_plain"]]);
-  await runBin(["untag", "--index", dot], env);
+  await runBin(["untag", "--all", "--index", dot], env);
   expect(await tagged(dot)).toEqual([[]]);
 });
 
@@ -127,5 +127,5 @@ test("a use case whose es_dsl_filter runs a script is refused with its name; the
   expect(r.stderr).toContain(`${files.mixed}: [simplequery_by_script]`);
   expect(r.stderr).toContain("runs a script on the cluster");
   expect(await tagged(visible)).toEqual([["simplequery_by_term"]]);
-  await runBin(["untag", "--index", visible], env);
+  await runBin(["untag", "--all", "--index", visible], env);
 });

@@ -342,7 +342,7 @@ describe("ingest into an index without our template", () => {
     const { client } = await cluster();
     expect(((await client.count({ index, query: { term: { n: "9007199254740993" } } } as any)) as any).count).toBe(1);
     const human = await cli("ingest", file, "--index", index);
-    expect(human.stderr).toContain(`${file}:3: warning: big: the number 18446744073709551615`);
+    expect(human.stderr).toContain(`outliers: warning: ${file}:3: big: the number 18446744073709551615`);
   }, 60_000);
 });
 
@@ -423,7 +423,7 @@ describe("live tagging of Windows' own names, and values that clash with the tag
     const r = await cli("ingest", file, "--index", index);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain(
-      `${file}:1: warning: outliers: clashed with the tag fields' mappings; moved to outliers_original`,
+      `outliers: warning: ${file}:1: outliers: clashed with the tag fields' mappings; moved to outliers_original`,
     );
     const docs = (await sources(index)).filter((d) => String(d.n).startsWith("after-"));
     expect(docs.length).toBe(4);

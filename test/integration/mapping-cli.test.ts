@@ -165,7 +165,7 @@ describe("typos warn and exit 1", () => {
     expect(JSON.parse(r.stdout).warnings).toEqual([
       `rule does-not-exist: no event in ${ix} carries it (unknown rule id?)`,
     ]);
-    const n = await run(["untag", "--index", "nosuchindex-zz"]);
+    const n = await run(["untag", "--all", "--index", "nosuchindex-zz"]);
     expect(n.code).toBe(1);
     expect(n.stderr).toMatch(/matches no index/);
   }, 60_000);

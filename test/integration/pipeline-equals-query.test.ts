@@ -187,10 +187,10 @@ describe("scan = live pipeline on events that already carry tag fields and big i
       // The two big integers are named, as ingest names them.
       const lineOf = (name: string) => PRESET_EVENTS.findIndex(([n]) => n === name) + 1;
       expect(run.stderr).toContain(
-        `${events}:${lineOf("bigint")}: warning: winlog.event_data.TargetLogonId: the number 18446744073709551615 `,
+        `outliers: warning: ${events}:${lineOf("bigint")}: winlog.event_data.TargetLogonId: the number 18446744073709551615 `,
       );
       expect(run.stderr).toContain(
-        `${events}:${lineOf("bigintNeighbour")}: warning: winlog.event_data.TargetLogonId: the number 18446744073709551616 `,
+        `outliers: warning: ${events}:${lineOf("bigintNeighbour")}: winlog.event_data.TargetLogonId: the number 18446744073709551616 `,
       );
       const lines = run.stdout.split("\n").filter((l) => l !== "");
       expect(lines).toHaveLength(PRESET_EVENTS.length);

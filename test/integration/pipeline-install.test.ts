@@ -237,14 +237,20 @@ describe("pipeline install / uninstall on the real node", () => {
     expect(docs[2].fleet.seen).toBe(true);
   }, 60_000);
 
-  test("a tagging failure keeps the event, records the error, and status counts it", async () => {
-    const bad = { ...CERTUTIL_DOC, tags: 5 };
-    const ing = await cli("ingest", ndjson("bad.ndjson", [bad]), "--index", `${P}-c-1`);
+  test("an odd tags value is tagged, not failed; an event carrying an error is kept and status counts it", async () => {
+    // `tags: 5` once failed the tagger; it is now tagged (issue 17 item 4: no value shape costs a detection).
+    const odd = { ...CERTUTIL_DOC, tags: 5 };
+    // An event that carries a tagging error from an earlier run (and matches no rule).
+    const failed = { ...QUIET_DOC, outliers: { error: ["rule x: an earlier failure"] } };
+    const ing = await cli("ingest", ndjson("bad.ndjson", [odd, failed]), "--index", `${P}-c-1`);
     expect(ing.code).toBe(0);
     const docs = await search(`${P}-c-1`);
-    expect(docs).toHaveLength(3);
-    expect(docs[2].outliers.error.join(" ")).toContain("tags is not a list");
+    expect(docs).toHaveLength(4);
+    expect(docs[2].outliers.rule_id).toEqual([CERTUTIL]);
+    expect(docs[2].tags).toEqual(["5", "outlier"]);
+    expect(docs[2].outliers.error).toBeUndefined();
     expect(docs[2].module.parsed).toBe(true);
+    expect(docs[3].outliers.error).toEqual(["rule x: an earlier failure"]);
 
     const st = await cli("pipeline", "status", "--name", NAME, "--json");
     expect(st.code).toBe(0);
@@ -266,12 +272,12 @@ describe("pipeline install / uninstall on the real node", () => {
       [`composable:${COMPOSABLE}`, `legacy:${LEGACY}`, `legacy:${NAME}-wiring`].sort(),
     );
     expect(Object.values(s.chains)).toEqual([FLEET]);
-    // 6 certutil events (one per index) + 1 assoc event; 1 failure.
-    expect(s.tagged).toBe(7);
+    // 6 certutil events (one per index) + the odd one + 1 assoc event; 1 event with an error.
+    expect(s.tagged).toBe(8);
     expect(s.failed).toBe(1);
-    expect(s.ingest[NAME].count).toBeGreaterThanOrEqual(14);
+    expect(s.ingest[NAME].count).toBeGreaterThanOrEqual(15);
     const human = await cli("pipeline", "status", "--name", NAME);
-    expect(human.stdout).toContain("events tagged: 7, tagging errors: 1");
+    expect(human.stdout).toContain("events tagged: 8, tagging errors: 1");
   }, 60_000);
 
   test("simulate prints what each document got, installing nothing", async () => {

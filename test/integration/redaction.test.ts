@@ -112,8 +112,8 @@ const commands: Array<[string, string[]]> = [
   ["ingest --json", ["ingest", docs, "--index", "red-1", "--json", "--errors", path.join(stateDir, "errors.ndjson")]],
   ["backfill", ["backfill", rule, "--since", "30d", "--index", "red-1"]],
   ["backfill --json", ["backfill", rule, "--since", "30d", "--index", "red-1", "--json"]],
-  ["untag", ["untag", "--index", "red-1"]],
-  ["untag --dry-run", ["untag", "--index", "red-1", "--dry-run"]],
+  ["untag", ["untag", "--all", "--index", "red-1"]],
+  ["untag --dry-run", ["untag", "--all", "--index", "red-1", "--dry-run"]],
 ];
 
 describe("every command, every way of giving credentials, answers 400/403/500 echoing them: no secret printed", () => {
@@ -163,5 +163,129 @@ describe("secrets the command line holds before anything connects", () => {
     const raw = await runBin(["doctor", "--node", `${USER}:secretpass99@127.0.0.1:1`]);
     expect(raw.code).not.toBe(0);
     expect(raw.stdout + raw.stderr).not.toContain("secretpass99");
+  });
+});
+
+/**
+ * Issue 17.5: credential shapes the first redaction missed. A URL password with an unencoded `@`,
+ * space or `/`; an API key in a message cut to 200 characters. No fragment of 6 or more characters of
+ * any secret (in any of its encodings) may appear in stdout, stderr, the --errors file or the state,
+ * and every file the CLI writes there is readable by its owner only.
+ */
+describe("credential shapes: unencoded @, space and / in a URL password; a cut through an API key", () => {
+  const secretForms = (user: string, pass: string) => {
+    const basic = Buffer.from(`${user}:${pass}`).toString("base64");
+    return [pass, encodeURIComponent(pass), basic, basic.replace(/=+$/, "")];
+  };
+  /** Every 6-character piece of each secret form, and of each `@`-separated part of the password. */
+  const fragments = (forms: string[]) => {
+    const out = new Set<string>();
+    for (const f of forms) for (let i = 0; i + 6 <= f.length; i++) out.add(f.slice(i, i + 6));
+    return [...out];
+  };
+  function expectNoFragment(all: string, forms: string[], label: string): void {
+    for (const frag of fragments(forms))
+      expect(all.includes(frag), `${label} printed ${JSON.stringify(frag)}:\n${all.slice(0, 3000)}`).toBe(false);
+  }
+  function expectPrivateFiles(d: string, label: string): number {
+    let n = 0;
+    const walk = (x: string) => {
+      for (const f of readdirSync(x)) {
+        const p = path.join(x, f);
+        const st = statSync(p);
+        if (st.isDirectory()) walk(p);
+        else {
+          n++;
+          expect((st.mode & 0o777).toString(8), `${label}: ${p}`).toBe("600");
+        }
+      }
+    };
+    walk(d);
+    return n;
+  }
+
+  const shapes: Array<[string, string]> = [
+    ["unencoded @", "Pq@ssw0rd77"],
+    ["two unencoded @", "Zr@@mk4Yw@q9"],
+    ["a space", "open sesame42"],
+    ["a slash", "slash/Secr3t99"],
+    ["@, space and slash", "Hv8@k w/Qe71"],
+  ];
+  for (const [shape, pass] of shapes)
+    for (const where of ["--node", "ES_URL"])
+      test(`a URL password with ${shape}, given in ${where}`, async () => {
+        status = 400;
+        const d = mkdtempSync(path.join(tmpdir(), "outliers-redact-shape-"));
+        const errors = path.join(d, "errors.ndjson");
+        const node = `http://alice:${pass}@127.0.0.1:${server.port}`;
+        const forms = secretForms("alice", pass);
+        try {
+          let all = "";
+          for (const [label, cmd] of [
+            ...commands,
+            ["ingest --errors", ["ingest", docs, "--index", "red-1", "--errors", errors]] as [string, string[]],
+          ]) {
+            const args = where === "--node" ? [...cmd, "--node", node] : cmd;
+            const env: Record<string, string> = where === "--node" ? {} : { ES_URL: node };
+            const r = await runBin(args, { ...env, OUTLIERS_STATE_DIR: path.join(d, "state") });
+            expect(r.code, `${label}: ${r.stderr}`).not.toBe(0);
+            all += r.stdout + r.stderr;
+            if (pass.includes("/")) {
+              // Not a URL: the usage error shows the node with everything before its last `@` masked.
+              expect(r.code, label).toBe(2);
+              expect(r.stderr, label).toContain(`http://***@127.0.0.1:${server.port}`);
+            }
+          }
+          const files = expectPrivateFiles(d, shape);
+          if (!pass.includes("/")) {
+            // The proxy refused the documents with the credentials in its reason: the --errors file holds them.
+            expect(files, "the --errors file was written").toBeGreaterThan(0);
+            expect(readFileSync(errors, "utf8")).toContain("proxy refused");
+          }
+          for (const f of readdirSync(d, { recursive: true }) as string[]) {
+            const p = path.join(d, f);
+            if (statSync(p).isFile()) all += readFileSync(p, "utf8");
+          }
+          expectNoFragment(all, forms, `${shape} in ${where}`);
+        } finally {
+          rmSync(d, { recursive: true, force: true });
+        }
+      }, 240_000);
+
+  test("an API key in an answer cut to 200 characters: redacted before the cut", async () => {
+    const ID = "KeyId123";
+    const KEY = "S3cr3tK3y";
+    // A node whose GET / fails with a long JSON answer echoing the Authorization header so that
+    // the 200-character cut falls inside the key.
+    const cutter = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        const auth = req.headers.get("authorization") ?? "";
+        const head = `{"error":"bad gateway","detail":"`;
+        const filler = "x".repeat(200 - head.length - `ApiKey ${ID}:S3c`.length);
+        return new Response(`${head}${filler}${auth}"}`, {
+          status: 502,
+          headers: { "content-type": "application/json" },
+        });
+      },
+    });
+    try {
+      for (const args of [
+        ["doctor", "--node", `http://127.0.0.1:${cutter.port}`, "--api-key", `${ID}:${KEY}`],
+        ["pipeline", "status", "--json", "--node", `http://127.0.0.1:${cutter.port}`, "--api-key", `${ID}:${KEY}`],
+      ]) {
+        const r = await runBin(args);
+        expect(r.code).toBe(3);
+        expect(r.stderr).toContain("HTTP 502");
+        expectNoFragment(
+          r.stdout + r.stderr,
+          [`${ID}:${KEY}`, KEY, Buffer.from(`${ID}:${KEY}`).toString("base64")],
+          "cut",
+        );
+      }
+    } finally {
+      cutter.stop(true);
+    }
   });
 });

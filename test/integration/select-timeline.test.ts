@@ -310,7 +310,7 @@ describe.skipIf(!SHARED)("--min-level high selects the same rules in scan, pipel
   beforeAll(async () => {
     if (!SHARED) throw new Error(SKIP_MESSAGE);
     for (const f of LOADED) {
-      const r = await runBin(["ingest", f, "--index", INDEX, "--node", ES_URL, "--json"]);
+      const r = await runBin(["ingest", f, "--index", INDEX, "--create", "--node", ES_URL, "--json"]);
       expect(r.code).toBe(0);
     }
   });

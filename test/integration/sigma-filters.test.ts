@@ -159,11 +159,11 @@ ${images.map((i) => `            - '${i.replaceAll("'", "''")}'`).join("\n")}
   // live: the pipeline first, then the events arrive
   const inst = await runBin(["pipeline", "install", filteredDir, "--name", name, "--index", liveIx, "--json"], env);
   expect(inst.code, inst.stderr).toBe(0);
-  const ing = await runBin(["ingest", docsFile, "--index", liveIx, "--id-field", "n", "--json"], env);
+  const ing = await runBin(["ingest", docsFile, "--index", liveIx, "--create", "--id-field", "n", "--json"], env);
   expect(ing.code, ing.stderr).toBe(0);
   expect(await indexTags(liveIx)).toEqual(expected);
   // backfill: the events first, then the history tagged
-  const ing2 = await runBin(["ingest", docsFile, "--index", histIx, "--id-field", "n", "--json"], env);
+  const ing2 = await runBin(["ingest", docsFile, "--index", histIx, "--create", "--id-field", "n", "--json"], env);
   expect(ing2.code, ing2.stderr).toBe(0);
   const bf = await runBin(
     ["backfill", filteredDir, "--index", histIx, "--since", "2000-01-01T00:00:00Z", "--json"],

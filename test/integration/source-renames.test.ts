@@ -127,7 +127,7 @@ beforeAll(async () => {
   } as any);
   await client.indices.create({ index: PLAIN, settings, mappings } as any);
   for (const index of [LIVE, PLAIN])
-    expect((await bin(["ingest", FILE, "--index", index, "--node", ES_URL])).code).toBe(0);
+    expect((await bin(["ingest", FILE, "--index", index, "--create", "--node", ES_URL])).code).toBe(0);
 }, 600_000);
 
 afterAll(async () => {

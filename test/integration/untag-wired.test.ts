@@ -94,13 +94,13 @@ test("untag (--rule, then all) on a wired index removes exactly those tags; the 
   expect(afterOne.get("a")!.version).toBe(live.get("a")!.version);
   await noMarker(wired);
 
-  const all = await runBin(["untag", "--index", wired, "--json"], env);
+  const all = await runBin(["untag", "--all", "--index", wired, "--json"], env);
   expect(all.code, all.stderr).toBe(0);
   expect(JSON.parse(all.stdout).untagged).toBe(2);
   for (const [id, d] of await read(wired)) expect(stripTs(d.source), id).toEqual(docs[id] as any);
   await noMarker(wired);
   // Nothing left to remove: a second run cleans nothing (it did before only because the tagger re-tagged).
-  const again = await runBin(["untag", "--index", wired, "--json"], env);
+  const again = await runBin(["untag", "--all", "--index", wired, "--json"], env);
   expect(again.code, again.stderr).toBe(0);
   expect(JSON.parse(again.stdout).untagged).toBe(0);
 
@@ -159,10 +159,10 @@ test("a tagger installed by an older version (no marker check): untag warns and 
   const live = await read(oldIx);
   expect(ruleIds(live.get("ab"))).toEqual(["simplequery_a", "simplequery_b"]);
 
-  const dry = await runBin(["untag", "--index", oldIx, "--dry-run", "--json"], env);
+  const dry = await runBin(["untag", "--all", "--index", oldIx, "--dry-run", "--json"], env);
   expect(dry.code).toBe(1);
   expect(JSON.parse(dry.stdout).events).toBe(0);
-  const r = await runBin(["untag", "--index", oldIx], env);
+  const r = await runBin(["untag", "--all", "--index", oldIx], env);
   expect(r.code, r.stderr).toBe(1);
   expect(r.stderr).toContain(oldIx);
   expect(r.stderr).toContain(oldName);
@@ -176,7 +176,7 @@ test("a tagger installed by an older version (no marker check): untag warns and 
   await noMarker(oldIx);
 
   // A wired index next to it is still cleaned in the same run; the old one is still left alone.
-  const mixed = await runBin(["untag", "--index", oldIx, "--index", wired, "--json"], env);
+  const mixed = await runBin(["untag", "--all", "--index", oldIx, "--index", wired, "--json"], env);
   expect(mixed.code).toBe(1);
   expect(JSON.parse(mixed.stdout).untagged).toBe(3);
   for (const [id, d] of await read(wired)) expect(stripTs(d.source), id).toEqual(docs[id] as any);
@@ -204,7 +204,7 @@ test("stacked installs (b-chain-a runs two taggers): untag and backfill writes p
   await noMarker(wired);
 
   // Untag: the second tagger would put rule a back on every event cleaned, were the marker spent on the first.
-  const all = await runBin(["untag", "--index", wired, "--json"], env);
+  const all = await runBin(["untag", "--all", "--index", wired, "--json"], env);
   expect(all.code, all.stderr).toBe(0);
   expect(JSON.parse(all.stdout).untagged).toBe(3);
   for (const [id, d] of await read(wired)) expect(stripTs(d.source), id).toEqual((docs[id] ?? docs.ab) as any);

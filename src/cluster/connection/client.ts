@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import type { Client, Transport } from "@elastic/elasticsearch";
 import type { Command } from "commander";
 import { ClusterError, UsageError } from "../../util/errors.ts";
-import { redact as redactText, registerConnection } from "../../util/redact.ts";
+import { clip, redact as redactText, registerConnection, safeNode } from "../../util/redact.ts";
 import { engineOf } from "./engine.ts";
 
 export interface ConnectionOptions {
@@ -93,14 +93,7 @@ export function connectionFrom(opts: Record<string, unknown>, env = process.env)
 
 /** The URL with any user:password removed, safe to print. */
 export function safeUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return raw.replace(/\/\/[^@/]*@/, "//");
-  }
+  return safeNode(raw);
 }
 
 /** Removes every secret we were given from a message, whatever produced it (src/util/redact.ts). */
@@ -186,7 +179,7 @@ export async function probe(conn: ConnectionOptions): Promise<ClusterInfo> {
   } catch {
     throw new ClusterError(`${shown}: not Elasticsearch or OpenSearch (HTTP ${res.status}, answer is not JSON)`);
   }
-  if (!res.ok) throw new ClusterError(redact(`${shown}: HTTP ${res.status}: ${text.slice(0, 200)}`, conn));
+  if (!res.ok) throw new ClusterError(`${shown}: HTTP ${res.status}: ${clip(text, 200)}`);
   const version: string | undefined = body?.version?.number;
   if (!version || typeof body?.tagline !== "string")
     throw new ClusterError(`${shown}: not Elasticsearch or OpenSearch (no version in GET /)`);

@@ -214,25 +214,68 @@ export function indexReport(d: Discovery, patterns: string[], rules: Rule[], tim
   };
 }
 
-/** The report as lines: problems first, the "missing" fields summed up in one line. */
-export function formatIndexReport(r: IndexReport): string {
+/** Per index, the template that shapes its mapping (undefined: none), when the caller looked them up. */
+export type IndexTemplates = Map<string, { kind: string; name: string } | undefined>;
+
+/**
+ * The fix of a group, with "the template" made concrete: the template(s) that shape those indices,
+ * or, where none does (a dynamic mapping), what to do instead.
+ */
+function fixFor(fix: string, indices: string[], templates?: IndexTemplates): string {
+  if (!templates || !/\btemplate\b/.test(fix)) return fix;
+  const named = [
+    ...new Set(
+      indices.flatMap((ix) => {
+        const t = templates.get(ix);
+        return t ? [`${t.kind} ${t.name}`] : [];
+      }),
+    ),
+  ];
+  const bare = indices.filter((ix) => !templates.get(ix));
+  const parts: string[] = [];
+  if (named.length) parts.push(fix.replace(/\bthe (index )?template\b/, named.join(", ")));
+  if (bare.length)
+    parts.push(
+      `${bare.length === indices.length ? "" : `for ${bare.length} index(es) no template applies: `}no index template matches ${bare.length > 3 ? `${bare.slice(0, 3).join(", ")} and ${bare.length - 3} more` : bare.join(", ")} (the mapping is dynamic, so there is no template to change): create one for them (PUT _index_template/NAME with index_patterns matching them) and in it ${fix.replace(/ in the (index )?template\b/, "")}; new indices get it, existing ones keep their mapping until reindexed`,
+    );
+  return parts.join("; ");
+}
+
+/**
+ * The report as lines: one grouped finding per kind of problem (with its field list, the indices and
+ * the rules), problems first, the "missing" fields summed up in one line.
+ */
+export function formatIndexReport(r: IndexReport, templates?: IndexTemplates): string {
   const lines = [
     `indices: ${r.patterns.join(",")} -> ${r.indices.length} index(es)${r.indices.length ? ` (${r.indices.slice(0, 5).join(", ")}${r.indices.length > 5 ? ", …" : ""})` : ""}; ${r.rules} rule(s) read ${r.fields} field(s)`,
   ];
-  const where = (f: Finding) =>
-    f.indices
-      ? ` in ${f.indices.length > 3 ? `${f.indices.slice(0, 3).join(", ")} and ${f.indices.length - 3} more` : f.indices.join(", ")}`
-      : "";
-  const ruleList = (ids: string[]) =>
-    ids.length ? ` [${ids.length} rule(s): ${ids.slice(0, 3).join(", ")}${ids.length > 3 ? ", …" : ""}]` : "";
+  const listOf = (xs: string[], max: number) =>
+    xs.length > max ? `${xs.slice(0, max).join(", ")} and ${xs.length - max} more` : xs.join(", ");
   const missing = r.findings.filter((f) => f.kind === "missing");
-  for (const f of r.findings
-    .filter((x) => x.kind !== "missing")
-    .sort((a, b) =>
-      a.status === b.status ? 0 : a.status === "fail" ? -1 : b.status === "fail" ? 1 : a.status === "warn" ? -1 : 1,
-    )) {
-    lines.push(`[${f.status}] ${f.field ?? ""}${where(f)}: ${f.detail}${ruleList(f.rules)}`);
-    if (f.fix) lines.push(`       fix: ${f.fix}`);
+  const rank = (s: Finding["status"]) => (s === "fail" ? 0 : s === "warn" ? 1 : 2);
+  const groups = new Map<string, Finding[]>();
+  for (const f of r.findings.filter((x) => x.kind !== "missing")) {
+    const key = `${f.status}\u0000${f.kind}`;
+    groups.set(key, [...(groups.get(key) ?? []), f]);
+  }
+  for (const fs of [...groups.values()].sort((a, b) => rank(a[0]!.status) - rank(b[0]!.status))) {
+    const f = fs[0]!;
+    const fields = [...new Set(fs.flatMap((x) => (x.field ? [x.field] : [])))];
+    const indices = [...new Set(fs.flatMap((x) => x.indices ?? r.indices))].sort();
+    const rules = new Set(fs.flatMap((x) => x.rules));
+    if (fs.length === 1) {
+      lines.push(
+        `[${f.status}] ${f.kind}: ${f.field ?? ""}${f.indices ? ` in ${listOf(f.indices, 3)}` : ""}: ${f.detail}${rules.size ? ` [${rules.size} rule(s): ${listOf([...rules], 3)}]` : ""}`,
+      );
+    } else {
+      lines.push(
+        `[${f.status}] ${f.kind}: ${fields.length} field(s) in ${indices.length} index(es), read by ${rules.size} rule(s): e.g. ${f.field}: ${f.detail}`,
+        `       fields: ${fields.join(", ")}`,
+        `       indices: ${listOf(indices, 5)}`,
+      );
+    }
+    const fixes = [...new Set(fs.flatMap((x) => (x.fix ? [x.fix] : [])))];
+    for (const fix of fixes) lines.push(`       fix: ${fixFor(fix, indices, templates)}`);
   }
   if (missing.length)
     lines.push(

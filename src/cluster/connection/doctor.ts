@@ -6,6 +6,7 @@
 import type { Cluster } from "./client.ts";
 import { call, esReason } from "./client.ts";
 import { engineDifferences, engineOf } from "./engine.ts";
+import { missingPipelines, type MissingPipeline } from "./missing-pipelines.ts";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 
@@ -261,6 +262,7 @@ export async function runDoctor(cluster: Cluster): Promise<DoctorReport> {
   checks.push(await simulateCheck(cluster));
 
   checks.push(await checkPrivileges(cluster));
+  checks.push(await wiringCheck(cluster));
 
   return {
     url: cluster.url,
@@ -276,6 +278,30 @@ export async function runDoctor(cluster: Cluster): Promise<DoctorReport> {
       };
     })(),
     checks,
+  };
+}
+
+/** Every index or template wired to a pipeline that does not exist (every write to it is refused). */
+async function wiringCheck(cluster: Cluster): Promise<Check> {
+  let missing: MissingPipeline[];
+  try {
+    missing = await missingPipelines(cluster);
+  } catch (e) {
+    if ((e as { status?: number }).status === undefined) throw e;
+    return {
+      name: "wired pipelines",
+      status: "warn",
+      detail: `cannot read index settings and templates: ${esReason(e)}`,
+      fix: "grant view_index_metadata and manage_index_templates to see them",
+    };
+  }
+  if (!missing.length)
+    return { name: "wired pipelines", status: "ok", detail: "every pipeline an index or template names exists" };
+  return {
+    name: "wired pipelines",
+    status: "fail",
+    detail: `${missing.length} ind${missing.length === 1 ? "ex or template" : "ices or templates"} wired to a missing pipeline refuse every write: ${missing.map((m) => `${m.kind} ${m.name} (${m.setting} ${m.pipeline})`).join(", ")}`,
+    fix: "run `outliers pipeline install` again for that install (re-creates the pipeline), or `outliers pipeline uninstall --name NAME` (restores the settings as they were)",
   };
 }
 

@@ -12,6 +12,7 @@ import { call, type Cluster } from "../connection/client.ts";
 import { discoverFields, ruleIdFields, type Discovery, type IdField } from "../connection/field-discovery.ts";
 import type { TagLayout } from "../live/tag-mappings.ts";
 import { timeRange } from "../../util/duration.ts";
+import { clip } from "../../util/redact.ts";
 import {
   absorbed,
   candidateQuery,
@@ -130,7 +131,7 @@ async function countIn(
     return { count: r.count, millis: Date.now() - t0 };
   } catch (e) {
     const body = (e as any)?.meta?.body?.error;
-    if (body) return { error: String(body.root_cause?.[0]?.reason ?? body.reason ?? "refused").slice(0, 300) };
+    if (body) return { error: clip(String(body.root_cause?.[0]?.reason ?? body.reason ?? "refused"), 300) };
     throw e;
   }
 }
@@ -242,7 +243,7 @@ async function validate(
         if (!resp.error) return;
         const r = batch[j]!;
         const level = levels.get(r.id)!;
-        const reason = String(resp.error.root_cause?.[0]?.reason ?? resp.error.reason ?? "refused").slice(0, 300);
+        const reason = clip(String(resp.error.root_cause?.[0]?.reason ?? resp.error.reason ?? "refused"), 300);
         refused.set(r.id, reason);
         if (level === "window" || r.backfillOnlyQuery !== undefined)
           throw new Error(`${r.source.path}: ${r.id}: the cluster refuses the rule's query: ${reason}`);

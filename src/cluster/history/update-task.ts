@@ -8,13 +8,13 @@
  * that re-running it only sees what is left: that is what makes retries and resumption exact.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { basename, join } from "node:path";
 import { call, esReason, type Cluster } from "../connection/client.ts";
 import { Progress } from "../../util/progress.ts";
-import { redact } from "../../util/redact.ts";
-import { UsageError } from "../../util/errors.ts";
+import { clip, writePrivateFile } from "../../util/redact.ts";
+import { ClusterError, UsageError } from "../../util/errors.ts";
 
 export interface UpdateRequest {
   index: string[];
@@ -79,8 +79,8 @@ function readResume(file?: string): ResumeRecord | undefined {
 
 function writeResume(file: string | undefined, rec: ResumeRecord): void {
   if (!file) return;
-  mkdirSync(join(file, ".."), { recursive: true });
-  writeFileSync(file, redact(JSON.stringify(rec, null, 2) + "\n"));
+  mkdirSync(join(file, ".."), { recursive: true, mode: 0o700 });
+  writePrivateFile(file, JSON.stringify(rec, null, 2) + "\n");
 }
 
 function clearResume(file?: string): void {
@@ -113,11 +113,11 @@ export function acquireLock(file: string | undefined, label: string): () => void
   if (!file) return () => {};
   // In a folder of its own (`<state>/locks/<command>-<resume file>.lock`): the resume folders hold only resume records.
   const lock = join(file, "..", "..", "locks", `${basename(join(file, ".."))}-${basename(file)}.lock`);
-  mkdirSync(join(lock, ".."), { recursive: true });
+  mkdirSync(join(lock, ".."), { recursive: true, mode: 0o700 });
   const mine: LockRecord = { pid: process.pid, host: hostname(), started: new Date().toISOString(), label };
   for (let attempt = 0; ; attempt++) {
     try {
-      writeFileSync(lock, redact(JSON.stringify(mine, null, 2) + "\n"), { flag: "wx" });
+      writePrivateFile(lock, JSON.stringify(mine, null, 2) + "\n", { flag: "wx" });
       break;
     } catch (e) {
       if ((e as { code?: string }).code !== "EEXIST" || attempt > 0) throw e;
@@ -244,7 +244,7 @@ async function startTask(cluster: Cluster, req: UpdateRequest): Promise<string> 
       script,
     } as any),
   );
-  if (!r.task) throw new Error(`_update_by_query did not return a task: ${JSON.stringify(r).slice(0, 200)}`);
+  if (!r.task) throw new Error(`_update_by_query did not return a task: ${clip(JSON.stringify(r), 200)}`);
   return String(r.task);
 }
 
@@ -271,6 +271,7 @@ export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: Foll
     millis: 0,
   };
   let current: string | undefined;
+  let lost: ClusterError | undefined;
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
@@ -334,7 +335,14 @@ export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: Foll
     if (!totals.cancelled && totals.passes >= maxPasses && totals.versionConflicts > 0)
       totals.failures.push(`version conflicts persisted after ${totals.passes} passes; run again to finish`);
   } catch (e) {
-    totals.failures.push(esReason(e));
+    // The cluster went away (unreachable, timed out, 5xx) is not a failed event: exit 3, with how far
+    // the run got; the resume file stays, so the same command re-attaches or goes on.
+    if (clusterLost(e))
+      lost = new ClusterError(
+        `${opts.label}: the cluster stopped answering (${(e as Error).message}) after ${totals.checked} event(s) checked, ${totals.updated} updated in finished passes; ` +
+          "the tags written stay; run the same command again when the cluster is back to finish",
+      );
+    else totals.failures.push(esReason(e));
   } finally {
     release();
     progress.done();
@@ -342,5 +350,15 @@ export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: Foll
     process.off("SIGTERM", onSigint);
   }
   totals.millis = Date.now() - started;
+  if (lost) throw lost;
   return totals;
+}
+
+/** An error that means the cluster is gone or failing, not that an event or a rule failed. */
+function clusterLost(e: unknown): boolean {
+  if (e instanceof ClusterError) return true;
+  const status = (e as { meta?: { statusCode?: number }; statusCode?: number })?.meta?.statusCode;
+  if (typeof status === "number" && status >= 500) return true;
+  const name = (e as Error)?.name ?? "";
+  return /ConnectionError|TimeoutError|NoLivingConnectionsError/.test(name);
 }

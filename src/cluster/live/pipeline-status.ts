@@ -12,6 +12,7 @@ import { rest, seg } from "../connection/rest.ts";
 import { ruleHits } from "../history/report.ts";
 import { installedRules } from "./rule-changes.ts";
 import { readApplyRecord } from "../history/apply-record.ts";
+import { missingPipelineLines, missingPipelines, type MissingPipeline } from "../connection/missing-pipelines.ts";
 
 export interface IngestCounters {
   count: number;
@@ -50,6 +51,8 @@ export interface PipelineStatus {
   failed: number;
   /** Ingest counters per pipeline (ours and the wiring pipelines), summed over nodes. */
   ingest: Record<string, IngestCounters>;
+  /** Indices and templates wired to this install's pipelines that no longer exist: every write to them fails. */
+  missing: MissingPipeline[];
 }
 
 export async function pipelineStatus(cluster: Cluster, name: string): Promise<PipelineStatus> {
@@ -93,6 +96,7 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
     tagged: 0,
     failed: 0,
     ingest: {},
+    missing: [],
   };
   const applied = doc ? await readApplyRecord(cluster, name) : undefined;
   if (applied) {
@@ -104,6 +108,8 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
       r.backfilled = a.backfill ? { since: a.backfill.since, until: a.backfill.until } : null;
     }
   }
+  // Wired to this install's pipeline (or a chain pipeline of it) that was deleted by hand.
+  out.missing = await missingPipelines(cluster, (p) => isOurs(name, p));
   if (out.patterns.length) {
     // Indices created since the install by wired templates use the pipeline too.
     for (const [index, info] of await discoverIndices(cluster, out.patterns)) {
@@ -168,7 +174,10 @@ export const STATUS_TOP_RULES = 10;
  */
 export function formatStatus(s: PipelineStatus, opts: { verbose?: boolean } = {}): string {
   if (!s.installed)
-    return `pipeline ${s.name}: not installed${s.indices.length ? ` (an install record lists ${s.indices.length} indices; run pipeline uninstall to restore them)` : ""}`;
+    return [
+      `pipeline ${s.name}: not installed${s.indices.length ? ` (an install record lists ${s.indices.length} indices; run pipeline uninstall to restore them)` : ""}`,
+      ...missingPipelineLines(s.missing, s.name),
+    ].join("\n");
   const lines = [
     `pipeline ${s.name}: version ${s.version}, ${s.ruleCount} rule(s), content ${s.meta?.hash.slice(0, 12)}, tool ${s.meta?.tool_version}, updated ${s.meta?.updated_at}`,
     `patterns: ${s.patterns.join(", ") || "(none)"}`,
@@ -193,6 +202,7 @@ export function formatStatus(s: PipelineStatus, opts: { verbose?: boolean } = {}
       `last apply: ${s.applied_at}; ${s.rules.filter((r) => r.backfilled).length} rule(s) with history backfilled (--verbose: per rule its version, when it went live, the window)`,
     );
   lines.push(...statusRuleLines(s.rules, opts.verbose ? 0 : STATUS_TOP_RULES));
+  lines.push(...missingPipelineLines(s.missing, s.name));
   return lines.join("\n");
 }
 
