@@ -123,7 +123,7 @@ async function cli(args: string[]): Promise<any> {
 }
 
 async function untag(): Promise<void> {
-  await cli(["untag", "--index", index]);
+  await cli(["untag", "--all", "--index", index]);
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ s: number; v: T }> {

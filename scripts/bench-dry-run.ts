@@ -93,7 +93,7 @@ const same = dry.v.events === run.v.tagged && dry.v.newRuleHits === run.v.newRul
 log(
   `  dry run ${dry.s.toFixed(1)} s (${dry.v.events} events to tag, ${dry.v.newRuleHits} new hits); run ${run.s.toFixed(1)} s (${run.v.tagged} tagged, ${run.v.newRuleHits} new hits)`,
 );
-await cli(["untag", "--index", index]);
+await cli(["untag", "--all", "--index", index]);
 
 log("former dry run: per-rule exact counts, twice");
 const since = new Date(now - 30 * 86_400_000).toISOString();

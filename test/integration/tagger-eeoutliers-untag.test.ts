@@ -153,7 +153,7 @@ function checkTagged(got: Map<string, any>) {
 }
 
 async function untagAndCompare(index: string) {
-  const run = await runBin(["untag", "--index", index, "--json"], env);
+  const run = await runBin(["untag", "--all", "--index", index, "--json"], env);
   expect(run.code, run.stderr).toBe(0);
   expect(JSON.parse(run.stdout).untagged).toBe(Object.keys(docs).length);
   const after = await sources(index);
