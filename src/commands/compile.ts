@@ -88,7 +88,10 @@ export function register(program: Command): void {
       "dsl",
     )
     .option("--out <path>", "write the output to this file instead of stdout")
-    .option("--report <file>", 'write {"ok","failed","rules":[{id,title,path,status,error?}]} to this file')
+    .option(
+      "--report <file>",
+      'write the report to this file: {"ok", "failed", "rules": [{id, title, path, status, error?}]}',
+    )
     .option(
       "--navigator <file>",
       "also write an ATT&CK Navigator layer: techniques the rules detect, scored by number of rules",

@@ -27,8 +27,7 @@ export function addRuleOptions(cmd: Command): Command {
     .option("--placeholders <file>", "YAML file of values for Sigma %placeholders% (the expand modifier)")
     .option(
       "--default-level <level>",
-      `level of rules that have none (ee-outliers use cases without \`level =\`): ${LEVELS.join(", ")}`,
-      DEFAULT_LEVEL,
+      `level of rules that have none (ee-outliers use cases without \`level =\`): ${LEVELS.join(", ")}; ${DEFAULT_LEVEL} when not given`,
     );
 }
 

@@ -124,16 +124,26 @@ describe("MSHTA Suspicious Execution 01 as an ee-outliers use case", () => {
     expect(Object.keys(filter)).toEqual(["query"]);
     const ls = leaves(filter.query);
     expect(ls).toContainEqual(["wildcard", "winlog.event_data.Image", "*\\\\mshta.exe"]);
+    // process_creation compiles once per source (Sysmon 1: Image, Security 4688: NewProcessName), each
+    // branch with the same seven CommandLine alternatives.
+    expect(ls).toContainEqual(["wildcard", "winlog.event_data.NewProcessName", "*\\\\mshta.exe"]);
     const cmd = ls
       .filter(([, f]) => f === "winlog.event_data.CommandLine")
       .map(([k, , v]) => `${k}:${v}`)
       .sort();
-    expect(cmd).toEqual(SEVEN.map((v) => `wildcard:*${v}*`).sort());
-    // the CommandLine alternatives sit in one OR, ANDed with the image test
-    const and = filter.query.bool.filter as object[];
-    expect(
-      and.some((c) => leaves(c).every(([, f]) => f === "winlog.event_data.CommandLine") && leaves(c).length === 7),
-    ).toBe(true);
+    expect(cmd).toEqual([...SEVEN, ...SEVEN].map((v) => `wildcard:*${v}*`).sort());
+    // in each source's branch the CommandLine alternatives sit in one OR, ANDed with the image test
+    const ands: object[][] = [];
+    const walk = (q: unknown): void => {
+      if (!q || typeof q !== "object") return;
+      const f = (q as any).bool?.filter;
+      if (Array.isArray(f)) ands.push(f);
+      for (const v of Object.values(q as object)) Array.isArray(v) ? v.forEach(walk) : walk(v);
+    };
+    walk(filter.query);
+    const sevenOr = (and: object[]) =>
+      and.some((c) => leaves(c).every(([, f]) => f === "winlog.event_data.CommandLine") && leaves(c).length === 7);
+    expect(ands.filter(sevenOr).length).toBe(2);
   });
 
   test("matches the same documents as sigmac's published query on the real cluster", async () => {
