@@ -179,14 +179,14 @@ if (RECORD) {
 Command: \`scripts/bench-evtx --rounds ${ROUNDS} --copies ${COPIES}\`${pinned ? " (pinned to one core with taskset)" : ""}; measured ${new Date().toISOString().slice(0, 16)}Z
 on ${os.cpus().length} × ${cpu}, Bun ${Bun.version}. The method of scripts/lib/rounds.ts: one shared warm-up, then
 ${ROUNDS} rounds of every way interleaved; each figure is the median over the rounds (min–max); ratios are taken within a
-round. ${loadLine(res)}: the 2 cores were shared with other helpers' builds, tests and
+round. Load: ${loadLine(res)}; the 2 cores were shared with other helpers' builds, tests and
 Elasticsearch nodes; CPU-time figures are less affected than wall-clock ones, but still not those of a quiet machine.
 Corpus: the ${sources.length} \`.evtx\` files under ../shared/sigma, their chunks each filled up to 64 KiB with copies of
 its records that refer back to its templates (as later records of a real chunk do), ${COPIES} times over: ${MB.toFixed(1)} MB,
 ${built.records} records. MB/s = corpus bytes / CPU time (user + system). The Python reader runs from a venv that
 \`scripts/bench-evtx\` sets up under \`.bench/\`; its CPU is taken around the reading loop only. The scan rows are the
-whole binary's CPU, rule loading and compiling included (that start-up cost is why scan with 1 rule sits below
-the conversion row). Goals (issue 22 item 4): parser >= 0.5x the Rust reader; scan and ingest >= 2/3 of the parser.
+whole binary's CPU, rule loading and compiling included (about 0.1 s of CPU with 1 rule, some seconds with the
+full set: see the profiles in the next section). Goals (issue 22 item 4): parser >= 0.5x the Rust reader; scan and ingest >= 2/3 of the parser.
 
 | way | MB/s (CPU) | MB/s (wall) | records | vs parser (CPU) |
 | --- | --- | --- | --- | --- |
