@@ -1,15 +1,19 @@
 /**
- * The measuring half of scripts/bench-evtx. Corpus: the regression .evtx files' chunks filled up to
- * 64 KiB with copies of their records (test/helpers/evtx-build.ts: later records refer to the
- * templates the first ones define, as in real logs), ROUNDS times over, written to a temporary file.
- * Each reader reads the whole file RUNS times; the best run counts. Rows:
- *   ours (objects)       readEvtxFile: every record as an evtx_dump-layout object (what ingest uses)
- *   ours (JSON text)     the same, each record also JSON.stringify'd (the output Python's reader gives)
- *   python evtx          PyEvtxParser(path, number_of_threads=1).records_json(), the Rust evtx crate
- * MB/s are file bytes over CPU time (user + system of the whole process, helper threads included), so
- * that other work on the shared machine does not count; wall-clock MB/s are given beside them.
+ * The measuring half of scripts/bench-evtx; it follows scripts/lib/rounds.ts (a shared warm-up, then
+ * the ways interleaved in rounds; medians with min–max and the load average; ratios within a round).
+ * Corpus: every regression .evtx file's chunks (../shared/sigma/regression), filled up to 64 KiB with
+ * copies of their records (test/helpers/evtx-build.ts: later records refer to the templates the first
+ * ones define, as in real logs), COPIES times over, written to a temporary file. Ways:
+ *   parser        readEvtxFile: every record as an evtx_dump-layout object (in this process)
+ *   rust          Python's evtx package (pyevtx-rs, the Rust evtx crate), records_json(), 1 thread;
+ *                 CPU measured inside Python around the reading loop (interpreter start not counted)
+ *   convert       readEvents (src/local/events.ts): records read and converted to the Winlogbeat shape,
+ *                 each then JSON.stringify'd: the reading-and-conversion path of scan and ingest
+ *   scan-1        dist/outliers scan ONE-RULE --events corpus.evtx (the process's CPU, start included)
+ *   scan-full     dist/outliers scan WINDOWS-RULES --events corpus.evtx (every Windows rule of ../shared)
+ * MB/s = corpus bytes / CPU time (user + system), so that other work on the shared machine does not count.
  *
- *   bun scripts/bench-evtx.ts [--rounds 4] [--runs 3] [--no-record]
+ *   bun scripts/bench-evtx.ts [--rounds 4] [--copies 4] [--no-record]   (EVTX_PYTHON: the venv's python)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,134 +21,178 @@ import os from "node:os";
 import path from "node:path";
 import { Glob } from "bun";
 import { readEvtxFile } from "../src/events/evtx/index.ts";
+import { readEvents } from "../src/local/events.ts";
 import { fullChunksFile } from "../test/helpers/evtx-build.ts";
+import { windowsRules } from "../test/helpers/windows-rules.ts";
 import { recordSection } from "./benchmarks-file.ts";
+import { interleave, loadLine, roundRatios, showSpread, waySpread, type Way } from "./lib/rounds.ts";
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : def;
 };
-const ROUNDS = opt("--rounds", Number(process.env.ROUNDS ?? 4));
-const RUNS = opt("--runs", Number(process.env.RUNS ?? 3));
+const ROUNDS = opt("--rounds", 4);
+const COPIES = opt("--copies", 4);
 const RECORD = !args.includes("--no-record");
 const ROOT = path.resolve(import.meta.dir, "..");
-const REGRESSION = path.resolve(ROOT, "../shared/sigma/regression");
+const SHARED = path.resolve(ROOT, "../shared/sigma");
+const BIN = path.join(ROOT, "dist/outliers");
+const PYTHON = process.env.EVTX_PYTHON ?? "python3";
 
-const sources = [...new Glob("**/*.evtx").scanSync({ cwd: REGRESSION })]
-  .sort()
-  .map((f) => readFileSync(path.join(REGRESSION, f)));
+const evtxFiles = [...new Glob("**/*.evtx").scanSync({ cwd: SHARED })].sort();
+const sources = evtxFiles.map((f) => readFileSync(path.join(SHARED, f)));
 if (sources.length === 0) {
-  console.error(`bench-evtx: no .evtx under ${REGRESSION} (needs ../shared)`);
+  console.error(`bench-evtx: no .evtx under ${SHARED} (needs ../shared)`);
   process.exit(2);
 }
 const tmp = mkdtempSync(path.join(os.tmpdir(), "outliers-bench-evtx-"));
 const file = path.join(tmp, "corpus.evtx");
-const built = fullChunksFile(sources, ROUNDS);
+const built = fullChunksFile(sources, COPIES);
 writeFileSync(file, built.bytes);
 const MB = built.bytes.length / 1e6;
-console.log(`corpus: ${sources.length} files' chunks x ${ROUNDS} = ${MB.toFixed(1)} MB, ${built.records} records`);
+console.log(
+  `corpus: ${sources.length} .evtx files' chunks x ${COPIES} = ${MB.toFixed(1)} MB, ${built.records} records`,
+);
 
-interface Run {
+const rules = windowsRules();
+const ruleFiles = [...new Set(rules.map((r) => r.source.path))];
+const oneRule = ruleFiles.find((f) => /proc_creation_win_/.test(f)) ?? ruleFiles[0]!;
+
+interface Sample {
+  seconds: number; // CPU seconds (user + system)
   wall: number;
-  cpu: number;
   records: number;
 }
 
-function timeIt(f: () => number): Run {
+function inProcess(f: () => number): Sample {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const records = f();
   const wall = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
-  return { wall, cpu: (c.user + c.system) / 1e6, records };
+  return { seconds: (c.user + c.system) / 1e6, wall, records };
 }
-
-function best(runs: Run[]): Run {
-  return runs.reduce((a, b) => (b.cpu < a.cpu ? b : a));
-}
-
-function measure(name: string, f: () => number): Run {
-  const runs: Run[] = [];
-  for (let r = 0; r < RUNS; r++) runs.push(timeIt(f));
-  const b = best(runs);
-  console.log(
-    `${name}: ${(MB / b.cpu).toFixed(1)} MB/s CPU, ${(MB / b.wall).toFixed(1)} MB/s wall, ${b.records} records`,
-  );
-  return b;
-}
-
-// Warm-up: the JIT's first pass over the code.
-timeIt(() => {
-  let n = 0;
-  for (const _ of readEvtxFile(file)) n++;
-  return n;
-});
-const objects = measure("ours (objects)", () => {
-  let n = 0;
-  for (const _ of readEvtxFile(file)) n++;
-  return n;
-});
-const text = measure("ours (JSON text)", () => {
-  let n = 0;
-  for (const r of readEvtxFile(file)) n += JSON.stringify(r).length > 0 ? 1 : 0;
-  return n;
-});
 
 const PY = `
 import sys, time, json
 import evtx
 from importlib.metadata import version
-path, runs = sys.argv[1], int(sys.argv[2])
-out = []
-for _ in range(runs):
-    c0, t0 = time.process_time(), time.perf_counter()
-    n = 0
-    for r in evtx.PyEvtxParser(path, 1).records_json():
-        n += 1
-    out.append({"cpu": time.process_time() - c0, "wall": time.perf_counter() - t0, "records": n})
-print(json.dumps({"version": version("evtx"), "runs": out}))
+c0, t0 = time.process_time(), time.perf_counter()
+n = 0
+for r in evtx.PyEvtxParser(sys.argv[1], 1).records_json():
+    n += 1
+print(json.dumps({"version": version("evtx"), "cpu": time.process_time() - c0, "wall": time.perf_counter() - t0, "records": n}))
 `;
-let python: (Run & { version: string }) | null = null;
-const py = spawnSync("python3", ["-c", PY, file, String(RUNS)], { encoding: "utf8" });
-if (py.status === 0) {
-  const res = JSON.parse(py.stdout.trim().split("\n").pop()!);
-  python = { ...best(res.runs), version: res.version };
-  console.log(
-    `python evtx ${python.version}: ${(MB / python.cpu).toFixed(1)} MB/s CPU, ${(MB / python.wall).toFixed(1)} MB/s wall, ${python.records} records`,
-  );
-} else {
-  console.log(`python evtx: not measured (${(py.stderr || "python3 failed").trim().split("\n").pop()})`);
+let pyVersion = "";
+
+function scanWay(name: string, rulePaths: string[]): Way<Sample> {
+  return {
+    name,
+    async run() {
+      const t0 = performance.now();
+      const r = Bun.spawnSync([BIN, "scan", ...rulePaths, "--events", file, "--no-timeline"], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const wall = (performance.now() - t0) / 1000;
+      if (r.exitCode !== 0)
+        throw new Error(`${name}: scan exited ${r.exitCode}: ${r.stderr.toString().slice(0, 1000)}`);
+      const m = /^([\d,]+) event\(s\)/m.exec(r.stdout.toString());
+      const cpu = r.resourceUsage!.cpuTime;
+      return { seconds: Number(cpu.user + cpu.system) / 1e6, wall, records: m ? Number(m[1]!.replace(/,/g, "")) : -1 };
+    },
+  };
 }
+
+const ways: Way<Sample>[] = [
+  {
+    name: "parser",
+    async run() {
+      return inProcess(() => {
+        let n = 0;
+        for (const _ of readEvtxFile(file)) n++;
+        return n;
+      });
+    },
+  },
+  {
+    name: "rust",
+    async run() {
+      const py = spawnSync(PYTHON, ["-c", PY, file], { encoding: "utf8" });
+      if (py.status !== 0)
+        throw new Error(
+          `python evtx (${PYTHON}) failed: ${(py.stderr || "").trim().split("\n").pop()}; run scripts/bench-evtx, which sets up its venv`,
+        );
+      const res = JSON.parse(py.stdout.trim().split("\n").pop()!);
+      pyVersion = res.version;
+      return { seconds: res.cpu, wall: res.wall, records: res.records };
+    },
+  },
+  {
+    name: "convert",
+    async run() {
+      return inProcess(() => {
+        let n = 0;
+        for (const e of readEvents([file])) if (JSON.stringify(e.doc).length > 0) n++;
+        return n;
+      });
+    },
+  },
+  scanWay("scan-1", [oneRule]),
+  scanWay("scan-full", ruleFiles),
+];
+
+const res = await interleave(ways, { rounds: ROUNDS, log: (l) => console.log(l) });
 rmSync(tmp, { recursive: true, force: true });
 
+const mbps = (w: string) => waySpread(res, w, (s) => MB / s.seconds);
+const vsParser = (w: string) => roundRatios(res, w, "parser", (s) => MB / s.seconds);
+const lines: Array<[string, string, string]> = [
+  ["parser", "ours: `readEvtxFile`, records as evtx_dump-layout objects", ""],
+  ["rust", `Python \`evtx\` ${pyVersion} (pyevtx-rs, Rust), \`records_json()\`, 1 thread`, ""],
+  ["convert", "ours: `readEvents` (read + Winlogbeat conversion + `JSON.stringify`): the path of scan and ingest", ""],
+  ["scan-1", `\`dist/outliers scan\` with 1 rule (\`${path.basename(oneRule)}\`), whole process`, ""],
+  ["scan-full", `\`dist/outliers scan\` with the ${rules.length} Windows rules, whole process`, ""],
+];
+const table = lines.map(([w, label]) => {
+  const records = res.samples.get(w)![0]!.records;
+  const p = w === "parser" ? "1.00" : showSpread(vsParser(w));
+  return `| ${label} | **${showSpread(mbps(w), 1)}** | ${showSpread(
+    waySpread(res, w, (s) => MB / s.wall),
+    1,
+  )} | ${records} | ${p} |`;
+});
+const parserVsRust = roundRatios(res, "parser", "rust", (s) => MB / s.seconds);
+console.log(table.join("\n"));
+console.log(`parser / rust: ${showSpread(parserVsRust)} (goal >= 0.5)`);
+for (const w of ["convert", "scan-1", "scan-full"])
+  console.log(`${w} / parser: ${showSpread(vsParser(w))} (goal >= 0.67)`);
+console.log(loadLine(res));
+
 if (RECORD) {
-  const load = os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" / ");
   const cpu = os.cpus()[0]?.model.trim() ?? "?";
-  const row = (name: string, r: Run, extra = "") =>
-    `| ${name} | **${(MB / r.cpu).toFixed(1)}** | ${(MB / r.wall).toFixed(1)} | ${r.records} | ${extra} |`;
-  const ratio = (r: Run) => (python ? `${(python.cpu / r.cpu).toFixed(2)}x python's speed` : "");
   const pinned = spawnSync("sh", ["-c", "command -v taskset"]).status === 0;
   const section = `<!-- bench-evtx:begin -->
 ## Reading .evtx
 
-Command: \`scripts/bench-evtx\` (ROUNDS=${ROUNDS}, RUNS=${RUNS}${pinned ? ", pinned to one core with taskset" : ""}); measured ${new Date().toISOString().slice(0, 16)}Z
-on ${os.cpus().length} × ${cpu}, Bun ${Bun.version}, load average ${load} at the end: the 2 cores were shared with
-seven other engineers' builds, tests and Elasticsearch nodes, so wall-clock figures are low and noisy.
-Corpus: the ${sources.length} regression \`.evtx\` files' chunks, each filled up to 64 KiB with copies of its records
-that refer back to its templates (as later records of a real chunk do), ${ROUNDS} times over: ${MB.toFixed(1)} MB,
-${built.records} records (${Math.round(built.bytes.length / built.records)} bytes a record, Sysmon and Security events).
-MB/s = file bytes / CPU time (user + system of the process, helper threads included), best of ${RUNS} runs;
-the one-run ratio compares CPU times. Goal: >= 50 MB/s of evtx on one core.
+Command: \`scripts/bench-evtx --rounds ${ROUNDS} --copies ${COPIES}\`${pinned ? " (pinned to one core with taskset)" : ""}; measured ${new Date().toISOString().slice(0, 16)}Z
+on ${os.cpus().length} × ${cpu}, Bun ${Bun.version}. The method of scripts/lib/rounds.ts: one shared warm-up, then
+${ROUNDS} rounds of every way interleaved; each figure is the median over the rounds (min–max); ratios are taken within a
+round. Load: ${loadLine(res)}; the 2 cores were shared with other helpers' builds, tests and
+Elasticsearch nodes; CPU-time figures are less affected than wall-clock ones, but still not those of a quiet machine.
+Corpus: the ${sources.length} \`.evtx\` files under ../shared/sigma, their chunks each filled up to 64 KiB with copies of
+its records that refer back to its templates (as later records of a real chunk do), ${COPIES} times over: ${MB.toFixed(1)} MB,
+${built.records} records. MB/s = corpus bytes / CPU time (user + system). The Python reader runs from a venv that
+\`scripts/bench-evtx\` sets up under \`.bench/\`; its CPU is taken around the reading loop only. The scan rows are the
+whole binary's CPU, rule loading and compiling included (about 0.1 s of CPU with 1 rule, some seconds with the
+full set: see the profiles in the next section). Goals (issue 22 item 4): parser >= 0.5x the Rust reader; scan and ingest >= 2/3 of the parser.
 
-| reader | MB/s (CPU) | MB/s (wall) | records | vs baseline |
+| way | MB/s (CPU) | MB/s (wall) | records | vs parser (CPU) |
 | --- | --- | --- | --- | --- |
-${row("ours: `readEvtxFile`, records as objects (what ingest uses)", objects, ratio(objects))}
-${row("ours: the same, each record `JSON.stringify`'d", text, ratio(text))}
-${python ? row(`Python \`evtx\` ${python.version} (Rust), \`records_json()\`, 1 thread (baseline)`, python, "1.00x") : "| Python `evtx` | not installed (`pip install evtx`) | | | |"}
+${table.join("\n")}
+
+Parser / Rust reader (CPU, within a round): ${showSpread(parserVsRust)}.
 <!-- bench-evtx:end -->
 `;
   const where = recordSection(/<!-- bench-evtx:begin -->[\s\S]*?<!-- bench-evtx:end -->\n?/, section);

@@ -61,7 +61,9 @@ function asText(v: Json | undefined): string | undefined {
 
 /** Winlogbeat's cleanup of every value: CRLF to LF, trailing newlines cut. */
 function withoutWindowsLineEndings(s: string): string {
-  return s.replaceAll("\r\n", "\n").replace(/\n+$/, "");
+  // Most values hold no line break at all: skip the two scans then (the same result).
+  if (s.includes("\r")) s = s.replaceAll("\r\n", "\n");
+  return s.charCodeAt(s.length - 1) === 10 ? s.replace(/\n+$/, "") : s;
 }
 
 type Pair = [key: string, value: string | undefined];
