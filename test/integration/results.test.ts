@@ -266,6 +266,13 @@ describe("pipeline status", () => {
     expect(v.stdout).toContain(`0  Stop Windows Service Via Sc.EXE (${SC_STOP})`);
     const j = JSON.parse((await run("pipeline", "status", "--name", NAME, "--json")).stdout);
     expect(j.ruleIds).toHaveLength(12);
+    // Both rules with hits are medium: every event either tagged has medium as its highest level.
+    const carrying = (await rest("POST", `/${j.patterns.join(",")}/_count`, {
+      query: { terms: { "outliers.rule_id": [CERTUTIL.id, WMIC.id] } },
+    })) as { count: number };
+    expect(carrying.count).toBeGreaterThanOrEqual(7);
+    expect(j.levels).toEqual([{ level: "medium", events: carrying.count }]);
+    expect(r.stdout).toContain(`by highest level: medium ${carrying.count}`);
     expect(j.rules.find((x: any) => x.id === CERTUTIL.id)).toEqual({
       id: CERTUTIL.id,
       title: CERTUTIL.title,

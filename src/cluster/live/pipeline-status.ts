@@ -8,6 +8,7 @@ import { discoverIndices } from "./install-discovery.ts";
 import { impliedBefore, isOurs } from "./install.ts";
 import { readState, type InstallState } from "./install-state.ts";
 import { type PipelineDoc, type PipelineMeta, readPipelineMeta } from "./pipeline-body.ts";
+import { LEVELS_DESC } from "../../ir/levels.ts";
 import { rest, seg } from "../connection/rest.ts";
 import { ruleHits } from "../history/report.ts";
 import { installedRules } from "./rule-changes.ts";
@@ -48,6 +49,8 @@ export interface PipelineStatus {
   chains: Record<string, string>;
   /** Events carrying our tags / a tagging error, over the wired patterns. */
   tagged: number;
+  /** Tagged events by their highest level (`outliers.max_level`), highest first; levels with none left out. */
+  levels: Array<{ level: string; events: number }>;
   failed: number;
   /** Ingest counters per pipeline (ours and the wiring pipelines), summed over nodes. */
   ingest: Record<string, IngestCounters>;
@@ -94,6 +97,7 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
     })),
     chains: state?.chains ?? {},
     tagged: 0,
+    levels: [],
     failed: 0,
     ingest: {},
     missing: [],
@@ -142,6 +146,10 @@ export async function pipelineStatus(cluster: Cluster, name: string): Promise<Pi
       },
     });
     out.failed = await count({ exists: { field: "outliers.error" } });
+    for (const level of LEVELS_DESC) {
+      const events = await count({ term: { "outliers.max_level": level } });
+      if (events > 0) out.levels.push({ level, events });
+    }
     const hits = new Map(
       (await ruleHits(cluster, { index: out.patterns, timeField: "@timestamp" })).map((h) => [h.id, h.count]),
     );
@@ -193,6 +201,7 @@ export function formatStatus(s: PipelineStatus, opts: { verbose?: boolean } = {}
     ),
     `chained previous final pipelines: ${Object.values(s.chains).join(", ") || "(none)"}`,
     `events tagged: ${s.tagged}, tagging errors: ${s.failed}`,
+    `by highest level: ${s.levels.map((l) => `${l.level} ${l.events}`).join(", ") || "(none)"}`,
     ...Object.entries(s.ingest).map(
       ([id, c]) => `ingest ${id}: ${c.count} processed, ${c.failed} failed, ${c.time_in_millis} ms`,
     ),
