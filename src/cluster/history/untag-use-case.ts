@@ -10,7 +10,7 @@ import { discoverFields, type Discovery } from "../connection/field-discovery.ts
 import { readWiring } from "../live/wired.ts";
 import { preflight, unknownRules } from "./preflight.ts";
 import { countUntag, oldTaggerWarnings, runUntag, type UntagOptions } from "./untag.ts";
-import type { UpdateTotals } from "./update-task.ts";
+import { noUpdate, type UpdateTotals } from "./update-task.ts";
 
 export interface UntagRequest {
   index: string[];
@@ -70,17 +70,6 @@ export async function countPreparedUntag(
 }
 
 export async function executeUntag(cluster: Cluster, p: PreparedUntag): Promise<UpdateTotals> {
-  if (p.stop)
-    return {
-      cancelled: false,
-      checked: 0,
-      updated: 0,
-      noops: 0,
-      versionConflicts: 0,
-      slices: 1,
-      passes: 0,
-      failures: [],
-      millis: 0,
-    };
+  if (p.stop) return noUpdate();
   return runUntag(cluster, p.opts, p.discovery);
 }

@@ -255,11 +255,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * version conflicts remain. Resolves with the totals; Ctrl-C cancels the task and resolves with
  * `cancelled: true`.
  */
-export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: FollowOptions): Promise<UpdateTotals> {
-  const started = Date.now();
-  const release = acquireLock(opts.resumeFile, opts.label);
-  const progress = new Progress(opts.label, { json: opts.json });
-  const totals: UpdateTotals = {
+/** The totals of a run that wrote nothing (nothing to run, or not started yet). */
+export function noUpdate(): UpdateTotals {
+  return {
     checked: 0,
     updated: 0,
     noops: 0,
@@ -270,6 +268,13 @@ export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: Foll
     cancelled: false,
     millis: 0,
   };
+}
+
+export async function runUpdate(cluster: Cluster, req: UpdateRequest, opts: FollowOptions): Promise<UpdateTotals> {
+  const started = Date.now();
+  const release = acquireLock(opts.resumeFile, opts.label);
+  const progress = new Progress(opts.label, { json: opts.json });
+  const totals = noUpdate();
   let current: string | undefined;
   let lost: ClusterError | undefined;
   let interrupted = false;
