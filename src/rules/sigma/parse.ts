@@ -518,12 +518,28 @@ function strList(v: unknown): string[] {
   return s === undefined ? [] : [s];
 }
 
+/** A document's `logsource`: a map whose product, category and service are strings (a failure names the place). */
+function readLogsource(
+  ls: unknown,
+  fail: (place: Place, msg: string) => ParsedDocument & { failure: SigmaParseFailure },
+): Logsource | (ParsedDocument & { failure: SigmaParseFailure }) {
+  if (!isObj(ls)) return fail(["logsource"], `logsource must be a map, not ${kindOf(ls)}`);
+  const logsource: Logsource = {};
+  for (const k of ["product", "category", "service"] as const) {
+    if (ls[k] === undefined || ls[k] === null) continue;
+    const v = str(ls[k]);
+    if (v === undefined) return fail(["logsource", k], `must be a string, not ${kindOf(ls[k])}`);
+    logsource[k] = v;
+  }
+  return logsource;
+}
+
 function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknown>, alsoIn: number[]): ParsedDocument {
   const path = src.path;
   const at = (place: Place) => where(src, docIndex, place, alsoIn);
   const id = str(raw.id);
   const title = str(raw.title);
-  const fail = (place: Place, msg: string): ParsedDocument => ({
+  const fail = (place: Place, msg: string): ParsedDocument & { failure: SigmaParseFailure } => ({
     failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
   });
   if (raw.correlation !== undefined) {
@@ -537,14 +553,8 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
   if (title === undefined) return fail(["title"], "missing title");
   const ls = raw.logsource;
   if (ls === undefined || ls === null) return fail(["logsource"], "missing logsource");
-  if (!isObj(ls)) return fail(["logsource"], `logsource must be a map, not ${kindOf(ls)}`);
-  const logsource: Logsource = {};
-  for (const k of ["product", "category", "service"] as const) {
-    if (ls[k] === undefined || ls[k] === null) continue;
-    const v = str(ls[k]);
-    if (v === undefined) return fail(["logsource", k], `must be a string, not ${kindOf(ls[k])}`);
-    logsource[k] = v;
-  }
+  const logsource = readLogsource(ls, fail);
+  if ("failure" in logsource) return logsource;
   const det = raw.detection;
   if (det === undefined || det === null) return fail(["detection"], "missing detection");
   if (!isObj(det)) return fail(["detection"], `detection must be a map, not ${kindOf(det)}`);
@@ -595,20 +605,14 @@ function buildFilter(
   const at = (place: Place) => where(src, docIndex, place, alsoIn);
   const id = str(raw.id);
   const title = str(raw.title);
-  const fail = (place: Place, msg: string): ParsedDocument => ({
+  const fail = (place: Place, msg: string): ParsedDocument & { failure: SigmaParseFailure } => ({
     failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
   });
   if (title === undefined) return fail(["title"], "missing title");
   const ls = raw.logsource;
   if (ls === undefined || ls === null) return fail(["logsource"], "a Sigma filter needs a logsource");
-  if (!isObj(ls)) return fail(["logsource"], `logsource must be a map, not ${kindOf(ls)}`);
-  const logsource: Logsource = {};
-  for (const k of ["product", "category", "service"] as const) {
-    if (ls[k] === undefined || ls[k] === null) continue;
-    const v = str(ls[k]);
-    if (v === undefined) return fail(["logsource", k], `must be a string, not ${kindOf(ls[k])}`);
-    logsource[k] = v;
-  }
+  const logsource = readLogsource(ls, fail);
+  if ("failure" in logsource) return logsource;
   const f = raw.filter;
   if (!isObj(f)) return fail(["filter"], `filter must be a map, not ${kindOf(f)}`);
   let rules: string[] | "any";
