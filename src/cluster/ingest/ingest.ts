@@ -128,6 +128,11 @@ interface Batch {
   docs: Pending[];
 }
 
+/** A file's summary before any of its documents is counted. */
+function emptySummary(file: string, format: FileSummary["format"]): FileSummary {
+  return { file, format, total: 0, indexed: 0, existing: 0, failed: 0 };
+}
+
 export async function ingestStream(cluster: Cluster, inputs: InputFile[], opts: IngestOptions): Promise<IngestResult> {
   const started = Date.now();
   const keep = opts.keep ?? 10;
@@ -270,14 +275,7 @@ export async function ingestStream(cluster: Cluster, inputs: InputFile[], opts: 
   for (const input of inputs) {
     if (aborted) break;
     const opened = input.open();
-    const summary: FileSummary = {
-      file: input.file,
-      format: opened.format,
-      total: 0,
-      indexed: 0,
-      existing: 0,
-      failed: 0,
-    };
+    const summary = emptySummary(input.file, opened.format);
     files.push(summary);
     // Ids in file order (a document's id depends on the identical documents before it in its file).
     const ids = new IdMaker(opts.ids ?? { kind: "auto" });
@@ -323,14 +321,7 @@ export async function ingestStream(cluster: Cluster, inputs: InputFile[], opts: 
     for (const input of inputs.slice(files.length)) {
       // Files not opened yet: counted, not sent.
       const opened = input.open();
-      const summary: FileSummary = {
-        file: input.file,
-        format: opened.format,
-        total: 0,
-        indexed: 0,
-        existing: 0,
-        failed: 0,
-      };
+      const summary = emptySummary(input.file, opened.format);
       for (const _ of opened.entries) {
         summary.total++;
         total++;
