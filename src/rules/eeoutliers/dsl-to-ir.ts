@@ -9,8 +9,12 @@
 import { and, not, or } from "../../ir/build.ts";
 import type { Node, WildcardPart } from "../../ir/types.ts";
 import type { Profile } from "../../mapping/profile.ts";
-import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../../emit/dsl-scripts.ts";
-import { REGEX_QUERY_SCRIPT } from "../../emit/dsl-regex.ts";
+import {
+  DOC_NUMBER_SCRIPT,
+  DOC_STRING_SCRIPT,
+  FIELDREF_SCRIPT,
+  REGEX_QUERY_SCRIPT,
+} from "../../shared-scripts/dsl-scripts.ts";
 import { isMetadataField, resolveField } from "./fields.ts";
 import { luceneRegexToIr } from "./lucene-regexp.ts";
 import { luceneToIrNode } from "./lucene-to-ir.ts";
