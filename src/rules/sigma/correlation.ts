@@ -22,7 +22,7 @@ import {
 import type { CompileResult, Field, Rule } from "../../ir/types.ts";
 import { isUnsupported } from "../../mapping/profile.ts";
 import type { LoadOptions } from "../load.ts";
-import { NumLit, type Place, type SigmaParseFailure } from "./parse.ts";
+import { NumLit, type Place, type SigmaParseFailure, str, strList } from "./parse.ts";
 
 /** One correlation document, parsed but not yet resolved. */
 export interface SigmaCorrelationDoc {
@@ -47,25 +47,11 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof NumLit);
 }
 
-function str(v: unknown): string | undefined {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (v instanceof NumLit) return v.src;
-  return undefined;
-}
-
 function num(v: unknown): number | undefined {
   if (v instanceof NumLit) return v.value;
   if (typeof v === "number" && Number.isFinite(v)) return v;
   if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
   return undefined;
-}
-
-function strList(v: unknown): string[] {
-  if (v === null || v === undefined) return [];
-  if (Array.isArray(v)) return v.map(str).filter((x): x is string => x !== undefined);
-  const s = str(v);
-  return s === undefined ? [] : [s];
 }
 
 class Refusal extends Error {

@@ -504,25 +504,41 @@ function docFailure(
   return { path, docIndex, status: "error", error, ...meta };
 }
 
-function str(v: unknown): string | undefined {
+/** A scalar as the text it was written as (numbers keep their source text), else undefined. */
+export function str(v: unknown): string | undefined {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (v instanceof NumLit) return v.src;
   return undefined;
 }
 
-function strList(v: unknown): string[] {
+/** A string or a list of them (scalars as text; other entries left out). */
+export function strList(v: unknown): string[] {
   if (v === null || v === undefined) return [];
   if (Array.isArray(v)) return v.map(str).filter((x): x is string => x !== undefined);
   const s = str(v);
   return s === undefined ? [] : [s];
 }
 
-/** A document's `logsource`: a map whose product, category and service are strings (a failure names the place). */
-function readLogsource(
-  ls: unknown,
-  fail: (place: Place, msg: string) => ParsedDocument & { failure: SigmaParseFailure },
-): Logsource | (ParsedDocument & { failure: SigmaParseFailure }) {
+type Failed = ParsedDocument & { failure: SigmaParseFailure };
+
+/** What building a rule or filter document starts from: its places, id and title, and a failure naming the place. */
+function docScope(src: SourceDocs, docIndex: number, raw: Record<string, unknown>, alsoIn: number[]) {
+  const at = (place: Place) => where(src, docIndex, place, alsoIn);
+  const id = str(raw.id);
+  const title = str(raw.title);
+  const fail = (place: Place, msg: string): Failed => ({
+    failure: docFailure(src.path, docIndex, `${at(place)}: ${msg}`, { id, title }),
+  });
+  return { path: src.path, at, id, title, fail };
+}
+
+/**
+ * A document's `logsource`: a map whose product, category and service are strings (a failure names
+ * the place; `missing` is the message when there is none).
+ */
+function readLogsource(ls: unknown, fail: (place: Place, msg: string) => Failed, missing: string): Logsource | Failed {
+  if (ls === undefined || ls === null) return fail(["logsource"], missing);
   if (!isObj(ls)) return fail(["logsource"], `logsource must be a map, not ${kindOf(ls)}`);
   const logsource: Logsource = {};
   for (const k of ["product", "category", "service"] as const) {
@@ -535,13 +551,7 @@ function readLogsource(
 }
 
 function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknown>, alsoIn: number[]): ParsedDocument {
-  const path = src.path;
-  const at = (place: Place) => where(src, docIndex, place, alsoIn);
-  const id = str(raw.id);
-  const title = str(raw.title);
-  const fail = (place: Place, msg: string): ParsedDocument & { failure: SigmaParseFailure } => ({
-    failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
-  });
+  const { path, at, id, title, fail } = docScope(src, docIndex, raw, alsoIn);
   if (raw.correlation !== undefined) {
     const c = parseCorrelationDoc(path, docIndex, raw, at);
     return "failure" in c ? { failure: { ...c.failure, id, title } } : c;
@@ -551,9 +561,7 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
     return fail([], "not a Sigma rule (no title, logsource or detection)");
   }
   if (title === undefined) return fail(["title"], "missing title");
-  const ls = raw.logsource;
-  if (ls === undefined || ls === null) return fail(["logsource"], "missing logsource");
-  const logsource = readLogsource(ls, fail);
+  const logsource = readLogsource(raw.logsource, fail, "missing logsource");
   if ("failure" in logsource) return logsource;
   const det = raw.detection;
   if (det === undefined || det === null) return fail(["detection"], "missing detection");
@@ -601,17 +609,9 @@ function buildFilter(
   raw: Record<string, unknown>,
   alsoIn: number[],
 ): ParsedDocument {
-  const path = src.path;
-  const at = (place: Place) => where(src, docIndex, place, alsoIn);
-  const id = str(raw.id);
-  const title = str(raw.title);
-  const fail = (place: Place, msg: string): ParsedDocument & { failure: SigmaParseFailure } => ({
-    failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
-  });
+  const { path, at, id, title, fail } = docScope(src, docIndex, raw, alsoIn);
   if (title === undefined) return fail(["title"], "missing title");
-  const ls = raw.logsource;
-  if (ls === undefined || ls === null) return fail(["logsource"], "a Sigma filter needs a logsource");
-  const logsource = readLogsource(ls, fail);
+  const logsource = readLogsource(raw.logsource, fail, "a Sigma filter needs a logsource");
   if ("failure" in logsource) return logsource;
   const f = raw.filter;
   if (!isObj(f)) return fail(["filter"], `filter must be a map, not ${kindOf(f)}`);
