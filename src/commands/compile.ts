@@ -6,7 +6,8 @@
  *   `ee-outliers` is a use-case file) goes to --out PATH, or to stdout.
  * - Each rule that fails prints one line on stderr, `path: reason` (`path: unsupported: reason`
  *   when the rule uses something the tool does not support); the rest still compile.
- * - --report FILE writes {"ok": N, "failed": N, "rules": [{"id","title","path","status","error"?}]}.
+ * - --report FILE writes {"ok": N, "failed": N, "rules": [{"id","title","path","status","error"?,"line"?,"place"?}]}:
+ *   `error` starts with `path:line: place:`; `line` and `place` say the same as data, where the reader knows them.
  * - --json prints only JSON on stdout: the report, plus `"output"` (the dsl JSON value, or the
  *   output text) when there is no --out.
  * - --navigator FILE writes an ATT&CK Navigator layer of the rule set's coverage (src/emit/navigator.ts).
@@ -17,12 +18,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
 import type { CompileResult } from "../ir/types.ts";
+import { locatedMessage, placeText, type RuleLocation } from "../ir/errors.ts";
 import { TARGETS, targetNamed, type EmitFailure } from "../emit/targets.ts";
 import { UsageError } from "../util/errors.ts";
 import { findRuleFiles } from "../rules/load.ts";
 import { coverageTechniques, navigatorLayer, parseAttackVersion, tacticsOf } from "../emit/navigator.ts";
 import type { Rule } from "../ir/types.ts";
-import { addRuleOptions, loadRuleSet, missingPlaceholders, placeholderHint } from "./rule-set.ts";
+import { addRuleOptions, failureLine, loadRuleSet, missingPlaceholders, placeholderHint } from "./rule-set.ts";
 import { formatSelection } from "./rule-selection.ts";
 
 export interface ReportEntry {
@@ -31,6 +33,10 @@ export interface ReportEntry {
   path: string;
   status: "ok" | "error" | "unsupported";
   error?: string;
+  /** The line of the problem (or of its document or section), when known. */
+  line?: number;
+  /** Where in the file: `detection.selection.Image|endswith` (Sigma), `[section]: key: query place` (ee-outliers). */
+  place?: string;
 }
 
 export interface CompileReport {
@@ -43,28 +49,32 @@ export interface CompileReport {
 export function buildReport(results: CompileResult[], failures: EmitFailure[]): CompileReport {
   const failedByRule = new Map(failures.map((f) => [f.rule, f]));
   const rules: ReportEntry[] = results.map((r) => {
-    if (r.status !== "ok")
-      return { id: r.id ?? "", title: r.title ?? "", path: r.path, status: r.status, error: r.error };
+    if (r.status !== "ok") {
+      const place = r.location ? placeText(r.location) : "";
+      return {
+        id: r.id ?? "",
+        title: r.title ?? "",
+        path: r.path,
+        status: r.status,
+        error: r.error,
+        ...(r.location?.line !== undefined ? { line: r.location.line } : {}),
+        ...(place ? { place } : {}),
+      };
+    }
     const f = failedByRule.get(r.rule);
     const base = { id: r.rule.id, title: r.rule.title, path: r.rule.source.path };
-    return f ? { ...base, status: f.status, error: f.error } : { ...base, status: "ok" };
+    if (!f) return { ...base, status: "ok" };
+    // The target refused the rule: the file, and for an ee-outliers use case its section, are known.
+    const src = r.rule.source;
+    const location: RuleLocation = {
+      path: src.path,
+      ...(src.format === "simplequery" ? { section: src.section } : {}),
+    };
+    const place = placeText(location);
+    return { ...base, status: f.status, error: locatedMessage(location, f.error), ...(place ? { place } : {}) };
   });
   const ok = rules.filter((r) => r.status === "ok").length;
   return { ok, failed: rules.length - ok, rules };
-}
-
-/** `path: reason`, or `path: unsupported: reason`. */
-export function failureLine(e: ReportEntry): string {
-  const reason = e.error ?? "failed";
-  const tag = e.status === "unsupported" ? "unsupported: " : "";
-  // Front ends already start their messages with the place (`path: ` or `path:line: `).
-  if (reason.startsWith(e.path + ":")) {
-    const m = /^:(\d+:)? ?/.exec(reason.slice(e.path.length))!;
-    const place = e.path + m[0].trimEnd();
-    const rest = reason.slice(place.length).trimStart();
-    return `${place} ${rest.startsWith("unsupported") ? "" : tag}${rest}`;
-  }
-  return `${e.path}: ${reason.startsWith("unsupported") ? "" : tag}${reason}`;
 }
 
 export function writeFile(path: string, text: string, what: string): void {

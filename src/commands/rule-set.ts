@@ -97,13 +97,27 @@ export function loadRuleSet(paths: string[], opts: Record<string, any>, quiet = 
       (r.rule.correlation ? correlations : rules).push(r.rule);
     } else {
       failed++;
-      if (!quiet) process.stderr.write(`${r.path}: ${r.status === "unsupported" ? "unsupported: " : ""}${r.error}\n`);
+      if (!quiet) process.stderr.write(`${failureLine(r)}\n`);
     }
   }
   if (!quiet) for (const w of filters.flatMap((f) => f.warnings)) warn(w);
   const hint = placeholderHint(missingPlaceholders(results));
   if (!quiet && hint) process.stderr.write(`${hint}\n`);
   return { profile, failed, filters, correlations, ...applySelection(results, rules, selection) };
+}
+
+/** A rule that did not compile, as one line: `path:line: place: reason` (`path…: unsupported: …`). */
+export function failureLine(e: { path: string; status: string; error?: string }): string {
+  const reason = e.error ?? "failed";
+  const tag = e.status === "unsupported" ? "unsupported: " : "";
+  // Front ends already start their messages with the place (`path: ` or `path:line: `).
+  if (reason.startsWith(e.path + ":")) {
+    const m = /^:(\d+:)? ?/.exec(reason.slice(e.path.length))!;
+    const place = e.path + m[0].trimEnd();
+    const rest = reason.slice(place.length).trimStart();
+    return `${place} ${rest.startsWith("unsupported") ? "" : tag}${rest}`;
+  }
+  return `${e.path}: ${reason.startsWith("unsupported") ? "" : tag}${reason}`;
 }
 
 /** Placeholders (`%name%`, the `expand` modifier) rules failed for want of a value: name → rules. */

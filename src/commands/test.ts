@@ -13,7 +13,7 @@ import { readRegression, type RegressionCase } from "../local/regression.ts";
 import { UsageError } from "../util/errors.ts";
 import { Progress } from "../util/progress.ts";
 import { textTable } from "../util/text-table.ts";
-import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { addRuleOptions, failureLine, loadRuleSet } from "./rule-set.ts";
 import { formatSelection } from "./rule-selection.ts";
 
 type Status = "pass" | "miss" | "error" | "skipped";
@@ -69,7 +69,7 @@ export function register(program: Command): void {
     const index = new Map(matcher.rules.map((r, i) => [r.rule.id, i]));
     const notLive = new Map(matcher.skipped.map((s) => [s.id, s.reason]));
     const failed = new Map(
-      set.results.flatMap((r) => (r.status !== "ok" && r.id ? [[r.id, `${r.path}: ${r.error}`] as const] : [])),
+      set.results.flatMap((r) => (r.status !== "ok" && r.id ? [[r.id, failureLine(r)] as const] : [])),
     );
     const useNode = opts.node !== undefined;
     const cluster = useNode ? await connect(connectionFrom(opts)) : undefined;

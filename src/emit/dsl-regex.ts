@@ -15,12 +15,8 @@
 import type { RegexValue } from "../ir/types.ts";
 import { toLuceneRegexp } from "../ir/regex/lucene.ts";
 import { toNfa } from "../ir/regex/nfa.ts";
-import { loadPainless } from "./painless/load.ts";
-import queryText from "./painless/regex-query.painless" with { type: "text" };
-import { REGEX_PAINLESS } from "./painless/regex-source.ts";
+import { REGEX_QUERY_SCRIPT } from "../shared-scripts/dsl-scripts.ts";
 import type { Unsupported } from "../ir/regex/parse.ts";
-
-export const REGEX_QUERY_SCRIPT = REGEX_PAINLESS + loadPainless("regex-query.painless", queryText);
 
 export type RegexQuery = { engine: "regexp" | "script"; query: Record<string, unknown> } | Unsupported;
 

@@ -77,7 +77,7 @@ import type { Field, Node, Predicate, Rule, WildcardPart } from "../ir/types.ts"
 import { regexQuery as regexClause } from "./dsl-regex.ts";
 import { isIp } from "../ir/ip.ts";
 import { caseless, foldAscii, globParams } from "../ir/semantics.ts";
-import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "./dsl-scripts.ts";
+import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../shared-scripts/dsl-scripts.ts";
 import { RuleError, RuleUnsupported } from "../ir/errors.ts";
 import { lowerPredicate } from "./match-plan/lower.ts";
 import {
@@ -92,7 +92,6 @@ import {
 import { flip, mappedMergeKey, mappedPredicateQuery, type Mapped } from "./dsl-mapped.ts";
 
 export { isCidr, isIp } from "../ir/ip.ts";
-export { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "./dsl-scripts.ts";
 export { mappedPredicateQuery, type Mapped } from "./dsl-mapped.ts";
 /** A rule the DSL cannot express (reported per rule by `compile`): src/ir/errors.ts RuleError. */
 export { RuleError as EmitError } from "../ir/errors.ts";
@@ -134,7 +133,7 @@ function withCase(field: string, kind: "term" | "prefix" | "wildcard", value: st
 }
 
 // ---------------------------------------------------------------------------------------------
-// Fixed scripts (src/emit/dsl-scripts.ts: constant source, values in params) for what the query DSL
+// Fixed scripts (src/shared-scripts/dsl-scripts.ts: constant source, values in params) for what the query DSL
 // has no query for.
 
 function script(source: string, params: Record<string, unknown>): Q {

@@ -5,6 +5,7 @@
  * continuous mode (src/cluster/history/correlate.ts) all call these two, so they cannot disagree.
  */
 import { conditionHolds, type Correlation } from "./correlation.ts";
+import { valuesAt } from "./field-values.ts";
 import type { Field } from "./types.ts";
 
 type Obj = Record<string, unknown>;
@@ -21,35 +22,6 @@ export interface Participant {
   refs: number[];
   /** value_count: the value as text; value_sum/avg/median/percentile: the number. */
   value?: string | number;
-}
-
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function leaves(v: unknown, out: unknown[]): void {
-  if (v === null || v === undefined) return;
-  if (Array.isArray(v)) {
-    for (const e of v) leaves(e, out);
-    return;
-  }
-  if (isObj(v)) return;
-  out.push(v);
-}
-
-/** The values at a dotted path, through nested objects and literal dotted keys alike. */
-export function valuesAt(node: unknown, path: string, start = 0, out: unknown[] = []): unknown[] {
-  if (Array.isArray(node)) {
-    for (const e of node) valuesAt(e, path, start, out);
-    return out;
-  }
-  if (!isObj(node)) return out;
-  let i = path.indexOf(".", start);
-  while (i >= 0) {
-    const c = node[path.slice(start, i)];
-    if (c !== null && c !== undefined) valuesAt(c, path, i + 1, out);
-    i = path.indexOf(".", i + 1);
-  }
-  leaves(node[path.slice(start)], out);
-  return out;
 }
 
 /** One scalar value as text, or undefined (missing, or a list of several). */

@@ -17,6 +17,7 @@
  */
 
 import type { Correlation } from "./correlation.ts";
+import type { RuleLocation } from "./errors.ts";
 
 /** Index types a mapping profile can give a field. */
 export type FieldType = "keyword" | "text" | "ip" | "long" | "double" | "boolean" | "date";
@@ -150,4 +151,13 @@ export interface Rule {
 /** The outcome of compiling one rule document. */
 export type CompileResult =
   | { status: "ok"; rule: Rule; warnings?: string[] }
-  | { status: "error" | "unsupported"; id?: string; title?: string; path: string; error: string };
+  | {
+      status: "error" | "unsupported";
+      id?: string;
+      title?: string;
+      path: string;
+      /** The message, starting with its location as `locatedMessage` prints it (src/ir/errors.ts). */
+      error: string;
+      /** Where the problem is, when the reader knows it. */
+      location?: RuleLocation;
+    };

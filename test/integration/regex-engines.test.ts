@@ -10,7 +10,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import type { RegexValue } from "../../src/ir/types.ts";
 import { toNfa, type Program } from "../../src/ir/regex/nfa.ts";
 import { runProgram } from "../../src/emit/js/regex.ts";
-import { REGEX_PAINLESS } from "../../src/emit/painless/regex-source.ts";
+import { REGEX_PAINLESS } from "../../src/shared-scripts/regex-source.ts";
 import { regexQuery } from "../../src/emit/dsl-regex.ts";
 import { cluster, dropIndices, testIndex } from "../helpers/es.ts";
 import { HAND, HAVE_CORPUS, corpusRegexes, inputsFor, jsOracle } from "../helpers/regex.ts";

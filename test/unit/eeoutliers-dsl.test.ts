@@ -67,7 +67,8 @@ describe("leaf queries", () => {
     });
     expect(fails({ term: { "winlog.event_id": "abc" } })).toMatchObject({
       kind: "invalid",
-      reason: 'term.winlog.event_id: "abc" is not a number for numeric field winlog.event_id (long)',
+      place: "term.winlog.event_id",
+      reason: '"abc" is not a number for numeric field winlog.event_id (long)',
     });
   });
 
@@ -87,7 +88,8 @@ describe("leaf queries", () => {
     expect(fails({ match: { message: "mimikatz" } })).toEqual({
       ok: false,
       kind: "unsupported",
-      reason: "match.message: match on analysed text field message matches tokens, not the whole value",
+      place: "match.message",
+      reason: "match on analysed text field message matches tokens, not the whole value",
     });
   });
 
@@ -158,14 +160,16 @@ describe("leaf queries", () => {
     expect(fails({ ids: { values: ["1"] } })).toEqual({
       ok: false,
       kind: "unsupported",
-      reason: "ids: ids cannot be evaluated at ingest time, ids are assigned by the cluster",
+      place: "ids",
+      reason: "ids cannot be evaluated at ingest time, ids are assigned by the cluster",
     });
     expect(ir({ match_all: {} })).toEqual({ kind: "const", value: true });
     expect(ir({ match_none: {} })).toEqual({ kind: "const", value: false });
     expect(fails({ bool: { must: [{ match_all: {} }, { more_like_this: { like: "x" } }] } })).toEqual({
       ok: false,
       kind: "unsupported",
-      reason: "bool.must[1].more_like_this: query type 'more_like_this' is not evaluated live",
+      place: "bool.must[1].more_like_this",
+      reason: "query type 'more_like_this' is not evaluated live",
     });
   });
 });

@@ -10,7 +10,7 @@ import { Matcher } from "../../src/emit/js/matcher.ts";
 import { lowerPredicate } from "../../src/emit/match-plan/lower.ts";
 import { RuleError } from "../../src/ir/errors.ts";
 import { Encoder } from "../../src/emit/painless/encode-nodes.ts";
-import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../../src/emit/dsl-scripts.ts";
+import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../../src/shared-scripts/dsl-scripts.ts";
 import type { MatchOp } from "../../src/emit/match-plan/ops.ts";
 import type { Field, Predicate } from "../../src/ir/types.ts";
 import { ip, kw, long, rule } from "../helpers/rules.ts";

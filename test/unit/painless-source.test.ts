@@ -1,4 +1,4 @@
-// The fixed Painless lives in src/emit/painless/*.painless; every code it shares with the params is named
+// The fixed Painless lives in src/emit/painless/*.painless and src/shared-scripts/*.painless; every code it shares with the params is named
 // there (OP_EQ, S_RAW, P_DIMS, RE_SPLIT, …) and defined once in a TypeScript table. These tests fail
 // when the two sides drift: a name the table lacks, an op the interpreter does not handle, a bare
 // number where a code belongs, a params key the encoder does not write.
@@ -14,13 +14,14 @@ import { SET_ASIDE_SOURCE } from "../../src/emit/painless/set-aside.ts";
 import { MARK, MARK_FUNCTIONS, SKIP_REWRITE } from "../../src/emit/painless/rewrite.ts";
 import { MATCH_SOURCE } from "../../src/cluster/history/backfill-dry-run.ts";
 import { OP as NFA_OP } from "../../src/ir/regex/nfa.ts";
-import { REGEX_CONSTANTS, REGEX_PAINLESS } from "../../src/emit/painless/regex-source.ts";
-import { REGEX_QUERY_SCRIPT } from "../../src/emit/dsl-regex.ts";
-import { constantTokens, loadPainless, PainlessSourceError } from "../../src/emit/painless/load.ts";
+import { REGEX_CONSTANTS, REGEX_PAINLESS } from "../../src/shared-scripts/regex-source.ts";
+import { REGEX_QUERY_SCRIPT } from "../../src/shared-scripts/dsl-scripts.ts";
+import { constantTokens, loadPainless, PainlessSourceError } from "../../src/shared-scripts/load.ts";
 import { kw, rule } from "../helpers/rules.ts";
 
-const dir = join(import.meta.dir, "../../src/emit/painless");
-const read = (f: string) => readFileSync(join(dir, f), "utf8");
+const SHARED = new Set(["regex.painless", "regex-query.painless"]);
+const read = (f: string) =>
+  readFileSync(join(import.meta.dir, "../../src", SHARED.has(f) ? "shared-scripts" : "emit/painless", f), "utf8");
 const FILES: [string, Record<string, Record<string, number | string>>, string][] = [
   ["matcher.painless", PAINLESS_CONSTANTS, MATCHER_FUNCTIONS],
   ["tagger.painless", PAINLESS_CONSTANTS, TAGGER_FUNCTIONS],
@@ -34,7 +35,7 @@ const FILES: [string, Record<string, Record<string, number | string>>, string][]
   ["regex-query.painless", {}, REGEX_QUERY_SCRIPT.slice(REGEX_PAINLESS.length)],
 ];
 
-describe("src/emit/painless sources and their constant tables", () => {
+describe("the .painless sources and their constant tables", () => {
   test("every named code in a .painless file is in its table; none survives into the source sent", () => {
     for (const [file, tables, loaded] of FILES) {
       const text = read(file);

@@ -6,8 +6,9 @@ import { toLuceneRegexp } from "../../src/ir/regex/lucene.ts";
 import { OP, toNfa, type Program } from "../../src/ir/regex/nfa.ts";
 import { RegexBudgetError, runProgram, runProgramCounted } from "../../src/emit/js/regex.ts";
 import { compileRegex } from "../../src/ir/regex/index.ts";
-import { REGEX_PAINLESS } from "../../src/emit/painless/regex-source.ts";
-import { REGEX_QUERY_SCRIPT, regexQuery } from "../../src/emit/dsl-regex.ts";
+import { REGEX_PAINLESS } from "../../src/shared-scripts/regex-source.ts";
+import { regexQuery } from "../../src/emit/dsl-regex.ts";
+import { REGEX_QUERY_SCRIPT } from "../../src/shared-scripts/dsl-scripts.ts";
 
 const rx = (pattern: string, f = ""): RegexValue => ({
   pattern,

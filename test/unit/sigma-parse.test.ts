@@ -264,6 +264,7 @@ describe("validation errors name the file, the line and the place", () => {
       path: "rules/test_rule.yml",
       error:
         "rules/test_rule.yml:3: logsource: logsource product 'unsupportedproduct' is not supported by profile 'test'",
+      location: { path: "rules/test_rule.yml", line: 3, yamlPath: ["logsource"] },
     });
   });
   test("a correlation document is read (its references are resolved with the whole rule set: correlation-parse.test.ts)", () => {

@@ -6,6 +6,7 @@
  * the run's plan (`pending`): a run killed outright is finished by the next one, which reads it.
  */
 import type { Cluster } from "../connection/client.ts";
+import { ensureRecordIndex } from "../connection/record-index.ts";
 import { rest, seg } from "../connection/rest.ts";
 
 export const APPLIED_INDEX = ".outliers-applied";
@@ -51,26 +52,7 @@ export async function readApplyRecord(cluster: Cluster, name: string): Promise<A
 }
 
 export async function writeApplyRecord(cluster: Cluster, record: ApplyRecord): Promise<void> {
-  const exists = await rest(cluster, "GET", `/${APPLIED_INDEX}`, undefined, {
-    allow404: true,
-    querystring: { expand_wildcards: "all" },
-  });
-  if (!exists) {
-    try {
-      await rest(
-        cluster,
-        "PUT",
-        `/${APPLIED_INDEX}`,
-        {
-          settings: { "index.hidden": true, number_of_shards: 1, auto_expand_replicas: "0-1" },
-          mappings: { dynamic: false, properties: { name: { type: "keyword" } } },
-        },
-        { what: `create ${APPLIED_INDEX}` },
-      );
-    } catch (e) {
-      if (!/resource_already_exists|already exists/.test((e as Error).message)) throw e;
-    }
-  }
+  await ensureRecordIndex(cluster, APPLIED_INDEX);
   await rest(cluster, "PUT", `/${APPLIED_INDEX}/_doc/${seg(record.name)}`, record, {
     querystring: { refresh: "true" },
     what: `write the apply record ${APPLIED_INDEX}/${record.name}`,

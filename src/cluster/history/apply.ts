@@ -211,24 +211,22 @@ export async function runApply(cluster: Cluster, req: ApplyRequest): Promise<App
     }
     out.steps.push(pipelineStep);
     const liveAt = new Date().toISOString();
+    /** Records a history step; true when it failed or was cancelled, which ends the run (the record keeps the plan). */
+    const ended = (step: ApplyStep & { failures: string[]; cancelled: boolean }): boolean => {
+      out.steps.push(step);
+      out.failures.push(...step.failures);
+      if (!step.cancelled && !step.failures.length) return false;
+      out.cancelled = step.cancelled;
+      return true;
+    };
     // 2. The old versions' entries, and the removed rules'.
     if (untagRules.length) {
       log(`untag ${untagRules.length} rule(s)`);
       const u: PreparedUntag = await prepareUntag(cluster, untagReq(req.json));
       out.warnings.push(...u.warnings);
       const t = await executeUntag(cluster, u);
-      out.steps.push({
-        step: "untag",
-        rules: untagRules,
-        events: t.updated,
-        failures: t.failures,
-        cancelled: t.cancelled,
-      });
-      out.failures.push(...t.failures);
-      if (t.cancelled || t.failures.length) {
-        out.cancelled = t.cancelled;
+      if (ended({ step: "untag", rules: untagRules, events: t.updated, failures: t.failures, cancelled: t.cancelled }))
         return out;
-      }
     }
     // 3. History of the new versions.
     const backfilledUntil = new Date().toISOString();
@@ -241,7 +239,7 @@ export async function runApply(cluster: Cluster, req: ApplyRequest): Promise<App
         await mapTagFields(cluster, p);
         const r = await executeBackfill(cluster, p);
         if (r.countWarning) out.warnings.push(r.countWarning);
-        out.steps.push({
+        const step: Parameters<typeof ended>[0] = {
           step: "backfill",
           rules: b.rules.map(ref),
           events: r.totals.tagged,
@@ -249,12 +247,8 @@ export async function runApply(cluster: Cluster, req: ApplyRequest): Promise<App
           perRule: r.added,
           failures: r.failures,
           cancelled: r.cancelled,
-        });
-        out.failures.push(...r.failures);
-        if (r.cancelled || r.failures.length) {
-          out.cancelled = r.cancelled;
-          return out;
-        }
+        };
+        if (ended(step)) return out;
       }
     }
     // 4. The record: per rule its version, when it went live, the window backfilled.

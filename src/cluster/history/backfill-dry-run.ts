@@ -15,7 +15,7 @@
  * rules, 3 MB, measured on 7.10), so slices are few and large, and pipes and --json get one request.
  */
 import { FUNCTIONS } from "../../emit/painless/pipeline.ts";
-import { loadPainless } from "../../emit/painless/load.ts";
+import { loadPainless } from "../../shared-scripts/load.ts";
 import dryRunText from "../../emit/painless/dry-run.painless" with { type: "text" };
 import { call, type Cluster } from "../connection/client.ts";
 import { type BackfillPass, planPasses, type RuleCount } from "./backfill.ts";

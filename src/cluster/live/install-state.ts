@@ -5,6 +5,7 @@
  * by `uninstall`.
  */
 import type { Cluster } from "../connection/client.ts";
+import { ensureRecordIndex } from "../connection/record-index.ts";
 import { type EsRequestError, rest, seg } from "../connection/rest.ts";
 import { UsageError } from "../../util/errors.ts";
 
@@ -83,42 +84,9 @@ export async function readState(cluster: Cluster, name: string): Promise<Install
   return (await readStateVersioned(cluster, name)).state;
 }
 
-async function ensureStateIndex(cluster: Cluster): Promise<void> {
-  const exists = await rest<Record<string, { mappings?: { dynamic?: unknown } }>>(
-    cluster,
-    "GET",
-    `/${STATE_INDEX}`,
-    undefined,
-    { allow404: true, querystring: { expand_wildcards: "all" } },
-  );
-  if (exists) {
-    // Created by something else (a write that auto-created it): its records' keys (index names, rule
-    // ids) would each become a mapped field until the index refuses writes at its field limit.
-    const dynamic = Object.values(exists)[0]?.mappings?.dynamic;
-    if (dynamic !== false && dynamic !== "false")
-      await rest(cluster, "PUT", `/${STATE_INDEX}/_mapping`, { dynamic: false }, { what: `map ${STATE_INDEX}` });
-    return;
-  }
-  try {
-    await rest(
-      cluster,
-      "PUT",
-      `/${STATE_INDEX}`,
-      {
-        settings: { "index.hidden": true, number_of_shards: 1, auto_expand_replicas: "0-1" },
-        mappings: { dynamic: false, properties: { name: { type: "keyword" } } },
-      },
-      { what: `create ${STATE_INDEX}` },
-    );
-  } catch (e) {
-    // Another install created it meanwhile.
-    if (!/resource_already_exists|already exists/.test((e as Error).message)) throw e;
-  }
-}
-
 /** Writes the record if it is still at `expect` (when given); returns where it stands now. */
 export async function writeState(cluster: Cluster, state: InstallState, expect?: StateVersion): Promise<StateVersion> {
-  await ensureStateIndex(cluster);
+  await ensureRecordIndex(cluster, STATE_INDEX);
   const cond: Record<string, string | number> =
     expect === undefined ? {} : expect === "absent" ? { op_type: "create" } : { ...expect };
   try {

@@ -631,20 +631,19 @@ export function templateRestore(
     ];
   }
   const beforeFinal = getIndexSetting(ownSettings({ kind: rec.kind, body: rec.before }), "final_pipeline");
-  if (same(current.body, rec.after)) {
-    return [
-      {
-        kind: "template",
-        template: rec.kind,
-        name: rec.name,
-        op: "restore",
-        finalBefore: curFinal,
-        finalAfter: beforeFinal,
-        mappingsAdded: [],
-        body: rec.before,
-      },
-    ];
-  }
+  const restore = (body: Obj): Action[] => [
+    {
+      kind: "template",
+      template: rec.kind,
+      name: rec.name,
+      op: "restore",
+      finalBefore: curFinal,
+      finalAfter: beforeFinal,
+      mappingsAdded: [],
+      body,
+    },
+  ];
+  if (same(current.body, rec.after)) return restore(rec.before);
   if (curFinal.value === finalAfter.value) {
     // Changed by someone else since: undo only our setting, keep their changes (and our mappings).
     warnings.push(
@@ -657,18 +656,7 @@ export function templateRestore(
         ...(body.template ?? {}),
         settings: withIndexSetting(body.template?.settings, "final_pipeline", beforeFinal.value),
       };
-    return [
-      {
-        kind: "template",
-        template: rec.kind,
-        name: rec.name,
-        op: "restore",
-        finalBefore: curFinal,
-        finalAfter: beforeFinal,
-        mappingsAdded: [],
-        body,
-      },
-    ];
+    return restore(body);
   }
   warnings.push(`${label}: index.final_pipeline changed since install (${showSetting(curFinal)}); left as is`);
   return [];
@@ -704,13 +692,6 @@ export async function applyPlan(cluster: Cluster, plan: Plan, log: (line: string
     if (a.kind !== "index-setting") await flushSettings();
     switch (a.kind) {
       case "pipeline":
-        if (a.op === "delete")
-          await rest(cluster, "DELETE", `/_ingest/pipeline/${seg(a.id)}`, undefined, {
-            allow404: true,
-            what: `delete pipeline ${a.id}`,
-          });
-        else await rest(cluster, "PUT", `/_ingest/pipeline/${seg(a.id)}`, a.body, { what: `put pipeline ${a.id}` });
-        break;
       case "chain":
         if (a.op === "delete")
           await rest(cluster, "DELETE", `/_ingest/pipeline/${seg(a.id)}`, undefined, {

@@ -8,6 +8,7 @@
  * fields are set aside before (src/local/scan.ts, as the live pipeline's set-aside processor). Rule metadata comes from the same `ruleMeta` the pipeline's params
  * are built from. Java exception texts (in `outliers.error`) are not reproduced word for word.
  */
+import { valuesAt } from "../../ir/field-values.ts";
 import type { Rule } from "../../ir/types.ts";
 import { ruleMeta } from "../match-plan/rule-meta.ts";
 import { javaNumberText } from "./values.ts";
@@ -59,33 +60,7 @@ function text(v: unknown): string {
   return String(v);
 }
 
-function leaves(v: unknown, out: unknown[]): void {
-  if (v === null || v === undefined) return;
-  if (Array.isArray(v)) {
-    for (const e of v) leaves(e, out);
-    return;
-  }
-  if (isObj(v)) return;
-  out.push(v);
-}
-
-/** oxWalk: the values of a dotted path, through nested objects and literal dotted keys alike. */
-function walk(node: unknown, path: string, start: number, out: unknown[]): void {
-  if (Array.isArray(node)) {
-    for (const e of node) walk(e, path, start, out);
-    return;
-  }
-  if (!isObj(node)) return;
-  let i = path.indexOf(".", start);
-  while (i >= 0) {
-    const c = node[path.slice(start, i)];
-    if (c !== null && c !== undefined) walk(c, path, i + 1, out);
-    i = path.indexOf(".", i + 1);
-  }
-  leaves(node[path.slice(start)], out);
-}
-
-/** A summary with its `{field}` placeholders expanded from the event (oxSummary). */
+/** A summary with its `{field}` placeholders expanded from the event (oxSummary; the values of a path as oxWalk finds them). */
 export function summaryOf(doc: Obj, parts: string[]): string {
   let b = "";
   for (let i = 0; i < parts.length; i++) {
@@ -94,8 +69,7 @@ export function summaryOf(doc: Obj, parts: string[]): string {
       b += p;
       continue;
     }
-    const vals: unknown[] = [];
-    walk(doc, p, 0, vals);
+    const vals = valuesAt(doc, p);
     b += vals.length === 0 ? `{${p}}` : vals.map(text).join(", ");
   }
   return b;

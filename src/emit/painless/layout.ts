@@ -1,7 +1,7 @@
 /**
  * The one table of every code shared by the params (encode.ts writes them) and the fixed Painless
  * source (src/emit/painless/matcher.painless and tagger.painless read them). The Painless files name each
- * code as `GROUP_NAME` (`OP_EQ`, `S_RAW`, `P_DIMS`, …) and src/emit/painless/load.ts puts in the value
+ * code as `GROUP_NAME` (`OP_EQ`, `S_RAW`, `P_DIMS`, …) and src/shared-scripts/load.ts puts in the value
  * from here, so the two sides cannot drift (test/unit/painless-source.test.ts checks that every
  * name is known and every op is handled).
  */

@@ -9,7 +9,7 @@
  * Indices not wired never get the marker, so nothing is left behind. A tagger installed by an older
  * version lacks the check: its indices are not marked (wired.ts reports them).
  */
-import { loadPainless } from "./load.ts";
+import { loadPainless } from "../../shared-scripts/load.ts";
 import markText from "./rewrite-mark.painless" with { type: "text" };
 import skipText from "./rewrite-skip.painless" with { type: "text" };
 

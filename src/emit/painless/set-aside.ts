@@ -3,7 +3,7 @@
  * already carries where our tags go to `outliers_original` (set-aside.painless documents the rules;
  * src/emit/js/set-aside.ts is its JavaScript twin).
  */
-import { loadPainless } from "./load.ts";
+import { loadPainless } from "../../shared-scripts/load.ts";
 import setAsideText from "./set-aside.painless" with { type: "text" };
 
 /** The fixed Painless source of the set-aside processor (ingest `ctx` is the document). */

@@ -10,7 +10,7 @@
  * - `boolean outliersMatchRule(Map doc, Map P, int ri)`: one rule, no tagging (the naive baseline).
  * - `int outliersTag(Map doc, Map P, List hits, List errs)`: the tagger alone (TAGGER_FUNCTIONS).
  */
-import { loadPainless } from "./load.ts";
+import { loadPainless } from "../../shared-scripts/load.ts";
 import matcherText from "./matcher.painless" with { type: "text" };
 import taggerText from "./tagger.painless" with { type: "text" };
 import { PAINLESS_CONSTANTS } from "./layout.ts";

@@ -3,14 +3,14 @@
  * tool wrote for some rules (params.ids) or all of them (params.ids = null), and nothing else.
  *
  * What the tagger wrote is known exactly from its provenance record `outliers.added`
- * (src/painless/tagger.painless, docs/tags.md "Provenance"): `entries` names, per rule, the position
+ * (src/emit/painless/tagger.painless, docs/tags.md "Provenance"): `entries` names, per rule, the position
  * and count of the entries it appended to each `outliers.*` list; `created`, `nulls`, `scalars`,
  * `total`, `replaced`, `original`, `outlier_tag`, `tags_created`, `threat_created` and `techniques`
  * what every touched field was. When the last rule goes, the event's `_source` is what it was before
  * tagging (apart from key order); otherwise `total_outliers`, `max_level` and `max_severity` are
  * recomputed.
  */
-import { loadPainless } from "./load.ts";
+import { loadPainless } from "../../shared-scripts/load.ts";
 import untagFunctionsText from "./untag-functions.painless" with { type: "text" };
 import untagText from "./untag.painless" with { type: "text" };
 import { MARK_FUNCTIONS, type WiredParam } from "./rewrite.ts";

@@ -1,6 +1,6 @@
 /**
  * Regex AST → a Thompson NFA program as plain JSON data, run by the fixed interpreters of
- * src/emit/js/regex.ts (JavaScript) and src/emit/painless/regex.painless (Painless, `reMatch`). Both simulate the NFA breadth-first (Pike VM):
+ * src/emit/js/regex.ts (JavaScript) and src/shared-scripts/regex.painless (Painless, `reMatch`). Both simulate the NFA breadth-first (Pike VM):
  * every input position is visited once, each instruction at most once per position, so the work is
  * O(input length × program size) and never backtracks.
  *
@@ -53,7 +53,7 @@ export const MAX_INSTRUCTIONS = 5000;
 /**
  * Default step budget per value, under Painless's 1,000,000 loop iterations per call frame (the
  * interpreter's own frame loops at most once per step, plus one per prefilter literal; see
- * src/painless/regex.painless). A step is one instruction visit; a value of length L costs at most
+ * src/shared-scripts/regex.painless). A step is one instruction visit; a value of length L costs at most
  * about L × (instructions + RUNs) steps, typically L × (2..24): a 32,767-character command line fits.
  * A value that needs more records `outliers.error` for that rule only (the event keeps its other tags).
  */

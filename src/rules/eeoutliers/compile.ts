@@ -12,6 +12,7 @@ import { TOO_DEEP, isTooDeep } from "../../util/errors.ts";
 import { readFileSync } from "node:fs";
 import { techniqueOfTag } from "../../ir/attack.ts";
 import { FALSE } from "../../ir/build.ts";
+import { locatedMessage, type RuleLocation } from "../../ir/errors.ts";
 import type { CompileResult, Node, Rule } from "../../ir/types.ts";
 import type { Profile } from "../../mapping/profile.ts";
 import { dslFilterToIr } from "./dsl-to-ir.ts";
@@ -49,6 +50,7 @@ export function compileEeOutliersTexts(
         title: r.section?.replace(/^simplequery_/, ""),
         path: r.path,
         error: r.error,
+        ...(r.location ? { location: r.location } : {}),
       };
     try {
       return compileUseCase(r.spec, r.warnings, opts);
@@ -59,10 +61,15 @@ export function compileEeOutliersTexts(
         id: r.spec.section,
         title: r.spec.modelName,
         path: r.spec.path,
-        error: `${r.spec.path}:${r.spec.line}: [${r.spec.section}]: ${TOO_DEEP}`,
+        ...located({ path: r.spec.path, line: r.spec.line, section: r.spec.section }, TOO_DEEP),
       };
     }
   });
+}
+
+/** A located failure's `error` and `location`. */
+function located(location: RuleLocation, message: string) {
+  return { error: locatedMessage(location, message), location };
 }
 
 /** The query ee-outliers would run for this use case, as a bare query object. */
@@ -77,22 +84,30 @@ export function originalQuery(spec: UseCaseSpec, parsedDsl: unknown): unknown {
 
 export function compileUseCase(spec: UseCaseSpec, warnings: string[], opts: EeOutliersOptions): CompileResult {
   const { profile } = opts;
-  const place = (line: number) => `${spec.path}:${line}: [${spec.section}]`;
+  const at = (line: number, key?: string, place?: string): RuleLocation => ({
+    path: spec.path,
+    line,
+    section: spec.section,
+    ...(key !== undefined ? { key } : {}),
+    ...(place !== undefined ? { place } : {}),
+  });
   const base = { id: spec.section, title: spec.modelName, path: spec.path };
+  const failed = (status: "error" | "unsupported", location: RuleLocation, message: string): CompileResult => ({
+    status,
+    ...base,
+    error: locatedMessage(location, message),
+    location,
+  });
   let parsed: unknown;
   let translation;
   if (spec.dslFilter) {
     try {
       parsed = JSON.parse(spec.dslFilter.text);
     } catch (e) {
-      return {
-        status: "error",
-        ...base,
-        error: `${place(spec.dslFilter.line)}: es_dsl_filter is not valid JSON: ${(e as Error).message}`,
-      };
+      return failed("error", at(spec.dslFilter.line), `es_dsl_filter is not valid JSON: ${(e as Error).message}`);
     }
     if (Array.isArray(parsed) && parsed.length === 0) {
-      return { status: "error", ...base, error: `${place(spec.dslFilter.line)}: es_dsl_filter is an empty list` };
+      return failed("error", at(spec.dslFilter.line), "es_dsl_filter is an empty list");
     }
     translation = dslFilterToIr(parsed, { profile });
   } else {
@@ -101,14 +116,14 @@ export function compileUseCase(spec: UseCaseSpec, warnings: string[], opts: EeOu
   const filterLine = (spec.dslFilter ?? spec.queryFilter)!.line;
   const filterKey = spec.dslFilter ? "es_dsl_filter" : "es_query_filter";
   if (!translation.ok && translation.kind === "invalid") {
-    return { status: "error", ...base, error: `${place(filterLine)}: ${filterKey}: ${translation.reason}` };
+    return failed("error", at(filterLine, filterKey, translation.place), translation.reason);
   }
   if (!spec.runModel) {
-    return {
-      status: "unsupported",
-      ...base,
-      error: `${place(spec.line)}: run_model = 0: ee-outliers does not run this use case (set run_model = 1 to tag with it)`,
-    };
+    return failed(
+      "unsupported",
+      at(spec.line),
+      "run_model = 0: ee-outliers does not run this use case (set run_model = 1 to tag with it)",
+    );
   }
 
   let condition: Node;
@@ -117,11 +132,11 @@ export function compileUseCase(spec: UseCaseSpec, warnings: string[], opts: EeOu
   const ruleWarnings = [...warnings];
   if (translation.ok) {
     condition = translation.node;
-    ruleWarnings.push(...translation.warnings.map((w) => `${place(filterLine)}: ${filterKey}: ${w}`));
+    ruleWarnings.push(...translation.warnings.map((w) => locatedMessage(at(filterLine, filterKey), w)));
   } else {
     condition = FALSE;
     backfillOnlyQuery = originalQuery(spec, parsed);
-    liveUnsupported = `${filterKey}: ${translation.reason}`;
+    liveUnsupported = locatedMessage({ key: filterKey, place: translation.place }, translation.reason);
   }
 
   const fields = whitelistFields(profile, condition, spec.summary);

@@ -9,12 +9,16 @@
 import { and, not, or } from "../../ir/build.ts";
 import type { Node, WildcardPart } from "../../ir/types.ts";
 import type { Profile } from "../../mapping/profile.ts";
-import { DOC_NUMBER_SCRIPT, DOC_STRING_SCRIPT, FIELDREF_SCRIPT } from "../../emit/dsl-scripts.ts";
-import { REGEX_QUERY_SCRIPT } from "../../emit/dsl-regex.ts";
+import {
+  DOC_NUMBER_SCRIPT,
+  DOC_STRING_SCRIPT,
+  FIELDREF_SCRIPT,
+  REGEX_QUERY_SCRIPT,
+} from "../../shared-scripts/dsl-scripts.ts";
 import { isMetadataField, resolveField } from "./fields.ts";
 import { luceneRegexToIr } from "./lucene-regexp.ts";
 import { luceneToIrNode } from "./lucene-to-ir.ts";
-import { relocated, RuleError, RuleUnsupported } from "../../ir/errors.ts";
+import { relocated, RuleError, ruleProblem, RuleUnsupported } from "../../ir/errors.ts";
 import {
   atLeast,
   exactNode,
@@ -25,11 +29,8 @@ import {
   regexNode,
   wildcardQueryNode,
   type Scalar,
+  type Translation,
 } from "./predicates.ts";
-
-export type Translation =
-  | { ok: true; node: Node; warnings: string[] }
-  | { ok: false; kind: "unsupported" | "invalid"; reason: string };
 
 export interface DslContext {
   profile: Profile;
@@ -51,7 +52,7 @@ export function dslFilterToIr(value: unknown, ctx: DslContext): Translation {
     const nodes = queries.map((q, i) => {
       const where = Array.isArray(value) ? `[${i}]` : "";
       if (isObj(q) && "query" in q) return translate(q.query, `${where}${where ? "." : ""}query`, ctx, warnings);
-      if (Array.isArray(value)) throw new RuleError(`${where}: expected {"query": …}`);
+      if (Array.isArray(value)) throw new RuleError('expected {"query": …}', { place: where });
       return translate(q, "", ctx, warnings);
     });
     return { ok: true, node: and(nodes), warnings };
@@ -70,38 +71,41 @@ export function dslToIr(query: unknown, ctx: DslContext): Translation {
   }
 }
 
+/** The error as a failed translation; `place` is where in the query it is (none: the query as a whole). */
 function failure(e: unknown): Translation {
-  if (e instanceof RuleUnsupported) return { ok: false, kind: "unsupported", reason: e.message };
-  if (e instanceof RuleError) return { ok: false, kind: "invalid", reason: e.message };
-  throw e;
+  if (!(e instanceof RuleError)) throw e;
+  const kind = e instanceof RuleUnsupported ? "unsupported" : "invalid";
+  const place = e.location?.place;
+  return { ok: false, kind, reason: e.message, ...(place ? { place } : {}) };
 }
 
-function at(path: string, msg: string): string {
-  return path ? `${path}: ${msg}` : msg;
+/** An error at `path` in the query ("" is the query as a whole). */
+function problemAt(status: "error" | "unsupported", path: string, message: string): RuleError {
+  return ruleProblem(status, message, path ? { place: path } : undefined);
 }
 
-/** Re-throws an error with the innermost place in the query it came from. */
+/** Gives an error without a place the innermost place in the query it came from. */
 function located<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     if (e instanceof RuleError && e.location?.place === undefined)
-      throw relocated(e, at(path, e.message), { ...e.location, place: path });
+      throw relocated(e, e.message, { ...e.location, place: path });
     throw e;
   }
 }
 
 function single(path: string, body: unknown): [string, unknown] {
-  if (!isObj(body)) throw new RuleError(at(path, "expected an object"));
+  if (!isObj(body)) throw problemAt("error", path, "expected an object");
   const keys = Object.keys(body).filter((k) => k !== "boost" && k !== "_name");
   if (keys.length !== 1)
-    throw new RuleError(at(path, `expected exactly one field, got ${keys.length ? keys.join(", ") : "none"}`));
+    throw problemAt("error", path, `expected exactly one field, got ${keys.length ? keys.join(", ") : "none"}`);
   return [keys[0]!, body[keys[0]!]];
 }
 
-function fieldOf(ctx: DslContext, path: string, name: string) {
+function fieldOf(ctx: DslContext, name: string) {
   if (isMetadataField(name))
-    throw new RuleUnsupported(at(path, `${name} is assigned by the cluster and cannot be evaluated at ingest time`));
+    throw new RuleUnsupported(`${name} is assigned by the cluster and cannot be evaluated at ingest time`);
   return resolveField(ctx.profile, name);
 }
 
@@ -111,10 +115,14 @@ function clauses(v: unknown): unknown[] {
 }
 
 function translate(q: unknown, path: string, ctx: DslContext, warnings: string[]): Node {
-  if (!isObj(q)) throw new RuleError(at(path, "a query must be an object"));
+  if (!isObj(q)) throw problemAt("error", path, "a query must be an object");
   const types = Object.keys(q);
   if (types.length !== 1)
-    throw new RuleError(at(path, `a query object must have exactly one query type, got ${types.join(", ") || "none"}`));
+    throw problemAt(
+      "error",
+      path,
+      `a query object must have exactly one query type, got ${types.join(", ") || "none"}`,
+    );
   const type = types[0]!;
   const body = q[type];
   const here = path ? `${path}.${type}` : type;
@@ -146,7 +154,7 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       const [name, spec] = single(here, body);
       return located(`${here}.${name}`, () => {
         const { value, opts } = valueAndOptions(spec, "value");
-        return exactNode(fieldOf(ctx, "", name), value, !opts.case_insensitive, "term");
+        return exactNode(fieldOf(ctx, name), value, !opts.case_insensitive, "term");
       });
     }
     case "terms": {
@@ -158,7 +166,7 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       return located(`${here}.${name}`, () => {
         if (isObj(values)) throw new RuleUnsupported("terms lookup reads another document of the cluster");
         if (!Array.isArray(values) || !values.every(isScalar)) throw new RuleError("terms needs an array of values");
-        const rf = fieldOf(ctx, "", name);
+        const rf = fieldOf(ctx, name);
         return or(values.map((v) => exactNode(rf, v, true, "terms")));
       });
     }
@@ -167,7 +175,7 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       const [name, spec] = single(here, body);
       return located(`${here}.${name}`, () => {
         const { value, opts } = valueAndOptions(spec, "query");
-        const rf = fieldOf(ctx, "", name);
+        const rf = fieldOf(ctx, name);
         if (rf.field.type === "text" && !rf.exact) {
           throw new RuleUnsupported(`${type} on analysed text field ${name} matches tokens, not the whole value`);
         }
@@ -183,14 +191,14 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       return located(`${here}.${name}`, () => {
         const { value, opts } = valueAndOptions(spec, "value", "wildcard");
         if (typeof value !== "string") throw new RuleError("wildcard needs a string");
-        return wildcardQueryNode(fieldOf(ctx, "", name), value, !opts.case_insensitive);
+        return wildcardQueryNode(fieldOf(ctx, name), value, !opts.case_insensitive);
       });
     }
     case "prefix": {
       const [name, spec] = single(here, body);
       return located(`${here}.${name}`, () => {
         const { value, opts } = valueAndOptions(spec, "value");
-        return prefixNode(fieldOf(ctx, "", name), String(value), !opts.case_insensitive);
+        return prefixNode(fieldOf(ctx, name), String(value), !opts.case_insensitive);
       });
     }
     case "regexp": {
@@ -204,7 +212,7 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
         });
         if (!r.ok) throw r.invalid ? new RuleError(r.unsupported) : new RuleUnsupported(r.unsupported);
         warnings.push(...r.warnings.map((w) => `${here}.${name}: ${w}`));
-        return regexNode(fieldOf(ctx, "", name), r.regex);
+        return regexNode(fieldOf(ctx, name), r.regex);
       });
     }
     case "exists": {
@@ -212,7 +220,7 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
       const name = body.field;
       if (name.includes("*"))
         throw new RuleUnsupported(`exists on a field pattern ${name} depends on the index mapping`);
-      return existsNode(fieldOf(ctx, "", name));
+      return existsNode(fieldOf(ctx, name));
     }
     case "range": {
       const [name, spec] = single(here, body);
@@ -229,7 +237,7 @@ function leaf(type: string, body: unknown, here: string, ctx: DslContext, warnin
           else if (!["boost", "_name", "include_lower", "include_upper"].includes(k))
             throw new RuleError(`unknown range option '${k}'`);
         }
-        return rangeNode(fieldOf(ctx, "", name), b);
+        return rangeNode(fieldOf(ctx, name), b);
       });
     }
     case "query_string": {
@@ -318,7 +326,7 @@ function ownScript(body: unknown, here: string, ctx: DslContext): Node {
   const field = (k: string) => {
     const v = params[k];
     if (typeof v !== "string") throw new RuleError(`script param ${k} must be a field name`);
-    return fieldOf(ctx, "", v).field;
+    return fieldOf(ctx, v).field;
   };
   if (source === REGEX_QUERY_SCRIPT) {
     // A regex the emitter runs by script (no cheap Lucene form); `re` holds the regex itself.

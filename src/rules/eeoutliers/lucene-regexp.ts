@@ -127,6 +127,10 @@ export function luceneRegexToIr(
   function classChar(): string {
     const c = chars[i++]!;
     if (c !== "\\") return classLit(c);
+    return escaped(classLit);
+  }
+  /** The character after a backslash: a shorthand class (warned: Elasticsearch 7 reads the letter), else `literal` of it. */
+  function escaped(literal: (c: string) => string): string {
     const e = chars[i++];
     if (e === undefined) throw new Error("trailing backslash");
     if (SHORTHAND[e]) {
@@ -135,7 +139,7 @@ export function luceneRegexToIr(
       );
       return SHORTHAND[e]!;
     }
-    return classLit(e);
+    return literal(e);
   }
   function simple(): string {
     const c = chars[i];
@@ -161,15 +165,7 @@ export function luceneRegexToIr(
     }
     if (c === "\\") {
       i++;
-      const e = chars[i++];
-      if (e === undefined) throw new Error("trailing backslash");
-      if (SHORTHAND[e]) {
-        warnings.add(
-          `\\${e} is a character class on Elasticsearch 8+ but the letter '${e}' on Elasticsearch 7; the class is used`,
-        );
-        return SHORTHAND[e]!;
-      }
-      return lit(e);
+      return escaped(lit);
     }
     if (flags.has("ANYSTRING") && c === "@") {
       i++;

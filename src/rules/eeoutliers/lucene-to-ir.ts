@@ -23,7 +23,15 @@ import type { Profile } from "../../mapping/profile.ts";
 import { isMetadataField, resolveField, searchFields, type ResolvedField } from "./fields.ts";
 import { luceneRegexToIr } from "./lucene-regexp.ts";
 import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
-import { exactNode, existsNode, rangeNode, regexNode, wildcardNode, type Bounds } from "./predicates.ts";
+import {
+  exactNode,
+  existsNode,
+  rangeNode,
+  regexNode,
+  wildcardNode,
+  type Bounds,
+  type Translation,
+} from "./predicates.ts";
 
 export interface LuceneOptions {
   profile: Profile;
@@ -32,11 +40,7 @@ export interface LuceneOptions {
   defaultFields?: string[];
 }
 
-export type LuceneTranslation =
-  | { ok: true; node: Node; warnings: string[] }
-  | { ok: false; kind: "unsupported" | "invalid"; reason: string };
-
-export function luceneToIr(query: string, opts: LuceneOptions): LuceneTranslation {
+export function luceneToIr(query: string, opts: LuceneOptions): Translation {
   try {
     return { ok: true, ...luceneToIrNode(query, opts) };
   } catch (e) {

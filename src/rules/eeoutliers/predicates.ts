@@ -13,6 +13,14 @@ import type { ResolvedField } from "./fields.ts";
 
 export type Scalar = string | number | boolean;
 
+/**
+ * A use case's filter in the representation, or why not: `invalid` (Elasticsearch would reject it)
+ * or `unsupported` (not evaluated live); `place` is where in the query (none: the query as a whole).
+ */
+export type Translation =
+  | { ok: true; node: Node; warnings: string[] }
+  | { ok: false; kind: "unsupported" | "invalid"; reason: string; place?: string };
+
 /** Elasticsearch wildcard syntax: `*`, `?`, and `\` escaping the next character. */
 export function parseWildcard(pattern: string): WildcardPart[] {
   const parts: WildcardPart[] = [];

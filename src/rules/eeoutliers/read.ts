@@ -16,6 +16,7 @@
  */
 import { parseIni, type IniFile, type IniKey, type IniSection } from "./configparser.ts";
 import { isLevel, LEVELS } from "../../ir/levels.ts";
+import { locatedMessage, type RuleLocation } from "../../ir/errors.ts";
 
 export interface WhitelistEntry {
   kind: "literal" | "regexp";
@@ -47,7 +48,7 @@ export interface UseCaseSpec {
 
 export type UseCaseRead =
   | { status: "ok"; spec: UseCaseSpec; warnings: string[] }
-  | { status: "error" | "unsupported"; path: string; section?: string; error: string };
+  | { status: "error" | "unsupported"; path: string; section?: string; error: string; location?: RuleLocation };
 
 /** Keys of a simplequery section that ee-outliers itself uses (never copied under `outliers.`). */
 const KNOWN = new Set([
@@ -117,7 +118,7 @@ export function readUseCaseFiles(files: { path: string; text: string }[]): UseCa
   for (const file of parsed) {
     for (const sec of file.sections) {
       const name = sec.name;
-      const place = `${file.path}:${sec.line}: [${name}]`;
+      const location: RuleLocation = { path: file.path, line: sec.line, section: name };
       if (name.startsWith("whitelist_") || name === "DEFAULT") continue;
       if (!name.startsWith("simplequery_")) {
         const other = OTHER_MODELS.find((p) => name.startsWith(p + "_"));
@@ -126,7 +127,11 @@ export function readUseCaseFiles(files: { path: string; text: string }[]): UseCa
             status: "unsupported",
             path: file.path,
             section: name,
-            error: `${place}: ${other} models are statistical ee-outliers models and are not supported (only simplequery use cases are)`,
+            error: locatedMessage(
+              location,
+              `${other} models are statistical ee-outliers models and are not supported (only simplequery use cases are)`,
+            ),
+            location,
           });
         }
         // Other sections ([general], [notifier], [assets], [derivedfields], …) are ee-outliers settings.
@@ -138,7 +143,8 @@ export function readUseCaseFiles(files: { path: string; text: string }[]): UseCa
           status: "error",
           path: file.path,
           section: name,
-          error: `${place}: use case already defined at ${prev}`,
+          error: locatedMessage(location, `use case already defined at ${prev}`),
+          location,
         });
         continue;
       }
@@ -156,12 +162,10 @@ export function readUseCaseFiles(files: { path: string; text: string }[]): UseCa
 function readSection(path: string, sec: IniSection, global: WhitelistEntry[], perModel: WhitelistEntry[]): UseCaseRead {
   const name = sec.name;
   const place = `${path}:${sec.line}: [${name}]`;
-  const fail = (msg: string, line?: number): UseCaseRead => ({
-    status: "error",
-    path,
-    section: name,
-    error: `${path}:${line ?? sec.line}: [${name}]: ${msg}`,
-  });
+  const fail = (msg: string, line?: number): UseCaseRead => {
+    const location: RuleLocation = { path, line: line ?? sec.line, section: name };
+    return { status: "error", path, section: name, error: locatedMessage(location, msg), location };
+  };
   const get = (k: string) => sec.keys.get(k);
   const warnings: string[] = [];
 

@@ -20,7 +20,7 @@ import { TOO_DEEP, isTooDeep } from "../../util/errors.ts";
 import { createHash } from "node:crypto";
 import { basename, extname } from "node:path";
 import { techniqueOfTag } from "../../ir/attack.ts";
-import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
+import { locatedMessage, RuleError, ruleProblem } from "../../ir/errors.ts";
 import { and, or, not, wildcardShape } from "../../ir/build.ts";
 import type { CompileResult, Field, Node, Rule, WildcardPart } from "../../ir/types.ts";
 import { isUnsupported, type Logsource, type Profile, type SourceView } from "../../mapping/profile.ts";
@@ -37,9 +37,7 @@ export interface ConvertOptions {
 
 /** A problem at a place in the rule (its YAML path); `unsupported` when the rule is valid but cannot be compiled. */
 function problem(status: "error" | "unsupported", place: Place, message: string): RuleError {
-  return status === "unsupported"
-    ? new RuleUnsupported(message, { yamlPath: place })
-    : new RuleError(message, { yamlPath: place });
+  return ruleProblem(status, message, { yamlPath: place });
 }
 
 const NUMERIC = new Set(["long", "double"]);
@@ -144,11 +142,19 @@ export function convertSigmaRule(
     };
     return warnings.length ? { status: "ok", rule: out, warnings } : { status: "ok", rule: out };
   } catch (e) {
+    // Every rule error leaves the reader here: its location gets the file and line.
     if (e instanceof RuleError && e.location?.yamlPath) {
-      return { status: e.status, ...meta, error: `${rule.where(e.location.yamlPath)}: ${e.message}` };
+      const location = rule.locate(e.location.yamlPath);
+      return { status: e.status, ...meta, error: locatedMessage(location, e.message), location };
     }
-    if (isTooDeep(e)) return { status: "error", ...meta, error: `${rule.where([])}: ${TOO_DEEP}` };
-    return { status: "error", ...meta, error: `${rule.where([])}: internal error: ${(e as Error)?.stack ?? e}` };
+    const location = rule.locate([]);
+    if (isTooDeep(e)) return { status: "error", ...meta, error: locatedMessage(location, TOO_DEEP), location };
+    return {
+      status: "error",
+      ...meta,
+      error: locatedMessage(location, `internal error: ${(e as Error)?.stack ?? e}`),
+      location,
+    };
   }
 }
 

@@ -19,10 +19,12 @@ import {
   type CorrelationType,
   type RefFields,
 } from "../../ir/correlation.ts";
+import { techniqueOfTag } from "../../ir/attack.ts";
+import { locatedMessage, locationText, RuleError, ruleProblem, type RuleLocation } from "../../ir/errors.ts";
 import type { CompileResult, Field, Rule } from "../../ir/types.ts";
 import { isUnsupported } from "../../mapping/profile.ts";
 import type { LoadOptions } from "../load.ts";
-import { NumLit, type Place, type SigmaParseFailure } from "./parse.ts";
+import { NumLit, type Place, type SigmaParseFailure, str, strList } from "./parse.ts";
 
 /** One correlation document, parsed but not yet resolved. */
 export interface SigmaCorrelationDoc {
@@ -32,7 +34,6 @@ export interface SigmaCorrelationDoc {
   where(place: Place): string;
 }
 
-const ATTACK_TECHNIQUE = /^attack\.(t\d{4}(?:\.\d{3})?)$/i;
 const TIMESPAN = /^(\d+)([smhdw])$/;
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const VALUE_TYPES = new Set<CorrelationType>([
@@ -47,13 +48,6 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof NumLit);
 }
 
-function str(v: unknown): string | undefined {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (v instanceof NumLit) return v.src;
-  return undefined;
-}
-
 function num(v: unknown): number | undefined {
   if (v instanceof NumLit) return v.value;
   if (typeof v === "number" && Number.isFinite(v)) return v;
@@ -61,21 +55,9 @@ function num(v: unknown): number | undefined {
   return undefined;
 }
 
-function strList(v: unknown): string[] {
-  if (v === null || v === undefined) return [];
-  if (Array.isArray(v)) return v.map(str).filter((x): x is string => x !== undefined);
-  const s = str(v);
-  return s === undefined ? [] : [s];
-}
-
-class Refusal extends Error {
-  constructor(
-    public status: "error" | "unsupported",
-    public place: Place,
-    message: string,
-  ) {
-    super(message);
-  }
+/** A problem at a place of the correlation document. */
+function problem(status: "error" | "unsupported", place: Place, message: string): RuleError {
+  return ruleProblem(status, message, { yamlPath: place });
 }
 
 /** Reads a `correlation:` document. */
@@ -83,17 +65,18 @@ export function parseCorrelationDoc(
   path: string,
   docIndex: number,
   raw: Record<string, unknown>,
-  where: (place: Place) => string,
+  locate: (place: Place) => RuleLocation,
 ): { correlation: SigmaCorrelationDoc } | { failure: SigmaParseFailure } {
+  const where = (place: Place) => locationText(locate(place));
   try {
     const title = str(raw.title);
-    if (title === undefined) throw new Refusal("error", ["title"], "missing title");
+    if (title === undefined) throw problem("error", ["title"], "missing title");
     const c = raw.correlation;
-    if (!isObj(c)) throw new Refusal("error", ["correlation"], "correlation must be a map");
+    if (!isObj(c)) throw problem("error", ["correlation"], "correlation must be a map");
     const type = str(c.type);
-    if (type === undefined) throw new Refusal("error", ["correlation", "type"], "missing correlation type");
+    if (type === undefined) throw problem("error", ["correlation", "type"], "missing correlation type");
     if (!(CORRELATION_TYPES as readonly string[]).includes(type))
-      throw new Refusal(
+      throw problem(
         "unsupported",
         ["correlation", "type"],
         `unknown correlation type '${type}' (${CORRELATION_TYPES.join(", ")})`,
@@ -101,53 +84,53 @@ export function parseCorrelationDoc(
     const t = type as CorrelationType;
     const refs = strList(c.rules);
     if (!Array.isArray(c.rules) && typeof c.rules !== "string")
-      throw new Refusal("error", ["correlation", "rules"], "rules must be a list of rule names or ids");
-    if (refs.length === 0) throw new Refusal("error", ["correlation", "rules"], "rules is empty");
+      throw problem("error", ["correlation", "rules"], "rules must be a list of rule names or ids");
+    if (refs.length === 0) throw problem("error", ["correlation", "rules"], "rules is empty");
     const groupBy = strList(c["group-by"]);
     if (c["group-by"] !== undefined && !Array.isArray(c["group-by"]) && typeof c["group-by"] !== "string")
-      throw new Refusal("error", ["correlation", "group-by"], "group-by must be a list of field names");
+      throw problem("error", ["correlation", "group-by"], "group-by must be a list of field names");
     const ts = str(c.timespan);
-    if (ts === undefined) throw new Refusal("error", ["correlation", "timespan"], "missing timespan");
+    if (ts === undefined) throw problem("error", ["correlation", "timespan"], "missing timespan");
     const m = TIMESPAN.exec(ts.trim());
     if (!m)
-      throw new Refusal(
+      throw problem(
         "unsupported",
         ["correlation", "timespan"],
         `timespan '${ts}': expected a number and s, m, h, d or w (months and years are not fixed lengths)`,
       );
     const timespanMs = Number(m[1]) * UNIT_MS[m[2]!]!;
-    if (timespanMs <= 0) throw new Refusal("error", ["correlation", "timespan"], "timespan must be positive");
+    if (timespanMs <= 0) throw problem("error", ["correlation", "timespan"], "timespan must be positive");
     const condition: Correlation["condition"] = [];
     let field: string | undefined;
     let percentile: number | undefined;
     const cond = c.condition;
     if (typeof cond === "string")
-      throw new Refusal(
+      throw problem(
         "unsupported",
         ["correlation", "condition"],
         "extended (boolean) correlation conditions are not supported",
       );
     if (cond !== undefined && cond !== null) {
-      if (!isObj(cond)) throw new Refusal("error", ["correlation", "condition"], "condition must be a map");
+      if (!isObj(cond)) throw problem("error", ["correlation", "condition"], "condition must be a map");
       for (const [k, v] of Object.entries(cond)) {
         if (k === "field") {
           field = str(v);
           if (field === undefined)
-            throw new Refusal("error", ["correlation", "condition", "field"], "field must be one field name");
+            throw problem("error", ["correlation", "condition", "field"], "field must be one field name");
         } else if (k === "percentile") {
           percentile = num(v);
           if (percentile === undefined || percentile < 1 || percentile > 100)
-            throw new Refusal(
+            throw problem(
               "error",
               ["correlation", "condition", "percentile"],
               "percentile must be a number from 1 to 100",
             );
         } else if ((CONDITION_OPS as readonly string[]).includes(k)) {
           const n = num(v);
-          if (n === undefined) throw new Refusal("error", ["correlation", "condition", k], `${k} needs a number`);
+          if (n === undefined) throw problem("error", ["correlation", "condition", k], `${k} needs a number`);
           condition.push({ op: k as ConditionOp, value: n });
         } else
-          throw new Refusal(
+          throw problem(
             "error",
             ["correlation", "condition", k],
             `unknown condition key '${k}' (${CONDITION_OPS.join(", ")}, field, percentile)`,
@@ -155,36 +138,31 @@ export function parseCorrelationDoc(
       }
     }
     if (condition.length === 0 && t !== "temporal" && t !== "temporal_ordered")
-      throw new Refusal("error", ["correlation", "condition"], `${t} needs a condition (gt, gte, lt, lte, eq or neq)`);
+      throw problem("error", ["correlation", "condition"], `${t} needs a condition (gt, gte, lt, lte, eq or neq)`);
     if (VALUE_TYPES.has(t) && field === undefined)
-      throw new Refusal("error", ["correlation", "condition"], `${t} needs condition.field`);
+      throw problem("error", ["correlation", "condition"], `${t} needs condition.field`);
     if (!VALUE_TYPES.has(t) && field !== undefined)
-      throw new Refusal("error", ["correlation", "condition", "field"], `${t} takes no field`);
+      throw problem("error", ["correlation", "condition", "field"], `${t} takes no field`);
     if (t === "value_percentile" && percentile === undefined)
-      throw new Refusal(
-        "error",
-        ["correlation", "condition"],
-        "value_percentile needs condition.percentile (1 to 100)",
-      );
+      throw problem("error", ["correlation", "condition"], "value_percentile needs condition.percentile (1 to 100)");
     if (t !== "value_percentile" && percentile !== undefined)
-      throw new Refusal("error", ["correlation", "condition", "percentile"], `${t} takes no percentile`);
+      throw problem("error", ["correlation", "condition", "percentile"], `${t} takes no percentile`);
     if (t === "temporal_ordered" && condition.length > 0 && !isAllRules(condition, refs.length))
-      throw new Refusal(
+      throw problem(
         "unsupported",
         ["correlation", "condition"],
         "temporal_ordered counts only the whole sequence of its rules; a condition other than all rules is not supported",
       );
     const aliases: Correlation["aliases"] = {};
     if (c.aliases !== undefined && c.aliases !== null) {
-      if (!isObj(c.aliases)) throw new Refusal("error", ["correlation", "aliases"], "aliases must be a map");
+      if (!isObj(c.aliases)) throw problem("error", ["correlation", "aliases"], "aliases must be a map");
       for (const [alias, mp] of Object.entries(c.aliases)) {
         if (!isObj(mp))
-          throw new Refusal("error", ["correlation", "aliases", alias], "an alias must map rule names to field names");
+          throw problem("error", ["correlation", "aliases", alias], "an alias must map rule names to field names");
         const out: Record<string, string> = {};
         for (const [r, f] of Object.entries(mp)) {
           const s = str(f);
-          if (s === undefined)
-            throw new Refusal("error", ["correlation", "aliases", alias, r], "expected a field name");
+          if (s === undefined) throw problem("error", ["correlation", "aliases", alias, r], "expected a field name");
           out[r] = s;
         }
         aliases[alias] = out;
@@ -192,14 +170,14 @@ export function parseCorrelationDoc(
     }
     const gen = c.generate ?? raw.generate;
     if (gen !== undefined && typeof gen !== "boolean")
-      throw new Refusal("error", ["correlation", "generate"], "generate must be true or false");
+      throw problem("error", ["correlation", "generate"], "generate must be true or false");
     let id = str(raw.id);
     if (id === undefined || id.trim() === "") id = derivedId(path, docIndex);
     const tags = strList(raw.tags);
     const techniques: string[] = [];
     for (const tg of tags) {
-      const mm = ATTACK_TECHNIQUE.exec(tg);
-      if (mm && !techniques.includes(mm[1]!.toUpperCase())) techniques.push(mm[1]!.toUpperCase());
+      const tid = techniqueOfTag(tg);
+      if (tid && !techniques.includes(tid)) techniques.push(tid);
     }
     const summary = `Sigma hit - ${title}`;
     const correlation: Correlation = {
@@ -245,10 +223,10 @@ export function parseCorrelationDoc(
     };
     return { correlation: { path, docIndex, rule, where } };
   } catch (e) {
-    if (e instanceof Refusal)
-      return {
-        failure: { path, docIndex, status: e.status, error: `${where(e.place)}: ${e.message}` },
-      };
+    if (e instanceof RuleError && e.location?.yamlPath) {
+      const location = locate(e.location.yamlPath);
+      return { failure: { path, docIndex, status: e.status, error: locatedMessage(location, e.message), location } };
+    }
     throw e;
   }
 }
@@ -291,7 +269,6 @@ export function resolveCorrelations(results: CompileResult[], opts: LoadOptions)
   for (const r of results) if (r.status !== "ok" && r.id) refusedIds.set(r.id, r.error);
   const failed = new Map<string, { status: "error" | "unsupported"; error: string }>();
   const done = new Set<string>();
-  const where = (r: Rule, place: Place) => `${r.source.path}: ${place.join(".")}`;
 
   const lookup = (c: Rule, ref: string): Rule => {
     const named = byName.get(ref) ?? [];
@@ -299,19 +276,19 @@ export function resolveCorrelations(results: CompileResult[], opts: LoadOptions)
     const found = byI ? [byI, ...named.filter((x) => x !== byI)] : named;
     if (found.length === 0) {
       const why = refusedIds.get(ref);
-      throw new Refusal(
+      throw problem(
         why ? "unsupported" : "error",
         ["correlation", "rules"],
         why ? `referenced rule '${ref}' did not compile: ${why}` : `referenced rule '${ref}' not found (by name or id)`,
       );
     }
     if (found.length > 1)
-      throw new Refusal(
+      throw problem(
         "error",
         ["correlation", "rules"],
         `'${ref}' names ${found.length} rules (${found.map((f) => f.id).join(", ")})`,
       );
-    if (found[0] === c) throw new Refusal("error", ["correlation", "rules"], "a correlation cannot reference itself");
+    if (found[0] === c) throw problem("error", ["correlation", "rules"], "a correlation cannot reference itself");
     return found[0]!;
   };
 
@@ -324,7 +301,7 @@ export function resolveCorrelations(results: CompileResult[], opts: LoadOptions)
       for (const l of leaves) {
         const f = fieldOf(l, sigmaField, place);
         if (one && (one.name !== f.name || one.type !== f.type))
-          throw new Refusal(
+          throw problem(
             "unsupported",
             place,
             `'${sigmaField}' is ${one.name} in some events of correlation ${r.id} and ${f.name} in others`,
@@ -335,10 +312,9 @@ export function resolveCorrelations(results: CompileResult[], opts: LoadOptions)
     }
     if (r.source.format !== "sigma") return opts.profile.fieldType(sigmaField);
     const res = opts.profile.field(sigmaField, r.logsource);
-    if (isUnsupported(res))
-      throw new Refusal("unsupported", place, `'${sigmaField}' for rule ${r.id}: ${res.unsupported}`);
+    if (isUnsupported(res)) throw problem("unsupported", place, `'${sigmaField}' for rule ${r.id}: ${res.unsupported}`);
     if (res.length !== 1)
-      throw new Refusal(
+      throw problem(
         "unsupported",
         place,
         `'${sigmaField}' maps to ${res.length} index fields for rule ${r.id} (${res.map((f) => f.name).join(", ")}); name one with aliases`,
@@ -353,28 +329,24 @@ export function resolveCorrelations(results: CompileResult[], opts: LoadOptions)
     if (done.has(r.id)) return;
     const prior = failed.get(r.id);
     if (prior)
-      throw new Refusal(
+      throw problem(
         prior.status,
         ["correlation", "rules"],
         `references correlation ${r.id}, which is refused: ${prior.error}`,
       );
     if (stack.includes(r.id))
-      throw new Refusal("error", ["correlation", "rules"], `a cycle of correlations: ${[...stack, r.id].join(" -> ")}`);
+      throw problem("error", ["correlation", "rules"], `a cycle of correlations: ${[...stack, r.id].join(" -> ")}`);
     const c = r.correlation!;
     const refRules = c.refs.map((ref) => lookup(r, ref));
     const ids = refRules.map((x) => x.id);
     if (new Set(ids).size !== ids.length)
-      throw new Refusal("error", ["correlation", "rules"], "a rule is referenced twice");
+      throw problem("error", ["correlation", "rules"], "a rule is referenced twice");
     for (const x of refRules) if (x.correlation) resolve(x, [...stack, r.id]);
     // Aliases are keyed by rule name or id.
     for (const [alias, mp] of Object.entries(c.aliases))
       for (const key of Object.keys(mp))
         if (!refRules.some((x) => x.id === key || x.name === key || c.refs.includes(key)))
-          throw new Refusal(
-            "error",
-            ["correlation", "aliases", alias, key],
-            `'${key}' is not one of the referenced rules`,
-          );
+          throw problem("error", ["correlation", "aliases", alias, key], `'${key}' is not one of the referenced rules`);
     const fields: Record<string, RefFields> = {};
     refRules.forEach((x, i) => {
       const fieldName = (g: string) => {
@@ -390,7 +362,7 @@ export function resolveCorrelations(results: CompileResult[], opts: LoadOptions)
     const leaves = refRules.flatMap(leafRules);
     const timeFields = [...new Set(leaves.map((l) => l.timeField))];
     if (timeFields.length > 1)
-      throw new Refusal(
+      throw problem(
         "unsupported",
         ["correlation", "rules"],
         `the referenced rules use different time fields (${timeFields.join(", ")})`,
@@ -409,10 +381,11 @@ export function resolveCorrelations(results: CompileResult[], opts: LoadOptions)
       resolve(r, []);
       return res;
     } catch (e) {
-      if (!(e instanceof Refusal)) throw e;
-      const error = `${where(r, e.place)}: ${e.message}`;
+      if (!(e instanceof RuleError && e.location?.yamlPath)) throw e;
+      const location: RuleLocation = { path: r.source.path, yamlPath: e.location.yamlPath };
+      const error = locatedMessage(location, e.message);
       failed.set(r.id, { status: e.status, error });
-      return { status: e.status, id: r.id, title: r.title, path: r.source.path, error };
+      return { status: e.status, id: r.id, title: r.title, path: r.source.path, error, location };
     }
   });
 }

@@ -44,7 +44,7 @@ function compileDocs(
     }
     if ("failure" in d) {
       const f = d.failure;
-      out.push({ status: f.status, id: f.id, title: f.title, path: f.path, error: f.error });
+      out.push({ status: f.status, id: f.id, title: f.title, path: f.path, error: f.error, location: f.location });
       continue;
     }
     const filtered = filters.length ? applyFilters(d.rule, filters, reports) : d.rule;

@@ -24,6 +24,7 @@ import {
   type YAMLError,
 } from "yaml";
 import type { Logsource } from "../../mapping/profile.ts";
+import { locatedMessage, locationText, type RuleLocation } from "../../ir/errors.ts";
 import { parseCorrelationDoc, type SigmaCorrelationDoc } from "./correlation.ts";
 
 /** A YAML number whose source text differs from its canonical JavaScript text (`0x17`, `1.0`). */
@@ -64,6 +65,8 @@ export interface SigmaRule {
   detection: SigmaDetection;
   /** `path:line: place` for messages about a place in this document. */
   where(place: Place): string;
+  /** The same place as a location (file, line, YAML path). */
+  locate(place: Place): RuleLocation;
 }
 
 /** A document that could not be read as a Sigma rule. */
@@ -74,6 +77,7 @@ export interface SigmaParseFailure {
   id?: string;
   title?: string;
   error: string;
+  location: RuleLocation;
 }
 
 /**
@@ -91,6 +95,7 @@ export interface SigmaFilterDoc {
   searches: Map<string, unknown>;
   condition: string;
   where(place: Place): string;
+  locate(place: Place): RuleLocation;
 }
 
 export type ParsedDocument =
@@ -388,7 +393,7 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
     for (const d of docs) {
       if (d.errors.length > 0) return [yamlFailure(path, text, d.errors[0]!)];
     }
-    return [fileFailure(path, `${path}: invalid YAML: ${firstLine(String((e as Error)?.message ?? e))}`)];
+    return [fileFailure(path, `invalid YAML: ${firstLine(String((e as Error)?.message ?? e))}`)];
   }
 
   // Multi-document collections, as sigmac read them.
@@ -401,11 +406,7 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
     if (raw === null || raw === undefined) continue; // empty document (e.g. a trailing `---`)
     if (!isObj(raw)) {
       out.push({
-        failure: docFailure(
-          path,
-          i,
-          `${where(src, i, [], [])}: a Sigma rule document must be a YAML map, not ${kindOf(raw)}`,
-        ),
+        failure: docFailure(locate(src, i, [], []), i, `a Sigma rule document must be a YAML map, not ${kindOf(raw)}`),
       });
       continue;
     }
@@ -431,11 +432,7 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
     if (action === "repeat") {
       if (!previous) {
         out.push({
-          failure: docFailure(
-            path,
-            i,
-            `${where(src, i, ["action"], [])}: 'action: repeat' needs an earlier rule document`,
-          ),
+          failure: docFailure(locate(src, i, ["action"], []), i, "'action: repeat' needs an earlier rule document"),
         });
         continue;
       }
@@ -443,9 +440,9 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
     } else if (action !== undefined) {
       out.push({
         failure: docFailure(
-          path,
+          locate(src, i, ["action"], []),
           i,
-          `${where(src, i, ["action"], [])}: unknown action '${String(action)}' (global, reset or repeat)`,
+          `unknown action '${String(action)}' (global, reset or repeat)`,
         ),
       });
       continue;
@@ -456,22 +453,22 @@ export function parseSigmaFile(path: string, text: string): ParsedDocument[] {
     const alsoIn = globalIndex !== undefined ? [globalIndex] : [];
     out.push(buildRule(src, i, merged, alsoIn));
   }
-  if (out.length === 0) out.push(fileFailure(path, `${path}: no Sigma rule in file`));
+  if (out.length === 0) out.push(fileFailure(path, "no Sigma rule in file"));
   return out;
 }
 
 function yamlFailure(path: string, text: string, e: YAMLError): ParsedDocument {
-  const line = e.linePos?.[0]?.line;
-  const at = `${path}${line ? `:${line}` : ""}`;
+  const line = e.linePos?.[0]?.line || undefined;
   if (e.code === "DUPLICATE_KEY" && line) {
     const src = text.split("\n")[line - 1] ?? "";
     const key = /^[\s-]*(.*?)\s*:(\s|$)/.exec(src)?.[1] ?? "";
     return fileFailure(
       path,
-      `${at}: duplicate key '${key}' in one map (YAML keys must be unique; one value would be lost)`,
+      `duplicate key '${key}' in one map (YAML keys must be unique; one value would be lost)`,
+      line,
     );
   }
-  return fileFailure(path, `${at}: invalid YAML: ${firstLine(e.message)}`);
+  return fileFailure(path, `invalid YAML: ${firstLine(e.message)}`, line);
 }
 
 function firstLine(s: string): string {
@@ -485,44 +482,73 @@ function kindOf(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-function where(src: SourceDocs, docIndex: number, place: Place, alsoIn: number[]): string {
+/** A place in document `docIndex` (`alsoIn`: earlier documents merged into it, for the line). */
+function locate(src: SourceDocs, docIndex: number, place: Place, alsoIn: number[]): RuleLocation {
   const line = src.line(docIndex, place, alsoIn);
-  const p = place.length ? `: ${place.join(".")}` : "";
-  return `${src.path}${line !== undefined ? `:${line}` : ""}${p}`;
+  return { path: src.path, ...(line !== undefined ? { line } : {}), yamlPath: place };
 }
 
-function fileFailure(path: string, error: string): ParsedDocument {
-  return { failure: { path, docIndex: 0, status: "error", error } };
+function where(src: SourceDocs, docIndex: number, place: Place, alsoIn: number[]): string {
+  return locationText(locate(src, docIndex, place, alsoIn));
+}
+
+function fileFailure(path: string, message: string, line?: number): ParsedDocument {
+  const location: RuleLocation = { path, ...(line !== undefined ? { line } : {}) };
+  return { failure: { path, docIndex: 0, status: "error", error: locatedMessage(location, message), location } };
 }
 
 function docFailure(
-  path: string,
+  location: RuleLocation,
   docIndex: number,
-  error: string,
+  message: string,
   meta: { id?: string; title?: string } = {},
 ): SigmaParseFailure {
-  return { path, docIndex, status: "error", error, ...meta };
+  return {
+    path: location.path!,
+    docIndex,
+    status: "error",
+    error: locatedMessage(location, message),
+    location,
+    ...meta,
+  };
 }
 
-function str(v: unknown): string | undefined {
+/** A scalar as the text it was written as (numbers keep their source text), else undefined. */
+export function str(v: unknown): string | undefined {
   if (typeof v === "string") return v;
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (v instanceof NumLit) return v.src;
   return undefined;
 }
 
-function strList(v: unknown): string[] {
+/** A string or a list of them (scalars as text; other entries left out). */
+export function strList(v: unknown): string[] {
   if (v === null || v === undefined) return [];
   if (Array.isArray(v)) return v.map(str).filter((x): x is string => x !== undefined);
   const s = str(v);
   return s === undefined ? [] : [s];
 }
 
-/** A document's `logsource`: a map whose product, category and service are strings (a failure names the place). */
-function readLogsource(
-  ls: unknown,
-  fail: (place: Place, msg: string) => ParsedDocument & { failure: SigmaParseFailure },
-): Logsource | (ParsedDocument & { failure: SigmaParseFailure }) {
+type Failed = ParsedDocument & { failure: SigmaParseFailure };
+
+/** What building a rule or filter document starts from: its places, id and title, and a failure naming the place. */
+function docScope(src: SourceDocs, docIndex: number, raw: Record<string, unknown>, alsoIn: number[]) {
+  const at = (place: Place) => where(src, docIndex, place, alsoIn);
+  const locateAt = (place: Place) => locate(src, docIndex, place, alsoIn);
+  const id = str(raw.id);
+  const title = str(raw.title);
+  const fail = (place: Place, msg: string): Failed => ({
+    failure: docFailure(locateAt(place), docIndex, msg, { id, title }),
+  });
+  return { path: src.path, at, locateAt, id, title, fail };
+}
+
+/**
+ * A document's `logsource`: a map whose product, category and service are strings (a failure names
+ * the place; `missing` is the message when there is none).
+ */
+function readLogsource(ls: unknown, fail: (place: Place, msg: string) => Failed, missing: string): Logsource | Failed {
+  if (ls === undefined || ls === null) return fail(["logsource"], missing);
   if (!isObj(ls)) return fail(["logsource"], `logsource must be a map, not ${kindOf(ls)}`);
   const logsource: Logsource = {};
   for (const k of ["product", "category", "service"] as const) {
@@ -535,15 +561,9 @@ function readLogsource(
 }
 
 function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknown>, alsoIn: number[]): ParsedDocument {
-  const path = src.path;
-  const at = (place: Place) => where(src, docIndex, place, alsoIn);
-  const id = str(raw.id);
-  const title = str(raw.title);
-  const fail = (place: Place, msg: string): ParsedDocument & { failure: SigmaParseFailure } => ({
-    failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
-  });
+  const { path, at, locateAt, id, title, fail } = docScope(src, docIndex, raw, alsoIn);
   if (raw.correlation !== undefined) {
-    const c = parseCorrelationDoc(path, docIndex, raw, at);
+    const c = parseCorrelationDoc(path, docIndex, raw, locateAt);
     return "failure" in c ? { failure: { ...c.failure, id, title } } : c;
   }
   if (raw.filter !== undefined && raw.detection === undefined) return buildFilter(src, docIndex, raw, alsoIn);
@@ -551,9 +571,7 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
     return fail([], "not a Sigma rule (no title, logsource or detection)");
   }
   if (title === undefined) return fail(["title"], "missing title");
-  const ls = raw.logsource;
-  if (ls === undefined || ls === null) return fail(["logsource"], "missing logsource");
-  const logsource = readLogsource(ls, fail);
+  const logsource = readLogsource(raw.logsource, fail, "missing logsource");
   if ("failure" in logsource) return logsource;
   const det = raw.detection;
   if (det === undefined || det === null) return fail(["detection"], "missing detection");
@@ -590,6 +608,7 @@ function buildRule(src: SourceDocs, docIndex: number, raw: Record<string, unknow
     fields: strList(raw.fields),
     detection: { searches, conditions, timeframe },
     where: at,
+    locate: locateAt,
   };
   return { rule };
 }
@@ -601,17 +620,9 @@ function buildFilter(
   raw: Record<string, unknown>,
   alsoIn: number[],
 ): ParsedDocument {
-  const path = src.path;
-  const at = (place: Place) => where(src, docIndex, place, alsoIn);
-  const id = str(raw.id);
-  const title = str(raw.title);
-  const fail = (place: Place, msg: string): ParsedDocument & { failure: SigmaParseFailure } => ({
-    failure: docFailure(path, docIndex, `${at(place)}: ${msg}`, { id, title }),
-  });
+  const { path, at, locateAt, id, title, fail } = docScope(src, docIndex, raw, alsoIn);
   if (title === undefined) return fail(["title"], "missing title");
-  const ls = raw.logsource;
-  if (ls === undefined || ls === null) return fail(["logsource"], "a Sigma filter needs a logsource");
-  const logsource = readLogsource(ls, fail);
+  const logsource = readLogsource(raw.logsource, fail, "a Sigma filter needs a logsource");
   if ("failure" in logsource) return logsource;
   const f = raw.filter;
   if (!isObj(f)) return fail(["filter"], `filter must be a map, not ${kindOf(f)}`);
@@ -629,6 +640,17 @@ function buildFilter(
   if (searches.size === 0)
     return fail(["filter"], "a Sigma filter needs at least one search besides rules and condition");
   return {
-    filter: { path, docIndex, title, id, logsource, rules, searches, condition: f.condition, where: at },
+    filter: {
+      path,
+      docIndex,
+      title,
+      id,
+      logsource,
+      rules,
+      searches,
+      condition: f.condition,
+      where: at,
+      locate: locateAt,
+    },
   };
 }

@@ -1,10 +1,13 @@
 /**
- * The fixed Painless sources of the query DSL's script queries (src/emit/dsl.ts emits them; values
- * arrive in `params`, never in the source). They sit with the representation because a second reader
- * needs them too: the ee-outliers reader (src/rules/eeoutliers/dsl-to-ir.ts) recognises these exact
- * sources in a use case's query and turns them back into predicates. What they match is stated in
- * the header of src/emit/dsl.ts.
+ * The fixed Painless sources of the query DSL's script queries: a format contract with two sides.
+ * src/emit/dsl.ts and src/emit/dsl-regex.ts write them (values arrive in `params`, never in the
+ * source); the ee-outliers reader (src/rules/eeoutliers/dsl-to-ir.ts) recognises these exact sources
+ * in a use case's query (files written by `compile --target ee-outliers`) and reads their meaning
+ * back from params. What they match is stated in the header of src/emit/dsl.ts.
  */
+import { loadPainless } from "./load.ts";
+import queryText from "./regex-query.painless" with { type: "text" };
+import { REGEX_PAINLESS } from "./regex-source.ts";
 
 /** Painless helpers shared by the fixed scripts. ASCII folding matches `case_insensitive`. */
 const PAINLESS_HELPERS = `
@@ -63,3 +66,9 @@ for (def x : doc[params.a]) {
   }
 }
 return false;`;
+
+/**
+ * Regex over a keyword field's doc values: params.f (field), params.p (NFA program of
+ * src/ir/regex/nfa.ts), params.re (the regex itself, unused by the script, read back by the reader).
+ */
+export const REGEX_QUERY_SCRIPT = REGEX_PAINLESS + loadPainless("regex-query.painless", queryText);

@@ -1,13 +1,13 @@
 /**
  * The FIXED Painless source of the regex interpreter, `boolean reMatch(def prog, String s)`:
- * src/emit/painless/regex.painless (its header documents the algorithm, the loop limit and the step
+ * src/shared-scripts/regex.painless (its header documents the algorithm, the loop limit and the step
  * budget), with the codes of nfa.ts put in for their names. Rule regexes never reach script source,
  * only their compiled programs (nfa.ts) do, through params. Paste `REGEX_PAINLESS` among a script's
  * function declarations (before any statement); `reIn`, `reWord`, `reClose` are declared too.
  */
 import { loadPainless } from "./load.ts";
 import regexText from "./regex.painless" with { type: "text" };
-import { ASSERT_CODE, OP, RUN_FIELD } from "../../ir/regex/nfa.ts";
+import { ASSERT_CODE, OP, RUN_FIELD } from "../ir/regex/nfa.ts";
 
 export const REGEX_FUNCTION_NAME = "reMatch";
 

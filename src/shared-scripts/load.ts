@@ -1,5 +1,5 @@
 /**
- * Reads a `.painless` file of this folder into the source Elasticsearch compiles.
+ * Reads a `.painless` file (here and in src/emit/painless/) into the source Elasticsearch compiles.
  *
  * The files are real Painless with two conventions:
  * - Named constants: a token `GROUP_NAME` whose GROUP is one of the tables passed (e.g. `OP_EQ` with
