@@ -12,7 +12,7 @@
  * `evtx` keeps it). An array value (type | 0x80) stays a JSON array where evtx keeps only its last
  * element: nothing of the event is lost.
  */
-import { type Attr, K, type Node } from "./tokens.ts";
+import { type Attr, type Emit, K, type Node, type Values } from "./tokens.ts";
 import { type Json, T_BINXML, T_NULL, textOf } from "./values.ts";
 
 type Obj = { [k: string]: Json };
@@ -37,15 +37,19 @@ const NAMED_DATA = 1;
 const UNNAMED_DATA = 2;
 
 class JsonBuilder {
-  readonly root: Obj = {};
+  readonly root: Obj;
   // One entry per open element: the object holding its value, its key there, its kind.
   private readonly holders: Obj[] = [];
   private readonly keys: string[] = [];
   private readonly kinds: number[] = [];
   private depth = 0;
 
+  constructor(root?: Obj) {
+    this.root = root ?? {};
+  }
+
   /** The open element's value made an object (null → {}, text → {"#text": text}), for a child. */
-  private parentObject(): Obj {
+  parentObject(): Obj {
     if (this.depth === 0) return this.root;
     const h = this.holders[this.depth - 1]!;
     const k = this.keys[this.depth - 1]!;
@@ -66,6 +70,11 @@ class JsonBuilder {
     this.holders[d] = holder;
     this.keys[d] = key;
     this.kinds[d] = kind;
+  }
+
+  /** Continues an element a compiled template opened (`holder[key]`), e.g. for a BinXML value inside it. */
+  enter(holder: Obj, key: string): void {
+    this.push(holder, key, ELEMENT);
   }
 
   open(name: string, attrs: [string, Json][]): void {
@@ -173,7 +182,7 @@ function trimmedAll(v: Json): Json {
 }
 
 /** An attribute's value: its one part, or its parts' text joined; null when it has no value. */
-function attrValue(a: Attr, types: Uint8Array | null, values: (Json | Node[])[] | null): Json {
+function attrValue(a: Attr, types: Uint8Array | null, values: Values | null): Json {
   const parts = a.parts;
   if (parts.length === 1) return partValue(parts[0]!, types, values);
   if (parts.length === 0) return null;
@@ -189,7 +198,7 @@ function attrValue(a: Attr, types: Uint8Array | null, values: (Json | Node[])[] 
   return any ? s : null;
 }
 
-function partValue(p: Node, types: Uint8Array | null, values: (Json | Node[])[] | null): Json {
+function partValue(p: Node, types: Uint8Array | null, values: Values | null): Json {
   switch (p.k) {
     case K.Value:
       return p.v;
@@ -210,21 +219,31 @@ function partValue(p: Node, types: Uint8Array | null, values: (Json | Node[])[] 
 
 const NO_ATTRS: [string, Json][] = [];
 
-function render(nodes: Node[], types: Uint8Array | null, values: (Json | Node[])[] | null, out: JsonBuilder): void {
+/** One element through the builder, rule by rule (elements outside templates, and the rare shapes). */
+function renderElement(
+  node: Extract<Node, { k: K.Element }>,
+  types: Uint8Array | null,
+  values: Values | null,
+  out: JsonBuilder,
+): void {
+  let attrs = NO_ATTRS;
+  if (node.attrs.length > 0) {
+    attrs = [];
+    for (const a of node.attrs) attrs.push([a.name, attrValue(a, types, values)]);
+  }
+  out.open(node.name, attrs);
+  render(node.children, types, values, out);
+  out.close();
+}
+
+function render(nodes: Node[], types: Uint8Array | null, values: Values | null, out: JsonBuilder): void {
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n]!;
     switch (node.k) {
-      case K.Element: {
-        let attrs = NO_ATTRS;
-        if (node.attrs.length > 0) {
-          attrs = [];
-          for (const a of node.attrs) attrs.push([a.name, attrValue(a, types, values)]);
-        }
-        out.open(node.name, attrs);
-        render(node.children, types, values, out);
-        out.close();
+      case K.Element:
+        if (node.emit !== null) node.emit(out.parentObject(), types, values);
+        else renderElement(node, types, values, out);
         break;
-      }
       case K.Value:
         out.text(node.v);
         break;
@@ -246,6 +265,169 @@ function render(nodes: Node[], types: Uint8Array | null, values: (Json | Node[])
         break;
     }
   }
+}
+
+/*
+ * Compiled templates. A template is parsed once per chunk; each of its elements then gets an `emit`
+ * function that writes the element straight into its parent object with the record's substitution
+ * values, doing what the builder above does for it (same keys, same order, same values) without
+ * walking the nodes, building attribute lists or keeping a stack. Element shapes the compiled forms
+ * do not cover (unnamed Data, a Data name from a substitution, several text pieces in a Data) go
+ * through the builder; so does a BinXML value, into the element the compiled code holds open.
+ */
+
+type ElementNode = Extract<Node, { k: K.Element }>;
+type Get = (types: Uint8Array | null, values: Values | null) => Json;
+
+/** The key an element gets in its parent: its name, or `Name_N` when a non-empty value holds the name. */
+function keyFor(p: Obj, name: string): string {
+  const cur = p[name];
+  if (cur === undefined || isPlaceholder(cur)) return name;
+  let slot = 1;
+  while (`${name}_${slot}` in p) slot++;
+  return `${name}_${slot}`;
+}
+
+/** A substitution's type (null past the array). */
+function substType(types: Uint8Array | null, i: number): number {
+  return types !== null && i < types.length ? types[i]! : T_NULL;
+}
+
+/** A text or attribute piece's value; BinXML and null substitutions are null. */
+function partGetter(p: Node): Get {
+  switch (p.k) {
+    case K.Value: {
+      const v = p.v;
+      return () => v;
+    }
+    case K.Subst: {
+      const i = p.i;
+      return (types, values) => {
+        const t = substType(types, i);
+        return t === T_NULL || t === T_BINXML ? null : (values![i] as Json);
+      };
+    }
+    default: {
+      const v = partValue(p, null, null);
+      return () => v;
+    }
+  }
+}
+
+/** The `#attributes` object of an element (attributes with a null value left out), or null. */
+function compileAttrs(attrs: Attr[]): ((types: Uint8Array | null, values: Values | null) => Obj | null) | null {
+  if (attrs.length === 0) return null;
+  const names = attrs.map((a) => a.name);
+  const gets: Get[] = attrs.map((a) =>
+    a.parts.length === 1 ? partGetter(a.parts[0]!) : (types, values) => attrValue(a, types, values),
+  );
+  if (names.includes("__proto__")) return null; // not met in practice: left to the builder
+  return (types, values) => {
+    let kept: Obj | null = null;
+    for (let i = 0; i < gets.length; i++) {
+      const v = gets[i]!(types, values);
+      if (v !== null) (kept ??= {})[names[i]!] = v;
+    }
+    return kept;
+  };
+}
+
+/** The builder's way, for one element into `p`. */
+function viaBuilder(node: ElementNode): Emit {
+  return (p, types, values) => renderElement(node, types, values, new JsonBuilder(p));
+}
+
+function isTextPart(n: Node): boolean {
+  return n.k === K.Value || n.k === K.Subst || n.k === K.Entity || n.k === K.CharRef;
+}
+
+/** `<Data Name="X">…</Data>` with a literal name and at most one text piece; null for the other shapes. */
+function compileNamedData(node: ElementNode): Emit | null {
+  const nameAttr = node.attrs.find((a) => a.name === "Name");
+  if (nameAttr?.parts.length !== 1 || nameAttr.parts[0]!.k !== K.Value) return null;
+  const key = textOf(nameAttr.parts[0]!.v);
+  if (key === "__proto__") return null;
+  const ch = node.children;
+  if (ch.length === 0)
+    return (p) => {
+      p[key] = "";
+    };
+  if (ch.length !== 1 || !isTextPart(ch[0]!)) return null;
+  const part = ch[0]!;
+  if (part.k === K.Subst) {
+    const i = part.i;
+    const slow = viaBuilder(node);
+    return (p, types, values) => {
+      const t = substType(types, i);
+      if (t === T_BINXML) return slow(p, types, values);
+      const v = t === T_NULL ? null : (values![i] as Json);
+      p[key] = v === null || v === "" ? "" : trimmedAll(v);
+    };
+  }
+  const v = partValue(part, null, null);
+  const fixed = v === null || v === "" ? "" : trimmedAll(v);
+  return (p) => {
+    p[key] = Array.isArray(fixed) ? fixed.slice() : fixed;
+  };
+}
+
+/** An element of a template as a function writing it into its parent (its child elements compiled first). */
+function compileElement(node: ElementNode): Emit {
+  for (const c of node.children) if (c.k === K.Element) c.emit = compileElement(c);
+  const name = node.name;
+  if (name === "__proto__") return viaBuilder(node);
+  if (name === "Data") return compileNamedData(node) ?? viaBuilder(node);
+  const attrsOf = compileAttrs(node.attrs);
+  if (attrsOf === null && node.attrs.length > 0) return viaBuilder(node);
+  const ch = node.children;
+  if (ch.length === 0)
+    return (p, types, values) => {
+      const a = attrsOf === null ? null : attrsOf(types, values);
+      p[keyFor(p, name)] = a === null ? null : { "#attributes": a };
+    };
+  if (ch.length === 1 && isTextPart(ch[0]!)) {
+    // One text piece: the element's value, trimmed.
+    const part = ch[0]!;
+    const i = part.k === K.Subst ? part.i : -1;
+    const get = partGetter(part);
+    const slow = viaBuilder(node);
+    return (p, types, values) => {
+      if (i >= 0 && substType(types, i) === T_BINXML) return slow(p, types, values);
+      let v = get(types, values);
+      const a = attrsOf === null ? null : attrsOf(types, values);
+      const key = keyFor(p, name);
+      if (v === null || v === "") p[key] = a === null ? null : { "#attributes": a };
+      else {
+        v = trimmedAll(v);
+        p[key] = a === null ? v : { "#attributes": a, "#text": v };
+      }
+    };
+  }
+  if (ch.every((c) => c.k === K.Element)) {
+    // Child elements only: an object holding them.
+    const emits = ch.map((c) => (c as ElementNode).emit!);
+    return (p, types, values) => {
+      const a = attrsOf === null ? null : attrsOf(types, values);
+      const obj: Obj = a === null ? {} : { "#attributes": a };
+      p[keyFor(p, name)] = obj;
+      for (let i = 0; i < emits.length; i++) emits[i]!(obj, types, values);
+    };
+  }
+  // Mixed content (elements, text, BinXML values): the builder's rules, with the element held open.
+  return (p, types, values) => {
+    const a = attrsOf === null ? null : attrsOf(types, values);
+    const key = keyFor(p, name);
+    p[key] = a === null ? null : { "#attributes": a };
+    const out = new JsonBuilder(p);
+    out.enter(p, key);
+    render(ch, types, values, out);
+    out.close();
+  };
+}
+
+/** Compiles a template's elements (`emit` on each), once per template and chunk. */
+export function compileTemplate(nodes: Node[]): void {
+  for (const n of nodes) if (n.k === K.Element) n.emit = compileElement(n);
 }
 
 /** The evtx_dump JSON object of a record's parsed fragment. */

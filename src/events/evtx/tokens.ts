@@ -4,7 +4,18 @@
  * values. Names and template definitions are addressed by their offset in the chunk; each chunk
  * keeps them in a `ChunkContext` so that a template is parsed once per chunk, not once per record.
  */
-import { type Json, readInline, readSized, T_BINXML, utf16 } from "./values.ts";
+import {
+  type Json,
+  putText,
+  readInline,
+  readSized,
+  T_BINXML,
+  textMark,
+  textRelease,
+  textSince,
+  textTop,
+  utf16,
+} from "./values.ts";
 
 export enum K {
   Element = 0,
@@ -20,20 +31,33 @@ export interface Attr {
   parts: Node[];
 }
 
+/** Substitution values of a template instance: decoded values, or parsed nodes for BinXML ones. */
+export type Values = (Json | Node[])[];
+
+/**
+ * An element of a template compiled into a function that writes it into its parent object
+ * (src/events/evtx/to-json.ts, `compileTemplate`); null for elements outside templates.
+ */
+export type Emit = (parent: { [k: string]: Json }, types: Uint8Array | null, values: Values | null) => void;
+
 export type Node =
-  | { k: K.Element; name: string; attrs: Attr[]; children: Node[] }
+  | { k: K.Element; name: string; attrs: Attr[]; children: Node[]; emit: Emit | null }
   | { k: K.Value; v: Json }
   | { k: K.Subst; i: number; optional: boolean }
   | { k: K.Entity; name: string }
   | { k: K.CharRef; code: number }
-  | { k: K.TemplateInstance; tpl: Node[]; types: Uint8Array; values: (Json | Node[])[] };
+  | { k: K.TemplateInstance; tpl: Node[]; types: Uint8Array; values: Values };
 
 export class ChunkContext {
   readonly dv: DataView;
   readonly names = new Map<number, string>();
   readonly templates = new Map<number, Node[]>();
   readonly b: Buffer;
-  constructor(bytes: Uint8Array) {
+  /** `compile`: called once on each template after it is parsed (the renderer compiles it). */
+  constructor(
+    bytes: Uint8Array,
+    private readonly compile?: (template: Node[]) => void,
+  ) {
     this.b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -63,6 +87,7 @@ export class ChunkContext {
       } catch (e) {
         throw new Error(`template defined at chunk offset 0x${off.toString(16)}: ${(e as Error).message}`);
       }
+      this.compile?.(t);
       this.templates.set(off, t);
     }
     return t;
@@ -255,7 +280,7 @@ export class TokenReader {
     } else {
       this.fail(`expected the end of element ${show(name)}'s start tag, found token 0x${close.toString(16)}`);
     }
-    return { k: K.Element, name, attrs, children };
+    return { k: K.Element, name, attrs, children, emit: null };
   }
 
   private templateInstance(): Node {
@@ -274,28 +299,45 @@ export class TokenReader {
     const tpl = this.ctx.templateAt(defOff);
     const count = this.u32();
     this.need(4 * count);
-    const sizes = new Uint16Array(count);
+    const desc = this.pos;
     const types = new Uint8Array(count);
-    for (let i = 0; i < count; i++) {
-      sizes[i] = this.dv.getUint16(this.pos, true);
-      types[i] = this.b[this.pos + 2]!;
-      this.pos += 4;
-    }
-    const values: (Json | Node[])[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      const size = sizes[i]!;
-      this.need(size);
-      const t = types[i]!;
-      if (t === T_BINXML) {
-        values[i] = size === 0 ? [] : new TokenReader(this.ctx, this.pos, this.pos + size, true).fragment();
-      } else {
-        try {
-          values[i] = readSized(this.b, this.dv, this.pos, size, t);
-        } catch (e) {
-          this.fail(`substitution ${i}: ${(e as Error).message}`);
+    for (let i = 0; i < count; i++) types[i] = this.b[desc + 4 * i + 2]!;
+    this.pos += 4 * count;
+    const values: Values = new Array(count);
+    // Text values go to the scratch text (values.ts) and become substrings of one string at the end:
+    // `texts` holds, per such value, its index and where its text starts and ends after `mark`.
+    const mark = textMark();
+    let texts: number[] | null = null;
+    try {
+      for (let i = 0; i < count; i++) {
+        const size = this.dv.getUint16(desc + 4 * i, true);
+        this.need(size);
+        const t = types[i]!;
+        if (t === T_BINXML) {
+          values[i] = size === 0 ? [] : new TokenReader(this.ctx, this.pos, this.pos + size, true).fragment();
+        } else {
+          const start = textTop();
+          if (putText(this.b, this.dv, this.pos, size, t)) (texts ??= []).push(i, start - mark, textTop() - mark);
+          else {
+            try {
+              values[i] = readSized(this.b, this.dv, this.pos, size, t);
+            } catch (e) {
+              this.fail(`substitution ${i}: ${(e as Error).message}`);
+            }
+          }
+        }
+        this.pos += size;
+      }
+      if (texts !== null) {
+        const all = textSince(mark);
+        for (let k = 0; k < texts.length; k += 3) {
+          const start = texts[k + 1]!;
+          const end = texts[k + 2]!;
+          values[texts[k]!] = start === end ? "" : all.substring(start, end);
         }
       }
-      this.pos += size;
+    } finally {
+      textRelease(mark);
     }
     return { k: K.TemplateInstance, tpl, types, values };
   }
