@@ -12,7 +12,7 @@
  * `evtx` keeps it). An array value (type | 0x80) stays a JSON array where evtx keeps only its last
  * element: nothing of the event is lost.
  */
-import { type Attr, type Emit, K, type Node, type Values } from "./tokens.ts";
+import { type Attr, type Emit, type Instance, K, type Node } from "./tokens.ts";
 import { type Json, T_BINXML, T_NULL, textOf } from "./values.ts";
 
 type Obj = { [k: string]: Json };
@@ -182,14 +182,14 @@ function trimmedAll(v: Json): Json {
 }
 
 /** An attribute's value: its one part, or its parts' text joined; null when it has no value. */
-function attrValue(a: Attr, types: Uint8Array | null, values: Values | null): Json {
+function attrValue(a: Attr, inst: Instance): Json {
   const parts = a.parts;
-  if (parts.length === 1) return partValue(parts[0]!, types, values);
+  if (parts.length === 1) return partValue(parts[0]!, inst);
   if (parts.length === 0) return null;
   let s = "";
   let any = false;
   for (const p of parts) {
-    const v = partValue(p, types, values);
+    const v = partValue(p, inst);
     if (v !== null) {
       s += textOf(v);
       any = true;
@@ -198,15 +198,16 @@ function attrValue(a: Attr, types: Uint8Array | null, values: Values | null): Js
   return any ? s : null;
 }
 
-function partValue(p: Node, types: Uint8Array | null, values: Values | null): Json {
+function partValue(p: Node, inst: Instance): Json {
   switch (p.k) {
     case K.Value:
       return p.v;
     case K.Subst: {
-      if (!types || p.i >= types.length) return null;
+      const types = inst.types;
+      if (p.i >= types.length) return null;
       const t = types[p.i]!;
       if (t === T_NULL || t === T_BINXML) return null;
-      return values![p.i] as Json;
+      return inst.values[p.i] as Json;
     }
     case K.Entity:
       return ENTITIES[p.name]!;
@@ -219,39 +220,43 @@ function partValue(p: Node, types: Uint8Array | null, values: Values | null): Js
 
 const NO_ATTRS: [string, Json][] = [];
 
+/** No substitutions (a record or BinXML value outside a template): every index is past the end. */
+const NO_INSTANCE: Instance = {
+  k: K.TemplateInstance,
+  tpl: [],
+  types: new Uint8Array(0),
+  values: [],
+  plain: new Uint8Array(0),
+} as Instance;
+
 /** One element through the builder, rule by rule (elements outside templates, and the rare shapes). */
-function renderElement(
-  node: Extract<Node, { k: K.Element }>,
-  types: Uint8Array | null,
-  values: Values | null,
-  out: JsonBuilder,
-): void {
+function renderElement(node: Extract<Node, { k: K.Element }>, inst: Instance, out: JsonBuilder): void {
   let attrs = NO_ATTRS;
   if (node.attrs.length > 0) {
     attrs = [];
-    for (const a of node.attrs) attrs.push([a.name, attrValue(a, types, values)]);
+    for (const a of node.attrs) attrs.push([a.name, attrValue(a, inst)]);
   }
   out.open(node.name, attrs);
-  render(node.children, types, values, out);
+  render(node.children, inst, out);
   out.close();
 }
 
-function render(nodes: Node[], types: Uint8Array | null, values: Values | null, out: JsonBuilder): void {
+function render(nodes: Node[], inst: Instance, out: JsonBuilder): void {
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n]!;
     switch (node.k) {
       case K.Element:
-        if (node.emit !== null) node.emit(out.parentObject(), types, values);
-        else renderElement(node, types, values, out);
+        if (node.emit !== null) node.emit(out.parentObject(), inst);
+        else renderElement(node, inst, out);
         break;
       case K.Value:
         out.text(node.v);
         break;
       case K.Subst: {
         // A null value (or one past the array) writes no text, optional substitution or not.
-        const t = types && node.i < types.length ? types[node.i]! : T_NULL;
-        if (t === T_BINXML) render(values![node.i] as Node[], null, null, out);
-        else if (t !== T_NULL) out.text(values![node.i] as Json);
+        const t = substType(inst.types, node.i);
+        if (t === T_BINXML) render(inst.values[node.i] as Node[], NO_INSTANCE, out);
+        else if (t !== T_NULL) out.text(inst.values[node.i] as Json);
         break;
       }
       case K.Entity:
@@ -261,7 +266,7 @@ function render(nodes: Node[], types: Uint8Array | null, values: Values | null, 
         out.text(String.fromCharCode(node.code));
         break;
       case K.TemplateInstance:
-        render(node.tpl, node.types, node.values, out);
+        render(node.tpl, node, out);
         break;
     }
   }
@@ -277,7 +282,7 @@ function render(nodes: Node[], types: Uint8Array | null, values: Values | null, 
  */
 
 type ElementNode = Extract<Node, { k: K.Element }>;
-type Get = (types: Uint8Array | null, values: Values | null) => Json;
+type Get = (inst: Instance) => Json;
 
 /** The key an element gets in its parent: its name, or `Name_N` when a non-empty value holds the name. */
 function keyFor(p: Obj, name: string): string {
@@ -289,8 +294,8 @@ function keyFor(p: Obj, name: string): string {
 }
 
 /** A substitution's type (null past the array). */
-function substType(types: Uint8Array | null, i: number): number {
-  return types !== null && i < types.length ? types[i]! : T_NULL;
+function substType(types: Uint8Array, i: number): number {
+  return i < types.length ? types[i]! : T_NULL;
 }
 
 /** A text or attribute piece's value; BinXML and null substitutions are null. */
@@ -302,30 +307,28 @@ function partGetter(p: Node): Get {
     }
     case K.Subst: {
       const i = p.i;
-      return (types, values) => {
-        const t = substType(types, i);
-        return t === T_NULL || t === T_BINXML ? null : (values![i] as Json);
+      return (inst) => {
+        const t = substType(inst.types, i);
+        return t === T_NULL || t === T_BINXML ? null : (inst.values[i] as Json);
       };
     }
     default: {
-      const v = partValue(p, null, null);
+      const v = partValue(p, NO_INSTANCE);
       return () => v;
     }
   }
 }
 
 /** The `#attributes` object of an element (attributes with a null value left out), or null. */
-function compileAttrs(attrs: Attr[]): ((types: Uint8Array | null, values: Values | null) => Obj | null) | null {
+function compileAttrs(attrs: Attr[]): ((inst: Instance) => Obj | null) | null {
   if (attrs.length === 0) return null;
   const names = attrs.map((a) => a.name);
-  const gets: Get[] = attrs.map((a) =>
-    a.parts.length === 1 ? partGetter(a.parts[0]!) : (types, values) => attrValue(a, types, values),
-  );
+  const gets: Get[] = attrs.map((a) => (a.parts.length === 1 ? partGetter(a.parts[0]!) : (inst) => attrValue(a, inst)));
   if (names.includes("__proto__")) return null; // not met in practice: left to the builder
-  return (types, values) => {
+  return (inst) => {
     let kept: Obj | null = null;
     for (let i = 0; i < gets.length; i++) {
-      const v = gets[i]!(types, values);
+      const v = gets[i]!(inst);
       if (v !== null) (kept ??= {})[names[i]!] = v;
     }
     return kept;
@@ -334,7 +337,7 @@ function compileAttrs(attrs: Attr[]): ((types: Uint8Array | null, values: Values
 
 /** The builder's way, for one element into `p`. */
 function viaBuilder(node: ElementNode): Emit {
-  return (p, types, values) => renderElement(node, types, values, new JsonBuilder(p));
+  return (p, inst) => renderElement(node, inst, new JsonBuilder(p));
 }
 
 function isTextPart(n: Node): boolean {
@@ -343,10 +346,8 @@ function isTextPart(n: Node): boolean {
 
 /** `<Data Name="X">…</Data>` with a literal name and at most one text piece; null for the other shapes. */
 function compileNamedData(node: ElementNode): Emit | null {
-  const nameAttr = node.attrs.find((a) => a.name === "Name");
-  if (nameAttr?.parts.length !== 1 || nameAttr.parts[0]!.k !== K.Value) return null;
-  const key = textOf(nameAttr.parts[0]!.v);
-  if (key === "__proto__") return null;
+  const key = literalDataName(node);
+  if (key === null || key === "__proto__") return null;
   const ch = node.children;
   if (ch.length === 0)
     return (p) => {
@@ -357,33 +358,78 @@ function compileNamedData(node: ElementNode): Emit | null {
   if (part.k === K.Subst) {
     const i = part.i;
     const slow = viaBuilder(node);
-    return (p, types, values) => {
-      const t = substType(types, i);
-      if (t === T_BINXML) return slow(p, types, values);
-      const v = t === T_NULL ? null : (values![i] as Json);
-      p[key] = v === null || v === "" ? "" : trimmedAll(v);
+    return (p, inst) => {
+      const t = substType(inst.types, i);
+      if (t === T_BINXML) return slow(p, inst);
+      const v = t === T_NULL ? null : (inst.values[i] as Json);
+      p[key] = v === null || v === "" ? "" : inst.plain[i] === 1 ? v : trimmedAll(v);
     };
   }
-  const v = partValue(part, null, null);
+  const v = partValue(part, NO_INSTANCE);
   const fixed = v === null || v === "" ? "" : trimmedAll(v);
   return (p) => {
     p[key] = Array.isArray(fixed) ? fixed.slice() : fixed;
   };
 }
 
-/** An element of a template as a function writing it into its parent (its child elements compiled first). */
-function compileElement(node: ElementNode): Emit {
-  for (const c of node.children) if (c.k === K.Element) c.emit = compileElement(c);
+/** The literal name of a `<Data Name="X">`, or null (no Name, or one from a substitution). */
+function literalDataName(node: ElementNode): string | null {
+  const nameAttr = node.attrs.find((a) => a.name === "Name");
+  if (nameAttr?.parts.length !== 1 || nameAttr.parts[0]!.k !== K.Value) return null;
+  return textOf(nameAttr.parts[0]!.v);
+}
+
+/**
+ * Per child of an element holding only child elements: true when it surely finds its name free in
+ * the object (no earlier sibling can have written that key, nor `Name_N` of it, and it is no name the
+ * object inherits), so that its compiled code skips the repeated-name check. Data children: false
+ * (they do not use it).
+ */
+function namesFree(children: Node[]): boolean[] {
+  const out: boolean[] = [];
+  const written: string[] = []; // keys earlier siblings may write ("Name_" prefixes as "Name")
+  let unknown = false; // an earlier Data sibling whose key is not literal
+  for (const c of children as ElementNode[]) {
+    if (c.name === "Data") {
+      out.push(false);
+      const key = literalDataName(c);
+      if (key === null) unknown = true;
+      else written.push(key);
+      continue;
+    }
+    const name = c.name;
+    let free = !unknown && !(name in Object.prototype) && !name.startsWith("#");
+    for (let k = 0; free && k < written.length; k++) {
+      const w = written[k]!;
+      if (w === name || name.startsWith(`${w}_`)) free = false;
+    }
+    out.push(free);
+    written.push(name);
+  }
+  return out;
+}
+
+/**
+ * An element of a template as a function writing it into its parent (its child elements compiled
+ * first). `fresh`: its name is surely free in the parent (`namesFree`).
+ */
+function compileElement(node: ElementNode, fresh = false): Emit {
+  const ch = node.children;
+  const onlyElements = ch.length > 0 && ch.every((c) => c.k === K.Element);
+  const free = onlyElements ? namesFree(ch) : null;
+  for (let j = 0; j < ch.length; j++) {
+    const c = ch[j]!;
+    if (c.k === K.Element) c.emit = compileElement(c, free !== null && free[j]!);
+  }
   const name = node.name;
   if (name === "__proto__") return viaBuilder(node);
   if (name === "Data") return compileNamedData(node) ?? viaBuilder(node);
   const attrsOf = compileAttrs(node.attrs);
   if (attrsOf === null && node.attrs.length > 0) return viaBuilder(node);
-  const ch = node.children;
   if (ch.length === 0)
-    return (p, types, values) => {
-      const a = attrsOf === null ? null : attrsOf(types, values);
-      p[keyFor(p, name)] = a === null ? null : { "#attributes": a };
+    return (p, inst) => {
+      const a = attrsOf === null ? null : attrsOf(inst);
+      p[fresh ? name : keyFor(p, name)] = a === null ? null : { "#attributes": a };
     };
   if (ch.length === 1 && isTextPart(ch[0]!)) {
     // One text piece: the element's value, trimmed.
@@ -391,36 +437,36 @@ function compileElement(node: ElementNode): Emit {
     const i = part.k === K.Subst ? part.i : -1;
     const get = partGetter(part);
     const slow = viaBuilder(node);
-    return (p, types, values) => {
-      if (i >= 0 && substType(types, i) === T_BINXML) return slow(p, types, values);
-      let v = get(types, values);
-      const a = attrsOf === null ? null : attrsOf(types, values);
-      const key = keyFor(p, name);
+    return (p, inst) => {
+      if (i >= 0 && substType(inst.types, i) === T_BINXML) return slow(p, inst);
+      let v = get(inst);
+      const a = attrsOf === null ? null : attrsOf(inst);
+      const key = fresh ? name : keyFor(p, name);
       if (v === null || v === "") p[key] = a === null ? null : { "#attributes": a };
       else {
-        v = trimmedAll(v);
+        if (i < 0 || inst.plain[i] !== 1) v = trimmedAll(v);
         p[key] = a === null ? v : { "#attributes": a, "#text": v };
       }
     };
   }
-  if (ch.every((c) => c.k === K.Element)) {
+  if (onlyElements) {
     // Child elements only: an object holding them.
     const emits = ch.map((c) => (c as ElementNode).emit!);
-    return (p, types, values) => {
-      const a = attrsOf === null ? null : attrsOf(types, values);
+    return (p, inst) => {
+      const a = attrsOf === null ? null : attrsOf(inst);
       const obj: Obj = a === null ? {} : { "#attributes": a };
-      p[keyFor(p, name)] = obj;
-      for (let i = 0; i < emits.length; i++) emits[i]!(obj, types, values);
+      p[fresh ? name : keyFor(p, name)] = obj;
+      for (let i = 0; i < emits.length; i++) emits[i]!(obj, inst);
     };
   }
   // Mixed content (elements, text, BinXML values): the builder's rules, with the element held open.
-  return (p, types, values) => {
-    const a = attrsOf === null ? null : attrsOf(types, values);
-    const key = keyFor(p, name);
+  return (p, inst) => {
+    const a = attrsOf === null ? null : attrsOf(inst);
+    const key = fresh ? name : keyFor(p, name);
     p[key] = a === null ? null : { "#attributes": a };
     const out = new JsonBuilder(p);
     out.enter(p, key);
-    render(ch, types, values, out);
+    render(ch, inst, out);
     out.close();
   };
 }
@@ -433,6 +479,6 @@ export function compileTemplate(nodes: Node[]): void {
 /** The evtx_dump JSON object of a record's parsed fragment. */
 export function toJson(nodes: Node[]): Obj {
   const out = new JsonBuilder();
-  render(nodes, null, null, out);
+  render(nodes, NO_INSTANCE, out);
   return out.finish();
 }

@@ -38,7 +38,17 @@ export type Values = (Json | Node[])[];
  * An element of a template compiled into a function that writes it into its parent object
  * (src/events/evtx/to-json.ts, `compileTemplate`); null for elements outside templates.
  */
-export type Emit = (parent: { [k: string]: Json }, types: Uint8Array | null, values: Values | null) => void;
+export type Emit = (parent: { [k: string]: Json }, inst: Instance) => void;
+
+/**
+ * A template instance's substitutions: each value's type, the value, and `plain[i]` = 1 when value i
+ * is text known to have no white space to trim at either end (read from its bytes).
+ */
+export interface Instance {
+  types: Uint8Array;
+  values: Values;
+  plain: Uint8Array;
+}
 
 export type Node =
   | { k: K.Element; name: string; attrs: Attr[]; children: Node[]; emit: Emit | null }
@@ -46,7 +56,7 @@ export type Node =
   | { k: K.Subst; i: number; optional: boolean }
   | { k: K.Entity; name: string }
   | { k: K.CharRef; code: number }
-  | { k: K.TemplateInstance; tpl: Node[]; types: Uint8Array; values: Values };
+  | { k: K.TemplateInstance; tpl: Node[]; types: Uint8Array; values: Values; plain: Uint8Array };
 
 export class ChunkContext {
   readonly dv: DataView;
@@ -304,6 +314,7 @@ export class TokenReader {
     for (let i = 0; i < count; i++) types[i] = this.b[desc + 4 * i + 2]!;
     this.pos += 4 * count;
     const values: Values = new Array(count);
+    const plain = new Uint8Array(count);
     // Text values go to the scratch text (values.ts) and become substrings of one string at the end:
     // `texts` holds, per such value, its index and where its text starts and ends after `mark`.
     const mark = textMark();
@@ -317,8 +328,11 @@ export class TokenReader {
           values[i] = size === 0 ? [] : new TokenReader(this.ctx, this.pos, this.pos + size, true).fragment();
         } else {
           const start = textTop();
-          if (putText(this.b, this.dv, this.pos, size, t)) (texts ??= []).push(i, start - mark, textTop() - mark);
-          else {
+          const put = putText(this.b, this.dv, this.pos, size, t);
+          if (put !== 0) {
+            (texts ??= []).push(i, start - mark, textTop() - mark);
+            if (put === 1) plain[i] = 1;
+          } else {
             try {
               values[i] = readSized(this.b, this.dv, this.pos, size, t);
             } catch (e) {
@@ -339,6 +353,6 @@ export class TokenReader {
     } finally {
       textRelease(mark);
     }
-    return { k: K.TemplateInstance, tpl, types, values };
+    return { k: K.TemplateInstance, tpl, types, values, plain };
   }
 }

@@ -397,11 +397,17 @@ function put2(v: number): void {
   scratch[top++] = 48 + (v % 10);
 }
 
+/** White space at a text's ends (as String.prototype.trim sees it), for characters below U+0100. */
+function spaceByte(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0x85 || c === 0xa0;
+}
+
 /**
- * Writes the text of a value of type `t` in `size` bytes at `off` and returns true, or returns false
- * (nothing written) when the value is not one the scratch text covers.
+ * Writes the text of a value of type `t` in `size` bytes at `off`: returns 1 when written (and it has
+ * no white space at either end), 2 when written with white space at an end, 0 (nothing written) when
+ * the value is not one the scratch text covers.
  */
-export function putText(b: Buffer, dv: DataView, off: number, size: number, t: number): boolean {
+export function putText(b: Buffer, dv: DataView, off: number, size: number, t: number): 0 | 1 | 2 {
   switch (t) {
     case T_STRING: {
       const n = size >>> 1;
@@ -412,13 +418,14 @@ export function putText(b: Buffer, dv: DataView, off: number, size: number, t: n
         scratch[p++] = b[j]!;
         high |= b[j + 1]!;
       }
-      if (high !== 0) return false;
+      if (high !== 0) return 0;
       while (p > top && scratch[p - 1] === 0) p--; // trailing NULs, as stripNuls
+      const spaced = p > top && (spaceByte(scratch[top]!) || spaceByte(scratch[p - 1]!));
       top = p;
-      return true;
+      return spaced ? 2 : 1;
     }
     case 0x0f: {
-      if (size !== 16) return false;
+      if (size !== 16) return 0;
       room(36);
       putByteHex(b[off + 3]!, HEX_UPPER);
       putByteHex(b[off + 2]!, HEX_UPPER);
@@ -435,15 +442,15 @@ export function putText(b: Buffer, dv: DataView, off: number, size: number, t: n
       putByteHex(b[off + 9]!, HEX_UPPER);
       scratch[top++] = 45;
       for (let i = 10; i < 16; i++) putByteHex(b[off + i]!, HEX_UPPER);
-      return true;
+      return 1;
     }
     case 0x14:
-      if (size !== 4) return false;
+      if (size !== 4) return 0;
       room(10);
       scratch[top++] = 48;
       scratch[top++] = 120;
       putHex(dv.getUint32(off, true), 1);
-      return true;
+      return 1;
     case 0x10:
     case 0x15: {
       if (size === 4 && t === 0x10) {
@@ -451,9 +458,9 @@ export function putText(b: Buffer, dv: DataView, off: number, size: number, t: n
         scratch[top++] = 48;
         scratch[top++] = 120;
         putHex(dv.getUint32(off, true), 1);
-        return true;
+        return 1;
       }
-      if (size !== 8) return false;
+      if (size !== 8) return 0;
       const lo = dv.getUint32(off, true);
       const hi = dv.getUint32(off + 4, true);
       room(18);
@@ -464,10 +471,10 @@ export function putText(b: Buffer, dv: DataView, off: number, size: number, t: n
         putHex(hi, 1);
         putHex(lo, 8);
       }
-      return true;
+      return 1;
     }
     case 0x11: {
-      if (size !== 8) return false;
+      if (size !== 8) return 0;
       // As `filetime`: ticks = hi * 2^32 + lo, and 2^32 = 429 * 10^7 + 4967296.
       const lo = dv.getUint32(off, true);
       const hi = dv.getUint32(off + 4, true);
@@ -475,7 +482,7 @@ export function putText(b: Buffer, dv: DataView, off: number, size: number, t: n
       const secs = hi * 429 + Math.floor(rest / 1e7);
       const ticks = rest % 1e7;
       const unix = secs - 11644473600;
-      if (unix < -11644473600 || unix > 253402300799) return false; // years 1601–9999 only
+      if (unix < -11644473600 || unix > 253402300799) return 0; // years 1601–9999 only
       const days = Math.floor(unix / 86400);
       let sod = unix - days * 86400;
       // Civil date from days since 1970-01-01 (H. Hinnant's algorithm, proleptic Gregorian as Date).
@@ -510,12 +517,12 @@ export function putText(b: Buffer, dv: DataView, off: number, size: number, t: n
       put2(Math.floor(micros / 100) % 100);
       put2(micros % 100);
       scratch[top++] = 90;
-      return true;
+      return 1;
     }
     case 0x13: {
-      if (size < 8) return false;
+      if (size < 8) return 0;
       const count = b[off + 1]!;
-      if (8 + 4 * count > size) return false;
+      if (8 + 4 * count > size) return 0;
       room(2 + 4 + 16 + 11 * count);
       scratch[top++] = 83; // S-rev-auth
       scratch[top++] = 45;
@@ -528,9 +535,9 @@ export function putText(b: Buffer, dv: DataView, off: number, size: number, t: n
         scratch[top++] = 45;
         putDecimal(dv.getUint32(off + 8 + 4 * i, true));
       }
-      return true;
+      return 1;
     }
     default:
-      return false;
+      return 0;
   }
 }
