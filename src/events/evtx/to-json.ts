@@ -401,7 +401,7 @@ function namesFree(children: Node[]): boolean[] {
     let free = !unknown && !(name in Object.prototype) && !name.startsWith("#");
     for (let k = 0; free && k < written.length; k++) {
       const w = written[k]!;
-      if (w === name || name.startsWith(`${w}_`)) free = false;
+      if (w === name || (name.charCodeAt(w.length) === 95 && name.startsWith(w))) free = false; // "w_…"
     }
     out.push(free);
     written.push(name);
@@ -460,7 +460,7 @@ function compileElement(node: ElementNode, fresh = false): Emit {
     };
   }
   // Mixed content (elements, text, BinXML values): the builder's rules, with the element held open.
-  return (p, inst) => {
+  const general: Emit = (p, inst) => {
     const a = attrsOf === null ? null : attrsOf(inst);
     const key = fresh ? name : keyFor(p, name);
     p[key] = a === null ? null : { "#attributes": a };
@@ -469,6 +469,51 @@ function compileElement(node: ElementNode, fresh = false): Emit {
     render(ch, inst, out);
     out.close();
   };
+  if (!ch.every((c) => c.k === K.Element || c.k === K.Subst)) return general;
+  // Elements and substitutions (`<Event><System>…</System>%1</Event>`, %1 the event's data as BinXML):
+  // when every substitution is null or BinXML made of compiled template instances, the element is
+  // an object holding what they write (made at the first element, as the builder does); else `general`.
+  const substs = ch.filter((c) => c.k === K.Subst).map((c) => c.i);
+  return (p, inst) => {
+    for (let k = 0; k < substs.length; k++) {
+      const i = substs[k]!;
+      const t = substType(inst.types, i);
+      if (t !== T_NULL && (t !== T_BINXML || !compiledFragment(inst.values[i] as Node[]))) return general(p, inst);
+    }
+    const a = attrsOf === null ? null : attrsOf(inst);
+    const key = fresh ? name : keyFor(p, name);
+    let obj: Obj | null = a === null ? null : { "#attributes": a };
+    p[key] = obj;
+    for (let n = 0; n < ch.length; n++) {
+      const c = ch[n]!;
+      if (c.k === K.Element) {
+        if (obj === null) p[key] = obj = {};
+        c.emit!(obj, inst);
+      } else if (c.k === K.Subst && substType(inst.types, c.i) === T_BINXML) {
+        const frag = inst.values[c.i] as Node[];
+        for (let f = 0; f < frag.length; f++) {
+          const ti = frag[f] as Extract<Node, { k: K.TemplateInstance }>;
+          for (let e = 0; e < ti.tpl.length; e++) {
+            if (obj === null) p[key] = obj = {};
+            (ti.tpl[e] as ElementNode).emit!(obj, ti);
+          }
+        }
+      }
+    }
+  };
+}
+
+/** True when a fragment is only template instances whose templates are only (compiled) elements. */
+function compiledFragment(nodes: Node[]): boolean {
+  for (let f = 0; f < nodes.length; f++) {
+    const n = nodes[f]!;
+    if (n.k !== K.TemplateInstance) return false;
+    for (let e = 0; e < n.tpl.length; e++) {
+      const x = n.tpl[e]!;
+      if (x.k !== K.Element || x.emit === null) return false;
+    }
+  }
+  return true;
 }
 
 /** Compiles a template's elements (`emit` on each), once per template and chunk. */
@@ -478,6 +523,15 @@ export function compileTemplate(nodes: Node[]): void {
 
 /** The evtx_dump JSON object of a record's parsed fragment. */
 export function toJson(nodes: Node[]): Obj {
+  if (compiledFragment(nodes)) {
+    // Template instances of compiled elements (nearly every record): straight into the root.
+    const root: Obj = {};
+    for (let f = 0; f < nodes.length; f++) {
+      const ti = nodes[f] as Extract<Node, { k: K.TemplateInstance }>;
+      for (let e = 0; e < ti.tpl.length; e++) (ti.tpl[e] as ElementNode).emit!(root, ti);
+    }
+    return root;
+  }
   const out = new JsonBuilder();
   render(nodes, NO_INSTANCE, out);
   return out.finish();

@@ -14,6 +14,7 @@ import {
   textRelease,
   textSince,
   textTop,
+  units16,
   utf16,
 } from "./values.ts";
 
@@ -63,6 +64,8 @@ export class ChunkContext {
   readonly names = new Map<number, string>();
   readonly templates = new Map<number, Node[]>();
   readonly b: Buffer;
+  /** The bytes as 16-bit units, for aligned strings (null when the platform or offset does not allow). */
+  readonly u16: Uint16Array | null;
   /** `compile`: called once on each template after it is parsed (the renderer compiles it). */
   constructor(
     bytes: Uint8Array,
@@ -70,6 +73,7 @@ export class ChunkContext {
   ) {
     this.b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.u16 = units16(bytes);
   }
 
   nameAt(off: number): string {
@@ -328,7 +332,7 @@ export class TokenReader {
           values[i] = size === 0 ? [] : new TokenReader(this.ctx, this.pos, this.pos + size, true).fragment();
         } else {
           const start = textTop();
-          const put = putText(this.b, this.dv, this.pos, size, t);
+          const put = putText(this.b, this.dv, this.pos, size, t, this.ctx.u16);
           if (put !== 0) {
             (texts ??= []).push(i, start - mark, textTop() - mark);
             if (put === 1) plain[i] = 1;

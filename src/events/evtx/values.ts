@@ -332,6 +332,14 @@ export function textOf(v: Json): string {
  * the scratch space after the outer one's and give it back (`textMark` / `textRelease`).
  */
 let scratch = Buffer.allocUnsafe(1 << 17);
+
+/** A chunk's bytes as little-endian 16-bit units (`putText`'s aligned strings), when the platform and the offset allow. */
+export function units16(b: Uint8Array): Uint16Array | null {
+  if (!LITTLE_ENDIAN || (b.byteOffset & 1) !== 0) return null;
+  return new Uint16Array(b.buffer, b.byteOffset, b.byteLength >>> 1);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 let top = 0;
 
 const HEX_LOWER = new Uint8Array(16);
@@ -407,18 +415,36 @@ function spaceByte(c: number): boolean {
  * no white space at either end), 2 when written with white space at an end, 0 (nothing written) when
  * the value is not one the scratch text covers.
  */
-export function putText(b: Buffer, dv: DataView, off: number, size: number, t: number): 0 | 1 | 2 {
+export function putText(
+  b: Buffer,
+  dv: DataView,
+  off: number,
+  size: number,
+  t: number,
+  u16: Uint16Array | null,
+): 0 | 1 | 2 {
   switch (t) {
     case T_STRING: {
       const n = size >>> 1;
       room(n);
       let p = top;
-      let high = 0;
-      for (let j = off, e = off + 2 * n; j < e; j += 2) {
-        scratch[p++] = b[j]!;
-        high |= b[j + 1]!;
+      if (u16 !== null && (off & 1) === 0) {
+        // Aligned: one 16-bit load per character.
+        let or = 0;
+        for (let j = off >>> 1, e = j + n; j < e; j++) {
+          const c = u16[j]!;
+          scratch[p++] = c;
+          or |= c;
+        }
+        if (or > 0xff) return 0;
+      } else {
+        let high = 0;
+        for (let j = off, e = off + 2 * n; j < e; j += 2) {
+          scratch[p++] = b[j]!;
+          high |= b[j + 1]!;
+        }
+        if (high !== 0) return 0;
       }
-      if (high !== 0) return 0;
       while (p > top && scratch[p - 1] === 0) p--; // trailing NULs, as stripNuls
       const spaced = p > top && (spaceByte(scratch[top]!) || spaceByte(scratch[p - 1]!));
       top = p;
