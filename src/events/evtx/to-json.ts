@@ -226,7 +226,7 @@ const NO_INSTANCE: Instance = {
   tpl: [],
   types: new Uint8Array(0),
   values: [],
-  plain: new Uint8Array(0),
+  rough: null,
 } as Instance;
 
 /** One element through the builder, rule by rule (elements outside templates, and the rare shapes). */
@@ -362,7 +362,7 @@ function compileNamedData(node: ElementNode): Emit | null {
       const t = substType(inst.types, i);
       if (t === T_BINXML) return slow(p, inst);
       const v = t === T_NULL ? null : (inst.values[i] as Json);
-      p[key] = v === null || v === "" ? "" : inst.plain[i] === 1 ? v : trimmedAll(v);
+      p[key] = v === null || v === "" ? "" : inst.rough !== null && inst.rough[i] === 1 ? trimmedAll(v) : v;
     };
   }
   const v = partValue(part, NO_INSTANCE);
@@ -444,7 +444,7 @@ function compileElement(node: ElementNode, fresh = false): Emit {
       const key = fresh ? name : keyFor(p, name);
       if (v === null || v === "") p[key] = a === null ? null : { "#attributes": a };
       else {
-        if (i < 0 || inst.plain[i] !== 1) v = trimmedAll(v);
+        if (i < 0 || (inst.rough !== null && inst.rough[i] === 1)) v = trimmedAll(v);
         p[key] = a === null ? v : { "#attributes": a, "#text": v };
       }
     };

@@ -42,13 +42,14 @@ export type Values = (Json | Node[])[];
 export type Emit = (parent: { [k: string]: Json }, inst: Instance) => void;
 
 /**
- * A template instance's substitutions: each value's type, the value, and `plain[i]` = 1 when value i
- * is text known to have no white space to trim at either end (read from its bytes).
+ * A template instance's substitutions: each value's type and the value. `rough` marks (1) the text
+ * values that may have white space to trim at an end: text read as bytes (values.ts `putText`) is
+ * known from its bytes, other strings are marked; null when no value is marked (the common case).
  */
 export interface Instance {
   types: Uint8Array;
   values: Values;
-  plain: Uint8Array;
+  rough: Uint8Array | null;
 }
 
 export type Node =
@@ -57,7 +58,7 @@ export type Node =
   | { k: K.Subst; i: number; optional: boolean }
   | { k: K.Entity; name: string }
   | { k: K.CharRef; code: number }
-  | { k: K.TemplateInstance; tpl: Node[]; types: Uint8Array; values: Values; plain: Uint8Array };
+  | { k: K.TemplateInstance; tpl: Node[]; types: Uint8Array; values: Values; rough: Uint8Array | null };
 
 export class ChunkContext {
   readonly dv: DataView;
@@ -318,7 +319,7 @@ export class TokenReader {
     for (let i = 0; i < count; i++) types[i] = this.b[desc + 4 * i + 2]!;
     this.pos += 4 * count;
     const values: Values = new Array(count);
-    const plain = new Uint8Array(count);
+    let rough: Uint8Array | null = null;
     // Text values go to the scratch text (values.ts) and become substrings of one string at the end:
     // `texts` holds, per such value, its index and where its text starts and ends after `mark`.
     const mark = textMark();
@@ -335,13 +336,16 @@ export class TokenReader {
           const put = putText(this.b, this.dv, this.pos, size, t, this.ctx.u16);
           if (put !== 0) {
             (texts ??= []).push(i, start - mark, textTop() - mark);
-            if (put === 1) plain[i] = 1;
+            if (put === 2) (rough ??= new Uint8Array(count))[i] = 1;
           } else {
+            let v: Json = null;
             try {
-              values[i] = readSized(this.b, this.dv, this.pos, size, t);
+              v = readSized(this.b, this.dv, this.pos, size, t);
             } catch (e) {
               this.fail(`substitution ${i}: ${(e as Error).message}`);
             }
+            values[i] = v;
+            if (typeof v === "string" || Array.isArray(v)) (rough ??= new Uint8Array(count))[i] = 1;
           }
         }
         this.pos += size;
@@ -357,6 +361,6 @@ export class TokenReader {
     } finally {
       textRelease(mark);
     }
-    return { k: K.TemplateInstance, tpl, types, values, plain };
+    return { k: K.TemplateInstance, tpl, types, values, rough };
   }
 }
