@@ -14,7 +14,7 @@ import {
   textRelease,
   textSince,
   textTop,
-  units16,
+  units,
   utf16,
 } from "./values.ts";
 
@@ -65,8 +65,9 @@ export class ChunkContext {
   readonly names = new Map<number, string>();
   readonly templates = new Map<number, Node[]>();
   readonly b: Buffer;
-  /** The bytes as 16-bit units, for aligned strings (null when the platform or offset does not allow). */
+  /** The bytes as 16- and 32-bit units, for aligned strings (null when the platform or offset does not allow). */
   readonly u16: Uint16Array | null;
+  readonly u32: Int32Array | null;
   /** `compile`: called once on each template after it is parsed (the renderer compiles it). */
   constructor(
     bytes: Uint8Array,
@@ -74,7 +75,9 @@ export class ChunkContext {
   ) {
     this.b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.u16 = units16(bytes);
+    const u = units(bytes);
+    this.u16 = u === null ? null : u[0];
+    this.u32 = u === null ? null : u[1];
   }
 
   nameAt(off: number): string {
@@ -333,7 +336,7 @@ export class TokenReader {
           values[i] = size === 0 ? [] : new TokenReader(this.ctx, this.pos, this.pos + size, true).fragment();
         } else {
           const start = textTop();
-          const put = putText(this.b, this.dv, this.pos, size, t, this.ctx.u16);
+          const put = putText(this.b, this.dv, this.pos, size, t, this.ctx.u16, this.ctx.u32);
           if (put !== 0) {
             (texts ??= []).push(i, start - mark, textTop() - mark);
             if (put === 2) (rough ??= new Uint8Array(count))[i] = 1;

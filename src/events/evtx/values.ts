@@ -333,10 +333,16 @@ export function textOf(v: Json): string {
  */
 let scratch = Buffer.allocUnsafe(1 << 17);
 
-/** A chunk's bytes as little-endian 16-bit units (`putText`'s aligned strings), when the platform and the offset allow. */
-export function units16(b: Uint8Array): Uint16Array | null {
-  if (!LITTLE_ENDIAN || (b.byteOffset & 1) !== 0) return null;
-  return new Uint16Array(b.buffer, b.byteOffset, b.byteLength >>> 1);
+/**
+ * A chunk's bytes as little-endian 16- and 32-bit units (`putText`'s aligned strings), when the
+ * platform allows and the chunk starts at a multiple of 4.
+ */
+export function units(b: Uint8Array): [Uint16Array, Int32Array] | null {
+  if (!LITTLE_ENDIAN || (b.byteOffset & 3) !== 0) return null;
+  return [
+    new Uint16Array(b.buffer, b.byteOffset, b.byteLength >>> 1),
+    new Int32Array(b.buffer, b.byteOffset, b.byteLength >>> 2),
+  ];
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -422,21 +428,36 @@ export function putText(
   size: number,
   t: number,
   u16: Uint16Array | null,
+  u32: Int32Array | null,
 ): 0 | 1 | 2 {
   switch (t) {
     case T_STRING: {
       const n = size >>> 1;
       room(n);
       let p = top;
-      if (u16 !== null && (off & 1) === 0) {
-        // Aligned: one 16-bit load per character.
+      if (u32 !== null && (off & 1) === 0) {
+        // Aligned: two characters per 32-bit load (one 16-bit load at an odd character position).
         let or = 0;
-        for (let j = off >>> 1, e = j + n; j < e; j++) {
-          const c = u16[j]!;
+        let j = off;
+        const e = off + 2 * n;
+        if ((j & 2) !== 0 && j < e) {
+          const c = u16![j >>> 1]!;
+          scratch[p++] = c;
+          or = c;
+          j += 2;
+        }
+        for (; j + 4 <= e; j += 4) {
+          const w = u32[j >>> 2]!;
+          scratch[p++] = w;
+          scratch[p++] = w >>> 16;
+          or |= w;
+        }
+        if (j < e) {
+          const c = u16![j >>> 1]!;
           scratch[p++] = c;
           or |= c;
         }
-        if (or > 0xff) return 0;
+        if ((or & 0xff00ff00) !== 0) return 0;
       } else {
         let high = 0;
         for (let j = off, e = off + 2 * n; j < e; j += 2) {
