@@ -18,6 +18,10 @@ import {
   utf16,
 } from "./values.ts";
 
+/** Pairs (value index, end of its text) of the template instances being read (see `templateInstance`). */
+let spans = new Int32Array(1024);
+let spanTop = 0;
+
 export enum K {
   Element = 0,
   Value = 1,
@@ -323,10 +327,11 @@ export class TokenReader {
     this.pos += 4 * count;
     const values: Values = new Array(count);
     let rough: Uint8Array | null = null;
-    // Text values go to the scratch text (values.ts) and become substrings of one string at the end:
-    // `texts` holds, per such value, its index and where its text starts and ends after `mark`.
+    // Text values go to the scratch text (values.ts) and become substrings of one string at the end.
+    // Their texts follow one another there (a nested instance gives its space back), so `spans` holds,
+    // per such value, its index and where its text ends after `mark`.
     const mark = textMark();
-    let texts: number[] | null = null;
+    const span0 = spanTop;
     try {
       for (let i = 0; i < count; i++) {
         const size = this.dv.getUint16(desc + 4 * i, true);
@@ -335,10 +340,15 @@ export class TokenReader {
         if (t === T_BINXML) {
           values[i] = size === 0 ? [] : new TokenReader(this.ctx, this.pos, this.pos + size, true).fragment();
         } else {
-          const start = textTop();
           const put = putText(this.b, this.dv, this.pos, size, t, this.ctx.u16, this.ctx.u32);
           if (put !== 0) {
-            (texts ??= []).push(i, start - mark, textTop() - mark);
+            if (spanTop + 2 > spans.length) {
+              const more = new Int32Array(2 * spans.length);
+              more.set(spans);
+              spans = more;
+            }
+            spans[spanTop++] = i;
+            spans[spanTop++] = textTop() - mark;
             if (put === 2) (rough ??= new Uint8Array(count))[i] = 1;
           } else {
             let v: Json = null;
@@ -353,15 +363,17 @@ export class TokenReader {
         }
         this.pos += size;
       }
-      if (texts !== null) {
+      if (spanTop > span0) {
         const all = textSince(mark);
-        for (let k = 0; k < texts.length; k += 3) {
-          const start = texts[k + 1]!;
-          const end = texts[k + 2]!;
-          values[texts[k]!] = start === end ? "" : all.substring(start, end);
+        let start = 0;
+        for (let k = span0; k < spanTop; k += 2) {
+          const end = spans[k + 1]!;
+          values[spans[k]!] = start === end ? "" : all.substring(start, end);
+          start = end;
         }
       }
     } finally {
+      spanTop = span0;
       textRelease(mark);
     }
     return { k: K.TemplateInstance, tpl, types, values, rough };
