@@ -87,7 +87,7 @@ const cpu = (f: () => void) => {
 };
 const times = ways.map(() => [] as number[]);
 for (const [, f] of ways) f();
-for (let r = 0; r < ROUNDS; r++) ways.forEach(([, f], i) => times[i]!.push(cpu(f)));
+for (let r = 0; r < ROUNDS; r++) for (const [i, [, f]] of ways.entries()) times[i]!.push(cpu(f));
 rmSync(tmp, { recursive: true, force: true });
 for (const [i, [name]] of ways.entries()) {
   const xs = [...times[i]!].sort((a, b) => a - b);
