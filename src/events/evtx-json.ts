@@ -66,10 +66,31 @@ function withoutWindowsLineEndings(s: string): string {
   return s.charCodeAt(s.length - 1) === 10 ? s.replace(/\n+$/, "") : s;
 }
 
-type Pair = [key: string, value: string | undefined];
+/**
+ * Winlogbeat's AddPairs, pair by pair as the export is walked: positional names for unnamed pairs
+ * (`param<N>`, N counting every pair, empty ones too), empty values dropped, first name wins.
+ */
+class Pairs {
+  readonly out: Record<string, string> = {};
+  any = false;
+  private n = 0;
+
+  add(key: string, value: string | undefined): void {
+    const i = this.n++;
+    if (value === undefined || value === "") return;
+    const k = key === "" || key === "Data" ? `param${i + 1}` : key;
+    if (Object.hasOwn(this.out, k)) return;
+    this.out[k] = withoutWindowsLineEndings(value);
+    this.any = true;
+  }
+
+  result(): Record<string, string> | undefined {
+    return this.any ? this.out : undefined;
+  }
+}
 
 /** The pairs one element of the export stands for: `key` with its text, or one per value of a list. */
-function pairsOf(key: string, v: Json, out: Pair[]): void {
+function pairsOf(key: string, v: Json, out: Pairs): void {
   if (Array.isArray(v)) {
     for (const item of v) pairsOf(key, item, out);
     return;
@@ -79,33 +100,20 @@ function pairsOf(key: string, v: Json, out: Pair[]): void {
     const name = isObj(attrs) && typeof attrs.Name === "string" ? attrs.Name : key;
     const text = v["#text"];
     // evtx_dump folds repeated unnamed <Data> into one {"#text": [a, b, …]}.
-    if (Array.isArray(text)) for (const t of text) out.push([name, asText(t)]);
-    else out.push([name, asText(text)]);
+    if (Array.isArray(text)) for (const t of text) out.add(name, asText(t));
+    else out.add(name, asText(text));
     return;
   }
-  out.push([key, asText(v)]);
-}
-
-/** Winlogbeat's AddPairs: positional names for unnamed pairs, empty values dropped, first name wins. */
-function addPairs(pairs: Pair[]): Record<string, string> | undefined {
-  const out: Record<string, string> = {};
-  let any = false;
-  pairs.forEach(([key, value], i) => {
-    if (value === undefined || value === "") return;
-    const k = key === "" || key === "Data" ? `param${i + 1}` : key;
-    if (Object.hasOwn(out, k)) return;
-    out[k] = withoutWindowsLineEndings(value);
-    any = true;
-  });
-  return any ? out : undefined;
+  out.add(key, asText(v));
 }
 
 /** The children of a section as pairs (attributes and the section's own text are not data). */
-function sectionPairs(section: Obj): Pair[] {
-  const pairs: Pair[] = [];
-  for (const [k, v] of Object.entries(section)) {
-    if (k.startsWith("#")) continue;
-    pairsOf(k, v, pairs);
+function sectionPairs(section: Obj): Pairs {
+  const pairs = new Pairs();
+  const keys = Object.keys(section);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k.charCodeAt(0) !== 35) pairsOf(k, section[k]!, pairs); // "#": attributes, text
   }
   return pairs;
 }
@@ -119,16 +127,16 @@ function sectionPairs(section: Obj): Pair[] {
  */
 export function eventDataOf(raw: Json | undefined): Record<string, string> | undefined {
   if (!isObj(raw)) return undefined;
-  return addPairs(sectionPairs(raw));
+  return sectionPairs(raw).result();
 }
 
 /** `UserData` into name → string plus `xml_name`, the name of the one element it holds. */
 export function userDataOf(raw: Json | undefined): Record<string, string> | undefined {
   if (!isObj(raw)) return undefined;
-  const first = Object.entries(raw).find(([k]) => !k.startsWith("#"));
-  if (!first) return undefined;
-  const [name, element] = first;
-  const data = isObj(element) ? addPairs(sectionPairs(element)) : undefined;
+  const name = Object.keys(raw).find((k) => !k.startsWith("#"));
+  if (name === undefined) return undefined;
+  const element = raw[name]!;
+  const data = isObj(element) ? sectionPairs(element).result() : undefined;
   if (!data) return undefined;
   data.xml_name = name; // set after the pairs, as Winlogbeat does (a pair of that name is replaced)
   return data;

@@ -57,9 +57,40 @@ function join(path: string, key: string, segs: number): string {
   return path ? `${path}.${key}` : key;
 }
 
+/** Levels of objects `fieldsIfFlat` looks into before it leaves a document to the full walk. */
+const QUICK_LEVELS = 4;
+
+/**
+ * The names in `v` and below (each its own field) when the document is surely within every limit's
+ * reach of a quick look: objects at most QUICK_LEVELS deep, no arrays, no dotted names, names no longer
+ * than `maxName`; -1 otherwise (the full walk then decides). Most events (a Winlogbeat document from
+ * .evtx) are this; counting them costs no paths and no stack.
+ */
+function fieldsIfFlat(v: object, level: number, maxName: number): number {
+  if (level > QUICK_LEVELS) return -1;
+  let n = 0;
+  for (const k in v) {
+    if (k.length > maxName || k.includes(".")) return -1;
+    n++;
+    const child = (v as Record<string, unknown>)[k];
+    if (typeof child === "object" && child !== null && !(child instanceof LosslessNumber)) {
+      if (Array.isArray(child)) return -1;
+      const m = fieldsIfFlat(child, level + 1, maxName);
+      if (m < 0) return -1;
+      n += m;
+    }
+  }
+  return n;
+}
+
 /** Why `doc` breaks `limits`, or undefined when it fits. Iterative: safe on any depth. */
 export function limitProblem(doc: unknown, limits: MappingLimits = DEFAULT_LIMITS): string | undefined {
   if (!isObject(doc)) return undefined;
+  // Objects at most QUICK_LEVELS deep under the document hold values at most QUICK_LEVELS + 1 names deep.
+  if (limits.depth > QUICK_LEVELS + 1 && !Array.isArray(doc)) {
+    const n = fieldsIfFlat(doc, 1, limits.fieldNameLength);
+    if (n >= 0 && n <= limits.totalFields) return undefined;
+  }
   const maxNest = limits.depth + MAX_EXTRA_ARRAY_NESTING;
   const depthMsg = (path: string, segs: number, depth: number) =>
     `nested deeper than index.mapping.depth.limit ${limits.depth} (${limits.from}) allows: ${shown(path, segs)} is ${depth} deep`;

@@ -13,7 +13,7 @@ import {
   readFileHeader,
 } from "./header.ts";
 import { ChunkContext, TokenReader } from "./tokens.ts";
-import { toJson } from "./to-json.ts";
+import { compileTemplate, toJson } from "./to-json.ts";
 
 export type EvtxRecord = Record<string, unknown>;
 
@@ -67,7 +67,7 @@ function* chunkEntries(
   }
   if (header === "empty") return;
   for (const p of header.problems) yield { index: ++counter.index, offset: fileOffset, error: `${where(0)}: ${p}` };
-  const ctx = new ChunkContext(chunk);
+  const ctx = new ChunkContext(chunk, compileTemplate);
   const dv = ctx.dv;
   const end = Math.min(
     header.freeSpaceOffset >= CHUNK_HEADER_SIZE ? header.freeSpaceOffset : chunk.length,
@@ -135,15 +135,17 @@ export function* evtxFileEntries(path: string): Generator<EvtxEntry> {
   const fd = openSync(path, "r");
   try {
     const size = fstatSync(fd).size;
+    // One buffer for every chunk: a chunk's records are decoded (strings copied out) before the next read.
+    const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
     const read = (off: number, n: number): Uint8Array => {
-      const buf = Buffer.alloc(Math.max(0, Math.min(n, size - off)));
+      const want = Math.max(0, Math.min(n, size - off, buffer.length));
       let got = 0;
-      while (got < buf.length) {
-        const r = readSync(fd, buf, got, buf.length - got, off + got);
+      while (got < want) {
+        const r = readSync(fd, buffer, got, want - got, off + got);
         if (r <= 0) break;
         got += r;
       }
-      return buf.subarray(0, got);
+      return buffer.subarray(0, got);
     };
     const counter = new Counter();
     yield* fileHeaderEntries(read(0, FILE_HEADER_SIZE), path, counter);

@@ -4,7 +4,23 @@
  * values. Names and template definitions are addressed by their offset in the chunk; each chunk
  * keeps them in a `ChunkContext` so that a template is parsed once per chunk, not once per record.
  */
-import { type Json, readInline, readSized, T_BINXML, utf16 } from "./values.ts";
+import {
+  type Json,
+  putText,
+  readInline,
+  readSized,
+  T_BINXML,
+  textMark,
+  textRelease,
+  textSince,
+  textTop,
+  units,
+  utf16,
+} from "./values.ts";
+
+/** Pairs (value index, end of its text) of the template instances being read (see `templateInstance`). */
+let spans = new Int32Array(1024);
+let spanTop = 0;
 
 export enum K {
   Element = 0,
@@ -20,22 +36,52 @@ export interface Attr {
   parts: Node[];
 }
 
+/** Substitution values of a template instance: decoded values, or parsed nodes for BinXML ones. */
+export type Values = (Json | Node[])[];
+
+/**
+ * An element of a template compiled into a function that writes it into its parent object
+ * (src/events/evtx/to-json.ts, `compileTemplate`); null for elements outside templates.
+ */
+export type Emit = (parent: { [k: string]: Json }, inst: Instance) => void;
+
+/**
+ * A template instance's substitutions: each value's type and the value. `rough` marks (1) the text
+ * values that may have white space to trim at an end: text read as bytes (values.ts `putText`) is
+ * known from its bytes, other strings are marked; null when no value is marked (the common case).
+ */
+export interface Instance {
+  types: Uint8Array;
+  values: Values;
+  rough: Uint8Array | null;
+}
+
 export type Node =
-  | { k: K.Element; name: string; attrs: Attr[]; children: Node[] }
+  | { k: K.Element; name: string; attrs: Attr[]; children: Node[]; emit: Emit | null }
   | { k: K.Value; v: Json }
   | { k: K.Subst; i: number; optional: boolean }
   | { k: K.Entity; name: string }
   | { k: K.CharRef; code: number }
-  | { k: K.TemplateInstance; tpl: Node[]; types: Uint8Array; values: (Json | Node[])[] };
+  | { k: K.TemplateInstance; tpl: Node[]; types: Uint8Array; values: Values; rough: Uint8Array | null };
 
 export class ChunkContext {
   readonly dv: DataView;
   readonly names = new Map<number, string>();
   readonly templates = new Map<number, Node[]>();
   readonly b: Buffer;
-  constructor(bytes: Uint8Array) {
+  /** The bytes as 16- and 32-bit units, for aligned strings (null when the platform or offset does not allow). */
+  readonly u16: Uint16Array | null;
+  readonly u32: Int32Array | null;
+  /** `compile`: called once on each template after it is parsed (the renderer compiles it). */
+  constructor(
+    bytes: Uint8Array,
+    private readonly compile?: (template: Node[]) => void,
+  ) {
     this.b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const u = units(bytes);
+    this.u16 = u === null ? null : u[0];
+    this.u32 = u === null ? null : u[1];
   }
 
   nameAt(off: number): string {
@@ -63,6 +109,7 @@ export class ChunkContext {
       } catch (e) {
         throw new Error(`template defined at chunk offset 0x${off.toString(16)}: ${(e as Error).message}`);
       }
+      this.compile?.(t);
       this.templates.set(off, t);
     }
     return t;
@@ -255,7 +302,7 @@ export class TokenReader {
     } else {
       this.fail(`expected the end of element ${show(name)}'s start tag, found token 0x${close.toString(16)}`);
     }
-    return { k: K.Element, name, attrs, children };
+    return { k: K.Element, name, attrs, children, emit: null };
   }
 
   private templateInstance(): Node {
@@ -274,29 +321,61 @@ export class TokenReader {
     const tpl = this.ctx.templateAt(defOff);
     const count = this.u32();
     this.need(4 * count);
-    const sizes = new Uint16Array(count);
+    const desc = this.pos;
     const types = new Uint8Array(count);
-    for (let i = 0; i < count; i++) {
-      sizes[i] = this.dv.getUint16(this.pos, true);
-      types[i] = this.b[this.pos + 2]!;
-      this.pos += 4;
-    }
-    const values: (Json | Node[])[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      const size = sizes[i]!;
-      this.need(size);
-      const t = types[i]!;
-      if (t === T_BINXML) {
-        values[i] = size === 0 ? [] : new TokenReader(this.ctx, this.pos, this.pos + size, true).fragment();
-      } else {
-        try {
-          values[i] = readSized(this.b, this.dv, this.pos, size, t);
-        } catch (e) {
-          this.fail(`substitution ${i}: ${(e as Error).message}`);
+    for (let i = 0; i < count; i++) types[i] = this.b[desc + 4 * i + 2]!;
+    this.pos += 4 * count;
+    const values: Values = new Array(count);
+    let rough: Uint8Array | null = null;
+    // Text values go to the scratch text (values.ts) and become substrings of one string at the end.
+    // Their texts follow one another there (a nested instance gives its space back), so `spans` holds,
+    // per such value, its index and where its text ends after `mark`.
+    const mark = textMark();
+    const span0 = spanTop;
+    try {
+      for (let i = 0; i < count; i++) {
+        const size = this.dv.getUint16(desc + 4 * i, true);
+        this.need(size);
+        const t = types[i]!;
+        if (t === T_BINXML) {
+          values[i] = size === 0 ? [] : new TokenReader(this.ctx, this.pos, this.pos + size, true).fragment();
+        } else {
+          const put = putText(this.b, this.dv, this.pos, size, t, this.ctx.u16, this.ctx.u32);
+          if (put !== 0) {
+            if (spanTop + 2 > spans.length) {
+              const more = new Int32Array(2 * spans.length);
+              more.set(spans);
+              spans = more;
+            }
+            spans[spanTop++] = i;
+            spans[spanTop++] = textTop() - mark;
+            if (put === 2) (rough ??= new Uint8Array(count))[i] = 1;
+          } else {
+            let v: Json = null;
+            try {
+              v = readSized(this.b, this.dv, this.pos, size, t);
+            } catch (e) {
+              this.fail(`substitution ${i}: ${(e as Error).message}`);
+            }
+            values[i] = v;
+            if (typeof v === "string" || Array.isArray(v)) (rough ??= new Uint8Array(count))[i] = 1;
+          }
+        }
+        this.pos += size;
+      }
+      if (spanTop > span0) {
+        const all = textSince(mark);
+        let start = 0;
+        for (let k = span0; k < spanTop; k += 2) {
+          const end = spans[k + 1]!;
+          values[spans[k]!] = start === end ? "" : all.substring(start, end);
+          start = end;
         }
       }
-      this.pos += size;
+    } finally {
+      spanTop = span0;
+      textRelease(mark);
     }
-    return { k: K.TemplateInstance, tpl, types, values };
+    return { k: K.TemplateInstance, tpl, types, values, rough };
   }
 }

@@ -16,9 +16,29 @@ export const T_ARRAY = 0x80;
 
 const latin1Decoder = new TextDecoder("latin1");
 
-/** `n` UTF-16LE code units at `off` (Buffer's own decoding: far cheaper than a TextDecoder per string). */
+/** Bytes as Latin-1 text (Bun's Buffer has Node's `latin1Slice`: one byte per character, no mapping). */
+function latin1(buf: Buffer, start: number, end: number): string {
+  return (buf as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
+}
+
+let narrow = Buffer.allocUnsafe(1024);
+
+/**
+ * `n` UTF-16LE code units at `off`. Text below U+0100 (nearly all of it) is narrowed to one byte per
+ * character and read as Latin-1, which gives the same string in JavaScriptCore's 8-bit form: as cheap
+ * to make as Buffer's UTF-16 decoding, and about twice as cheap to JSON.stringify and match later.
+ * Other text is Buffer's own UTF-16 decoding (far cheaper than a TextDecoder per string).
+ */
 export function utf16(b: Buffer, off: number, n: number): string {
-  return n <= 0 ? "" : b.toString("utf16le", off, off + 2 * n);
+  if (n <= 0) return "";
+  if (n > narrow.length) narrow = Buffer.allocUnsafe(Math.max(n, 2 * narrow.length));
+  const nb = narrow;
+  let high = 0;
+  for (let i = 0, j = off; i < n; i++, j += 2) {
+    nb[i] = b[j]!;
+    high |= b[j + 1]!;
+  }
+  return high === 0 ? latin1(nb, 0, n) : b.toString("utf16le", off, off + 2 * n);
 }
 
 function stripNuls(s: string): string {
@@ -300,4 +320,271 @@ export function textOf(v: Json): string {
   if (typeof v === "string") return v;
   if (Array.isArray(v)) return v.map(textOf).join(",");
   return String(v);
+}
+
+/*
+ * The text values of one template instance, written one byte per character into a shared scratch
+ * buffer and made into strings with ONE Latin-1 decoding, each value then a substring of it: a
+ * native call per value costs more than the formatting itself. Strings whose characters are all
+ * below U+0100, GUIDs, FILETIMEs, hex integers and SIDs go this way, formatted as the functions above
+ * format them; anything else (wider characters, odd sizes, times outside years 1601–9999) is left to
+ * `readSized`. Nested template instances (BinXML values read while an outer one is being read) take
+ * the scratch space after the outer one's and give it back (`textMark` / `textRelease`).
+ */
+let scratch = Buffer.allocUnsafe(1 << 17);
+
+/**
+ * A chunk's bytes as little-endian 16- and 32-bit units (`putText`'s aligned strings), when the
+ * platform allows and the chunk starts at a multiple of 4.
+ */
+export function units(b: Uint8Array): [Uint16Array, Int32Array] | null {
+  if (!LITTLE_ENDIAN || (b.byteOffset & 3) !== 0) return null;
+  return [
+    new Uint16Array(b.buffer, b.byteOffset, b.byteLength >>> 1),
+    new Int32Array(b.buffer, b.byteOffset, b.byteLength >>> 2),
+  ];
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+let top = 0;
+
+const HEX_LOWER = new Uint8Array(16);
+const HEX_UPPER = new Uint8Array(16);
+for (let i = 0; i < 16; i++) {
+  HEX_LOWER[i] = "0123456789abcdef".charCodeAt(i);
+  HEX_UPPER[i] = "0123456789ABCDEF".charCodeAt(i);
+}
+
+function room(n: number): void {
+  if (top + n <= scratch.length) return;
+  const bigger = Buffer.allocUnsafe(Math.max(2 * scratch.length, top + n));
+  bigger.set(scratch.subarray(0, top));
+  scratch = bigger;
+}
+
+/** The scratch position before an instance's values; give it back with `textRelease`. */
+export function textMark(): number {
+  return top;
+}
+
+export function textRelease(mark: number): void {
+  top = mark;
+}
+
+/** The text written since `mark`, as one string (each value a substring of it). */
+export function textSince(mark: number): string {
+  return latin1(scratch, mark, top);
+}
+
+/** The scratch position (a value's text runs from the position before it to the one after it). */
+export function textTop(): number {
+  return top;
+}
+
+function putByteHex(v: number, digits: Uint8Array): void {
+  scratch[top++] = digits[v >>> 4]!;
+  scratch[top++] = digits[v & 15]!;
+}
+
+/** `v` (unsigned 32-bit) in lower-case hex without leading zeros (`Number.toString(16)`). */
+function putHex(v: number, pad: number): void {
+  let n = 1;
+  while (n < 8 && v >>> (4 * n) !== 0) n++;
+  if (n < pad) n = pad;
+  for (let i = n - 1; i >= 0; i--) scratch[top++] = HEX_LOWER[(v >>> (4 * i)) & 15]!;
+}
+
+/** A non-negative integer below 2^53 in decimal. */
+function putDecimal(v: number): void {
+  let n = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
+  for (let i = top + n - 1; i >= top; i--) {
+    const q = Math.floor(v / 10);
+    scratch[i] = 48 + (v - q * 10);
+    v = q;
+  }
+  top += n;
+}
+
+function put2(v: number): void {
+  scratch[top++] = 48 + Math.floor(v / 10);
+  scratch[top++] = 48 + (v % 10);
+}
+
+/** White space at a text's ends (as String.prototype.trim sees it), for characters below U+0100. */
+function spaceByte(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0x85 || c === 0xa0;
+}
+
+/**
+ * Writes the text of a value of type `t` in `size` bytes at `off`: returns 1 when written (and it has
+ * no white space at either end), 2 when written with white space at an end, 0 (nothing written) when
+ * the value is not one the scratch text covers.
+ */
+export function putText(
+  b: Buffer,
+  dv: DataView,
+  off: number,
+  size: number,
+  t: number,
+  u16: Uint16Array | null,
+  u32: Int32Array | null,
+): 0 | 1 | 2 {
+  switch (t) {
+    case T_STRING: {
+      const n = size >>> 1;
+      room(n);
+      let p = top;
+      if (u32 !== null && (off & 1) === 0) {
+        // Aligned: two characters per 32-bit load (one 16-bit load at an odd character position).
+        let or = 0;
+        let j = off;
+        const e = off + 2 * n;
+        if ((j & 2) !== 0 && j < e) {
+          const c = u16![j >>> 1]!;
+          scratch[p++] = c;
+          or = c;
+          j += 2;
+        }
+        for (; j + 4 <= e; j += 4) {
+          const w = u32[j >>> 2]!;
+          scratch[p++] = w;
+          scratch[p++] = w >>> 16;
+          or |= w;
+        }
+        if (j < e) {
+          const c = u16![j >>> 1]!;
+          scratch[p++] = c;
+          or |= c;
+        }
+        if ((or & 0xff00ff00) !== 0) return 0;
+      } else {
+        let high = 0;
+        for (let j = off, e = off + 2 * n; j < e; j += 2) {
+          scratch[p++] = b[j]!;
+          high |= b[j + 1]!;
+        }
+        if (high !== 0) return 0;
+      }
+      while (p > top && scratch[p - 1] === 0) p--; // trailing NULs, as stripNuls
+      const spaced = p > top && (spaceByte(scratch[top]!) || spaceByte(scratch[p - 1]!));
+      top = p;
+      return spaced ? 2 : 1;
+    }
+    case 0x0f: {
+      if (size !== 16) return 0;
+      room(36);
+      putByteHex(b[off + 3]!, HEX_UPPER);
+      putByteHex(b[off + 2]!, HEX_UPPER);
+      putByteHex(b[off + 1]!, HEX_UPPER);
+      putByteHex(b[off]!, HEX_UPPER);
+      scratch[top++] = 45;
+      putByteHex(b[off + 5]!, HEX_UPPER);
+      putByteHex(b[off + 4]!, HEX_UPPER);
+      scratch[top++] = 45;
+      putByteHex(b[off + 7]!, HEX_UPPER);
+      putByteHex(b[off + 6]!, HEX_UPPER);
+      scratch[top++] = 45;
+      putByteHex(b[off + 8]!, HEX_UPPER);
+      putByteHex(b[off + 9]!, HEX_UPPER);
+      scratch[top++] = 45;
+      for (let i = 10; i < 16; i++) putByteHex(b[off + i]!, HEX_UPPER);
+      return 1;
+    }
+    case 0x14:
+      if (size !== 4) return 0;
+      room(10);
+      scratch[top++] = 48;
+      scratch[top++] = 120;
+      putHex(dv.getUint32(off, true), 1);
+      return 1;
+    case 0x10:
+    case 0x15: {
+      if (size === 4 && t === 0x10) {
+        room(10);
+        scratch[top++] = 48;
+        scratch[top++] = 120;
+        putHex(dv.getUint32(off, true), 1);
+        return 1;
+      }
+      if (size !== 8) return 0;
+      const lo = dv.getUint32(off, true);
+      const hi = dv.getUint32(off + 4, true);
+      room(18);
+      scratch[top++] = 48;
+      scratch[top++] = 120;
+      if (hi === 0) putHex(lo, 1);
+      else {
+        putHex(hi, 1);
+        putHex(lo, 8);
+      }
+      return 1;
+    }
+    case 0x11: {
+      if (size !== 8) return 0;
+      // As `filetime`: ticks = hi * 2^32 + lo, and 2^32 = 429 * 10^7 + 4967296.
+      const lo = dv.getUint32(off, true);
+      const hi = dv.getUint32(off + 4, true);
+      const rest = hi * 4967296 + lo;
+      const secs = hi * 429 + Math.floor(rest / 1e7);
+      const ticks = rest % 1e7;
+      const unix = secs - 11644473600;
+      if (unix < -11644473600 || unix > 253402300799) return 0; // years 1601–9999 only
+      const days = Math.floor(unix / 86400);
+      let sod = unix - days * 86400;
+      // Civil date from days since 1970-01-01 (H. Hinnant's algorithm, proleptic Gregorian as Date).
+      const z = days + 719468;
+      const era = Math.floor(z / 146097);
+      const doe = z - era * 146097;
+      const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+      const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+      const mp = Math.floor((5 * doy + 2) / 153);
+      const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+      const m = mp < 10 ? mp + 3 : mp - 9;
+      const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+      const micros = Math.floor((ticks * 100) / 1000);
+      room(27);
+      put2(Math.floor(y / 100));
+      put2(y % 100);
+      scratch[top++] = 45;
+      put2(m);
+      scratch[top++] = 45;
+      put2(d);
+      scratch[top++] = 84;
+      const hh = Math.floor(sod / 3600);
+      sod -= hh * 3600;
+      const mm = Math.floor(sod / 60);
+      put2(hh);
+      scratch[top++] = 58;
+      put2(mm);
+      scratch[top++] = 58;
+      put2(sod - mm * 60);
+      scratch[top++] = 46;
+      put2(Math.floor(micros / 10000));
+      put2(Math.floor(micros / 100) % 100);
+      put2(micros % 100);
+      scratch[top++] = 90;
+      return 1;
+    }
+    case 0x13: {
+      if (size < 8) return 0;
+      const count = b[off + 1]!;
+      if (8 + 4 * count > size) return 0;
+      room(2 + 4 + 16 + 11 * count);
+      scratch[top++] = 83; // S-rev-auth
+      scratch[top++] = 45;
+      putDecimal(b[off]!);
+      scratch[top++] = 45;
+      let auth = 0;
+      for (let i = 0; i < 6; i++) auth = auth * 256 + b[off + 2 + i]!;
+      putDecimal(auth);
+      for (let i = 0; i < count; i++) {
+        scratch[top++] = 45;
+        putDecimal(dv.getUint32(off + 8 + 4 * i, true));
+      }
+      return 1;
+    }
+    default:
+      return 0;
+  }
 }
