@@ -26,6 +26,7 @@ import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 /** Output is written in blocks: stdout is synchronous (src/cli.ts), one write per event would crawl. */
 const FLUSH_BYTES = 1 << 20;
 const MAX_WARNINGS = 20;
+const PROGRESS_EVERY = 1024;
 /** Unreadable events printed, as `ingest --show-errors` prints 10 by default; the rest are counted. */
 const MAX_ERRORS = 10;
 
@@ -92,6 +93,7 @@ export function register(program: Command): void {
     const run = await startScan(files, format, workers, init, timeline);
     if (!opts.json) for (const s of run.skipped) warn(`rule ${s.id} does not run live: ${s.reason}`);
     const c: ScanCounts = emptyScanCounts(run.rules.length);
+    let nextProgress = PROGRESS_EVERY;
     for await (const r of run.results) {
       for (const w of r.warnings) if (warned++ < MAX_WARNINGS) warnings.push(warning(w));
       mergeCounts(c, r.counts);
@@ -99,7 +101,11 @@ export function register(program: Command): void {
       if (held) for (const d of r.held) held.push(d);
       buf += r.json;
       if (buf.length >= FLUSH_BYTES) flush();
-      progress.update({ done: c.events, counters: { matched: c.matched } });
+      // As before batches: from 1,024 events on (a small scan draws no bar over its timeline).
+      if (c.events >= nextProgress) {
+        progress.update({ done: c.events, counters: { matched: c.matched } });
+        nextProgress = (Math.floor(c.events / PROGRESS_EVERY) + 1) * PROGRESS_EVERY;
+      }
     }
     const correlated = held ? correlateLocal(set.correlations, held) : [];
     if (held && opts.json)
