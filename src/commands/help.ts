@@ -71,6 +71,7 @@ const EXAMPLES: Record<string, string[]> = {
     "outliers scan rules/ --events logs/Security.evtx",
     "outliers scan rules/ --events events.ndjson --json > tagged.ndjson",
     "outliers scan rule.yml --events a.evtx b.evtx --top 5",
+    "outliers scan rules/ --events big.ndjson --workers 2",
   ],
   test: ["outliers test rules/", "outliers test rules/ --node http://localhost:9200", "outliers test rules/ --json"],
   report: [

@@ -5,12 +5,14 @@
  * per rule and per ATT&CK technique (top N and totals). Outside a terminal, without `--timeline`, the
  * summary only. `--csv FILE` / `--jsonl FILE` write the timeline rows whole. `--json` prints the
  * tagged events as NDJSON, exactly as the live pipeline would tag them (matched ones, or every event
- * with `--all`).
+ * with `--all`). `--workers N` splits the events over N threads (src/local/parallel-scan.ts); the
+ * output does not depend on N.
  */
 import type { Command } from "commander";
+import type { Rule } from "../ir/types.ts";
 import { parseFormat } from "../events/docs-file.ts";
-import { readEvents } from "../local/events.ts";
-import { Scanner } from "../local/scan.ts";
+import { autoWorkers, startScan, AUTO_MAX_WORKERS, AUTO_MIN_BYTES } from "../local/parallel-scan.ts";
+import { emptyScanCounts, mergeCounts, type ScanCounts } from "../local/scan.ts";
 import { csvHeader, csvRow, formatTimeline, jsonlRow, Timeline, type TimelineRow } from "../local/timeline.ts";
 import { formatSelection, LEVELS, type LevelCounts } from "../rules/select.ts";
 import { closeSync, openSync, writeSync } from "node:fs";
@@ -24,6 +26,7 @@ import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
 /** Output is written in blocks: stdout is synchronous (src/cli.ts), one write per event would crawl. */
 const FLUSH_BYTES = 1 << 20;
 const MAX_WARNINGS = 20;
+const PROGRESS_EVERY = 1024;
 /** Unreadable events printed, as `ingest --show-errors` prints 10 by default; the rest are counted. */
 const MAX_ERRORS = 10;
 
@@ -43,14 +46,19 @@ export function register(program: Command): void {
     .option("--timeline", "print the timeline of hits even when stdout is not a terminal")
     .option("--no-timeline", "print the summary tables only, even on a terminal")
     .option("--csv <file>", "write the timeline (one row per event and rule, sorted by time) as CSV")
-    .option("--jsonl <file>", "write the timeline as JSON lines (the same rows as --csv)");
-  addRuleOptions(cmd).action((paths: string[], opts: Record<string, any>) => {
+    .option("--jsonl <file>", "write the timeline as JSON lines (the same rows as --csv)")
+    .option(
+      "--workers <n>",
+      `threads matching events (the output is the same for any n; 1: no extra thread). Default: min(cores, ${AUTO_MAX_WORKERS}) when the event files total ${AUTO_MIN_BYTES >> 20} MB or more, else 1. E.g. --workers 2`,
+    );
+  addRuleOptions(cmd).action(async (paths: string[], opts: Record<string, any>) => {
     const files: string[] = [...(opts.events ?? []), ...(opts.docs ?? [])];
     if (files.length === 0) throw new UsageError("scan needs --events FILE… (the events to scan)");
     const top = Number(opts.top);
     if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top ${opts.top}: expected a positive whole number`);
     if (opts.all && !opts.json) throw new UsageError("--all only applies with --json");
     const format = parseFormat(opts.format);
+    const workers = opts.workers === undefined ? autoWorkers(files) : parseWorkers(opts.workers);
     const set = loadRuleSet(paths, opts, Boolean(opts.json));
     if (set.rules.length === 0)
       throw new UsageError(
@@ -66,8 +74,6 @@ export function register(program: Command): void {
     const jsonlFd = opts.jsonl ? openOut(opts.jsonl, "--jsonl") : undefined;
     // Correlations need every event first (docs/correlations.md): the events are kept until the end.
     const held: Record<string, unknown>[] | undefined = set.correlations.length ? [] : undefined;
-    const scanner = new Scanner(set.rules, { guardCosts: set.profile.guardCosts });
-    if (!opts.json) for (const s of scanner.matcher.skipped) warn(`rule ${s.id} does not run live: ${s.reason}`);
 
     const progress = new Progress("scan", { json: opts.json });
     const warnings: string[] = [];
@@ -77,23 +83,29 @@ export function register(program: Command): void {
       if (buf) process.stdout.write(buf);
       buf = "";
     };
-    for (const event of readEvents(files, format)) {
-      for (const w of event.warnings ?? [])
-        if (warned++ < MAX_WARNINGS) warnings.push(warning(`${event.file}:${event.line}: ${w}`));
-      const r = scanner.scan(event);
-      if (timeline && r.doc && r.ruleIndices?.length)
-        timeline.add(
-          r.doc,
-          r.ruleIndices.map((i) => scanner.rules[i]!),
-          event,
-        );
-      if (held && r.doc) held.push(r.doc);
-      else if (opts.json && r.doc && (opts.all || r.ruleIds.length || r.errors.length)) {
-        buf += JSON.stringify(r.doc) + "\n";
-        if (buf.length >= FLUSH_BYTES) flush();
+    const batch = {
+      timeline: Boolean(timeline),
+      json: Boolean(opts.json),
+      all: Boolean(opts.all),
+      hold: Boolean(held),
+    };
+    const init = { rules: set.rules, guardCosts: set.profile.guardCosts, batch };
+    const run = await startScan(files, format, workers, init, timeline);
+    if (!opts.json) for (const s of run.skipped) warn(`rule ${s.id} does not run live: ${s.reason}`);
+    const c: ScanCounts = emptyScanCounts(run.rules.length);
+    let nextProgress = PROGRESS_EVERY;
+    for await (const r of run.results) {
+      for (const w of r.warnings) if (warned++ < MAX_WARNINGS) warnings.push(warning(w));
+      mergeCounts(c, r.counts);
+      timeline?.append(r.rows);
+      if (held) for (const d of r.held) held.push(d);
+      buf += r.json;
+      if (buf.length >= FLUSH_BYTES) flush();
+      // As before batches: from 1,024 events on (a small scan draws no bar over its timeline).
+      if (c.events >= nextProgress) {
+        progress.update({ done: c.events, counters: { matched: c.matched } });
+        nextProgress = (Math.floor(c.events / PROGRESS_EVERY) + 1) * PROGRESS_EVERY;
       }
-      if ((scanner.counts.events & 1023) === 0)
-        progress.update({ done: scanner.counts.events, counters: { matched: scanner.counts.matched } });
     }
     const correlated = held ? correlateLocal(set.correlations, held) : [];
     if (held && opts.json)
@@ -103,7 +115,6 @@ export function register(program: Command): void {
       }
     flush();
     progress.done();
-    const c = scanner.counts;
     // Capped as ingest caps its errors: a file of another format is thousands of unreadable lines.
     for (const u of c.unreadable.slice(0, MAX_ERRORS)) process.stderr.write(`${u.where}: ${u.error}\n`);
     if (c.unreadable.length > MAX_ERRORS)
@@ -122,17 +133,24 @@ export function register(program: Command): void {
     }
     if (!opts.json)
       process.stdout.write(
-        [...formatSelection(set.selection), report(scanner, top)].join("\n") + correlationReport(correlated) + "\n",
+        [...formatSelection(set.selection), report(c, run.rules, top)].join("\n") +
+          correlationReport(correlated) +
+          "\n",
       );
-    process.exitCode = set.failed + scanner.matcher.skipped.length + c.unreadable.length + c.errored > 0 ? 1 : 0;
+    process.exitCode = set.failed + run.skipped.length + c.unreadable.length + c.errored > 0 ? 1 : 0;
   });
 }
 
-function report(s: Scanner, top: number): string {
-  const c = s.counts;
-  const rules = s.rules;
+function parseWorkers(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(String(v).trim()) || !Number.isInteger(n) || n < 1 || n > 64)
+    throw new UsageError(`--workers ${v}: expected a whole number of threads from 1 to 64`);
+  return n;
+}
+
+function report(c: ScanCounts, rules: Rule[], top: number): string {
   const byRule = rules
-    .map((r, i) => ({ r, n: c.perRule[i]! }))
+    .map((r, i) => ({ r, n: c.perRule[i] ?? 0 }))
     .filter((x) => x.n > 0)
     .sort((a, b) => b.n - a.n || a.r.id.localeCompare(b.r.id));
   const byTech = [...c.perTechnique.entries()].sort((a, b) => b[1].events - a[1].events || a[0].localeCompare(b[0]));

@@ -218,7 +218,25 @@ export class ArraySplitter {
   }
 }
 
-function parsed(text: string, line: number, format: DocsFormat, limits: MappingLimits): DocEntry {
+/**
+ * One document's text, not parsed yet: what `openEvents(…, { raw: true })` yields for NDJSON and JSON
+ * arrays, so that `scan --workers` parses in its worker threads (src/local/parallel-scan.ts);
+ * `parsed` makes it the entry the default mode yields.
+ */
+export interface RawText {
+  line: number;
+  text: string;
+  doc?: undefined;
+  error?: undefined;
+}
+
+/** A document's text as its entry: parsed, converted, checked (the same for every reader). */
+export function parsed(
+  text: string,
+  line: number,
+  format: DocsFormat,
+  limits: MappingLimits = DEFAULT_LIMITS,
+): DocEntry {
   try {
     return entryOf(line, parseJson(text), format, limits);
   } catch (e) {
@@ -226,16 +244,32 @@ function parsed(text: string, line: number, format: DocsFormat, limits: MappingL
   }
 }
 
-export interface OpenedFile {
+export interface OpenedFile<E = DocEntry> {
   format: FileFormat;
-  entries: Generator<DocEntry>;
+  entries: Generator<E>;
 }
 
 /**
  * Opens an events file (or `-`) and says how it will be read; `entries` yields its documents one at a
- * time and closes the file at the end (or when the consumer stops early).
+ * time and closes the file at the end (or when the consumer stops early). With `raw`, NDJSON lines and
+ * JSON array elements come as their text (`RawText`, for `parsed` later); other formats as entries.
  */
-export function openEvents(file: string, format: DocsFormat, limits: MappingLimits = DEFAULT_LIMITS): OpenedFile {
+export function openEvents(file: string, format: DocsFormat, limits?: MappingLimits): OpenedFile;
+export function openEvents(
+  file: string,
+  format: DocsFormat,
+  limits: MappingLimits | undefined,
+  opts: { raw: true },
+): OpenedFile<DocEntry | RawText>;
+export function openEvents(
+  file: string,
+  format: DocsFormat,
+  limits: MappingLimits = DEFAULT_LIMITS,
+  opts: { raw?: boolean } = {},
+): OpenedFile<DocEntry | RawText> {
+  const unit = opts.raw
+    ? (text: string, line: number): DocEntry | RawText => ({ line, text })
+    : (text: string, line: number): DocEntry | RawText => parsed(text, line, format, limits);
   const src = new Source(file);
   let head: Buffer;
   try {
@@ -287,7 +321,7 @@ export function openEvents(file: string, format: DocsFormat, limits: MappingLimi
   } catch {
     ndjson = false;
   }
-  const run = function* (body: () => Generator<DocEntry>) {
+  const run = function* (body: () => Generator<DocEntry | RawText>) {
     try {
       yield* body();
     } finally {
@@ -300,7 +334,7 @@ export function openEvents(file: string, format: DocsFormat, limits: MappingLimi
       entries: run(function* () {
         for (const { text: l, line } of linesOf(texts(src))) {
           const t = l.trim();
-          if (t !== "") yield parsed(t, line, format, limits);
+          if (t !== "") yield unit(t, line);
         }
       }),
     };
@@ -309,8 +343,8 @@ export function openEvents(file: string, format: DocsFormat, limits: MappingLimi
       format: "json-array",
       entries: run(function* () {
         const split = new ArraySplitter();
-        for (const t of texts(src)) for (const v of split.feed(t)) yield parsed(v.text, v.line, format, limits);
-        for (const v of split.end()) yield parsed(v.text, v.line, format, limits);
+        for (const t of texts(src)) for (const v of split.feed(t)) yield unit(v.text, v.line);
+        for (const v of split.end()) yield unit(v.text, v.line);
       }),
     };
   return {

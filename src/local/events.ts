@@ -11,7 +11,7 @@
 import type { DocEntry, DocsFormat } from "../events/docs-file.ts";
 import { expandInputs } from "../events/input-files.ts";
 import { asSent } from "../events/json-numbers.ts";
-import { openEvents } from "../events/stream.ts";
+import { openEvents, parsed, type RawText } from "../events/stream.ts";
 import { InputError } from "../util/errors.ts";
 
 export interface LocalEvent {
@@ -25,7 +25,7 @@ export interface LocalEvent {
 }
 
 /** An ingest entry as a local event: big numbers become the strings ingest sends. */
-function local(file: string, e: DocEntry): LocalEvent {
+export function local(file: string, e: DocEntry): LocalEvent {
   if (e.doc && e.warnings?.length) return { file, line: e.line, doc: asSent(e.doc), warnings: e.warnings };
   return e.doc ? { file, line: e.line, doc: e.doc } : { file, line: e.line, error: e.error ?? "unreadable" };
 }
@@ -35,4 +35,46 @@ export function* readEvents(paths: string[], format: DocsFormat = "auto"): Gener
   const { files, missing } = expandInputs(paths);
   if (missing.length) throw new InputError(missing[0]!, "no such file, folder or matching glob");
   for (const file of files) for (const e of openEvents(file, format).entries) yield local(file, e);
+}
+
+/**
+ * The events of `paths` as `readEvents` reads them, in batches of one file, NDJSON lines and JSON
+ * array elements left as their text (`RawText`): `scan --workers` parses them in its workers
+ * (`eventOf`), the main thread only splits the input. A batch ends at `events` units or `bytes` of text.
+ */
+export function* readEventBatches(
+  paths: string[],
+  format: DocsFormat,
+  size: { events: number; bytes: number },
+): Generator<EventBatch> {
+  const { files, missing } = expandInputs(paths);
+  if (missing.length) throw new InputError(missing[0]!, "no such file, folder or matching glob");
+  for (const file of files) {
+    let units: (LocalEvent | RawText)[] = [];
+    let bytes = 0;
+    for (const u of openEvents(file, format, undefined, { raw: true }).entries) {
+      // An entry read here (evtx, JSON values) is made local here: its exact numbers are classes.
+      if ("text" in u) {
+        units.push(u);
+        bytes += u.text.length;
+      } else units.push(local(file, u));
+      if (units.length >= size.events || bytes >= size.bytes) {
+        yield { file, format, units };
+        units = [];
+        bytes = 0;
+      }
+    }
+    if (units.length) yield { file, format, units };
+  }
+}
+
+export interface EventBatch {
+  file: string;
+  format: DocsFormat;
+  units: (LocalEvent | RawText)[];
+}
+
+/** A unit of a batch as the local event `readEvents` would have yielded. */
+export function eventOf(batch: EventBatch, u: LocalEvent | RawText): LocalEvent {
+  return "text" in u ? local(batch.file, parsed(u.text, u.line, batch.format)) : u;
 }

@@ -45,23 +45,21 @@ export interface ScannedEvent {
 export class Scanner {
   readonly matcher: Matcher;
   readonly tags: TagSet;
-  readonly counts: ScanCounts;
+  counts: ScanCounts;
   private readonly ruleList: Rule[];
 
   constructor(rules: Rule[], opts: { guardCosts?: GuardCosts } = {}) {
     this.matcher = new Matcher(rules, opts);
     this.ruleList = this.matcher.rules.map((r) => r.rule);
     this.tags = tagSet(this.rules);
-    this.counts = {
-      events: 0,
-      unreadable: [],
-      matched: 0,
-      pairs: 0,
-      errored: 0,
-      perRule: new Array(this.rules.length).fill(0),
-      perTechnique: new Map(),
-      perLevel: { hits: emptyCounts(), events: emptyCounts() },
-    };
+    this.counts = emptyScanCounts(this.rules.length);
+  }
+
+  /** The counts since the last call (or the start), and a fresh start: one batch's share. */
+  takeCounts(): ScanCounts {
+    const c = this.counts;
+    this.counts = emptyScanCounts(this.rules.length);
+    return c;
   }
 
   /** The rules that run (in rule-set order); `matcher.skipped` lists the others. */
@@ -111,6 +109,41 @@ export class Scanner {
       ruleIndices: fresh,
       errors: errs,
     };
+  }
+}
+
+export function emptyScanCounts(rules: number): ScanCounts {
+  return {
+    events: 0,
+    unreadable: [],
+    matched: 0,
+    pairs: 0,
+    errored: 0,
+    perRule: new Array(rules).fill(0),
+    perTechnique: new Map(),
+    perLevel: { hits: emptyCounts(), events: emptyCounts() },
+  };
+}
+
+/** Adds `from` (the counts of later events) to `into`; unreadable documents stay in order. */
+export function mergeCounts(into: ScanCounts, from: ScanCounts): void {
+  into.events += from.events;
+  for (const u of from.unreadable) into.unreadable.push(u);
+  into.matched += from.matched;
+  into.pairs += from.pairs;
+  into.errored += from.errored;
+  for (let i = 0; i < from.perRule.length; i++) into.perRule[i] = (into.perRule[i] ?? 0) + from.perRule[i]!;
+  for (const [t, e] of from.perTechnique) {
+    const mine = into.perTechnique.get(t);
+    if (!mine) into.perTechnique.set(t, { events: e.events, rules: new Set(e.rules) });
+    else {
+      mine.events += e.events;
+      for (const r of e.rules) mine.rules.add(r);
+    }
+  }
+  for (const k of Object.keys(from.perLevel.hits) as (keyof LevelCounts)[]) {
+    into.perLevel.hits[k] += from.perLevel.hits[k];
+    into.perLevel.events[k] += from.perLevel.events[k];
   }
 }
 

@@ -79,6 +79,12 @@ function first(flat: Map<string, unknown[]>, fields: string[]): string {
   return "";
 }
 
+/** A row with its sort key (the event's time in ms; events without a readable time sort last). */
+export interface TimedRow {
+  t: number;
+  row: TimelineRow;
+}
+
 /** Collects rows as events go by, and sorts them by time at the end. */
 export class Timeline {
   private readonly rows: { t: number; seq: number; row: TimelineRow }[] = [];
@@ -90,7 +96,17 @@ export class Timeline {
 
   /** Adds one row per rule `rules` for the (tagged) event `doc`; keeps only the row values. */
   add(doc: Record<string, unknown>, rules: Rule[], where: { file: string; line: number }): void {
-    if (rules.length === 0) return;
+    this.append(this.rowsOf(doc, rules, where));
+  }
+
+  /** Adds rows made by `rowsOf` (here or in a `scan --workers` worker), after those already added. */
+  append(rows: TimedRow[]): void {
+    for (const r of rows) this.rows.push({ t: r.t, seq: this.rows.length, row: r.row });
+  }
+
+  /** The rows of one (tagged) event `doc`, one per rule of `rules`, not added. */
+  rowsOf(doc: Record<string, unknown>, rules: Rule[], where: { file: string; line: number }): TimedRow[] {
+    if (rules.length === 0) return [];
     const flat = new Map<string, unknown[]>();
     flatten(doc, null, flat);
     const timestamp = first(flat, TIME_FIELDS);
@@ -101,6 +117,7 @@ export class Timeline {
       channel: first(flat, CHANNEL_FIELDS),
       eventId: first(flat, EVENT_ID_FIELDS),
     };
+    const out: TimedRow[] = [];
     for (const r of rules) {
       let fields = this.fields.get(r);
       if (!fields) this.fields.set(r, (fields = ruleFields(r)));
@@ -109,10 +126,9 @@ export class Timeline {
         const v = flat.get(f);
         if (v?.length) values.push([f, v.map(text).join(", ")]);
       }
-      this.rows.push({
+      out.push({
         // Events without a readable time sort last, in the order read.
         t: Number.isNaN(parsed) ? Number.POSITIVE_INFINITY : parsed,
-        seq: this.rows.length,
         row: {
           ...base,
           level: levelOf(r) ?? r.level ?? "",
@@ -124,6 +140,7 @@ export class Timeline {
         },
       });
     }
+    return out;
   }
 
   /** The rows by time (then in the order read: file, event, rule). */

@@ -131,6 +131,23 @@ describe(`correlations: scan, backfill and continuous equal the brute-force refe
     const { wrong, tagged } = compare(actual);
     expect(wrong).toEqual([]);
     expect(tagged).toBeGreaterThan(0);
+    // Split over worker threads (their documents held for the correlations): the same bytes.
+    const many = await runBin([
+      "scan",
+      dir,
+      "--events",
+      path.join(dir, "events.ndjson"),
+      "--json",
+      "--all",
+      "--workers",
+      "2",
+    ]);
+    expect(many.code).toBe(0);
+    expect(many.stdout).toBe(r.stdout);
+    const summary = await runBin(["scan", dir, "--events", path.join(dir, "events.ndjson")]);
+    const summaryMany = await runBin(["scan", dir, "--events", path.join(dir, "events.ndjson"), "--workers", "3"]);
+    expect(summary.stdout).toContain("Correlation rules:");
+    expect(summaryMany.stdout).toBe(summary.stdout);
   });
 
   test("scan writes the single-event layout with the group", async () => {

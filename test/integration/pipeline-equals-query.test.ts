@@ -77,6 +77,10 @@ describe("live tags = query matches, full Windows ruleset", () => {
         expect(s.scanPairs).toBe([...r.liveTags.values()].reduce((a, ids) => a + ids.length, 0));
         expect(s.pairDiffs).toEqual([]);
         expect(s.tagDiffs.length).toBe(0);
+        // The same scan split over 2 worker threads: the same bytes (so it equals live tagging too).
+        const split = await runBin(["scan", ...files, "--events", events, "--json", "--all", "--workers", "2"]);
+        expect(split.code).toBe(run.code);
+        expect(split.stdout === run.stdout).toBe(true);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
