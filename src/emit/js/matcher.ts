@@ -7,14 +7,14 @@
  *
  * Each IR node is compiled once: a subtree that occurs in more than one rule (the logsource guards
  * shared by hundreds of rules) becomes one closure evaluated at most once per event. Rules are
- * filed under index keys (`indexKeys`, the same necessary conditions the live pipeline uses), so an
+ * filed under index keys (`indexKeys` of the lowered rule, the same keys the live pipeline uses), so an
  * event only runs the rules one of whose keys it holds.
  */
 import { inNetwork, parseIp } from "../../ir/ip.ts";
 import { runProgram } from "./regex.ts";
 import type { Field, Node, Rule } from "../../ir/types.ts";
 import { RuleError } from "../../ir/errors.ts";
-import { lowerPredicate, stringView } from "../match-plan/lower.ts";
+import { lowerNode, lowerPredicate, stringView } from "../match-plan/lower.ts";
 import {
   type AnyFieldMatch,
   type Comparison,
@@ -431,7 +431,7 @@ export class Matcher {
       ids.add(rule.id);
       const ri = this.rules.length;
       this.rules.push(compiled);
-      const keys = indexKeys(rule.condition, grams, opts.guardCosts);
+      const keys = indexKeys(lowerNode(rule.condition), grams, opts.guardCosts);
       if (keys === null) {
         this.always.push(ri);
         continue;

@@ -1,12 +1,16 @@
 /**
  * Index keys: the necessary conditions the matcher files rules under (params dk/dm/dg/dp/gf, see
  * encode.ts), the grams of literals and their hash, and the cost model that picks a rule's cheapest
- * key set. The JavaScript scan matcher (src/emit/js/matcher.ts) files its rules under the same keys.
+ * key set. Keys are read off the lowered rule (lower.ts: the match ops, one lowering for every
+ * emitter); the JavaScript scan matcher (src/emit/js/matcher.ts) files its rules under the same keys.
  */
-import type { Field, Node, Predicate, Rule } from "../../ir/types.ts";
-import { wildcardShape } from "../../ir/build.ts";
-import { foldAscii, isStringField } from "../../ir/semantics.ts";
+import type { Field, Predicate, Rule } from "../../ir/types.ts";
+import { forEachPredicate } from "../../ir/build.ts";
+import { RuleError } from "../../ir/errors.ts";
+import { foldAscii } from "../../ir/semantics.ts";
 import { MODE } from "../painless/layout.ts";
+import { lowerPredicate, type PlanNode } from "./lower.ts";
+import type { MatchOp, StringMatch } from "./ops.ts";
 
 // A rule is a candidate for an event only when the event holds one of its keys.
 //
@@ -91,108 +95,116 @@ function gramId(lit: string, i: number, n: number): number | string {
   return n === GRAM_LENGTH ? id : SHORT * (n === SHORT_GRAM_LENGTH ? 1 : 2) + id;
 }
 
-/** The literal runs a string predicate requires in the value (folded), or null when it has none. */
-function requiredLiterals(p: Predicate): string[] | null {
-  if (!("field" in p) || !isStringField(p.field)) return null;
-  switch (p.kind) {
-    case "contains":
-    case "prefix":
-    case "suffix":
-      return [foldAscii(p.value)];
-    case "wildcard":
-      return p.parts.flatMap((x) => ("lit" in x ? [foldAscii(x.lit)] : []));
-    default:
-      return null;
+/** The literal runs a match op requires in a keyword value (folded), or null when it has none. */
+function requiredLiterals(op: MatchOp): string[] | null {
+  if (op.kind === "string") return op.view === "keyword" && op.test !== "eq" ? [folded(op)] : null;
+  if (op.kind === "glob" && op.view === "keyword") {
+    const out: string[] = [];
+    for (const x of op.parts) if ("lit" in x) out.push(foldAscii(x.lit));
+    return out;
   }
+  return null;
 }
 
-/** Counts, for the gram cost model, the literals of every rule in the set. */
+/** A string op's value, ASCII-folded (its `compare` already is, unless exact). */
+function folded(op: StringMatch): string {
+  return op.exact ? foldAscii(op.value) : op.compare;
+}
+
+/**
+ * Counts, for the gram cost model, the literals of every rule in the set (conditions, each predicate
+ * lowered on its own: a rule that will not encode still weighs its literals).
+ */
 export function countGrams(rules: Rule[]): GramCounts {
   const literals = new Set<string>();
-  const visit = (n: Node): void => {
-    if (n.kind === "and" || n.kind === "or") n.children.forEach(visit);
-    else if (n.kind === "not") visit(n.child);
-    else if (n.kind !== "const") for (const l of requiredLiterals(n) ?? []) literals.add(l);
+  const visit = (p: Predicate): void => {
+    let op: MatchOp;
+    try {
+      op = lowerPredicate(p);
+    } catch (e) {
+      if (e instanceof RuleError) return;
+      throw e;
+    }
+    const lits = requiredLiterals(op);
+    if (lits) for (const l of lits) literals.add(l);
   };
-  for (const r of rules) visit(r.condition);
+  for (const r of rules) forEachPredicate(r.condition, visit);
   const counts: GramCounts = new Map();
-  const countedFor = new Map<number | string, number>(); // gram -> the literal that counted it last
-  let li = 0;
+  // The grams of the literal at hand, each counted once per literal: a list for a short literal, a set else.
+  const mine: (number | string)[] = [];
   for (const l of literals) {
-    li++;
+    mine.length = 0;
+    const many = l.length > 64 ? new Set<number | string>() : undefined;
     forEachGram(l, (i, n) => {
       const g = gramId(l, i, n);
-      if (countedFor.get(g) === li) return; // once per literal
-      countedFor.set(g, li);
+      if (many) {
+        if (many.has(g)) return;
+        many.add(g);
+      } else {
+        if (mine.includes(g)) return;
+        mine.push(g);
+      }
       counts.set(g, (counts.get(g) ?? 0) + 1);
     });
   }
   return counts;
 }
 
-/** gramCost per rule set, per gram: keys ask for the same grams many times. */
-const gramCosts = new WeakMap<GramCounts, Map<number | string, number>>();
-
 /** The cost of the gram `lit.slice(i, i + n)` (the whole of `lit` when i and n are left out). */
 function gramCost(counts: GramCounts, lit: string, i = 0, n = lit.length): number {
-  let memo = gramCosts.get(counts);
-  if (!memo) gramCosts.set(counts, (memo = new Map()));
-  const id = gramId(lit, i, n);
-  let c = memo.get(id);
-  if (c === undefined) memo.set(id, (c = priceGram(counts.get(id), lit.slice(i, i + n))));
-  return c;
-}
-
-function priceGram(count: number | undefined, gram: string): number {
   // A gram of one literal only is as rare as a whole value; each other literal sharing it adds.
   // Non-ASCII text (emoji, look-alike letters) is rare in Windows events, whatever the rule set
   // shares (variation selectors, skin-tone modifiers). Short ASCII grams are common text, whatever
   // the rules say: a 2-gram at least 1, a single character as common as the guard.
-  const shared = Math.max(0, (count ?? 1) - 1);
-  if (/[^\x00-\x7f]/.test(gram)) return Math.min(100, 0.01 * (1 + shared));
+  const shared = Math.max(0, (counts.get(gramId(lit, i, n)) ?? 1) - 1);
+  for (let k = i; k < i + n; k++) if (lit.charCodeAt(k) > 0x7f) return Math.min(100, 0.01 * (1 + shared));
   const c = Math.min(100, VALUE_COST + 0.2 * shared);
-  return gram.length >= GRAM_LENGTH ? c : Math.max(c, gram.length === 1 ? 100 : 1);
+  return n >= GRAM_LENGTH ? c : Math.max(c, n === 1 ? 100 : 1);
 }
 
-function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
-  const f = "field" in p ? p.field : undefined;
-  if (!f) return null;
-  const stringField = isStringField(f);
-  let kind: string = p.kind;
-  let value: string | undefined = "value" in p && typeof p.value === "string" ? p.value : undefined;
-  if (p.kind === "wildcard") {
-    const s = wildcardShape(p.parts);
-    if (s.kind !== "wildcard") {
-      kind = s.kind;
-      value = s.value;
+/** The rarest gram of a literal, and its cost, per rule set (rules share literals across sources and fields). */
+const bestGrams = new WeakMap<GramCounts, Map<string, { gram: string; cost: number } | null>>();
+
+function bestGram(grams: GramCounts, lit: string): { gram: string; cost: number } | null {
+  let memo = bestGrams.get(grams);
+  if (!memo) bestGrams.set(grams, (memo = new Map()));
+  const hit = memo.get(lit);
+  if (hit !== undefined) return hit;
+  let best: { gram: string; cost: number } | null = null;
+  forEachGram(lit, (i, n) => {
+    const c = gramCost(grams, lit, i, n);
+    if (best === null || c < best.cost) best = { gram: lit.slice(i, i + n), cost: c };
+  });
+  memo.set(lit, best);
+  return best;
+}
+
+function keyOfOp(op: MatchOp, grams: GramCounts): Key[] | null {
+  switch (op.kind) {
+    case "number":
+      return op.view === "long" && op.cmp === "eq" && Number.isSafeInteger(op.value)
+        ? [{ field: op.field, mode: MODE.LONG, key: String(op.value) }]
+        : null;
+    case "string": {
+      if (op.view !== "keyword") return null;
+      const v = op.value;
+      if (op.test === "eq") return [{ field: op.field, mode: MODE.VALUE, key: folded(op) }];
+      if (op.test === "suffix" && v.length > 1 && v[0] === "\\" && !v.includes("\\", 1))
+        return [{ field: op.field, mode: MODE.BASENAME, key: foldAscii(v.slice(1)) }];
+      break;
     }
+    case "glob":
+      break;
+    default:
+      return null;
   }
-  if (p.kind === "number") {
-    if (p.op !== "eq") return null;
-    if (f.type === "long" && Number.isSafeInteger(p.value))
-      return [{ field: f, mode: MODE.LONG, key: String(p.value) }];
-    if (f.type !== "double" && stringField) return [{ field: f, mode: MODE.VALUE, key: foldAscii(String(p.value)) }];
-    return null;
+  // The rarest gram of the literals the value must contain (the first of the cheapest).
+  let best: { gram: string; cost: number } | null = null;
+  for (const lit of requiredLiterals(op) ?? []) {
+    const b = bestGram(grams, lit);
+    if (b && (best === null || b.cost < best.cost)) best = b;
   }
-  if (!stringField) return null;
-  if (kind === "equals" && value !== undefined) return [{ field: f, mode: MODE.VALUE, key: foldAscii(value) }];
-  if (
-    kind === "suffix" &&
-    value !== undefined &&
-    value.length > 1 &&
-    value[0] === "\\" &&
-    !value.slice(1).includes("\\")
-  )
-    return [{ field: f, mode: MODE.BASENAME, key: foldAscii(value.slice(1)) }];
-  // The rarest gram of the literals the value must contain.
-  let best: string | undefined;
-  let bestCost = Infinity;
-  for (const lit of requiredLiterals(p) ?? [])
-    forEachGram(lit, (i, n) => {
-      const c = gramCost(grams, lit, i, n);
-      if (c < bestCost) [best, bestCost] = [lit.slice(i, i + n), c];
-    });
-  return best === undefined ? null : [{ field: f, mode: MODE.GRAM, key: best }];
+  return best === null ? null : [{ field: op.field, mode: MODE.GRAM, key: best.gram }];
 }
 
 function cost(keys: Key[], grams: GramCounts, guards: GuardCosts): number {
@@ -201,41 +213,69 @@ function cost(keys: Key[], grams: GramCounts, guards: GuardCosts): number {
   return c;
 }
 
+/** A plan node's keys and their cost, per rule set and guard costs (subtrees are shared by many rules). */
+type Keyed = { keys: Key[] | null; cost: number };
+const keyed = new WeakMap<GramCounts, Map<GuardCosts, WeakMap<PlanNode, Keyed>>>();
+
 /**
- * The cheapest set of keys one of which every event matching `n` must hold; null when none is known.
+ * The cheapest set of keys one of which every event matching the lowered tree `n` (lower.ts
+ * lowerNode) must hold; null when none is known. The keys are a function of the match ops alone.
  * `grams` (countGrams of the rule set) prices gram keys; without it every gram costs the minimum.
  * `guards` (the profile's guardCosts) prices the logsource guard fields; without it none is dearer
  * than any other value.
  */
-export function indexKeys(n: Node, grams: GramCounts = new Map(), guards: GuardCosts = NO_GUARD_COSTS): Key[] | null {
+export function indexKeys(
+  n: PlanNode,
+  grams: GramCounts = new Map(),
+  guards: GuardCosts = NO_GUARD_COSTS,
+): Key[] | null {
+  let byGuards = keyed.get(grams);
+  if (!byGuards) keyed.set(grams, (byGuards = new Map()));
+  let memo = byGuards.get(guards);
+  if (!memo) byGuards.set(guards, (memo = new WeakMap()));
+  return keysOf(n, grams, guards, memo).keys;
+}
+
+function keysOf(n: PlanNode, grams: GramCounts, guards: GuardCosts, memo: WeakMap<PlanNode, Keyed>): Keyed {
+  let k = memo.get(n);
+  if (k) return k;
+  let keys: Key[] | null;
   switch (n.kind) {
     case "const":
-      return n.value ? null : [];
+      keys = n.value ? null : [];
+      break;
     case "not":
-      return null;
+      keys = null;
+      break;
     case "or": {
       const all: Key[] = [];
+      keys = all;
       for (const c of n.children) {
-        const k = indexKeys(c, grams, guards);
-        if (k === null) return null;
-        all.push(...k);
+        const ck = keysOf(c, grams, guards, memo).keys;
+        if (ck === null) {
+          keys = null;
+          break;
+        }
+        all.push(...ck);
       }
-      return all;
+      break;
     }
     case "and": {
-      let best: Key[] | null = null;
+      keys = null;
       let bestCost = Infinity;
       for (const c of n.children) {
-        const k = indexKeys(c, grams, guards);
-        if (k === null) continue;
-        const ck = cost(k, grams, guards);
-        if (ck < bestCost) [best, bestCost] = [k, ck];
+        const ck = keysOf(c, grams, guards, memo);
+        if (ck.keys !== null && ck.cost < bestCost) [keys, bestCost] = [ck.keys, ck.cost];
       }
-      return best;
+      break;
     }
-    default:
-      return keyOfPredicate(n, grams);
+    case "op":
+      keys = keyOfOp(n.op, grams);
+      break;
   }
+  k = { keys, cost: keys === null ? Infinity : cost(keys, grams, guards) };
+  memo.set(n, k);
+  return k;
 }
 
 /** Java's `31 * h + c` over the gram's UTF-16 units (int overflow), low 16 bits: the matcher's hash. */

@@ -12,13 +12,16 @@
  *   with the same words.
  * A regex is live exactly when its NFA program exists (src/ir/regex/nfa.ts toNfa); the query side
  * then always has a clause (a Lucene `regexp`, or the script query running the same program).
+ * A rule tree lowers into a plan (`lowerNode`): the same and/or/not shape with a match op at each
+ * leaf. Both lowerings are memoized per tree object (the representation is never mutated), so a
+ * subtree shared by many rules (the logsource guards) and a rule set emitted twice lower once.
  */
 import { wildcardShape } from "../../ir/build.ts";
 import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
 import { cidrNetwork, ipBytes, isCidr, isIp, normalizeCidr } from "../../ir/ip.ts";
 import { toNfa } from "../../ir/regex/nfa.ts";
 import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
-import type { Field, Predicate, WildcardPart } from "../../ir/types.ts";
+import type { Field, Node, Predicate, WildcardPart } from "../../ir/types.ts";
 import type { ExistsMatch, MatchOp, StringMatch, StringTest, View } from "./ops.ts";
 
 const NEVER: MatchOp = { kind: "const", value: false };
@@ -108,8 +111,50 @@ function pattern(field: Field, parts: WildcardPart[], cased: boolean): MatchOp {
   }
 }
 
-/** The match op of one predicate; throws RuleUnsupported / RuleError for what no matcher runs. */
+/** A rule tree with each predicate lowered: what the emitters and the index keys (index-keys.ts) walk. */
+export type PlanNode =
+  | { kind: "and" | "or"; children: PlanNode[] }
+  | { kind: "not"; child: PlanNode }
+  | { kind: "const"; value: boolean }
+  | { kind: "op"; op: MatchOp };
+
+const planned = new WeakMap<Node, PlanNode>();
+
+/** The plan of a rule tree; throws, as lowerPredicate, at the first predicate (depth first) no matcher runs. */
+export function lowerNode(n: Node): PlanNode {
+  let p = planned.get(n);
+  if (p) return p;
+  switch (n.kind) {
+    case "and":
+    case "or":
+      p = { kind: n.kind, children: n.children.map(lowerNode) };
+      break;
+    case "not":
+      p = { kind: "not", child: lowerNode(n.child) };
+      break;
+    case "const":
+      p = n;
+      break;
+    default:
+      p = { kind: "op", op: lowerPredicate(n) };
+  }
+  planned.set(n, p);
+  return p;
+}
+
+const lowered = new WeakMap<Predicate, MatchOp>();
+
+/**
+ * The match op of one predicate; throws RuleUnsupported / RuleError for what no matcher runs (not
+ * memoized: a caller may add its location to the error).
+ */
 export function lowerPredicate(p: Predicate): MatchOp {
+  let op = lowered.get(p);
+  if (!op) lowered.set(p, (op = lowerUncached(p)));
+  return op;
+}
+
+function lowerUncached(p: Predicate): MatchOp {
   switch (p.kind) {
     case "equals":
       return equals(p.field, p.value, p.cased);

@@ -31,6 +31,7 @@
 import type { Rule } from "../../ir/types.ts";
 import { RuleError } from "../../ir/errors.ts";
 import { DEFAULT_IGNORE_ABOVE } from "../match-plan/ops.ts";
+import { lowerNode } from "../match-plan/lower.ts";
 import { Encoder, memoize, stringView, type Enc } from "./encode-nodes.ts";
 import { countGrams, GRAM_SCAN_LIMIT, gramFilter, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
 import { MODE, TYPE } from "./layout.ts";
@@ -117,7 +118,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     params.m.push(ruleMeta(rule));
     for (const k of Object.keys(rule.tagsOut.extra ?? {})) if (!params.xk.includes(k)) params.xk.push(k);
     kept.push(rule);
-    const keys = indexKeys(rule.condition, grams, opts.guardCosts);
+    const keys = indexKeys(lowerNode(rule.condition), grams, opts.guardCosts);
     if (keys === null) {
       params.a.push(ri);
       continue;
