@@ -7,9 +7,10 @@ import { describe, expect, test } from "bun:test";
 import { indexKeys } from "../../src/emit/match-plan/index-keys.ts";
 import { lowerNode, lowerPredicate, type PlanNode } from "../../src/emit/match-plan/lower.ts";
 import type { MatchOp } from "../../src/emit/match-plan/ops.ts";
+import { encodeRules, liveRules } from "../../src/emit/painless/encode.ts";
 import type { Node, Predicate } from "../../src/ir/types.ts";
 import { WINDOWS_GUARD_COSTS } from "../../src/mapping/windows-profile.ts";
-import { kw, long } from "../helpers/rules.ts";
+import { kw, long, rule } from "../helpers/rules.ts";
 
 const IMG = kw("winlog.event_data.Image");
 const EID = long("winlog.event_id");
@@ -88,5 +89,27 @@ describe("index keys from match ops", () => {
     expect(lowerNode(tree)).toBe(plan);
     expect((plan as { children: PlanNode[] }).children[0]).toEqual({ kind: "op", op: lowerPredicate(p) });
     expect(((plan as { children: PlanNode[] }).children[0] as { op: MatchOp }).op).toBe(lowerPredicate(p));
+  });
+
+  test("liveRules keeps and skips what encodeRules does, with the same reasons", () => {
+    const bad: Node = {
+      kind: "regex",
+      field: long("N"),
+      regex: { pattern: "a", flags: { i: false, m: false, s: false } },
+    };
+    const ok: Node = { kind: "contains", field: IMG, value: "x", cased: false };
+    const rules = [
+      rule("a", ok),
+      rule("b", ok, { liveUnsupported: "correlation" }),
+      rule("c", ok, { whitelist: bad }),
+      rule("c", ok),
+      rule("a", ok),
+      rule("d", bad),
+    ];
+    const live = liveRules(rules);
+    const enc = encodeRules(rules);
+    expect(live.skipped).toEqual(enc.skipped);
+    expect(live.rules).toEqual(enc.rules);
+    expect(live.skipped.map((s) => s.id)).toEqual(["b", "c", "a", "d"]);
   });
 });

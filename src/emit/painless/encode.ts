@@ -67,6 +67,37 @@ export interface Encoded {
   skipped: { id: string; reason: string }[];
 }
 
+/**
+ * The rules encodeRules keeps and skips, with the same reasons, without encoding them: lowering
+ * only (the first refusal in the condition, then in the whitelist, as the encoder meets it).
+ */
+export function liveRules(rules: Rule[]): { rules: Rule[]; skipped: { id: string; reason: string }[] } {
+  const kept: Rule[] = [];
+  const skipped: { id: string; reason: string }[] = [];
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    if (rule.liveUnsupported) {
+      skipped.push({ id: rule.id, reason: rule.liveUnsupported });
+      continue;
+    }
+    if (seen.has(rule.id)) {
+      skipped.push({ id: rule.id, reason: "duplicate rule id" });
+      continue;
+    }
+    try {
+      lowerNode(rule.condition);
+      if (rule.whitelist) lowerNode(rule.whitelist);
+    } catch (e) {
+      if (!(e instanceof RuleError)) throw e;
+      skipped.push({ id: rule.id, reason: e.message });
+      continue;
+    }
+    seen.add(rule.id);
+    kept.push(rule);
+  }
+  return { rules: kept, skipped };
+}
+
 /** Encodes rules (those with `liveUnsupported` or that cannot be encoded are skipped and listed). */
 export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const enc = new Encoder(opts.ignoreAbove ?? DEFAULT_IGNORE_ABOVE);
