@@ -4,8 +4,7 @@
  * key set. Keys are read off the lowered rule (lower.ts: the match ops, one lowering for every
  * emitter); the JavaScript scan matcher (src/emit/js/matcher.ts) files its rules under the same keys.
  */
-import type { Field, Predicate, Rule } from "../../ir/types.ts";
-import { forEachPredicate } from "../../ir/build.ts";
+import type { Field, Node } from "../../ir/types.ts";
 import { RuleError } from "../../ir/errors.ts";
 import { foldAscii } from "../../ir/semantics.ts";
 import { MODE } from "../painless/layout.ts";
@@ -53,11 +52,17 @@ export type GuardCosts = Readonly<Record<string, number>>;
 /** No field priced as a guard: every whole-value key costs VALUE_COST. */
 const NO_GUARD_COSTS: GuardCosts = {};
 
+/** How many distinct literals of the rule set contain a gram (`last`: the literal that counted it last). */
+export interface GramCell {
+  literals: number;
+  last: number;
+}
+
 /**
  * Per gram, how many distinct literals of the rule set contain it (see gramCost), keyed by gramId.
  * A rule set has about a million grams: numbers hash far faster than the gram strings.
  */
-export type GramCounts = Map<number | string, number>;
+export type GramCounts = Map<number | string, GramCell>;
 
 const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
 const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
@@ -112,65 +117,107 @@ function folded(op: StringMatch): string {
 }
 
 /**
- * Counts, for the gram cost model, the literals of every rule in the set (conditions, each predicate
- * lowered on its own: a rule that will not encode still weighs its literals).
+ * Counts, for the gram cost model, the literals of every rule in the set: `trees`, one per rule, are
+ * the lowered conditions, or the condition itself for a rule that does not lower (each of its
+ * predicates lowered on its own: a rule that will not encode still weighs its literals).
  */
-export function countGrams(rules: Rule[]): GramCounts {
+export function countGrams(trees: (PlanNode | Node)[]): GramCounts {
   const literals = new Set<string>();
-  const visit = (p: Predicate): void => {
-    let op: MatchOp;
-    try {
-      op = lowerPredicate(p);
-    } catch (e) {
-      if (e instanceof RuleError) return;
-      throw e;
-    }
+  const add = (op: MatchOp): void => {
     const lits = requiredLiterals(op);
     if (lits) for (const l of lits) literals.add(l);
   };
-  for (const r of rules) forEachPredicate(r.condition, visit);
+  const visit = (n: PlanNode | Node): void => {
+    switch (n.kind) {
+      case "and":
+      case "or":
+        for (const c of n.children) visit(c);
+        return;
+      case "not":
+        visit(n.child);
+        return;
+      case "const":
+        return;
+      case "op":
+        add(n.op);
+        return;
+      default:
+        try {
+          add(lowerPredicate(n));
+        } catch (e) {
+          if (!(e instanceof RuleError)) throw e;
+        }
+    }
+  };
+  for (const t of trees) visit(t);
   const counts: GramCounts = new Map();
-  // The grams of the literal at hand, each counted once per literal: a list for a short literal, a set else.
-  const mine: (number | string)[] = [];
-  for (const l of literals) {
-    mine.length = 0;
-    const many = l.length > 64 ? new Set<number | string>() : undefined;
-    forEachGram(l, (i, n) => {
-      const g = gramId(l, i, n);
-      if (many) {
-        if (many.has(g)) return;
-        many.add(g);
-      } else {
-        if (mine.includes(g)) return;
-        mine.push(g);
+  // Each literal's grams as their cells (and places), to price them once the counts are final.
+  const held: { lit: string; cells: GramCell[]; at: number[] }[] = [];
+  let li = 0;
+  for (const lit of literals) {
+    li++;
+    const cells: GramCell[] = [];
+    const at: number[] = [];
+    forEachGram(lit, (i, n) => {
+      const g = gramId(lit, i, n);
+      let cell = counts.get(g);
+      if (!cell) counts.set(g, (cell = { literals: 0, last: 0 }));
+      if (cell.last !== li) {
+        cell.last = li; // once per literal
+        cell.literals++;
       }
-      counts.set(g, (counts.get(g) ?? 0) + 1);
+      cells.push(cell);
+      at.push(i, n);
     });
+    held.push({ lit, cells, at });
   }
+  // Every literal's rarest gram (the first of the cheapest), without looking its grams up again.
+  const best = new Map<string, BestGram | null>();
+  for (const { lit, cells, at } of held) {
+    let b: BestGram | null = null;
+    for (let k = 0; k < cells.length; k++) {
+      const i = at[2 * k]!;
+      const n = at[2 * k + 1]!;
+      const c = priceGram(cells[k]!.literals, lit, i, n);
+      if (b === null || c < b.cost) b = { gram: lit.slice(i, i + n), cost: c };
+    }
+    best.set(lit, b);
+  }
+  bestGrams.set(counts, best);
   return counts;
 }
 
 /** The cost of the gram `lit.slice(i, i + n)` (the whole of `lit` when i and n are left out). */
 function gramCost(counts: GramCounts, lit: string, i = 0, n = lit.length): number {
+  return priceGram(counts.get(gramId(lit, i, n))?.literals, lit, i, n);
+}
+
+/** The cost of the gram `lit.slice(i, i + n)` that `count` literals of the rule set contain. */
+function priceGram(count: number | undefined, lit: string, i: number, n: number): number {
   // A gram of one literal only is as rare as a whole value; each other literal sharing it adds.
   // Non-ASCII text (emoji, look-alike letters) is rare in Windows events, whatever the rule set
   // shares (variation selectors, skin-tone modifiers). Short ASCII grams are common text, whatever
   // the rules say: a 2-gram at least 1, a single character as common as the guard.
-  const shared = Math.max(0, (counts.get(gramId(lit, i, n)) ?? 1) - 1);
+  const shared = Math.max(0, (count ?? 1) - 1);
   for (let k = i; k < i + n; k++) if (lit.charCodeAt(k) > 0x7f) return Math.min(100, 0.01 * (1 + shared));
   const c = Math.min(100, VALUE_COST + 0.2 * shared);
   return n >= GRAM_LENGTH ? c : Math.max(c, n === 1 ? 100 : 1);
 }
 
-/** The rarest gram of a literal, and its cost, per rule set (rules share literals across sources and fields). */
-const bestGrams = new WeakMap<GramCounts, Map<string, { gram: string; cost: number } | null>>();
+type BestGram = { gram: string; cost: number };
 
-function bestGram(grams: GramCounts, lit: string): { gram: string; cost: number } | null {
+/**
+ * The rarest gram of a literal, and its cost, per rule set (rules share literals across sources and
+ * fields): countGrams fills it for every literal it counted.
+ */
+const bestGrams = new WeakMap<GramCounts, Map<string, BestGram | null>>();
+
+function bestGram(grams: GramCounts, lit: string): BestGram | null {
   let memo = bestGrams.get(grams);
   if (!memo) bestGrams.set(grams, (memo = new Map()));
   const hit = memo.get(lit);
   if (hit !== undefined) return hit;
-  let best: { gram: string; cost: number } | null = null;
+  let best: BestGram | null = null;
   forEachGram(lit, (i, n) => {
     const c = gramCost(grams, lit, i, n);
     if (best === null || c < best.cost) best = { gram: lit.slice(i, i + n), cost: c };
@@ -199,7 +246,7 @@ function keyOfOp(op: MatchOp, grams: GramCounts): Key[] | null {
       return null;
   }
   // The rarest gram of the literals the value must contain (the first of the cheapest).
-  let best: { gram: string; cost: number } | null = null;
+  let best: BestGram | null = null;
   for (const lit of requiredLiterals(op) ?? []) {
     const b = bestGram(grams, lit);
     if (b && (best === null || b.cost < best.cost)) best = b;
@@ -213,10 +260,6 @@ function cost(keys: Key[], grams: GramCounts, guards: GuardCosts): number {
   return c;
 }
 
-/** A plan node's keys and their cost, per rule set and guard costs (subtrees are shared by many rules). */
-type Keyed = { keys: Key[] | null; cost: number };
-const keyed = new WeakMap<GramCounts, Map<GuardCosts, WeakMap<PlanNode, Keyed>>>();
-
 /**
  * The cheapest set of keys one of which every event matching the lowered tree `n` (lower.ts
  * lowerNode) must hold; null when none is known. The keys are a function of the match ops alone.
@@ -229,53 +272,34 @@ export function indexKeys(
   grams: GramCounts = new Map(),
   guards: GuardCosts = NO_GUARD_COSTS,
 ): Key[] | null {
-  let byGuards = keyed.get(grams);
-  if (!byGuards) keyed.set(grams, (byGuards = new Map()));
-  let memo = byGuards.get(guards);
-  if (!memo) byGuards.set(guards, (memo = new WeakMap()));
-  return keysOf(n, grams, guards, memo).keys;
-}
-
-function keysOf(n: PlanNode, grams: GramCounts, guards: GuardCosts, memo: WeakMap<PlanNode, Keyed>): Keyed {
-  let k = memo.get(n);
-  if (k) return k;
-  let keys: Key[] | null;
   switch (n.kind) {
     case "const":
-      keys = n.value ? null : [];
-      break;
+      return n.value ? null : [];
     case "not":
-      keys = null;
-      break;
+      return null;
     case "or": {
       const all: Key[] = [];
-      keys = all;
       for (const c of n.children) {
-        const ck = keysOf(c, grams, guards, memo).keys;
-        if (ck === null) {
-          keys = null;
-          break;
-        }
-        all.push(...ck);
+        const k = indexKeys(c, grams, guards);
+        if (k === null) return null;
+        all.push(...k);
       }
-      break;
+      return all;
     }
     case "and": {
-      keys = null;
+      let best: Key[] | null = null;
       let bestCost = Infinity;
       for (const c of n.children) {
-        const ck = keysOf(c, grams, guards, memo);
-        if (ck.keys !== null && ck.cost < bestCost) [keys, bestCost] = [ck.keys, ck.cost];
+        const k = indexKeys(c, grams, guards);
+        if (k === null) continue;
+        const ck = cost(k, grams, guards);
+        if (ck < bestCost) [best, bestCost] = [k, ck];
       }
-      break;
+      return best;
     }
     case "op":
-      keys = keyOfOp(n.op, grams);
-      break;
+      return keyOfOp(n.op, grams);
   }
-  k = { keys, cost: keys === null ? Infinity : cost(keys, grams, guards) };
-  memo.set(n, k);
-  return k;
 }
 
 /** Java's `31 * h + c` over the gram's UTF-16 units (int overflow), low 16 bits: the matcher's hash. */

@@ -13,8 +13,7 @@
  * A regex is live exactly when its NFA program exists (src/ir/regex/nfa.ts toNfa); the query side
  * then always has a clause (a Lucene `regexp`, or the script query running the same program).
  * A rule tree lowers into a plan (`lowerNode`): the same and/or/not shape with a match op at each
- * leaf. Both lowerings are memoized per tree object (the representation is never mutated), so a
- * subtree shared by many rules (the logsource guards) and a rule set emitted twice lower once.
+ * leaf, what the Painless encoder and the index keys (index-keys.ts) walk.
  */
 import { wildcardShape } from "../../ir/build.ts";
 import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
@@ -118,43 +117,23 @@ export type PlanNode =
   | { kind: "const"; value: boolean }
   | { kind: "op"; op: MatchOp };
 
-const planned = new WeakMap<Node, PlanNode>();
-
 /** The plan of a rule tree; throws, as lowerPredicate, at the first predicate (depth first) no matcher runs. */
 export function lowerNode(n: Node): PlanNode {
-  let p = planned.get(n);
-  if (p) return p;
   switch (n.kind) {
     case "and":
     case "or":
-      p = { kind: n.kind, children: n.children.map(lowerNode) };
-      break;
+      return { kind: n.kind, children: n.children.map(lowerNode) };
     case "not":
-      p = { kind: "not", child: lowerNode(n.child) };
-      break;
+      return { kind: "not", child: lowerNode(n.child) };
     case "const":
-      p = n;
-      break;
+      return n;
     default:
-      p = { kind: "op", op: lowerPredicate(n) };
+      return { kind: "op", op: lowerPredicate(n) };
   }
-  planned.set(n, p);
-  return p;
 }
 
-const lowered = new WeakMap<Predicate, MatchOp>();
-
-/**
- * The match op of one predicate; throws RuleUnsupported / RuleError for what no matcher runs (not
- * memoized: a caller may add its location to the error).
- */
+/** The match op of one predicate; throws RuleUnsupported / RuleError for what no matcher runs. */
 export function lowerPredicate(p: Predicate): MatchOp {
-  let op = lowered.get(p);
-  if (!op) lowered.set(p, (op = lowerUncached(p)));
-  return op;
-}
-
-function lowerUncached(p: Predicate): MatchOp {
   switch (p.kind) {
     case "equals":
       return equals(p.field, p.value, p.cased);

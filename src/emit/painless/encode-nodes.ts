@@ -5,7 +5,7 @@
  * memo slots shared subtrees become (`mc`).
  */
 import type { Field, Node } from "../../ir/types.ts";
-import { lowerPredicate, stringView as matchView } from "../match-plan/lower.ts";
+import { lowerPredicate, type PlanNode, stringView as matchView } from "../match-plan/lower.ts";
 import { type MatchOp, unhandledOp } from "../match-plan/ops.ts";
 import { CMP, OP, TYPE, VIEW } from "./layout.ts";
 
@@ -85,6 +85,7 @@ export class Encoder {
     }
   }
 
+  /** A rule tree, lowering each predicate as it meets it (a refusal throws after the fields before it are registered). */
   node(n: Node): Enc {
     switch (n.kind) {
       case "and":
@@ -97,6 +98,22 @@ export class Encoder {
         return [n.value ? OP.TRUE : OP.FALSE];
       default:
         return this.op(lowerPredicate(n));
+    }
+  }
+
+  /** A lowered rule tree (lower.ts lowerNode): the same op codes as `node` of the tree it lowers. */
+  plan(n: PlanNode): Enc {
+    switch (n.kind) {
+      case "and":
+        return [OP.AND, ...n.children.map((c) => this.plan(c))];
+      case "or":
+        return orNode(n.children.map((c) => this.plan(c)));
+      case "not":
+        return [OP.NOT, this.plan(n.child)];
+      case "const":
+        return [n.value ? OP.TRUE : OP.FALSE];
+      case "op":
+        return this.op(n.op);
     }
   }
 }

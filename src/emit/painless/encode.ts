@@ -31,7 +31,7 @@
 import type { Rule } from "../../ir/types.ts";
 import { RuleError } from "../../ir/errors.ts";
 import { DEFAULT_IGNORE_ABOVE } from "../match-plan/ops.ts";
-import { lowerNode } from "../match-plan/lower.ts";
+import { lowerNode, type PlanNode } from "../match-plan/lower.ts";
 import { Encoder, memoize, stringView, type Enc } from "./encode-nodes.ts";
 import { countGrams, GRAM_SCAN_LIMIT, gramFilter, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
 import { MODE, TYPE } from "./layout.ts";
@@ -120,8 +120,19 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const skipped: { id: string; reason: string }[] = [];
   const dims = new Map<string, number>();
   const seen = new Set<string>();
-  const grams = countGrams(rules);
-  for (const rule of rules) {
+  // Each condition lowered once (the condition itself when it does not lower: the encoder then
+  // meets the refusal where it is); the plans give the gram statistics, the op codes and the keys.
+  const plans = rules.map((r): PlanNode | undefined => {
+    try {
+      return lowerNode(r.condition);
+    } catch (e) {
+      if (!(e instanceof RuleError)) throw e;
+      return undefined;
+    }
+  });
+  const grams = countGrams(rules.map((r, i) => plans[i] ?? r.condition));
+  for (const [i, rule] of rules.entries()) {
+    const plan = plans[i];
     if (rule.liveUnsupported) {
       skipped.push({ id: rule.id, reason: rule.liveUnsupported });
       continue;
@@ -134,7 +145,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     let wl: Enc | null;
     const mark = { f: enc.fields.length, x: enc.regexes.length };
     try {
-      cond = enc.node(rule.condition);
+      cond = plan ? enc.plan(plan) : enc.node(rule.condition);
       wl = rule.whitelist ? enc.node(rule.whitelist) : null;
     } catch (e) {
       if (!(e instanceof RuleError)) throw e;
@@ -149,7 +160,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     params.m.push(ruleMeta(rule));
     for (const k of Object.keys(rule.tagsOut.extra ?? {})) if (!params.xk.includes(k)) params.xk.push(k);
     kept.push(rule);
-    const keys = indexKeys(lowerNode(rule.condition), grams, opts.guardCosts);
+    const keys = indexKeys(plan!, grams, opts.guardCosts);
     if (keys === null) {
       params.a.push(ri);
       continue;
