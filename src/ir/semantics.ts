@@ -19,9 +19,11 @@ export function caseless(s: string): boolean {
 
 /** ASCII-only case folding, as Elasticsearch's `case_insensitive` (`É` and `é` stay different). */
 export function foldAscii(s: string): string {
-  return UPPER.test(s) ? s.replace(/[A-Z]/g, (c) => c.toLowerCase()) : s;
+  // Runs of ASCII capitals, each lower-cased at once (toLowerCase of A-Z alone is ASCII folding).
+  return UPPER.test(s) ? s.replace(UPPER_RUNS, (run) => run.toLowerCase()) : s;
 }
 const UPPER = /[A-Z]/;
+const UPPER_RUNS = /[A-Z]+/g;
 
 /** Decimal numeric text an equals on a long/double field compares numerically ("01" == 1); else no match. */
 export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import type { Node } from "../../src/ir/types.ts";
 import { encodeRules as encode, type EncodeOptions } from "../../src/emit/painless/encode.ts";
 import { gramHash, indexKeys as keysOf } from "../../src/emit/match-plan/index-keys.ts";
+import { lowerNode } from "../../src/emit/match-plan/lower.ts";
 import { OP } from "../../src/emit/painless/layout.ts";
 import { summaryParts, techniquesOf } from "../../src/emit/match-plan/rule-meta.ts";
 import { foldAscii } from "../../src/ir/semantics.ts";
@@ -21,7 +22,7 @@ import type { Rule } from "../../src/ir/types.ts";
 // The guard fields priced as the built-in profiles price them (Profile.guardCosts), as `compile` does.
 const encodeRules = (rules: Rule[], opts: EncodeOptions = {}) =>
   encode(rules, { guardCosts: WINDOWS_GUARD_COSTS, ...opts });
-const indexKeys = (n: Node) => keysOf(n, new Map(), WINDOWS_GUARD_COSTS);
+const indexKeys = (n: Node) => keysOf(lowerNode(n), new Map(), WINDOWS_GUARD_COSTS);
 
 const IMG = kw("winlog.event_data.Image");
 const CH = kw("winlog.channel");

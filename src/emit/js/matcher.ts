@@ -7,14 +7,14 @@
  *
  * Each IR node is compiled once: a subtree that occurs in more than one rule (the logsource guards
  * shared by hundreds of rules) becomes one closure evaluated at most once per event. Rules are
- * filed under index keys (`indexKeys`, the same necessary conditions the live pipeline uses), so an
+ * filed under index keys (`indexKeys` of the lowered rule, the same keys the live pipeline uses), so an
  * event only runs the rules one of whose keys it holds.
  */
 import { inNetwork, parseIp } from "../../ir/ip.ts";
 import { runProgram } from "./regex.ts";
 import type { Field, Node, Rule } from "../../ir/types.ts";
 import { RuleError } from "../../ir/errors.ts";
-import { lowerPredicate, stringView } from "../match-plan/lower.ts";
+import { lowerNode, lowerPredicate, type PlanNode, stringView } from "../match-plan/lower.ts";
 import {
   type AnyFieldMatch,
   type Comparison,
@@ -404,10 +404,18 @@ export class Matcher {
     const c = (this.compiler = new Compiler(opts.ignoreAbove));
     const live = rules.filter((r) => !r.liveUnsupported);
     c.count(live.flatMap((r) => (r.whitelist ? [r.condition, r.whitelist] : [r.condition])));
-    const grams = countGrams(rules);
+    const plans = rules.map((r): PlanNode | Node => {
+      try {
+        return lowerNode(r.condition);
+      } catch (e) {
+        if (!(e instanceof RuleError)) throw e;
+        return r.condition;
+      }
+    });
+    const grams = countGrams(plans);
     const dimIdx = new Map<string, number>();
     const ids = new Set<string>();
-    for (const rule of rules) {
+    for (const [i, rule] of rules.entries()) {
       if (rule.liveUnsupported) {
         this.skipped.push({ id: rule.id, reason: rule.liveUnsupported });
         continue;
@@ -431,7 +439,7 @@ export class Matcher {
       ids.add(rule.id);
       const ri = this.rules.length;
       this.rules.push(compiled);
-      const keys = indexKeys(rule.condition, grams, opts.guardCosts);
+      const keys = indexKeys(plans[i] as PlanNode, grams, opts.guardCosts); // the condition compiled, so it lowered
       if (keys === null) {
         this.always.push(ri);
         continue;

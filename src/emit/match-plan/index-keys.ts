@@ -1,12 +1,15 @@
 /**
  * Index keys: the necessary conditions the matcher files rules under (params dk/dm/dg/dp/gf, see
  * encode.ts), the grams of literals and their hash, and the cost model that picks a rule's cheapest
- * key set. The JavaScript scan matcher (src/emit/js/matcher.ts) files its rules under the same keys.
+ * key set. Keys are read off the lowered rule (lower.ts: the match ops, one lowering for every
+ * emitter); the JavaScript scan matcher (src/emit/js/matcher.ts) files its rules under the same keys.
  */
-import type { Field, Node, Predicate, Rule } from "../../ir/types.ts";
-import { wildcardShape } from "../../ir/build.ts";
-import { foldAscii, isStringField } from "../../ir/semantics.ts";
+import type { Field, Node } from "../../ir/types.ts";
+import { RuleError } from "../../ir/errors.ts";
+import { foldAscii } from "../../ir/semantics.ts";
 import { MODE } from "../painless/layout.ts";
+import { lowerPredicate, type PlanNode } from "./lower.ts";
+import type { MatchOp, StringMatch } from "./ops.ts";
 
 // A rule is a candidate for an event only when the event holds one of its keys.
 //
@@ -49,11 +52,17 @@ export type GuardCosts = Readonly<Record<string, number>>;
 /** No field priced as a guard: every whole-value key costs VALUE_COST. */
 const NO_GUARD_COSTS: GuardCosts = {};
 
+/** How many distinct literals of the rule set contain a gram (`last`: the literal that counted it last). */
+export interface GramCell {
+  literals: number;
+  last: number;
+}
+
 /**
  * Per gram, how many distinct literals of the rule set contain it (see gramCost), keyed by gramId.
  * A rule set has about a million grams: numbers hash far faster than the gram strings.
  */
-export type GramCounts = Map<number | string, number>;
+export type GramCounts = Map<number | string, GramCell>;
 
 const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
 const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
@@ -91,108 +100,158 @@ function gramId(lit: string, i: number, n: number): number | string {
   return n === GRAM_LENGTH ? id : SHORT * (n === SHORT_GRAM_LENGTH ? 1 : 2) + id;
 }
 
-/** The literal runs a string predicate requires in the value (folded), or null when it has none. */
-function requiredLiterals(p: Predicate): string[] | null {
-  if (!("field" in p) || !isStringField(p.field)) return null;
-  switch (p.kind) {
-    case "contains":
-    case "prefix":
-    case "suffix":
-      return [foldAscii(p.value)];
-    case "wildcard":
-      return p.parts.flatMap((x) => ("lit" in x ? [foldAscii(x.lit)] : []));
-    default:
-      return null;
+/** The literal runs a match op requires in a keyword value (folded), or null when it has none. */
+function requiredLiterals(op: MatchOp): string[] | null {
+  if (op.kind === "string") return op.view === "keyword" && op.test !== "eq" ? [folded(op)] : null;
+  if (op.kind === "glob" && op.view === "keyword") {
+    const out: string[] = [];
+    for (const x of op.parts) if ("lit" in x) out.push(foldAscii(x.lit));
+    return out;
   }
+  return null;
 }
 
-/** Counts, for the gram cost model, the literals of every rule in the set. */
-export function countGrams(rules: Rule[]): GramCounts {
+/** A string op's value, ASCII-folded (its `compare` already is, unless exact). */
+function folded(op: StringMatch): string {
+  return op.exact ? foldAscii(op.value) : op.compare;
+}
+
+/**
+ * Counts, for the gram cost model, the literals of every rule in the set: `trees`, one per rule, are
+ * the lowered conditions, or the condition itself for a rule that does not lower (each of its
+ * predicates lowered on its own: a rule that will not encode still weighs its literals).
+ */
+export function countGrams(trees: (PlanNode | Node)[]): GramCounts {
   const literals = new Set<string>();
-  const visit = (n: Node): void => {
-    if (n.kind === "and" || n.kind === "or") n.children.forEach(visit);
-    else if (n.kind === "not") visit(n.child);
-    else if (n.kind !== "const") for (const l of requiredLiterals(n) ?? []) literals.add(l);
+  const add = (op: MatchOp): void => {
+    const lits = requiredLiterals(op);
+    if (lits) for (const l of lits) literals.add(l);
   };
-  for (const r of rules) visit(r.condition);
+  const visit = (n: PlanNode | Node): void => {
+    switch (n.kind) {
+      case "and":
+      case "or":
+        for (const c of n.children) visit(c);
+        return;
+      case "not":
+        visit(n.child);
+        return;
+      case "const":
+        return;
+      case "op":
+        add(n.op);
+        return;
+      default:
+        try {
+          add(lowerPredicate(n));
+        } catch (e) {
+          if (!(e instanceof RuleError)) throw e;
+        }
+    }
+  };
+  for (const t of trees) visit(t);
   const counts: GramCounts = new Map();
-  const countedFor = new Map<number | string, number>(); // gram -> the literal that counted it last
+  // Each literal's grams as their cells (and places), to price them once the counts are final.
+  const held: { lit: string; cells: GramCell[]; at: number[] }[] = [];
   let li = 0;
-  for (const l of literals) {
+  for (const lit of literals) {
     li++;
-    forEachGram(l, (i, n) => {
-      const g = gramId(l, i, n);
-      if (countedFor.get(g) === li) return; // once per literal
-      countedFor.set(g, li);
-      counts.set(g, (counts.get(g) ?? 0) + 1);
+    const cells: GramCell[] = [];
+    const at: number[] = [];
+    forEachGram(lit, (i, n) => {
+      const g = gramId(lit, i, n);
+      let cell = counts.get(g);
+      if (!cell) counts.set(g, (cell = { literals: 0, last: 0 }));
+      if (cell.last !== li) {
+        cell.last = li; // once per literal
+        cell.literals++;
+      }
+      cells.push(cell);
+      at.push(i, n);
     });
+    held.push({ lit, cells, at });
   }
+  // Every literal's rarest gram (the first of the cheapest), without looking its grams up again.
+  const best = new Map<string, BestGram | null>();
+  for (const { lit, cells, at } of held) {
+    let b: BestGram | null = null;
+    for (let k = 0; k < cells.length; k++) {
+      const i = at[2 * k]!;
+      const n = at[2 * k + 1]!;
+      const c = priceGram(cells[k]!.literals, lit, i, n);
+      if (b === null || c < b.cost) b = { gram: lit.slice(i, i + n), cost: c };
+    }
+    best.set(lit, b);
+  }
+  bestGrams.set(counts, best);
   return counts;
 }
 
-/** gramCost per rule set, per gram: keys ask for the same grams many times. */
-const gramCosts = new WeakMap<GramCounts, Map<number | string, number>>();
-
 /** The cost of the gram `lit.slice(i, i + n)` (the whole of `lit` when i and n are left out). */
 function gramCost(counts: GramCounts, lit: string, i = 0, n = lit.length): number {
-  let memo = gramCosts.get(counts);
-  if (!memo) gramCosts.set(counts, (memo = new Map()));
-  const id = gramId(lit, i, n);
-  let c = memo.get(id);
-  if (c === undefined) memo.set(id, (c = priceGram(counts.get(id), lit.slice(i, i + n))));
-  return c;
+  return priceGram(counts.get(gramId(lit, i, n))?.literals, lit, i, n);
 }
 
-function priceGram(count: number | undefined, gram: string): number {
+/** The cost of the gram `lit.slice(i, i + n)` that `count` literals of the rule set contain. */
+function priceGram(count: number | undefined, lit: string, i: number, n: number): number {
   // A gram of one literal only is as rare as a whole value; each other literal sharing it adds.
   // Non-ASCII text (emoji, look-alike letters) is rare in Windows events, whatever the rule set
   // shares (variation selectors, skin-tone modifiers). Short ASCII grams are common text, whatever
   // the rules say: a 2-gram at least 1, a single character as common as the guard.
   const shared = Math.max(0, (count ?? 1) - 1);
-  if (/[^\x00-\x7f]/.test(gram)) return Math.min(100, 0.01 * (1 + shared));
+  for (let k = i; k < i + n; k++) if (lit.charCodeAt(k) > 0x7f) return Math.min(100, 0.01 * (1 + shared));
   const c = Math.min(100, VALUE_COST + 0.2 * shared);
-  return gram.length >= GRAM_LENGTH ? c : Math.max(c, gram.length === 1 ? 100 : 1);
+  return n >= GRAM_LENGTH ? c : Math.max(c, n === 1 ? 100 : 1);
 }
 
-function keyOfPredicate(p: Predicate, grams: GramCounts): Key[] | null {
-  const f = "field" in p ? p.field : undefined;
-  if (!f) return null;
-  const stringField = isStringField(f);
-  let kind: string = p.kind;
-  let value: string | undefined = "value" in p && typeof p.value === "string" ? p.value : undefined;
-  if (p.kind === "wildcard") {
-    const s = wildcardShape(p.parts);
-    if (s.kind !== "wildcard") {
-      kind = s.kind;
-      value = s.value;
+type BestGram = { gram: string; cost: number };
+
+/**
+ * The rarest gram of a literal, and its cost, per rule set (rules share literals across sources and
+ * fields): countGrams fills it for every literal it counted.
+ */
+const bestGrams = new WeakMap<GramCounts, Map<string, BestGram | null>>();
+
+function bestGram(grams: GramCounts, lit: string): BestGram | null {
+  let memo = bestGrams.get(grams);
+  if (!memo) bestGrams.set(grams, (memo = new Map()));
+  const hit = memo.get(lit);
+  if (hit !== undefined) return hit;
+  let best: BestGram | null = null;
+  forEachGram(lit, (i, n) => {
+    const c = gramCost(grams, lit, i, n);
+    if (best === null || c < best.cost) best = { gram: lit.slice(i, i + n), cost: c };
+  });
+  memo.set(lit, best);
+  return best;
+}
+
+function keyOfOp(op: MatchOp, grams: GramCounts): Key[] | null {
+  switch (op.kind) {
+    case "number":
+      return op.view === "long" && op.cmp === "eq" && Number.isSafeInteger(op.value)
+        ? [{ field: op.field, mode: MODE.LONG, key: String(op.value) }]
+        : null;
+    case "string": {
+      if (op.view !== "keyword") return null;
+      const v = op.value;
+      if (op.test === "eq") return [{ field: op.field, mode: MODE.VALUE, key: folded(op) }];
+      if (op.test === "suffix" && v.length > 1 && v[0] === "\\" && !v.includes("\\", 1))
+        return [{ field: op.field, mode: MODE.BASENAME, key: foldAscii(v.slice(1)) }];
+      break;
     }
+    case "glob":
+      break;
+    default:
+      return null;
   }
-  if (p.kind === "number") {
-    if (p.op !== "eq") return null;
-    if (f.type === "long" && Number.isSafeInteger(p.value))
-      return [{ field: f, mode: MODE.LONG, key: String(p.value) }];
-    if (f.type !== "double" && stringField) return [{ field: f, mode: MODE.VALUE, key: foldAscii(String(p.value)) }];
-    return null;
+  // The rarest gram of the literals the value must contain (the first of the cheapest).
+  let best: BestGram | null = null;
+  for (const lit of requiredLiterals(op) ?? []) {
+    const b = bestGram(grams, lit);
+    if (b && (best === null || b.cost < best.cost)) best = b;
   }
-  if (!stringField) return null;
-  if (kind === "equals" && value !== undefined) return [{ field: f, mode: MODE.VALUE, key: foldAscii(value) }];
-  if (
-    kind === "suffix" &&
-    value !== undefined &&
-    value.length > 1 &&
-    value[0] === "\\" &&
-    !value.slice(1).includes("\\")
-  )
-    return [{ field: f, mode: MODE.BASENAME, key: foldAscii(value.slice(1)) }];
-  // The rarest gram of the literals the value must contain.
-  let best: string | undefined;
-  let bestCost = Infinity;
-  for (const lit of requiredLiterals(p) ?? [])
-    forEachGram(lit, (i, n) => {
-      const c = gramCost(grams, lit, i, n);
-      if (c < bestCost) [best, bestCost] = [lit.slice(i, i + n), c];
-    });
-  return best === undefined ? null : [{ field: f, mode: MODE.GRAM, key: best }];
+  return best === null ? null : [{ field: op.field, mode: MODE.GRAM, key: best.gram }];
 }
 
 function cost(keys: Key[], grams: GramCounts, guards: GuardCosts): number {
@@ -202,12 +261,17 @@ function cost(keys: Key[], grams: GramCounts, guards: GuardCosts): number {
 }
 
 /**
- * The cheapest set of keys one of which every event matching `n` must hold; null when none is known.
+ * The cheapest set of keys one of which every event matching the lowered tree `n` (lower.ts
+ * lowerNode) must hold; null when none is known. The keys are a function of the match ops alone.
  * `grams` (countGrams of the rule set) prices gram keys; without it every gram costs the minimum.
  * `guards` (the profile's guardCosts) prices the logsource guard fields; without it none is dearer
  * than any other value.
  */
-export function indexKeys(n: Node, grams: GramCounts = new Map(), guards: GuardCosts = NO_GUARD_COSTS): Key[] | null {
+export function indexKeys(
+  n: PlanNode,
+  grams: GramCounts = new Map(),
+  guards: GuardCosts = NO_GUARD_COSTS,
+): Key[] | null {
   switch (n.kind) {
     case "const":
       return n.value ? null : [];
@@ -233,8 +297,8 @@ export function indexKeys(n: Node, grams: GramCounts = new Map(), guards: GuardC
       }
       return best;
     }
-    default:
-      return keyOfPredicate(n, grams);
+    case "op":
+      return keyOfOp(n.op, grams);
   }
 }
 

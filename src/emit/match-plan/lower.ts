@@ -12,13 +12,15 @@
  *   with the same words.
  * A regex is live exactly when its NFA program exists (src/ir/regex/nfa.ts toNfa); the query side
  * then always has a clause (a Lucene `regexp`, or the script query running the same program).
+ * A rule tree lowers into a plan (`lowerNode`): the same and/or/not shape with a match op at each
+ * leaf, what the Painless encoder and the index keys (index-keys.ts) walk.
  */
 import { wildcardShape } from "../../ir/build.ts";
 import { RuleError, RuleUnsupported } from "../../ir/errors.ts";
 import { cidrNetwork, ipBytes, isCidr, isIp, normalizeCidr } from "../../ir/ip.ts";
 import { toNfa } from "../../ir/regex/nfa.ts";
 import { caseless, DECIMAL, foldAscii, globParams, isStringField } from "../../ir/semantics.ts";
-import type { Field, Predicate, WildcardPart } from "../../ir/types.ts";
+import type { Field, Node, Predicate, WildcardPart } from "../../ir/types.ts";
 import type { ExistsMatch, MatchOp, StringMatch, StringTest, View } from "./ops.ts";
 
 const NEVER: MatchOp = { kind: "const", value: false };
@@ -105,6 +107,28 @@ function pattern(field: Field, parts: WildcardPart[], cased: boolean): MatchOp {
         ...(segments ? { segments } : {}),
       };
     }
+  }
+}
+
+/** A rule tree with each predicate lowered: what the emitters and the index keys (index-keys.ts) walk. */
+export type PlanNode =
+  | { kind: "and" | "or"; children: PlanNode[] }
+  | { kind: "not"; child: PlanNode }
+  | { kind: "const"; value: boolean }
+  | { kind: "op"; op: MatchOp };
+
+/** The plan of a rule tree; throws, as lowerPredicate, at the first predicate (depth first) no matcher runs. */
+export function lowerNode(n: Node): PlanNode {
+  switch (n.kind) {
+    case "and":
+    case "or":
+      return { kind: n.kind, children: n.children.map(lowerNode) };
+    case "not":
+      return { kind: "not", child: lowerNode(n.child) };
+    case "const":
+      return n;
+    default:
+      return { kind: "op", op: lowerPredicate(n) };
   }
 }
 

@@ -5,7 +5,7 @@
  * memo slots shared subtrees become (`mc`).
  */
 import type { Field, Node } from "../../ir/types.ts";
-import { lowerPredicate, stringView as matchView } from "../match-plan/lower.ts";
+import { lowerPredicate, type PlanNode, stringView as matchView } from "../match-plan/lower.ts";
 import { type MatchOp, unhandledOp } from "../match-plan/ops.ts";
 import { CMP, OP, TYPE, VIEW } from "./layout.ts";
 
@@ -85,6 +85,7 @@ export class Encoder {
     }
   }
 
+  /** A rule tree, lowering each predicate as it meets it (a refusal throws after the fields before it are registered). */
   node(n: Node): Enc {
     switch (n.kind) {
       case "and":
@@ -97,6 +98,22 @@ export class Encoder {
         return [n.value ? OP.TRUE : OP.FALSE];
       default:
         return this.op(lowerPredicate(n));
+    }
+  }
+
+  /** A lowered rule tree (lower.ts lowerNode): the same op codes as `node` of the tree it lowers. */
+  plan(n: PlanNode): Enc {
+    switch (n.kind) {
+      case "and":
+        return [OP.AND, ...n.children.map((c) => this.plan(c))];
+      case "or":
+        return orNode(n.children.map((c) => this.plan(c)));
+      case "not":
+        return [OP.NOT, this.plan(n.child)];
+      case "const":
+        return [n.value ? OP.TRUE : OP.FALSE];
+      case "op":
+        return this.op(n.op);
     }
   }
 }
@@ -145,34 +162,43 @@ function keywordNode(byPath: Record<string, Enc[]>): Enc {
 /** Replaces compound subtrees seen more than once across the rules by memo nodes; returns the slot count. */
 export function memoize(rules: [Enc, Enc | null][]): number {
   const compound = (n: Enc) => n[0] === OP.AND || n[0] === OP.OR || n[0] === OP.NOT;
-  const count = new Map<string, number>();
-  const visit = (n: Enc): string => {
-    if (!compound(n)) return JSON.stringify(n);
-    const key = `[${n[0]},${n
-      .slice(1)
-      .map((c) => visit(c as Enc))
-      .join(",")}]`;
-    count.set(key, (count.get(key) ?? 0) + 1);
-    return key;
+  // Each distinct subtree gets a number (a leaf by its JSON, a compound node by its code and its
+  // children's numbers): equal numbers, equal subtrees, without building the text of big trees.
+  const ids = new Map<string, number>();
+  const intern = (key: string): number => {
+    let id = ids.get(key);
+    if (id === undefined) ids.set(key, (id = ids.size));
+    return id;
+  };
+  const idOf = new Map<Enc, number>();
+  const count: number[] = [];
+  const visit = (n: Enc): number => {
+    if (!compound(n)) return intern(JSON.stringify(n));
+    let key = `(${n[0]}`;
+    for (let i = 1; i < n.length; i++) key += `,${visit(n[i] as Enc)}`;
+    const id = intern(key);
+    idOf.set(n, id);
+    count[id] = (count[id] ?? 0) + 1;
+    return id;
   };
   for (const [c, w] of rules) {
     visit(c);
     if (w) visit(w);
   }
-  const slots = new Map<string, number>();
-  const rewrite = (n: Enc): { enc: Enc; key: string } => {
-    if (!compound(n)) return { enc: n, key: JSON.stringify(n) };
-    const kids = n.slice(1).map((c) => rewrite(c as Enc));
-    const key = `[${n[0]},${kids.map((k) => k.key).join(",")}]`;
-    const enc: Enc = [n[0], ...kids.map((k) => k.enc)];
-    if ((count.get(key) ?? 0) < 2) return { enc, key };
-    let slot = slots.get(key);
-    if (slot === undefined) slots.set(key, (slot = slots.size));
-    return { enc: [OP.MEMO, slot, enc], key };
+  const slotOf = new Map<number, number>();
+  const rewrite = (n: Enc): Enc => {
+    if (!compound(n)) return n;
+    const enc: Enc = [n[0]];
+    for (let i = 1; i < n.length; i++) enc.push(rewrite(n[i] as Enc));
+    const id = idOf.get(n)!;
+    if (count[id]! < 2) return enc;
+    let slot = slotOf.get(id);
+    if (slot === undefined) slotOf.set(id, (slot = slotOf.size));
+    return [OP.MEMO, slot, enc];
   };
   for (const r of rules) {
-    r[0] = rewrite(r[0]).enc;
-    if (r[1]) r[1] = rewrite(r[1]).enc;
+    r[0] = rewrite(r[0]);
+    if (r[1]) r[1] = rewrite(r[1]);
   }
-  return slots.size;
+  return slotOf.size;
 }

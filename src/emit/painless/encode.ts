@@ -31,6 +31,7 @@
 import type { Rule } from "../../ir/types.ts";
 import { RuleError } from "../../ir/errors.ts";
 import { DEFAULT_IGNORE_ABOVE } from "../match-plan/ops.ts";
+import { lowerNode, type PlanNode } from "../match-plan/lower.ts";
 import { Encoder, memoize, stringView, type Enc } from "./encode-nodes.ts";
 import { countGrams, GRAM_SCAN_LIMIT, gramFilter, indexKeys, type GuardCosts } from "../match-plan/index-keys.ts";
 import { MODE, TYPE } from "./layout.ts";
@@ -66,6 +67,37 @@ export interface Encoded {
   skipped: { id: string; reason: string }[];
 }
 
+/**
+ * The rules encodeRules keeps and skips, with the same reasons, without encoding them: lowering
+ * only (the first refusal in the condition, then in the whitelist, as the encoder meets it).
+ */
+export function liveRules(rules: Rule[]): { rules: Rule[]; skipped: { id: string; reason: string }[] } {
+  const kept: Rule[] = [];
+  const skipped: { id: string; reason: string }[] = [];
+  const seen = new Set<string>();
+  for (const rule of rules) {
+    if (rule.liveUnsupported) {
+      skipped.push({ id: rule.id, reason: rule.liveUnsupported });
+      continue;
+    }
+    if (seen.has(rule.id)) {
+      skipped.push({ id: rule.id, reason: "duplicate rule id" });
+      continue;
+    }
+    try {
+      lowerNode(rule.condition);
+      if (rule.whitelist) lowerNode(rule.whitelist);
+    } catch (e) {
+      if (!(e instanceof RuleError)) throw e;
+      skipped.push({ id: rule.id, reason: e.message });
+      continue;
+    }
+    seen.add(rule.id);
+    kept.push(rule);
+  }
+  return { rules: kept, skipped };
+}
+
 /** Encodes rules (those with `liveUnsupported` or that cannot be encoded are skipped and listed). */
 export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const enc = new Encoder(opts.ignoreAbove ?? DEFAULT_IGNORE_ABOVE);
@@ -88,8 +120,19 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const skipped: { id: string; reason: string }[] = [];
   const dims = new Map<string, number>();
   const seen = new Set<string>();
-  const grams = countGrams(rules);
-  for (const rule of rules) {
+  // Each condition lowered once (the condition itself when it does not lower: the encoder then
+  // meets the refusal where it is); the plans give the gram statistics, the op codes and the keys.
+  const plans = rules.map((r): PlanNode | undefined => {
+    try {
+      return lowerNode(r.condition);
+    } catch (e) {
+      if (!(e instanceof RuleError)) throw e;
+      return undefined;
+    }
+  });
+  const grams = countGrams(rules.map((r, i) => plans[i] ?? r.condition));
+  for (const [i, rule] of rules.entries()) {
+    const plan = plans[i];
     if (rule.liveUnsupported) {
       skipped.push({ id: rule.id, reason: rule.liveUnsupported });
       continue;
@@ -102,7 +145,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     let wl: Enc | null;
     const mark = { f: enc.fields.length, x: enc.regexes.length };
     try {
-      cond = enc.node(rule.condition);
+      cond = plan ? enc.plan(plan) : enc.node(rule.condition);
       wl = rule.whitelist ? enc.node(rule.whitelist) : null;
     } catch (e) {
       if (!(e instanceof RuleError)) throw e;
@@ -117,7 +160,7 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
     params.m.push(ruleMeta(rule));
     for (const k of Object.keys(rule.tagsOut.extra ?? {})) if (!params.xk.includes(k)) params.xk.push(k);
     kept.push(rule);
-    const keys = indexKeys(rule.condition, grams, opts.guardCosts);
+    const keys = indexKeys(plan!, grams, opts.guardCosts);
     if (keys === null) {
       params.a.push(ri);
       continue;

@@ -5,7 +5,7 @@
  */
 import type { EmitContext, EmitFailure, Target } from "../targets.ts";
 import type { Rule } from "../../ir/types.ts";
-import { encodeRules } from "./encode.ts";
+import { liveRules } from "./encode.ts";
 import { buildPipeline, updateScript } from "./pipeline.ts";
 
 function failuresOf(rules: Rule[], skipped: { id: string; reason: string }[]): EmitFailure[] {
@@ -52,8 +52,8 @@ export const painlessTarget: Target = {
     "the fixed Painless matcher and tagger with the rules as params ({lang, source, params}; the _update_by_query form)",
   emit(rules, ctx) {
     const opts = { guardCosts: ctx.profile.guardCosts };
-    // The rules the pipeline keeps, encoded again alone: the script backfill runs for them.
-    const { rules: kept, skipped } = encodeRules(rules, opts);
+    // The rules the pipeline keeps (found by lowering alone), encoded alone: the script backfill runs for them.
+    const { rules: kept, skipped } = liveRules(rules);
     const script = updateScript(kept, opts);
     return { text: JSON.stringify(script, null, 1) + "\n", json: script, failures: failuresOf(rules, skipped) };
   },

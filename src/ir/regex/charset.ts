@@ -92,26 +92,52 @@ function canonicalize(cp: number): number {
 }
 
 let foldClasses: number[][] | undefined;
+/** Per BMP character, 1 + the index of its class in foldClasses, or 0 when it folds with no other. */
+let classOf: Int32Array | undefined;
 /** Equivalence classes with more than one member, each sorted. Computed once (65,536 characters). */
 function caseClasses(): number[][] {
   if (foldClasses) return foldClasses;
-  const byCanon = new Map<number, number[]>();
+  // Each character's canonical form, how many share it, then the shared ones' classes in the order
+  // their first character comes (typed arrays: no list for the 60,000 characters that fold alone).
+  const canon = new Int32Array(0x10000).fill(-1);
+  const count = new Int32Array(0x10000);
   for (let cp = 0; cp <= 0xffff; cp++) {
     if (cp >= 0xd800 && cp <= 0xdfff) continue;
-    const c = canonicalize(cp);
-    let list = byCanon.get(c);
-    if (!list) byCanon.set(c, (list = []));
-    list.push(cp);
+    count[(canon[cp] = canonicalize(cp))]!++;
   }
-  foldClasses = [...byCanon.values()].filter((l) => l.length > 1);
+  const listOf = new Int32Array(0x10000).fill(-1);
+  foldClasses = [];
+  for (let cp = 0; cp <= 0xffff; cp++) {
+    const c = canon[cp]!;
+    if (c < 0 || count[c]! < 2) continue;
+    if (listOf[c]! < 0) listOf[c] = foldClasses.push([]) - 1;
+    foldClasses[listOf[c]!]!.push(cp);
+  }
+  classOf = new Int32Array(0x10000);
+  foldClasses.forEach((cls, i) => {
+    for (const c of cls) classOf![c] = i + 1;
+  });
   return foldClasses;
 }
 
 /** The set plus every character that case-folds to a member of it. */
 export function caseClose(set: CharSet): CharSet {
+  const classes = caseClasses();
   const extra: number[] = [];
-  for (const cls of caseClasses()) {
-    if (cls.some((c) => has(set, c))) for (const c of cls) if (!has(set, c)) extra.push(c, c);
+  if (size(set) > 4096) {
+    for (const cls of classes) {
+      if (cls.some((c) => has(set, c))) for (const c of cls) if (!has(set, c)) extra.push(c, c);
+    }
+  } else {
+    // A small set: each member's own class (the same classes as scanning them all).
+    const seen = new Set<number>();
+    for (let i = 0; i < set.length; i += 2)
+      for (let cp = set[i]!; cp <= Math.min(set[i + 1]!, 0xffff); cp++) {
+        const k = classOf![cp]!;
+        if (k === 0 || seen.has(k)) continue;
+        seen.add(k);
+        for (const c of classes[k - 1]!) if (!has(set, c)) extra.push(c, c);
+      }
   }
   return extra.length ? union(set, extra) : set;
 }

@@ -88,33 +88,64 @@ export function determinizeCost(whole: ReNode, caps: { states: number; work: num
   };
   const mark = new Int32Array(ni);
   let gen = 0;
-  const start = Array.from(closeOf(0)).sort((x, y) => x - y);
-  const states = new Set<string>([start.join(",")]);
-  const queue: number[][] = [start];
+  const start = Int32Array.from(closeOf(0)).sort();
+  const states = new StateSet();
+  states.add(start);
+  const queue: Int32Array[] = [start];
   let work = start.length;
+  const next: number[] = [];
   for (let qi = 0; qi < queue.length; qi++) {
     const st = queue[qi]!;
-    for (const acc of classes) {
+    for (let ci = 0; ci < classes.length; ci++) {
+      const acc = classes[ci]!;
       gen++;
-      const next: number[] = [];
-      for (const pc of st) {
+      next.length = 0;
+      for (let si = 0; si < st.length; si++) {
+        const pc = st[si]!;
         const tok = tokenOf[pc]!;
         if (tok < 0 || !acc[tok]) continue;
-        for (const t of closeOf(pc + 1))
+        const close = closeOf(pc + 1);
+        for (let k = 0; k < close.length; k++) {
+          const t = close[k]!;
           if (mark[t] !== gen) {
             mark[t] = gen;
             next.push(t);
           }
+        }
       }
       if (!next.length) continue;
-      next.sort((x, y) => x - y);
-      const key = next.join(",");
-      if (states.has(key)) continue;
-      states.add(key);
-      work += next.length;
+      const set = Int32Array.from(next).sort();
+      if (!states.add(set)) continue;
+      work += set.length;
       if (states.size > caps.states || work > caps.work) return { states: states.size, work, capped: true };
-      queue.push(next);
+      queue.push(set);
     }
   }
   return { states: states.size, work, capped: false };
+}
+
+/** The DFA states seen, each a sorted set of instruction numbers, found by a hash of its numbers. */
+class StateSet {
+  size = 0;
+  private readonly buckets = new Map<number, Int32Array[]>();
+
+  /** Adds `set`; false when it was there. */
+  add(set: Int32Array): boolean {
+    let h = 0x811c9dc5 ^ set.length;
+    for (let i = 0; i < set.length; i++) h = Math.imul(h ^ set[i]!, 16777619);
+    const bucket = this.buckets.get(h);
+    if (!bucket) this.buckets.set(h, [set]);
+    else {
+      for (const b of bucket) if (sameSet(b, set)) return false;
+      bucket.push(set);
+    }
+    this.size++;
+    return true;
+  }
+}
+
+function sameSet(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
