@@ -99,10 +99,25 @@ for (let from = 0; from < SIZE; from += CHUNK) {
       d.source["@timestamp"] = new Date(now - 60_000 - ((from + i + j) % 1_000_000) * 1000).toISOString();
       body.push(JSON.stringify({ index: { _index: index } }), JSON.stringify(d.source));
     });
-    const res: any = await client.bulk({ body: body.join("\n") + "\n" } as any);
-    if (res.errors && DYNAMIC) refused += res.items.filter((x: any) => x.index?.error).length;
-    else if (res.errors)
-      throw new Error("bulk failed: " + JSON.stringify(res.items.find((x: any) => x.index?.error)?.index?.error));
+    // A loaded node can time out applying the corpus' many new dynamic fields: those documents are sent again.
+    let lines = body;
+    for (let attempt = 0; ; attempt++) {
+      const res: any = await client.bulk({ body: lines.join("\n") + "\n" } as any);
+      if (!res.errors) break;
+      const slow = res.items.flatMap((x: any, k: number) =>
+        /waiting for a dynamic mapping update/.test(x.index?.error?.reason ?? "")
+          ? [lines[2 * k]!, lines[2 * k + 1]!]
+          : [],
+      );
+      const failed = res.items.filter((x: any) => x.index?.error).length;
+      if (slow.length && attempt < 5 && slow.length / 2 === failed) {
+        lines = slow;
+        continue;
+      }
+      if (DYNAMIC) refused += failed - slow.length / 2;
+      else throw new Error("bulk failed: " + JSON.stringify(res.items.find((x: any) => x.index?.error)?.index?.error));
+      break;
+    }
   }
   log(`  loaded ${Math.min(from + CHUNK, SIZE)}`);
 }
