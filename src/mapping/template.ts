@@ -73,7 +73,8 @@ const TAG_FIELDS: Record<string, FieldType> = {
 };
 
 /**
- * A template body: `@timestamp` date, the tag fields, `outliers.total_outliers` integer, the
+ * A template body: `@timestamp` date, the tag fields, `outliers.total_outliers` integer, `outliers.added`
+ * not indexed, the
  * profile's typed fields, and every other value (string, number, boolean) a keyword, so that what
  * a profile calls keyword is indexed as one whatever the JSON type of the value.
  */
@@ -83,6 +84,10 @@ export function buildTemplate(typed: Record<string, FieldType>, timeField = "@ti
   for (const [name, type] of Object.entries(TAG_FIELDS)) setPath(properties, name, mappingFor(type));
   setPath(properties, "outliers.total_outliers", { type: "integer" });
   setPath(properties, "outliers.max_severity", { type: "integer" });
+  // The tagger's provenance record (read by untag from _source): never indexed, as the live install
+  // maps it (src/cluster/live/tag-mappings.ts). Indexed dynamically, its ~30 values per tagged event
+  // cost more to index than all the tags (BENCHMARKS.md, live tagging per phase).
+  setPath(properties, "outliers.added", { type: "object", enabled: false });
   for (const [name, type] of Object.entries(typed)) setPath(properties, name, mappingFor(type));
   const kw = { type: "keyword", ignore_above: IGNORE_ABOVE };
   return {
