@@ -67,6 +67,13 @@ export interface Encoded {
   skipped: { id: string; reason: string }[];
 }
 
+/** Why a rule is skipped before it is lowered: not live by its reader, or a second rule of the same id. */
+function skipReason(rule: Rule, seen: Set<string>): string | undefined {
+  if (rule.liveUnsupported) return rule.liveUnsupported;
+  if (seen.has(rule.id)) return "duplicate rule id";
+  return undefined;
+}
+
 /**
  * The rules encodeRules keeps and skips, with the same reasons, without encoding them: lowering
  * only (the first refusal in the condition, then in the whitelist, as the encoder meets it).
@@ -76,12 +83,9 @@ export function liveRules(rules: Rule[]): { rules: Rule[]; skipped: { id: string
   const skipped: { id: string; reason: string }[] = [];
   const seen = new Set<string>();
   for (const rule of rules) {
-    if (rule.liveUnsupported) {
-      skipped.push({ id: rule.id, reason: rule.liveUnsupported });
-      continue;
-    }
-    if (seen.has(rule.id)) {
-      skipped.push({ id: rule.id, reason: "duplicate rule id" });
+    const early = skipReason(rule, seen);
+    if (early) {
+      skipped.push({ id: rule.id, reason: early });
       continue;
     }
     try {
@@ -133,12 +137,9 @@ export function encodeRules(rules: Rule[], opts: EncodeOptions = {}): Encoded {
   const grams = countGrams(rules.map((r, i) => plans[i] ?? r.condition));
   for (const [i, rule] of rules.entries()) {
     const plan = plans[i];
-    if (rule.liveUnsupported) {
-      skipped.push({ id: rule.id, reason: rule.liveUnsupported });
-      continue;
-    }
-    if (seen.has(rule.id)) {
-      skipped.push({ id: rule.id, reason: "duplicate rule id" });
+    const early = skipReason(rule, seen);
+    if (early) {
+      skipped.push({ id: rule.id, reason: early });
       continue;
     }
     let cond: Enc;
