@@ -16,6 +16,7 @@ import { loadProfile } from "../mapping/index.ts";
 import type { Profile } from "../mapping/profile.ts";
 import { call, type Cluster } from "../cluster/connection/client.ts";
 import { textTable } from "../util/text-table.ts";
+import { positiveInt } from "./option-values.ts";
 
 /** Creates `index` with the profile's mappings unless it exists already (then it is left alone). */
 async function createWithProfile(cluster: Cluster, index: string, profile: Profile): Promise<void> {
@@ -25,12 +26,6 @@ async function createWithProfile(cluster: Cluster, index: string, profile: Profi
   await call(cluster, "create index", () =>
     cluster.client.indices.create({ index, settings: t.settings, mappings: t.mappings } as any),
   );
-}
-
-function positiveInt(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} ${v}: expected a positive whole number`);
-  return n;
 }
 
 export function register(program: Command): void {

@@ -22,6 +22,7 @@ import { Progress } from "../util/progress.ts";
 import { warn, warning } from "../util/warn.ts";
 import { textTable } from "../util/text-table.ts";
 import { addRuleOptions, loadRuleSet } from "./rule-set.ts";
+import { positiveInt } from "./option-values.ts";
 
 /** Output is written in blocks: stdout is synchronous (src/cli.ts), one write per event would crawl. */
 const FLUSH_BYTES = 1 << 20;
@@ -54,8 +55,7 @@ export function register(program: Command): void {
   addRuleOptions(cmd).action(async (paths: string[], opts: Record<string, any>) => {
     const files: string[] = [...(opts.events ?? []), ...(opts.docs ?? [])];
     if (files.length === 0) throw new UsageError("scan needs --events FILE… (the events to scan)");
-    const top = Number(opts.top);
-    if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top ${opts.top}: expected a positive whole number`);
+    const top = positiveInt(opts.top, "--top");
     if (opts.all && !opts.json) throw new UsageError("--all only applies with --json");
     const format = parseFormat(opts.format);
     const workers = opts.workers === undefined ? autoWorkers(files) : parseWorkers(opts.workers);
