@@ -302,7 +302,7 @@ const title =
       ? "## Backfill"
       : `## Backfill, ${Math.round(BACKGROUND * 100)}% background events`) +
   (onOpenSearch ? ` on ${engine.label}` : "") +
-  (SIZE === 1_000_000 || SIZE === 300_000 ? "" : `, ${SIZE.toLocaleString("en-US")} events`);
+  `, ${SIZE.toLocaleString("en-US")} events`; // every size its own section
 const section = `${title}
 
 Command: \`${onOpenSearch ? `ES_URL=${NODE} ` : ""}scripts/bench-backfill --size ${SIZE} --rounds ${ROUNDS}${NAIVE ? ` --naive --naive-rules ${NAIVE_RULES}` : ""}${BACKGROUND === undefined ? "" : ` --background ${BACKGROUND}`}${DYNAMIC ? " --index-mapping dynamic" : ""} --record\` (${new Date().toISOString().slice(0, 16)}Z,
