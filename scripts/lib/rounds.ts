@@ -87,17 +87,20 @@ export function waySpread<T extends { seconds: number }>(
 /**
  * The flags of a run: each `[more, less]` pair names a way that does strictly more work than another;
  * the run is suspect when `more` is faster than `less` by median time per unit. Empty: nothing to flag.
+ * A pair may carry a tolerance (`[more, less, 0.03]`: flagged below a ratio of 0.97) for two ways whose
+ * difference in work is smaller than a round's noise, where a strict check would flag a coin toss;
+ * pairs against the baseline are given none.
  */
 export function inversions<T extends { seconds: number }>(
   res: RoundsResult<T>,
-  pairs: Array<[more: string, less: string]>,
+  pairs: Array<[more: string, less: string, tolerance?: number]>,
   value: (t: T) => number = (t) => t.seconds,
 ): string[] {
   const out: string[] = [];
-  for (const [more, less] of pairs) {
+  for (const [more, less, tolerance = 0] of pairs) {
     if (!res.samples.has(more) || !res.samples.has(less)) continue;
     const r = roundRatios(res, more, less, value);
-    if (r.median < 1)
+    if (r.median < 1 - tolerance)
       out.push(
         `${more} (does more work) ran faster than ${less}: median ratio ${r.median.toFixed(2)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`,
       );
