@@ -17,7 +17,7 @@
  *
  *   bun scripts/bench-ingest.ts [--size 50000] [--rounds 4] [--warmup 20000] [--seed 7] [--batch 1000]
  *                               [--concurrency 2] [--ablation] [--phases] [--naive [--naive-size 10000] [--naive-rules 400]]
- *                               [--index-mapping dynamic] [--record]
+ *                               [--index-mapping dynamic] [--ways ours,…] [--record]
  *
  * --index-mapping dynamic: the indices get no template (ES's default dynamic mapping, as a SOC's
  * indices without our template); documents it refuses are counted (column "refused"). Recorded in its
@@ -244,6 +244,12 @@ if (NAIVE) {
   });
 }
 
+// --ways a,b: only these ways (and `none`, every ratio's baseline), e.g. to profile one way alone (scripts/profile-node.ts).
+const only = arg("ways", "");
+if (only) {
+  const keep = new Set(["none", ...only.split(",")]);
+  for (let i = ways.length - 1; i >= 0; i--) if (!keep.has(ways[i]!.name)) ways.splice(i, 1);
+}
 const jvm: any = await client.nodes.stats({ metric: "jvm" } as any);
 const nodeCount = Object.keys(jvm.nodes).length;
 const heapGiB = Math.max(...Object.values<any>(jvm.nodes).map((n) => n.jvm.mem.heap_max_in_bytes)) / 2 ** 30;
@@ -326,19 +332,23 @@ if (NAIVE) {
     `| naive (extrapolated) | ${ours.ruleIds.length} processors: the sample's cost over no pipeline × ${factor.toFixed(2)} | – | – | – | ${showSpread(extra, 2, "×")} | – | – | – | – | – | – |`,
   );
 }
+/** The per-phase differences, each as [what, way, the way it extends]; those whose ways ran (--ways). */
+const PHASE_PAIRS: [string, string, string][] = [
+  ["set-aside", "aside", "none"],
+  ["the script's fixed cost (params, one rule)", "ours-1rule", "aside"],
+  ["the rules (candidate selection by index keys, evaluation, tagging)", "ours", "ours-1rule"],
+  ...(PHASES
+    ? ([
+        ["of which matching (candidates and evaluation; ours-match - ours-1rule)", "ours-match", "ours-1rule"],
+        ["and tagging, the engine indexing the tags included (ours - ours-match)", "ours", "ours-match"],
+        ["the engine indexing the written tags alone (tagged - none)", "tagged", "none"],
+      ] as [string, string, string][])
+    : []),
+];
 const phaseLine = (cpu: boolean) =>
-  [
-    `set-aside ${showSpread(phase("aside", "none", cpu), 1)}`,
-    `the script's fixed cost (params, one rule) ${showSpread(phase("ours-1rule", "aside", cpu), 1)}`,
-    `the rules (candidate selection by index keys, evaluation, tagging) ${showSpread(phase("ours", "ours-1rule", cpu), 1)}`,
-    ...(PHASES
-      ? [
-          `of which matching (candidates and evaluation; ours-match - ours-1rule) ${showSpread(phase("ours-match", "ours-1rule", cpu), 1)}`,
-          `and tagging, the engine indexing the tags included (ours - ours-match) ${showSpread(phase("ours", "ours-match", cpu), 1)}`,
-          `the engine indexing the written tags alone (tagged - none) ${showSpread(phase("tagged", "none", cpu), 1)}`,
-        ]
-      : []),
-  ].join("; ");
+  PHASE_PAIRS.filter(([, a, b]) => res.samples.has(a) && res.samples.has(b))
+    .map(([what, a, b]) => `${what} ${showSpread(phase(a, b, cpu), 1)}`)
+    .join("; ") || "(no phase: --ways left out the ways it compares)";
 const phases = `wall time: ${phaseLine(false)}.\nNode CPU time: ${phaseLine(true)}`;
 // OpenSearch runs get their own section (ES_URL names the node; the engine is read from it).
 const engine = engineOf(cluster.info);
@@ -373,6 +383,10 @@ document's time down to whole milliseconds, so it undercounts).${flags.length ? 
 console.log(section);
 
 if (flag("record")) {
+  if (only) {
+    console.error("not recorded: --ways measures some ways only (for profiling); the recorded table has them all");
+    process.exit(1);
+  }
   if (flags.length) {
     console.error(`not recorded: ${flags.join("; ")}`);
     process.exit(1);

@@ -4,7 +4,7 @@
  * command, stops the recording and prints the methods with the most samples, self and inclusive,
  * and the Painless functions of our scripts (compiled as methods of the script's class).
  *
- *   ES_URL=http://127.0.0.1:9200 bun scripts/profile-node.ts [--top 25] [--threads write] -- CMD ARGS…
+ *   ES_URL=http://127.0.0.1:9200 bun scripts/profile-node.ts [--top 25] [--threads write] [--callers TEXT] -- CMD ARGS…
  *
  * --threads keeps samples from threads whose name contains the text (write: the bulk and ingest
  * threads). The recording is the JVM's "profile" settings (a Java sample every 10 ms per running
@@ -18,6 +18,8 @@ import { arg } from "./lib/args.ts";
 const NODE = process.env.ES_URL ?? "http://127.0.0.1:9200";
 const TOP = Number(arg("top", "25"));
 const THREADS = arg("threads", "");
+/** --callers TEXT: also the call chains (3 frames up) into the methods whose name contains TEXT. */
+const CALLERS = arg("callers", "");
 const dash = process.argv.indexOf("--");
 const cmd = dash >= 0 ? process.argv.slice(dash + 1) : [];
 if (!cmd.length) {
@@ -55,6 +57,7 @@ rmSync(dir, { recursive: true, force: true });
 const self = new Map<string, number>();
 const inclusive = new Map<string, number>();
 const painless = new Map<string, number>();
+const callers = new Map<string, number>();
 let samples = 0;
 for (const block of text.split("jdk.ExecutionSample {").slice(1)) {
   const thread = /sampledThread = "([^"]*)"/.exec(block)?.[1] ?? "";
@@ -71,6 +74,13 @@ for (const block of text.split("jdk.ExecutionSample {").slice(1)) {
   if (!frames.length) continue;
   samples++;
   self.set(frames[0]!, (self.get(frames[0]!) ?? 0) + 1);
+  if (CALLERS) {
+    const at = frames.findIndex((f) => f.includes(CALLERS));
+    if (at >= 0) {
+      const chain = frames.slice(at, at + 4).join(" < ");
+      callers.set(chain, (callers.get(chain) ?? 0) + 1);
+    }
+  }
   const seen = new Set<string>();
   const seenFn = new Set<string>();
   for (const f of frames) {
@@ -98,5 +108,6 @@ console.log(
 );
 console.log(`self (the method on top of the stack):\n${top(self, TOP)}`);
 console.log(`inclusive (the method anywhere on the stack):\n${top(inclusive, TOP)}`);
+if (CALLERS) console.log(`call chains into *${CALLERS}*:\n${top(callers, TOP)}`);
 if (painless.size) console.log(`Painless functions of our scripts (inclusive):\n${top(painless, TOP)}`);
 process.exit(run.exitCode ?? 1);
