@@ -179,8 +179,8 @@ if (RECORD) {
 Command: \`scripts/bench-evtx --rounds ${ROUNDS} --copies ${COPIES}\`${pinned ? " (pinned to one core with taskset)" : ""}; measured ${new Date().toISOString().slice(0, 16)}Z
 on ${os.cpus().length} × ${cpu}, Bun ${Bun.version}. The method of scripts/lib/rounds.ts: one shared warm-up, then
 ${ROUNDS} rounds of every way interleaved; each figure is the median over the rounds (min–max); ratios are taken within a
-round. Load: ${loadLine(res)}; the 2 cores were shared with other helpers' builds, tests and
-Elasticsearch nodes; CPU-time figures are less affected than wall-clock ones, but still not those of a quiet machine.
+round. Load: ${loadLine(res)}${process.env.BENCH_CONDITIONS ? `; ${process.env.BENCH_CONDITIONS}` : ""}; CPU-time figures are
+less affected by other work on the machine than wall-clock ones.
 Corpus: the ${sources.length} \`.evtx\` files under ../shared/sigma, their chunks each filled up to 64 KiB with copies of
 its records that refer back to its templates (as later records of a real chunk do), ${COPIES} times over: ${MB.toFixed(1)} MB,
 ${built.records} records. MB/s = corpus bytes / CPU time (user + system). The Python reader runs from a venv that
