@@ -224,11 +224,15 @@ const ways = [
           script: { source: "ctx._source.outliers = ctx._source.outliers", lang: "painless" },
         } as any);
         for (;;) {
-          const t: any = await client.tasks.get({ task_id: started.task, wait_for_completion: true, timeout: "30s" } as any)
-            .catch((e: any) => (/timed out|timeout/i.test(String(e?.message ?? e)) ? { completed: false } : Promise.reject(e)));
+          const t: any = await client.tasks
+            .get({ task_id: started.task, wait_for_completion: true, timeout: "30s" } as any)
+            .catch((e: any) =>
+              /timed out|timeout/i.test(String(e?.message ?? e)) ? { completed: false } : Promise.reject(e),
+            );
           if (!t.completed) continue;
           await client.delete({ index: ".tasks", id: started.task } as any).catch(() => {});
-          if (t.error || t.response?.failures?.length) throw new Error(`limit: ${JSON.stringify(t.error ?? t.response.failures[0])}`);
+          if (t.error || t.response?.failures?.length)
+            throw new Error(`limit: ${JSON.stringify(t.error ?? t.response.failures[0])}`);
           return t.response.updated as number;
         }
       });

@@ -36,7 +36,10 @@ export function summarizeCpuProfile(file: string, root: string): CpuProfileSumma
     for (const c of n.children ?? []) parent.set(c, n.id);
   }
   const selfUs = new Map<number, number>();
-  p.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+  for (let i = 0; i < p.samples.length; i++) {
+    const id = p.samples[i]!;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
+  }
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   let total = 0;
