@@ -213,6 +213,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dropInstall(name);
+  await dropInstall(`${tag}-pl2`);
+  await rest("DELETE", `/${APPLIED_INDEX}/_doc/${tag}-pl2`).catch(() => {});
   await dropInstall(`${tag}-copy-pl`);
   await rest("DELETE", `/${APPLIED_INDEX}/_doc/${name}`).catch(() => {});
   await rest("DELETE", `/${tag}-*`).catch(() => {});
@@ -326,3 +328,44 @@ test("apply keeps live tags and history in step with an evolving rules folder wh
     pipeline: (await rest("GET", `/_ingest/pipeline/${name}`))[name].version,
   }).toEqual(before);
 }, 1_200_000);
+
+test("apply untags what the old pipeline wrote on events not yet searchable (refresh before the history steps)", async () => {
+  // An index that never refreshes on its own: the events the first version tags stay invisible to
+  // searches (and to _update_by_query) until something refreshes it.
+  const index = `${tag}-unrefreshed`;
+  const pl = `${tag}-pl2`;
+  const folder = path.join(dir, "rules2");
+  mkdirSync(folder, { recursive: true });
+  const rule = (selection: string) => writeFileSync(path.join(folder, "b.yml"), sigma(ids.b, "apply-h B", selection));
+  await rest("PUT", `/${index}`, { settings: { refresh_interval: "-1" }, mappings: mapping });
+  rule("Image|endswith: '\\b.exe'");
+  // One searchable event first, so that the window holds something (an empty one ends apply with a warning).
+  await ingest(index, [event(999)]);
+  const first = await runBin(["apply", folder, "--name", pl, "--index", index, "--since", "2d", "--json"], env);
+  expect(first.code, first.stderr).toBe(0);
+  const docs = Array.from({ length: 12 }, (_, i) => event(1000 + i));
+  const file = path.join(dir, "unrefreshed.ndjson");
+  writeFileSync(file, docs.map((d) => JSON.stringify(d)).join("\n") + "\n");
+  const ing = await runBin(["ingest", file, "--index", index, "--id-field", "n", "--no-refresh", "--json"], env);
+  expect(ing.code, ing.stderr).toBe(0);
+  // Tagged live by the first version (a realtime get reads them), yet not searchable.
+  const oldTagged = docs.filter((d) => (d.n as number) % 6 === 1).map((d) => d.n as number);
+  expect(oldTagged.length).toBe(2);
+  for (const n of oldTagged)
+    expect((await rest("GET", `/${index}/_doc/${n}`))._source.outliers?.rule_id).toEqual([ids.b]);
+  expect((await rest("POST", `/${index}/_count`, { query: { match_all: {} } })).count).toBe(1);
+
+  // The rule changes: the old version's tags must go, the new version's come.
+  rule("CommandLine|contains: 'bee'");
+  const second = await runBin(["apply", folder, "--name", pl, "--index", index, "--since", "2d", "--json"], env);
+  expect(second.code, second.stderr).toBe(0);
+  expect(JSON.parse(second.stdout).changes.changed.map((x: any) => x.id)).toEqual([ids.b]);
+  const got = await tagsOf(index);
+  expect(got.size).toBe(docs.length + 1);
+  for (const d of docs) {
+    const n = d.n as number;
+    expect([n, got.get(n)]).toEqual([n, n % 4 === 0 ? [ids.b] : []]);
+  }
+  await dropInstall(pl);
+  await rest("DELETE", `/${index}`);
+}, 300_000);

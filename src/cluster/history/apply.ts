@@ -2,7 +2,8 @@
  * `outliers apply`: make the cluster match a rules folder, live and over a history window. The steps,
  * in an order that leaves no gap (an event arriving during the run is tagged by the new rules):
  *   0. the run's plan is written to the apply record (a run killed outright is finished by the next);
- *   1. the pipeline is put (install: new versions tag live from here on);
+ *   1. the pipeline is put (install: new versions tag live from here on), and the indices refreshed so
+ *      that the steps below see every event the old versions tagged;
  *   2. the entries of changed and removed rules are untagged (by rule id, any time);
  *   3. added and changed rules are backfilled over the window;
  *   4. the record says, per rule, its version, when it went live and the window backfilled.
@@ -13,7 +14,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Rule } from "../../ir/types.ts";
 import { buildPipeline } from "../../emit/painless/pipeline.ts";
-import type { Cluster } from "../connection/client.ts";
+import { call, type Cluster } from "../connection/client.ts";
 import { checkIndexPatterns, searchTargets } from "../connection/guards.ts";
 import { checkPatterns } from "../connection/patterns.ts";
 import { applyPlan, describeAction, planInstall } from "../live/install.ts";
@@ -211,6 +212,13 @@ export async function runApply(cluster: Cluster, req: ApplyRequest): Promise<App
     }
     out.steps.push(pipelineStep);
     const liveAt = new Date().toISOString();
+    // Events the old pipeline tagged moments ago may not be searchable yet (refresh_interval), and
+    // `_update_by_query` sees only what is: without a refresh, untag would miss an old version's tags
+    // on them and backfill would miss the new rules there (an event apply left out of step).
+    if (untagRules.length || backfillIds.length)
+      await call(cluster, "refresh the target indices", () =>
+        cluster.client.indices.refresh({ index: untagIndex, ignore_unavailable: true, allow_no_indices: true } as any),
+      );
     /** Records a history step; true when it failed or was cancelled, which ends the run (the record keeps the plan). */
     const ended = (step: ApplyStep & { failures: string[]; cancelled: boolean }): boolean => {
       out.steps.push(step);
