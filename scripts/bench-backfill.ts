@@ -40,6 +40,7 @@ import { mappedFor } from "../src/cluster/history/backfill-queries.ts";
 import { discoverFields } from "../src/cluster/connection/field-discovery.ts";
 import { updateScript } from "../src/emit/painless/pipeline.ts";
 import { DEFAULT_BATCH } from "../src/cluster/history/backfill-target.ts";
+import { runUpdate } from "../src/cluster/history/update-task.ts";
 import { loadProfile } from "../src/mapping/index.ts";
 import { WINDOWS_GUARD_COSTS } from "../src/mapping/windows-profile.ts";
 import { generateEvents } from "../test/helpers/gen-events.ts";
@@ -210,31 +211,23 @@ const ways = [
     run: async () => {
       const cpu0 = await nodeCpu();
       const r = await timed(async () => {
-        // A task polled to its end, as the CLI runs its own (a synchronous request of a minute or more
-        // came back from OpenSearch 2.19 at 1,000,000 events as "Parse Error: Header overflow").
-        const started: any = await client.updateByQuery({
-          index,
-          refresh: true,
-          conflicts: "proceed",
-          slices: "auto",
-          wait_for_completion: false,
-          // The batch the CLI uses (its scroll pages), so that only the script and the events read differ.
-          scroll_size: DEFAULT_BATCH,
-          query: { exists: { field: "outliers.rule_id" } },
-          script: { source: "ctx._source.outliers = ctx._source.outliers", lang: "painless" },
-        } as any);
-        for (;;) {
-          const t: any = await client.tasks
-            .get({ task_id: started.task, wait_for_completion: true, timeout: "30s" } as any)
-            .catch((e: any) =>
-              /timed out|timeout/i.test(String(e?.message ?? e)) ? { completed: false } : Promise.reject(e),
-            );
-          if (!t.completed) continue;
-          await client.delete({ index: ".tasks", id: started.task } as any).catch(() => {});
-          if (t.error || t.response?.failures?.length)
-            throw new Error(`limit: ${JSON.stringify(t.error ?? t.response.failures[0])}`);
-          return t.response.updated as number;
-        }
+        // Run as the CLI runs its own task (runUpdate: started, polled to its end, forgotten), so that
+        // only the script and the events read differ. A synchronous request of a minute or more came back
+        // from OpenSearch 2.19 at 1,000,000 events as "Parse Error: Header overflow".
+        const u = await runUpdate(
+          cluster,
+          {
+            index: [index],
+            query: { exists: { field: "outliers.rule_id" } },
+            script: { source: "ctx._source.outliers = ctx._source.outliers", lang: "painless", params: {} },
+            slices: "auto",
+            // The batch the CLI uses (its scroll pages).
+            batchSize: DEFAULT_BATCH,
+          },
+          { label: "limit", json: true },
+        );
+        if (u.cancelled || u.failures.length) throw new Error(`limit: ${u.failures[0] ?? "cancelled"}`);
+        return u.updated;
       });
       const cpu = (await nodeCpu()) - cpu0;
       await untag();
