@@ -298,8 +298,9 @@ const flags = inversions(
   res,
   [
     ["any-pipeline", "none"],
+    // Near-equal ways (set-aside vs any pipeline, one rule's script vs set-aside): a few µs per document,
+    // less than a round's noise (BENCHMARKS.md, "How figures are measured").
     ["aside", "any-pipeline", NEAR_EQUAL],
-    // One rule's script against none: a few µs per document, less than a round's noise (docs: BENCHMARKS.md).
     ["ours-1rule", "aside", NEAR_EQUAL],
     ["ours", "ours-1rule"],
     ["ours-nokeys", "ours"],

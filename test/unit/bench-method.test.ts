@@ -3,7 +3,7 @@
  * inversion is what keeps a bench from recording, and the profile summary is what a missed goal quotes.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { inversions, type RoundsResult } from "../../scripts/lib/rounds.ts";
@@ -66,6 +66,7 @@ describe("summarizeCpuProfile: self and inclusive time per function", () => {
     const file = path.join(dir, "p.cpuprofile");
     writeFileSync(file, JSON.stringify(profile));
     const s = summarizeCpuProfile(file, root);
+    rmSync(dir, { recursive: true, force: true });
     expect(s.totalMs).toBe(6);
     expect(s.self[0]).toEqual({ fn: "parse (native)", ms: 5 });
     expect(s.self.find((f) => f.fn === "load src/load.ts:10")?.ms).toBe(1);
